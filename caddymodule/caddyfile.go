@@ -1,0 +1,213 @@
+package caddymodule
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("mfa", parseGlobalOption)
+	httpcaddyfile.RegisterHandlerDirective("mfa_gateway", parseGatewayDirective)
+	// After basic_auth: before request_header, handle, route, respond,
+	// reverse_proxy, file_server and every other content handler.
+	httpcaddyfile.RegisterDirectiveOrder("mfa_gateway", httpcaddyfile.After, "basic_auth")
+}
+
+// parseGlobalOption sets up the mfa app from the global options block:
+//
+//	mfa {
+//	    storage sqlite [<path>]
+//	    issuer <name>
+//	    bcrypt_cost <10-31>
+//	    session_idle_timeout <duration>
+//	    session_lifetime <duration>
+//	    keys {
+//	        session_hash  <base64>
+//	        session_block <base64>
+//	        factor        <base64>
+//	    }
+//	    lockout {
+//	        account_limit <n>
+//	        ip_limit      <n>
+//	        window        <duration>
+//	        duration      <duration>
+//	    }
+//	}
+func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
+	app := new(App)
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "mfa", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// UnmarshalCaddyfile reads the global `mfa` block.
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		var err error
+		switch d.Val() {
+		case "storage":
+			a.Storage, err = parseStorage(d)
+		case "issuer":
+			err = oneArg(d, &a.Issuer)
+		case "bcrypt_cost":
+			a.BcryptCost, err = intArg(d)
+		case "session_idle_timeout":
+			a.SessionIdleTimeout, err = durationArg(d)
+		case "session_lifetime":
+			a.SessionLifetime, err = durationArg(d)
+		case "keys":
+			a.Keys, err = parseKeys(d)
+		case "lockout":
+			a.Lockout, err = parseLockout(d)
+		default:
+			return d.Errf("unknown mfa option %q", d.Val())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseStorage(d *caddyfile.Dispenser) (*StorageConfig, error) {
+	args := d.RemainingArgs()
+	if len(args) == 0 || len(args) > 2 {
+		return nil, d.Errf("storage: want `storage sqlite [<path>]`")
+	}
+	if args[0] != "sqlite" {
+		return nil, d.Errf("storage: unknown backend %q (supported: sqlite)", args[0])
+	}
+	s := &StorageConfig{Type: args[0]}
+	if len(args) == 2 {
+		s.Path = args[1]
+	}
+	return s, nil
+}
+
+func parseKeys(d *caddyfile.Dispenser) (*KeysConfig, error) {
+	k := new(KeysConfig)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "session_hash":
+			err = oneArg(d, &k.SessionHash)
+		case "session_block":
+			err = oneArg(d, &k.SessionBlock)
+		case "factor":
+			err = oneArg(d, &k.Factor)
+		default:
+			return nil, d.Errf("unknown key %q (want session_hash, session_block or factor)", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+func parseLockout(d *caddyfile.Dispenser) (*LockoutConfig, error) {
+	l := new(LockoutConfig)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "account_limit":
+			l.AccountLimit, err = intArg(d)
+		case "ip_limit":
+			l.IPLimit, err = intArg(d)
+		case "window":
+			l.Window, err = durationArg(d)
+		case "duration":
+			l.Duration, err = durationArg(d)
+		default:
+			return nil, d.Errf("unknown lockout option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// parseGatewayDirective sets up the handler:
+//
+//	mfa_gateway [{
+//	    portal_prefix /.mfa/
+//	}]
+func parseGatewayDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	g := new(Gateway)
+	err := g.UnmarshalCaddyfile(h.Dispenser)
+	return g, err
+}
+
+// UnmarshalCaddyfile reads the `mfa_gateway` directive.
+func (g *Gateway) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "portal_prefix":
+			if err := oneArg(d, &g.PortalPrefix); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown mfa_gateway option %q", d.Val())
+		}
+	}
+	return nil
+}
+
+func oneArg(d *caddyfile.Dispenser, dst *string) error {
+	name := d.Val()
+	if !d.NextArg() {
+		return d.Errf("%s: missing value", name)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.Errf("%s: takes one value", name)
+	}
+	return nil
+}
+
+func intArg(d *caddyfile.Dispenser) (int, error) {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, d.Errf("%s: %q is not a positive whole number", name, s)
+	}
+	return n, nil
+}
+
+func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return 0, err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil || dur <= 0 {
+		return 0, d.Errf("%s: %q is not a positive duration", name, s)
+	}
+	return caddy.Duration(dur), nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*App)(nil)
+	_ caddyfile.Unmarshaler = (*Gateway)(nil)
+)

@@ -1,0 +1,278 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/users"
+)
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "mfa",
+		Usage: "user <add|passwd|list|remove|mfa> ...",
+		Short: "Manages mfagate users in the store of a Caddy config",
+		Long: `
+Manages the users of mfagate directly in its store. The store is found in the
+config the server runs (--config, default ./Caddyfile; the adapter is guessed
+as 'caddy run' does), so run this where the server runs.
+
+  caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
+  echo 'pw' | caddy mfa user add alice --config Caddyfile --password-stdin
+  caddy mfa user passwd alice
+  caddy mfa user mfa alice enforced
+  caddy mfa user list
+  caddy mfa user remove alice
+`,
+		CobraFunc: buildMFACommand,
+	})
+}
+
+// cliOptions are the flags every subcommand shares.
+type cliOptions struct {
+	config  string
+	adapter string
+}
+
+func buildMFACommand(cmd *cobra.Command) {
+	opts := new(cliOptions)
+	cmd.PersistentFlags().StringVarP(&opts.config, "config", "c", "", "Configuration file the server runs (default ./Caddyfile)")
+	cmd.PersistentFlags().StringVarP(&opts.adapter, "adapter", "a", "", "Name of config adapter to apply")
+	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
+	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
+		userRemoveCommand(opts), userMFACommand(opts))
+	cmd.AddCommand(user)
+}
+
+func userAddCommand(opts *cliOptions) *cobra.Command {
+	var nu users.NewUser
+	var stdin bool
+	var state string
+	c := &cobra.Command{
+		Use:   "add <username>",
+		Short: "Adds a user (password read from the terminal or --password-stdin)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(cmd, stdin)
+			if err != nil {
+				return err
+			}
+			nu.Username, nu.Password, nu.MFAState = args[0], pw, store.MFAState(state)
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				u, err := svc.Add(ctx, nu)
+				if err == nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "added user %s (MFA %s)\n", u.Username, u.MFAState)
+				}
+				return err
+			})
+		},
+	}
+	c.Flags().BoolVar(&stdin, "password-stdin", false, "Read the password from standard input")
+	c.Flags().StringArrayVar(&nu.Groups, "group", nil, "Group membership (repeatable)")
+	c.Flags().StringVar(&nu.DisplayName, "name", "", "Display name")
+	c.Flags().StringVar(&nu.Email, "email", "", "Email address")
+	c.Flags().StringVar(&state, "mfa", string(store.MFAEnabled), "MFA state: disabled, enabled or enforced")
+	return c
+}
+
+func userPasswdCommand(opts *cliOptions) *cobra.Command {
+	var stdin bool
+	c := &cobra.Command{
+		Use:   "passwd <username>",
+		Short: "Sets a user's password and ends their sessions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(cmd, stdin)
+			if err != nil {
+				return err
+			}
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				if err := svc.SetPassword(ctx, args[0], pw); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions were ended\n", args[0])
+				return nil
+			})
+		},
+	}
+	c.Flags().BoolVar(&stdin, "password-stdin", false, "Read the password from standard input")
+	return c
+}
+
+func userListCommand(opts *cliOptions) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "Lists users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				list, err := svc.List(ctx)
+				if err != nil {
+					return err
+				}
+				return printUsers(cmd.OutOrStdout(), list, asJSON)
+			})
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "Print JSON")
+	return c
+}
+
+func userRemoveCommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove <username>",
+		Short: "Removes a user with their methods and sessions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				if err := svc.Remove(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed user %s\n", args[0])
+				return nil
+			})
+		},
+	}
+}
+
+func userMFACommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "mfa <username> <disabled|enabled|enforced>",
+		Short: "Sets a user's MFA state",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				if err := svc.SetMFAState(ctx, args[0], store.MFAState(args[1])); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "MFA state of %s is now %s\n", args[0], args[1])
+				return nil
+			})
+		},
+	}
+}
+
+type userRow struct {
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Email       string   `json:"email,omitempty"`
+	Groups      []string `json:"groups,omitempty"`
+	MFAState    string   `json:"mfa_state"`
+}
+
+func printUsers(w io.Writer, list []store.User, asJSON bool) error {
+	rows := make([]userRow, 0, len(list))
+	for _, u := range list {
+		rows = append(rows, userRow{u.Username, u.DisplayName, u.Email, u.Groups, string(u.MFAState)})
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tNAME\tEMAIL\tGROUPS\tMFA")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Username, r.DisplayName, r.Email, strings.Join(r.Groups, ","), r.MFAState)
+	}
+	return tw.Flush()
+}
+
+// readPassword reads from stdin (first line) or asks twice on the terminal.
+func readPassword(cmd *cobra.Command, fromStdin bool) (string, error) {
+	if fromStdin {
+		b, err := io.ReadAll(io.LimitReader(os.Stdin, 4096))
+		if err != nil {
+			return "", fmt.Errorf("reading password from stdin: %w", err)
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		pw = strings.TrimSuffix(pw, "\r")
+		return pw, password.Check(pw)
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return "", errors.New("standard input is not a terminal: use --password-stdin")
+	}
+	pw, err := prompt(cmd, fd, "Password: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := prompt(cmd, fd, "Repeat password: ")
+	if err != nil {
+		return "", err
+	}
+	if pw != again {
+		return "", errors.New("passwords do not match")
+	}
+	return pw, password.Check(pw)
+}
+
+func prompt(cmd *cobra.Command, fd int, label string) (string, error) {
+	fmt.Fprint(cmd.ErrOrStderr(), label)
+	b, err := term.ReadPassword(fd)
+	fmt.Fprintln(cmd.ErrOrStderr())
+	if err != nil {
+		return "", fmt.Errorf("reading password: %w", err)
+	}
+	return string(b), nil
+}
+
+// withUsers opens the store named by the config and runs fn.
+func withUsers(ctx context.Context, opts *cliOptions, fn func(context.Context, *users.Service) error) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	app, err := appFromConfig(opts.config, opts.adapter)
+	if err != nil {
+		return err
+	}
+	st, err := app.Storage.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hasher, err := password.NewHasher(app.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("bcrypt_cost: %w", err)
+	}
+	return fn(ctx, users.New(st, hasher))
+}
+
+// appFromConfig adapts the config like `caddy run` and decodes apps.mfa.
+func appFromConfig(configFile, adapter string) (*App, error) {
+	cfgJSON, _, _, err := caddycmd.LoadConfig(configFile, adapter)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Apps struct {
+			MFA json.RawMessage `json:"mfa"`
+		} `json:"apps"`
+	}
+	if len(cfgJSON) > 0 {
+		if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
+			return nil, fmt.Errorf("reading config: %w", err)
+		}
+	}
+	app := new(App)
+	if len(cfg.Apps.MFA) > 0 {
+		if err := json.Unmarshal(cfg.Apps.MFA, app); err != nil {
+			return nil, fmt.Errorf("reading apps.mfa: %w", err)
+		}
+	}
+	app.setDefaults()
+	return app, nil
+}

@@ -1,0 +1,99 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/store/sqlite"
+)
+
+// StorageConfig selects the database that holds users, factors and sessions.
+type StorageConfig struct {
+	// Backend: "sqlite" (default, embedded).
+	Type string `json:"type,omitempty"`
+	// Path of the SQLite database file. Default:
+	// <caddy data dir>/mfagate/mfagate.db. Placeholders such as {env.X}
+	// are expanded.
+	Path string `json:"path,omitempty"`
+}
+
+// storagePool shares one open database per location across config reloads,
+// so `caddy reload` neither leaks nor re-opens it.
+var storagePool = caddy.NewUsagePool()
+
+// pooledStore closes the database when the last config using it unloads.
+type pooledStore struct{ store.Store }
+
+// Destruct implements caddy.Destructor.
+func (p pooledStore) Destruct() error { return p.Close() }
+
+// resolved returns the backend and its expanded location.
+func (c StorageConfig) resolved() (backend, location string, err error) {
+	backend = c.Type
+	if backend == "" {
+		backend = "sqlite"
+	}
+	switch backend {
+	case "sqlite":
+		location = caddy.NewReplacer().ReplaceKnown(c.Path, "")
+		if location == "" {
+			location = filepath.Join(caddy.AppDataDir(), "mfagate", "mfagate.db")
+		}
+		abs, err := filepath.Abs(location)
+		if err != nil {
+			return "", "", fmt.Errorf("storage path %q: %w", location, err)
+		}
+		return backend, abs, nil
+	default:
+		return "", "", fmt.Errorf("storage: unknown backend %q (supported: sqlite)", backend)
+	}
+}
+
+// poolKey identifies one database.
+func (c StorageConfig) poolKey() (string, error) {
+	backend, location, err := c.resolved()
+	if err != nil {
+		return "", err
+	}
+	return backend + ":" + location, nil
+}
+
+// acquire returns the shared store for c; release it with storagePool.Delete(key).
+func (c StorageConfig) acquire() (store.Store, string, error) {
+	key, err := c.poolKey()
+	if err != nil {
+		return nil, "", err
+	}
+	val, _, err := storagePool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		st, err := c.open(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		return pooledStore{st}, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return val.(pooledStore).Store, key, nil
+}
+
+// open opens a store outside the pool (used by the CLI).
+func (c StorageConfig) open(ctx context.Context) (store.Store, error) {
+	backend, location, err := c.resolved()
+	if err != nil {
+		return nil, err
+	}
+	switch backend {
+	case "sqlite":
+		st, err := sqlite.Open(ctx, location)
+		if err != nil {
+			return nil, fmt.Errorf("opening sqlite database %s: %w", location, err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("storage: unknown backend %q", backend)
+}

@@ -1,0 +1,55 @@
+package password
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHashVerify(t *testing.T) {
+	h, err := NewHasher(MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := h.Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$2a$10$") {
+		t.Fatalf("unexpected hash format/cost: %s", hash)
+	}
+	if !h.Verify(hash, "correct horse") {
+		t.Fatal("right password refused")
+	}
+	if h.Verify(hash, "correct horsE") {
+		t.Fatal("wrong password accepted")
+	}
+	if h.Verify("", "correct horse") {
+		t.Fatal("empty hash (unknown user) accepted")
+	}
+}
+
+func TestLongPasswordsRejectedNotTruncated(t *testing.T) {
+	h, _ := NewHasher(MinCost)
+	exact := strings.Repeat("a", MaxBytes)
+	hash, err := h.Hash(exact)
+	if err != nil {
+		t.Fatalf("72-byte password refused: %v", err)
+	}
+	if _, err := h.Hash(exact + "b"); err != ErrTooLong {
+		t.Fatalf("73-byte password: got %v, want ErrTooLong", err)
+	}
+	if h.Verify(hash, exact+"b") {
+		t.Fatal("password with extra bytes matched a truncated hash")
+	}
+}
+
+func TestCostBounds(t *testing.T) {
+	if _, err := NewHasher(9); err == nil {
+		t.Fatal("cost 9 accepted")
+	}
+	if _, err := h0(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func h0() (*Hasher, error) { return NewHasher(0) }

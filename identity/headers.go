@@ -1,0 +1,129 @@
+// Package identity carries the signed-in user to the upstream as request
+// headers, and makes sure a client can never supply those headers itself.
+package identity
+
+import (
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// Header names sent upstream.
+const (
+	HeaderUser   = "Remote-User"
+	HeaderName   = "Remote-Name"
+	HeaderEmail  = "Remote-Email"
+	HeaderGroups = "Remote-Groups"
+)
+
+// Headers lists every identity header the gateway sets.
+var Headers = []string{HeaderUser, HeaderName, HeaderEmail, HeaderGroups}
+
+// Identity is what the upstream learns about the user.
+type Identity struct {
+	Username    string
+	DisplayName string
+	Email       string
+	Groups      []string
+}
+
+// Strip removes identity headers supplied by the client. It also removes
+// them from the Connection header: a client naming "Remote-User" there would
+// otherwise make the reverse proxy drop the value we set as hop-by-hop.
+func Strip(h http.Header, extra ...string) {
+	for _, name := range Headers {
+		h.Del(name)
+	}
+	for _, name := range extra {
+		h.Del(name)
+	}
+	stripFromConnection(h, extra)
+}
+
+func stripFromConnection(h http.Header, extra []string) {
+	values := h.Values("Connection")
+	if len(values) == 0 {
+		return
+	}
+	var kept []string
+	for _, v := range values {
+		for token := range strings.SplitSeq(v, ",") {
+			token = strings.TrimSpace(token)
+			if token != "" && !isIdentityHeader(token, extra) {
+				kept = append(kept, token)
+			}
+		}
+	}
+	h.Del("Connection")
+	if len(kept) > 0 {
+		h.Set("Connection", strings.Join(kept, ", "))
+	}
+}
+
+func isIdentityHeader(name string, extra []string) bool {
+	canon := textproto.CanonicalMIMEHeaderKey(name)
+	for _, n := range Headers {
+		if canon == n {
+			return true
+		}
+	}
+	for _, n := range extra {
+		if canon == textproto.CanonicalMIMEHeaderKey(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// Set writes the identity headers for id (after Strip).
+func Set(h http.Header, id Identity) {
+	h.Set(HeaderUser, id.Username)
+	h.Set(HeaderName, sanitize(id.DisplayName))
+	h.Set(HeaderEmail, sanitize(id.Email))
+	h.Set(HeaderGroups, sanitize(strings.Join(id.Groups, ",")))
+}
+
+// sanitize drops characters that are not allowed in header values, so admin
+// entered profile text can never split or corrupt a header.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// RemoveCookies deletes the named cookies from the request's Cookie header so
+// the gateway's session never reaches the upstream, keeping all others.
+func RemoveCookies(r *http.Request, names ...string) {
+	cookies := r.Cookies()
+	if len(cookies) == 0 {
+		return
+	}
+	var kept []string
+	removed := false
+	for _, c := range cookies {
+		if contains(names, c.Name) {
+			removed = true
+			continue
+		}
+		kept = append(kept, c.Name+"="+c.Value)
+	}
+	if !removed {
+		return
+	}
+	r.Header.Del("Cookie")
+	if len(kept) > 0 {
+		r.Header.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

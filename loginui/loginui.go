@@ -1,0 +1,318 @@
+// Package loginui renders the mfagate sign-in portal: server-side
+// html/template pages plus embedded static assets (one CSS file, one small JS
+// file). Nothing is loaded from a CDN and nothing is inlined, so the pages
+// work under the strict Content-Security-Policy in [ContentSecurityPolicy].
+//
+// JavaScript is progressive enhancement only (copy button for the TOTP key,
+// stripping spaces from code fields); every page works without it.
+package loginui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// ContentSecurityPolicy is the policy sent with every portal page.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// SecurityHeaders sets the security headers sent with every portal page on h:
+// Content-Security-Policy, Referrer-Policy: no-referrer,
+// X-Content-Type-Options: nosniff, X-Frame-Options: DENY and
+// Cross-Origin-Opener-Policy: same-origin. It does not touch Content-Type or
+// Cache-Control.
+func SecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+}
+
+// Page is one of the portal pages defined in this package.
+type Page interface{ pageName() string }
+
+// Common is embedded in every page.
+type Common struct {
+	Title  string // page title, e.g. "Sign in"; a per-page default is used when empty
+	Issuer string // organisation name shown in the header, e.g. "Example Corp"
+	Prefix string // portal prefix ending in "/", e.g. "/.mfa/"; static assets at Prefix+"static/..."
+	User   string // display name of the signed-in (or half-signed-in) user, "" when none
+}
+
+// LoginPage is the username/password form, posted to Prefix+"login" with the
+// fields username, password and the hidden rd.
+type LoginPage struct {
+	Common
+	Username string // pre-filled username (after a failed attempt)
+	RD       string // redirect target carried through the form
+	Error    string
+}
+
+// VerifyCodePage asks for a 6-digit one-time code, posted to Prefix+"verify"
+// as field code. It also offers "Sign in as someone else" (POST Prefix+"logout").
+type VerifyCodePage struct {
+	Common
+	Error string
+}
+
+// EnrolTOTPPage walks the user through registering an authenticator app and
+// confirming it with a code, posted to Prefix+"enrol" as field code.
+type EnrolTOTPPage struct {
+	Common
+	QRDataURI template.URL // data:image/png;base64,... of the otpauth:// QR code
+	Secret    string       // base32 secret, shown in groups of 4
+	Account   string       // account label as it appears in the app
+	Error     string
+}
+
+// LogoutPage confirms signing out: POST Prefix+"logout", or Cancel to "/".
+type LogoutPage struct {
+	Common
+}
+
+// MessagePage is a generic information or error page.
+type MessagePage struct {
+	Common
+	Heading  string
+	Message  string
+	LinkText string // defaults to "Continue" when LinkHref is set
+	LinkHref string // no link when empty
+}
+
+func (LoginPage) pageName() string      { return "login" }
+func (VerifyCodePage) pageName() string { return "verify" }
+func (EnrolTOTPPage) pageName() string  { return "enrol" }
+func (LogoutPage) pageName() string     { return "logout" }
+func (MessagePage) pageName() string    { return "message" }
+
+var pageNames = []string{"login", "verify", "enrol", "logout", "message"}
+
+// Renderer renders portal pages. Parsed once; safe for concurrent use.
+type Renderer struct {
+	pages map[string]*template.Template
+
+	// OnError, if set, receives template execution errors. When nil they are
+	// written with the standard log package.
+	OnError func(error)
+}
+
+// New parses the embedded templates.
+func New() (*Renderer, error) {
+	funcs := template.FuncMap{
+		"group4":       group4,
+		"assetVersion": func() string { return assetVersion },
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("loginui: parse layout: %w", err)
+	}
+	r := &Renderer{pages: make(map[string]*template.Template, len(pageNames))}
+	for _, name := range pageNames {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("loginui: clone layout: %w", err)
+		}
+		if _, err := t.ParseFS(templateFS, "templates/"+name+".html"); err != nil {
+			return nil, fmt.Errorf("loginui: parse %s: %w", name, err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("loginui: template %s defines no content", name)
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+// Render writes page with status (0 means 200), setting
+// Content-Type: text/html; charset=utf-8, Cache-Control: no-store and
+// [SecurityHeaders]. The template is executed into a buffer first, so a
+// template error (or an unknown page) yields a plain-text 500, never half a
+// page.
+func (r *Renderer) Render(w http.ResponseWriter, status int, page Page) {
+	h := w.Header()
+	SecurityHeaders(h)
+	h.Set("Cache-Control", "no-store")
+	if status == 0 {
+		status = http.StatusOK
+	}
+	var buf bytes.Buffer
+	err := r.execute(&buf, page)
+	if err == nil && (status < 200 || status > 599) {
+		err = fmt.Errorf("loginui: invalid status %d", status)
+	}
+	if err != nil {
+		r.logError(err)
+		h.Del("Content-Length")
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (r *Renderer) execute(buf *bytes.Buffer, page Page) (err error) {
+	if r == nil || r.pages == nil {
+		return errors.New("loginui: Renderer not initialised (use New)")
+	}
+	name, ok := safePageName(page)
+	if !ok {
+		return fmt.Errorf("loginui: cannot render %T", page)
+	}
+	t := r.pages[name]
+	if t == nil {
+		return fmt.Errorf("loginui: unknown page %q (%T)", name, page)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("loginui: panic rendering %s: %v", name, p)
+		}
+	}()
+	return t.ExecuteTemplate(buf, "layout", page)
+}
+
+// safePageName guards against nil pages and typed nil pointers.
+func safePageName(p Page) (name string, ok bool) {
+	if p == nil {
+		return "", false
+	}
+	defer func() {
+		if recover() != nil {
+			name, ok = "", false
+		}
+	}()
+	return p.pageName(), true
+}
+
+func (r *Renderer) logError(err error) {
+	if r != nil && r.OnError != nil {
+		r.OnError(err)
+		return
+	}
+	log.Printf("%v", err)
+}
+
+// group4 formats a secret in space-separated groups of four characters,
+// ignoring any whitespace already present.
+func group4(s string) string {
+	s = strings.Join(strings.Fields(s), "")
+	var b strings.Builder
+	for i, c := range []rune(s) {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Static asset serving.
+
+type asset struct {
+	data  []byte
+	ctype string
+	etag  string
+}
+
+var (
+	assets       map[string]asset
+	assetVersion string // short hash over all assets, used as ?v= cache buster
+)
+
+func init() {
+	assets = make(map[string]asset)
+	all := sha256.New()
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		name := strings.TrimPrefix(p, "static/")
+		all.Write([]byte(name))
+		all.Write(sum[:])
+		assets[name] = asset{
+			data:  data,
+			ctype: contentType(name),
+			etag:  `"` + hex.EncodeToString(sum[:8]) + `"`,
+		}
+		return nil
+	})
+	if err != nil {
+		panic("loginui: reading embedded static files: " + err.Error())
+	}
+	assetVersion = hex.EncodeToString(all.Sum(nil)[:6])
+}
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	default:
+		return "application/octet-stream"
+	}
+}
+
+// AssetVersion is a short content hash of the embedded static files; the
+// pages reference assets as static/<file>?v=<AssetVersion>.
+func AssetVersion() string { return assetVersion }
+
+// Static serves the embedded assets (mount it at <prefix>static/ with
+// http.StripPrefix). Responses carry a correct Content-Type, an ETag,
+// X-Content-Type-Options: nosniff and long cache headers (immutable for a
+// year when the request carries the current ?v= version, a day otherwise).
+// Unknown paths and directories get 404; methods other than GET/HEAD 405.
+func Static() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		a, ok := assets[strings.TrimPrefix(r.URL.Path, "/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h.Set("Content-Type", a.ctype)
+		h.Set("ETag", a.etag)
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		if r.URL.Query().Get("v") == assetVersion {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "public, max-age=86400")
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.data))
+	})
+}

@@ -1,0 +1,54 @@
+// mfagate sign-in portal: progressive enhancement only. Nothing here is
+// needed to sign in.
+(function () {
+  'use strict';
+
+  // Strip spaces from one-time-code fields before submitting ("123 456").
+  var forms = document.querySelectorAll('form');
+  Array.prototype.forEach.call(forms, function (form) {
+    var code = form.querySelector('input[name="code"]');
+    if (!code) return;
+    form.addEventListener('submit', function () {
+      code.value = code.value.replace(/\s+/g, '');
+    });
+  });
+
+  // Copy buttons: <button data-copy="text" aria-describedby="status-id" hidden>.
+  function fallbackCopy(text) {
+    var ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.className = 'visually-hidden';
+    document.body.appendChild(ta);
+    ta.select();
+    var ok = false;
+    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    document.body.removeChild(ta);
+    return ok;
+  }
+
+  var buttons = document.querySelectorAll('button[data-copy]');
+  Array.prototype.forEach.call(buttons, function (btn) {
+    var status = document.getElementById(btn.getAttribute('aria-describedby') || '');
+    var timer;
+    function say(msg) {
+      if (!status) return;
+      status.textContent = msg;
+      clearTimeout(timer);
+      timer = setTimeout(function () { status.textContent = ''; }, 4000);
+    }
+    btn.hidden = false;
+    btn.addEventListener('click', function () {
+      var text = btn.getAttribute('data-copy') || '';
+      var done = function () { say('Key copied to clipboard.'); };
+      var fail = function () {
+        if (fallbackCopy(text)) { done(); } else { say('Copy failed. Select the key and copy it manually.'); }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, fail);
+      } else {
+        fail();
+      }
+    });
+  });
+}());

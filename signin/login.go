@@ -1,0 +1,173 @@
+package signin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/factor/totp"
+	"github.com/mfagate/mfagate/loginui"
+	"github.com/mfagate/mfagate/redirect"
+	"github.com/mfagate/mfagate/session"
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/users"
+)
+
+// msgBadLogin is the only answer to any failed password step: unknown user,
+// wrong password and locked account look the same.
+const msgBadLogin = "Your account or password is incorrect."
+
+func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
+	rd := redirect.Safe(r.URL.Query().Get("rd"), r.Host)
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		p.internalError(w, r, "loading session", err)
+		return
+	}
+	if cur != nil && cur.Session.Stage == store.StageComplete {
+		p.redirect(w, r, rd)
+		return
+	}
+	p.renderLogin(w, http.StatusOK, "", rd, "")
+}
+
+func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, msg string) {
+	p.UI.Render(w, status, loginui.LoginPage{
+		Common:   p.common("Sign in", nil),
+		Username: username,
+		RD:       rd,
+		Error:    msg,
+	})
+}
+
+func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
+	if !p.readForm(w, r) {
+		return
+	}
+	typed := strings.TrimSpace(r.PostForm.Get("username"))
+	pw := r.PostForm.Get("password")
+	rd := redirect.Safe(r.PostForm.Get("rd"), r.Host)
+	ip := p.ClientIP(r)
+
+	user, ok, detail, err := p.checkPassword(r, typed, pw, ip)
+	if err != nil {
+		p.internalError(w, r, "checking password", err)
+		return
+	}
+	if !ok {
+		p.Audit.Record(r.Context(), store.AuditEvent{Username: typed, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: detail})
+		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
+		return
+	}
+	p.startSecondStep(w, r, user, rd, ip)
+}
+
+// checkPassword always pays one bcrypt comparison, whether the user exists,
+// is locked out or not, so neither answer nor timing tells them apart.
+func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (*store.User, bool, string, error) {
+	ctx := r.Context()
+	name, nameErr := users.NormalizeUsername(typed)
+	var user *store.User
+	if nameErr == nil {
+		u, err := p.Store.UserByName(ctx, name)
+		switch {
+		case err == nil:
+			user = u
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, false, "", err
+		}
+	}
+	counterName := name
+	if nameErr != nil {
+		counterName = "invalid"
+	}
+	blocked, err := p.Limiter.Blocked(ctx, counterName, ip)
+	if err != nil {
+		return nil, false, "", err
+	}
+	hash := ""
+	if user != nil {
+		hash = user.PasswordHash
+	}
+	matched := p.Hasher.Verify(hash, pw)
+	if blocked == "" && matched && user != nil {
+		return user, true, "", nil
+	}
+	if err := p.Limiter.Failed(ctx, counterName, ip); err != nil {
+		return nil, false, "", err
+	}
+	switch {
+	case blocked != "":
+		return nil, false, blocked, nil
+	case user == nil:
+		return nil, false, "unknown user", nil
+	default:
+		return nil, false, "wrong password", nil
+	}
+}
+
+// startSecondStep records the passed first factor in a fresh session (new
+// identifier) and sends the user to the code or the enrolment page.
+func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *store.User, rd, ip string) {
+	ctx := r.Context()
+	auths, err := p.Store.TOTPAuthenticators(ctx, user.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
+	}
+	rec := store.Session{
+		UserID:     user.ID,
+		Stage:      store.StagePassword,
+		RedirectTo: rd,
+		RemoteIP:   ip,
+		UserAgent:  truncate(r.UserAgent(), 256),
+	}
+	next := p.cfg.Prefix + "verify"
+	if len(auths) == 0 {
+		pending, err := p.newPendingSecret(user)
+		if err != nil {
+			p.internalError(w, r, "preparing enrolment", err)
+			return
+		}
+		rec.PendingTOTP = pending
+		next = p.cfg.Prefix + "enrol"
+	}
+	if err := p.replaceOrStart(w, r, rec); err != nil {
+		p.internalError(w, r, "starting session", err)
+		return
+	}
+	p.Audit.Record(ctx, store.AuditEvent{UserID: user.ID, Username: user.Username, Event: audit.SignInPasswordOK, RemoteIP: ip})
+	p.redirect(w, r, next)
+}
+
+// replaceOrStart rotates the browser's existing session (if any) into rec,
+// so an old identifier never survives a sign-in step.
+func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec store.Session) error {
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		err := p.Sessions.Rotate(w, r, cur, rec)
+		if !errors.Is(err, session.ErrGone) {
+			return err
+		}
+	}
+	return p.Sessions.Start(w, r, rec)
+}
+
+func (p *Portal) newPendingSecret(user *store.User) ([]byte, error) {
+	e, err := totp.NewEnrolment(p.cfg.Issuer, user.Username)
+	if err != nil {
+		return nil, err
+	}
+	return p.FactorBox.Seal(e.Secret, totpAAD(user.ID))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

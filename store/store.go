@@ -1,0 +1,188 @@
+// Package store defines the persistence contract of mfagate. Every piece of
+// state a sign-in needs (users, factors, server-side sessions, failure
+// counters, generated keys, audit events) lives behind this interface so that
+// any node sharing the same database can serve any step of any sign-in.
+//
+// Implementations: store/sqlite (embedded default). The conformance suite in
+// store/storetest is run against every implementation.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by every implementation. Callers compare with errors.Is.
+var (
+	// ErrNotFound means the requested row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a uniqueness rule was violated (e.g. username taken).
+	ErrConflict = errors.New("already exists")
+)
+
+// MFAState is an admin-controlled per-user multi-factor state, modelled on
+// Microsoft Entra per-user MFA.
+type MFAState string
+
+// The three per-user MFA states.
+const (
+	MFADisabled MFAState = "disabled"
+	MFAEnabled  MFAState = "enabled"
+	MFAEnforced MFAState = "enforced"
+)
+
+// Valid reports whether s is one of the known states.
+func (s MFAState) Valid() bool {
+	return s == MFADisabled || s == MFAEnabled || s == MFAEnforced
+}
+
+// User is an account. Usernames are stored lower-cased and are unique.
+type User struct {
+	ID           int64
+	Username     string
+	DisplayName  string
+	Email        string
+	Groups       []string // sorted, unique
+	PasswordHash string   // bcrypt
+	MFAState     MFAState
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// TOTPAuthenticator is an enrolled authenticator app. The secret is sealed
+// (AES-256-GCM, bound to the user) by the caller; the store never sees it in
+// the clear.
+type TOTPAuthenticator struct {
+	ID           int64
+	UserID       int64
+	Name         string
+	SealedSecret []byte
+	CreatedAt    time.Time
+}
+
+// Stage says how far a server-side session has got through sign-in.
+type Stage string
+
+// Session stages.
+const (
+	// StagePassword: the first factor passed, the second is still due.
+	StagePassword Stage = "password"
+	// StageComplete: fully signed in.
+	StageComplete Stage = "complete"
+)
+
+// Session is the server-side record of a browser session. The cookie carries
+// a random token; only its SHA-256 (IDHash) is stored, so a copy of the
+// database does not yield usable cookies.
+type Session struct {
+	IDHash     []byte // SHA-256 of the cookie token, 32 bytes
+	UserID     int64
+	Stage      Stage
+	CreatedAt  time.Time // start of the sign-in; absolute lifetime counts from here
+	LastSeenAt time.Time // idle timeout counts from here
+	MFAAt      time.Time // when the second factor last passed; zero if never
+	// PendingTOTP is the sealed secret shown during authenticator enrolment,
+	// nil when no enrolment is under way.
+	PendingTOTP []byte
+	RedirectTo  string // where to go once sign-in completes (already validated)
+	RemoteIP    string
+	UserAgent   string
+}
+
+// Failures is the state of one brute-force counter.
+type Failures struct {
+	Count       int       // failures in the current window
+	WindowStart time.Time // start of the current window
+	LockedUntil time.Time // zero or in the past when not locked
+}
+
+// AuditEvent is one security-relevant event (sign-in, enrolment, changes).
+type AuditEvent struct {
+	ID       int64
+	At       time.Time
+	UserID   int64 // 0 when unknown
+	Username string
+	Event    string // e.g. "signin.password.fail", "totp.enrolled"
+	RemoteIP string
+	Detail   string
+}
+
+// Store is the persistence contract. All methods are safe for concurrent use
+// and honour ctx cancellation. Times are stored with at least millisecond
+// precision and returned in UTC.
+type Store interface {
+	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
+	// CreatedAt and UpdatedAt. ErrConflict when the username exists.
+	CreateUser(ctx context.Context, u *User) error
+	// CreateFirstUser inserts u only when the users table is empty, atomically
+	// (several nodes may start at once). Reports whether it was inserted.
+	CreateFirstUser(ctx context.Context, u *User) (bool, error)
+	// UserByName finds a user by lower-cased username; ErrNotFound otherwise.
+	UserByName(ctx context.Context, username string) (*User, error)
+	// UserByID finds a user by ID; ErrNotFound otherwise.
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// ListUsers returns all users ordered by username.
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID.
+	UpdateUserProfile(ctx context.Context, u *User) error
+	// SetPassword replaces the password hash; ErrNotFound for unknown IDs.
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	// SetMFAState changes the MFA state; ErrNotFound for unknown IDs.
+	SetMFAState(ctx context.Context, userID int64, state MFAState) error
+	// DeleteUser removes the user and, by cascade, everything of theirs
+	// (authenticators, sessions). ErrNotFound for unknown IDs.
+	DeleteUser(ctx context.Context, userID int64) error
+
+	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
+	AddTOTP(ctx context.Context, a *TOTPAuthenticator) error
+	// TOTPAuthenticators lists a user's authenticators, oldest first.
+	TOTPAuthenticators(ctx context.Context, userID int64) ([]TOTPAuthenticator, error)
+	// DeleteTOTP removes one authenticator of the user; ErrNotFound otherwise.
+	DeleteTOTP(ctx context.Context, userID, id int64) error
+	// ClaimTOTPStep atomically records that the user has used time step
+	// `step`. It returns false (and changes nothing) when a step >= step was
+	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
+	ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+
+	// CreateSession inserts s. ErrConflict if IDHash exists.
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByHash returns the session; ErrNotFound otherwise.
+	SessionByHash(ctx context.Context, idHash []byte) (*Session, error)
+	// ReplaceSession atomically deletes the session oldHash and inserts s
+	// (identifier rotation). ErrNotFound when oldHash no longer exists, in
+	// which case s is not inserted either.
+	ReplaceSession(ctx context.Context, oldHash []byte, s *Session) error
+	// TouchSession sets LastSeenAt; ErrNotFound if the session is gone.
+	TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error
+	// DeleteSession removes one session; deleting a missing one is not an error.
+	DeleteSession(ctx context.Context, idHash []byte) error
+	// DeleteUserSessions removes all sessions of a user and returns how many.
+	DeleteUserSessions(ctx context.Context, userID int64) (int64, error)
+	// DeleteStaleSessions removes sessions created before createdBefore or
+	// last seen before seenBefore, and returns how many.
+	DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error)
+
+	// RecordFailure adds one failure to counter key at time now. If the
+	// current window (WindowStart+window) has ended, a new window starts at
+	// now with Count 1. When Count reaches limit, LockedUntil = now+lockout.
+	// Returns the counter after the update. Atomic across nodes.
+	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (Failures, error)
+	// FailuresFor returns the counter for key (zero value when none).
+	FailuresFor(ctx context.Context, key string) (Failures, error)
+	// ClearFailures deletes counter key.
+	ClearFailures(ctx context.Context, key string) error
+
+	// Secret returns the value stored under name, creating it with generate
+	// when absent. Concurrent callers on any node all get the same value.
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+
+	// AppendAudit stores an event and sets e.ID (and e.At when zero).
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// AuditEvents returns up to limit most recent events, newest first,
+	// optionally only those of one user (userID 0 = all).
+	AuditEvents(ctx context.Context, userID int64, limit int) ([]AuditEvent, error)
+
+	// Close releases the database.
+	Close() error
+}

@@ -1,0 +1,217 @@
+// Package users manages accounts: creation, passwords, MFA states, removal,
+// and the first admin on an empty store. The CLI and (later) the admin
+// pages both go through it.
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/store"
+)
+
+// ErrInvalidUsername is returned for names outside [a-z0-9._@-]{1,64}.
+var ErrInvalidUsername = errors.New("username must be 1-64 characters of a-z, 0-9, '.', '_', '@' or '-'")
+
+// BootstrapUsername is the first admin created on an empty store.
+const BootstrapUsername = "admin"
+
+// AdminGroup is the group whose members administer mfagate.
+const AdminGroup = "admins"
+
+// NewUser is the input for Add.
+type NewUser struct {
+	Username    string
+	Password    string
+	DisplayName string
+	Email       string
+	Groups      []string
+	MFAState    store.MFAState // default enabled
+}
+
+// Service applies account changes.
+type Service struct {
+	store  store.Store
+	hasher *password.Hasher
+}
+
+// New returns a Service.
+func New(st store.Store, h *password.Hasher) *Service {
+	return &Service{store: st, hasher: h}
+}
+
+// NormalizeUsername lower-cases and validates a username.
+func NormalizeUsername(name string) (string, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" || len(name) > 64 {
+		return "", ErrInvalidUsername
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)) {
+			return "", ErrInvalidUsername
+		}
+	}
+	return name, nil
+}
+
+// NormalizeGroups trims, drops empties and duplicates, and sorts.
+func NormalizeGroups(groups []string) []string {
+	var out []string
+	for _, g := range groups {
+		g = strings.TrimSpace(g)
+		if g != "" && !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Add creates a user.
+func (s *Service) Add(ctx context.Context, nu NewUser) (*store.User, error) {
+	u, err := s.build(nu)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("user %q already exists", u.Username)
+		}
+		return nil, fmt.Errorf("adding user %q: %w", u.Username, err)
+	}
+	return u, nil
+}
+
+func (s *Service) build(nu NewUser) (*store.User, error) {
+	name, err := NormalizeUsername(nu.Username)
+	if err != nil {
+		return nil, err
+	}
+	state := nu.MFAState
+	if state == "" {
+		state = store.MFAEnabled
+	}
+	if !state.Valid() {
+		return nil, fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
+	}
+	hash, err := s.hasher.Hash(nu.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &store.User{
+		Username:     name,
+		DisplayName:  strings.TrimSpace(nu.DisplayName),
+		Email:        strings.TrimSpace(nu.Email),
+		Groups:       NormalizeGroups(nu.Groups),
+		PasswordHash: hash,
+		MFAState:     state,
+	}, nil
+}
+
+// Get finds a user by name.
+func (s *Service) Get(ctx context.Context, username string) (*store.User, error) {
+	name, err := NormalizeUsername(username)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no user %q", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finding user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password and ends all their sessions.
+func (s *Service) SetPassword(ctx context.Context, username, pw string) error {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
+		return fmt.Errorf("setting password of %q: %w", u.Username, err)
+	}
+	if _, err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+		return fmt.Errorf("ending sessions of %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// SetMFAState changes a user's MFA state.
+func (s *Service) SetMFAState(ctx context.Context, username string, state store.MFAState) error {
+	if !state.Valid() {
+		return fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
+	}
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetMFAState(ctx, u.ID, state); err != nil {
+		return fmt.Errorf("setting MFA state of %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// Remove deletes a user with everything of theirs.
+func (s *Service) Remove(ctx context.Context, username string) error {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+		return fmt.Errorf("removing %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// List returns all users by name.
+func (s *Service) List(ctx context.Context) ([]store.User, error) {
+	us, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	return us, nil
+}
+
+// Bootstrap creates the first admin when the store has no user at all, and
+// returns its generated password (empty when nothing was created).
+func (s *Service) Bootstrap(ctx context.Context) (string, error) {
+	pw, err := RandomPassword()
+	if err != nil {
+		return "", err
+	}
+	u, err := s.build(NewUser{
+		Username:    BootstrapUsername,
+		Password:    pw,
+		DisplayName: "Administrator",
+		Groups:      []string{AdminGroup},
+		MFAState:    store.MFAEnabled,
+	})
+	if err != nil {
+		return "", err
+	}
+	created, err := s.store.CreateFirstUser(ctx, u)
+	if err != nil {
+		return "", fmt.Errorf("creating first admin: %w", err)
+	}
+	if !created {
+		return "", nil
+	}
+	return pw, nil
+}
+
+// RandomPassword returns 26 random base32 characters (130 bits).
+func RandomPassword() (string, error) {
+	return rand.Text(), nil
+}
