@@ -60,7 +60,7 @@ func New(c Counters, cfg Config) *Limiter {
 }
 
 func accountKey(username string) string { return "acct:" + username }
-func ipKey(ip string) string             { return "ip:" + ip }
+func ipKey(ip string) string            { return "ip:" + ip }
 
 // Blocked reports why an attempt must be refused ("" when allowed). Callers
 // still run the normal check and answer exactly as for a wrong secret, so a

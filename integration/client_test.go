@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+)
+
+// browser is a cookie-keeping HTTP client that does not follow redirects,
+// so each step of the flow can be checked.
+type browser struct {
+	t      testing.TB
+	g      *gatewayInstance
+	client *http.Client
+}
+
+func newBrowser(t testing.TB, g *gatewayInstance) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, g: g, client: &http.Client{
+		Jar:     jar,
+		Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
+
+type page struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	req.Header.Set("Accept", "text/html")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(body), header: resp.Header}
+}
+
+func (b *browser) get(path string, headers ...string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.g.url(path), nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+// post submits a form the way a same-origin browser does.
+func (b *browser) post(path string, form url.Values) page {
+	b.t.Helper()
+	req, _ := http.NewRequest("POST", b.g.url(path), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.g.url(""))
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+func (b *browser) login(user, pw, rd string) page {
+	b.t.Helper()
+	return b.post("/.mfa/login", url.Values{"username": {user}, "password": {pw}, "rd": {rd}})
+}
+
+func (b *browser) submitCode(path, code string) page {
+	b.t.Helper()
+	return b.post(path, url.Values{"code": {code}})
+}
+
+var secretRE = regexp.MustCompile(`<code class="secret" id="secret">([^<]+)</code>`)
+
+// enrolSecret reads the manual-entry key from the enrolment page.
+func enrolSecret(t testing.TB, p page) string {
+	t.Helper()
+	m := secretRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no secret on enrolment page (status %d):\n%s", p.status, p.body)
+	}
+	return strings.ReplaceAll(html.UnescapeString(m[1]), " ", "")
+}
+
+// codeAt is what an authenticator app shows at step s.
+func codeAt(t testing.TB, secret string, step int64) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, time.Unix(step*30, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func currentStep() int64 { return time.Now().Unix() / 30 }
+
+// enrolled signs a new user in for the first time and enrols an
+// authenticator; it returns the secret and the step it used.
+func (b *browser) enrolled(user, pw string) (secret string, step int64) {
+	b.t.Helper()
+	p := b.login(user, pw, "/")
+	if p.status != http.StatusSeeOther || p.location != "/.mfa/enrol" {
+		b.t.Fatalf("login: status %d location %q, want 303 to enrol\n%s", p.status, p.location, p.body)
+	}
+	p = b.get("/.mfa/enrol")
+	if p.status != 200 || !strings.Contains(p.body, "More information required") {
+		b.t.Fatalf("enrol page: %d\n%s", p.status, p.body)
+	}
+	secret = enrolSecret(b.t, p)
+	step = currentStep()
+	p = b.submitCode("/.mfa/enrol", codeAt(b.t, secret, step))
+	if p.status != http.StatusSeeOther {
+		b.t.Fatalf("enrol submit: %d\n%s", p.status, p.body)
+	}
+	return secret, step
+}
