@@ -40,6 +40,11 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	if g.PortalPrefix == "" {
 		g.PortalPrefix = signin.DefaultPrefix
 	}
+	// Checked here, not only in Validate: the portal's routes are built
+	// from the prefix during provisioning.
+	if err := g.Validate(); err != nil {
+		return err
+	}
 	appIface, err := ctx.App("mfa")
 	if err != nil {
 		return fmt.Errorf("mfa_gateway: loading mfa app: %w", err)

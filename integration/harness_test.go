@@ -160,9 +160,15 @@ func (g *gatewayInstance) env() []string {
 
 func (g *gatewayInstance) start() {
 	g.t.Helper()
+	g.startWith("run", "--config", "Caddyfile")
+}
+
+// startWith runs caddy with args and waits until the site answers.
+func (g *gatewayInstance) startWith(args ...string) {
+	g.t.Helper()
 	g.logs = new(syncBuffer)
 	g.done = make(chan struct{})
-	g.cmd = exec.Command(caddyBin, "run", "--config", "Caddyfile")
+	g.cmd = exec.Command(caddyBin, args...)
 	g.cmd.Dir = g.dir
 	g.cmd.Env = g.env()
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
@@ -244,12 +250,17 @@ func (g *gatewayInstance) addUser(name, password string, extra ...string) {
 
 var adminPasswordRE = regexp.MustCompile(`"username":"admin","password":"([^"]+)"`)
 
-// bootstrapPassword finds the first admin's password in the log.
+// bootstrapPassword finds the first admin's password in the log (the mfa
+// app logs it when it starts, which may be just after the site answers).
 func (g *gatewayInstance) bootstrapPassword() string {
 	g.t.Helper()
-	m := adminPasswordRE.FindStringSubmatch(g.logs.String())
-	if m == nil {
-		g.t.Fatalf("no admin password in log:\n%s", g.logs.String())
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := adminPasswordRE.FindStringSubmatch(g.logs.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return m[1]
+	g.t.Fatalf("no admin password in log:\n%s", g.logs.String())
+	return ""
 }

@@ -1,6 +1,9 @@
 package integration
 
-import "net/url"
+import (
+	"net/url"
+	"time"
+)
 
 func mustURL(s string) *url.URL {
 	u, err := url.Parse(s)
@@ -9,3 +12,5 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func sleepBriefly() { time.Sleep(100 * time.Millisecond) }
