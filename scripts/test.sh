@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Runs every mfagate check: formatting, go vet, all tests (the integration
+# tests build the real Caddy binary and drive headless Chromium) and a short
+# run of each fuzz target.
+#
+# Usage, from any directory, on Debian, as root:
+#
+#     bash scripts/test.sh
+#
+# It installs what is missing (chromium, postgresql) with apt-get, starts a
+# throwaway PostgreSQL cluster for the tests (MFAGATE_TEST_POSTGRES_DSN) and
+# removes it at exit. Not as root, it only says what to install.
+#
+# Environment:
+#   CI                   passed to the tests; CI=true turns skips for missing
+#                        tools (Chromium) into failures. .ci/run sets it.
+#   FUZZTIME             how long each fuzz target runs (default 10s).
+#   MFAGATE_SCREENSHOTS  directory for the browser test's screenshots.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export DEBIAN_FRONTEND=noninteractive
+FUZZTIME="${FUZZTIME:-10s}"
+START_TIME=$(date +%s)
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# ---------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------
+
+# Go lives in /usr/local/go on the project's machines; a non-login shell may
+# not have it on PATH.
+for d in /usr/local/go/bin "${HOME:-/root}/go/bin"; do
+	case ":$PATH:" in *":$d:"*) ;; *) [ -d "$d" ] && PATH="$PATH:$d" ;; esac
+done
+export PATH
+command -v go >/dev/null || die "go is not installed (the module needs Go $(sed -n 's/^go //p' go.mod)); install it from go.dev/dl into /usr/local/go"
+
+chromium_bin() { command -v chromium || command -v chromium-browser || true; }
+
+# The newest PostgreSQL server's bin directory, or nothing.
+pg_bin_dir() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; fi
+	done | sort -t/ -k4,4n | tail -n1
+}
+
+missing=()
+[ -n "$(chromium_bin)" ] || missing+=(chromium)
+[ -n "$(pg_bin_dir)" ] || missing+=(postgresql)
+if [ "${#missing[@]}" -gt 0 ]; then
+	if ! is_root; then
+		die "missing: ${missing[*]}. Install them with:
+    sudo apt-get update && sudo apt-get install -y chromium postgresql
+then run this script again (or run it as root and it installs them)."
+	fi
+	say "Installing missing packages: ${missing[*]}"
+	apt-get update
+	apt-get install -y chromium postgresql
+	[ -n "$(chromium_bin)" ] || die "chromium still missing after apt-get install"
+	[ -n "$(pg_bin_dir)" ] || die "PostgreSQL server binaries (initdb, pg_ctl) still missing after apt-get install"
+fi
+CHROMIUM="$(chromium_bin)"
+PGBIN="$(pg_bin_dir)"
+
+# ---------------------------------------------------------------------------
+# Throwaway PostgreSQL cluster
+# ---------------------------------------------------------------------------
+
+PGTMP="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-pg.XXXXXX")"
+PGDATA_DIR="$PGTMP/data"
+PG_STARTED=""
+
+# Runs a PostgreSQL command as the cluster's owner: the postgres user when
+# we are root (initdb refuses root), else ourselves.
+as_pg() {
+	if is_root; then
+		(cd "$PGTMP" && runuser -u postgres -- "$@")
+	else
+		(cd "$PGTMP" && "$@")
+	fi
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [ -n "$PG_STARTED" ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 30 stop >/dev/null 2>&1
+	fi
+	rm -rf "$PGTMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A port nothing listens on (bash's /dev/tcp connects; failure means free).
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if port_free "$p"; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+say "Starting a throwaway PostgreSQL ($PGBIN) in $PGTMP"
+if is_root; then
+	id postgres >/dev/null 2>&1 || die "no postgres user (it comes with the postgresql package)"
+	chown postgres: "$PGTMP"
+fi
+as_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust --encoding=UTF8 --locale=C --no-sync >"$PGTMP/initdb.log" 2>&1 ||
+	{ cat "$PGTMP/initdb.log" >&2; die "initdb failed"; }
+
+PGPORT_CHOSEN=""
+for attempt in 1 2 3 4 5; do
+	port="$(pick_port)" || die "no free port found for PostgreSQL"
+	# Trust auth is for this local, loopback-only, throwaway cluster only.
+	if as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGTMP/postgres.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PGTMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+		start >/dev/null; then
+		PG_STARTED=1
+		PGPORT_CHOSEN="$port"
+		break
+	fi
+	echo "PostgreSQL did not start on port $port (attempt $attempt); retrying" >&2
+	tail -n 5 "$PGTMP/postgres.log" >&2 || true
+done
+[ -n "$PGPORT_CHOSEN" ] || { cat "$PGTMP/postgres.log" >&2 || true; die "could not start PostgreSQL"; }
+
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT_CHOSEN" -U postgres mfagate_test
+export MFAGATE_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$PGPORT_CHOSEN/mfagate_test?sslmode=disable"
+"$PGBIN/psql" -X -q -t -A -d "$MFAGATE_TEST_POSTGRES_DSN" -c 'select 1' >/dev/null ||
+	die "cannot connect to $MFAGATE_TEST_POSTGRES_DSN"
+echo "MFAGATE_TEST_POSTGRES_DSN=$MFAGATE_TEST_POSTGRES_DSN"
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+
+RESULTS=()
+FAILED=0
+LOGDIR="$PGTMP/logs"
+mkdir -p "$LOGDIR"
+
+# stage NAME CMD...: runs one check, records PASS/FAIL and its time.
+stage() {
+	local name="$1" t0 rc
+	shift
+	say "$name"
+	t0=$(date +%s)
+	set +e
+	"$@"
+	rc=$?
+	set -e
+	if [ "$rc" -eq 0 ]; then
+		RESULTS+=("PASS  $(printf '%4ss' $(($(date +%s) - t0)))  $name")
+	else
+		RESULTS+=("FAIL  $(printf '%4ss' $(($(date +%s) - t0)))  $name (exit $rc)")
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+go_files() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		# Tracked files, plus new ones not yet added (but not ignored ones).
+		git ls-files -z --cached --others --exclude-standard -- '*.go'
+	else
+		find . -name '*.go' -not -path './.git/*' -print0
+	fi
+}
+
+check_gofmt() {
+	local out
+	out="$(go_files | xargs -0 -r gofmt -l)"
+	if [ -n "$out" ]; then
+		echo "gofmt: these files need formatting (run gofmt -w on them):"
+		echo "$out"
+		return 1
+	fi
+	echo "all Go files are gofmt-formatted"
+}
+
+TEST_LOG="$LOGDIR/go-test.log"
+run_tests() {
+	local rc
+	echo "Chromium: $CHROMIUM ($("$CHROMIUM" --version 2>/dev/null | tail -n1 || true))"
+	echo "CI=${CI:-}"
+	# -v for the counts below and the tests' logs; the per-test RUN/PASS
+	# lines are left out of the screen. (stage runs this with set +e.)
+	CI="${CI:-}" go test -count=1 -timeout 20m -v ./... 2>&1 | tee "$TEST_LOG" |
+		grep --line-buffered -vE '^[[:space:]]*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
+	rc=${PIPESTATUS[0]}
+	return "$rc"
+}
+
+run_fuzz() {
+	local file pkg name found=0
+	while IFS= read -r file; do
+		pkg="./$(dirname "${file#./}")"
+		# shellcheck disable=SC2013 # names are single words
+		for name in $(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' "$file"); do
+			found=1
+			stage "fuzz $name ($pkg, $FUZZTIME)" go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg"
+		done
+	done < <(grep -rl --include='*_test.go' 'func Fuzz' . | grep -v '^./.git/' | sort)
+	[ "$found" -eq 1 ] || echo "no fuzz targets found"
+}
+
+stage "gofmt" check_gofmt
+stage "go vet ./..." go vet ./...
+stage "go test ./..." run_tests
+run_fuzz
+
+# ---------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------
+
+passed=$(grep -cE '^[[:space:]]*--- PASS' "$TEST_LOG" || true)
+failed=$(grep -cE '^[[:space:]]*--- FAIL' "$TEST_LOG" || true)
+skipped=$(grep -cE '^[[:space:]]*--- SKIP' "$TEST_LOG" || true)
+
+say "Summary ($(($(date +%s) - START_TIME))s in all)"
+for r in "${RESULTS[@]}"; do echo "  $r"; done
+if [ "$skipped" -gt 0 ]; then
+	echo
+	echo "Skipped tests:"
+	grep -E '^[[:space:]]*--- SKIP' "$TEST_LOG" | sed 's/^/  /'
+fi
+if [ "$failed" -gt 0 ]; then
+	echo
+	echo "Failed tests:"
+	grep -E '^[[:space:]]*--- FAIL' "$TEST_LOG" | sed 's/^/  /'
+fi
+echo
+if [ "$FAILED" -gt 0 ]; then
+	echo "FAILED: $FAILED of ${#RESULTS[@]} checks failed"
+else
+	echo "OK: all ${#RESULTS[@]} checks passed"
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$FAILED" -eq 0 ]
