@@ -23,6 +23,12 @@ const (
 	UserRemoved        = "user.removed"
 	PasswordChanged    = "user.password.changed"
 	MFAStateChanged    = "user.mfa_state.changed"
+	BasicAuthFail      = "basicauth.fail"
+	AppPasswordCreated = "app_password.created"
+	AppPasswordDeleted = "app_password.deleted"
+	AppPasswordsPurged = "app_password.deleted_all"
+	TOTPDeleted        = "totp.deleted"
+	DefaultMethodSet   = "default_method.changed"
 )
 
 // Log writes events. A failure to write is logged, never shown to the user:

@@ -66,6 +66,9 @@ type KeysConfig struct {
 	// AES-256-GCM key sealing authenticator secrets at rest, 32 bytes.
 	// Changing it makes enrolled authenticators unusable.
 	Factor string `json:"factor,omitempty"`
+	// HMAC key for app-password lookup tags, 32 bytes. Changing it makes
+	// existing app passwords unusable.
+	AppPasswordTag string `json:"app_password_tag,omitempty"`
 }
 
 // LockoutConfig sets brute-force limits.
@@ -197,9 +200,10 @@ func (a *App) sweep(stop <-chan struct{}) {
 func (k *KeysConfig) configured() secrets.Configured {
 	repl := caddy.NewReplacer()
 	return secrets.Configured{
-		SessionHash:  repl.ReplaceKnown(k.SessionHash, ""),
-		SessionBlock: repl.ReplaceKnown(k.SessionBlock, ""),
-		Factor:       repl.ReplaceKnown(k.Factor, ""),
+		SessionHash:    repl.ReplaceKnown(k.SessionHash, ""),
+		SessionBlock:   repl.ReplaceKnown(k.SessionBlock, ""),
+		Factor:         repl.ReplaceKnown(k.Factor, ""),
+		AppPasswordTag: repl.ReplaceKnown(k.AppPasswordTag, ""),
 	}
 }
 

@@ -30,6 +30,7 @@ func init() {
 //	        session_hash  <base64>
 //	        session_block <base64>
 //	        factor        <base64>
+//	        app_password_tag <base64>
 //	    }
 //	    lockout {
 //	        account_limit <n>
@@ -105,8 +106,10 @@ func parseKeys(d *caddyfile.Dispenser) (*KeysConfig, error) {
 			err = oneArg(d, &k.SessionBlock)
 		case "factor":
 			err = oneArg(d, &k.Factor)
+		case "app_password_tag":
+			err = oneArg(d, &k.AppPasswordTag)
 		default:
-			return nil, d.Errf("unknown key %q (want session_hash, session_block or factor)", d.Val())
+			return nil, d.Errf("unknown key %q (want session_hash, session_block, factor or app_password_tag)", d.Val())
 		}
 		if err != nil {
 			return nil, err
@@ -142,6 +145,9 @@ func parseLockout(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 //
 //	mfa_gateway [{
 //	    portal_prefix /.mfa/
+//	    require_mfa
+//	    app_passwords_only
+//	    realm <name>
 //	}]
 func parseGatewayDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	g := new(Gateway)
@@ -161,6 +167,20 @@ func (g *Gateway) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := oneArg(d, &g.PortalPrefix); err != nil {
 				return err
 			}
+		case "realm":
+			if err := oneArg(d, &g.Realm); err != nil {
+				return err
+			}
+		case "require_mfa":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			g.RequireMFA = true
+		case "app_passwords_only":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			g.AppPasswordsOnly = true
 		default:
 			return d.Errf("unknown mfa_gateway option %q", d.Val())
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/mfagate/mfagate/basicauth"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/users"
@@ -22,8 +23,8 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "mfa",
-		Usage: "user <add|passwd|list|remove|mfa> ...",
-		Short: "Manages mfagate users in the store of a Caddy config",
+		Usage: "user <add|passwd|list|remove|mfa> ... | app-passwords <list|delete-all> <username>",
+		Short: "Manages mfagate users and app passwords in the store of a Caddy config",
 		Long: `
 Manages the users of mfagate directly in its store. The store is found in the
 config the server runs (--config, default ./Caddyfile; the adapter is guessed
@@ -35,6 +36,8 @@ as 'caddy run' does), so run this where the server runs.
   caddy mfa user mfa alice enforced
   caddy mfa user list
   caddy mfa user remove alice
+  caddy mfa app-passwords list alice
+  caddy mfa app-passwords delete-all alice
 `,
 		CobraFunc: buildMFACommand,
 	})
@@ -53,7 +56,50 @@ func buildMFACommand(cmd *cobra.Command) {
 	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
 	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
 		userRemoveCommand(opts), userMFACommand(opts))
-	cmd.AddCommand(user)
+	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
+	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
+	cmd.AddCommand(user, aps)
+}
+
+func appPasswordsListCommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list <username>",
+		Short: "Lists a user's app passwords (names and last use)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				list, err := svc.AppPasswords(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED")
+				for _, a := range list {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", a.ID, a.Name, a.CreatedAt.UTC().Format("2006-01-02 15:04"), basicauth.DescribeUse(a.LastUsedAt, a.LastUsedIP))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func appPasswordsDeleteAllCommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete-all <username>",
+		Short: "Deletes all app passwords of a user",
+		Long:  "Deletes all app passwords of a user. Running servers refuse them within 5 seconds (their verification cache lifetime).",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+				n, err := svc.DeleteAllAppPasswords(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d app passwords of %s\n", n, args[0])
+				return nil
+			})
+		},
+	}
 }
 
 func userAddCommand(opts *cliOptions) *cobra.Command {

@@ -9,6 +9,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/mfagate/mfagate/gateway"
+	"github.com/mfagate/mfagate/policy"
+	"github.com/mfagate/mfagate/securityinfo"
 	"github.com/mfagate/mfagate/signin"
 )
 
@@ -23,6 +25,17 @@ func init() {
 type Gateway struct {
 	// Path prefix of the sign-in pages on this site. Default: "/.mfa/".
 	PortalPrefix string `json:"portal_prefix,omitempty"`
+
+	// Require a second factor of everyone in the browser: users whose MFA
+	// state is Disabled are treated as Enabled.
+	RequireMFA bool `json:"require_mfa,omitempty"`
+
+	// Refuse account passwords in HTTP basic auth for everyone: only app
+	// passwords pass. (Enforced users never pass with the account password.)
+	AppPasswordsOnly bool `json:"app_passwords_only,omitempty"`
+
+	// Realm of the basic-auth challenge. Default: the request's host.
+	Realm string `json:"realm,omitempty"`
 
 	gw *gateway.Gateway
 }
@@ -51,10 +64,14 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	}
 	app := appIface.(*App)
 	svc := app.services
+	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly}
+	secDeps := svc.securityDeps(ctx.Logger())
+	secDeps.ClientIP = clientIP
+	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer})
 	deps := svc.portalDeps(ctx.Logger())
 	deps.ClientIP = clientIP
-	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer})
-	g.gw = gateway.New(portal, svc.sessions)
+	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site, Extra: security.Routes()})
+	g.gw = gateway.New(portal, svc.sessions, svc.verifier, svc.audit, gateway.Config{Policy: site, Realm: g.Realm, ClientIP: clientIP})
 	return nil
 }
 

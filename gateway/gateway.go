@@ -1,37 +1,56 @@
 // Package gateway is the request path of a protected site: portal requests
-// go to the sign-in portal; every other request either carries a complete
-// session, and continues upstream with the user's identity, or is sent to
-// sign in. Data flows one way: request -> policy -> factor -> session ->
-// upstream.
+// go to the sign-in portal; every other request either proves who it is (a
+// complete browser session, or HTTP basic auth with an app password) and
+// continues upstream with the user's identity, or is challenged. Data flows
+// one way: request -> policy -> factor -> session -> upstream.
 package gateway
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/basicauth"
 	"github.com/mfagate/mfagate/identity"
+	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/signin"
 	"github.com/mfagate/mfagate/store"
 )
 
+// Config is one site's gateway setup.
+type Config struct {
+	Policy policy.Site
+	// Realm for WWW-Authenticate; default: the request's host.
+	Realm string
+	// ClientIP returns the client address as the server trusts it.
+	ClientIP func(*http.Request) string
+}
+
 // Gateway guards one site.
 type Gateway struct {
 	portal   *signin.Portal
 	sessions *session.Manager
+	verifier *basicauth.Verifier
+	audit    *audit.Log
+	cfg      Config
 	prefix   string
 }
 
 // New returns a Gateway using portal for sign-in pages.
-func New(portal *signin.Portal, sessions *session.Manager) *Gateway {
-	return &Gateway{portal: portal, sessions: sessions, prefix: portal.Prefix()}
+func New(portal *signin.Portal, sessions *session.Manager, verifier *basicauth.Verifier, log *audit.Log, cfg Config) *Gateway {
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	return &Gateway{portal: portal, sessions: sessions, verifier: verifier, audit: log, cfg: cfg, prefix: portal.Prefix()}
 }
 
 // Result says what Serve decided.
 type Result struct {
-	// Handled: a response was written (portal page, redirect, error); the
-	// request must not go upstream.
+	// Handled: a response was written (portal page, redirect, challenge);
+	// the request must not go upstream.
 	Handled bool
 	// User is the signed-in user when the request may continue.
 	User *store.User
@@ -39,12 +58,15 @@ type Result struct {
 
 // Serve strips client-supplied identity headers, then answers r itself or
 // authorises it. On authorisation r's headers carry the identity and no
-// longer carry the gateway's cookie.
+// longer carry the gateway's cookie or the client's Authorization.
 func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) {
 	identity.Strip(r.Header)
 	if g.isPortal(r.URL.Path) {
 		g.portal.ServeHTTP(w, r)
 		return Result{Handled: true}, nil
+	}
+	if _, _, ok := r.BasicAuth(); ok || hasBasicScheme(r) {
+		return g.serveBasic(w, r)
 	}
 	cur, err := g.sessions.Load(r)
 	if err != nil {
@@ -54,10 +76,41 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) 
 		g.challenge(w, r)
 		return Result{Handled: true}, nil
 	}
-	u := cur.User
+	return g.pass(r, &cur.User), nil
+}
+
+// pass lets r continue as u.
+func (g *Gateway) pass(r *http.Request, u *store.User) Result {
 	identity.Set(r.Header, identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
 	identity.RemoveCookies(r, session.CookieNames()...)
-	return Result{User: &u}, nil
+	r.Header.Del("Authorization")
+	return Result{User: u}
+}
+
+func hasBasicScheme(r *http.Request) bool {
+	a := r.Header.Get("Authorization")
+	return len(a) >= 6 && strings.EqualFold(a[:6], "basic ")
+}
+
+// serveBasic checks HTTP basic auth; it is never redirected.
+func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, error) {
+	username, secret, ok := r.BasicAuth()
+	if !ok {
+		g.unauthorized(w, r, "Malformed basic authorization.")
+		return Result{Handled: true}, nil
+	}
+	ip := g.cfg.ClientIP(r)
+	res, err := g.verifier.Verify(r.Context(), g.cfg.Policy, username, secret, ip)
+	var denied *basicauth.ErrDenied
+	if errors.As(err, &denied) {
+		g.audit.Record(r.Context(), store.AuditEvent{Username: username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
+		g.unauthorized(w, r, "Invalid credentials.")
+		return Result{Handled: true}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return g.pass(r, &res.User), nil
 }
 
 // isPortal matches the prefix exactly as configured; anything else is a
@@ -66,8 +119,13 @@ func (g *Gateway) isPortal(path string) bool {
 	return strings.HasPrefix(path, g.prefix)
 }
 
-// challenge sends a browser to sign in and remembers where it was going.
+// challenge sends a browser to sign in and asks other clients for basic
+// auth, so WebDAV, git and mail clients prompt for an app password.
 func (g *Gateway) challenge(w http.ResponseWriter, r *http.Request) {
+	if !looksLikeBrowser(r) {
+		g.unauthorized(w, r, "Sign-in required.")
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "Sign-in required.", http.StatusUnauthorized)
@@ -75,4 +133,18 @@ func (g *Gateway) challenge(w http.ResponseWriter, r *http.Request) {
 	}
 	target := g.prefix + "login?rd=" + url.QueryEscape(r.URL.RequestURI())
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+func looksLikeBrowser(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
+	realm := g.cfg.Realm
+	if realm == "" {
+		realm = r.Host
+	}
+	w.Header().Set("WWW-Authenticate", basicauth.Realm(realm))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, msg, http.StatusUnauthorized)
 }

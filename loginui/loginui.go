@@ -3,8 +3,9 @@
 // file). Nothing is loaded from a CDN and nothing is inlined, so the pages
 // work under the strict Content-Security-Policy in [ContentSecurityPolicy].
 //
-// JavaScript is progressive enhancement only (copy button for the TOTP key,
-// stripping spaces from code fields); every page works without it.
+// JavaScript is progressive enhancement only (copy buttons for the TOTP key
+// and new app passwords, stripping spaces from code fields); every page works
+// without it.
 package loginui
 
 import (
@@ -98,13 +99,100 @@ type MessagePage struct {
 	LinkHref string // no link when empty
 }
 
-func (LoginPage) pageName() string      { return "login" }
-func (VerifyCodePage) pageName() string { return "verify" }
-func (EnrolTOTPPage) pageName() string  { return "enrol" }
-func (LogoutPage) pageName() string     { return "logout" }
-func (MessagePage) pageName() string    { return "message" }
+// SecurityPage is "Security info": the user's sign-in methods, with forms
+// (all POST) to change the default method (Prefix+"security/default", field
+// method), delete an authenticator (Prefix+"security/authenticator/delete",
+// field id) or an app password (Prefix+"security/app-password/delete", field
+// id) and sign out (Prefix+"logout"), plus a GET form to Prefix+"security/add"
+// with field method ("authenticator" or "app-password").
+type SecurityPage struct {
+	Common
+	Notice                string         // confirmation shown in a role="status" box, e.g. "App password deleted." ("" = none)
+	Error                 string         // shown in a role="alert" box
+	DefaultMethod         string         // "code", "push" or ""
+	DefaultChoices        []MethodChoice // options for the default-method selector; shown only when non-empty
+	Authenticators        []AuthenticatorRow
+	AppPasswords          []AppPasswordRow
+	CanCreateAppPasswords bool   // only users with multi-factor sign-in enforced may
+	AppPasswordsWhyNot    string // shown instead of the "App password" add option when !CanCreateAppPasswords
+	AppPasswordCount      int    // shown as "Count of Limit" when AppPasswordLimit > 0
+	AppPasswordLimit      int
+	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
+}
 
-var pageNames = []string{"login", "verify", "enrol", "logout", "message"}
+// MethodChoice is one option of the default-method selector, e.g.
+// {"code", "Authenticator app – code"} or {"push", "Authenticator app – notification"}.
+type MethodChoice struct{ Value, Label string }
+
+// AuthenticatorRow is one registered authenticator app on the [SecurityPage].
+type AuthenticatorRow struct {
+	ID           int64
+	Name         string
+	Added        string // e.g. "2026-11-25"
+	CanDelete    bool
+	WhyNotDelete string // shown next to the disabled Delete button when !CanDelete
+}
+
+// AppPasswordRow is one app password on the [SecurityPage].
+type AppPasswordRow struct {
+	ID       int64
+	Name     string
+	Created  string
+	LastUsed string // e.g. "2026-11-25 12:00 UTC from 192.0.2.1" or "Never"
+}
+
+// NewAppPasswordPage asks for the app password's name, posted to
+// Prefix+"security/app-password" as field name.
+type NewAppPasswordPage struct {
+	Common
+	Name  string // pre-filled name (after a failed attempt)
+	Error string
+	Count int // app passwords the user has; "Count of Limit" is shown when Limit > 0
+	Limit int
+}
+
+// AppPasswordCreatedPage shows a new app password exactly once.
+type AppPasswordCreatedPage struct {
+	Common
+	Name     string
+	Password string // 16 lowercase letters; shown in groups of 4, copied without spaces
+}
+
+// ReverifyPage asks for a fresh authenticator code before a change to
+// sign-in methods, posted to Prefix+"security/reverify" as fields code and
+// next.
+type ReverifyPage struct {
+	Common
+	Error string
+	Next  string // path to return to, already validated by the caller
+}
+
+// EnrolAnotherTOTPPage adds an authenticator app from the Security info page:
+// the same steps as [EnrolTOTPPage], posted to Prefix+"security/authenticator"
+// as field code.
+type EnrolAnotherTOTPPage struct {
+	Common
+	QRDataURI template.URL // data:image/png;base64,... of the otpauth:// QR code
+	Secret    string       // base32 secret, shown in groups of 4
+	Account   string       // account label as it appears in the app
+	Error     string
+}
+
+func (LoginPage) pageName() string              { return "login" }
+func (VerifyCodePage) pageName() string         { return "verify" }
+func (EnrolTOTPPage) pageName() string          { return "enrol" }
+func (LogoutPage) pageName() string             { return "logout" }
+func (MessagePage) pageName() string            { return "message" }
+func (SecurityPage) pageName() string           { return "security" }
+func (NewAppPasswordPage) pageName() string     { return "app-password-new" }
+func (AppPasswordCreatedPage) pageName() string { return "app-password-created" }
+func (ReverifyPage) pageName() string           { return "reverify" }
+func (EnrolAnotherTOTPPage) pageName() string   { return "enrol-another" }
+
+var pageNames = []string{
+	"login", "verify", "enrol", "logout", "message",
+	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
+}
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.
 type Renderer struct {
@@ -119,9 +207,12 @@ type Renderer struct {
 func New() (*Renderer, error) {
 	funcs := template.FuncMap{
 		"group4":       group4,
+		"compact":      compact,
+		"methodLabel":  methodLabel,
+		"stateLabel":   stateLabel,
 		"assetVersion": func() string { return assetVersion },
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html")
 	if err != nil {
 		return nil, fmt.Errorf("loginui: parse layout: %w", err)
 	}
@@ -215,7 +306,7 @@ func (r *Renderer) logError(err error) {
 // group4 formats a secret in space-separated groups of four characters,
 // ignoring any whitespace already present.
 func group4(s string) string {
-	s = strings.Join(strings.Fields(s), "")
+	s = compact(s)
 	var b strings.Builder
 	for i, c := range []rune(s) {
 		if i > 0 && i%4 == 0 {
@@ -224,6 +315,37 @@ func group4(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// compact removes all whitespace from s.
+func compact(s string) string { return strings.Join(strings.Fields(s), "") }
+
+// methodLabel is the label of the default sign-in method value: the matching
+// choice's label, a built-in label for "code" and "push", "None" when empty.
+func methodLabel(choices []MethodChoice, value string) string {
+	for _, c := range choices {
+		if c.Value == value && c.Label != "" {
+			return c.Label
+		}
+	}
+	switch value {
+	case "":
+		return "None"
+	case "code":
+		return "Authenticator app – code"
+	case "push":
+		return "Authenticator app – notification"
+	}
+	return value
+}
+
+// stateLabel capitalises a multi-factor state for display ("enforced" -> "Enforced").
+func stateLabel(s string) string {
+	if s == "" {
+		return ""
+	}
+	r := []rune(s)
+	return strings.ToUpper(string(r[:1])) + string(r[1:])
 }
 
 // Static asset serving.

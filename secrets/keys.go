@@ -16,6 +16,8 @@ type Keys struct {
 	SessionBlock []byte
 	// Factor encrypts factor secrets at rest (AES-256-GCM), 32 bytes.
 	Factor []byte
+	// AppPasswordTag keys the lookup tags of app passwords (HMAC), 32 bytes.
+	AppPasswordTag []byte
 }
 
 // KeySource is where generated keys are kept: store.Store satisfies it.
@@ -26,9 +28,10 @@ type KeySource interface {
 // Configured holds keys given in the configuration as base64 text; empty
 // fields are generated once and kept in the store.
 type Configured struct {
-	SessionHash  string
-	SessionBlock string
-	Factor       string
+	SessionHash    string
+	SessionBlock   string
+	Factor         string
+	AppPasswordTag string
 }
 
 // keySpec describes one key: its store name, its size, and its config value.
@@ -47,6 +50,7 @@ func LoadKeys(ctx context.Context, src KeySource, cfg Configured) (*Keys, error)
 		{"session_hash_key", "key.session.hash", 64, cfg.SessionHash, &k.SessionHash},
 		{"session_block_key", "key.session.block", 32, cfg.SessionBlock, &k.SessionBlock},
 		{"factor_key", "key.factor", 32, cfg.Factor, &k.Factor},
+		{"app_password_tag_key", "key.apppassword.tag", 32, cfg.AppPasswordTag, &k.AppPasswordTag},
 	}
 	for _, s := range specs {
 		key, err := loadKey(ctx, src, s)

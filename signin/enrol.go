@@ -10,8 +10,8 @@ import (
 	"github.com/mfagate/mfagate/store"
 )
 
-// authenticatorName labels an enrolled authenticator app.
-const authenticatorName = "Authenticator app"
+// AuthenticatorName labels an enrolled authenticator app.
+const AuthenticatorName = "Authenticator app"
 
 // pendingEnrolment returns the half-signed-in session that is enrolling and
 // its secret in the clear; otherwise it answers and returns nil.
@@ -24,7 +24,7 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 		p.redirect(w, r, p.cfg.Prefix+"verify")
 		return nil, nil
 	}
-	secret, err := p.FactorBox.Open(cur.Session.PendingTOTP, totpAAD(cur.User.ID))
+	secret, err := p.Codes.Open(cur.User.ID, cur.Session.PendingTOTP)
 	if err != nil {
 		p.internalError(w, r, "opening pending secret", err)
 		return nil, nil
@@ -40,24 +40,28 @@ func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
 	p.renderEnrol(w, r, cur, secret, http.StatusOK, "")
 }
 
+// EnrolmentView builds what a page needs to show a secret for enrolment.
+func EnrolmentView(issuer, account string, secret []byte) (qr loginui.EnrolTOTPPage, err error) {
+	uri, err := totp.URI(issuer, account, secret)
+	if err != nil {
+		return qr, err
+	}
+	img, err := totp.QRDataURI(uri)
+	if err != nil {
+		return qr, err
+	}
+	return loginui.EnrolTOTPPage{QRDataURI: img, Secret: totp.DisplaySecret(secret), Account: account}, nil
+}
+
 func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, cur *session.Current, secret []byte, status int, msg string) {
-	uri, err := totp.URI(p.cfg.Issuer, cur.User.Username, secret)
+	page, err := EnrolmentView(p.cfg.Issuer, cur.User.Username, secret)
 	if err != nil {
-		p.internalError(w, r, "building otpauth uri", err)
+		p.internalError(w, r, "rendering enrolment", err)
 		return
 	}
-	qr, err := totp.QRDataURI(uri)
-	if err != nil {
-		p.internalError(w, r, "rendering qr code", err)
-		return
-	}
-	p.UI.Render(w, status, loginui.EnrolTOTPPage{
-		Common:    p.common("More information required", cur),
-		QRDataURI: qr,
-		Secret:    totp.DisplaySecret(secret),
-		Account:   cur.User.Username,
-		Error:     msg,
-	})
+	page.Common = p.common("More information required", cur)
+	page.Error = msg
+	p.UI.Render(w, status, page)
 }
 
 func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
@@ -67,56 +71,39 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	ip := p.ClientIP(r)
-	ok, err := p.checkEnrolmentCode(r, cur, secret, ip)
+	ok, detail, err := p.Codes.CheckPending(ctx, &cur.User, cur.Session.PendingTOTP, r.PostForm.Get("code"), ip)
 	if err != nil {
 		p.internalError(w, r, "checking enrolment code", err)
 		return
 	}
 	if !ok {
 		p.Audit.Record(ctx, store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
-			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "enrolment code"})
+			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "enrolment: " + detail})
 		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
 		return
 	}
-	if err := p.saveAuthenticator(r, cur); err != nil {
+	if err := SaveAuthenticator(r, p.Store, p.Audit, &cur.User, cur.Session.PendingTOTP, ip); err != nil {
 		p.internalError(w, r, "saving authenticator", err)
 		return
 	}
-	p.complete(w, r, cur, "authenticator enrolled")
+	p.complete(w, r, cur, "authenticator enrolled", true)
 }
 
-// checkEnrolmentCode proves the user's app holds the secret; the step is
-// claimed like any other, so the code cannot be replayed afterwards.
-func (p *Portal) checkEnrolmentCode(r *http.Request, cur *session.Current, secret []byte, ip string) (bool, error) {
+// SaveAuthenticator stores a verified, sealed secret. Registering a method
+// switches an Enabled user to Enforced (per-user MFA semantics).
+func SaveAuthenticator(r *http.Request, st store.Store, log *audit.Log, u *store.User, sealed []byte, ip string) error {
 	ctx := r.Context()
-	blocked, err := p.Limiter.Blocked(ctx, cur.User.Username, ip)
-	if err != nil {
-		return false, err
-	}
-	step, matched := totp.Match(secret, r.PostForm.Get("code"), p.now())
-	if matched && blocked == "" {
-		claimed, err := p.Store.ClaimTOTPStep(ctx, cur.User.ID, step)
-		if err != nil || claimed {
-			return claimed, err
-		}
-	}
-	return false, p.Limiter.Failed(ctx, cur.User.Username, ip)
-}
-
-// saveAuthenticator stores the verified secret; an Enabled user becomes
-// Enforced once registered (per-user MFA semantics).
-func (p *Portal) saveAuthenticator(r *http.Request, cur *session.Current) error {
-	ctx := r.Context()
-	a := &store.TOTPAuthenticator{UserID: cur.User.ID, Name: authenticatorName, SealedSecret: cur.Session.PendingTOTP}
-	if err := p.Store.AddTOTP(ctx, a); err != nil {
+	a := &store.TOTPAuthenticator{UserID: u.ID, Name: AuthenticatorName, SealedSecret: sealed}
+	if err := st.AddTOTP(ctx, a); err != nil {
 		return err
 	}
-	if cur.User.MFAState == store.MFAEnabled {
-		if err := p.Store.SetMFAState(ctx, cur.User.ID, store.MFAEnforced); err != nil {
+	if u.MFAState == store.MFAEnabled {
+		if err := st.SetMFAState(ctx, u.ID, store.MFAEnforced); err != nil {
 			return err
 		}
+		log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
+			RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
 	}
-	p.Audit.Record(ctx, store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
-		Event: audit.TOTPEnrolled, RemoteIP: p.ClientIP(r)})
+	log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip})
 	return nil
 }

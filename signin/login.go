@@ -111,17 +111,21 @@ func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (*store.Us
 // identifier) and sends the user to the code or the enrolment page.
 func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *store.User, rd, ip string) {
 	ctx := r.Context()
-	auths, err := p.Store.TOTPAuthenticators(ctx, user.ID)
-	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
-		return
-	}
 	rec := store.Session{
 		UserID:     user.ID,
 		Stage:      store.StagePassword,
 		RedirectTo: rd,
 		RemoteIP:   ip,
 		UserAgent:  truncate(r.UserAgent(), 256),
+	}
+	if !p.cfg.Policy.BrowserNeedsSecondFactor(user) {
+		p.signInWithPasswordOnly(w, r, user, rec)
+		return
+	}
+	auths, err := p.Store.TOTPAuthenticators(ctx, user.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
 	}
 	next := p.cfg.Prefix + "verify"
 	if len(auths) == 0 {
@@ -157,12 +161,23 @@ func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec stor
 	return p.Sessions.Start(w, r, rec)
 }
 
+// signInWithPasswordOnly completes sign-in for users whose MFA state is
+// Disabled on a site that does not require MFA.
+func (p *Portal) signInWithPasswordOnly(w http.ResponseWriter, r *http.Request, user *store.User, rec store.Session) {
+	rec.Stage = store.StageComplete
+	if err := p.replaceOrStart(w, r, rec); err != nil {
+		p.internalError(w, r, "starting session", err)
+		return
+	}
+	p.finish(w, r, user, rec.RedirectTo, "password only (MFA disabled)")
+}
+
 func (p *Portal) newPendingSecret(user *store.User) ([]byte, error) {
 	e, err := totp.NewEnrolment(p.cfg.Issuer, user.Username)
 	if err != nil {
 		return nil, err
 	}
-	return p.FactorBox.Seal(e.Secret, totpAAD(user.ID))
+	return p.Codes.Seal(user.ID, e.Secret)
 }
 
 func truncate(s string, n int) string {

@@ -14,7 +14,8 @@ import (
 	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/loginui"
-	"github.com/mfagate/mfagate/secrets"
+	"github.com/mfagate/mfagate/factor/totp"
+	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
 )
@@ -31,9 +32,9 @@ type Deps struct {
 	Sessions *session.Manager
 	Hasher   *password.Hasher
 	Limiter  *bruteforce.Limiter
-	// FactorBox seals authenticator secrets at rest.
-	FactorBox *secrets.Box
-	UI        *loginui.Renderer
+	// Codes checks authenticator codes and seals their secrets.
+	Codes *totp.Checker
+	UI    *loginui.Renderer
 	Audit     *audit.Log
 	Logger    *zap.Logger
 	// ClientIP returns the client address as the server trusts it (Caddy's
@@ -45,6 +46,10 @@ type Deps struct {
 type Config struct {
 	Prefix string // must start and end with "/"
 	Issuer string // shown in pages and in authenticator apps
+	Policy policy.Site
+	// Extra serves further pages under Prefix (e.g. Security info),
+	// registered on the portal's mux by pattern.
+	Extra map[string]http.Handler
 }
 
 // Portal is an http.Handler for every path under Config.Prefix.
@@ -91,6 +96,9 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("POST "+pre+"enrol", p.submitEnrol)
 	mux.HandleFunc("GET "+pre+"logout", p.showLogout)
 	mux.HandleFunc("POST "+pre+"logout", p.submitLogout)
+	for pattern, h := range p.cfg.Extra {
+		mux.Handle(pattern, h)
+	}
 	mux.HandleFunc(pre, p.notFound)
 	return mux
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/secrets"
 	"github.com/mfagate/mfagate/session"
@@ -39,9 +40,10 @@ func newPortal(t *testing.T) (*Portal, store.Store) {
 	if _, err := users.New(st, hasher).Add(ctx, users.NewUser{Username: "alice", Password: "right password"}); err != nil {
 		t.Fatal(err)
 	}
+	limiter := bruteforce.New(st, bruteforce.Config{})
 	return New(Deps{
-		Store: st, Sessions: sm, Hasher: hasher, FactorBox: box, UI: ui,
-		Limiter: bruteforce.New(st, bruteforce.Config{}), Audit: audit.New(st, nil),
+		Store: st, Sessions: sm, Hasher: hasher, UI: ui, Limiter: limiter, Audit: audit.New(st, nil),
+		Codes: &totp.Checker{Store: st, Box: box, Limiter: limiter},
 	}, Config{Issuer: "Test"}), st
 }
 

@@ -19,6 +19,21 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a uniqueness rule was violated (e.g. username taken).
 	ErrConflict = errors.New("already exists")
+	// ErrLimit means a per-user limit (e.g. MaxAppPasswords) was reached.
+	ErrLimit = errors.New("limit reached")
+)
+
+// MaxAppPasswords is how many app passwords one user may have.
+const MaxAppPasswords = 40
+
+// Method names a default sign-in method.
+type Method string
+
+// Sign-in methods a user can choose as default.
+const (
+	MethodNone Method = ""     // not chosen: the first available is used
+	MethodCode Method = "code" // authenticator app code
+	MethodPush Method = "push" // approval on a paired phone (later)
 )
 
 // MFAState is an admin-controlled per-user multi-factor state, modelled on
@@ -46,8 +61,25 @@ type User struct {
 	Groups       []string // sorted, unique
 	PasswordHash string   // bcrypt
 	MFAState     MFAState
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// DefaultMethod is the second step offered first at sign-in.
+	DefaultMethod Method
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// AppPassword is a server-generated password for a client that can only
+// send HTTP basic auth. Only hashes are stored: Hash (bcrypt) proves the
+// password; LookupTag (an HMAC under a server key) finds the one row to
+// check, so a request pays one bcrypt, not one per app password.
+type AppPassword struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	Hash       string
+	LookupTag  []byte // unique per user
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero if never used
+	LastUsedIP string
 }
 
 // TOTPAuthenticator is an enrolled authenticator app. The secret is sealed
@@ -130,9 +162,33 @@ type Store interface {
 	SetPassword(ctx context.Context, userID int64, hash string) error
 	// SetMFAState changes the MFA state; ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state MFAState) error
+	// SetDefaultMethod changes the user's default sign-in method;
+	// ErrNotFound for unknown IDs.
+	SetDefaultMethod(ctx context.Context, userID int64, m Method) error
 	// DeleteUser removes the user and, by cascade, everything of theirs
-	// (authenticators, sessions). ErrNotFound for unknown IDs.
+	// (authenticators, app passwords, sessions). ErrNotFound for unknown IDs.
 	DeleteUser(ctx context.Context, userID int64) error
+
+	// CreateAppPassword inserts a and sets a.ID and a.CreatedAt, unless the
+	// user already has `limit` app passwords: then ErrLimit, atomically (two
+	// nodes creating at once never exceed the limit). ErrConflict when the
+	// user already has an app password with the same LookupTag; ErrNotFound
+	// for an unknown user.
+	CreateAppPassword(ctx context.Context, a *AppPassword, limit int) error
+	// AppPasswords lists a user's app passwords, oldest first.
+	AppPasswords(ctx context.Context, userID int64) ([]AppPassword, error)
+	// AppPasswordByTag finds a user's app password by lookup tag;
+	// ErrNotFound otherwise.
+	AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*AppPassword, error)
+	// TouchAppPassword records a use (time and client IP); ErrNotFound if
+	// it was deleted.
+	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error
+	// DeleteAppPassword removes one app password of the user; ErrNotFound
+	// if the user has no such app password.
+	DeleteAppPassword(ctx context.Context, userID, id int64) error
+	// DeleteAllAppPasswords removes all of a user's app passwords and
+	// returns how many.
+	DeleteAllAppPasswords(ctx context.Context, userID int64) (int64, error)
 
 	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
 	AddTOTP(ctx context.Context, a *TOTPAuthenticator) error

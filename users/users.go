@@ -215,3 +215,30 @@ func (s *Service) Bootstrap(ctx context.Context) (string, error) {
 func RandomPassword() (string, error) {
 	return rand.Text(), nil
 }
+
+// DeleteAllAppPasswords removes every app password of a user (the admin's
+// "delete all existing app passwords"), returning how many there were.
+func (s *Service) DeleteAllAppPasswords(ctx context.Context, username string) (int64, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
+	}
+	return n, nil
+}
+
+// AppPasswords lists a user's app passwords (names and use, never secrets).
+func (s *Service) AppPasswords(ctx context.Context, username string) ([]store.AppPassword, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	aps, err := s.store.AppPasswords(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("listing app passwords of %q: %w", u.Username, err)
+	}
+	return aps, nil
+}

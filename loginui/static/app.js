@@ -13,7 +13,8 @@
     });
   });
 
-  // Copy buttons: <button data-copy="text" aria-describedby="status-id" hidden>.
+  // Copy buttons: <button data-copy="text" data-copy-what="password"
+  // aria-describedby="status-id" hidden>; data-copy-what defaults to "key".
   function fallbackCopy(text) {
     var ta = document.createElement('textarea');
     ta.value = text;
@@ -40,9 +41,10 @@
     btn.hidden = false;
     btn.addEventListener('click', function () {
       var text = btn.getAttribute('data-copy') || '';
-      var done = function () { say('Key copied to clipboard.'); };
+      var what = btn.getAttribute('data-copy-what') || 'key';
+      var done = function () { say(what.charAt(0).toUpperCase() + what.slice(1) + ' copied to clipboard.'); };
       var fail = function () {
-        if (fallbackCopy(text)) { done(); } else { say('Copy failed. Select the key and copy it manually.'); }
+        if (fallbackCopy(text)) { done(); } else { say('Copy failed. Select the ' + what + ' and copy it manually.'); }
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(done, fail);

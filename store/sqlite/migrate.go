@@ -59,6 +59,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	return applyAll(ctx, db, ms)
+}
+
+// applyAll creates schema_migrations and applies the pending ones of ms.
+func applyAll(ctx context.Context, db *sql.DB, ms []migration) error {
 	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL

@@ -192,7 +192,7 @@ func wrap(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrLimit) {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	if errors.Is(err, sql.ErrNoRows) {

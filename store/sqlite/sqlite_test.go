@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -243,4 +244,182 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 		}
 	}
 	return nil
+}
+
+// TestAppPasswordLimitTwoNodes creates app passwords for one user from 60
+// goroutines on two Store instances sharing one file (two nodes): the limit
+// holds across nodes, exactly.
+func TestAppPasswordLimitTwoNodes(t *testing.T) {
+	ctx := t.Context()
+	a, path := openTemp(t)
+	defer a.Close()
+	b, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	nodes := []*sqlite.Store{a, b}
+	u := &store.User{Username: "alice", MFAState: store.MFAEnabled}
+	if err := a.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = store.MaxAppPasswords + 20
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, &store.AppPassword{
+				UserID: u.ID, Name: fmt.Sprintf("c%d", i), Hash: "h", LookupTag: fmt.Appendf(nil, "tag-%d", i),
+			}, store.MaxAppPasswords)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok, limited := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrLimit):
+			limited++
+		default:
+			t.Errorf("CreateAppPassword #%d: %v", i, err)
+		}
+	}
+	if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
+		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
+	}
+	for i, s := range nodes {
+		aps, err := s.AppPasswords(ctx, u.ID)
+		if err != nil || len(aps) != store.MaxAppPasswords {
+			t.Errorf("node %d: %d app passwords, %v; want %d", i, len(aps), err, store.MaxAppPasswords)
+		}
+	}
+}
+
+// rawDB opens the file without the store (and without migrating it).
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func tableExists(t *testing.T, db *sql.DB, name string) bool {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(t.Context(),
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// TestMigrateFromVersion1 upgrades a database written by a binary that knew
+// only migration 0001: existing users keep their data and get no default
+// method, app passwords work.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := sqlite.MigrateTo(ctx, path, 1); err != nil {
+		t.Fatalf("MigrateTo(1): %v", err)
+	}
+	db := rawDB(t, path)
+	if tableExists(t, db, "app_passwords") {
+		t.Fatal("app_passwords exists after migration 1 only")
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO users
+		(username, display_name, email, password_hash, mfa_state, created_at, updated_at)
+		VALUES ('alice', 'Alice', 'alice@example.com', '$2a$10$x', 'enforced', 1700000000000, 1700000000123)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO user_groups (user_id, grp) VALUES (1, 'admins')`); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(old database): %v", err)
+	}
+	defer s.Close()
+	u, err := s.UserByName(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.DefaultMethod != store.MethodNone || u.MFAState != store.MFAEnforced || u.DisplayName != "Alice" ||
+		len(u.Groups) != 1 || !u.UpdatedAt.Equal(time.UnixMilli(1700000000123)) {
+		t.Errorf("migrated user = %+v", u)
+	}
+	if !tableExists(t, db, "app_passwords") {
+		t.Fatal("app_passwords missing after Open")
+	}
+	var version int64
+	if err := db.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&version); err != nil || version != 2 {
+		t.Errorf("schema version = %d, %v; want 2", version, err)
+	}
+
+	a := &store.AppPassword{UserID: u.ID, Name: "mail", Hash: "h", LookupTag: []byte("tag")}
+	if err := s.CreateAppPassword(ctx, a, store.MaxAppPasswords); err != nil {
+		t.Fatalf("CreateAppPassword after upgrade: %v", err)
+	}
+	if err := s.SetDefaultMethod(ctx, u.ID, store.MethodCode); err != nil {
+		t.Fatalf("SetDefaultMethod after upgrade: %v", err)
+	}
+	// The column's CHECK holds even for writes that bypass the store.
+	if _, err := db.ExecContext(ctx, "UPDATE users SET default_method = 'sms' WHERE id = ?", u.ID); err == nil {
+		t.Error("default_method accepted 'sms'")
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+	rows, err := db.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Next() {
+		t.Error("foreign_key_check reports violations")
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInvalidDefaultMethodRejected(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	defer s.Close()
+	bad := &store.User{Username: "alice", MFAState: store.MFAEnabled, DefaultMethod: "sms"}
+	if ok, err := s.CreateFirstUser(ctx, bad); err == nil || ok {
+		t.Errorf("CreateFirstUser(method sms) = %v, %v; want an error", ok, err)
+	}
+	if err := s.CreateUser(ctx, bad); err == nil {
+		t.Error("CreateUser(method sms) succeeded")
+	}
+	if _, err := s.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("user with invalid method stored: err = %v", err)
+	}
+}
+
+func TestAppPasswordEmptyTagRejected(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	defer s.Close()
+	u := &store.User{Username: "alice", MFAState: store.MFAEnabled}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range [][]byte{nil, {}} {
+		if err := s.CreateAppPassword(ctx, &store.AppPassword{UserID: u.ID, Name: "x", Hash: "h", LookupTag: tag}, store.MaxAppPasswords); err == nil {
+			t.Errorf("CreateAppPassword(tag %v) succeeded", tag)
+		}
+	}
+	if aps, err := s.AppPasswords(ctx, u.ID); err != nil || len(aps) != 0 {
+		t.Errorf("app passwords = %+v, %v; want none", aps, err)
+	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/mfagate/mfagate/store"
 )
 
-const userColumns = `id, username, display_name, email, password_hash, mfa_state, created_at, updated_at`
+const userColumns = `id, username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at`
 
 // CreateUser inserts u with its groups and sets u.ID, u.CreatedAt,
 // u.UpdatedAt and u.Groups (sorted, unique, without empty names).
@@ -32,18 +32,21 @@ func (s *Store) insertUser(ctx context.Context, u *store.User, onlyFirst bool) (
 	if !u.MFAState.Valid() {
 		return false, fmt.Errorf("invalid MFA state %q", u.MFAState)
 	}
-	q := `INSERT INTO users (username, display_name, email, password_hash, mfa_state, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	if !validMethod(u.DefaultMethod) {
+		return false, fmt.Errorf("invalid default method %q", u.DefaultMethod)
+	}
+	q := `INSERT INTO users (username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	if onlyFirst {
-		q = `INSERT INTO users (username, display_name, email, password_hash, mfa_state, created_at, updated_at)
-			SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)`
+		q = `INSERT INTO users (username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)`
 	}
 	t := now()
 	groups := normGroups(u.Groups)
 	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, q, u.Username, u.DisplayName, u.Email, u.PasswordHash,
-			string(u.MFAState), toMS(t), toMS(t))
+			string(u.MFAState), string(u.DefaultMethod), toMS(t), toMS(t))
 		if err != nil {
 			return err
 		}
@@ -169,12 +172,12 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(r scanner) (*store.User, error) {
 	var u store.User
-	var state string
+	var state, method string
 	var created, updated int64
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &created, &updated); err != nil {
+	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &created, &updated); err != nil {
 		return nil, err
 	}
-	u.MFAState = store.MFAState(state)
+	u.MFAState, u.DefaultMethod = store.MFAState(state), store.Method(method)
 	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
 	return &u, nil
 }
@@ -219,6 +222,24 @@ func (s *Store) SetMFAState(ctx context.Context, userID int64, state store.MFASt
 	return wrap(ctx, "set mfa state", s.updateUser(ctx, "mfa_state = ?", string(state), userID))
 }
 
+// SetDefaultMethod changes the default sign-in method; an unknown method is
+// an error, store.ErrNotFound for unknown IDs.
+func (s *Store) SetDefaultMethod(ctx context.Context, userID int64, m store.Method) error {
+	if !validMethod(m) {
+		return fmt.Errorf("sqlite: set default method: invalid method %q", m)
+	}
+	return wrap(ctx, "set default method", s.updateUser(ctx, "default_method = ?", string(m), userID))
+}
+
+// validMethod reports whether m is a known default method (or none).
+func validMethod(m store.Method) bool {
+	switch m {
+	case store.MethodNone, store.MethodCode, store.MethodPush:
+		return true
+	}
+	return false
+}
+
 // updateUser sets one column (set is "col = ?") and updated_at.
 func (s *Store) updateUser(ctx context.Context, set string, val any, userID int64) error {
 	res, err := s.wdb.ExecContext(ctx, "UPDATE users SET "+set+", updated_at = ? WHERE id = ?", val, toMS(now()), userID)
@@ -228,8 +249,8 @@ func (s *Store) updateUser(ctx context.Context, set string, val any, userID int6
 	return affectedOne(res)
 }
 
-// DeleteUser removes the user; groups, authenticators and sessions go by
-// cascade, audit events stay. store.ErrNotFound for unknown IDs.
+// DeleteUser removes the user; groups, authenticators, app passwords and
+// sessions go by cascade, audit events stay. store.ErrNotFound for unknown IDs.
 func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
 	res, err := s.wdb.ExecContext(ctx, "DELETE FROM users WHERE id = ?", userID)
 	if err == nil {

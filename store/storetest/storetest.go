@@ -33,6 +33,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users/CreateFirstUserConcurrent", testCreateFirstUserConcurrent},
 		{"Users/Update", testUpdateUser},
 		{"Users/Delete", testDeleteUser},
+		{"Users/DefaultMethod", testDefaultMethod},
+		{"AppPasswords/CreateList", testAppPasswords},
+		{"AppPasswords/Limit", testAppPasswordLimit},
+		{"AppPasswords/LimitConcurrent", testAppPasswordLimitConcurrent},
+		{"AppPasswords/TagUnique", testAppPasswordTagUnique},
+		{"AppPasswords/Delete", testAppPasswordDelete},
+		{"AppPasswords/Touch", testAppPasswordTouch},
 		{"TOTP/AddListDelete", testTOTP},
 		{"TOTP/ClaimStep", testClaimStep},
 		{"TOTP/ClaimStepConcurrent", testClaimStepConcurrent},
@@ -89,6 +96,51 @@ func mustCreateUser(t *testing.T, s store.Store, name string, groups ...string) 
 }
 
 func hash(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+// appTag is the lookup tag of test app password i (32 bytes, like an HMAC).
+func appTag(i int) []byte { return fmt.Appendf(nil, "%032d", i) }
+
+func newAppPassword(userID int64, i int) *store.AppPassword {
+	return &store.AppPassword{
+		UserID:    userID,
+		Name:      fmt.Sprintf("client %d", i),
+		Hash:      fmt.Sprintf("$2a$10$app-%d", i),
+		LookupTag: appTag(i),
+	}
+}
+
+func mustCreateAppPassword(t *testing.T, s store.Store, userID int64, i int) *store.AppPassword {
+	t.Helper()
+	a := newAppPassword(userID, i)
+	if err := s.CreateAppPassword(t.Context(), a, store.MaxAppPasswords); err != nil {
+		t.Fatalf("CreateAppPassword(user %d, #%d): %v", userID, i, err)
+	}
+	return a
+}
+
+func checkAppPassword(t *testing.T, got, want *store.AppPassword) {
+	t.Helper()
+	if got.ID != want.ID || got.UserID != want.UserID || got.Name != want.Name || got.Hash != want.Hash ||
+		!bytes.Equal(got.LookupTag, want.LookupTag) || got.LastUsedIP != want.LastUsedIP {
+		t.Errorf("app password = %+v, want %+v", got, want)
+	}
+	sameTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	if want.LastUsedAt.IsZero() {
+		if !got.LastUsedAt.IsZero() {
+			t.Errorf("LastUsedAt = %v, want zero", got.LastUsedAt)
+		}
+	} else {
+		sameTime(t, "LastUsedAt", got.LastUsedAt, ms(want.LastUsedAt))
+	}
+}
+
+// countAppPasswords returns how many app passwords the user has.
+func countAppPasswords(t *testing.T, s store.Store, userID int64) int {
+	t.Helper()
+	aps, err := s.AppPasswords(t.Context(), userID)
+	noErr(t, "AppPasswords", err)
+	return len(aps)
+}
 
 func newSession(id byte, userID int64, created time.Time) *store.Session {
 	return &store.Session{
@@ -148,7 +200,7 @@ func checkUser(t *testing.T, got, want *store.User) {
 	t.Helper()
 	if got.ID != want.ID || got.Username != want.Username || got.DisplayName != want.DisplayName ||
 		got.Email != want.Email || got.PasswordHash != want.PasswordHash || got.MFAState != want.MFAState ||
-		!sameGroups(got.Groups, want.Groups) {
+		got.DefaultMethod != want.DefaultMethod || !sameGroups(got.Groups, want.Groups) {
 		t.Errorf("user = %+v, want %+v", got, want)
 	}
 	sameTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
@@ -279,6 +331,7 @@ func testListUsers(t *testing.T, s store.Store) {
 func testCreateFirstUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := newUser("admin", "admins")
+	u.DefaultMethod = store.MethodCode
 	ok, err := s.CreateFirstUser(ctx, u)
 	noErr(t, "CreateFirstUser", err)
 	if !ok || u.ID == 0 {
@@ -392,6 +445,10 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	mustCreateSession(t, s, newSession(1, u.ID, time.Now()))
 	mustCreateSession(t, s, newSession(2, keep.ID, time.Now()))
 	noErr(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{UserID: u.ID, Username: "alice", Event: "user.created"}))
+	for i := range 3 {
+		mustCreateAppPassword(t, s, u.ID, i)
+	}
+	mustCreateAppPassword(t, s, keep.ID, 0)
 
 	noErr(t, "DeleteUser", s.DeleteUser(ctx, u.ID))
 	_, err := s.UserByID(ctx, u.ID)
@@ -405,6 +462,11 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	}
 	_, err = s.SessionByHash(ctx, hash(1))
 	wantErr(t, "SessionByHash(deleted user)", err, store.ErrNotFound)
+	if aps, err := s.AppPasswords(ctx, u.ID); err != nil || len(aps) != 0 {
+		t.Errorf("app passwords after DeleteUser = %+v, %v; want none", aps, err)
+	}
+	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(0))
+	wantErr(t, "AppPasswordByTag(deleted user)", err, store.ErrNotFound)
 	wantErr(t, "DeleteUser(again)", s.DeleteUser(ctx, u.ID), store.ErrNotFound)
 
 	// Other user untouched, audit history kept.
@@ -413,6 +475,9 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	}
 	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
 		t.Errorf("bob's session: %v", err)
+	}
+	if aps, err := s.AppPasswords(ctx, keep.ID); err != nil || len(aps) != 1 {
+		t.Errorf("bob's app passwords = %+v, %v; want 1", aps, err)
 	}
 	ev, err := s.AuditEvents(ctx, u.ID, 10)
 	noErr(t, "AuditEvents", err)
@@ -424,6 +489,278 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	if again.ID == u.ID {
 		t.Errorf("re-created user reuses deleted ID %d", u.ID)
 	}
+}
+
+func testDefaultMethod(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	got, err := s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.DefaultMethod != store.MethodNone {
+		t.Errorf("DefaultMethod of a new user = %q, want none", got.DefaultMethod)
+	}
+	v := newUser("bob")
+	v.DefaultMethod = store.MethodPush
+	noErr(t, "CreateUser(with method)", s.CreateUser(ctx, v))
+	got, err = s.UserByName(ctx, "bob")
+	noErr(t, "UserByName", err)
+	checkUser(t, got, v)
+
+	for _, m := range []store.Method{store.MethodCode, store.MethodPush, store.MethodNone, store.MethodCode} {
+		noErr(t, "SetDefaultMethod", s.SetDefaultMethod(ctx, u.ID, m))
+		got, err = s.UserByID(ctx, u.ID)
+		noErr(t, "UserByID", err)
+		if got.DefaultMethod != m {
+			t.Errorf("after SetDefaultMethod(%q): DefaultMethod = %q", m, got.DefaultMethod)
+		}
+		if got.UpdatedAt.Before(u.UpdatedAt) {
+			t.Errorf("UpdatedAt went back: %v < %v", got.UpdatedAt, u.UpdatedAt)
+		}
+	}
+	for _, bad := range []store.Method{"sms", "CODE", " code"} {
+		if err := s.SetDefaultMethod(ctx, u.ID, bad); err == nil {
+			t.Errorf("SetDefaultMethod(%q) succeeded", bad)
+		}
+	}
+	got, err = s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.DefaultMethod != store.MethodCode {
+		t.Errorf("DefaultMethod after invalid sets = %q, want %q", got.DefaultMethod, store.MethodCode)
+	}
+	wantErr(t, "SetDefaultMethod(unknown)", s.SetDefaultMethod(ctx, u.ID+v.ID+1000, store.MethodCode), store.ErrNotFound)
+
+	users, err := s.ListUsers(ctx)
+	noErr(t, "ListUsers", err)
+	if len(users) != 2 || users[0].DefaultMethod != store.MethodCode || users[1].DefaultMethod != store.MethodPush {
+		t.Errorf("ListUsers = %+v, want alice code and bob push", users)
+	}
+}
+
+// --- app passwords ---
+
+func testAppPasswords(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	before := time.Now().Add(-time.Second)
+	a1 := mustCreateAppPassword(t, s, u.ID, 1)
+	a2 := mustCreateAppPassword(t, s, u.ID, 2)
+	if a1.ID == 0 || a2.ID == 0 || a1.ID == a2.ID {
+		t.Fatalf("IDs = %d, %d", a1.ID, a2.ID)
+	}
+	checkUTC(t, "CreatedAt", a1.CreatedAt)
+	if a1.CreatedAt.Before(before) || a1.CreatedAt.After(time.Now().Add(time.Second)) {
+		t.Errorf("CreatedAt = %v, not about now", a1.CreatedAt)
+	}
+	b1 := mustCreateAppPassword(t, s, v.ID, 3)
+
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 2 {
+		t.Fatalf("got %d app passwords, want 2", len(list))
+	}
+	for i, want := range []*store.AppPassword{a1, a2} {
+		checkAppPassword(t, &list[i], want)
+	}
+	list, err = s.AppPasswords(ctx, v.ID)
+	noErr(t, "AppPasswords(bob)", err)
+	if len(list) != 1 {
+		t.Fatalf("bob has %d app passwords, want 1", len(list))
+	}
+	checkAppPassword(t, &list[0], b1)
+	if l, err := s.AppPasswords(ctx, u.ID+v.ID+1000); err != nil || len(l) != 0 {
+		t.Errorf("AppPasswords(unknown user) = %v, %v; want none", l, err)
+	}
+
+	got, err := s.AppPasswordByTag(ctx, u.ID, appTag(2))
+	noErr(t, "AppPasswordByTag", err)
+	checkAppPassword(t, got, a2)
+	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(9))
+	wantErr(t, "AppPasswordByTag(unknown tag)", err, store.ErrNotFound)
+	_, err = s.AppPasswordByTag(ctx, v.ID, appTag(1))
+	wantErr(t, "AppPasswordByTag(other user's tag)", err, store.ErrNotFound)
+	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(1)[:31])
+	wantErr(t, "AppPasswordByTag(tag prefix)", err, store.ErrNotFound)
+
+	missing := newAppPassword(u.ID+v.ID+1000, 5)
+	wantErr(t, "CreateAppPassword(unknown user)", s.CreateAppPassword(ctx, missing, store.MaxAppPasswords), store.ErrNotFound)
+	if missing.ID != 0 {
+		t.Errorf("failed CreateAppPassword set ID %d", missing.ID)
+	}
+}
+
+func testAppPasswordLimit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	var created []*store.AppPassword
+	for i := range store.MaxAppPasswords {
+		created = append(created, mustCreateAppPassword(t, s, u.ID, i))
+	}
+	over := newAppPassword(u.ID, store.MaxAppPasswords)
+	wantErr(t, "CreateAppPassword(over limit)", s.CreateAppPassword(ctx, over, store.MaxAppPasswords), store.ErrLimit)
+	if over.ID != 0 {
+		t.Errorf("CreateAppPassword over the limit set ID %d", over.ID)
+	}
+	if n := countAppPasswords(t, s, u.ID); n != store.MaxAppPasswords {
+		t.Fatalf("%d app passwords, want %d", n, store.MaxAppPasswords)
+	}
+	// The limit is per user.
+	mustCreateAppPassword(t, s, v.ID, 0)
+
+	// After one delete, exactly one more fits.
+	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, created[7].ID))
+	noErr(t, "CreateAppPassword(after delete)", s.CreateAppPassword(ctx, over, store.MaxAppPasswords))
+	wantErr(t, "CreateAppPassword(over limit again)",
+		s.CreateAppPassword(ctx, newAppPassword(u.ID, store.MaxAppPasswords+1), store.MaxAppPasswords), store.ErrLimit)
+	if n := countAppPasswords(t, s, u.ID); n != store.MaxAppPasswords {
+		t.Errorf("%d app passwords, want %d", n, store.MaxAppPasswords)
+	}
+
+	// The limit is the caller's: a smaller one counts existing rows too.
+	wantErr(t, "CreateAppPassword(limit 1, bob has 1)",
+		s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 1), store.ErrLimit)
+	noErr(t, "CreateAppPassword(limit 2, bob has 1)", s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 2))
+}
+
+func testAppPasswordLimitConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	const n = store.MaxAppPasswords + 20
+	var errs [n]error
+	parallel(n, func(i int) {
+		errs[i] = s.CreateAppPassword(ctx, newAppPassword(u.ID, i), store.MaxAppPasswords)
+	})
+	ok, limited := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrLimit):
+			limited++
+		default:
+			t.Errorf("CreateAppPassword #%d: %v", i, err)
+		}
+	}
+	if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
+		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
+	}
+	if got := countAppPasswords(t, s, u.ID); got != store.MaxAppPasswords {
+		t.Errorf("%d app passwords stored, want %d", got, store.MaxAppPasswords)
+	}
+}
+
+func testAppPasswordTagUnique(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	first := mustCreateAppPassword(t, s, u.ID, 1)
+	dup := newAppPassword(u.ID, 1)
+	dup.Name, dup.Hash = "other name", "$2a$10$other"
+	wantErr(t, "CreateAppPassword(same tag)", s.CreateAppPassword(ctx, dup, store.MaxAppPasswords), store.ErrConflict)
+	if dup.ID != 0 {
+		t.Errorf("conflicting CreateAppPassword set ID %d", dup.ID)
+	}
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 1 {
+		t.Fatalf("after conflict: %d app passwords, want 1", len(list))
+	}
+	checkAppPassword(t, &list[0], first)
+
+	// The same tag for another user is fine.
+	other := mustCreateAppPassword(t, s, v.ID, 1)
+	got, err := s.AppPasswordByTag(ctx, v.ID, appTag(1))
+	noErr(t, "AppPasswordByTag(bob)", err)
+	checkAppPassword(t, got, other)
+	got, err = s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	noErr(t, "AppPasswordByTag(alice)", err)
+	checkAppPassword(t, got, first)
+}
+
+func testAppPasswordDelete(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	a1 := mustCreateAppPassword(t, s, u.ID, 1)
+	a2 := mustCreateAppPassword(t, s, u.ID, 2)
+	a3 := mustCreateAppPassword(t, s, u.ID, 3)
+	b1 := mustCreateAppPassword(t, s, v.ID, 1)
+
+	// Nobody deletes another user's app password.
+	wantErr(t, "DeleteAppPassword(other user)", s.DeleteAppPassword(ctx, v.ID, a1.ID), store.ErrNotFound)
+	if _, err := s.AppPasswordByTag(ctx, u.ID, appTag(1)); err != nil {
+		t.Errorf("app password deleted by another user: %v", err)
+	}
+	wantErr(t, "DeleteAppPassword(unknown)", s.DeleteAppPassword(ctx, u.ID, a3.ID+b1.ID+1000), store.ErrNotFound)
+
+	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a1.ID))
+	wantErr(t, "DeleteAppPassword(again)", s.DeleteAppPassword(ctx, u.ID, a1.ID), store.ErrNotFound)
+	_, err := s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	wantErr(t, "AppPasswordByTag(deleted)", err, store.ErrNotFound)
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 2 || list[0].ID != a2.ID || list[1].ID != a3.ID {
+		t.Errorf("after delete: %+v, want %d and %d", list, a2.ID, a3.ID)
+	}
+
+	n, err := s.DeleteAllAppPasswords(ctx, u.ID)
+	noErr(t, "DeleteAllAppPasswords", err)
+	if n != 2 {
+		t.Errorf("DeleteAllAppPasswords = %d, want 2", n)
+	}
+	if c := countAppPasswords(t, s, u.ID); c != 0 {
+		t.Errorf("%d app passwords left", c)
+	}
+	n, err = s.DeleteAllAppPasswords(ctx, u.ID)
+	noErr(t, "DeleteAllAppPasswords(again)", err)
+	if n != 0 {
+		t.Errorf("DeleteAllAppPasswords(again) = %d, want 0", n)
+	}
+	got, err := s.AppPasswordByTag(ctx, v.ID, appTag(1))
+	noErr(t, "AppPasswordByTag(bob)", err)
+	checkAppPassword(t, got, b1)
+	// The user itself stays.
+	if _, err := s.UserByID(ctx, u.ID); err != nil {
+		t.Errorf("UserByID after DeleteAllAppPasswords: %v", err)
+	}
+}
+
+func testAppPasswordTouch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	a := mustCreateAppPassword(t, s, u.ID, 1)
+	other := mustCreateAppPassword(t, s, u.ID, 2)
+	got, err := s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	noErr(t, "AppPasswordByTag", err)
+	if !got.LastUsedAt.IsZero() || got.LastUsedIP != "" {
+		t.Errorf("before first use: LastUsedAt = %v, LastUsedIP = %q; want zero and empty", got.LastUsedAt, got.LastUsedIP)
+	}
+
+	t0 := base() // sub-millisecond digits, non-UTC zone
+	noErr(t, "TouchAppPassword", s.TouchAppPassword(ctx, a.ID, t0, "192.0.2.7"))
+	a.LastUsedAt, a.LastUsedIP = t0, "192.0.2.7"
+	got, err = s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	noErr(t, "AppPasswordByTag", err)
+	checkAppPassword(t, got, a)
+	if want := time.Date(2025, 3, 14, 9, 39, 26, 535000000, time.UTC); !got.LastUsedAt.Equal(want) {
+		t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, want)
+	}
+
+	later := t0.Add(time.Hour)
+	noErr(t, "TouchAppPassword(again)", s.TouchAppPassword(ctx, a.ID, later, "2001:db8::1"))
+	a.LastUsedAt, a.LastUsedIP = later, "2001:db8::1"
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 2 {
+		t.Fatalf("got %d app passwords, want 2", len(list))
+	}
+	checkAppPassword(t, &list[0], a)
+	checkAppPassword(t, &list[1], other) // untouched
+
+	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a.ID))
+	wantErr(t, "TouchAppPassword(deleted)", s.TouchAppPassword(ctx, a.ID, later, "192.0.2.7"), store.ErrNotFound)
+	wantErr(t, "TouchAppPassword(unknown)", s.TouchAppPassword(ctx, other.ID+1000, later, "192.0.2.7"), store.ErrNotFound)
 }
 
 // --- TOTP ---
@@ -986,12 +1323,20 @@ func testCanceled(t *testing.T, s store.Store) {
 			_, err := s.RecordFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
 			return err
 		}(),
-		"AppendAudit": s.AppendAudit(ctx, &store.AuditEvent{Event: "x"}),
+		"AppendAudit":       s.AppendAudit(ctx, &store.AuditEvent{Event: "x"}),
+		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), store.MaxAppPasswords),
+		"AppPasswords": func() error {
+			_, err := s.AppPasswords(ctx, u.ID)
+			return err
+		}(),
 	}
 	for name, err := range checks {
 		wantErr(t, name+"(canceled)", err, context.Canceled)
 	}
 	if _, err := s.UserByName(t.Context(), "bob"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("user created with a canceled context: err = %v", err)
+	}
+	if aps, err := s.AppPasswords(t.Context(), u.ID); err != nil || len(aps) != 0 {
+		t.Errorf("app password created with a canceled context: %+v, %v", aps, err)
 	}
 }

@@ -1,0 +1,219 @@
+// Package basicauth checks HTTP basic-auth credentials from clients that
+// cannot do multi-factor sign-in: app passwords always, the account password
+// only where policy allows. Each uncached check costs exactly one bcrypt
+// comparison, for known and unknown users alike; successes are cached under
+// a keyed hash (never the plaintext) so a busy WebDAV client does not pay
+// bcrypt on every request.
+package basicauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/mfagate/mfagate/bruteforce"
+	"github.com/mfagate/mfagate/factor/apppassword"
+	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/policy"
+	"github.com/mfagate/mfagate/secrets"
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/users"
+)
+
+// DefaultCacheTTL bounds how long a verified credential is trusted without
+// asking the store again; deletions on this node take effect at once.
+const DefaultCacheTTL = 5 * time.Second
+
+// touchEvery limits "last used" writes to one per app password per minute.
+const touchEvery = time.Minute
+
+// Kind says which secret passed.
+type Kind string
+
+// Credential kinds.
+const (
+	KindAppPassword     Kind = "app password"
+	KindAccountPassword Kind = "account password"
+)
+
+// Result of a successful check.
+type Result struct {
+	User          store.User
+	Kind          Kind
+	AppPasswordID int64
+}
+
+// ErrDenied is returned for every refused credential; Detail says why (for
+// the audit log only).
+type ErrDenied struct{ Detail string }
+
+func (e *ErrDenied) Error() string { return "basic auth denied: " + e.Detail }
+
+// Verifier checks credentials.
+type Verifier struct {
+	store    store.Store
+	hasher   *password.Hasher
+	limiter  *bruteforce.Limiter
+	tagKey   []byte
+	cacheKey []byte
+	cache    *cache
+	flight   singleflight.Group
+	now      func() time.Time
+}
+
+// New returns a Verifier. tagKey is the server key for app-password lookup
+// tags.
+func New(st store.Store, h *password.Hasher, l *bruteforce.Limiter, tagKey []byte) (*Verifier, error) {
+	cacheKey, err := secrets.RandomBytes(32)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{store: st, hasher: h, limiter: l, tagKey: tagKey, cacheKey: cacheKey,
+		cache: newCache(DefaultCacheTTL), now: time.Now}, nil
+}
+
+// TagKey is the key for lookup tags (used when creating app passwords).
+func (v *Verifier) TagKey() []byte { return v.tagKey }
+
+// Verify checks username and secret for site. A *ErrDenied error means
+// refused; any other error is a store failure.
+func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
+	key := v.cacheKeyFor(site, username, secret)
+	now := v.now()
+	if res, ok := v.cache.get(key, now); ok {
+		v.touchLater(ctx, key, res, ip, now)
+		return res, nil
+	}
+	gen := v.cache.currentGeneration()
+	// Concurrent identical requests share one bcrypt.
+	out, err, _ := v.flight.Do(string(key[:]), func() (any, error) {
+		return v.verifyUncached(ctx, site, username, secret, ip)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := out.(*Result)
+	v.cache.put(key, res, now, gen)
+	return res, nil
+}
+
+func (v *Verifier) cacheKeyFor(site policy.Site, username, secret string) [32]byte {
+	m := hmac.New(sha256.New, v.cacheKey)
+	fmt.Fprintf(m, "%t|%t|%d|%s|", site.RequireMFA, site.RefuseAccountPassword, len(username), username)
+	m.Write([]byte(secret))
+	var k [32]byte
+	copy(k[:], m.Sum(nil))
+	return k
+}
+
+// verifyUncached does the one bcrypt comparison and the counting.
+func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
+	name, nameErr := users.NormalizeUsername(username)
+	if nameErr != nil {
+		name = "invalid"
+	}
+	user, err := v.findUser(ctx, name, nameErr)
+	if err != nil {
+		return nil, err
+	}
+	blocked, err := v.limiter.Blocked(ctx, name, ip)
+	if err != nil {
+		return nil, err
+	}
+	res, detail, err := v.compare(ctx, site, user, secret)
+	if err != nil {
+		return nil, err
+	}
+	if res != nil && blocked == "" {
+		if res.AppPasswordID != 0 {
+			if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("basicauth: touch: %w", err)
+			}
+		}
+		return res, nil
+	}
+	if blocked != "" {
+		detail = blocked
+	}
+	if err := v.limiter.Failed(ctx, name, ip); err != nil {
+		return nil, err
+	}
+	return nil, &ErrDenied{Detail: detail}
+}
+
+func (v *Verifier) findUser(ctx context.Context, name string, nameErr error) (*store.User, error) {
+	if nameErr != nil {
+		return nil, nil
+	}
+	u, err := v.store.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("basicauth: user: %w", err)
+	}
+	return u, nil
+}
+
+// compare picks the one hash to check: the app password the tag points
+// to, else the account password if policy allows it, else a dummy.
+func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.User, secret string) (*Result, string, error) {
+	if user == nil {
+		v.hasher.Verify("", secret)
+		return nil, "unknown user", nil
+	}
+	if normalized, ok := apppassword.Normalize(secret); ok {
+		ap, err := v.store.AppPasswordByTag(ctx, user.ID, apppassword.Tag(v.tagKey, user.ID, normalized))
+		switch {
+		case err == nil:
+			if v.hasher.Verify(ap.Hash, normalized) {
+				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID}, "", nil
+			}
+			return nil, "wrong app password", nil
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, "", fmt.Errorf("basicauth: app password: %w", err)
+		}
+	}
+	if !site.AccountPasswordInBasicAuth(user) {
+		v.hasher.Verify("", secret)
+		return nil, "account password refused: app password required", nil
+	}
+	if v.hasher.Verify(user.PasswordHash, secret) {
+		return &Result{User: *user, Kind: KindAccountPassword}, "", nil
+	}
+	return nil, "wrong password", nil
+}
+
+// touchLater records use of a cached app password at most once a minute.
+func (v *Verifier) touchLater(ctx context.Context, key [32]byte, res *Result, ip string, now time.Time) {
+	if res.AppPasswordID == 0 || !v.cache.dueForTouch(key, now, touchEvery) {
+		return
+	}
+	// Best effort: a failed "last used" write must not refuse the request.
+	_ = v.store.TouchAppPassword(ctx, res.AppPasswordID, now, ip)
+}
+
+// ForgetUser drops cached successes of a user: call it after deleting an app
+// password, changing the password or the MFA state.
+func (v *Verifier) ForgetUser(userID int64) { v.cache.forgetUser(userID) }
+
+// DescribeUse formats a last-used line for the Security info page.
+func DescribeUse(at time.Time, ip string) string {
+	if at.IsZero() {
+		return "Never"
+	}
+	s := at.UTC().Format("2006-01-02 15:04 UTC")
+	if ip != "" {
+		s += " from " + ip
+	}
+	return s
+}
+
+// Realm quotes a realm for WWW-Authenticate.
+func Realm(name string) string { return "Basic realm=" + strconv.Quote(name) + `, charset="UTF-8"` }

@@ -1,0 +1,46 @@
+// Package policy decides what a user must present, from the user's MFA
+// state (Disabled / Enabled / Enforced, as in Microsoft Entra per-user MFA)
+// and the site's options. It only decides; the flows carry it out.
+package policy
+
+import "github.com/mfagate/mfagate/store"
+
+// Site holds one protected site's options.
+type Site struct {
+	// RequireMFA treats Disabled users as Enabled: everyone needs a
+	// second factor in the browser.
+	RequireMFA bool
+	// RefuseAccountPassword refuses account passwords in HTTP basic auth
+	// for everyone: only app passwords pass.
+	RefuseAccountPassword bool
+}
+
+// EffectiveState is the user's state after the site's options.
+func (s Site) EffectiveState(u *store.User) store.MFAState {
+	if u.MFAState == store.MFADisabled && s.RequireMFA {
+		return store.MFAEnabled
+	}
+	return u.MFAState
+}
+
+// BrowserNeedsSecondFactor: Enabled users must register (and then use) a
+// method; Enforced users must use one; Disabled users sign in with the
+// password alone.
+func (s Site) BrowserNeedsSecondFactor(u *store.User) bool {
+	return s.EffectiveState(u) != store.MFADisabled
+}
+
+// AccountPasswordInBasicAuth: the account password passes basic auth only
+// for users not (yet) Enforced, and only where the site allows it.
+func (s Site) AccountPasswordInBasicAuth(u *store.User) bool {
+	return !s.RefuseAccountPassword && s.EffectiveState(u) != store.MFAEnforced
+}
+
+// CanCreateAppPasswords: only Enforced users create app passwords, as in
+// Microsoft 365.
+func CanCreateAppPasswords(u *store.User) bool {
+	return u.MFAState == store.MFAEnforced
+}
+
+// WhyNoAppPasswords explains the missing option to the user.
+const WhyNoAppPasswords = "App passwords become available once your administrator enforces multi-factor sign-in for your account."

@@ -1,0 +1,133 @@
+package securityinfo
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/factor/apppassword"
+	"github.com/mfagate/mfagate/loginui"
+	"github.com/mfagate/mfagate/policy"
+	"github.com/mfagate/mfagate/store"
+)
+
+// msgLimit tells the user why no more app passwords can be made.
+var msgLimit = "You have " + strconv.Itoa(store.MaxAppPasswords) + " app passwords, the most allowed. Delete one you no longer use to create another."
+
+func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.addPath(methodAppPassword))
+	if cur == nil {
+		return
+	}
+	if !policy.CanCreateAppPasswords(u) {
+		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
+		return
+	}
+	p.renderNewAppPassword(w, r, u, "", "")
+}
+
+func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
+	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing app passwords", err)
+		return
+	}
+	p.UI.Render(w, http.StatusOK, loginui.NewAppPasswordPage{
+		Common: p.common("App password", u), Name: name, Error: msg,
+		Count: len(aps), Limit: store.MaxAppPasswords,
+	})
+}
+
+// cleanName trims a name and refuses empty, over-long or control text.
+func cleanName(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || utf8.RuneCountInString(s) > apppassword.MaxNameLength || !utf8.ValidString(s) {
+		return "", false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", false
+		}
+	}
+	return s, true
+}
+
+// createAppPassword makes one app password and shows it exactly once.
+func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.addPath(methodAppPassword))
+	if cur == nil {
+		return
+	}
+	if !policy.CanCreateAppPasswords(u) {
+		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
+		return
+	}
+	name, ok := cleanName(r.PostForm.Get("name"))
+	if !ok {
+		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), "Enter a name of up to 64 characters, such as \"Laptop mail\".")
+		return
+	}
+	pw, err := p.newAppPassword(r, u, name)
+	if errors.Is(err, store.ErrLimit) {
+		p.renderNewAppPassword(w, r, u, name, msgLimit)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "creating app password", err)
+		return
+	}
+	p.record(r, u, audit.AppPasswordCreated, name)
+	p.UI.Render(w, http.StatusOK, loginui.AppPasswordCreatedPage{Common: p.common("App password", u), Name: name, Password: pw})
+}
+
+// newAppPassword generates, hashes and stores an app password.
+func (p *Pages) newAppPassword(r *http.Request, u *store.User, name string) (string, error) {
+	pw, err := apppassword.Generate()
+	if err != nil {
+		return "", err
+	}
+	hash, err := p.Hasher.Hash(pw)
+	if err != nil {
+		return "", err
+	}
+	ap := &store.AppPassword{
+		UserID:    u.ID,
+		Name:      name,
+		Hash:      hash,
+		LookupTag: apppassword.Tag(p.Verifier.TagKey(), u.ID, pw),
+	}
+	if err := p.Store.CreateAppPassword(r.Context(), ap, store.MaxAppPasswords); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// deleteAppPassword removes one of the user's app passwords; cached
+// successes on this node are dropped at once.
+func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.securityPath())
+	if cur == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	if err != nil {
+		p.message(w, http.StatusBadRequest, "Bad request", "That app password does not exist.")
+		return
+	}
+	err = p.Store.DeleteAppPassword(r.Context(), u.ID, id)
+	p.Verifier.ForgetUser(u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		p.message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "deleting app password", err)
+		return
+	}
+	p.record(r, u, audit.AppPasswordDeleted, strconv.FormatInt(id, 10))
+	p.done(w, r, "app-password-deleted")
+}
