@@ -19,11 +19,45 @@ func common(title string) Common {
 
 func allPages() map[string]Page {
 	return map[string]Page{
-		"login":   LoginPage{Common: Common{Title: "Sign in", Issuer: "Example Corp", Prefix: "/.mfa/"}, RD: "https://app.example.com/x"},
-		"verify":  VerifyCodePage{Common: common("Enter code")},
-		"enrol":   &EnrolTOTPPage{Common: common("Set up"), QRDataURI: qrPNG, Secret: "JBSWY3DPEHPK3PXPJBSWY3DP", Account: "alice@example.com"},
-		"logout":  LogoutPage{Common: common("Sign out")},
-		"message": MessagePage{Common: common("Signed out"), Heading: "Signed out", Message: "You have been signed out.", LinkText: "Sign in again", LinkHref: "/.mfa/login"},
+		"login":    LoginPage{Common: Common{Title: "Sign in", Issuer: "Example Corp", Prefix: "/.mfa/"}, RD: "https://app.example.com/x"},
+		"verify":   VerifyCodePage{Common: common("Enter code")},
+		"enrol":    &EnrolTOTPPage{Common: common("Set up"), QRDataURI: qrPNG, Secret: "JBSWY3DPEHPK3PXPJBSWY3DP", Account: "alice@example.com"},
+		"logout":   LogoutPage{Common: common("Sign out")},
+		"message":  MessagePage{Common: common("Signed out"), Heading: "Signed out", Message: "You have been signed out.", LinkText: "Sign in again", LinkHref: "/.mfa/login"},
+		"security": securityPage(),
+		"security-limited": SecurityPage{Common: common(""), DefaultMethod: "code",
+			Authenticators:     []AuthenticatorRow{{ID: 1, Name: "Phone", Added: "2026-03-02", WhyNotDelete: "You need at least one authenticator app."}},
+			AppPasswordsWhyNot: "App passwords are available once your administrator enforces multi-factor sign-in for your account.",
+			MFAState:           "enabled"},
+		"security-empty":       SecurityPage{Common: common("")},
+		"app-password-new":     NewAppPasswordPage{Common: common(""), Name: "Laptop mail", Error: "That name is taken.", Count: 3, Limit: 40},
+		"app-password-created": AppPasswordCreatedPage{Common: common(""), Name: "Laptop mail", Password: "abcdefghijklmnop"},
+		"reverify":             ReverifyPage{Common: common(""), Next: "/.mfa/security/add?method=app-password"},
+		"enrol-another":        &EnrolAnotherTOTPPage{Common: common(""), QRDataURI: qrPNG, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Account: "alice@example.com"},
+	}
+}
+
+func securityPage() SecurityPage {
+	return SecurityPage{
+		Common:        common(""),
+		Notice:        "App password deleted.",
+		DefaultMethod: "push",
+		DefaultChoices: []MethodChoice{
+			{"code", "Authenticator app – code"},
+			{"push", "Authenticator app – notification"},
+		},
+		Authenticators: []AuthenticatorRow{
+			{ID: 11, Name: "iPhone", Added: "2026-03-02", CanDelete: true},
+			{ID: 12, Name: "Pixel", Added: "2026-11-20", CanDelete: true},
+		},
+		AppPasswords: []AppPasswordRow{
+			{ID: 21, Name: "Laptop mail", Created: "2026-10-01", LastUsed: "2026-11-25 12:00 UTC from 192.0.2.1"},
+			{ID: 22, Name: "git", Created: "2026-11-24", LastUsed: "Never"},
+		},
+		CanCreateAppPasswords: true,
+		AppPasswordCount:      2,
+		AppPasswordLimit:      40,
+		MFAState:              "enforced",
 	}
 }
 
@@ -97,7 +131,7 @@ func TestEveryPageRenders(t *testing.T) {
 var (
 	tagRe        = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
 	attrRe       = regexp.MustCompile(`\s(href|src|action)="([^"]*)"`)
-	inputIDRe    = regexp.MustCompile(`<input [^>]*\bid="([^"]+)"`)
+	inputIDRe    = regexp.MustCompile(`<(?:input|select|textarea) [^>]*\bid="([^"]+)"`)
 	labelForRe   = regexp.MustCompile(`<label for="([^"]+)"`)
 	formTagRe    = regexp.MustCompile(`<form[^>]*>`)
 	inlineEvents = regexp.MustCompile(`\son[a-z]+=`)
@@ -137,15 +171,22 @@ func checkLabels(t *testing.T, body string) {
 	}
 	// Every visible input must have an id (and hence a label).
 	for _, tag := range tagRe.FindAllString(body, -1) {
-		if strings.HasPrefix(tag, "<input ") && !strings.Contains(tag, `type="hidden"`) && !strings.Contains(tag, ` id="`) {
+		visible := strings.HasPrefix(tag, "<input ") && !strings.Contains(tag, `type="hidden"`) ||
+			strings.HasPrefix(tag, "<select") || strings.HasPrefix(tag, "<textarea")
+		if visible && !strings.Contains(tag, ` id="`) {
 			t.Errorf("input without id/label: %s", tag)
 		}
 	}
 }
 
+// checkFormsPost checks that every form POSTs to the portal; the only GET
+// form allowed is the Security info page's "Add sign-in method" selector.
 func checkFormsPost(t *testing.T, body string) {
 	t.Helper()
 	for _, f := range formTagRe.FindAllString(body, -1) {
+		if f == `<form method="get" action="/.mfa/security/add" class="add-method">` {
+			continue
+		}
 		if !strings.Contains(f, `method="post"`) || !strings.Contains(f, `action="/.mfa/`) {
 			t.Errorf("form not POSTing to the portal: %s", f)
 		}
@@ -285,6 +326,15 @@ func TestEscaping(t *testing.T) {
 		EnrolTOTPPage{Common: c, Secret: evil, Account: evil, Error: evil, QRDataURI: qrPNG},
 		LogoutPage{Common: c},
 		MessagePage{Common: c, Heading: evil, Message: evil, LinkText: evil, LinkHref: `"><script>`},
+		SecurityPage{Common: c, Notice: evil, Error: evil, DefaultMethod: evil,
+			DefaultChoices:     []MethodChoice{{evil, evil}},
+			Authenticators:     []AuthenticatorRow{{ID: 1, Name: evil, Added: evil, WhyNotDelete: evil}, {ID: 2, Name: evil, CanDelete: true}},
+			AppPasswords:       []AppPasswordRow{{ID: 3, Name: evil, Created: evil, LastUsed: evil}},
+			AppPasswordsWhyNot: evil, MFAState: evil},
+		NewAppPasswordPage{Common: c, Name: evil, Error: evil},
+		AppPasswordCreatedPage{Common: c, Name: evil, Password: evil},
+		ReverifyPage{Common: c, Error: evil, Next: `"><script>`},
+		EnrolAnotherTOTPPage{Common: c, Secret: evil, Account: evil, Error: evil, QRDataURI: qrPNG},
 	}
 	for _, p := range pages {
 		_, body := render(t, r, 200, p)
@@ -436,5 +486,291 @@ func TestNewParses(t *testing.T) {
 	}
 	if _, ok := safePageName(nil); ok {
 		t.Error("nil page accepted")
+	}
+}
+
+// selectOptions returns the <select> with the given id and its <option> tags.
+func selectOptions(t *testing.T, body, id string) (sel string, options []string) {
+	t.Helper()
+	start := strings.Index(body, `<select id="`+id+`"`)
+	if start < 0 {
+		t.Fatalf("no select #%s", id)
+	}
+	end := strings.Index(body[start:], "</select>")
+	if end < 0 {
+		t.Fatalf("select #%s not closed", id)
+	}
+	part := body[start : start+end]
+	for _, tag := range tagRe.FindAllString(part, -1) {
+		if strings.HasPrefix(tag, "<option") {
+			options = append(options, tag)
+		}
+	}
+	return tagRe.FindString(part), options
+}
+
+func TestSecurityPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, securityPage())
+	for _, s := range []string{
+		"<title>Security info · Example Corp</title>",
+		`<div class="card card-wide">`,
+		"<h1>Security info</h1>",
+		"These are the methods you use to sign in to your account or reset your password.",
+		`<span class="badge badge-on">Multi-factor: Enforced</span>`,
+		`<div class="notice" role="status">App password deleted.</div>`,
+		"Default sign-in method: <strong>Authenticator app – notification</strong>",
+		`<form method="post" action="/.mfa/security/default"`,
+		`<button type="submit" class="btn small">Change</button>`,
+		`<form method="get" action="/.mfa/security/add"`,
+		"+ Add sign-in method",
+		// Authenticator rows with delete forms.
+		`<form method="post" action="/.mfa/security/authenticator/delete">` + "\n" + `<input type="hidden" name="id" value="11">`,
+		`<form method="post" action="/.mfa/security/authenticator/delete">` + "\n" + `<input type="hidden" name="id" value="12">`,
+		`<span class="visually-hidden"> authenticator app iPhone</span>`,
+		"Added 2026-03-02",
+		// App password rows with delete forms.
+		`<form method="post" action="/.mfa/security/app-password/delete">` + "\n" + `<input type="hidden" name="id" value="21">`,
+		`<form method="post" action="/.mfa/security/app-password/delete">` + "\n" + `<input type="hidden" name="id" value="22">`,
+		`<span class="visually-hidden"> app password Laptop mail</span>`,
+		"Created 2026-10-01", "Last used: 2026-11-25 12:00 UTC from 192.0.2.1", "Last used: Never",
+		"App passwords: 2 of 40",
+		// Footer.
+		`<form method="post" action="/.mfa/logout">`, `>Sign out</button>`,
+		`<a href="/">Back to the app</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `role="alert"`) || strings.Contains(body, " disabled") {
+		t.Error("alert or disabled button without reason")
+	}
+	if n := strings.Count(body, `<input type="hidden" name="id"`); n != 4 {
+		t.Errorf("%d delete forms, want 4", n)
+	}
+
+	sel, opts := selectOptions(t, body, "default-method")
+	if !strings.Contains(sel, `name="method"`) || len(opts) != 2 ||
+		opts[0] != `<option value="code">` || opts[1] != `<option value="push" selected>` {
+		t.Errorf("default-method select wrong: %s %q", sel, opts)
+	}
+	sel, opts = selectOptions(t, body, "add-method")
+	if !strings.Contains(sel, `name="method"`) || strings.Contains(sel, "aria-describedby") || len(opts) != 2 ||
+		opts[0] != `<option value="authenticator">` || opts[1] != `<option value="app-password">` {
+		t.Errorf("add-method select wrong: %s %q", sel, opts)
+	}
+	if !strings.Contains(body, `<label for="add-method">`) || !strings.Contains(body, `<label for="default-method"`) {
+		t.Error("selects not labelled")
+	}
+
+	// Delete buttons need no JavaScript confirmation.
+	if strings.Contains(body, "confirm") {
+		t.Error("page relies on confirm()")
+	}
+}
+
+func TestSecurityPageRestricted(t *testing.T) {
+	r := newRenderer(t)
+	why := "App passwords are available once your administrator enforces multi-factor sign-in for your account."
+	p := SecurityPage{
+		Common:             common(""),
+		Error:              "That sign-in method could not be deleted.",
+		DefaultMethod:      "code",
+		Authenticators:     []AuthenticatorRow{{ID: 5, Name: "Phone", Added: "2026-03-02", WhyNotDelete: "You need at least one authenticator app."}},
+		AppPasswords:       []AppPasswordRow{{ID: 9, Name: "old", Created: "2026-01-01", LastUsed: "Never"}},
+		AppPasswordsWhyNot: why,
+		AppPasswordCount:   1,
+		AppPasswordLimit:   40,
+		MFAState:           "enabled",
+	}
+	_, body := render(t, r, 200, p)
+	sel, opts := selectOptions(t, body, "add-method")
+	if len(opts) != 1 || opts[0] != `<option value="authenticator">` {
+		t.Errorf("add-method options %q, want only authenticator", opts)
+	}
+	if strings.Contains(body, "app-password\"") {
+		t.Error(`"app-password" offered although !CanCreateAppPasswords`)
+	}
+	if !strings.Contains(sel, `aria-describedby="app-passwords-why"`) || !strings.Contains(body, `<p class="hint" id="app-passwords-why">`+why+`</p>`) {
+		t.Errorf("why-not text missing or not linked: %s", sel)
+	}
+	// No selector without choices, but the current default is still shown.
+	if strings.Contains(body, `id="default-method"`) || strings.Contains(body, "security/default") {
+		t.Error("default-method selector shown without choices")
+	}
+	if !strings.Contains(body, "Default sign-in method: <strong>Authenticator app – code</strong>") {
+		t.Error("current default method not shown")
+	}
+	// The authenticator cannot be deleted: disabled button, reason, no form.
+	if strings.Contains(body, "security/authenticator/delete") {
+		t.Error("delete form for undeletable authenticator")
+	}
+	btn := findTag(t, body, "disabled")
+	if !strings.HasPrefix(btn, "<button") || !strings.Contains(btn, `aria-describedby="authenticator-5-why"`) {
+		t.Errorf("disabled delete button wrong: %s", btn)
+	}
+	if !strings.Contains(body, `id="authenticator-5-why">You need at least one authenticator app.</span>`) {
+		t.Error("why-not-delete text missing")
+	}
+	// Existing app passwords can still be deleted; the count is shown.
+	if !strings.Contains(body, `<input type="hidden" name="id" value="9">`) || !strings.Contains(body, "App passwords: 1 of 40") {
+		t.Error("app password row or count missing")
+	}
+	for _, s := range []string{`role="alert"`, "That sign-in method could not be deleted.", `<span class="badge badge-partial">Multi-factor: Enabled</span>`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `role="status"`) {
+		t.Error("notice box without notice")
+	}
+
+	// Nothing at all: no default line, no list, no count, no badge.
+	_, body = render(t, r, 200, SecurityPage{Common: common(""), AppPasswordLimit: 40})
+	for _, s := range []string{"Default sign-in method", `class="methods"`, "of 40", "badge", "app-passwords-why"} {
+		if strings.Contains(body, s) {
+			t.Errorf("empty page contains %q", s)
+		}
+	}
+	if !strings.Contains(body, "You have no sign-in methods yet.") {
+		t.Error("empty state missing")
+	}
+}
+
+func TestNewAppPasswordPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, NewAppPasswordPage{Common: common(""), Count: 3, Limit: 40})
+	for _, s := range []string{
+		"<title>App password · Example Corp</title>",
+		`<form method="post" action="/.mfa/security/app-password">`,
+		`<label for="name">Name</label>`,
+		"You have 3 of 40 app passwords.",
+		`<button type="submit" class="btn primary">Next</button>`,
+		`<a class="btn secondary" href="/.mfa/security">Cancel</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	in := findTag(t, body, `name="name"`)
+	for _, a := range []string{`id="name"`, `type="text"`, `placeholder="e.g. Laptop mail"`, `maxlength="64"`, "required", "autofocus"} {
+		if !strings.Contains(in, a) {
+			t.Errorf("name input lacks %s: %s", a, in)
+		}
+	}
+	if strings.Contains(in, "aria-invalid") || strings.Contains(body, `role="alert"`) {
+		t.Error("error state without error")
+	}
+	_, body = render(t, r, 200, NewAppPasswordPage{Common: common(""), Name: "Mail & more", Error: "That name is taken."})
+	in = findTag(t, body, `name="name"`)
+	if !strings.Contains(in, `value="Mail &amp; more"`) || !strings.Contains(in, `aria-invalid="true"`) || !strings.Contains(in, `aria-describedby="error"`) {
+		t.Errorf("name input after error: %s", in)
+	}
+	if !strings.Contains(body, `role="alert" id="error">That name is taken.`) || strings.Contains(body, " of 0") {
+		t.Error("error/limit rendering wrong")
+	}
+}
+
+func TestAppPasswordCreatedPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, AppPasswordCreatedPage{Common: common(""), Name: "Laptop mail", Password: "abcdefghijklmnop"})
+	for _, s := range []string{
+		"<h1>App password</h1>",
+		"Copy your password before you click Done. It will not be shown again.",
+		"Name: <strong>Laptop mail</strong>",
+		`<code id="app-password">abcd efgh ijkl mnop</code>`,
+		`data-copy="abcdefghijklmnop"`,
+		`data-copy-what="password"`,
+		`aria-describedby="copy-status"`,
+		`id="copy-status" role="status"`,
+		"Use it instead of your account password in apps that cannot do multi-factor sign-in (mail, calendar, WebDAV, git). Spaces are optional.",
+		`<a class="btn primary" href="/.mfa/security">Done</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if n := strings.Count(body, "abcdefghijklmnop"); n != 1 {
+		t.Errorf("ungrouped password appears %d times, want 1 (data-copy)", n)
+	}
+	// Already grouped input is copied without spaces.
+	_, body = render(t, r, 200, AppPasswordCreatedPage{Common: common(""), Password: "abcd efgh ijkl mnop"})
+	if !strings.Contains(body, `data-copy="abcdefghijklmnop"`) || !strings.Contains(body, `<code id="app-password">abcd efgh ijkl mnop</code>`) {
+		t.Error("grouped password input mishandled")
+	}
+}
+
+func TestReverifyPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, ReverifyPage{Common: common(""), Next: "/.mfa/security/add?method=app-password&x=1"})
+	checkCodeField(t, body, "security/reverify")
+	for _, s := range []string{
+		"<title>Verify your identity · Example Corp</title>",
+		"<h1>Verify your identity</h1>",
+		"For your security, enter a code from your authenticator app to continue.",
+		`<input type="hidden" name="next" value="/.mfa/security/add?method=app-password&amp;x=1">`,
+		`<a class="btn secondary" href="/.mfa/security">Cancel</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `role="alert"`) {
+		t.Error("alert without error")
+	}
+	_, body = render(t, r, 401, ReverifyPage{Common: common(""), Error: "That code didn't work."})
+	if !strings.Contains(body, `role="alert"`) || !strings.Contains(findTag(t, body, `name="code"`), `aria-invalid="true"`) {
+		t.Error("error not shown")
+	}
+}
+
+func TestEnrolAnotherPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, EnrolAnotherTOTPPage{Common: common(""), QRDataURI: qrPNG, Secret: "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP", Account: "Example Corp:alice"})
+	checkCodeField(t, body, "security/authenticator")
+	for _, s := range []string{
+		"<title>Add an authenticator app · Example Corp</title>",
+		"<h1>Add an authenticator app</h1>",
+		"Install an authenticator app", "Scan the QR code", "Enter the code",
+		`src="` + string(qrPNG) + `"`,
+		`<code class="secret" id="secret">JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP</code>`,
+		`data-copy="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"`,
+		"Example Corp:alice",
+		`<a class="btn secondary" href="/.mfa/security">Cancel</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	for _, s := range []string{"More information required", "Your organisation needs", "Sign in as someone else", `action="/.mfa/enrol"`} {
+		if strings.Contains(body, s) {
+			t.Errorf("body contains %q", s)
+		}
+	}
+	if n := strings.Count(body, "<li>"); n != 3 {
+		t.Errorf("%d steps, want 3", n)
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	choices := []MethodChoice{{"code", "Code please"}}
+	for _, c := range []struct{ value, want string }{
+		{"code", "Code please"}, {"push", "Authenticator app – notification"}, {"", "None"}, {"other", "other"},
+	} {
+		if got := methodLabel(choices, c.value); got != c.want {
+			t.Errorf("methodLabel(%q) = %q, want %q", c.value, got, c.want)
+		}
+	}
+	if got := methodLabel(nil, "code"); got != "Authenticator app – code" {
+		t.Errorf("methodLabel(nil, code) = %q", got)
+	}
+	for in, want := range map[string]string{"": "", "enforced": "Enforced", "disabled": "Disabled", "émis": "Émis"} {
+		if got := stateLabel(in); got != want {
+			t.Errorf("stateLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := compact(" ab cd\tef "); got != "abcdef" {
+		t.Errorf("compact = %q", got)
 	}
 }

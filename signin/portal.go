@@ -13,8 +13,8 @@ import (
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
-	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/factor/totp"
+	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
@@ -33,10 +33,10 @@ type Deps struct {
 	Hasher   *password.Hasher
 	Limiter  *bruteforce.Limiter
 	// Codes checks authenticator codes and seals their secrets.
-	Codes *totp.Checker
-	UI    *loginui.Renderer
-	Audit     *audit.Log
-	Logger    *zap.Logger
+	Codes  *totp.Checker
+	UI     *loginui.Renderer
+	Audit  *audit.Log
+	Logger *zap.Logger
 	// ClientIP returns the client address as the server trusts it (Caddy's
 	// trusted-proxies handling); defaults to the connection's address.
 	ClientIP func(*http.Request) string
