@@ -148,6 +148,9 @@ func parseLockout(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 //	    require_mfa
 //	    app_passwords_only
 //	    realm <name>
+//	    public_paths <path>...
+//	    redirect_domains <domain>...
+//	    strip_headers <header>...
 //	}]
 func parseGatewayDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	g := new(Gateway)
@@ -170,6 +173,21 @@ func (g *Gateway) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "realm":
 			if err := oneArg(d, &g.Realm); err != nil {
 				return err
+			}
+		case "public_paths":
+			g.PublicPaths = append(g.PublicPaths, d.RemainingArgs()...)
+			if len(g.PublicPaths) == 0 {
+				return d.ArgErr()
+			}
+		case "redirect_domains":
+			g.RedirectDomains = append(g.RedirectDomains, d.RemainingArgs()...)
+			if len(g.RedirectDomains) == 0 {
+				return d.ArgErr()
+			}
+		case "strip_headers":
+			g.StripHeaders = append(g.StripHeaders, d.RemainingArgs()...)
+			if len(g.StripHeaders) == 0 {
+				return d.ArgErr()
 			}
 		case "require_mfa":
 			if d.NextArg() {

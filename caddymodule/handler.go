@@ -37,6 +37,23 @@ type Gateway struct {
 	// Realm of the basic-auth challenge. Default: the request's host.
 	Realm string `json:"realm,omitempty"`
 
+	// Paths served without sign-in: "/dir/" or "/dir/*" for a folder and
+	// everything below it, anything else for one exact path. Paths with
+	// encoded slashes, backslashes, dot segments, ";" or NUL never count as
+	// public. Prefer this over exempting paths with a Caddy matcher, which
+	// does not apply these rules.
+	PublicPaths []string `json:"public_paths,omitempty"`
+
+	// Other https hosts that may be returned to after sign-in, e.g.
+	// "wiki.example.com" or "*.example.com". The protected host itself is
+	// always allowed; anything else lands on "/".
+	RedirectDomains []string `json:"redirect_domains,omitempty"`
+
+	// Further request headers to remove from every client request, besides
+	// Remote-User, Remote-Name, Remote-Email and Remote-Groups (for
+	// upstreams that trust other names, e.g. X-Forwarded-User).
+	StripHeaders []string `json:"strip_headers,omitempty"`
+
 	gw *gateway.Gateway
 }
 
@@ -64,22 +81,40 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	}
 	app := appIface.(*App)
 	svc := app.services
-	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly}
+	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
 	secDeps := svc.securityDeps(ctx.Logger())
 	secDeps.ClientIP = clientIP
 	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer})
 	deps := svc.portalDeps(ctx.Logger())
 	deps.ClientIP = clientIP
-	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site, Extra: security.Routes()})
-	g.gw = gateway.New(portal, svc.sessions, svc.verifier, svc.audit, gateway.Config{Policy: site, Realm: g.Realm, ClientIP: clientIP})
+	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
+		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
+	g.gw = gateway.New(portal, svc.sessions, svc.verifier, svc.audit, gateway.Config{
+		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders})
 	return nil
 }
 
-// Validate checks the portal prefix.
+// Validate checks the options.
 func (g *Gateway) Validate() error {
 	p := g.PortalPrefix
 	if len(p) < 3 || !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
 		return fmt.Errorf("mfa_gateway: portal_prefix %q must look like /name/", p)
+	}
+	for _, pp := range g.PublicPaths {
+		if !strings.HasPrefix(pp, "/") || strings.HasPrefix(pp, p) || strings.Contains(strings.TrimSuffix(pp, "*"), "*") {
+			return fmt.Errorf("mfa_gateway: public_paths entry %q must be a path like /dir/* or /file, outside %s", pp, p)
+		}
+	}
+	for _, d := range g.RedirectDomains {
+		host := strings.TrimPrefix(d, "*.")
+		if host == "" || strings.ContainsAny(host, "/:*@ ") {
+			return fmt.Errorf("mfa_gateway: redirect_domains entry %q must be a host name like example.com or *.example.com", d)
+		}
+	}
+	for _, h := range g.StripHeaders {
+		if h == "" || strings.ContainsAny(h, " :\t\r\n") {
+			return fmt.Errorf("mfa_gateway: strip_headers entry %q is not a header name", h)
+		}
 	}
 	return nil
 }
@@ -94,8 +129,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if res.Handled {
 		return nil
 	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.user.id", res.User.Username)
+	if res.User != nil {
+		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		repl.Set("http.auth.user.id", res.User.Username)
+	}
 	return next.ServeHTTP(w, r)
 }
 

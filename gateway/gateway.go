@@ -27,6 +27,8 @@ type Config struct {
 	Realm string
 	// ClientIP returns the client address as the server trusts it.
 	ClientIP func(*http.Request) string
+	// StripHeaders are further client headers to remove (besides Remote-*).
+	StripHeaders []string
 }
 
 // Gateway guards one site.
@@ -54,18 +56,25 @@ type Result struct {
 	Handled bool
 	// User is the signed-in user when the request may continue.
 	User *store.User
+	// Public: the path needs no sign-in; the request continues without
+	// identity headers.
+	Public bool
 }
 
 // Serve strips client-supplied identity headers, then answers r itself or
 // authorises it. On authorisation r's headers carry the identity and no
 // longer carry the gateway's cookie or the client's Authorization.
 func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) {
-	identity.Strip(r.Header)
+	identity.Strip(r.Header, g.cfg.StripHeaders...)
 	if g.isPortal(r.URL.Path) {
 		g.portal.ServeHTTP(w, r)
 		return Result{Handled: true}, nil
 	}
-	if _, _, ok := r.BasicAuth(); ok || hasBasicScheme(r) {
+	if g.cfg.Policy.IsPublic(r) {
+		identity.RemoveCookies(r, session.CookieNames()...)
+		return Result{Public: true}, nil
+	}
+	if basicauth.IsBasic(r.Header.Get("Authorization")) {
 		return g.serveBasic(w, r)
 	}
 	cur, err := g.sessions.Load(r)
@@ -87,14 +96,9 @@ func (g *Gateway) pass(r *http.Request, u *store.User) Result {
 	return Result{User: u}
 }
 
-func hasBasicScheme(r *http.Request) bool {
-	a := r.Header.Get("Authorization")
-	return len(a) >= 6 && strings.EqualFold(a[:6], "basic ")
-}
-
 // serveBasic checks HTTP basic auth; it is never redirected.
 func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, error) {
-	username, secret, ok := r.BasicAuth()
+	username, secret, ok := basicauth.ParseHeader(r.Header.Get("Authorization"))
 	if !ok {
 		g.unauthorized(w, r, "Malformed basic authorization.")
 		return Result{Handled: true}, nil

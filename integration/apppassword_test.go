@@ -234,3 +234,22 @@ func TestBasicAuthTimingDoesNotRevealUsers(t *testing.T) {
 		t.Fatalf("timing differs: known %v, unknown %v", known, unknown)
 	}
 }
+
+// TestSecurityInfoRefusesCrossOriginPosts: state changes pass the
+// cross-origin check (CSRF).
+func TestSecurityInfoRefusesCrossOriginPosts(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	b := signedIn(t, g, "cora")
+	req, _ := http.NewRequest("POST", g.url("/.mfa/security/app-password"), strings.NewReader("name=evil"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	p := b.do(req)
+	if p.status != http.StatusForbidden || appPasswordRE.MatchString(p.body) {
+		t.Fatalf("cross-origin POST: %d", p.status)
+	}
+	if p := b.get("/.mfa/security"); strings.Contains(p.body, "evil") {
+		t.Fatal("app password created by a cross-origin POST")
+	}
+}

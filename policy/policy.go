@@ -13,6 +13,9 @@ type Site struct {
 	// RefuseAccountPassword refuses account passwords in HTTP basic auth
 	// for everyone: only app passwords pass.
 	RefuseAccountPassword bool
+	// PublicPaths are path prefixes (e.g. "/public/") served without
+	// sign-in; see IsPublic for the strict matching.
+	PublicPaths []string
 }
 
 // EffectiveState is the user's state after the site's options.

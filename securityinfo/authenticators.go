@@ -108,7 +108,7 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.MFAState == store.MFAEnforced && len(auths) <= 1 {
-		p.message(w, http.StatusConflict, "Cannot delete", "This is your only sign-in method, and your account requires one. Add another method first.")
+		p.message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return
 	}
 	err = p.Store.DeleteTOTP(r.Context(), u.ID, id)

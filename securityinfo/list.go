@@ -71,7 +71,7 @@ func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPa
 	for _, a := range auths {
 		row := loginui.AuthenticatorRow{ID: a.ID, Name: a.Name, Added: a.CreatedAt.UTC().Format(dateFormat), CanDelete: !lastOfEnforced}
 		if lastOfEnforced {
-			row.WhyNotDelete = "This is your only sign-in method, and your account requires one. Add another method first."
+			row.WhyNotDelete = "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first."
 		}
 		page.Authenticators = append(page.Authenticators, row)
 	}

@@ -22,7 +22,7 @@ type fixture struct {
 	user  *store.User
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // start creates a session and returns the cookie the browser got.
-func (f *fixture) start(t *testing.T, r *http.Request) *http.Cookie {
+func (f *fixture) start(t testing.TB, r *http.Request) *http.Cookie {
 	t.Helper()
 	w := httptest.NewRecorder()
 	if err := f.m.Start(w, r, store.Session{UserID: f.user.ID, Stage: store.StageComplete}); err != nil {

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/mfagate/mfagate/audit"
@@ -93,7 +94,16 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 // switches an Enabled user to Enforced (per-user MFA semantics).
 func SaveAuthenticator(r *http.Request, st store.Store, log *audit.Log, u *store.User, sealed []byte, ip string) error {
 	ctx := r.Context()
-	a := &store.TOTPAuthenticator{UserID: u.ID, Name: AuthenticatorName, SealedSecret: sealed}
+	existing, err := st.TOTPAuthenticators(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	name := AuthenticatorName
+	if len(existing) > 0 {
+		// Distinct names, so the user can tell which one to delete.
+		name = fmt.Sprintf("%s %d", AuthenticatorName, len(existing)+1)
+	}
+	a := &store.TOTPAuthenticator{UserID: u.ID, Name: name, SealedSecret: sealed}
 	if err := st.AddTOTP(ctx, a); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 const msgBadLogin = "Your account or password is incorrect."
 
 func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
-	rd := redirect.Safe(r.URL.Query().Get("rd"), r.Host)
+	rd := p.safeRedirect(r, r.URL.Query().Get("rd"))
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
 		p.internalError(w, r, "loading session", err)
@@ -30,6 +30,12 @@ func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.renderLogin(w, http.StatusOK, "", rd, "")
+}
+
+// safeRedirect keeps rd only if it stays on this host or an allow-listed
+// https domain; anything else becomes "/".
+func (p *Portal) safeRedirect(r *http.Request, rd string) string {
+	return redirect.SafeWithDomains(rd, r.Host, p.cfg.RedirectDomains)
 }
 
 func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, msg string) {
@@ -47,7 +53,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	typed := strings.TrimSpace(r.PostForm.Get("username"))
 	pw := r.PostForm.Get("password")
-	rd := redirect.Safe(r.PostForm.Get("rd"), r.Host)
+	rd := p.safeRedirect(r, r.PostForm.Get("rd"))
 	ip := p.ClientIP(r)
 
 	user, ok, detail, err := p.checkPassword(r, typed, pw, ip)

@@ -47,6 +47,9 @@ type Config struct {
 	Prefix string // must start and end with "/"
 	Issuer string // shown in pages and in authenticator apps
 	Policy policy.Site
+	// RedirectDomains allow-lists other https hosts as targets after
+	// sign-in ("example.com", "*.example.com"); same host is always allowed.
+	RedirectDomains []string
 	// Extra serves further pages under Prefix (e.g. Security info),
 	// registered on the portal's mux by pattern.
 	Extra map[string]http.Handler

@@ -1,0 +1,56 @@
+package redirect
+
+import (
+	"net/url"
+	"strings"
+)
+
+// SafeWithDomains is Safe, plus absolute https:// targets on an allow-listed
+// domain (e.g. other sites behind the same gateway). An entry "example.com"
+// allows exactly that host; "*.example.com" allows its subdomains (not the
+// apex). The target is returned unchanged when allowed.
+func SafeWithDomains(target, host string, domains []string) string {
+	if len(domains) == 0 || !strings.HasPrefix(strings.ToLower(target), "https://") {
+		return Safe(target, host)
+	}
+	if len(target) > maxLen || hasForbiddenChars(target, false) {
+		return Fallback
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Opaque != "" || u.Host == "" {
+		return Fallback
+	}
+	if !hostAllowed(u.Hostname(), domains) || !pathLooksSafe(u) {
+		return Safe(target, host)
+	}
+	return u.String()
+}
+
+// pathLooksSafe applies the same path rules as same-host targets.
+func pathLooksSafe(u *url.URL) bool {
+	p := u.EscapedPath()
+	if p == "" {
+		return true
+	}
+	return p == "/" || checkedPath(p) != Fallback
+}
+
+func hostAllowed(hostname string, domains []string) bool {
+	hostname = strings.ToLower(strings.TrimSuffix(hostname, "."))
+	if hostname == "" {
+		return false
+	}
+	for _, d := range domains {
+		d = strings.ToLower(d)
+		if wildcard, ok := strings.CutPrefix(d, "*."); ok {
+			if strings.HasSuffix(hostname, "."+wildcard) {
+				return true
+			}
+			continue
+		}
+		if hostname == d {
+			return true
+		}
+	}
+	return false
+}

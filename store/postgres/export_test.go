@@ -1,0 +1,52 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MigrateTo applies the embedded migrations up to and including version
+// only, as an older binary would have. It is for upgrade tests.
+func MigrateTo(ctx context.Context, dsn string, version int64) error {
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		return err
+	}
+	var upTo []migration
+	for _, m := range ms {
+		if m.version <= version {
+			upTo = append(upTo, m)
+		}
+	}
+	if len(upTo) == 0 || upTo[len(upTo)-1].version != version {
+		return fmt.Errorf("no migration with version %d", version)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return applyAll(ctx, pool, upTo)
+}
+
+// MigrationVersions lists the versions of the embedded migrations.
+func MigrationVersions() ([]int64, error) {
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		return nil, err
+	}
+	var vs []int64
+	for _, m := range ms {
+		vs = append(vs, m.version)
+	}
+	return vs, nil
+}
+
+// PoolSettings reports the effective pool bound and timeouts of s.
+func PoolSettings(s *Store) (maxConns int32, connectTimeout, queryTimeout time.Duration) {
+	cfg := s.pool.Config()
+	return cfg.MaxConns, cfg.ConnConfig.ConnectTimeout, s.queryTimeout
+}
