@@ -49,6 +49,9 @@ type Result struct {
 	AppPasswordID int64
 }
 
+// ErrBusy means the check was shed under load (answer 503, not 401).
+var ErrBusy = password.ErrBusy
+
 // ErrDenied is returned for every refused credential; Detail says why (for
 // the audit log only).
 type ErrDenied struct{ Detail string }
@@ -162,32 +165,35 @@ func (v *Verifier) findUser(ctx context.Context, name string, nameErr error) (*s
 }
 
 // compare picks the one hash to check: the app password the tag points
-// to, else the account password if policy allows it, else a dummy.
+// to, else the account password if policy allows it, else a dummy. Each
+// path pays exactly one bounded bcrypt comparison.
 func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.User, secret string) (*Result, string, error) {
 	if user == nil {
-		v.hasher.Verify("", secret)
-		return nil, "unknown user", nil
+		_, err := v.hasher.VerifyBounded(ctx, "", secret)
+		return nil, "unknown user", err
 	}
 	if normalized, ok := apppassword.Normalize(secret); ok {
 		ap, err := v.store.AppPasswordByTag(ctx, user.ID, apppassword.Tag(v.tagKey, user.ID, normalized))
 		switch {
 		case err == nil:
-			if v.hasher.Verify(ap.Hash, normalized) {
-				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID}, "", nil
+			ok, err := v.hasher.VerifyBounded(ctx, ap.Hash, normalized)
+			if ok {
+				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID}, "", err
 			}
-			return nil, "wrong app password", nil
+			return nil, "wrong app password", err
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, "", fmt.Errorf("basicauth: app password: %w", err)
 		}
 	}
 	if !site.AccountPasswordInBasicAuth(user) {
-		v.hasher.Verify("", secret)
-		return nil, "account password refused: app password required", nil
+		_, err := v.hasher.VerifyBounded(ctx, "", secret)
+		return nil, "account password refused: app password required", err
 	}
-	if v.hasher.Verify(user.PasswordHash, secret) {
-		return &Result{User: *user, Kind: KindAccountPassword}, "", nil
+	ok, err := v.hasher.VerifyBounded(ctx, user.PasswordHash, secret)
+	if ok {
+		return &Result{User: *user, Kind: KindAccountPassword}, "", err
 	}
-	return nil, "wrong password", nil
+	return nil, "wrong password", err
 }
 
 // touchLater records use of a cached app password at most once a minute.

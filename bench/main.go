@@ -84,6 +84,19 @@ func main() {
 	}
 }
 
+// loadavg is the first three fields of /proc/loadavg.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // moduleRoot is the directory of the main module's go.mod.
 func moduleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
@@ -118,6 +131,7 @@ func startUpstream(lastUser *atomic.Value) (int, error) {
 
 func run(l load, warmup time.Duration, stormN int, profile bool, profileSeconds int, memory bool, sessions, invalid int) error {
 	began := time.Now()
+	loadStart := loadavg()
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -349,6 +363,7 @@ func run(l load, warmup time.Duration, stormN int, profile bool, profileSeconds 
 		rep.Memory = m
 	}
 
+	rep.Notes = append(rep.Notes, fmt.Sprintf("load average (1/5/15 min) at start: %s, at end: %s (other processes on this machine skew results)", loadStart, loadavg()))
 	rep.computeRatios()
 	rep.print(profileText)
 	rep.Extra["total_seconds"] = time.Since(began).Seconds()

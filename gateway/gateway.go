@@ -111,6 +111,11 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 		g.unauthorized(w, r, "Invalid credentials.")
 		return Result{Handled: true}, nil
 	}
+	if errors.Is(err, basicauth.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "Too many sign-in attempts in progress; try again shortly.", http.StatusServiceUnavailable)
+		return Result{Handled: true}, nil
+	}
 	if err != nil {
 		return Result{}, err
 	}

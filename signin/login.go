@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/redirect"
@@ -17,6 +18,9 @@ import (
 // msgBadLogin is the only answer to any failed password step: unknown user,
 // wrong password and locked account look the same.
 const msgBadLogin = "Your account or password is incorrect."
+
+// msgBusy answers an attempt shed under load (nothing was checked).
+const msgBusy = "Too many sign-in attempts are being processed right now. Please try again in a few seconds."
 
 func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
 	rd := p.safeRedirect(r, r.URL.Query().Get("rd"))
@@ -57,6 +61,11 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	ip := p.ClientIP(r)
 
 	user, ok, detail, err := p.checkPassword(r, typed, pw, ip)
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		p.renderLogin(w, http.StatusServiceUnavailable, typed, rd, msgBusy)
+		return
+	}
 	if err != nil {
 		p.internalError(w, r, "checking password", err)
 		return
@@ -96,7 +105,11 @@ func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (*store.Us
 	if user != nil {
 		hash = user.PasswordHash
 	}
-	matched := p.Hasher.Verify(hash, pw)
+	matched, err := p.Hasher.VerifyBounded(ctx, hash, pw)
+	if err != nil {
+		// Shed, not checked: neither a failure nor a success.
+		return nil, false, "", err
+	}
 	if blocked == "" && matched && user != nil {
 		return user, true, "", nil
 	}

@@ -9,6 +9,7 @@ package password
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -32,6 +33,9 @@ var (
 type Hasher struct {
 	cost  int
 	dummy []byte // hash of a random value, compared for unknown users
+	// slots bounds concurrent VerifyBounded comparisons.
+	slots     chan struct{}
+	queueWait time.Duration
 }
 
 // NewHasher returns a Hasher; cost 0 means DefaultCost.
@@ -46,7 +50,7 @@ func NewHasher(cost int) (*Hasher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password: dummy hash: %w", err)
 	}
-	return &Hasher{cost: cost, dummy: dummy}, nil
+	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()), queueWait: DefaultQueueWait}, nil
 }
 
 // Check validates a new password without hashing it.

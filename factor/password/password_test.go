@@ -1,8 +1,10 @@
 package password
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHashVerify(t *testing.T) {
@@ -53,3 +55,20 @@ func TestCostBounds(t *testing.T) {
 }
 
 func h0() (*Hasher, error) { return NewHasher(0) }
+
+func TestVerifyBoundedShedsWhenFull(t *testing.T) {
+	h, _ := NewHasher(MinCost)
+	hash, _ := h.Hash("pw")
+	h.queueWait = 10 * time.Millisecond
+	// Take every slot, as a storm would.
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+	}
+	if _, err := h.VerifyBounded(context.Background(), hash, "pw"); err != ErrBusy {
+		t.Fatalf("full: got %v, want ErrBusy", err)
+	}
+	<-h.slots
+	if ok, err := h.VerifyBounded(context.Background(), hash, "pw"); !ok || err != nil {
+		t.Fatalf("free slot: %v %v", ok, err)
+	}
+}

@@ -36,12 +36,12 @@ const (
 	DefaultQueryTimeout         = 5 * time.Second
 )
 
-// Options tunes the connection pool. Zero fields take the defaults above.
+// Options tunes the connection pool. Zero fields take the defaults above;
+// the DSN's pool_max_conns and connect_timeout are always overridden.
 type Options struct {
-	// MaxConns bounds the pool (overrides pool_max_conns in the DSN).
+	// MaxConns bounds the pool.
 	MaxConns int32
-	// ConnectTimeout bounds establishing one connection (overrides
-	// connect_timeout in the DSN).
+	// ConnectTimeout bounds establishing one connection.
 	ConnectTimeout time.Duration
 	// QueryTimeout bounds every store method call.
 	QueryTimeout time.Duration
