@@ -21,7 +21,7 @@ func init() {
 // parseGlobalOption sets up the mfa app from the global options block:
 //
 //	mfa {
-//	    storage sqlite [<path>]
+//	    storage sqlite [<path>] | postgres <dsn>
 //	    issuer <name>
 //	    bcrypt_cost <10-31>
 //	    session_idle_timeout <duration>
@@ -83,14 +83,21 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 func parseStorage(d *caddyfile.Dispenser) (*StorageConfig, error) {
 	args := d.RemainingArgs()
 	if len(args) == 0 || len(args) > 2 {
-		return nil, d.Errf("storage: want `storage sqlite [<path>]`")
-	}
-	if args[0] != "sqlite" {
-		return nil, d.Errf("storage: unknown backend %q (supported: sqlite)", args[0])
+		return nil, d.Errf("storage: want `storage sqlite [<path>]` or `storage postgres <dsn>`")
 	}
 	s := &StorageConfig{Type: args[0]}
-	if len(args) == 2 {
-		s.Path = args[1]
+	switch args[0] {
+	case "sqlite":
+		if len(args) == 2 {
+			s.Path = args[1]
+		}
+	case "postgres":
+		if len(args) != 2 {
+			return nil, d.Errf("storage postgres: a connection string is required, e.g. {env.MFA_DATABASE_URL}")
+		}
+		s.DSN = args[1]
+	default:
+		return nil, d.Errf("storage: unknown backend %q (supported: sqlite, postgres)", args[0])
 	}
 	return s, nil
 }

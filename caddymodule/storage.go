@@ -4,21 +4,31 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/store/postgres"
 	"github.com/mfagate/mfagate/store/sqlite"
 )
 
 // StorageConfig selects the database that holds users, factors and sessions.
 type StorageConfig struct {
-	// Backend: "sqlite" (default, embedded).
+	// Backend: "sqlite" (default, embedded, one node) or "postgres"
+	// (several Caddy nodes sharing one database).
 	Type string `json:"type,omitempty"`
 	// Path of the SQLite database file. Default:
 	// <caddy data dir>/mfagate/mfagate.db. Placeholders such as {env.X}
 	// are expanded.
 	Path string `json:"path,omitempty"`
+	// PostgreSQL connection string (URL or key=value form), e.g.
+	// {env.MFA_DATABASE_URL}. Placeholders are expanded.
+	DSN string `json:"dsn,omitempty"`
+	// PostgreSQL pool size. Default: 10.
+	MaxConns int32 `json:"max_conns,omitempty"`
+	// Bound on each PostgreSQL query. Default: 5s.
+	QueryTimeout caddy.Duration `json:"query_timeout,omitempty"`
 }
 
 // storagePool shares one open database per location across config reloads,
@@ -48,8 +58,14 @@ func (c StorageConfig) resolved() (backend, location string, err error) {
 			return "", "", fmt.Errorf("storage path %q: %w", location, err)
 		}
 		return backend, abs, nil
+	case "postgres":
+		location = caddy.NewReplacer().ReplaceKnown(c.DSN, "")
+		if location == "" {
+			return "", "", fmt.Errorf("storage postgres: a connection string (dsn) is required")
+		}
+		return backend, location, nil
 	default:
-		return "", "", fmt.Errorf("storage: unknown backend %q (supported: sqlite)", backend)
+		return "", "", fmt.Errorf("storage: unknown backend %q (supported: sqlite, postgres)", backend)
 	}
 }
 
@@ -92,6 +108,13 @@ func (c StorageConfig) open(ctx context.Context) (store.Store, error) {
 		st, err := sqlite.Open(ctx, location)
 		if err != nil {
 			return nil, fmt.Errorf("opening sqlite database %s: %w", location, err)
+		}
+		return st, nil
+	case "postgres":
+		st, err := postgres.Open(ctx, location, postgres.Options{MaxConns: c.MaxConns, QueryTimeout: time.Duration(c.QueryTimeout)})
+		if err != nil {
+			// The DSN may hold a password: never echo it.
+			return nil, fmt.Errorf("opening postgres database: %w", err)
 		}
 		return st, nil
 	}

@@ -3,7 +3,8 @@
 // counters, generated keys, audit events) lives behind this interface so that
 // any node sharing the same database can serve any step of any sign-in.
 //
-// Implementations: store/sqlite (embedded default). The conformance suite in
+// Implementations: store/sqlite (embedded default) and store/postgres (several
+// nodes sharing one database). The conformance suite in
 // store/storetest is run against every implementation.
 package store
 
