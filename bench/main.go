@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,7 +34,41 @@ type configResult struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	wrkResult
-	WrkOutput string `json:"wrk_output"`
+	// Rounds holds every measured run when -rounds > 1 (the fields
+	// above are then per-field medians).
+	Rounds    []wrkResult `json:"rounds,omitempty"`
+	WrkOutput string      `json:"wrk_output"`
+}
+
+// summarize folds the runs of one configuration into medians.
+func summarize(name, desc string, runs []wrkResult) configResult {
+	c := configResult{Name: name, Description: desc}
+	if len(runs) == 1 {
+		c.wrkResult, c.WrkOutput = runs[0], runs[0].Raw
+		return c
+	}
+	med := func(f func(wrkResult) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	c.RequestsPerSec = med(func(r wrkResult) float64 { return r.RequestsPerSec })
+	c.P50ms = med(func(r wrkResult) float64 { return r.P50ms })
+	c.P99ms = med(func(r wrkResult) float64 { return r.P99ms })
+	for _, r := range runs {
+		c.Requests += r.Requests
+		c.Non2xx3xx += r.Non2xx3xx
+		c.SocketErrors += r.SocketErrors
+		c.WrkOutput += r.Raw + "\n"
+	}
+	c.Rounds = runs
+	return c
 }
 
 type ratio struct {
@@ -70,13 +105,17 @@ func main() {
 	stormClients := flag.Int("storm", 32, "concurrent wrong-password clients in E")
 	profile := flag.Bool("profile", true, "fetch a CPU profile of the gateway under loads B and C (extra unmeasured runs)")
 	profileSeconds := flag.Int("profile-seconds", 10, "length of each CPU profile")
+	rounds := flag.Int("rounds", 1, "interleaved rounds over A-E; >1 reports medians (each round adds about 5 x (warmup+duration))")
 	memory := flag.Bool("memory", true, "run the memory (peak RSS) scenario")
 	sessions := flag.Int("sessions", 100_000, "sessions inserted for the memory scenario")
 	invalid := flag.Int("invalid-requests", 100_000, "requests with random invalid cookies in the memory scenario")
 	flag.Parse()
 
 	onInterrupt()
-	err := run(load{*threads, *conns, *duration}, *warmup, *stormClients, *profile, *profileSeconds, *memory, *sessions, *invalid)
+	if *rounds < 1 {
+		*rounds = 1
+	}
+	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *memory, *sessions, *invalid)
 	cleanup.run()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -129,7 +168,7 @@ func startUpstream(lastUser *atomic.Value) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func run(l load, warmup time.Duration, stormN int, profile bool, profileSeconds int, memory bool, sessions, invalid int) error {
+func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, memory bool, sessions, invalid int) error {
 	began := time.Now()
 	loadStart := loadavg()
 	root, err := moduleRoot()
@@ -164,83 +203,66 @@ func run(l load, warmup time.Duration, stormN int, profile bool, profileSeconds 
 
 	rep := &report{Time: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
 		Threads: l.threads, Connections: l.conns, Duration: l.duration.String(), Warmup: warmup.String(),
-		StormConns: stormN, Profiles: map[string]string{}, Extra: map[string]any{}}
+		Rounds: rounds, StormConns: stormN, Profiles: map[string]string{}, Extra: map[string]any{}}
 	rep.Notes = append(rep.Notes,
-		"one Caddy process per configuration; mfa configurations use bcrypt_cost 10 and SQLite in a temp dir",
-		fmt.Sprintf("wrk -t%d -c%d -d%s --latency --timeout 10s, preceded by an unmeasured %s warm-up; upstream is a Go net/http server in the bench process", l.threads, l.conns, l.duration, warmup),
+		"one Caddy process per configuration (all started before measuring, idle while others run); mfa configurations use bcrypt_cost 10 and SQLite in a temp dir",
+		fmt.Sprintf("wrk -t%d -c%d -d%s --latency --timeout 10s, each run preceded by an unmeasured %s warm-up; upstream is a Go net/http server in the bench process", l.threads, l.conns, l.duration, warmup),
 		"D: Caddy basic_auth with a bcrypt cost-10 hash from `caddy hash-password`; its hash cache is on (Caddyfile default)",
 		"E: lockout { account_limit 1000000 ip_limit 1000000 } so the wrong-password storm measures bcrypt pressure, not lockout",
 	)
-	profileText := map[string]string{}
-
-	measure := func(name, desc string, c *caddyInstance, headers map[string]string) error {
-		if warmup > 0 {
-			if _, err := runWrk(l, warmup, c.url("/bench"), headers); err != nil {
-				return err
-			}
-		}
-		fmt.Printf("  %s: measuring %s ...\n", name, l.duration)
-		res, err := runWrk(l, l.duration, c.url("/bench"), headers)
-		if err != nil {
-			return err
-		}
-		cr := configResult{Name: name, Description: desc, wrkResult: *res, WrkOutput: res.Raw}
-		rep.Configs = append(rep.Configs, cr)
-		fmt.Printf("  %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms\n", name, res.RequestsPerSec, res.P50ms, res.P99ms)
-		return nil
+	if rounds > 1 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d interleaved rounds (A B C D E, A B C D E, ...); the table shows the per-config median", rounds))
 	}
-	doProfile := func(label string, c *caddyInstance, headers map[string]string) {
-		if !profile {
-			return
-		}
-		fmt.Printf("  %s: CPU profile, %d s under the same load (not measured) ...\n", label, profileSeconds)
-		file, text, err := profileUnderLoad(c, l, profileSeconds, "/bench", headers, outDir, label)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "  %s: profile failed: %v\n", label, err)
-			return
-		}
-		rel, _ := filepath.Rel(root, file)
-		rep.Profiles[label] = rel
-		profileText[label] = text
+
+	basic := func(user, pw string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))}
 	}
 	// gateway starts a gateway instance with a signed-in, enforced user.
-	gateway := func(name, lockout string, withAppPassword bool) (*caddyInstance, string, string, error) {
+	gateway := func(name, lockout string, withAppPassword bool) (*caddyInstance, map[string]string, error) {
 		c, err := newInstance(bin, tmp, name)
 		if err != nil {
-			return nil, "", "", err
+			return nil, nil, err
 		}
 		if err := c.start(c.globalBlock(c.mfaBlock(lockout)) + c.site(gatewayHandlers)); err != nil {
-			return c, "", "", err
+			return nil, nil, err
 		}
 		b := newBrowser(c)
 		cookie, err := b.signIn("bench", "bench password 1")
 		if err != nil {
-			return c, "", "", fmt.Errorf("%s: sign-in: %w", name, err)
+			return nil, nil, fmt.Errorf("%s: sign-in: %w", name, err)
 		}
-		ap := ""
+		h := map[string]string{"Cookie": "mfagate=" + cookie}
 		if withAppPassword {
-			if ap, err = b.appPassword("wrk"); err != nil {
-				return c, "", "", fmt.Errorf("%s: app password: %w", name, err)
+			ap, err := b.appPassword("wrk")
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: app password: %w", name, err)
 			}
+			h = basic("bench", ap)
 		}
-		return c, cookie, ap, nil
-	}
-	basic := func(user, pw string) map[string]string {
-		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))}
-	}
-	checkUser := func(c *caddyInstance, h map[string]string) error {
 		lastUser.Store("")
 		if err := checkOK(c, h); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if u, _ := lastUser.Load().(string); u != "bench" {
-			return fmt.Errorf("%s: upstream saw Remote-User %q, want bench", c.name, u)
+			return nil, nil, fmt.Errorf("%s: upstream saw Remote-User %q, want bench", c.name, u)
 		}
-		return nil
+		return c, h, nil
 	}
 
-	// A: the limit.
-	fmt.Println("A: reverse_proxy")
+	type target struct {
+		name, desc string
+		c          *caddyInstance
+		headers    map[string]string
+		storm      bool
+		runs       []wrkResult
+	}
+	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			t.c.stop()
+		}
+	}()
+	fmt.Println("starting one Caddy per configuration and signing in ...")
 	{
 		c, err := newInstance(bin, tmp, "A")
 		if err != nil {
@@ -249,59 +271,25 @@ func run(l load, warmup time.Duration, stormN int, profile bool, profileSeconds 
 		if err := c.start(c.globalBlock("") + c.site(proxy)); err != nil {
 			return err
 		}
-		err = checkOK(c, nil)
-		if err == nil {
-			err = measure("A", "reverse_proxy", c, nil)
-		}
-		c.stop()
-		if err != nil {
+		targets = append(targets, &target{name: "A", desc: "reverse_proxy", c: c})
+		if err := checkOK(c, nil); err != nil {
 			return err
 		}
 	}
-
-	// B: signed-in browser session.
-	fmt.Println("B: mfa_gateway + reverse_proxy, session cookie")
 	{
-		c, cookie, _, err := gateway("B", "", false)
-		if err == nil {
-			h := map[string]string{"Cookie": "mfagate=" + cookie}
-			if err = checkUser(c, h); err == nil {
-				if err = measure("B", "mfa_gateway + reverse_proxy, signed-in session cookie", c, h); err == nil {
-					doProfile("B", c, h)
-				}
-			}
-		}
-		if c != nil {
-			c.stop()
-		}
+		c, h, err := gateway("B", "", false)
 		if err != nil {
 			return err
 		}
+		targets = append(targets, &target{name: "B", desc: "mfa_gateway + reverse_proxy, signed-in session cookie", c: c, headers: h})
 	}
-
-	// C: app password in basic auth (cache warmed by the check and the
-	// warm-up run).
-	fmt.Println("C: mfa_gateway + reverse_proxy, app password (basic auth)")
 	{
-		c, _, ap, err := gateway("C", "", true)
-		if err == nil {
-			h := basic("bench", ap)
-			if err = checkUser(c, h); err == nil {
-				if err = measure("C", "mfa_gateway + reverse_proxy, app password in basic auth (cached)", c, h); err == nil {
-					doProfile("C", c, h)
-				}
-			}
-		}
-		if c != nil {
-			c.stop()
-		}
+		c, h, err := gateway("C", "", true)
 		if err != nil {
 			return err
 		}
+		targets = append(targets, &target{name: "C", desc: "mfa_gateway + reverse_proxy, app password, basic auth", c: c, headers: h})
 	}
-
-	// D: Caddy's own basic_auth.
-	fmt.Println("D: basic_auth (bcrypt) + reverse_proxy")
 	{
 		c, err := newInstance(bin, tmp, "D")
 		if err != nil {
@@ -315,44 +303,75 @@ func run(l load, warmup time.Duration, stormN int, profile bool, profileSeconds 
 			return err
 		}
 		h := basic("bench", "bench password 1")
-		err = checkOK(c, h)
-		if err == nil {
-			err = measure("D", "Caddy basic_auth (bcrypt 10, hash cache) + reverse_proxy", c, h)
+		targets = append(targets, &target{name: "D", desc: "Caddy basic_auth (bcrypt 10, hash cache) + reverse_proxy", c: c, headers: h})
+		if err := checkOK(c, h); err != nil {
+			return err
 		}
-		c.stop()
+	}
+	{
+		c, h, err := gateway("E", "\t\tlockout {\n\t\t\taccount_limit 1000000\n\t\t\tip_limit 1000000\n\t\t}\n", true)
 		if err != nil {
 			return err
 		}
+		targets = append(targets, &target{name: "E", desc: fmt.Sprintf("C's load + %d clients posting wrong passwords", stormN), c: c, headers: h, storm: true})
 	}
 
-	// E: C's load during a wrong-password storm.
-	fmt.Printf("E: C's load while %d clients post wrong passwords to /.mfa/login\n", stormN)
-	{
-		c, _, ap, err := gateway("E", "\t\tlockout {\n\t\t\taccount_limit 1000000\n\t\t\tip_limit 1000000\n\t\t}\n", true)
-		if err == nil {
-			h := basic("bench", ap)
-			if err = checkUser(c, h); err == nil && warmup > 0 {
-				_, err = runWrk(l, warmup, c.url("/bench"), h)
+	var stormTotal stormCounts
+	for round := 1; round <= rounds; round++ {
+		for _, t := range targets {
+			if warmup > 0 {
+				// Also re-warms C's and E's app-password cache (5 s TTL).
+				if _, err := runWrk(l, warmup, t.c.url("/bench"), t.headers); err != nil {
+					return err
+				}
 			}
-			if err == nil {
-				stop := storm(c, stormN, "bench")
+			var stop func() stormCounts
+			if t.storm {
+				stop = storm(t.c, stormN, "bench")
 				time.Sleep(500 * time.Millisecond)
-				saved := warmup
-				warmup = 0
-				err = measure("E", fmt.Sprintf("C's load + %d clients posting wrong passwords (lockout raised)", stormN), c, h)
-				warmup = saved
-				counts := stop()
-				rep.Storm = &counts
-				fmt.Printf("  E: storm answers: %s\n", counts)
 			}
-		}
-		if c != nil {
-			c.stop()
-		}
-		if err != nil {
-			return err
+			fmt.Printf("  round %d/%d, %s: measuring %s ...\n", round, rounds, t.name, l.duration)
+			res, err := runWrk(l, l.duration, t.c.url("/bench"), t.headers)
+			if stop != nil {
+				counts := stop()
+				fmt.Printf("    storm answers: %s\n", counts)
+				stormTotal.add(counts)
+			}
+			if err != nil {
+				return err
+			}
+			t.runs = append(t.runs, *res)
+			fmt.Printf("    %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d\n", t.name, res.RequestsPerSec, res.P50ms, res.P99ms, res.Non2xx3xx)
 		}
 	}
+	if stormN > 0 {
+		rep.Storm = &stormTotal
+	}
+	for _, t := range targets {
+		rep.Configs = append(rep.Configs, summarize(t.name, t.desc, t.runs))
+	}
+
+	profileText := map[string]string{}
+	if profile {
+		for _, t := range targets {
+			if t.name != "B" && t.name != "C" {
+				continue
+			}
+			fmt.Printf("  %s: CPU profile, %d s under the same load (not measured) ...\n", t.name, profileSeconds)
+			file, text, err := profileUnderLoad(t.c, l, profileSeconds, "/bench", t.headers, outDir, t.name)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "  %s: profile failed: %v\n", t.name, err)
+				continue
+			}
+			rel, _ := filepath.Rel(root, file)
+			rep.Profiles[t.name] = rel
+			profileText[t.name] = text
+		}
+	}
+	for _, t := range targets {
+		t.c.stop()
+	}
+	targets = nil
 
 	if memory {
 		fmt.Printf("memory: %d sessions inserted, 1,000 signed-in requests, %d requests with invalid cookies ...\n", sessions, invalid)
@@ -420,14 +439,14 @@ func passMiss(ok bool) string {
 }
 
 func (r *report) print(profiles map[string]string) {
-	fmt.Printf("\nmfagate bench: %s, %d CPUs, wrk -t%d -c%d -d%s (warm-up %s)\n\n", r.GoVersion, r.CPUs, r.Threads, r.Connections, r.Duration, r.Warmup)
-	fmt.Printf("%-6s %-62s %10s %9s %9s %9s\n", "config", "description", "req/s", "p50 ms", "p99 ms", "non-2xx")
+	fmt.Printf("\nmfagate bench: %s, %d CPUs, wrk -t%d -c%d -d%s (warm-up %s), %d round(s)\n\n", r.GoVersion, r.CPUs, r.Threads, r.Connections, r.Duration, r.Warmup, r.Rounds)
+	fmt.Printf("%-6s %-58s %10s %9s %9s %9s\n", "config", "description", "req/s", "p50 ms", "p99 ms", "non-2xx")
 	for _, c := range r.Configs {
 		bad := fmt.Sprint(c.Non2xx3xx)
 		if c.SocketErrors > 0 {
 			bad += fmt.Sprintf(" (+%d sock err)", c.SocketErrors)
 		}
-		fmt.Printf("%-6s %-62s %10.0f %9.3f %9.3f %9s\n", c.Name, c.Description, c.RequestsPerSec, c.P50ms, c.P99ms, bad)
+		fmt.Printf("%-6s %-58s %10.0f %9.3f %9.3f %9s\n", c.Name, c.Description, c.RequestsPerSec, c.P50ms, c.P99ms, bad)
 	}
 	fmt.Printf("\n%-16s %10s %12s %s\n", "ratio", "value", "target", "")
 	for _, x := range r.Ratios {

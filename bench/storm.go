@@ -24,6 +24,20 @@ type stormCounts struct {
 	OtherStatuses map[int]int64 `json:"other_statuses,omitempty"`
 }
 
+func (s *stormCounts) add(o stormCounts) {
+	s.S200 += o.S200
+	s.S429 += o.S429
+	s.S503 += o.S503
+	s.Other += o.Other
+	s.Errors += o.Errors
+	for k, v := range o.OtherStatuses {
+		if s.OtherStatuses == nil {
+			s.OtherStatuses = map[int]int64{}
+		}
+		s.OtherStatuses[k] += v
+	}
+}
+
 func (s stormCounts) String() string {
 	return fmt.Sprintf("200: %d, 429: %d, 503: %d, other: %d, transport errors: %d", s.S200, s.S429, s.S503, s.Other, s.Errors)
 }
