@@ -87,6 +87,7 @@ type report struct {
 	Connections int               `json:"connections"`
 	Duration    string            `json:"duration"`
 	Warmup      string            `json:"warmup"`
+	Rounds      int               `json:"rounds"`
 	Configs     []configResult    `json:"configs"`
 	Ratios      []ratio           `json:"ratios"`
 	Storm       *stormCounts      `json:"storm,omitempty"`

@@ -72,3 +72,23 @@ func TestNoPathBypass(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardedHeadersIgnored: redirects are built from the request as Caddy
+// saw it, never from X-Forwarded-Host/Proto sent by the client.
+func TestForwardedHeadersIgnored(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	b := newBrowser(t, g)
+	p := b.get("/x", "X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https", "Forwarded", "host=evil.example")
+	if p.status != http.StatusFound || strings.Contains(p.location, "evil") || !strings.HasPrefix(p.location, "/.mfa/login") {
+		t.Fatalf("redirect: %d %q", p.status, p.location)
+	}
+	g.addUser("hank", "hank password 1", "--mfa", "disabled")
+	req, _ := http.NewRequest("POST", g.url("/.mfa/login"), strings.NewReader("username=hank&password=hank+password+1&rd=https%3A%2F%2Fevil.example%2F"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Host", "evil.example")
+	p = b.do(req)
+	if p.status != http.StatusSeeOther || p.location != "/" {
+		t.Fatalf("rd to the forwarded host: %d %q", p.status, p.location)
+	}
+}
