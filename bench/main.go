@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -61,6 +62,7 @@ func summarize(name, desc string, runs []wrkResult) configResult {
 	c.RequestsPerSec = med(func(r wrkResult) float64 { return r.RequestsPerSec })
 	c.P50ms = med(func(r wrkResult) float64 { return r.P50ms })
 	c.P99ms = med(func(r wrkResult) float64 { return r.P99ms })
+	c.CaddyCPUus = med(func(r wrkResult) float64 { return r.CaddyCPUus })
 	for _, r := range runs {
 		c.Requests += r.Requests
 		c.Non2xx3xx += r.Non2xx3xx
@@ -82,6 +84,7 @@ type ratio struct {
 type report struct {
 	Time        time.Time         `json:"time"`
 	GoVersion   string            `json:"go_version"`
+	Commit      string            `json:"commit"`
 	CPUs        int               `json:"cpus"`
 	Threads     int               `json:"threads"`
 	Connections int               `json:"connections"`
@@ -135,6 +138,20 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// gitState names the measured tree: the HEAD commit, "+dirty" when the
+// working tree has changes.
+func gitState(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	s := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", root, "status", "--porcelain").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		s += "+dirty"
+	}
+	return s
 }
 
 // moduleRoot is the directory of the main module's go.mod.
@@ -202,7 +219,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 	proxy := fmt.Sprintf("\treverse_proxy 127.0.0.1:%d\n", upPort)
 	gatewayHandlers := "\tmfa_gateway\n" + proxy
 
-	rep := &report{Time: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
+	rep := &report{Time: time.Now().UTC(), GoVersion: runtime.Version(), Commit: gitState(root), CPUs: runtime.NumCPU(),
 		Threads: l.threads, Connections: l.conns, Duration: l.duration.String(), Warmup: warmup.String(),
 		Rounds: rounds, StormConns: stormN, Profiles: map[string]string{}, Extra: map[string]any{}}
 	rep.Notes = append(rep.Notes,
@@ -332,7 +349,11 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 				time.Sleep(500 * time.Millisecond)
 			}
 			fmt.Printf("  round %d/%d, %s: measuring %s ...\n", round, rounds, t.name, l.duration)
+			cpu0, _ := cpuSeconds(t.c.pid())
 			res, err := runWrk(l, l.duration, t.c.url("/bench"), t.headers)
+			if cpu1, cerr := cpuSeconds(t.c.pid()); cerr == nil && err == nil && res.Requests > 0 {
+				res.CaddyCPUus = (cpu1 - cpu0) / float64(res.Requests) * 1e6
+			}
 			if stop != nil {
 				counts := stop()
 				fmt.Printf("    storm answers: %s\n", counts)
@@ -342,7 +363,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 				return err
 			}
 			t.runs = append(t.runs, *res)
-			fmt.Printf("    %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d\n", t.name, res.RequestsPerSec, res.P50ms, res.P99ms, res.Non2xx3xx)
+			fmt.Printf("    %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d, Caddy CPU %.0f us/req\n", t.name, res.RequestsPerSec, res.P50ms, res.P99ms, res.Non2xx3xx, res.CaddyCPUus)
 		}
 	}
 	if stormN > 0 {
@@ -440,14 +461,14 @@ func passMiss(ok bool) string {
 }
 
 func (r *report) print(profiles map[string]string) {
-	fmt.Printf("\nmfagate bench: %s, %d CPUs, wrk -t%d -c%d -d%s (warm-up %s), %d round(s)\n\n", r.GoVersion, r.CPUs, r.Threads, r.Connections, r.Duration, r.Warmup, r.Rounds)
-	fmt.Printf("%-6s %-58s %10s %9s %9s %9s\n", "config", "description", "req/s", "p50 ms", "p99 ms", "non-2xx")
+	fmt.Printf("\nmfagate bench at %s: %s, %d CPUs, wrk -t%d -c%d -d%s (warm-up %s), %d round(s)\n\n", r.Commit, r.GoVersion, r.CPUs, r.Threads, r.Connections, r.Duration, r.Warmup, r.Rounds)
+	fmt.Printf("%-6s %-58s %10s %9s %9s %9s %12s\n", "config", "description", "req/s", "p50 ms", "p99 ms", "non-2xx", "CPU us/req")
 	for _, c := range r.Configs {
 		bad := fmt.Sprint(c.Non2xx3xx)
 		if c.SocketErrors > 0 {
 			bad += fmt.Sprintf(" (+%d sock err)", c.SocketErrors)
 		}
-		fmt.Printf("%-6s %-58s %10.0f %9.3f %9.3f %9s\n", c.Name, c.Description, c.RequestsPerSec, c.P50ms, c.P99ms, bad)
+		fmt.Printf("%-6s %-58s %10.0f %9.3f %9.3f %9s %12.0f\n", c.Name, c.Description, c.RequestsPerSec, c.P50ms, c.P99ms, bad, c.CaddyCPUus)
 	}
 	fmt.Printf("\n%-16s %10s %12s %s\n", "ratio", "value", "target", "")
 	for _, x := range r.Ratios {

@@ -39,21 +39,19 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return "", "", err
 	}
-	top, err := pprofTop(c.bin, file, 25, false)
+	top, err := pprofTop(c.bin, file, 25, "-top")
 	if err != nil {
 		return file, "", err
 	}
-	cum, _ := pprofTop(c.bin, file, 25, true)
-	text := top + "\n" + cum
+	// The gateway's own share: everything under gateway.(*Gateway).Serve.
+	gw, _ := pprofTop(c.bin, file, 25, "-top", "-cum", `-focus=gateway\.\(\*Gateway\)\.Serve`, `-hide=^(runtime\.|net/http\.|github\.com/caddyserver/)`)
+	text := top + "\n\nunder gateway.(*Gateway).Serve, cumulative:\n" + gw
 	os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644)
 	return file, text, nil
 }
 
-func pprofTop(bin, file string, n int, cum bool) (string, error) {
-	args := []string{"tool", "pprof", "-top", fmt.Sprintf("-nodecount=%d", n)}
-	if cum {
-		args = append(args, "-cum")
-	}
+func pprofTop(bin, file string, n int, opts ...string) (string, error) {
+	args := append([]string{"tool", "pprof", fmt.Sprintf("-nodecount=%d", n)}, opts...)
 	args = append(args, bin, file)
 	cmd := exec.Command("go", args...)
 	prepare(cmd)

@@ -50,7 +50,11 @@ type wrkResult struct {
 	Requests       int64   `json:"requests"`
 	Non2xx3xx      int64   `json:"non_2xx_3xx"`
 	SocketErrors   int64   `json:"socket_errors"`
-	Raw            string  `json:"-"`
+	// CaddyCPUus is the Caddy process's CPU time (user+system) per
+	// request during the run, in microseconds: less sensitive than req/s
+	// to other load on the machine.
+	CaddyCPUus float64 `json:"caddy_cpu_us_per_request"`
+	Raw        string  `json:"-"`
 }
 
 // runWrk runs wrk against url with extra headers for d (whole seconds:
