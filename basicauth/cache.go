@@ -16,8 +16,11 @@ type entry struct {
 }
 
 // cache maps keyed hashes of (site, user, password) to verified results.
+// Entries stay until forgotten, dropped after a failed re-validation, or
+// the cache is emptied at maxEntries; they are re-validated (database
+// reads) whenever older than ttl.
 type cache struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	ttl     time.Duration
 	entries map[[32]byte]*entry
 	// generation counts forgets: a check that started before a forget
@@ -29,19 +32,28 @@ func newCache(ttl time.Duration) *cache {
 	return &cache{ttl: ttl, entries: make(map[[32]byte]*entry)}
 }
 
-func (c *cache) get(k [32]byte, now time.Time) (*Result, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// lookup returns a cached success and whether it is still fresh (younger
+// than the TTL); a stale one must be re-validated before use.
+func (c *cache) lookup(k [32]byte, now time.Time) (res *Result, fresh, found bool) {
+	c.mu.RLock()
 	e, ok := c.entries[k]
-	if !ok || now.Sub(e.fetched) >= c.ttl {
-		return nil, false
+	c.mu.RUnlock()
+	if !ok {
+		return nil, false, false
 	}
-	return e.res, true
+	return e.res, now.Sub(e.fetched) < c.ttl, true
+}
+
+// drop removes one entry whose success no longer stands.
+func (c *cache) drop(k [32]byte) {
+	c.mu.Lock()
+	delete(c.entries, k)
+	c.mu.Unlock()
 }
 
 func (c *cache) currentGeneration() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.generation
 }
 

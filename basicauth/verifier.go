@@ -10,9 +10,12 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -27,7 +30,8 @@ import (
 )
 
 // DefaultCacheTTL bounds how long a verified credential is trusted without
-// asking the store again; deletions on this node take effect at once.
+// asking the store again (after it, a database re-check, not a bcrypt, keeps
+// it); deletions on this node take effect at once.
 const DefaultCacheTTL = 5 * time.Second
 
 // touchEvery limits "last used" writes to one per app password per minute.
@@ -47,6 +51,13 @@ type Result struct {
 	User          store.User
 	Kind          Kind
 	AppPasswordID int64
+
+	// proof is the hash the secret was checked against and tag the app
+	// password's lookup tag: a cached success is re-validated against
+	// them with database reads only (no bcrypt) once it is older than the
+	// cache TTL.
+	proof string
+	tag   []byte
 }
 
 // ErrBusy means the check was shed under load (answer 503, not 401).
@@ -58,15 +69,21 @@ type ErrDenied struct{ Detail string }
 
 func (e *ErrDenied) Error() string { return "basic auth denied: " + e.Detail }
 
+// passwordChecker is the bounded bcrypt comparison (*password.Hasher).
+type passwordChecker interface {
+	VerifyBounded(ctx context.Context, hash, pw string) (bool, error)
+}
+
 // Verifier checks credentials.
 type Verifier struct {
 	store    store.Store
-	hasher   *password.Hasher
+	hasher   passwordChecker
 	limiter  *bruteforce.Limiter
 	tagKey   []byte
 	cacheKey []byte
 	cache    *cache
 	flight   singleflight.Group
+	macs     sync.Pool // HMAC-SHA256 under cacheKey, reused per call
 	now      func() time.Time
 }
 
@@ -77,8 +94,10 @@ func New(st store.Store, h *password.Hasher, l *bruteforce.Limiter, tagKey []byt
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{store: st, hasher: h, limiter: l, tagKey: tagKey, cacheKey: cacheKey,
-		cache: newCache(DefaultCacheTTL), now: time.Now}, nil
+	v := &Verifier{store: st, hasher: h, limiter: l, tagKey: tagKey, cacheKey: cacheKey,
+		cache: newCache(DefaultCacheTTL), now: time.Now}
+	v.macs.New = func() any { return hmac.New(sha256.New, cacheKey) }
+	return v, nil
 }
 
 // TagKey is the key for lookup tags (used when creating app passwords).
@@ -89,11 +108,23 @@ func (v *Verifier) TagKey() []byte { return v.tagKey }
 func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
 	key := v.cacheKeyFor(site, username, secret)
 	now := v.now()
-	if res, ok := v.cache.get(key, now); ok {
+	res, fresh, found := v.cache.lookup(key, now)
+	if found && fresh {
 		v.touchLater(ctx, key, res, ip, now)
 		return res, nil
 	}
 	gen := v.cache.currentGeneration()
+	if found {
+		res, err := v.revalidate(ctx, site, key, res)
+		if err != nil {
+			return nil, err
+		}
+		if res != nil {
+			v.cache.put(key, res, now, gen)
+			v.touchLater(ctx, key, res, ip, now)
+			return res, nil
+		}
+	}
 	// Concurrent identical requests share one bcrypt.
 	out, err, _ := v.flight.Do(string(key[:]), func() (any, error) {
 		return v.verifyUncached(ctx, site, username, secret, ip)
@@ -101,18 +132,80 @@ func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secre
 	if err != nil {
 		return nil, err
 	}
-	res := out.(*Result)
+	res = out.(*Result)
 	v.cache.put(key, res, now, gen)
 	return res, nil
 }
 
+// revalidate checks, with database reads only, that a success proven
+// earlier still stands: same user, same password hash or the same app
+// password row, and a policy that still allows it. nil, nil means it no
+// longer stands (the entry is dropped and the full check runs).
+func (v *Verifier) revalidate(ctx context.Context, site policy.Site, key [32]byte, old *Result) (*Result, error) {
+	out, err, _ := v.flight.Do("revalidate:"+string(key[:]), func() (any, error) {
+		return v.stillValid(ctx, site, old)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, _ := out.(*Result)
+	if res == nil {
+		v.cache.drop(key)
+	}
+	return res, nil
+}
+
+func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result) (*Result, error) {
+	u, err := v.store.UserByID(ctx, old.User.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("basicauth: revalidate user: %w", err)
+	}
+	switch old.Kind {
+	case KindAppPassword:
+		ap, err := v.store.AppPasswordByTag(ctx, u.ID, old.tag)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("basicauth: revalidate app password: %w", err)
+		}
+		if ap.ID != old.AppPasswordID || ap.Hash != old.proof {
+			return nil, nil
+		}
+	case KindAccountPassword:
+		if u.PasswordHash != old.proof || !site.AccountPasswordInBasicAuth(u) {
+			return nil, nil
+		}
+	}
+	res := *old
+	res.User = *u
+	return &res, nil
+}
+
 func (v *Verifier) cacheKeyFor(site policy.Site, username, secret string) [32]byte {
-	m := hmac.New(sha256.New, v.cacheKey)
-	fmt.Fprintf(m, "%t|%t|%d|%s|", site.RequireMFA, site.RefuseAccountPassword, len(username), username)
+	m := v.macs.Get().(hash.Hash)
+	defer v.macs.Put(m)
+	m.Reset()
+	var head [10]byte
+	head[0] = boolByte(site.RequireMFA)
+	head[1] = boolByte(site.RefuseAccountPassword)
+	binary.BigEndian.PutUint64(head[2:], uint64(len(username)))
+	m.Write(head[:])
+	m.Write([]byte(username))
 	m.Write([]byte(secret))
 	var k [32]byte
-	copy(k[:], m.Sum(nil))
+	m.Sum(k[:0])
 	return k
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // verifyUncached does the one bcrypt comparison and the counting.
@@ -178,7 +271,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.Us
 		case err == nil:
 			ok, err := v.hasher.VerifyBounded(ctx, ap.Hash, normalized)
 			if ok {
-				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID}, "", err
+				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}, "", err
 			}
 			return nil, "wrong app password", err
 		case !errors.Is(err, store.ErrNotFound):
@@ -191,7 +284,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.Us
 	}
 	ok, err := v.hasher.VerifyBounded(ctx, user.PasswordHash, secret)
 	if ok {
-		return &Result{User: *user, Kind: KindAccountPassword}, "", err
+		return &Result{User: *user, Kind: KindAccountPassword, proof: user.PasswordHash}, "", err
 	}
 	return nil, "wrong password", err
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/apppassword"
@@ -139,4 +140,48 @@ func TestFailuresCountTowardLockout(t *testing.T) {
 	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.8"); !denied(err) {
 		t.Fatalf("locked account accepted a right app password: %v", err)
 	}
+}
+
+// TestStaleEntryRevalidatesWithoutBcrypt: after the TTL a cached success is
+// re-checked against the store (a deletion elsewhere is seen), and a still
+// valid one keeps working without a new bcrypt comparison.
+func TestStaleEntryRevalidatesWithoutBcrypt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	clock := time.Now()
+	f.v.now = func() time.Time { return clock }
+	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	counter := &countingChecker{inner: f.v.hasher}
+	f.v.hasher = counter
+	clock = clock.Add(DefaultCacheTTL + time.Second)
+	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.1"); err != nil {
+		t.Fatalf("stale but valid entry: %v", err)
+	}
+	if n := counter.n.Load(); n != 0 {
+		t.Fatalf("re-validation paid %d bcrypt comparisons", n)
+	}
+	// Deleted by another node (no ForgetUser here): refused once stale.
+	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.1"); err != nil {
+		t.Fatalf("within the TTL the cached success stands: %v", err)
+	}
+	clock = clock.Add(DefaultCacheTTL + time.Second)
+	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.1"); err == nil {
+		t.Fatal("deleted app password accepted after the TTL")
+	}
+}
+
+// countingChecker counts bcrypt comparisons.
+type countingChecker struct {
+	inner passwordChecker
+	n     atomic.Int64
+}
+
+func (c *countingChecker) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {
+	c.n.Add(1)
+	return c.inner.VerifyBounded(ctx, hash, pw)
 }

@@ -97,6 +97,9 @@ func sanitize(s string) string {
 // RemoveCookies deletes the named cookies from the request's Cookie header so
 // the gateway's session never reaches the upstream, keeping all others.
 func RemoveCookies(r *http.Request, names ...string) {
+	if !mentionsAny(r.Header.Values("Cookie"), names) {
+		return // the common case costs no parsing
+	}
 	cookies := r.Cookies()
 	if len(cookies) == 0 {
 		return
@@ -123,6 +126,18 @@ func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true
+		}
+	}
+	return false
+}
+
+// mentionsAny reports whether any header value contains one of the names.
+func mentionsAny(values, names []string) bool {
+	for _, v := range values {
+		for _, n := range names {
+			if strings.Contains(v, n) {
+				return true
+			}
 		}
 	}
 	return false

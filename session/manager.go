@@ -97,12 +97,11 @@ func (m *Manager) Config() Config { return m.cfg }
 // cookie, a forged or expired one, or a record that is gone). Expired
 // records are deleted.
 func (m *Manager) Load(r *http.Request) (*Current, error) {
-	token, ok := m.tokenFromCookie(r)
-	if !ok {
+	c, err := r.Cookie(cookieName(r))
+	if err != nil || c.Value == "" {
 		return nil, nil
 	}
-	hash := hashToken(token)
-	entry, err := m.lookup(r.Context(), hash)
+	entry, hash, err := m.entryForCookie(r.Context(), c)
 	if err != nil || entry == nil {
 		return nil, err
 	}
@@ -119,7 +118,23 @@ func (m *Manager) Load(r *http.Request) (*Current, error) {
 			return nil, err
 		}
 	}
-	return &Current{token: token, Session: entry.session, User: entry.user}, nil
+	return &Current{token: entry.token, Session: entry.session, User: entry.user}, nil
+}
+
+// entryForCookie returns the session a cookie proves: from the cache when
+// this exact cookie value was verified recently (no decoding), else by
+// decoding the cookie and looking the token up. nil when invalid.
+func (m *Manager) entryForCookie(ctx context.Context, c *http.Cookie) (*cacheEntry, []byte, error) {
+	if e, ok := m.cache.getByCookie(c.Value, m.now()); ok {
+		return e, hashToken(e.token), nil
+	}
+	var token string
+	if err := securecookie.DecodeMulti(c.Name, c.Value, &token, m.codecs...); err != nil || token == "" {
+		return nil, nil, nil
+	}
+	hash := hashToken(token)
+	e, err := m.lookup(ctx, hash, token, c.Value)
+	return e, hash, err
 }
 
 func (m *Manager) expired(s *store.Session, now time.Time) bool {
@@ -127,7 +142,7 @@ func (m *Manager) expired(s *store.Session, now time.Time) bool {
 }
 
 // lookup reads through the per-node cache; nil when the session is unknown.
-func (m *Manager) lookup(ctx context.Context, hash []byte) (*cacheEntry, error) {
+func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string) (*cacheEntry, error) {
 	if e, ok := m.cache.get(hash, m.now()); ok {
 		return e, nil
 	}
@@ -145,7 +160,7 @@ func (m *Manager) lookup(ctx context.Context, hash []byte) (*cacheEntry, error) 
 	if err != nil {
 		return nil, fmt.Errorf("session: user lookup: %w", err)
 	}
-	e := &cacheEntry{session: *s, user: *u}
+	e := &cacheEntry{session: *s, user: *u, token: token, cookie: cookie}
 	m.cache.put(hash, e, m.now())
 	return e, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // ErrBusy means every bcrypt slot stayed taken for the whole wait: the
@@ -15,15 +17,41 @@ var ErrBusy = errors.New("password: too many checks in progress")
 // DefaultQueueWait is how long an attempt may wait for a bcrypt slot.
 const DefaultQueueWait = 250 * time.Millisecond
 
+// CPUShare is the share of all cores that sign-in checks may use over
+// time; a burst of a few seconds' worth is allowed above it.
+const CPUShare = 1.0 / 3
+
+// burstSeconds is how many seconds of the budget may be spent at once
+// (people arriving together in the morning), before the rate applies; at
+// least minBurst checks, however slow bcrypt measured at start-up.
+const (
+	burstSeconds = 5
+	minBurst     = 64
+)
+
+// newBudget turns the measured cost of one comparison into a token
+// bucket: CPUShare of the cores, in comparisons per second.
+func newBudget(oneCheck time.Duration) *rate.Limiter {
+	if oneCheck <= 0 {
+		oneCheck = time.Millisecond
+	}
+	perSecond := CPUShare * float64(runtime.NumCPU()) / oneCheck.Seconds()
+	return rate.NewLimiter(rate.Limit(perSecond), max(minBurst, int(perSecond*burstSeconds)))
+}
+
 // defaultSlots leaves at least half the cores to everything else.
 func defaultSlots() int {
 	return max(1, runtime.NumCPU()/2)
 }
 
-// VerifyBounded is Verify with bounded concurrency: at most a fixed number
-// of comparisons run at once (half the cores); an attempt that cannot get a
-// slot within the queue wait returns ErrBusy without comparing.
+// VerifyBounded is Verify with bounded CPU: comparisons are paced to
+// CPUShare of the cores (with a short burst allowance) and at most half the
+// cores run them at once; an attempt over the budget, or that cannot get a
+// slot within the queue wait, returns ErrBusy without comparing.
 func (h *Hasher) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {
+	if !h.budget.Allow() {
+		return false, ErrBusy
+	}
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}

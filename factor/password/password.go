@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
 )
 
 // MaxBytes is the longest password bcrypt can check without truncation.
@@ -33,9 +34,10 @@ var (
 type Hasher struct {
 	cost  int
 	dummy []byte // hash of a random value, compared for unknown users
-	// slots bounds concurrent VerifyBounded comparisons.
+	// slots bounds concurrent VerifyBounded comparisons; budget paces them.
 	slots     chan struct{}
 	queueWait time.Duration
+	budget    *rate.Limiter
 }
 
 // NewHasher returns a Hasher; cost 0 means DefaultCost.
@@ -46,11 +48,13 @@ func NewHasher(cost int) (*Hasher, error) {
 	if cost < MinCost || cost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("bcrypt cost must be between %d and %d, got %d", MinCost, bcrypt.MaxCost, cost)
 	}
+	start := time.Now()
 	dummy, err := bcrypt.GenerateFromPassword([]byte("mfagate dummy password for unknown users"), cost)
 	if err != nil {
 		return nil, fmt.Errorf("password: dummy hash: %w", err)
 	}
-	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()), queueWait: DefaultQueueWait}, nil
+	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()),
+		queueWait: DefaultQueueWait, budget: newBudget(time.Since(start))}, nil
 }
 
 // Check validates a new password without hashing it.

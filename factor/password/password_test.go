@@ -2,6 +2,7 @@ package password
 
 import (
 	"context"
+	"golang.org/x/time/rate"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,19 @@ func TestVerifyBoundedShedsWhenFull(t *testing.T) {
 	<-h.slots
 	if ok, err := h.VerifyBounded(context.Background(), hash, "pw"); !ok || err != nil {
 		t.Fatalf("free slot: %v %v", ok, err)
+	}
+}
+
+func TestVerifyBoundedPacesToBudget(t *testing.T) {
+	h, _ := NewHasher(MinCost)
+	hash, _ := h.Hash("pw")
+	h.budget = rate.NewLimiter(rate.Limit(0.001), 2)
+	for i := range 2 {
+		if _, err := h.VerifyBounded(context.Background(), hash, "pw"); err != nil {
+			t.Fatalf("check %d within burst: %v", i, err)
+		}
+	}
+	if _, err := h.VerifyBounded(context.Background(), hash, "pw"); err != ErrBusy {
+		t.Fatalf("over budget: %v, want ErrBusy", err)
 	}
 }
