@@ -50,13 +50,30 @@ func defaultSlots() int {
 // slot within the queue wait, returns ErrBusy without comparing.
 func (h *Hasher) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {
 	if !h.budget.Allow() {
-		return false, ErrBusy
+		return false, h.shed(ctx)
 	}
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer func() { <-h.slots }()
 	return h.Verify(hash, pw), nil
+}
+
+// ShedDelay is how long an attempt over the budget is held before its
+// ErrBusy answer: holding costs a sleeping goroutine, not CPU, and stops a
+// client that ignores Retry-After from turning cheap refusals into a storm
+// of its own.
+const ShedDelay = time.Second
+
+func (h *Hasher) shed(ctx context.Context) error {
+	t := time.NewTimer(h.shedDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {

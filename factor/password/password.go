@@ -37,6 +37,7 @@ type Hasher struct {
 	// slots bounds concurrent VerifyBounded comparisons; budget paces them.
 	slots     chan struct{}
 	queueWait time.Duration
+	shedDelay time.Duration
 	budget    *rate.Limiter
 }
 
@@ -54,7 +55,7 @@ func NewHasher(cost int) (*Hasher, error) {
 		return nil, fmt.Errorf("password: dummy hash: %w", err)
 	}
 	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()),
-		queueWait: DefaultQueueWait, budget: newBudget(time.Since(start))}, nil
+		queueWait: DefaultQueueWait, shedDelay: ShedDelay, budget: newBudget(time.Since(start))}, nil
 }
 
 // Check validates a new password without hashing it.

@@ -78,6 +78,7 @@ func TestVerifyBoundedPacesToBudget(t *testing.T) {
 	h, _ := NewHasher(MinCost)
 	hash, _ := h.Hash("pw")
 	h.budget = rate.NewLimiter(rate.Limit(0.001), 2)
+	h.shedDelay = time.Millisecond
 	for i := range 2 {
 		if _, err := h.VerifyBounded(context.Background(), hash, "pw"); err != nil {
 			t.Fatalf("check %d within burst: %v", i, err)
