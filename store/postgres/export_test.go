@@ -17,11 +17,11 @@ func MigrateTo(ctx context.Context, dsn string, version int64) error {
 	}
 	var upTo []migration
 	for _, m := range ms {
-		if m.version <= version {
+		if m.Version <= version {
 			upTo = append(upTo, m)
 		}
 	}
-	if len(upTo) == 0 || upTo[len(upTo)-1].version != version {
+	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
 		return fmt.Errorf("no migration with version %d", version)
 	}
 	pool, err := pgxpool.New(ctx, dsn)
@@ -40,7 +40,7 @@ func MigrationVersions() ([]int64, error) {
 	}
 	var vs []int64
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs, nil
 }

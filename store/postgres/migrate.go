@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mfagate/mfagate/store/schema"
 )
 
 //go:embed migrations/*.sql
@@ -20,40 +20,12 @@ var migrationFS embed.FS
 // changes of mfagate ("mfagate\x01" as a big-endian int64).
 const migrateLockKey int64 = 0x6d66616761746501
 
-// migration is one embedded schema step, named NNNN_description.sql.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
+// migration is one embedded schema step.
+type migration = schema.Migration
 
 // loadMigrations returns the embedded migrations in ascending version order.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, "migrations") // sorted by name
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive version and '_'", name)
-		}
-		if len(ms) > 0 && v <= ms[len(ms)-1].version {
-			return nil, fmt.Errorf("migration %q: version %d not above %d", name, v, ms[len(ms)-1].version)
-		}
-		body, err := fs.ReadFile(fsys, "migrations/"+name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	return ms, nil
+	return schema.Load(fsys, "migrations")
 }
 
 // migrate applies every pending embedded migration.
@@ -92,7 +64,7 @@ func applyAll(ctx context.Context, pool *pgxpool.Pool, ms []migration) error {
 	}
 	for _, m := range ms {
 		if err := inTx(ctx, pool, func(tx pgx.Tx) error { return apply(ctx, tx, m) }); err != nil {
-			return wrap(ctx, "migrate "+m.name, err)
+			return wrap(ctx, "migrate "+m.Name, err)
 		}
 	}
 	return nil
@@ -111,7 +83,7 @@ func checkNotNewer(ctx context.Context, tx pgx.Tx, ms []migration) error {
 	}
 	known := int64(0)
 	if len(ms) > 0 {
-		known = ms[len(ms)-1].version
+		known = ms[len(ms)-1].Version
 	}
 	if latest != nil && *latest > known {
 		return fmt.Errorf("database schema version %d is newer than this binary's %d", *latest, known)
@@ -126,7 +98,7 @@ func apply(ctx context.Context, tx pgx.Tx, m migration) error {
 		return err
 	}
 	var one int
-	err := tx.QueryRow(ctx, "SELECT 1 FROM schema_migrations WHERE version = $1", m.version).Scan(&one)
+	err := tx.QueryRow(ctx, "SELECT 1 FROM schema_migrations WHERE version = $1", m.Version).Scan(&one)
 	if err == nil {
 		return nil // already applied
 	}
@@ -135,9 +107,9 @@ func apply(ctx context.Context, tx pgx.Tx, m migration) error {
 	}
 	// No arguments: pgx sends it with the simple protocol, which runs the
 	// several statements of the file inside this transaction.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+	_, err = tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
 	return err
 }

@@ -16,11 +16,11 @@ func MigrateTo(ctx context.Context, path string, version int64) error {
 	}
 	var upTo []migration
 	for _, m := range ms {
-		if m.version <= version {
+		if m.Version <= version {
 			upTo = append(upTo, m)
 		}
 	}
-	if len(upTo) == 0 || upTo[len(upTo)-1].version != version {
+	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
 		return fmt.Errorf("no migration with version %d", version)
 	}
 	abs, err := prepareFile(path)

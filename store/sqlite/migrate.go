@@ -7,47 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
-	"strings"
+
+	"github.com/mfagate/mfagate/store/schema"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one embedded schema step, named NNNN_description.sql.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
+// migration is one embedded schema step.
+type migration = schema.Migration
 
 // loadMigrations returns the embedded migrations in ascending version order.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, "migrations") // sorted by name
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive version and '_'", name)
-		}
-		if len(ms) > 0 && v <= ms[len(ms)-1].version {
-			return nil, fmt.Errorf("migration %q: version %d not above %d", name, v, ms[len(ms)-1].version)
-		}
-		body, err := fs.ReadFile(fsys, "migrations/"+name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	return ms, nil
+	return schema.Load(fsys, "migrations")
 }
 
 // migrate creates schema_migrations and applies every pending migration, each
@@ -76,7 +48,7 @@ func applyAll(ctx context.Context, db *sql.DB, ms []migration) error {
 	}
 	for _, m := range ms {
 		if err := inTx(ctx, db, func(tx *sql.Tx) error { return apply(ctx, tx, m) }); err != nil {
-			return wrap(ctx, "migrate "+m.name, err)
+			return wrap(ctx, "migrate "+m.Name, err)
 		}
 	}
 	return nil
@@ -90,7 +62,7 @@ func checkNotNewer(ctx context.Context, db *sql.DB, ms []migration) error {
 	}
 	known := int64(0)
 	if len(ms) > 0 {
-		known = ms[len(ms)-1].version
+		known = ms[len(ms)-1].Version
 	}
 	if latest.Int64 > known {
 		return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this binary's %d", latest.Int64, known)
@@ -101,17 +73,17 @@ func checkNotNewer(ctx context.Context, db *sql.DB, ms []migration) error {
 // apply runs m inside tx unless it is already recorded.
 func apply(ctx context.Context, tx *sql.Tx, m migration) error {
 	var one int
-	err := tx.QueryRowContext(ctx, "SELECT 1 FROM schema_migrations WHERE version = ?", m.version).Scan(&one)
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM schema_migrations WHERE version = ?", m.Version).Scan(&one)
 	if err == nil {
 		return nil // already applied
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-		m.version, toMS(now()))
+		m.Version, toMS(now()))
 	return err
 }
