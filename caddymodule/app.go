@@ -41,6 +41,12 @@ type App struct {
 	// bcrypt cost for new password hashes (10-31). Default: 12.
 	BcryptCost int `json:"bcrypt_cost,omitempty"`
 
+	// Share of all CPU cores that password checks (login form, uncached
+	// basic auth) may use over time, above a burst allowance; attempts
+	// beyond it are answered 503 so a guessing storm cannot starve
+	// signed-in users. 0 < share <= 1. Default: 0.33.
+	SignInCPUShare float64 `json:"sign_in_cpu_share,omitempty"`
+
 	// A session unused for this long ends. Default: 1h.
 	SessionIdleTimeout caddy.Duration `json:"session_idle_timeout,omitempty"`
 
@@ -133,6 +139,9 @@ func (a *App) setDefaults() {
 
 // Validate checks the settings that Provision does not.
 func (a *App) Validate() error {
+	if a.SignInCPUShare < 0 || a.SignInCPUShare > 1 {
+		return fmt.Errorf("mfa: sign_in_cpu_share must be above 0 and at most 1, got %g", a.SignInCPUShare)
+	}
 	if a.SessionIdleTimeout < 0 || a.SessionLifetime < 0 {
 		return errors.New("mfa: session timeouts must be positive")
 	}

@@ -24,6 +24,7 @@ func init() {
 //	    storage sqlite [<path>] | postgres <dsn>
 //	    issuer <name>
 //	    bcrypt_cost <10-31>
+//	    sign_in_cpu_share <0-1>
 //	    session_idle_timeout <duration>
 //	    session_lifetime <duration>
 //	    keys {
@@ -62,6 +63,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &a.Issuer)
 		case "bcrypt_cost":
 			a.BcryptCost, err = intArg(d)
+		case "sign_in_cpu_share":
+			a.SignInCPUShare, err = shareArg(d)
 		case "session_idle_timeout":
 			a.SessionIdleTimeout, err = durationArg(d)
 		case "session_lifetime":
@@ -236,6 +239,19 @@ func intArg(d *caddyfile.Dispenser) (int, error) {
 		return 0, d.Errf("%s: %q is not a positive whole number", name, s)
 	}
 	return n, nil
+}
+
+func shareArg(d *caddyfile.Dispenser) (float64, error) {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 || f > 1 {
+		return 0, d.Errf("%s: %q must be a number above 0 and at most 1", name, s)
+	}
+	return f, nil
 }
 
 func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {

@@ -45,6 +45,11 @@ func newServices(ctx context.Context, a *App, st store.Store, logger *zap.Logger
 	if err != nil {
 		return nil, fmt.Errorf("bcrypt_cost: %w", err)
 	}
+	if a.SignInCPUShare != 0 {
+		if err := hasher.SetCPUShare(a.SignInCPUShare); err != nil {
+			return nil, fmt.Errorf("sign_in_cpu_share: %w", err)
+		}
+	}
 	sessions, err := session.NewManager(st, session.Config{
 		IdleTimeout: time.Duration(a.SessionIdleTimeout),
 		Lifetime:    time.Duration(a.SessionLifetime),

@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -17,9 +18,9 @@ var ErrBusy = errors.New("password: too many checks in progress")
 // DefaultQueueWait is how long an attempt may wait for a bcrypt slot.
 const DefaultQueueWait = 250 * time.Millisecond
 
-// CPUShare is the share of all cores that sign-in checks may use over
-// time; a burst of a few seconds' worth is allowed above it.
-const CPUShare = 1.0 / 3
+// DefaultCPUShare is the share of all cores that sign-in checks may use
+// over time; a burst of a few seconds' worth is allowed above it.
+const DefaultCPUShare = 1.0 / 3
 
 // burstSeconds is how many seconds of the budget may be spent at once
 // (people arriving together in the morning), before the rate applies; at
@@ -30,12 +31,12 @@ const (
 )
 
 // newBudget turns the measured cost of one comparison into a token
-// bucket: CPUShare of the cores, in comparisons per second.
-func newBudget(oneCheck time.Duration) *rate.Limiter {
+// bucket: share of the cores, in comparisons per second.
+func newBudget(oneCheck time.Duration, share float64) *rate.Limiter {
 	if oneCheck <= 0 {
 		oneCheck = time.Millisecond
 	}
-	perSecond := CPUShare * float64(runtime.NumCPU()) / oneCheck.Seconds()
+	perSecond := share * float64(runtime.NumCPU()) / oneCheck.Seconds()
 	return rate.NewLimiter(rate.Limit(perSecond), max(minBurst, int(perSecond*burstSeconds)))
 }
 
@@ -44,8 +45,18 @@ func defaultSlots() int {
 	return max(1, runtime.NumCPU()/2)
 }
 
-// VerifyBounded is Verify with bounded CPU: comparisons are paced to
-// CPUShare of the cores (with a short burst allowance) and at most half the
+// SetCPUShare changes the share of all cores (0 < share <= 1) that
+// VerifyBounded may use over time.
+func (h *Hasher) SetCPUShare(share float64) error {
+	if share <= 0 || share > 1 {
+		return fmt.Errorf("sign-in CPU share must be above 0 and at most 1, got %g", share)
+	}
+	h.budget = newBudget(h.oneCheck, share)
+	return nil
+}
+
+// VerifyBounded is Verify with bounded CPU: comparisons are paced to a
+// share of the cores (DefaultCPUShare unless set) (with a short burst allowance) and at most half the
 // cores run them at once; an attempt over the budget, or that cannot get a
 // slot within the queue wait, returns ErrBusy without comparing.
 func (h *Hasher) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {

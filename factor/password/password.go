@@ -39,6 +39,7 @@ type Hasher struct {
 	queueWait time.Duration
 	shedDelay time.Duration
 	budget    *rate.Limiter
+	oneCheck  time.Duration // measured cost of one comparison
 }
 
 // NewHasher returns a Hasher; cost 0 means DefaultCost.
@@ -54,8 +55,9 @@ func NewHasher(cost int) (*Hasher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password: dummy hash: %w", err)
 	}
-	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()),
-		queueWait: DefaultQueueWait, shedDelay: ShedDelay, budget: newBudget(time.Since(start))}, nil
+	oneCheck := time.Since(start)
+	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()), queueWait: DefaultQueueWait,
+		shedDelay: ShedDelay, oneCheck: oneCheck, budget: newBudget(oneCheck, DefaultCPUShare)}, nil
 }
 
 // Check validates a new password without hashing it.
