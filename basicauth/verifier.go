@@ -32,7 +32,7 @@ import (
 // DefaultCacheTTL bounds how long a verified credential is trusted without
 // asking the store again (after it, a database re-check, not a bcrypt, keeps
 // it); deletions on this node take effect at once.
-const DefaultCacheTTL = 5 * time.Second
+const DefaultCacheTTL = 4 * time.Second
 
 // touchEvery limits "last used" writes to one per app password per minute.
 const touchEvery = time.Minute

@@ -87,7 +87,7 @@ func appPasswordsDeleteAllCommand(opts *cliOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete-all <username>",
 		Short: "Deletes all app passwords of a user",
-		Long:  "Deletes all app passwords of a user. Running servers refuse them within 5 seconds (their verification cache lifetime).",
+		Long:  "Deletes all app passwords of a user. Running servers refuse them within 5 seconds (their verification cache lifetime is 4 s).",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {

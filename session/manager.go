@@ -36,7 +36,7 @@ const (
 	DefaultLifetime    = 24 * time.Hour
 	// DefaultCacheTTL bounds how long a node trusts its cached copy of a
 	// session: a revocation made on another node takes effect within it.
-	DefaultCacheTTL = 5 * time.Second
+	DefaultCacheTTL = 4 * time.Second
 	// touchEvery limits last-seen writes to one per session per minute.
 	touchEvery = time.Minute
 )
