@@ -176,6 +176,9 @@ type EnrolAnotherTOTPPage struct {
 	Secret    string       // base32 secret, shown in groups of 4
 	Account   string       // account label as it appears in the app
 	Error     string
+	// Pending is the new secret sealed for this user (opaque base64),
+	// posted back with the code, so showing the page changes no state.
+	Pending string
 }
 
 func (LoginPage) pageName() string              { return "login" }

@@ -1,6 +1,8 @@
 package securityinfo
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,8 +15,9 @@ import (
 	"github.com/mfagate/mfagate/store"
 )
 
-// startAuthenticator shows a new secret to scan; the sealed secret waits in
-// the session until a code proves the app holds it.
+// startAuthenticator shows a new secret to scan. The secret travels sealed
+// (AES-GCM, bound to this user) in the form, so showing the page (a GET)
+// stores nothing; the code posted with it proves the app holds it.
 func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
 	cur, u := p.forChange(w, r, p.addPath(methodAuthenticator))
 	if cur == nil {
@@ -30,16 +33,10 @@ func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, "sealing secret", err)
 		return
 	}
-	rec := cur.Session
-	rec.PendingTOTP = sealed
-	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
-		p.internalError(w, r, "saving pending secret", err)
-		return
-	}
-	p.renderEnrol(w, r, u, e.Secret, "")
+	p.renderEnrol(w, r, u, e.Secret, sealed, "")
 }
 
-func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *store.User, secret []byte, msg string) {
+func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *store.User, secret, sealed []byte, msg string) {
 	view, err := signin.EnrolmentView(p.cfg.Issuer, u.Username, secret)
 	if err != nil {
 		p.internalError(w, r, "rendering enrolment", err)
@@ -48,46 +45,67 @@ func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *store.Use
 	p.UI.Render(w, http.StatusOK, loginui.EnrolAnotherTOTPPage{
 		Common: p.common("Add an authenticator app", u), QRDataURI: view.QRDataURI,
 		Secret: view.Secret, Account: view.Account, Error: msg,
+		Pending: base64.RawURLEncoding.EncodeToString(sealed),
 	})
 }
 
-// addAuthenticator verifies the code for the pending secret and saves it.
+// addAuthenticator verifies the code for the posted pending secret and
+// saves it.
 func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 	cur, u := p.forChange(w, r, p.addPath(methodAuthenticator))
 	if cur == nil {
 		return
 	}
-	if cur.Session.PendingTOTP == nil {
-		http.Redirect(w, r, p.addPath(methodAuthenticator), http.StatusSeeOther)
+	sealed, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("pending"))
+	if err != nil || len(sealed) == 0 {
+		p.message(w, http.StatusBadRequest, "Bad request", "The form was incomplete. Start adding the authenticator app again.")
+		return
+	}
+	secret, err := p.Codes.Open(u.ID, sealed)
+	if err != nil {
+		p.message(w, http.StatusBadRequest, "Bad request", "The form was altered or belongs to another account. Start adding the authenticator app again.")
+		return
+	}
+	dup, err := p.alreadyEnrolled(r, u, secret)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
+	}
+	if dup {
+		p.message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
 		return
 	}
 	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.CheckPending(r.Context(), u, cur.Session.PendingTOTP, r.PostForm.Get("code"), ip)
+	ok, detail, err := p.Codes.CheckPending(r.Context(), u, sealed, r.PostForm.Get("code"), ip)
 	if err != nil {
 		p.internalError(w, r, "checking code", err)
 		return
 	}
 	if !ok {
 		p.record(r, u, audit.SignInCodeFail, "adding authenticator: "+detail)
-		secret, err := p.Codes.Open(u.ID, cur.Session.PendingTOTP)
-		if err != nil {
-			p.internalError(w, r, "opening pending secret", err)
-			return
-		}
-		p.renderEnrol(w, r, u, secret, msgBadCode)
+		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
-	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, cur.Session.PendingTOTP, ip); err != nil {
+	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, sealed, ip); err != nil {
 		p.internalError(w, r, "saving authenticator", err)
 		return
 	}
-	rec := cur.Session
-	rec.PendingTOTP = nil
-	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
-		p.internalError(w, r, "updating session", err)
-		return
-	}
 	p.done(w, r, "authenticator-added")
+}
+
+// alreadyEnrolled reports whether secret is one of the user's
+// authenticators (a pending form posted twice).
+func (p *Pages) alreadyEnrolled(r *http.Request, u *store.User, secret []byte) (bool, error) {
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range auths {
+		if s, err := p.Codes.Open(u.ID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // deleteAuthenticator removes one authenticator, never the last method of

@@ -2,6 +2,7 @@ package securityinfo
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -151,3 +152,36 @@ func TestSafeNext(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (f *fixture) get(path string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", path, nil)
+	r.AddCookie(f.cookie)
+	w := httptest.NewRecorder()
+	f.mux.ServeHTTP(w, r)
+	return w
+}
+
+// Showing the "add authenticator" page stores nothing (no GET changes
+// state); the sealed secret it carries opens only for this user.
+func TestAddAuthenticatorPageChangesNoState(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	w := f.get("/.mfa/security/add?method=authenticator")
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `name="pending"`) {
+		t.Fatalf("add page: %d", w.Code)
+	}
+	if len(w.Result().Cookies()) != 0 {
+		t.Fatal("GET set a cookie (changed the session)")
+	}
+	for _, pending := range []string{"", "not-base64!", "AAAA", strings.Repeat("A", 80)} {
+		w := f.post("/.mfa/security/authenticator", url.Values{"pending": {pending}, "code": {"123456"}})
+		if w.Code != http.StatusBadRequest {
+			t.Errorf("pending %q: %d", pending, w.Code)
+		}
+	}
+	// A secret sealed for another user does not open for this one.
+	other, _ := f.pages.Codes.Seal(f.user.ID+1, make([]byte, 20))
+	w = f.post("/.mfa/security/authenticator", url.Values{"pending": {base64.RawURLEncoding.EncodeToString(other)}, "code": {"123456"}})
+	if w.Code != http.StatusBadRequest {
+		t.Fatalf("foreign pending secret: %d", w.Code)
+	}
+}
