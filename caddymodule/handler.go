@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -141,6 +142,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 func clientIP(r *http.Request) string {
 	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
 		return ip
+	}
+	// Without the port: per-IP counters must not become per-connection.
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
 	}
 	return r.RemoteAddr
 }
