@@ -1,0 +1,134 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/basicauth"
+	"github.com/mfagate/mfagate/bruteforce"
+	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/factor/totp"
+	"github.com/mfagate/mfagate/loginui"
+	"github.com/mfagate/mfagate/policy"
+	"github.com/mfagate/mfagate/secrets"
+	"github.com/mfagate/mfagate/session"
+	"github.com/mfagate/mfagate/signin"
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/store/sqlite"
+	"github.com/mfagate/mfagate/users"
+)
+
+// newGateway wires the request path with plain Go, no Caddy.
+func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *store.User) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, _ := secrets.LoadKeys(ctx, st, secrets.Configured{})
+	hasher, _ := password.NewHasher(password.MinCost)
+	sm, _ := session.NewManager(st, session.Config{HashKey: keys.SessionHash, BlockKey: keys.SessionBlock})
+	box, _ := secrets.NewBox(keys.Factor)
+	limiter := bruteforce.New(st, bruteforce.Config{})
+	verifier, _ := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
+	ui, _ := loginui.New()
+	log := audit.New(st, nil)
+	u, err := users.New(st, hasher).Add(ctx, users.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal := signin.New(signin.Deps{Store: st, Sessions: sm, Hasher: hasher, Limiter: limiter, UI: ui, Audit: log,
+		Codes: &totp.Checker{Store: st, Box: box, Limiter: limiter}}, signin.Config{Issuer: "T", Policy: site})
+	return New(portal, sm, verifier, log, Config{Policy: site}), sm, u
+}
+
+func serve(g *Gateway, r *http.Request) (Result, *httptest.ResponseRecorder) {
+	w := httptest.NewRecorder()
+	res, _ := g.Serve(w, r)
+	return res, w
+}
+
+func TestChallenges(t *testing.T) {
+	g, _, _ := newGateway(t, policy.Site{})
+	browser := httptest.NewRequest("GET", "/app?x=1", nil)
+	browser.Header.Set("Accept", "text/html")
+	if res, w := serve(g, browser); !res.Handled || w.Code != http.StatusFound || w.Header().Get("Location") != "/.mfa/login?rd=%2Fapp%3Fx%3D1" {
+		t.Fatalf("browser: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	client := httptest.NewRequest("PROPFIND", "/dav/", nil)
+	if res, w := serve(g, client); !res.Handled || w.Code != 401 || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic realm=") {
+		t.Fatalf("client: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	portal := httptest.NewRequest("GET", "/.mfa/login", nil)
+	if res, w := serve(g, portal); !res.Handled || w.Code != 200 {
+		t.Fatalf("portal: %d", w.Code)
+	}
+}
+
+func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
+	g, sm, u := newGateway(t, policy.Site{})
+	w := httptest.NewRecorder()
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete}); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.AddCookie(w.Result().Cookies()[0])
+	r.AddCookie(&http.Cookie{Name: "app", Value: "1"})
+	r.Header.Set("Remote-User", "admin")
+	r.Header.Set("Connection", "Remote-User")
+	res, _ := serve(g, r)
+	if res.Handled || res.User == nil || res.User.Username != "gus" {
+		t.Fatalf("result: %+v", res)
+	}
+	if r.Header.Values("Remote-User")[0] != "gus" || len(r.Header.Values("Remote-User")) != 1 || r.Header.Get("Remote-Groups") != "ops" {
+		t.Fatalf("identity headers: %v", r.Header)
+	}
+	if c := r.Header.Get("Cookie"); c != "app=1" || r.Header.Get("Connection") != "" {
+		t.Fatalf("cookie %q connection %q", c, r.Header.Get("Connection"))
+	}
+}
+
+func TestHalfSignedInIsNotSignedIn(t *testing.T) {
+	g, sm, u := newGateway(t, policy.Site{})
+	w := httptest.NewRecorder()
+	sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StagePassword})
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Header.Set("Accept", "text/html")
+	r.AddCookie(w.Result().Cookies()[0])
+	if res, w := serve(g, r); !res.Handled || w.Code != http.StatusFound {
+		t.Fatalf("password-only session let through: %d", w.Code)
+	}
+}
+
+func TestPublicPathsAndBasicAuth(t *testing.T) {
+	g, _, _ := newGateway(t, policy.Site{PublicPaths: []string{"/public/*"}})
+	pub := httptest.NewRequest("GET", "/public/logo.png", nil)
+	pub.Header.Set("Remote-User", "admin")
+	if res, _ := serve(g, pub); res.Handled || !res.Public || pub.Header.Get("Remote-User") != "" {
+		t.Fatalf("public: %+v %v", res, pub.Header)
+	}
+	trick := httptest.NewRequest("GET", "/public/..%2fsecret", nil)
+	if res, w := serve(g, trick); !res.Handled || w.Code != 401 {
+		t.Fatalf("encoded traversal: %d", w.Code)
+	}
+	// Enabled (unregistered) user: the account password passes basic auth,
+	// and Authorization does not go upstream.
+	r := httptest.NewRequest("GET", "/dav/", nil)
+	r.SetBasicAuth("gus", "gus password")
+	res, w := serve(g, r)
+	if res.Handled || res.User == nil || r.Header.Get("Authorization") != "" {
+		t.Fatalf("basic auth: %d %+v", w.Code, res)
+	}
+	bad := httptest.NewRequest("GET", "/dav/", nil)
+	bad.SetBasicAuth("gus", "nope")
+	if res, w := serve(g, bad); !res.Handled || w.Code != 401 {
+		t.Fatalf("wrong password: %d", w.Code)
+	}
+}
