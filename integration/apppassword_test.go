@@ -253,3 +253,32 @@ func TestSecurityInfoRefusesCrossOriginPosts(t *testing.T) {
 		t.Fatal("app password created by a cross-origin POST")
 	}
 }
+
+// TestLoginTimingDoesNotRevealUsers: on the login form too, an unknown user
+// costs about what a wrong password for a known one costs.
+func TestLoginTimingDoesNotRevealUsers(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	g.addUser("gwen", "gwen password 1")
+	b := newBrowser(t, g)
+	measure := func(user string) time.Duration {
+		var total time.Duration
+		for i := range 6 {
+			start := time.Now()
+			p := b.login(user, fmt.Sprintf("wrong %d", i), "/")
+			total += time.Since(start)
+			if p.status != 200 || !strings.Contains(p.body, "incorrect") {
+				t.Fatalf("%s: %d", user, p.status)
+			}
+		}
+		return total / 6
+	}
+	measure("gwen") // warm up (6 failures; the account locks at 10, which answers the same)
+	known := measure("gwen")
+	unknown := measure("nobody-at-all")
+	ratio := float64(unknown) / float64(known)
+	t.Logf("login form: wrong password %v, unknown user %v, ratio %.2f", known, unknown, ratio)
+	if ratio < 0.5 || ratio > 2 {
+		t.Fatalf("timing differs: known %v, unknown %v", known, unknown)
+	}
+}
