@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -124,4 +125,23 @@ func FuzzCaddyfile(f *testing.F) {
 		// Must never panic; errors are fine.
 		_, _ = adapt(t, text)
 	})
+}
+
+// TestReadmeConfigurationAdapts keeps the README's configuration block
+// honest: every option it shows must parse.
+func TestReadmeConfigurationAdapts(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "```caddyfile\n")
+	if start < 0 {
+		t.Fatal("README has no caddyfile block")
+	}
+	block := text[start+len("```caddyfile\n"):]
+	block = block[:strings.Index(block, "```")]
+	if _, err := adapt(t, block); err != nil {
+		t.Fatalf("README configuration does not adapt: %v", err)
+	}
 }
