@@ -154,7 +154,7 @@ func (a *App) Validate() error {
 
 // Start creates the first admin on an empty store and starts the sweeper.
 func (a *App) Start() error {
-	pw, err := a.services.users.Bootstrap(context.Background())
+	pw, err := a.services.Users.Bootstrap(context.Background())
 	if err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
@@ -199,7 +199,7 @@ func (a *App) sweep(stop <-chan struct{}) {
 		case now := <-t.C:
 			created := now.Add(-time.Duration(a.SessionLifetime))
 			seen := now.Add(-time.Duration(a.SessionIdleTimeout))
-			if _, err := a.services.store.DeleteStaleSessions(context.Background(), created, seen); err != nil {
+			if _, err := a.services.Store.DeleteStaleSessions(context.Background(), created, seen); err != nil {
 				a.logger.Error("sweeping sessions", zap.Error(err))
 			}
 		}

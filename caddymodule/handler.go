@@ -90,7 +90,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	deps.ClientIP = clientIP
 	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
 		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
-	g.gw = gateway.New(portal, svc.sessions, svc.verifier, svc.audit, gateway.Config{
+	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders})
 	return nil
 }

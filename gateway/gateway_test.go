@@ -8,19 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mfagate/mfagate/audit"
-	"github.com/mfagate/mfagate/basicauth"
-	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
-	"github.com/mfagate/mfagate/factor/totp"
-	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/policy"
-	"github.com/mfagate/mfagate/secrets"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/signin"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/sqlite"
 	"github.com/mfagate/mfagate/users"
+	"github.com/mfagate/mfagate/wiring"
 )
 
 // newGateway wires the request path with plain Go, no Caddy.
@@ -32,21 +27,17 @@ func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	keys, _ := secrets.LoadKeys(ctx, st, secrets.Configured{})
-	hasher, _ := password.NewHasher(password.MinCost)
-	sm, _ := session.NewManager(st, session.Config{HashKey: keys.SessionHash, BlockKey: keys.SessionBlock})
-	box, _ := secrets.NewBox(keys.Factor)
-	limiter := bruteforce.New(st, bruteforce.Config{})
-	verifier, _ := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
-	ui, _ := loginui.New()
-	log := audit.New(st, nil)
-	u, err := users.New(st, hasher).Add(ctx, users.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
+	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
-	portal := signin.New(signin.Deps{Store: st, Sessions: sm, Hasher: hasher, Limiter: limiter, UI: ui, Audit: log,
-		Codes: &totp.Checker{Store: st, Box: box, Limiter: limiter}}, signin.Config{Issuer: "T", Policy: site})
-	return New(portal, sm, verifier, log, Config{Policy: site}), sm, u
+	u, err := svc.Users.Add(ctx, users.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal := signin.New(signin.Deps{Store: st, Sessions: svc.Sessions, Hasher: svc.Hasher, Limiter: svc.Limiter,
+		UI: svc.UI, Audit: svc.Audit, Codes: svc.Codes}, signin.Config{Issuer: "T", Policy: site})
+	return New(portal, svc.Sessions, svc.Verifier, svc.Audit, Config{Policy: site}), svc.Sessions, u
 }
 
 func serve(g *Gateway, r *http.Request) (Result, *httptest.ResponseRecorder) {

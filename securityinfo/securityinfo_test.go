@@ -13,15 +13,10 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/audit"
-	"github.com/mfagate/mfagate/basicauth"
-	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
-	"github.com/mfagate/mfagate/factor/totp"
-	"github.com/mfagate/mfagate/loginui"
-	"github.com/mfagate/mfagate/secrets"
-	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/sqlite"
+	"github.com/mfagate/mfagate/wiring"
 )
 
 type fixture struct {
@@ -42,14 +37,11 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	keys, _ := secrets.LoadKeys(ctx, st, secrets.Configured{})
-	hasher, _ := password.NewHasher(password.MinCost)
-	sm, _ := session.NewManager(st, session.Config{HashKey: keys.SessionHash, BlockKey: keys.SessionBlock})
-	box, _ := secrets.NewBox(keys.Factor)
-	limiter := bruteforce.New(st, bruteforce.Config{})
-	verifier, _ := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
-	ui, _ := loginui.New()
-	codes := &totp.Checker{Store: st, Box: box, Limiter: limiter}
+	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := svc.Codes
 	u := &store.User{Username: "ann", PasswordHash: "x", MFAState: store.MFAEnforced}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
@@ -58,8 +50,9 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 	if err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}); err != nil {
 		t.Fatal(err)
 	}
-	pages := New(Deps{Store: st, Sessions: sm, Hasher: hasher, Codes: codes, Verifier: verifier, UI: ui,
-		Audit: audit.New(st, nil), ClientIP: func(*http.Request) string { return "192.0.2.1" }},
+	sm := svc.Sessions
+	pages := New(Deps{Store: st, Sessions: sm, Hasher: svc.Hasher, Codes: codes, Verifier: svc.Verifier, UI: svc.UI,
+		Audit: svc.Audit, ClientIP: func(*http.Request) string { return "192.0.2.1" }},
 		Config{Prefix: "/.mfa/", Issuer: "T"})
 	mux := http.NewServeMux()
 	for pattern, h := range pages.Routes() {

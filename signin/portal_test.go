@@ -9,16 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
-	"github.com/mfagate/mfagate/factor/totp"
-	"github.com/mfagate/mfagate/loginui"
-	"github.com/mfagate/mfagate/secrets"
-	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/sqlite"
 	"github.com/mfagate/mfagate/users"
+	"github.com/mfagate/mfagate/wiring"
 )
 
 func newPortal(t *testing.T) (*Portal, store.Store) {
@@ -29,21 +25,16 @@ func newPortal(t *testing.T) (*Portal, store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	hasher, _ := password.NewHasher(password.MinCost)
-	keys, err := secrets.LoadKeys(ctx, st, secrets.Configured{})
+	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, _ := session.NewManager(st, session.Config{HashKey: keys.SessionHash, BlockKey: keys.SessionBlock})
-	box, _ := secrets.NewBox(keys.Factor)
-	ui, _ := loginui.New()
-	if _, err := users.New(st, hasher).Add(ctx, users.NewUser{Username: "alice", Password: "right password"}); err != nil {
+	if _, err := svc.Users.Add(ctx, users.NewUser{Username: "alice", Password: "right password"}); err != nil {
 		t.Fatal(err)
 	}
-	limiter := bruteforce.New(st, bruteforce.Config{})
 	return New(Deps{
-		Store: st, Sessions: sm, Hasher: hasher, UI: ui, Limiter: limiter, Audit: audit.New(st, nil),
-		Codes: &totp.Checker{Store: st, Box: box, Limiter: limiter},
+		Store: st, Sessions: svc.Sessions, Hasher: svc.Hasher, UI: svc.UI, Limiter: svc.Limiter,
+		Audit: svc.Audit, Codes: svc.Codes,
 	}, Config{Issuer: "Test"}), st
 }
 
