@@ -35,9 +35,13 @@ func pathLooksSafe(u *url.URL) bool {
 	return p == "/" || checkedPath(p) != Fallback
 }
 
+// hostAllowed matches the host exactly as the browser will see it. A trailing
+// dot ("wiki.example.com.") names the same DNS host but a different origin with
+// its own cookies, and empty labels are never legitimate, so both are refused
+// rather than normalised.
 func hostAllowed(hostname string, domains []string) bool {
-	hostname = strings.ToLower(strings.TrimSuffix(hostname, "."))
-	if hostname == "" {
+	hostname = strings.ToLower(hostname)
+	if hostname == "" || strings.HasSuffix(hostname, ".") || strings.Contains(hostname, "..") {
 		return false
 	}
 	for _, d := range domains {

@@ -21,6 +21,9 @@ func TestSafeWithDomains(t *testing.T) {
 		"https://wiki.example.com\\@evil.example/": "/",
 		"https://wiki.example.com/%2f%2fevil":      "/",
 		"https://wiki.example.com:8443/x":          "https://wiki.example.com:8443/x",
+		"https://wiki.eXAmple.Com.#":               "/",
+		"https://wiki.example.com./x":              "/",
+		"https://a..apps.example.com/":             "/",
 		"/local":                                   "/local",
 		"//wiki.example.com/":                      "/",
 	}
