@@ -98,18 +98,20 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 // Validate checks the options.
 func (g *Gateway) Validate() error {
 	p := g.PortalPrefix
-	if len(p) < 3 || !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
-		return fmt.Errorf("mfa_gateway: portal_prefix %q must look like /name/", p)
+	if !validPortalPrefix(p) {
+		return fmt.Errorf("mfa_gateway: portal_prefix %q must look like /name/ (letters, digits, '.', '_', '~', '-')", p)
 	}
 	for _, pp := range g.PublicPaths {
 		if !strings.HasPrefix(pp, "/") || strings.HasPrefix(pp, p) || strings.Contains(strings.TrimSuffix(pp, "*"), "*") {
 			return fmt.Errorf("mfa_gateway: public_paths entry %q must be a path like /dir/* or /file, outside %s", pp, p)
 		}
+		if pp == "/" || pp == "/*" {
+			return fmt.Errorf("mfa_gateway: public_paths entry %q would make the whole site public; list the public directories instead", pp)
+		}
 	}
 	for _, d := range g.RedirectDomains {
-		host := strings.TrimPrefix(d, "*.")
-		if host == "" || strings.ContainsAny(host, "/:*@ ") {
-			return fmt.Errorf("mfa_gateway: redirect_domains entry %q must be a host name like example.com or *.example.com", d)
+		if !validDomainPattern(d) {
+			return fmt.Errorf("mfa_gateway: redirect_domains entry %q must be an ASCII host name like example.com or *.example.com (write international names in their xn-- form)", d)
 		}
 	}
 	for _, h := range g.StripHeaders {
@@ -156,3 +158,41 @@ var (
 	_ caddy.Validator             = (*Gateway)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Gateway)(nil)
 )
+
+// validPortalPrefix accepts "/name/" and "/a/b/" made of URL-safe
+// characters only: the prefix becomes ServeMux patterns, where spaces,
+// braces or dot segments would be misread (or make Provision panic).
+func validPortalPrefix(p string) bool {
+	if len(p) < 3 || p[0] != '/' || p[len(p)-1] != '/' {
+		return false
+	}
+	for _, seg := range strings.Split(p[1:len(p)-1], "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.IndexFunc(seg, notURLSafe) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func notURLSafe(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("._~-", r)
+}
+
+// validDomainPattern accepts "host.example" or "*.example.com" in ASCII,
+// so the allow-list compares exactly what a browser will connect to.
+func validDomainPattern(d string) bool {
+	host := strings.TrimPrefix(d, "*.")
+	if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		return false
+	}
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}

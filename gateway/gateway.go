@@ -72,7 +72,13 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) 
 		return Result{Handled: true}, nil
 	}
 	if g.cfg.Policy.IsPublic(r) {
+		// Our credentials never reach the upstream: neither the session
+		// cookie nor Basic credentials (browsers resend them to the whole
+		// realm, and DAV clients send app passwords up front).
 		identity.RemoveCookies(r, session.CookieNames()...)
+		if basicauth.IsBasic(r.Header.Get("Authorization")) {
+			r.Header.Del("Authorization")
+		}
 		return Result{Public: true}, nil
 	}
 	if basicauth.IsBasic(r.Header.Get("Authorization")) {
@@ -82,7 +88,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	if cur == nil || cur.Session.Stage != store.StageComplete {
+	if cur == nil || !g.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
 		g.challenge(w, r)
 		return Result{Handled: true}, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/policy"
@@ -66,7 +67,7 @@ func TestChallenges(t *testing.T) {
 func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{})
 	w := httptest.NewRecorder()
-	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete}); err != nil {
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete, MFAAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	r := httptest.NewRequest("GET", "/x", nil)
@@ -98,12 +99,42 @@ func TestHalfSignedInIsNotSignedIn(t *testing.T) {
 	}
 }
 
+// A session completed with the password alone (the user was Disabled then,
+// or it came from a site of the same host without require_mfa) does not pass
+// once a second factor is needed: the user is sent to sign in again.
+func TestPasswordOnlySessionNeedsSecondFactorWhenRequired(t *testing.T) {
+	g, sm, u := newGateway(t, policy.Site{RequireMFA: true})
+	w := httptest.NewRecorder()
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0]
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Header.Set("Accept", "text/html")
+	r.AddCookie(cookie)
+	if res, w := serve(g, r); !res.Handled || w.Code != http.StatusFound {
+		t.Fatalf("password-only session passed where MFA is required: %d", w.Code)
+	}
+	// The login page shows the form instead of bouncing back (no loop).
+	login := httptest.NewRequest("GET", "/.mfa/login?rd=%2Fx", nil)
+	login.AddCookie(cookie)
+	if res, w := serve(g, login); !res.Handled || w.Code != http.StatusOK {
+		t.Fatalf("login page with an insufficient session: %d %q", w.Code, w.Header().Get("Location"))
+	}
+}
+
 func TestPublicPathsAndBasicAuth(t *testing.T) {
 	g, _, _ := newGateway(t, policy.Site{PublicPaths: []string{"/public/*"}})
 	pub := httptest.NewRequest("GET", "/public/logo.png", nil)
 	pub.Header.Set("Remote-User", "admin")
-	if res, _ := serve(g, pub); res.Handled || !res.Public || pub.Header.Get("Remote-User") != "" {
+	pub.SetBasicAuth("gus", "an app password")
+	if res, _ := serve(g, pub); res.Handled || !res.Public || pub.Header.Get("Remote-User") != "" || pub.Header.Get("Authorization") != "" {
 		t.Fatalf("public: %+v %v", res, pub.Header)
+	}
+	bearer := httptest.NewRequest("GET", "/public/api", nil)
+	bearer.Header.Set("Authorization", "Bearer upstream-token")
+	if res, _ := serve(g, bearer); !res.Public || bearer.Header.Get("Authorization") != "Bearer upstream-token" {
+		t.Fatalf("the upstream's own bearer token was removed: %v", bearer.Header)
 	}
 	trick := httptest.NewRequest("GET", "/public/..%2fsecret", nil)
 	if res, w := serve(g, trick); !res.Handled || w.Code != 401 {

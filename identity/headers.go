@@ -30,12 +30,21 @@ type Identity struct {
 // Strip removes identity headers supplied by the client. It also removes
 // them from the Connection header: a client naming "Remote-User" there would
 // otherwise make the reverse proxy drop the value we set as hop-by-hop.
+//
+// Spellings with "_" for "-" ("Remote_User") go too: CGI, FastCGI and WSGI
+// upstreams map both to the same HTTP_REMOTE_USER variable, so a client could
+// otherwise forge the identity there.
 func Strip(h http.Header, extra ...string) {
 	for _, name := range Headers {
 		h.Del(name)
 	}
 	for _, name := range extra {
 		h.Del(name)
+	}
+	for key := range h {
+		if strings.ContainsRune(key, '_') && isIdentityHeader(key, extra) {
+			delete(h, key)
+		}
 	}
 	stripFromConnection(h, extra)
 }
@@ -60,15 +69,17 @@ func stripFromConnection(h http.Header, extra []string) {
 	}
 }
 
+// isIdentityHeader matches name against the identity and extra headers,
+// reading "_" as "-".
 func isIdentityHeader(name string, extra []string) bool {
-	canon := textproto.CanonicalMIMEHeaderKey(name)
+	canon := textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(name, "_", "-"))
 	for _, n := range Headers {
 		if canon == n {
 			return true
 		}
 	}
 	for _, n := range extra {
-		if canon == textproto.CanonicalMIMEHeaderKey(n) {
+		if canon == textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(n, "_", "-")) {
 			return true
 		}
 	}
@@ -94,27 +105,25 @@ func sanitize(s string) string {
 	}, s)
 }
 
-// RemoveCookies deletes the named cookies from the request's Cookie header so
-// the gateway's session never reaches the upstream, keeping all others.
+// RemoveCookies deletes the named cookies from the request's Cookie headers
+// so the gateway's session never reaches the upstream. Every other cookie
+// pair is kept byte for byte (quotes, JSON, non-ASCII values), since
+// re-serialising parsed cookies would silently alter or drop them.
 func RemoveCookies(r *http.Request, names ...string) {
-	if !mentionsAny(r.Header.Values("Cookie"), names) {
+	values := r.Header.Values("Cookie")
+	if !mentionsAny(values, names) {
 		return // the common case costs no parsing
 	}
-	cookies := r.Cookies()
-	if len(cookies) == 0 {
-		return
-	}
 	var kept []string
-	removed := false
-	for _, c := range cookies {
-		if contains(names, c.Name) {
-			removed = true
-			continue
+	for _, v := range values {
+		for pair := range strings.SplitSeq(v, ";") {
+			pair = strings.TrimSpace(pair)
+			name, _, _ := strings.Cut(pair, "=")
+			if pair == "" || contains(names, strings.TrimSpace(name)) {
+				continue
+			}
+			kept = append(kept, pair)
 		}
-		kept = append(kept, c.Name+"="+c.Value)
-	}
-	if !removed {
-		return
 	}
 	r.Header.Del("Cookie")
 	if len(kept) > 0 {

@@ -45,3 +45,38 @@ func TestRemoveCookies(t *testing.T) {
 		t.Fatal("empty Cookie header left")
 	}
 }
+
+// CGI-style upstreams read "Remote_User" as HTTP_REMOTE_USER, the same
+// variable as Remote-User, so underscore spellings are forged identity too.
+func TestStripRemovesUnderscoreSpellings(t *testing.T) {
+	h := http.Header{}
+	h["Remote_user"] = []string{"admin"}
+	h["REMOTE_GROUPS"] = []string{"admins"}
+	h["X_extra_user"] = []string{"x"}
+	h["X_unrelated"] = []string{"kept"}
+	h.Add("Connection", "Remote_User, keep-alive")
+	Strip(h, "X-Extra-User")
+	for _, k := range []string{"Remote_user", "REMOTE_GROUPS", "X_extra_user"} {
+		if _, ok := h[k]; ok {
+			t.Errorf("%s survived", k)
+		}
+	}
+	if h.Get("X_unrelated") != "kept" {
+		t.Error("an unrelated underscore header was removed")
+	}
+	if got := h.Get("Connection"); got != "keep-alive" {
+		t.Errorf("Connection = %q, want keep-alive", got)
+	}
+}
+
+// Cookies the gateway does not own reach the upstream exactly as sent.
+func TestRemoveCookiesKeepsOthersVerbatim(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Add("Cookie", `mfagate=x; app="q v"; json={"a":1}; utf=é`)
+	r.Header.Add("Cookie", "__Host-mfagate=y; last=1")
+	RemoveCookies(r, "mfagate", "__Host-mfagate")
+	want := `app="q v"; json={"a":1}; utf=é; last=1`
+	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != want {
+		t.Fatalf("Cookie = %q, want %q", got, want)
+	}
+}

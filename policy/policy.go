@@ -47,3 +47,15 @@ func CanCreateAppPasswords(u *store.User) bool {
 
 // WhyNoAppPasswords explains the missing option to the user.
 const WhyNoAppPasswords = "App passwords become available once your administrator enforces multi-factor sign-in for your account."
+
+// SessionSatisfies reports whether a browser session may pass on this site
+// now. It must be complete and, where a second factor is needed, must have
+// passed one: a password-only session (made while the user was Disabled, or
+// on another site of the same host without RequireMFA) is not enough once
+// the user's state is raised or on a site that requires MFA.
+func (s Site) SessionSatisfies(sess *store.Session, u *store.User) bool {
+	if sess.Stage != store.StageComplete {
+		return false
+	}
+	return !s.BrowserNeedsSecondFactor(u) || !sess.MFAAt.IsZero()
+}

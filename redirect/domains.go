@@ -35,11 +35,27 @@ func pathLooksSafe(u *url.URL) bool {
 	return p == "/" || checkedPath(p) != Fallback
 }
 
+// asciiHost: only letters, digits, '-' and '.'. Browsers map other
+// characters with IDNA rules that differ from strings.ToLower (e.g. "İ"), so
+// a Unicode host could pass the comparison and land on another xn-- name.
+func asciiHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // hostAllowed matches the host exactly as the browser will see it. A trailing
 // dot ("wiki.example.com.") names the same DNS host but a different origin with
 // its own cookies, and empty labels are never legitimate, so both are refused
 // rather than normalised.
 func hostAllowed(hostname string, domains []string) bool {
+	if !asciiHost(hostname) {
+		return false
+	}
 	hostname = strings.ToLower(hostname)
 	if hostname == "" || strings.HasSuffix(hostname, ".") || strings.Contains(hostname, "..") {
 		return false

@@ -24,6 +24,8 @@ func TestSafeWithDomains(t *testing.T) {
 		"https://wiki.eXAmple.Com.#":               "/",
 		"https://wiki.example.com./x":              "/",
 		"https://a..apps.example.com/":             "/",
+		"https://w\u0130ki.example.com/x":          "/",
+		"https://wiki.example.com%2e/x":            "/",
 		"/local":                                   "/local",
 		"//wiki.example.com/":                      "/",
 	}

@@ -202,6 +202,27 @@ run_tests() {
 	return "$rc"
 }
 
+# fuzz_target NAME PKG: fuzzes one target for $FUZZTIME. Go's fuzz coordinator
+# sometimes ends a run with "context deadline exceeded" when the time is up
+# while a worker is busy, without any failing input; such a run is repeated
+# (twice at most). A real finding ("Failing input written to ...") never is.
+fuzz_target() {
+	local name="$1" pkg="$2" attempt out rc
+	for attempt in 1 2 3; do
+		out="$LOGDIR/fuzz-$name-$attempt.log"
+		set +e
+		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1 | tee "$out"
+		rc=${PIPESTATUS[0]}
+		set -e
+		if [ "$rc" -eq 0 ]; then return 0; fi
+		if grep -q 'Failing input written to' "$out" || ! grep -q 'context deadline exceeded' "$out"; then
+			return "$rc"
+		fi
+		echo "fuzz $name: the Go fuzz coordinator timed out without a finding; running it again ($attempt of 3)"
+	done
+	return "$rc"
+}
+
 run_fuzz() {
 	local file pkg name found=0
 	while IFS= read -r file; do
@@ -209,7 +230,7 @@ run_fuzz() {
 		# shellcheck disable=SC2013 # names are single words
 		for name in $(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' "$file"); do
 			found=1
-			stage "fuzz $name ($pkg, $FUZZTIME)" go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg"
+			stage "fuzz $name ($pkg, $FUZZTIME)" fuzz_target "$name" "$pkg"
 		done
 	done < <(grep -rl --include='*_test.go' 'func Fuzz' . | grep -v '^./.git/' | sort)
 	[ "$found" -eq 1 ] || echo "no fuzz targets found"

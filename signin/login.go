@@ -29,7 +29,7 @@ func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, "loading session", err)
 		return
 	}
-	if cur != nil && cur.Session.Stage == store.StageComplete {
+	if cur != nil && p.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
 		p.redirect(w, r, rd)
 		return
 	}
