@@ -181,6 +181,10 @@ func TestMFAStatesAndBasicAuth(t *testing.T) {
 	if p := newBrowser(t, g).login("dana", "dana password 1", "/"); p.location != "/.mfa/enrol" {
 		t.Fatalf("require_mfa: disabled user goes to %q", p.location)
 	}
+	// dana's earlier password-only session is not enough there now.
+	if p := b.get("/home"); p.status != http.StatusFound || !strings.HasPrefix(p.location, "/.mfa/login") {
+		t.Fatalf("password-only session on a require_mfa site: %d %q", p.status, p.location)
+	}
 }
 
 // TestChallenges: no credentials -> 401 + Basic challenge for clients, 302
