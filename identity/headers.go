@@ -51,8 +51,8 @@ func Strip(h http.Header, extra ...string) {
 
 func stripFromConnection(h http.Header, extra []string) {
 	values := h.Values("Connection")
-	if len(values) == 0 {
-		return
+	if len(values) == 0 || !namesIdentityHeader(values, extra) {
+		return // the common case ("keep-alive") is left as sent, with no allocation
 	}
 	var kept []string
 	for _, v := range values {
@@ -67,6 +67,19 @@ func stripFromConnection(h http.Header, extra []string) {
 	if len(kept) > 0 {
 		h.Set("Connection", strings.Join(kept, ", "))
 	}
+}
+
+// namesIdentityHeader reports whether any Connection token is an identity
+// header.
+func namesIdentityHeader(values, extra []string) bool {
+	for _, v := range values {
+		for token := range strings.SplitSeq(v, ",") {
+			if isIdentityHeader(strings.TrimSpace(token), extra) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isIdentityHeader matches name against the identity and extra headers,
@@ -88,10 +101,13 @@ func isIdentityHeader(name string, extra []string) bool {
 
 // Set writes the identity headers for id (after Strip).
 func Set(h http.Header, id Identity) {
-	h.Set(HeaderUser, id.Username)
-	h.Set(HeaderName, sanitize(id.DisplayName))
-	h.Set(HeaderEmail, sanitize(id.Email))
-	h.Set(HeaderGroups, sanitize(strings.Join(id.Groups, ",")))
+	// One backing array for the four values: this runs on every request.
+	v := [...]string{id.Username, sanitize(id.DisplayName), sanitize(id.Email), sanitize(strings.Join(id.Groups, ","))}
+	vals := v[:]
+	h[HeaderUser] = vals[0:1:1]
+	h[HeaderName] = vals[1:2:2]
+	h[HeaderEmail] = vals[2:3:3]
+	h[HeaderGroups] = vals[3:4:4]
 }
 
 // sanitize drops characters that are not allowed in header values, so admin
@@ -114,7 +130,12 @@ func RemoveCookies(r *http.Request, names ...string) {
 	if !mentionsAny(values, names) {
 		return // the common case costs no parsing
 	}
-	var kept []string
+	var kept strings.Builder
+	size := 0
+	for _, v := range values {
+		size += len(v)
+	}
+	kept.Grow(size)
 	for _, v := range values {
 		for pair := range strings.SplitSeq(v, ";") {
 			pair = strings.TrimSpace(pair)
@@ -122,12 +143,15 @@ func RemoveCookies(r *http.Request, names ...string) {
 			if pair == "" || contains(names, strings.TrimSpace(name)) {
 				continue
 			}
-			kept = append(kept, pair)
+			if kept.Len() > 0 {
+				kept.WriteString("; ")
+			}
+			kept.WriteString(pair)
 		}
 	}
 	r.Header.Del("Cookie")
-	if len(kept) > 0 {
-		r.Header.Set("Cookie", strings.Join(kept, "; "))
+	if kept.Len() > 0 {
+		r.Header["Cookie"] = []string{kept.String()}
 	}
 }
 
