@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mfagate/mfagate/safetext"
 	"github.com/mfagate/mfagate/store"
 )
 
@@ -46,11 +47,21 @@ func New(st store.Store, logger *zap.Logger) *Log {
 	return &Log{store: st, logger: logger}
 }
 
+// Field limits for audit entries, in bytes.
+const (
+	maxField  = 256
+	maxDetail = 1024
+)
+
 // Record stores e (At defaults to now).
 func (l *Log) Record(ctx context.Context, e store.AuditEvent) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
+	// Usernames come as typed and details may quote client input.
+	e.Username = safetext.Clean(e.Username, maxField)
+	e.RemoteIP = safetext.Clean(e.RemoteIP, maxField)
+	e.Detail = safetext.Clean(e.Detail, maxDetail)
 	l.logger.Info("audit",
 		zap.String("event", e.Event),
 		zap.String("user", e.Username),

@@ -86,7 +86,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
-	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, sealed, ip); err != nil {
+	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, sealed, ip, false); err != nil {
 		p.internalError(w, r, "saving authenticator", err)
 		return
 	}
@@ -120,16 +120,13 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
 		return
 	}
-	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
-	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
-		return
-	}
-	if u.MFAState == store.MFAEnforced && len(auths) <= 1 {
+	// The store refuses the last one atomically, so two deletes sent at
+	// once cannot leave an Enforced user without a method.
+	err = p.Store.DeleteTOTP(r.Context(), u.ID, id, u.MFAState == store.MFAEnforced)
+	if errors.Is(err, store.ErrLimit) {
 		p.message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return
 	}
-	err = p.Store.DeleteTOTP(r.Context(), u.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		p.message(w, http.StatusNotFound, "Not found", "That sign-in method does not exist.")
 		return

@@ -18,6 +18,15 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
+	}
+	if len(auths) == 0 {
+		p.message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
+		return
+	}
 	if err := p.Store.SetDefaultMethod(r.Context(), u.ID, m); err != nil {
 		p.internalError(w, r, "setting default method", err)
 		return

@@ -47,7 +47,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	sealed, _ := codes.Seal(u.ID, make([]byte, 20))
-	if err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}); err != nil {
+	if err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
 		t.Fatal(err)
 	}
 	sm := svc.Sessions
@@ -176,5 +176,20 @@ func TestAddAuthenticatorPageChangesNoState(t *testing.T) {
 	w = f.post("/.mfa/security/authenticator", url.Values{"pending": {base64.RawURLEncoding.EncodeToString(other)}, "code": {"123456"}})
 	if w.Code != http.StatusBadRequest {
 		t.Fatalf("foreign pending secret: %d", w.Code)
+	}
+}
+
+func TestDefaultMethodMustBeOneTheUserHas(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	ctx := context.Background()
+	if w := f.post("/.mfa/security/default", url.Values{"method": {"code"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("default = code with an authenticator: %d", w.Code)
+	}
+	auths, _ := f.st.TOTPAuthenticators(ctx, f.user.ID)
+	if err := f.st.DeleteTOTP(ctx, f.user.ID, auths[0].ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.post("/.mfa/security/default", url.Values{"method": {"code"}}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "Add an authenticator app first") {
+		t.Fatalf("default = code without an authenticator: %d", w.Code)
 	}
 }

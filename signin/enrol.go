@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -25,12 +26,36 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 		p.redirect(w, r, p.cfg.Prefix+"verify")
 		return nil, nil
 	}
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), cur.User.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return nil, nil
+	}
+	if len(auths) > 0 {
+		p.abandonEnrolment(w, r, cur)
+		return nil, nil
+	}
 	secret, err := p.Codes.Open(cur.User.ID, cur.Session.PendingTOTP)
 	if err != nil {
 		p.internalError(w, r, "opening pending secret", err)
 		return nil, nil
 	}
 	return cur, secret
+}
+
+// abandonEnrolment handles a user who has an authenticator by now (enrolled
+// in another browser since this sign-in began): the pending secret is
+// dropped and the sign-in continues with a code from that authenticator.
+func (p *Portal) abandonEnrolment(w http.ResponseWriter, r *http.Request, cur *session.Current) {
+	rec := cur.Session
+	rec.PendingTOTP = nil
+	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
+		p.internalError(w, r, "ending enrolment", err)
+		return
+	}
+	p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+		Event: audit.SignInCodeFail, RemoteIP: p.ClientIP(r), Detail: "enrolment refused: the user has an authenticator already"})
+	p.redirect(w, r, p.cfg.Prefix+"verify")
 }
 
 func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +108,12 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
 		return
 	}
-	if err := SaveAuthenticator(r, p.Store, p.Audit, &cur.User, cur.Session.PendingTOTP, ip); err != nil {
+	err = SaveAuthenticator(r, p.Store, p.Audit, &cur.User, cur.Session.PendingTOTP, ip, true)
+	if errors.Is(err, store.ErrConflict) {
+		p.abandonEnrolment(w, r, cur)
+		return
+	}
+	if err != nil {
 		p.internalError(w, r, "saving authenticator", err)
 		return
 	}
@@ -91,29 +121,51 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 }
 
 // SaveAuthenticator stores a verified, sealed secret. Registering a method
-// switches an Enabled user to Enforced (per-user MFA semantics).
-func SaveAuthenticator(r *http.Request, st store.Store, log *audit.Log, u *store.User, sealed []byte, ip string) error {
+// switches an Enabled user to Enforced (per-user MFA semantics). With
+// onlyFirst (enrolment during sign-in) it stores the secret only if the
+// user has no authenticator yet, else store.ErrConflict: a half-finished
+// sign-in that knew only the password must never add a second method after
+// the user enrolled their own.
+func SaveAuthenticator(r *http.Request, st store.Store, log *audit.Log, u *store.User, sealed []byte, ip string, onlyFirst bool) error {
 	ctx := r.Context()
 	existing, err := st.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	name := AuthenticatorName
-	if len(existing) > 0 {
-		// Distinct names, so the user can tell which one to delete.
-		name = fmt.Sprintf("%s %d", AuthenticatorName, len(existing)+1)
-	}
-	a := &store.TOTPAuthenticator{UserID: u.ID, Name: name, SealedSecret: sealed}
-	if err := st.AddTOTP(ctx, a); err != nil {
+	a := &store.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
+	if err := st.AddTOTP(ctx, a, onlyFirst); err != nil {
 		return err
 	}
-	if u.MFAState == store.MFAEnabled {
+	// The state as stored now, not as cached with the session: an admin may
+	// have changed it meanwhile.
+	fresh, err := st.UserByID(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if fresh.MFAState == store.MFAEnabled {
 		if err := st.SetMFAState(ctx, u.ID, store.MFAEnforced); err != nil {
 			return err
 		}
 		log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
 			RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
 	}
-	log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip})
+	log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip, Detail: a.Name})
 	return nil
+}
+
+// nextAuthenticatorName numbers authenticators past the highest number in
+// use, so names stay distinct after deletions and the user can tell which
+// one to delete.
+func nextAuthenticatorName(existing []store.TOTPAuthenticator) string {
+	if len(existing) == 0 {
+		return AuthenticatorName
+	}
+	highest := 1
+	for _, a := range existing {
+		var n int
+		if _, err := fmt.Sscanf(a.Name, AuthenticatorName+" %d", &n); err == nil && n > highest {
+			highest = n
+		}
+	}
+	return fmt.Sprintf("%s %d", AuthenticatorName, highest+1)
 }

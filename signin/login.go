@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/redirect"
+	"github.com/mfagate/mfagate/safetext"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/users"
@@ -135,7 +136,7 @@ func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *s
 		Stage:      store.StagePassword,
 		RedirectTo: rd,
 		RemoteIP:   ip,
-		UserAgent:  truncate(r.UserAgent(), 256),
+		UserAgent:  safetext.Clean(r.UserAgent(), 256),
 	}
 	if !p.cfg.Policy.BrowserNeedsSecondFactor(user) {
 		p.signInWithPasswordOnly(w, r, user, rec)
@@ -197,11 +198,4 @@ func (p *Portal) newPendingSecret(user *store.User) ([]byte, error) {
 		return nil, err
 	}
 	return p.Codes.Seal(user.ID, e.Secret)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

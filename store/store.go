@@ -191,12 +191,18 @@ type Store interface {
 	// returns how many.
 	DeleteAllAppPasswords(ctx context.Context, userID int64) (int64, error)
 
-	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
-	AddTOTP(ctx context.Context, a *TOTPAuthenticator) error
+	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt. With
+	// onlyFirst it is stored only if the user has none yet, atomically
+	// (ErrConflict otherwise): sign-in enrolment may add the first method
+	// only, never a second one behind the user's back.
+	AddTOTP(ctx context.Context, a *TOTPAuthenticator, onlyFirst bool) error
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]TOTPAuthenticator, error)
-	// DeleteTOTP removes one authenticator of the user; ErrNotFound otherwise.
-	DeleteTOTP(ctx context.Context, userID, id int64) error
+	// DeleteTOTP removes one authenticator of the user; ErrNotFound
+	// otherwise. With keepOne it refuses, atomically, to remove the user's
+	// last authenticator (ErrLimit), so two concurrent deletes cannot leave
+	// an Enforced user with none.
+	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).

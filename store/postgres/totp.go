@@ -2,26 +2,52 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mfagate/mfagate/store"
 )
 
 // AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
 // store.ErrNotFound when the user does not exist.
-func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator) error {
+func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	t := now()
 	var id int64
-	err := s.pool.QueryRow(ctx,
-		"INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-		a.UserID, a.Name, nonNilBlob(a.SealedSecret), t).Scan(&id)
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if onlyFirst {
+			// The user row lock serialises this check with other
+			// AddTOTP and DeleteTOTP calls for the same user.
+			if err := lockUser(ctx, tx, a.UserID); err != nil {
+				return err
+			}
+			var n int64
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = $1", a.UserID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: the user has an authenticator already", store.ErrConflict)
+			}
+		}
+		return tx.QueryRow(ctx,
+			"INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+			a.UserID, a.Name, nonNilBlob(a.SealedSecret), t).Scan(&id)
+	})
 	if err != nil {
 		return wrap(ctx, "add totp", err)
 	}
 	a.ID, a.CreatedAt = id, t
 	return nil
+}
+
+// lockUser takes the user's row lock for the rest of tx; pgx.ErrNoRows for
+// unknown users.
+func lockUser(ctx context.Context, tx pgx.Tx, userID int64) error {
+	var one int
+	return tx.QueryRow(ctx, "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", userID).Scan(&one)
 }
 
 // TOTPAuthenticators lists a user's authenticators, oldest first.
@@ -53,12 +79,27 @@ func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]store.T
 
 // DeleteTOTP removes authenticator id of the user; store.ErrNotFound when
 // the user has no such authenticator.
-func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64) error {
+func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, "DELETE FROM totp_authenticators WHERE id = $1 AND user_id = $2", id, userID)
-	if err == nil {
-		err = affectedOne(tag)
-	}
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if keepOne {
+			if err := lockUser(ctx, tx, userID); err != nil {
+				return err
+			}
+			var n int64
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = $1", userID).Scan(&n); err != nil {
+				return err
+			}
+			if n <= 1 {
+				return fmt.Errorf("%w: the last authenticator of the user is kept", store.ErrLimit)
+			}
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM totp_authenticators WHERE id = $1 AND user_id = $2", id, userID)
+		if err != nil {
+			return err
+		}
+		return affectedOne(tag)
+	})
 	return wrap(ctx, "delete totp", err)
 }

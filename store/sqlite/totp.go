@@ -2,21 +2,38 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 
 	"github.com/mfagate/mfagate/store"
 )
 
 // AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
 // store.ErrNotFound when the user does not exist.
-func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator) error {
+func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) error {
 	t := now()
-	res, err := s.wdb.ExecContext(ctx,
-		"INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES (?, ?, ?, ?)",
-		a.UserID, a.Name, nonNilBlob(a.SealedSecret), toMS(t))
-	if err != nil {
-		return wrap(ctx, "add totp", err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	// One writer at a time (immediate transactions), so the count and the
+	// insert cannot interleave with another AddTOTP.
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if onlyFirst {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = ?", a.UserID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: the user has an authenticator already", store.ErrConflict)
+			}
+		}
+		res, err := tx.ExecContext(ctx,
+			"INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES (?, ?, ?, ?)",
+			a.UserID, a.Name, nonNilBlob(a.SealedSecret), toMS(t))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
 		return wrap(ctx, "add totp", err)
 	}
@@ -59,10 +76,22 @@ func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]store.T
 
 // DeleteTOTP removes authenticator id of the user; store.ErrNotFound when
 // the user has no such authenticator.
-func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID)
-	if err == nil {
-		err = affectedOne(res)
-	}
+func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if keepOne {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = ?", userID).Scan(&n); err != nil {
+				return err
+			}
+			if n <= 1 {
+				return fmt.Errorf("%w: the last authenticator of the user is kept", store.ErrLimit)
+			}
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID)
+		if err != nil {
+			return err
+		}
+		return affectedOne(res)
+	})
 	return wrap(ctx, "delete totp", err)
 }

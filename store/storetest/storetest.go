@@ -12,10 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/mfagate/mfagate/safetext"
 	"github.com/mfagate/mfagate/store"
 )
 
@@ -41,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppPasswords/Delete", testAppPasswordDelete},
 		{"AppPasswords/Touch", testAppPasswordTouch},
 		{"TOTP/AddListDelete", testTOTP},
+		{"TOTP/OnlyFirstConcurrent", testTOTPOnlyFirstConcurrent},
+		{"TOTP/KeepOneConcurrent", testTOTPKeepOneConcurrent},
 		{"TOTP/ClaimStep", testClaimStep},
 		{"TOTP/ClaimStepConcurrent", testClaimStepConcurrent},
 		{"Sessions/CreateGet", testSessionCreateGet},
@@ -58,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secret/Concurrent", testSecretConcurrent},
 		{"Audit/AppendList", testAudit},
 		{"Times/RoundTrip", testTimes},
+		{"Text/Untrusted", testUntrustedText},
 		{"Context/Canceled", testCanceled},
 	}
 	for _, tc := range tests {
@@ -440,8 +446,8 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice", "admins")
 	keep := mustCreateUser(t, s, "bob")
-	noErr(t, "AddTOTP", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}))
-	noErr(t, "AddTOTP(bob)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}))
+	noErr(t, "AddTOTP", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	noErr(t, "AddTOTP(bob)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}, false))
 	mustCreateSession(t, s, newSession(1, u.ID, time.Now()))
 	mustCreateSession(t, s, newSession(2, keep.ID, time.Now()))
 	noErr(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{UserID: u.ID, Username: "alice", Event: "user.created"}))
@@ -771,8 +777,10 @@ func testTOTP(t *testing.T, s store.Store) {
 	v := mustCreateUser(t, s, "bob")
 	a1 := &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte{0, 1, 2, 255}}
 	a2 := &store.TOTPAuthenticator{UserID: u.ID, Name: "tablet", SealedSecret: []byte("sealed-2")}
-	noErr(t, "AddTOTP", s.AddTOTP(ctx, a1))
-	noErr(t, "AddTOTP", s.AddTOTP(ctx, a2))
+	noErr(t, "AddTOTP(first)", s.AddTOTP(ctx, a1, true))
+	wantErr(t, "AddTOTP(onlyFirst, has one)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("x")}, true), store.ErrConflict)
+	noErr(t, "AddTOTP", s.AddTOTP(ctx, a2, false))
+	wantErr(t, "AddTOTP(unknown user)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: v.ID + 1000, Name: "x", SealedSecret: []byte("x")}, true), store.ErrNotFound)
 	if a1.ID == 0 || a2.ID == 0 || a1.ID == a2.ID {
 		t.Fatalf("IDs = %d, %d", a1.ID, a2.ID)
 	}
@@ -794,13 +802,64 @@ func testTOTP(t *testing.T, s store.Store) {
 		t.Errorf("bob's authenticators = %v, %v; want none", l, err)
 	}
 
-	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID), store.ErrNotFound)
-	noErr(t, "DeleteTOTP", s.DeleteTOTP(ctx, u.ID, a1.ID))
-	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID), store.ErrNotFound)
+	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID, false), store.ErrNotFound)
+	noErr(t, "DeleteTOTP(keepOne, two left)", s.DeleteTOTP(ctx, u.ID, a1.ID, true))
+	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID, false), store.ErrNotFound)
+	wantErr(t, "DeleteTOTP(keepOne, last)", s.DeleteTOTP(ctx, u.ID, a2.ID, true), store.ErrLimit)
 	list, err = s.TOTPAuthenticators(ctx, u.ID)
 	noErr(t, "TOTPAuthenticators", err)
 	if len(list) != 1 || list[0].ID != a2.ID {
 		t.Errorf("after delete: %+v, want only %d", list, a2.ID)
+	}
+}
+
+// Two sign-ins enrolling at once: only one may add the first method.
+func testTOTPOnlyFirstConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	const n = 8
+	var errs [n]error
+	parallel(n, func(i int) {
+		errs[i] = s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}, true)
+	})
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("AddTOTP #%d: %v", i, err)
+		}
+	}
+	list, err := s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if ok != 1 || len(list) != 1 {
+		t.Errorf("%d added, %d stored; want exactly 1", ok, len(list))
+	}
+}
+
+// Deleting every authenticator at once with keepOne leaves exactly one.
+func testTOTPKeepOneConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	const n = 6
+	var ids [n]int64
+	for i := range n {
+		a := &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}
+		noErr(t, "AddTOTP", s.AddTOTP(ctx, a, false))
+		ids[i] = a.ID
+	}
+	var errs [n]error
+	parallel(n, func(i int) { errs[i] = s.DeleteTOTP(ctx, u.ID, ids[i], true) })
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrLimit) {
+			t.Errorf("DeleteTOTP #%d: %v", i, err)
+		}
+	}
+	list, err := s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if len(list) != 1 {
+		t.Errorf("%d authenticators left, want 1", len(list))
 	}
 }
 
@@ -1304,6 +1363,27 @@ func testTimes(t *testing.T, s store.Store) {
 }
 
 // --- context ---
+
+// testUntrustedText: text fields carry what clients send (user agents,
+// typed usernames in audit entries). Callers clean it (see package safetext), and every backend must then store it unchanged.
+func testUntrustedText(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	odd := safetext.Clean(strings.Repeat("a", 255)+"\u00e9"+"\x00\xff end", 256)
+	if !utf8.ValidString(odd) || strings.ContainsRune(odd, 0) || len(odd) > 256 {
+		t.Fatalf("safetext.Clean left %q", odd)
+	}
+	sess := newSession(9, u.ID, base())
+	sess.UserAgent = odd
+	noErr(t, "CreateSession(odd user agent)", s.CreateSession(ctx, sess))
+	got, err := s.SessionByHash(ctx, sess.IDHash)
+	noErr(t, "SessionByHash", err)
+	if got.UserAgent != odd {
+		t.Errorf("UserAgent = %q, want %q", got.UserAgent, odd)
+	}
+	name := safetext.Clean("eve\x00\xfe\u00e9", 64)
+	noErr(t, "AppendAudit(odd username)", s.AppendAudit(ctx, &store.AuditEvent{Username: name, Event: "test", Detail: safetext.Clean("d\x00\xc3", 64), At: base()}))
+}
 
 func testCanceled(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice")
