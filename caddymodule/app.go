@@ -101,6 +101,11 @@ func (App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.setDefaults()
+	// Before the store is opened: a key whose placeholder is unset must
+	// not be replaced by one generated and kept in the store.
+	if err := a.Keys.check(); err != nil {
+		return fmt.Errorf("mfa: %w", err)
+	}
 	st, key, err := a.Storage.acquire()
 	if err != nil {
 		return fmt.Errorf("mfa storage: %w", err)
@@ -206,6 +211,35 @@ func (a *App) sweep(stop <-chan struct{}) {
 	}
 }
 
+// expandSet expands the placeholders of a configured value. A value that is
+// set but expands to nothing (say {env.X} with X unset) is an error naming
+// the option: treating it as "not set" would silently fall back to a
+// default (a generated key, the default database) instead of what the
+// operator configured. fallback completes "set the variable or ...".
+func expandSet(option, raw, fallback string) (string, error) {
+	v := caddy.NewReplacer().ReplaceKnown(raw, "")
+	if raw != "" && v == "" {
+		return "", fmt.Errorf("%s is set to %q, which is empty: set the variable or %s", option, raw, fallback)
+	}
+	return v, nil
+}
+
+// check fails if a configured key expands to nothing.
+func (k *KeysConfig) check() error {
+	for _, o := range []struct{ option, raw string }{
+		{"session_hash", k.SessionHash},
+		{"session_block", k.SessionBlock},
+		{"factor", k.Factor},
+		{"app_password_tag", k.AppPasswordTag},
+	} {
+		if _, err := expandSet("keys "+o.option, o.raw, "remove the option to have a key generated and kept in the store"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// configured expands the keys; Provision has checked them with check.
 func (k *KeysConfig) configured() secrets.Configured {
 	repl := caddy.NewReplacer()
 	return secrets.Configured{

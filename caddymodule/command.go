@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -28,7 +30,9 @@ func init() {
 		Long: `
 Manages the users of mfagate directly in its store. The store is found in the
 config the server runs (--config, default ./Caddyfile; the adapter is guessed
-as 'caddy run' does), so run this where the server runs.
+as 'caddy run' does), so run this where the server runs, as its user. It never
+creates the SQLite database: start the server once first. Commands that change
+the store print on stderr which store they used.
 
   caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
   echo 'pw' | caddy mfa user add alice --config Caddyfile --password-stdin
@@ -67,7 +71,7 @@ func appPasswordsListCommand(opts *cliOptions) *cobra.Command {
 		Short: "Lists a user's app passwords (names and last use)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, readOnly, func(ctx context.Context, svc *users.Service) error {
 				list, err := svc.AppPasswords(ctx, args[0])
 				if err != nil {
 					return err
@@ -90,7 +94,7 @@ func appPasswordsDeleteAllCommand(opts *cliOptions) *cobra.Command {
 		Long:  "Deletes all app passwords of a user. Running servers refuse them within 5 seconds (their verification cache lifetime is 4 s).",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
 				n, err := svc.DeleteAllAppPasswords(ctx, args[0])
 				if err != nil {
 					return err
@@ -116,7 +120,7 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 				return err
 			}
 			nu.Username, nu.Password, nu.MFAState = args[0], pw, store.MFAState(state)
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
 				u, err := svc.Add(ctx, nu)
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "added user %s (MFA %s)\n", u.Username, u.MFAState)
@@ -144,7 +148,7 @@ func userPasswdCommand(opts *cliOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
 				if err := svc.SetPassword(ctx, args[0], pw); err != nil {
 					return err
 				}
@@ -164,7 +168,7 @@ func userListCommand(opts *cliOptions) *cobra.Command {
 		Short: "Lists users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, readOnly, func(ctx context.Context, svc *users.Service) error {
 				list, err := svc.List(ctx)
 				if err != nil {
 					return err
@@ -183,7 +187,7 @@ func userRemoveCommand(opts *cliOptions) *cobra.Command {
 		Short: "Removes a user with their methods and sessions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
 				if err := svc.Remove(ctx, args[0]); err != nil {
 					return err
 				}
@@ -200,7 +204,7 @@ func userMFACommand(opts *cliOptions) *cobra.Command {
 		Short: "Sets a user's MFA state",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), opts, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
 				if err := svc.SetMFAState(ctx, args[0], store.MFAState(args[1])); err != nil {
 					return err
 				}
@@ -276,14 +280,42 @@ func prompt(cmd *cobra.Command, fd int, label string) (string, error) {
 	return string(b), nil
 }
 
-// withUsers opens the store named by the config and runs fn.
-func withUsers(ctx context.Context, opts *cliOptions, fn func(context.Context, *users.Service) error) error {
+// Whether a subcommand changes the store: those that do say which store
+// they use.
+const (
+	readOnly = false
+	changes  = true
+)
+
+// withUsers opens the store named by the config and runs fn. It never
+// creates a database: an SQLite file that does not exist means the CLI is
+// looking at another store than the server's (another user's data dir,
+// another working directory, no --config), and a user added there would
+// never reach the server.
+func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(context.Context, *users.Service) error) error {
+	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	app, err := appFromConfig(opts.config, opts.adapter)
+	app, configFile, err := appFromConfig(opts.config, opts.adapter)
 	if err != nil {
 		return err
+	}
+	backend, location, err := app.Storage.resolved()
+	if err != nil {
+		return fmt.Errorf("mfa storage: %w", err)
+	}
+	if backend == "sqlite" {
+		if err := sqliteExists(location, app.Storage.Path, configFile); err != nil {
+			return err
+		}
+	}
+	if mutates {
+		where := location
+		if backend != "sqlite" {
+			where = "from the dsn in " + configFile // the DSN may hold a password
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "mfa: using %s store %s\n", backend, where)
 	}
 	st, err := app.Storage.open(ctx)
 	if err != nil {
@@ -297,11 +329,46 @@ func withUsers(ctx context.Context, opts *cliOptions, fn func(context.Context, *
 	return fn(ctx, users.New(st, hasher))
 }
 
-// appFromConfig adapts the config like `caddy run` and decodes apps.mfa.
-func appFromConfig(configFile, adapter string) (*App, error) {
-	cfgJSON, _, _, err := caddycmd.LoadConfig(configFile, adapter)
+// sqliteExists fails, with a hint, unless the database file is there.
+// configured is the path as written in the config ("" for the default).
+func sqliteExists(path, configured, configFile string) error {
+	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().IsRegular() {
+		return nil
+	}
+	if err == nil {
+		return fmt.Errorf("mfa storage: %s is not a regular file", path)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("mfa storage: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "mfa storage: no sqlite database at %s, and the CLI does not create one (the server would not see it)", path)
+	if configFile == "" {
+		b.WriteString("; no config file was found (none given with --config, no ./Caddyfile)")
+	} else {
+		fmt.Fprintf(&b, "; config: %s", configFile)
+	}
+	switch {
+	case configured == "":
+		b.WriteString("; this is the default location <caddy data dir>/mfagate/mfagate.db, and the data dir depends on" +
+			" the user running the command ($XDG_DATA_HOME/caddy, else $HOME/.local/share/caddy: with sudo it is root's," +
+			" not the service user's)")
+	case !filepath.IsAbs(configured):
+		fmt.Fprintf(&b, "; the configured path %q is relative to the current directory", configured)
+	}
+	b.WriteString(". Start the server once with its config so that it creates the database, or pass --config" +
+		" pointing at the config the server runs (run as the server's user, or with its HOME/XDG_DATA_HOME, if it" +
+		" uses the default location)")
+	return errors.New(b.String())
+}
+
+// appFromConfig adapts the config like `caddy run` and decodes apps.mfa;
+// it returns the config file used ("" if none).
+func appFromConfig(configFile, adapter string) (*App, string, error) {
+	cfgJSON, configFile, _, err := caddycmd.LoadConfig(configFile, adapter)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var cfg struct {
 		Apps struct {
@@ -310,15 +377,15 @@ func appFromConfig(configFile, adapter string) (*App, error) {
 	}
 	if len(cfgJSON) > 0 {
 		if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
-			return nil, fmt.Errorf("reading config: %w", err)
+			return nil, "", fmt.Errorf("reading config: %w", err)
 		}
 	}
 	app := new(App)
 	if len(cfg.Apps.MFA) > 0 {
 		if err := json.Unmarshal(cfg.Apps.MFA, app); err != nil {
-			return nil, fmt.Errorf("reading apps.mfa: %w", err)
+			return nil, "", fmt.Errorf("reading apps.mfa: %w", err)
 		}
 	}
 	app.setDefaults()
-	return app, nil
+	return app, configFile, nil
 }

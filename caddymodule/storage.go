@@ -41,7 +41,13 @@ type pooledStore struct{ store.Store }
 // Destruct implements caddy.Destructor.
 func (p pooledStore) Destruct() error { return p.Close() }
 
-// resolved returns the backend and its expanded location.
+// defaultSQLitePath is where the database goes when no path is configured.
+func defaultSQLitePath() string {
+	return filepath.Join(caddy.AppDataDir(), "mfagate", "mfagate.db")
+}
+
+// resolved returns the backend and its expanded location. A path or DSN
+// that is configured but expands to nothing is an error, never the default.
 func (c StorageConfig) resolved() (backend, location string, err error) {
 	backend = c.Type
 	if backend == "" {
@@ -49,9 +55,13 @@ func (c StorageConfig) resolved() (backend, location string, err error) {
 	}
 	switch backend {
 	case "sqlite":
-		location = caddy.NewReplacer().ReplaceKnown(c.Path, "")
+		location, err = expandSet("sqlite path", c.Path,
+			"remove the path to use the default location (<caddy data dir>/mfagate/mfagate.db)")
+		if err != nil {
+			return "", "", err
+		}
 		if location == "" {
-			location = filepath.Join(caddy.AppDataDir(), "mfagate", "mfagate.db")
+			location = defaultSQLitePath()
 		}
 		abs, err := filepath.Abs(location)
 		if err != nil {
@@ -59,7 +69,10 @@ func (c StorageConfig) resolved() (backend, location string, err error) {
 		}
 		return backend, abs, nil
 	case "postgres":
-		location = caddy.NewReplacer().ReplaceKnown(c.DSN, "")
+		location, err = expandSet("postgres dsn", c.DSN, "give the connection string in the config")
+		if err != nil {
+			return "", "", err
+		}
 		if location == "" {
 			return "", "", fmt.Errorf("storage postgres: a connection string (dsn) is required")
 		}

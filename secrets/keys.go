@@ -26,7 +26,9 @@ type KeySource interface {
 }
 
 // Configured holds keys given in the configuration as base64 text; empty
-// fields are generated once and kept in the store.
+// fields are generated once and kept in the store. Callers that expand
+// placeholders must reject a configured value that expands to nothing
+// rather than pass it here as empty.
 type Configured struct {
 	SessionHash    string
 	SessionBlock   string

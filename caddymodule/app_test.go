@@ -1,0 +1,120 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// provision runs the app's Provision as Caddy would, and its Cleanup at the
+// end of the test.
+func provision(t *testing.T, a *App) error {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	err := a.Provision(ctx)
+	t.Cleanup(func() { a.Cleanup() })
+	return err
+}
+
+// unsetenv makes name unset for the test (and restores it after).
+func unsetenv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "")
+	os.Unsetenv(name)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// A key given as an unset placeholder fails provisioning, naming the option,
+// before the store is opened: it is never replaced by a generated key.
+func TestProvisionRefusesKeyFromUnsetPlaceholder(t *testing.T) {
+	unsetenv(t, "MFAGATE_TEST_UNSET_KEY")
+	for _, option := range []string{"session_hash", "session_block", "factor", "app_password_tag"} {
+		t.Run(option, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "mfagate.db")
+			keys := new(KeysConfig)
+			field := map[string]*string{
+				"session_hash": &keys.SessionHash, "session_block": &keys.SessionBlock,
+				"factor": &keys.Factor, "app_password_tag": &keys.AppPasswordTag,
+			}[option]
+			*field = "{env.MFAGATE_TEST_UNSET_KEY}"
+			a := &App{Storage: &StorageConfig{Path: db}, Keys: keys, BcryptCost: 10}
+			err := provision(t, a)
+			want := `keys ` + option + ` is set to "{env.MFAGATE_TEST_UNSET_KEY}", which is empty`
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("Provision: %v, want an error containing %q", err, want)
+			}
+			if exists(db) {
+				t.Fatal("the store was opened (and a key could have been generated into it)")
+			}
+		})
+	}
+}
+
+// A key given through a set placeholder is used, not a generated one.
+func TestProvisionUsesKeyFromPlaceholder(t *testing.T) {
+	key := make([]byte, 32)
+	rand.Read(key)
+	t.Setenv("MFAGATE_TEST_FACTOR_KEY", base64.StdEncoding.EncodeToString(key))
+	a := &App{
+		Storage:    &StorageConfig{Path: filepath.Join(t.TempDir(), "mfagate.db")},
+		Keys:       &KeysConfig{Factor: "{env.MFAGATE_TEST_FACTOR_KEY}"},
+		BcryptCost: 10,
+	}
+	if err := provision(t, a); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing was generated for the factor key; the others were.
+	absent := func() ([]byte, error) { return []byte("absent"), nil }
+	ctx := context.Background()
+	if got, err := a.services.Store.Secret(ctx, "key.factor", absent); err != nil || string(got) != "absent" {
+		t.Fatalf("factor key kept in the store (%v): the configured key was not used", err)
+	}
+	if got, err := a.services.Store.Secret(ctx, "key.session.hash", absent); err != nil || len(got) != 64 {
+		t.Fatalf("unconfigured session_hash key: %d bytes, %v", len(got), err)
+	}
+}
+
+// A storage location given as an unset placeholder fails provisioning,
+// naming the option, instead of falling back to the default location.
+func TestProvisionRefusesStorageFromUnsetPlaceholder(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
+	unsetenv(t, "MFAGATE_TEST_UNSET_DB")
+	cases := map[string]*StorageConfig{
+		`sqlite path is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`:  {Type: "sqlite", Path: "{env.MFAGATE_TEST_UNSET_DB}"},
+		`postgres dsn is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`: {Type: "postgres", DSN: "{env.MFAGATE_TEST_UNSET_DB}"},
+	}
+	for want, storage := range cases {
+		a := &App{Storage: storage, BcryptCost: 10}
+		if err := provision(t, a); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Provision: %v, want an error containing %q", err, want)
+		}
+	}
+	if exists(filepath.Join(data, "caddy", "mfagate", "mfagate.db")) {
+		t.Fatal("fell back to the default database")
+	}
+}
+
+// A storage path given through a set placeholder is used.
+func TestProvisionUsesStoragePathFromPlaceholder(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "from-env.db")
+	t.Setenv("MFAGATE_TEST_DB", db)
+	a := &App{Storage: &StorageConfig{Path: "{env.MFAGATE_TEST_DB}"}, BcryptCost: 10}
+	if err := provision(t, a); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(db) {
+		t.Fatalf("no database at %s", db)
+	}
+}

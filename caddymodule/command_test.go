@@ -1,0 +1,132 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfagate/mfagate/store/sqlite"
+)
+
+// runCLI runs `caddy mfa args...` in-process with stdin as the standard
+// input; it returns standard output and standard error.
+func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	in, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(in, stdin)
+	in.Seek(0, 0)
+	defer in.Close()
+	saved := os.Stdin
+	os.Stdin = in
+	defer func() { os.Stdin = saved }()
+
+	root := &cobra.Command{Use: "mfa", SilenceUsage: true, SilenceErrors: true}
+	buildMFACommand(root)
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err = root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func writeConfig(t *testing.T, dir, mfaBlock string) string {
+	t.Helper()
+	path := filepath.Join(dir, "Caddyfile")
+	text := "{\n\tmfa {\n" + mfaBlock + "\n\t}\n}\n:0 {\n\tmfa_gateway\n}\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The CLI does not create a database the server never sees: a missing
+// SQLite file is an error naming the path, and nothing is created.
+func TestCLIRefusesMissingSQLiteDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sub", "mfagate.db")
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db)
+	for _, args := range [][]string{
+		{"user", "add", "alice", "--password-stdin"},
+		{"user", "list"},
+		{"user", "passwd", "alice", "--password-stdin"},
+		{"user", "remove", "alice"},
+		{"user", "mfa", "alice", "enforced"},
+		{"app-passwords", "list", "alice"},
+		{"app-passwords", "delete-all", "alice"},
+	} {
+		stdout, _, err := runCLI(t, "alice password 1\n", append(args, "--config", config)...)
+		if err == nil || !strings.Contains(err.Error(), "no sqlite database at "+db) ||
+			!strings.Contains(err.Error(), "Start the server once") || !strings.Contains(err.Error(), "--config") {
+			t.Errorf("%v: error %v, want one naming %s with a hint", args, err, db)
+		}
+		if stdout != "" {
+			t.Errorf("%v printed %q", args, stdout)
+		}
+	}
+	if exists(db) || exists(filepath.Dir(db)) {
+		t.Fatal("the CLI created the database")
+	}
+}
+
+// Without a configured path, the error explains that the default location
+// depends on the user running the command.
+func TestCLIRefusesMissingDefaultDatabase(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
+	config := writeConfig(t, t.TempDir(), "\t\tissuer Corp")
+	_, _, err := runCLI(t, "alice password 1\n", "user", "add", "alice", "--password-stdin", "--config", config)
+	db := filepath.Join(data, "caddy", "mfagate", "mfagate.db")
+	if err == nil || !strings.Contains(err.Error(), db) || !strings.Contains(err.Error(), "XDG_DATA_HOME") ||
+		!strings.Contains(err.Error(), "HOME") || !strings.Contains(err.Error(), "config: "+config) {
+		t.Fatalf("error %v, want one naming %s and how the default location is found", err, db)
+	}
+	if exists(db) {
+		t.Fatal("the CLI created the database")
+	}
+}
+
+// With the server's database present, the CLI works on it and says which
+// store it changed (on stderr, so stdout stays parseable).
+func TestCLIUsesExistingSQLiteDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mfagate.db")
+	st, err := sqlite.Open(context.Background(), db) // as the server does
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10")
+	stdout, stderr, err := runCLI(t, "alice password 1\n", "user", "add", "alice", "--password-stdin", "--config", config)
+	if err != nil || !strings.Contains(stdout, "added user alice") {
+		t.Fatalf("add: %v\n%s", err, stdout)
+	}
+	if want := "mfa: using sqlite store " + db + "\n"; stderr != want {
+		t.Fatalf("stderr %q, want %q", stderr, want)
+	}
+	stdout, stderr, err = runCLI(t, "", "user", "list", "--json", "--config", config)
+	if err != nil || !strings.Contains(stdout, `"username": "alice"`) || stderr != "" {
+		t.Fatalf("list: %v\nstdout %s\nstderr %s", err, stdout, stderr)
+	}
+}
+
+// An unset placeholder in the storage path is an error in the CLI too,
+// not the default database.
+func TestCLIRefusesStorageFromUnsetPlaceholder(t *testing.T) {
+	unsetenv(t, "MFAGATE_TEST_UNSET_DB")
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	config := writeConfig(t, t.TempDir(), "\t\tstorage sqlite {env.MFAGATE_TEST_UNSET_DB}")
+	_, _, err := runCLI(t, "", "user", "list", "--config", config)
+	if err == nil || !strings.Contains(err.Error(), `sqlite path is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`) {
+		t.Fatalf("error %v", err)
+	}
+}
