@@ -176,8 +176,13 @@ func startUpstream(lastUser *atomic.Value) (int, error) {
 	}
 	body := []byte(upstreamBody)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Store only on change: a Store per request (an allocation and a
+		// contended write) would be upstream work that A and D, which send
+		// no Remote-User, never pay.
 		if u := r.Header.Get("Remote-User"); u != "" {
-			lastUser.Store(u)
+			if prev, _ := lastUser.Load().(string); prev != u {
+				lastUser.Store(u)
+			}
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write(body)
