@@ -124,6 +124,7 @@ func main() {
 	stormClients := flag.Int("storm", 32, "concurrent wrong-password clients in E")
 	profile := flag.Bool("profile", true, "fetch a CPU profile of the gateway under loads B and C (extra unmeasured runs)")
 	profileSeconds := flag.Int("profile-seconds", 10, "length of each CPU profile")
+	profileConfigs := flag.String("profile-configs", "BC", "configurations to profile, e.g. ABCD")
 	rounds := flag.Int("rounds", 1, "interleaved rounds over A-E; >1 reports medians (each round adds about 5 x (warmup+duration))")
 	memory := flag.Bool("memory", true, "run the memory (peak RSS) scenario")
 	sessions := flag.Int("sessions", 100_000, "sessions inserted for the memory scenario")
@@ -134,7 +135,7 @@ func main() {
 	if *rounds < 1 {
 		*rounds = 1
 	}
-	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *memory, *sessions, *invalid)
+	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *profileConfigs, *memory, *sessions, *invalid)
 	cleanup.run()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -206,7 +207,7 @@ func startUpstream(lastUser *atomic.Value) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, memory bool, sessions, invalid int) error {
+func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, profileConfigs string, memory bool, sessions, invalid int) error {
 	began := time.Now()
 	loadStart := loadavg()
 	root, err := moduleRoot()
@@ -249,7 +250,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 		"E: lockout { account_limit 1000000 ip_limit 1000000 } so the wrong-password storm measures bcrypt pressure, not lockout",
 	)
 	if rounds > 1 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d interleaved rounds (A B C D E, A B C D E, ...); the table shows the per-config median", rounds))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d interleaved rounds, each starting one configuration later (A B C D E, B C D E A, ...); the table shows the per-config median", rounds))
 	}
 
 	basic := func(user, pw string) map[string]string {
@@ -356,7 +357,11 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 
 	var stormTotal stormCounts
 	for round := 1; round <= rounds; round++ {
-		for _, t := range targets {
+		// Each round starts one configuration later (A B C D E, then
+		// B C D E A, ...), so no configuration always runs first or right
+		// after the storm.
+		for i := range targets {
+			t := targets[(i+round-1)%len(targets)]
 			if warmup > 0 {
 				// Also re-warms C's and E's app-password cache (5 s TTL).
 				if _, err := runWrk(l, warmup, t.c.url("/bench"), t.headers); err != nil {
@@ -396,7 +401,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 	profileText := map[string]string{}
 	if profile {
 		for _, t := range targets {
-			if t.name != "B" && t.name != "C" {
+			if !strings.Contains(profileConfigs, t.name) {
 				continue
 			}
 			fmt.Printf("  %s: CPU profile, %d s under the same load (not measured) ...\n", t.name, profileSeconds)
@@ -517,7 +522,7 @@ func (r *report) print(profiles map[string]string) {
 	for _, n := range r.Notes {
 		fmt.Println("  - " + n)
 	}
-	for _, label := range []string{"B", "C"} {
+	for _, label := range []string{"A", "B", "C", "D", "E"} {
 		if t, ok := profiles[label]; ok {
 			fmt.Printf("\nCPU profile under load %s (%s):\n%s\n", label, r.Profiles[label], indent(t, "  "))
 		}
