@@ -379,33 +379,7 @@ func TestTwoNodes(t *testing.T) {
 	}
 
 	t.Run("AppPasswordLimit", func(t *testing.T) {
-		const n = store.MaxAppPasswords + 20
-		errs := make([]error, n)
-		parallel(n, func(i int) {
-			errs[i] = node(i).CreateAppPassword(ctx, &store.AppPassword{
-				UserID: owner.ID, Name: fmt.Sprint("c", i), Hash: "h", LookupTag: fmt.Appendf(nil, "%032d", i),
-			}, store.MaxAppPasswords)
-		})
-		ok, limited := 0, 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, store.ErrLimit):
-				limited++
-			default:
-				t.Errorf("CreateAppPassword #%d: %v", i, err)
-			}
-		}
-		if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
-			t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
-		}
-		for _, s := range nodes {
-			aps, err := s.AppPasswords(ctx, owner.ID)
-			if err != nil || len(aps) != store.MaxAppPasswords {
-				t.Errorf("AppPasswords = %d, %v; want %d", len(aps), err, store.MaxAppPasswords)
-			}
-		}
+		storetest.CheckAppPasswordLimitAcross(t, []store.Store{nodes[0], nodes[1]}, owner.ID)
 	})
 
 	t.Run("RecordFailure", func(t *testing.T) {

@@ -19,13 +19,8 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 	var id int64
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if onlyFirst {
-			// The user row lock serialises this check with other
-			// AddTOTP and DeleteTOTP calls for the same user.
-			if err := lockUser(ctx, tx, a.UserID); err != nil {
-				return err
-			}
-			var n int64
-			if err := tx.QueryRow(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = $1", a.UserID).Scan(&n); err != nil {
+			n, err := lockedCountTOTP(ctx, tx, a.UserID)
+			if err != nil {
 				return err
 			}
 			if n > 0 {
@@ -43,11 +38,17 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 	return nil
 }
 
-// lockUser takes the user's row lock for the rest of tx; pgx.ErrNoRows for
-// unknown users.
-func lockUser(ctx context.Context, tx pgx.Tx, userID int64) error {
+// lockedCountTOTP takes the user's row lock for the rest of tx, which
+// serialises checks on one user's authenticators, then counts them;
+// pgx.ErrNoRows for unknown users.
+func lockedCountTOTP(ctx context.Context, tx pgx.Tx, userID int64) (int64, error) {
 	var one int
-	return tx.QueryRow(ctx, "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", userID).Scan(&one)
+	if err := tx.QueryRow(ctx, "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", userID).Scan(&one); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := tx.QueryRow(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = $1", userID).Scan(&n)
+	return n, err
 }
 
 // TOTPAuthenticators lists a user's authenticators, oldest first.
@@ -84,11 +85,8 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) 
 	defer cancel()
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if keepOne {
-			if err := lockUser(ctx, tx, userID); err != nil {
-				return err
-			}
-			var n int64
-			if err := tx.QueryRow(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = $1", userID).Scan(&n); err != nil {
+			n, err := lockedCountTOTP(ctx, tx, userID)
+			if err != nil {
 				return err
 			}
 			if n <= 1 {

@@ -258,46 +258,11 @@ func TestAppPasswordLimitTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	nodes := []*sqlite.Store{a, b}
 	u := &store.User{Username: "alice", MFAState: store.MFAEnabled}
 	if err := a.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-
-	const n = store.MaxAppPasswords + 20
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, &store.AppPassword{
-				UserID: u.ID, Name: fmt.Sprintf("c%d", i), Hash: "h", LookupTag: fmt.Appendf(nil, "tag-%d", i),
-			}, store.MaxAppPasswords)
-		})
-	}
-	close(start)
-	wg.Wait()
-	ok, limited := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, store.ErrLimit):
-			limited++
-		default:
-			t.Errorf("CreateAppPassword #%d: %v", i, err)
-		}
-	}
-	if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
-		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
-	}
-	for i, s := range nodes {
-		aps, err := s.AppPasswords(ctx, u.ID)
-		if err != nil || len(aps) != store.MaxAppPasswords {
-			t.Errorf("node %d: %d app passwords, %v; want %d", i, len(aps), err, store.MaxAppPasswords)
-		}
-	}
+	storetest.CheckAppPasswordLimitAcross(t, []store.Store{a, b}, u.ID)
 }
 
 // rawDB opens the file without the store (and without migrating it).

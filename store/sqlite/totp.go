@@ -17,8 +17,8 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 	// insert cannot interleave with another AddTOTP.
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if onlyFirst {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = ?", a.UserID).Scan(&n); err != nil {
+			n, err := countTOTP(ctx, tx, a.UserID)
+			if err != nil {
 				return err
 			}
 			if n > 0 {
@@ -79,8 +79,8 @@ func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]store.T
 func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if keepOne {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = ?", userID).Scan(&n); err != nil {
+			n, err := countTOTP(ctx, tx, userID)
+			if err != nil {
 				return err
 			}
 			if n <= 1 {
@@ -94,4 +94,11 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) 
 		return affectedOne(res)
 	})
 	return wrap(ctx, "delete totp", err)
+}
+
+// countTOTP counts the user's authenticators inside tx.
+func countTOTP(ctx context.Context, tx *sql.Tx, userID int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM totp_authenticators WHERE user_id = ?", userID).Scan(&n)
+	return n, err
 }

@@ -630,12 +630,22 @@ func testAppPasswordLimit(t *testing.T, s store.Store) {
 }
 
 func testAppPasswordLimitConcurrent(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
+	CheckAppPasswordLimitAcross(t, []store.Store{s}, u.ID)
+}
+
+// CheckAppPasswordLimitAcross creates MaxAppPasswords+20 app passwords for
+// one user at once, spread round-robin over nodes (instances of one
+// database): exactly MaxAppPasswords succeed, the rest get ErrLimit, and
+// every node sees MaxAppPasswords stored. The backends' multi-node tests
+// call it with two instances.
+func CheckAppPasswordLimitAcross(t *testing.T, nodes []store.Store, userID int64) {
+	t.Helper()
+	ctx := t.Context()
 	const n = store.MaxAppPasswords + 20
 	var errs [n]error
 	parallel(n, func(i int) {
-		errs[i] = s.CreateAppPassword(ctx, newAppPassword(u.ID, i), store.MaxAppPasswords)
+		errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, newAppPassword(userID, i), store.MaxAppPasswords)
 	})
 	ok, limited := 0, 0
 	for i, err := range errs {
@@ -651,8 +661,10 @@ func testAppPasswordLimitConcurrent(t *testing.T, s store.Store) {
 	if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
 		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
 	}
-	if got := countAppPasswords(t, s, u.ID); got != store.MaxAppPasswords {
-		t.Errorf("%d app passwords stored, want %d", got, store.MaxAppPasswords)
+	for i, s := range nodes {
+		if got := countAppPasswords(t, s, userID); got != store.MaxAppPasswords {
+			t.Errorf("node %d: %d app passwords stored, want %d", i, got, store.MaxAppPasswords)
+		}
 	}
 }
 
