@@ -116,10 +116,38 @@ func openDB(ctx context.Context, abs string, write bool) (*sql.DB, error) {
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, db); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", abs, err), db.Close())
 	}
 	return db, nil
+}
+
+// openBusyWait bounds how long opening waits for other processes, like
+// busy_timeout does for statements.
+const openBusyWait = 5 * time.Second
+
+// pingWhileBusy opens the first connection, retrying on SQLITE_BUSY: when
+// several nodes open a fresh file at once, switching it to WAL needs a lock
+// SQLite does not wait for under busy_timeout, so one of them can get BUSY
+// straight away.
+func pingWhileBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(openBusyWait)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 // Close closes both connection pools.
