@@ -63,9 +63,10 @@ type Result struct {
 // ErrBusy means the check was shed under load (answer 503, not 401).
 var ErrBusy = password.ErrBusy
 
-// ErrDenied is returned for every refused credential; Detail says why (for
-// the audit log only).
-type ErrDenied struct{ Detail string }
+// ErrDenied is returned for every refused credential; Detail says why and
+// Username names the attempt (for the audit log only): the account's name,
+// or a keyed hash when no account has the typed name.
+type ErrDenied struct{ Detail, Username string }
 
 func (e *ErrDenied) Error() string { return "basic auth denied: " + e.Detail }
 
@@ -208,43 +209,55 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// verifyUncached does the one bcrypt comparison and the counting.
+// verifyUncached does the one bcrypt comparison. The attempt claims its
+// failure slots first and gives them back when the secret was right, so
+// concurrent guesses cannot pass the limits; a cached success never gets
+// here, so a busy client with the right app password claims nothing.
 func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
 	name, nameErr := users.NormalizeUsername(username)
 	if nameErr != nil {
-		name = "invalid"
+		name = ""
 	}
-	user, err := v.findUser(ctx, name, nameErr)
+	user, err := v.findUser(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	blocked, err := v.limiter.Blocked(ctx, name, ip)
+	subject := v.limiter.SubjectFor(username, name)
+	who := subject.Unknown
+	if user != nil {
+		who = user.Username
+	}
+	claim, blocked, err := v.limiter.Claim(ctx, subject.Counter, ip)
 	if err != nil {
 		return nil, err
+	}
+	if claim == nil {
+		user = nil // refused: only the dummy comparison runs
 	}
 	res, detail, err := v.compare(ctx, site, user, secret)
 	if err != nil {
+		// Shed (or a store error): the secret was not judged.
+		return nil, errors.Join(err, v.limiter.Release(ctx, claim))
+	}
+	if claim == nil {
+		return nil, &ErrDenied{Detail: blocked, Username: who}
+	}
+	if res == nil {
+		return nil, &ErrDenied{Detail: detail, Username: who}
+	}
+	if err := v.limiter.Release(ctx, claim); err != nil {
 		return nil, err
 	}
-	if res != nil && blocked == "" {
-		if res.AppPasswordID != 0 {
-			if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("basicauth: touch: %w", err)
-			}
+	if res.AppPasswordID != 0 {
+		if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("basicauth: touch: %w", err)
 		}
-		return res, nil
 	}
-	if blocked != "" {
-		detail = blocked
-	}
-	if err := v.limiter.Failed(ctx, name, ip); err != nil {
-		return nil, err
-	}
-	return nil, &ErrDenied{Detail: detail}
+	return res, nil
 }
 
-func (v *Verifier) findUser(ctx context.Context, name string, nameErr error) (*store.User, error) {
-	if nameErr != nil {
+func (v *Verifier) findUser(ctx context.Context, name string) (*store.User, error) {
+	if name == "" {
 		return nil, nil
 	}
 	u, err := v.store.UserByName(ctx, name)

@@ -34,7 +34,7 @@ func benchVerifier(b *testing.B) (*Verifier, *store.User, string) {
 		b.Fatal(err)
 	}
 	key := []byte("0123456789abcdef0123456789abcdef")
-	v, err := New(st, h, bruteforce.New(st, bruteforce.Config{}), key)
+	v, err := New(st, h, bruteforce.New(st, bruteforce.Config{}, key), key)
 	if err != nil {
 		b.Fatal(err)
 	}

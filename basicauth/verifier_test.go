@@ -52,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	key := []byte("0123456789abcdef0123456789abcdef")
-	v, _ := New(st, h, bruteforce.New(st, bruteforce.Config{}), key)
+	v, _ := New(st, h, bruteforce.New(st, bruteforce.Config{}, key), key)
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
 	ap := &store.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}

@@ -2,6 +2,11 @@
 // in the store per account and per client IP, so limits survive restarts and
 // are shared by every node; all factors share the account counter, and only
 // a completed sign-in clears it.
+//
+// An attempt claims its slot in both counters before its secret is checked
+// (Claim), and a right secret gives the slots back (Release). The store
+// makes each claim atomic, so however many guesses arrive at once, on one
+// node or several, at most the limit of them is ever checked per window.
 package bruteforce
 
 import (
@@ -30,8 +35,8 @@ type Config struct {
 
 // Counters is the part of store.Store the limiter uses.
 type Counters interface {
-	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (store.Failures, error)
-	FailuresFor(ctx context.Context, key string) (store.Failures, error)
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error)
+	ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error
 	ClearFailures(ctx context.Context, key string) error
 }
 
@@ -39,11 +44,14 @@ type Counters interface {
 type Limiter struct {
 	counters Counters
 	cfg      Config
+	nameKey  []byte
 	now      func() time.Time
 }
 
-// New returns a Limiter with defaults filled in.
-func New(c Counters, cfg Config) *Limiter {
+// New returns a Limiter with defaults filled in. nameKey keys the hashes
+// that stand for typed names which are no account (see SubjectFor); nodes
+// sharing a store must use the same key.
+func New(c Counters, cfg Config, nameKey []byte) *Limiter {
 	if cfg.AccountLimit <= 0 {
 		cfg.AccountLimit = DefaultAccountLimit
 	}
@@ -56,37 +64,62 @@ func New(c Counters, cfg Config) *Limiter {
 	if cfg.Lockout <= 0 {
 		cfg.Lockout = DefaultLockout
 	}
-	return &Limiter{counters: c, cfg: cfg, now: time.Now}
+	return &Limiter{counters: c, cfg: cfg, nameKey: nameKey, now: time.Now}
 }
 
-func accountKey(username string) string { return "acct:" + username }
-func ipKey(ip string) string            { return "ip:" + ip }
+func accountKey(account string) string { return "acct:" + account }
+func ipKey(ip string) string           { return "ip:" + ip }
 
-// Blocked reports why an attempt must be refused ("" when allowed). Callers
-// still run the normal check and answer exactly as for a wrong secret, so a
-// lock reveals nothing the attacker did not already know.
-func (l *Limiter) Blocked(ctx context.Context, username, ip string) (string, error) {
-	now := l.now()
-	for _, k := range []struct{ key, why string }{{ipKey(ip), "ip locked"}, {accountKey(username), "account locked"}} {
-		f, err := l.counters.FailuresFor(ctx, k.key)
-		if err != nil {
-			return "", fmt.Errorf("bruteforce: %w", err)
-		}
-		if f.LockedUntil.After(now) {
-			return k.why, nil
-		}
-	}
-	return "", nil
+// Claim is the slots one attempt holds in the account and IP counters.
+type Claim struct {
+	account, ip string
+	at          time.Time
 }
 
-// Failed counts one failure against the account and the IP.
-func (l *Limiter) Failed(ctx context.Context, username, ip string) error {
-	now := l.now()
-	if _, err := l.counters.RecordFailure(ctx, accountKey(username), now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout); err != nil {
-		return fmt.Errorf("bruteforce: account counter: %w", err)
+// Claim reserves one failure slot in the account's and the IP's counter
+// before a secret is checked. When either is full or locked it returns a
+// nil Claim and why ("account locked", "ip locked"), and holds nothing:
+// callers must then still run the normal check and answer exactly as for a
+// wrong secret, so a lock reveals nothing the attacker did not already know.
+// A claim that is not released stays counted as a failure.
+func (l *Limiter) Claim(ctx context.Context, account, ip string) (*Claim, string, error) {
+	// Millisecond precision, as every store keeps times, so a release finds
+	// the window its claim was made in.
+	now := l.now().UTC().Truncate(time.Millisecond)
+	c := &Claim{account: accountKey(account), ip: ipKey(ip), at: now}
+	ok, _, err := l.counters.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
+	if err != nil {
+		return nil, "", fmt.Errorf("bruteforce: account counter: %w", err)
 	}
-	if _, err := l.counters.RecordFailure(ctx, ipKey(ip), now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout); err != nil {
-		return fmt.Errorf("bruteforce: ip counter: %w", err)
+	if !ok {
+		return nil, "account locked", nil
+	}
+	ok, _, err = l.counters.ClaimFailure(ctx, c.ip, now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
+	if err == nil && ok {
+		return c, "", nil
+	}
+	// The account slot was taken for an attempt that will not be checked.
+	if rerr := l.counters.ReleaseFailure(ctx, c.account, now, l.cfg.AccountLimit); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("bruteforce: ip counter: %w", err)
+	}
+	return nil, "ip locked", nil
+}
+
+// Release gives a claim's slots back: the secret was right (a success must
+// never count as a failure) or was never checked (shed under load). A nil
+// claim is ignored.
+func (l *Limiter) Release(ctx context.Context, c *Claim) error {
+	if c == nil {
+		return nil
+	}
+	if err := l.counters.ReleaseFailure(ctx, c.account, c.at, l.cfg.AccountLimit); err != nil {
+		return fmt.Errorf("bruteforce: release account slot: %w", err)
+	}
+	if err := l.counters.ReleaseFailure(ctx, c.ip, c.at, l.cfg.IPLimit); err != nil {
+		return fmt.Errorf("bruteforce: release ip slot: %w", err)
 	}
 	return nil
 }
@@ -94,9 +127,15 @@ func (l *Limiter) Failed(ctx context.Context, username, ip string) error {
 // Succeeded clears the account counter after a completed sign-in. The IP
 // counter is left alone: one good account must not launder an IP's
 // guessing at others.
-func (l *Limiter) Succeeded(ctx context.Context, username string) error {
-	if err := l.counters.ClearFailures(ctx, accountKey(username)); err != nil {
+func (l *Limiter) Succeeded(ctx context.Context, account string) error {
+	if err := l.counters.ClearFailures(ctx, accountKey(account)); err != nil {
 		return fmt.Errorf("bruteforce: clear: %w", err)
 	}
 	return nil
+}
+
+// Forget removes an account's counter, so that a user removed and added
+// again starts clean.
+func (l *Limiter) Forget(ctx context.Context, account string) error {
+	return l.Succeeded(ctx, account)
 }

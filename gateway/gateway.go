@@ -114,7 +114,7 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 	res, err := g.verifier.Verify(r.Context(), g.cfg.Policy, username, secret, ip)
 	var denied *basicauth.ErrDenied
 	if errors.As(err, &denied) {
-		g.audit.Record(r.Context(), store.AuditEvent{Username: username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
+		g.audit.Record(r.Context(), store.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
 		g.unauthorized(w, r, "Invalid credentials.")
 		return Result{Handled: true}, nil
 	}

@@ -2,7 +2,9 @@ package secrets
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -103,4 +105,13 @@ func RandomBytes(n int) ([]byte, error) {
 		return nil, fmt.Errorf("random: %w", err)
 	}
 	return b, nil
+}
+
+// Derive returns a key for one purpose from a configured key, so a new use
+// needs no new configuration: HMAC-SHA256(key, purpose), which no other
+// purpose's key reveals.
+func Derive(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }

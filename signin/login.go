@@ -61,7 +61,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	rd := p.safeRedirect(r, r.PostForm.Get("rd"))
 	ip := p.ClientIP(r)
 
-	user, ok, detail, err := p.checkPassword(r, typed, pw, ip)
+	user, who, detail, err := p.checkPassword(r, typed, pw, ip)
 	if errors.Is(err, password.ErrBusy) {
 		w.Header().Set("Retry-After", "1")
 		p.renderLogin(w, http.StatusServiceUnavailable, typed, rd, msgBusy)
@@ -71,8 +71,8 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, "checking password", err)
 		return
 	}
-	if !ok {
-		p.Audit.Record(r.Context(), store.AuditEvent{Username: typed, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: detail})
+	if user == nil {
+		p.Audit.Record(r.Context(), store.AuditEvent{UserID: who.ID, Username: who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: detail})
 		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
 		return
 	}
@@ -80,51 +80,53 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkPassword always pays one bcrypt comparison, whether the user exists,
-// is locked out or not, so neither answer nor timing tells them apart.
-func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (*store.User, bool, string, error) {
+// is locked out or not, so neither answer nor timing tells them apart. The
+// attempt claims its failure slots before the comparison and gives them
+// back when the password is right. It returns the user when the password
+// passed; otherwise who names the attempt for the audit log (an unknown
+// name only as a keyed hash) and detail says why it failed.
+func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (user *store.User, who store.User, detail string, err error) {
 	ctx := r.Context()
 	name, nameErr := users.NormalizeUsername(typed)
-	var user *store.User
 	if nameErr == nil {
 		u, err := p.Store.UserByName(ctx, name)
 		switch {
 		case err == nil:
 			user = u
 		case !errors.Is(err, store.ErrNotFound):
-			return nil, false, "", err
+			return nil, who, "", err
 		}
 	}
-	counterName := name
-	if nameErr != nil {
-		counterName = "invalid"
-	}
-	blocked, err := p.Limiter.Blocked(ctx, counterName, ip)
-	if err != nil {
-		return nil, false, "", err
-	}
+	subject := p.Limiter.SubjectFor(typed, name)
+	who.Username = subject.Unknown
 	hash := ""
 	if user != nil {
-		hash = user.PasswordHash
+		who.ID, who.Username, hash = user.ID, user.Username, user.PasswordHash
+	}
+	claim, blocked, err := p.Limiter.Claim(ctx, subject.Counter, ip)
+	if err != nil {
+		return nil, who, "", err
+	}
+	if claim == nil {
+		hash = "" // refused: the real hash is not consulted at all
 	}
 	matched, err := p.Hasher.VerifyBounded(ctx, hash, pw)
 	if err != nil {
 		// Shed, not checked: neither a failure nor a success.
-		return nil, false, "", err
-	}
-	if blocked == "" && matched && user != nil {
-		return user, true, "", nil
-	}
-	if err := p.Limiter.Failed(ctx, counterName, ip); err != nil {
-		return nil, false, "", err
+		return nil, who, "", errors.Join(err, p.Limiter.Release(ctx, claim))
 	}
 	switch {
-	case blocked != "":
-		return nil, false, blocked, nil
+	case claim == nil:
+		return nil, who, blocked, nil
 	case user == nil:
-		return nil, false, "unknown user", nil
-	default:
-		return nil, false, "wrong password", nil
+		return nil, who, "unknown user", nil
+	case !matched:
+		return nil, who, "wrong password", nil
 	}
+	if err := p.Limiter.Release(ctx, claim); err != nil {
+		return nil, who, "", err
+	}
+	return user, who, "", nil
 }
 
 // startSecondStep records the passed first factor in a fresh session (new

@@ -226,11 +226,21 @@ type Store interface {
 	// last seen before seenBefore, and returns how many.
 	DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error)
 
-	// RecordFailure adds one failure to counter key at time now. If the
-	// current window (WindowStart+window) has ended, a new window starts at
-	// now with Count 1. When Count reaches limit, LockedUntil = now+lockout.
-	// Returns the counter after the update. Atomic across nodes.
-	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (Failures, error)
+	// ClaimFailure reserves one failure slot in counter key at time now,
+	// before a guess is checked, so that concurrent guesses can never check
+	// more than limit per window (a right guess gives its slot back with
+	// ReleaseFailure). While LockedUntil is after now it claims nothing and
+	// returns false. Otherwise a window that has ended (now >=
+	// WindowStart+window) or a lock that has expired restarts the counter at
+	// now; Count grows by one, and when it reaches limit (limit > 0)
+	// LockedUntil becomes now+lockout. Returns whether the slot was claimed
+	// and the counter after the call. Atomic across nodes.
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, Failures, error)
+	// ReleaseFailure gives back one slot claimed at claimedAt (the guess was
+	// right, or was never checked): Count drops by one and, once it is
+	// below limit, a lock is lifted. Nothing changes when the counter is gone
+	// or has restarted after claimedAt (the slot belonged to an old window).
+	ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error
 	// FailuresFor returns the counter for key (zero value when none).
 	FailuresFor(ctx context.Context, key string) (Failures, error)
 	// ClearFailures deletes counter key.

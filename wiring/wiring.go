@@ -78,7 +78,9 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 		return nil, fmt.Errorf("login pages: %w", err)
 	}
 	ui.OnError = func(err error) { o.Logger.Error("rendering page", zap.Error(err)) }
-	limiter := bruteforce.New(st, o.Lockout)
+	// Typed names that are no account are counted and logged as hashes
+	// under a key every node derives alike from a shared one.
+	limiter := bruteforce.New(st, o.Lockout, secrets.Derive(keys.AppPasswordTag, "mfagate/unknown-usernames"))
 	verifier, err := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
 	if err != nil {
 		return nil, err

@@ -68,27 +68,31 @@ func (c *Checker) CheckPending(ctx context.Context, u *store.User, sealed []byte
 	return c.check(ctx, u, [][]byte{secret}, code, ip)
 }
 
+// check claims a failure slot before looking at the code, so concurrent
+// guesses cannot pass the account limit; a right code gives it back.
 func (c *Checker) check(ctx context.Context, u *store.User, candidates [][]byte, code, ip string) (bool, string, error) {
-	blocked, err := c.Limiter.Blocked(ctx, u.Username, ip)
+	claim, blocked, err := c.Limiter.Claim(ctx, u.Username, ip)
 	if err != nil {
 		return false, "", err
 	}
+	if claim == nil {
+		return false, blocked, nil
+	}
 	step, matched := matchAny(candidates, code, c.now())
-	detail := "wrong code"
-	if matched && blocked == "" {
-		claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
-		if err != nil {
-			return false, "", fmt.Errorf("totp: claim step: %w", err)
-		}
-		if claimed {
-			return true, "", nil
-		}
-		detail = "code already used"
+	if !matched {
+		return false, "wrong code", nil
 	}
-	if blocked != "" {
-		detail = blocked
+	claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
+	if err != nil {
+		return false, "", fmt.Errorf("totp: claim step: %w", err)
 	}
-	return false, detail, c.Limiter.Failed(ctx, u.Username, ip)
+	if !claimed {
+		return false, "code already used", nil
+	}
+	if err := c.Limiter.Release(ctx, claim); err != nil {
+		return false, "", err
+	}
+	return true, "", nil
 }
 
 func matchAny(secrets [][]byte, code string, now time.Time) (int64, bool) {

@@ -11,42 +11,64 @@ import (
 	"github.com/mfagate/mfagate/store"
 )
 
-// recordFailureSQL adds one failure in a single upsert. Parameters: $1 key,
-// $2 at, $3 at-window (the window of a counter whose window_start is after
-// it is still running), $4 limit, $5 at+lockout. A running window counts
-// on; an ended one restarts at $2 with count 1. When the count reaches the
-// limit (limit > 0) locked_until becomes $5; otherwise an earlier lock is
-// kept until it is replaced. Concurrent upserts of one key queue on its row
-// (or its unique index entry) and each sees the row its predecessor wrote.
-const recordFailureSQL = `
+// claimFailureSQL claims one failure slot in a single upsert. Parameters:
+// $1 key, $2 at, $3 at-window (a counter whose window_start is after it is
+// still in its window), $4 limit, $5 at+lockout. A locked counter
+// (locked_until > $2) is left alone and no row is returned: the claim is
+// refused. Otherwise an ended window or an expired lock restarts the
+// counter at $2 with count 1, a running one counts on, and reaching the
+// limit (limit > 0) sets locked_until to $5. Concurrent upserts of one key
+// queue on its row (or its unique index entry), and PostgreSQL evaluates
+// the WHERE clause again on the row its predecessor wrote, so no more than
+// limit claims succeed per window.
+const claimFailureSQL = `
 INSERT INTO failures AS f (key, count, window_start, locked_until)
 VALUES ($1::text, 1, $2::timestamptz,
 	CASE WHEN $4::bigint > 0 AND 1 >= $4::bigint THEN $5::timestamptz END)
 ON CONFLICT (key) DO UPDATE SET
-	count = CASE WHEN f.window_start > $3::timestamptz THEN f.count + 1 ELSE 1 END,
-	window_start = CASE WHEN f.window_start > $3::timestamptz THEN f.window_start ELSE $2::timestamptz END,
+	count = CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.count + 1 ELSE 1 END,
+	window_start = CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.window_start ELSE $2::timestamptz END,
 	locked_until = CASE
 		WHEN $4::bigint > 0
-			AND (CASE WHEN f.window_start > $3::timestamptz THEN f.count + 1 ELSE 1 END) >= $4::bigint
+			AND (CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.count + 1 ELSE 1 END) >= $4::bigint
 		THEN $5::timestamptz
-		ELSE f.locked_until END
+		END
+WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
 RETURNING count, window_start, locked_until`
 
-// RecordFailure adds one failure to counter key at time at (the current
-// time when zero) in one atomic statement. A window that has ended
-// (at >= WindowStart+window) restarts at at with Count 1; when Count
-// reaches limit (limit > 0), LockedUntil becomes at+lockout. A lock from an
-// earlier window is kept until it is replaced.
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (store.Failures, error) {
+// releaseFailureSQL gives back one slot claimed at $2 in the window that
+// is still running; the lock goes once the count is below the limit $3.
+const releaseFailureSQL = `
+UPDATE failures SET count = count - 1,
+	locked_until = CASE WHEN count - 1 < $3::bigint THEN NULL ELSE locked_until END
+WHERE key = $1 AND count > 0 AND window_start <= $2::timestamptz`
+
+// ClaimFailure reserves one failure slot of counter key at time at (the
+// current time when zero) in one atomic statement; see
+// store.Store.ClaimFailure for the rules.
+func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	at = normTime(at, now)
-	f, err := scanFailures(s.pool.QueryRow(ctx, recordFailureSQL,
+	f, err := scanFailures(s.pool.QueryRow(ctx, claimFailureSQL,
 		key, at, at.Add(-window), int64(limit), stored(at.Add(lockout))))
-	if err != nil {
-		return store.Failures{}, wrap(ctx, "record failure", err)
+	if errors.Is(err, pgx.ErrNoRows) {
+		f, err = s.FailuresFor(ctx, key)
+		return false, f, err
 	}
-	return f, nil
+	if err != nil {
+		return false, store.Failures{}, wrap(ctx, "claim failure", err)
+	}
+	return true, f, nil
+}
+
+// ReleaseFailure gives back a slot claimed at claimedAt; see
+// store.Store.ReleaseFailure.
+func (s *Store) ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, releaseFailureSQL, key, normTime(claimedAt, now), int64(limit))
+	return wrap(ctx, "release failure", err)
 }
 
 // FailuresFor returns the counter for key (zero value when none).

@@ -4,7 +4,7 @@
 // Every method runs under Options.QueryTimeout. Operations that must be
 // atomic across nodes rely on PostgreSQL itself, never on Go locks:
 // single-statement conditional updates (ClaimTOTPStep), upserts
-// (RecordFailure, Secret), row locks (CreateAppPassword locks the user row
+// (ClaimFailure, Secret), row locks (CreateAppPassword locks the user row
 // before counting) and a table lock (CreateFirstUser). Transactions run at
 // READ COMMITTED, where each statement sees what committed before it
 // started, including whatever the lock holder it waited for wrote.

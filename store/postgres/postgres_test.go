@@ -382,33 +382,8 @@ func TestTwoNodes(t *testing.T) {
 		storetest.CheckAppPasswordLimitAcross(t, []store.Store{nodes[0], nodes[1]}, owner.ID)
 	})
 
-	t.Run("RecordFailure", func(t *testing.T) {
-		const n, limit = 40, 30
-		t0 := time.Now().UTC().Truncate(time.Millisecond)
-		counts := make([]int, n)
-		errs := make([]error, n)
-		parallel(n, func(i int) {
-			var f store.Failures
-			f, errs[i] = node(i).RecordFailure(ctx, "user:"+owner.Username, t0, time.Hour, limit, time.Minute)
-			counts[i] = f.Count
-		})
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("RecordFailure #%d: %v", i, err)
-			}
-		}
-		slices.Sort(counts)
-		for i, c := range counts {
-			if c != i+1 {
-				t.Fatalf("returned counts = %v, want 1..%d each once", counts, n)
-			}
-		}
-		for _, s := range nodes {
-			f, err := s.FailuresFor(ctx, "user:"+owner.Username)
-			if err != nil || f.Count != n || !f.WindowStart.Equal(t0) || !f.LockedUntil.Equal(t0.Add(time.Minute)) {
-				t.Errorf("FailuresFor = %+v, %v; want count %d from %v locked until %v", f, err, n, t0, t0.Add(time.Minute))
-			}
-		}
+	t.Run("ClaimFailure", func(t *testing.T) {
+		storetest.CheckClaimsAcross(t, []store.Store{nodes[0], nodes[1]}, "user:"+owner.Username, 40, 10)
 	})
 
 	t.Run("ClaimTOTPStep", func(t *testing.T) {

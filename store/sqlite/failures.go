@@ -9,43 +9,70 @@ import (
 	"github.com/mfagate/mfagate/store"
 )
 
-// RecordFailure adds one failure to counter key at time at (the current
-// time when zero) in one BEGIN IMMEDIATE transaction. A window that has ended
-// (at >= WindowStart+window) restarts at at with Count 1; when Count
-// reaches limit (limit > 0), LockedUntil becomes at+lockout. A lock from an
-// earlier window is kept until it is replaced.
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (store.Failures, error) {
+// ClaimFailure reserves one failure slot of counter key at time at (the
+// current time when zero) in one BEGIN IMMEDIATE transaction, so claims of
+// every connection and process queue on the one writer. See
+// store.Store.ClaimFailure for the rules.
+func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error) {
 	at = normTime(at, now)
 	var f store.Failures
+	var claimed bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		old, found, err := getFailures(ctx, tx, key)
 		if err != nil {
 			return err
 		}
-		f = nextFailures(old, found, at, window, limit, lockout)
-		_, err = tx.ExecContext(ctx, `INSERT INTO failures (key, count, window_start, locked_until) VALUES (?, ?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET count = excluded.count,
-				window_start = excluded.window_start, locked_until = excluded.locked_until`,
-			key, f.Count, toMS(f.WindowStart), nullMS(f.LockedUntil))
-		return err
+		if found && old.LockedUntil.After(at) {
+			f = old
+			return nil
+		}
+		f, claimed = nextClaim(old, found, at, window, limit, lockout), true
+		return putFailures(ctx, tx, key, f)
 	})
 	if err != nil {
-		return store.Failures{}, wrap(ctx, "record failure", err)
+		return false, store.Failures{}, wrap(ctx, "claim failure", err)
 	}
-	return f, nil
+	return claimed, f, nil
 }
 
-// nextFailures computes the counter after one more failure at at (already
-// at millisecond precision).
-func nextFailures(f store.Failures, found bool, at time.Time, window time.Duration, limit int, lockout time.Duration) store.Failures {
-	if !found || !at.Before(f.WindowStart.Add(window)) {
-		f.Count, f.WindowStart = 0, at
+// nextClaim computes the counter after one more claim at at (already at
+// millisecond precision) on a counter that is not locked now: an ended
+// window or an expired lock starts a new window.
+func nextClaim(f store.Failures, found bool, at time.Time, window time.Duration, limit int, lockout time.Duration) store.Failures {
+	if !found || !at.Before(f.WindowStart.Add(window)) || !f.LockedUntil.IsZero() {
+		f = store.Failures{WindowStart: at}
 	}
 	f.Count++
 	if limit > 0 && f.Count >= limit {
 		f.LockedUntil = fromMS(toMS(at.Add(lockout)))
 	}
 	return f
+}
+
+// ReleaseFailure gives back a slot claimed at claimedAt; see
+// store.Store.ReleaseFailure.
+func (s *Store) ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error {
+	claimedAt = normTime(claimedAt, now)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		f, found, err := getFailures(ctx, tx, key)
+		if err != nil || !found || f.Count == 0 || f.WindowStart.After(claimedAt) {
+			return err
+		}
+		f.Count--
+		if f.Count < limit {
+			f.LockedUntil = time.Time{}
+		}
+		return putFailures(ctx, tx, key, f)
+	})
+	return wrap(ctx, "release failure", err)
+}
+
+func putFailures(ctx context.Context, tx *sql.Tx, key string, f store.Failures) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO failures (key, count, window_start, locked_until) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+			window_start = excluded.window_start, locked_until = excluded.locked_until`,
+		key, f.Count, toMS(f.WindowStart), nullMS(f.LockedUntil))
+	return err
 }
 
 // FailuresFor returns the counter for key (zero value when none).

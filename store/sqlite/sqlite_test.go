@@ -226,7 +226,7 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 	if err := s.TouchSession(ctx, sess.IDHash, time.Now()); err != nil {
 		return err
 	}
-	if _, err := s.RecordFailure(ctx, "shared", time.Now(), time.Hour, 1<<30, time.Hour); err != nil {
+	if _, _, err := s.ClaimFailure(ctx, "shared", time.Now(), time.Hour, 1<<30, time.Hour); err != nil {
 		return err
 	}
 	if _, err := s.Secret(ctx, "shared", func() ([]byte, error) { return fmt.Appendf(nil, "%d", w), nil }); err != nil {

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Failures/Lock", testFailuresLock},
 		{"Failures/NewWindow", testFailuresNewWindow},
 		{"Failures/Concurrent", testFailuresConcurrent},
+		{"Failures/Release", testFailuresRelease},
 		{"Failures/Clear", testFailuresClear},
 		{"Secret/Basic", testSecret},
 		{"Secret/Concurrent", testSecretConcurrent},
@@ -1092,6 +1093,14 @@ func checkFailures(t *testing.T, what string, got store.Failures, count int, win
 	}
 }
 
+// claim claims a slot and fails the test on an error.
+func claim(t *testing.T, s store.Store, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures) {
+	t.Helper()
+	ok, f, err := s.ClaimFailure(t.Context(), key, at, window, limit, lockout)
+	noErr(t, "ClaimFailure", err)
+	return ok, f
+}
+
 func testFailuresWindow(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	f, err := s.FailuresFor(ctx, "ip:192.0.2.1")
@@ -1101,16 +1110,13 @@ func testFailuresWindow(t *testing.T, s store.Store) {
 	}
 	t0 := ms(base())
 	const window, lockout = 15 * time.Minute, time.Hour
-	f, err = s.RecordFailure(ctx, "ip:192.0.2.1", t0, window, 5, lockout)
-	noErr(t, "RecordFailure", err)
-	checkFailures(t, "1st", f, 1, t0, time.Time{})
-	f, err = s.RecordFailure(ctx, "ip:192.0.2.1", t0.Add(time.Minute), window, 5, lockout)
-	noErr(t, "RecordFailure", err)
-	checkFailures(t, "2nd", f, 2, t0, time.Time{})
-	f, err = s.RecordFailure(ctx, "ip:192.0.2.1", t0.Add(window-time.Millisecond), window, 5, lockout)
-	noErr(t, "RecordFailure", err)
-	checkFailures(t, "3rd (last ms of window)", f, 3, t0, time.Time{})
-
+	for i, at := range []time.Time{t0, t0.Add(time.Minute), t0.Add(window - time.Millisecond)} {
+		ok, f := claim(t, s, "ip:192.0.2.1", at, window, 5, lockout)
+		if !ok {
+			t.Fatalf("claim %d refused", i+1)
+		}
+		checkFailures(t, fmt.Sprintf("claim %d", i+1), f, i+1, t0, time.Time{})
+	}
 	got, err := s.FailuresFor(ctx, "ip:192.0.2.1")
 	noErr(t, "FailuresFor", err)
 	checkFailures(t, "FailuresFor", got, 3, t0, time.Time{})
@@ -1121,67 +1127,129 @@ func testFailuresWindow(t *testing.T, s store.Store) {
 	}
 }
 
+// testFailuresLock: the claim that reaches the limit locks; later claims
+// are refused and change nothing until the lock ends, and the first claim
+// after it starts a new window.
 func testFailuresLock(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	t0 := ms(base())
 	const window, lockout, limit = 15 * time.Minute, time.Hour, 3
 	var f store.Failures
-	var err error
 	for i := range limit {
-		f, err = s.RecordFailure(ctx, "user:alice", t0.Add(time.Duration(i)*time.Second), window, limit, lockout)
-		noErr(t, "RecordFailure", err)
+		var ok bool
+		ok, f = claim(t, s, "user:alice", t0.Add(time.Duration(i)*time.Second), window, limit, lockout)
+		if !ok {
+			t.Fatalf("claim %d refused (limit %d)", i+1, limit)
+		}
 		if i < limit-1 && !f.LockedUntil.IsZero() {
-			t.Errorf("locked after %d failures (limit %d)", i+1, limit)
+			t.Errorf("locked after %d claims (limit %d)", i+1, limit)
 		}
 	}
-	at := t0.Add((limit - 1) * time.Second)
-	checkFailures(t, "at limit", f, limit, t0, at.Add(lockout))
-	got, err := s.FailuresFor(ctx, "user:alice")
-	noErr(t, "FailuresFor", err)
-	checkFailures(t, "FailuresFor", got, limit, t0, at.Add(lockout))
+	lockedUntil := t0.Add((limit - 1) * time.Second).Add(lockout)
+	checkFailures(t, "at limit", f, limit, t0, lockedUntil)
+	ok, f := claim(t, s, "user:alice", t0.Add(window+time.Minute), window, limit, lockout)
+	if ok {
+		t.Fatal("claim while locked (and after the window) succeeded")
+	}
+	checkFailures(t, "refused claim", f, limit, t0, lockedUntil)
+	ok, f = claim(t, s, "user:alice", lockedUntil, window, limit, lockout)
+	if !ok {
+		t.Fatal("claim when the lock ends refused")
+	}
+	checkFailures(t, "after the lock", f, 1, lockedUntil, time.Time{})
 }
 
 func testFailuresNewWindow(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	t0 := ms(base())
 	const window, lockout = 15 * time.Minute, time.Hour
 	for i := range 3 {
-		_, err := s.RecordFailure(ctx, "k", t0.Add(time.Duration(i)*time.Minute), window, 10, lockout)
-		noErr(t, "RecordFailure", err)
+		claim(t, s, "k", t0.Add(time.Duration(i)*time.Minute), window, 10, lockout)
 	}
 	t1 := t0.Add(window) // the window [t0, t0+window) has ended
-	f, err := s.RecordFailure(ctx, "k", t1, window, 10, lockout)
-	noErr(t, "RecordFailure(new window)", err)
+	_, f := claim(t, s, "k", t1, window, 10, lockout)
 	checkFailures(t, "new window", f, 1, t1, time.Time{})
-	f, err = s.RecordFailure(ctx, "k", t1.Add(time.Second), window, 10, lockout)
-	noErr(t, "RecordFailure", err)
+	_, f = claim(t, s, "k", t1.Add(time.Second), window, 10, lockout)
 	checkFailures(t, "second in new window", f, 2, t1, time.Time{})
 }
 
+// testFailuresConcurrent: many claims at once on one counter succeed
+// exactly limit times, each seeing its own count.
 func testFailuresConcurrent(t *testing.T, s store.Store) {
+	CheckClaimsAcross(t, []store.Store{s}, "hot", 40, 15)
+}
+
+// CheckClaimsAcross sends n claims at once on counter key, spread over the
+// stores (nodes sharing one database), and checks that exactly limit of
+// them succeeded, with counts 1..limit each once, and that the counter is
+// locked at limit on every node.
+func CheckClaimsAcross(t *testing.T, nodes []store.Store, key string, n, limit int) {
+	t.Helper()
 	ctx := t.Context()
-	t0 := ms(base())
-	const n = 20
-	var counts [n]int
-	var errs [n]error
+	t0 := ms(time.Now())
+	counts := make([]int, n)
+	oks := make([]bool, n)
+	errs := make([]error, n)
 	parallel(n, func(i int) {
 		var f store.Failures
-		f, errs[i] = s.RecordFailure(ctx, "hot", t0, time.Hour, 1000, time.Hour)
-		counts[i] = f.Count
+		oks[i], f, errs[i] = nodes[i%len(nodes)].ClaimFailure(ctx, key, t0, time.Hour, limit, time.Minute)
+		if oks[i] {
+			counts[i] = f.Count
+		}
 	})
+	var got []int
 	for i := range n {
-		noErr(t, "RecordFailure", errs[i])
-	}
-	slices.Sort(counts[:])
-	for i, c := range counts {
-		if c != i+1 {
-			t.Fatalf("returned counts = %v, want 1..%d each once", counts, n)
+		noErr(t, "ClaimFailure", errs[i])
+		if oks[i] {
+			got = append(got, counts[i])
 		}
 	}
-	f, err := s.FailuresFor(ctx, "hot")
+	slices.Sort(got)
+	if len(got) != limit {
+		t.Fatalf("%d of %d concurrent claims succeeded, want exactly the limit %d", len(got), n, limit)
+	}
+	for i, c := range got {
+		if c != i+1 {
+			t.Fatalf("claimed counts = %v, want 1..%d each once", got, limit)
+		}
+	}
+	for _, s := range nodes {
+		f, err := s.FailuresFor(ctx, key)
+		noErr(t, "FailuresFor", err)
+		checkFailures(t, "after the claims", f, limit, t0, t0.Add(time.Minute))
+	}
+}
+
+// testFailuresRelease: a released slot is free again (and lifts the lock
+// its claim set); a release from an old window changes nothing.
+func testFailuresRelease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	t0 := ms(base())
+	const window, lockout, limit = 15 * time.Minute, time.Hour, 2
+	claim(t, s, "k", t0, window, limit, lockout)
+	_, f := claim(t, s, "k", t0.Add(time.Second), window, limit, lockout)
+	checkFailures(t, "at limit", f, 2, t0, t0.Add(time.Second).Add(lockout))
+	noErr(t, "ReleaseFailure", s.ReleaseFailure(ctx, "k", t0.Add(time.Second), limit))
+	got, err := s.FailuresFor(ctx, "k")
 	noErr(t, "FailuresFor", err)
-	if f.Count != n {
-		t.Errorf("Count = %d, want %d", f.Count, n)
+	checkFailures(t, "after release", got, 1, t0, time.Time{})
+	if ok, _ := claim(t, s, "k", t0.Add(2*time.Second), window, limit, lockout); !ok {
+		t.Fatal("claim after a release refused")
+	}
+
+	// A claim from the previous window gives nothing back to the new one.
+	claim(t, s, "old", t0, window, limit, lockout)
+	t1 := t0.Add(window)
+	claim(t, s, "old", t1, window, limit, lockout)
+	noErr(t, "ReleaseFailure(old window)", s.ReleaseFailure(ctx, "old", t0, limit))
+	got, err = s.FailuresFor(ctx, "old")
+	noErr(t, "FailuresFor", err)
+	checkFailures(t, "old-window release", got, 1, t1, time.Time{})
+
+	// Releasing what does not exist is not an error and creates nothing.
+	noErr(t, "ReleaseFailure(missing)", s.ReleaseFailure(ctx, "missing", t0, limit))
+	got, err = s.FailuresFor(ctx, "missing")
+	noErr(t, "FailuresFor(missing)", err)
+	if got != (store.Failures{}) {
+		t.Errorf("release created a counter: %+v", got)
 	}
 }
 
@@ -1189,11 +1257,9 @@ func testFailuresClear(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	t0 := ms(base())
 	for range 3 {
-		_, err := s.RecordFailure(ctx, "a", t0, time.Hour, 2, time.Hour)
-		noErr(t, "RecordFailure", err)
+		claim(t, s, "a", t0, time.Hour, 2, time.Hour)
 	}
-	_, err := s.RecordFailure(ctx, "b", t0, time.Hour, 2, time.Hour)
-	noErr(t, "RecordFailure", err)
+	claim(t, s, "b", t0, time.Hour, 2, time.Hour)
 	noErr(t, "ClearFailures", s.ClearFailures(ctx, "a"))
 	f, err := s.FailuresFor(ctx, "a")
 	noErr(t, "FailuresFor", err)
@@ -1206,8 +1272,10 @@ func testFailuresClear(t *testing.T, s store.Store) {
 	if f.Count != 1 {
 		t.Errorf("unrelated counter = %+v", f)
 	}
-	f, err = s.RecordFailure(ctx, "a", t0, time.Hour, 2, time.Hour)
-	noErr(t, "RecordFailure(after clear)", err)
+	ok, f := claim(t, s, "a", t0, time.Hour, 2, time.Hour)
+	if !ok {
+		t.Fatal("claim after clear refused")
+	}
 	checkFailures(t, "after clear", f, 1, t0, time.Time{})
 }
 
@@ -1369,9 +1437,9 @@ func testTimes(t *testing.T, s store.Store) {
 		t.Errorf("audit At = %+v, want %v", ev, ms(t0))
 	}
 
-	f, err := s.RecordFailure(ctx, "k", t0, time.Hour, 1, time.Minute)
-	noErr(t, "RecordFailure", err)
-	checkFailures(t, "RecordFailure", f, 1, ms(t0), ms(t0).Add(time.Minute))
+	_, f, err := s.ClaimFailure(ctx, "k", t0, time.Hour, 1, time.Minute)
+	noErr(t, "ClaimFailure", err)
+	checkFailures(t, "ClaimFailure", f, 1, ms(t0), ms(t0).Add(time.Minute))
 }
 
 // --- context ---
@@ -1411,10 +1479,11 @@ func testCanceled(t *testing.T, s store.Store) {
 			_, err := s.ListUsers(ctx)
 			return err
 		}(),
-		"RecordFailure": func() error {
-			_, err := s.RecordFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
+		"ClaimFailure": func() error {
+			_, _, err := s.ClaimFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
 			return err
 		}(),
+		"ReleaseFailure": s.ReleaseFailure(ctx, "k", time.Now(), 5),
 		"AppendAudit":       s.AppendAudit(ctx, &store.AuditEvent{Event: "x"}),
 		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), store.MaxAppPasswords),
 		"AppPasswords": func() error {
