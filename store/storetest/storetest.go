@@ -1483,7 +1483,7 @@ func testCanceled(t *testing.T, s store.Store) {
 			_, _, err := s.ClaimFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
 			return err
 		}(),
-		"ReleaseFailure": s.ReleaseFailure(ctx, "k", time.Now(), 5),
+		"ReleaseFailure":    s.ReleaseFailure(ctx, "k", time.Now(), 5),
 		"AppendAudit":       s.AppendAudit(ctx, &store.AuditEvent{Event: "x"}),
 		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), store.MaxAppPasswords),
 		"AppPasswords": func() error {
