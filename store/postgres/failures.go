@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,12 +37,14 @@ ON CONFLICT (key) DO UPDATE SET
 WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
 RETURNING count, window_start, locked_until`
 
-// releaseFailureSQL gives back one slot claimed at $2 in the window that
-// is still running; the lock goes once the count is below the limit $3.
+// releaseFailureSQL gives back one slot of the row locked by the release's
+// transaction: $2 the new count (at least 1; a counter at zero is deleted
+// instead, count > 0 being a column check), $3 the limit below which the
+// lock goes.
 const releaseFailureSQL = `
-UPDATE failures SET count = count - 1,
-	locked_until = CASE WHEN count - 1 < $3::bigint THEN NULL ELSE locked_until END
-WHERE key = $1 AND count > 0 AND window_start <= $2::timestamptz`
+UPDATE failures SET count = $2::integer,
+	locked_until = CASE WHEN $2::integer < $3::integer THEN NULL ELSE locked_until END
+WHERE key = $1`
 
 // ClaimFailure reserves one failure slot of counter key at time at (the
 // current time when zero) in one atomic statement; see
@@ -63,11 +66,27 @@ func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, wind
 }
 
 // ReleaseFailure gives back a slot claimed at claimedAt; see
-// store.Store.ReleaseFailure.
+// store.Store.ReleaseFailure. The counter's row is locked first, so a
+// release and concurrent claims apply one after the other.
 func (s *Store) ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, releaseFailureSQL, key, normTime(claimedAt, now), int64(limit))
+	claimedAt = normTime(claimedAt, now)
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		f, err := scanFailures(tx.QueryRow(ctx, "SELECT count, window_start, locked_until FROM failures WHERE key = $1 FOR UPDATE", key))
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && f.WindowStart.After(claimedAt) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if f.Count <= 1 {
+			_, err = tx.Exec(ctx, "DELETE FROM failures WHERE key = $1", key)
+			return err
+		}
+		_, err = tx.Exec(ctx, releaseFailureSQL, key, int32(f.Count-1), int32(min(limit, math.MaxInt32)))
+		return err
+	})
 	return wrap(ctx, "release failure", err)
 }
 

@@ -55,7 +55,13 @@ func (s *Store) ReleaseFailure(ctx context.Context, key string, claimedAt time.T
 	claimedAt = normTime(claimedAt, now)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		f, found, err := getFailures(ctx, tx, key)
-		if err != nil || !found || f.Count == 0 || f.WindowStart.After(claimedAt) {
+		if err != nil || !found || f.WindowStart.After(claimedAt) {
+			return err
+		}
+		if f.Count <= 1 {
+			// A counter at zero is no counter (PostgreSQL's schema even
+			// refuses a zero count).
+			_, err := tx.ExecContext(ctx, "DELETE FROM failures WHERE key = ?", key)
 			return err
 		}
 		f.Count--

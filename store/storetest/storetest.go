@@ -1244,6 +1244,18 @@ func testFailuresRelease(t *testing.T, s store.Store) {
 	noErr(t, "FailuresFor", err)
 	checkFailures(t, "old-window release", got, 1, t1, time.Time{})
 
+	// The last slot given back leaves no counter behind.
+	claim(t, s, "one", t0, window, limit, lockout)
+	noErr(t, "ReleaseFailure(last slot)", s.ReleaseFailure(ctx, "one", t0, limit))
+	got, err = s.FailuresFor(ctx, "one")
+	noErr(t, "FailuresFor(one)", err)
+	if got != (store.Failures{}) {
+		t.Errorf("after releasing the only slot = %+v, want no counter", got)
+	}
+	if ok, f := claim(t, s, "one", t0.Add(time.Second), window, limit, lockout); !ok || f.Count != 1 {
+		t.Errorf("claim after the last release: %v %+v", ok, f)
+	}
+
 	// Releasing what does not exist is not an error and creates nothing.
 	noErr(t, "ReleaseFailure(missing)", s.ReleaseFailure(ctx, "missing", t0, limit))
 	got, err = s.FailuresFor(ctx, "missing")

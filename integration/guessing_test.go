@@ -1,0 +1,170 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/store/postgres"
+	"github.com/mfagate/mfagate/store/sqlite"
+)
+
+// accountLimit is the default per-account failure limit.
+const accountLimit = 10
+
+// TestParallelCodeGuessesSQLite: after the password step, 100 wrong codes
+// sent at once on pre-opened connections get at most the account limit
+// checked; the right code sent after them is refused and the account is
+// locked.
+func TestParallelCodeGuessesSQLite(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	parallelCodeGuesses(t, []*gatewayInstance{g}, func(ctx context.Context) (store.Store, func()) {
+		st, err := sqlite.Open(ctx, filepath.Join(g.dir, "mfagate.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, func() { st.Close() }
+	})
+}
+
+// TestParallelCodeGuessesTwoNodes: the same, split over two Caddy nodes
+// sharing one PostgreSQL database.
+func TestParallelCodeGuessesTwoNodes(t *testing.T) {
+	dsn := freshPostgresDB(t)
+	up := newUpstream(t)
+	nodeA := startPostgresGateway(t, up, dsn)
+	nodeB := startPostgresGateway(t, up, dsn)
+	parallelCodeGuesses(t, []*gatewayInstance{nodeA, nodeB}, func(ctx context.Context) (store.Store, func()) {
+		st, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, func() { st.Close() }
+	})
+}
+
+func parallelCodeGuesses(t *testing.T, nodes []*gatewayInstance, openStore func(context.Context) (store.Store, func())) {
+	const user, pw, guesses = "gus", "gus password 1", 100
+	nodes[0].addUser(user, pw)
+	secret, _ := newBrowser(t, nodes[0]).enrolled(user, pw)
+
+	// The attacker knows the password and stands at the code page.
+	attacker := newBrowser(t, nodes[0])
+	if p := attacker.login(user, pw, "/"); p.status != http.StatusSeeOther || p.location != "/.mfa/verify" {
+		t.Fatalf("password step: %d %q", p.status, p.location)
+	}
+	cookies := attacker.client.Jar.Cookies(mustURL(nodes[0].url("/")))
+
+	// One client with a connection per guess, opened before the burst.
+	transport := &http.Transport{MaxIdleConnsPerHost: guesses, MaxConnsPerHost: 0}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	warm := make([]*gatewayInstance, guesses)
+	for i := range warm {
+		warm[i] = nodes[i%len(nodes)]
+	}
+	send := func(g *gatewayInstance, method, path string, form url.Values) (int, string, error) {
+		req, _ := http.NewRequest(method, g.url(path), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), err
+	}
+	var wg sync.WaitGroup
+	for _, g := range warm {
+		wg.Go(func() { send(g, "GET", "/.mfa/verify", nil) })
+	}
+	wg.Wait()
+
+	wrong := wrongCodesFor(t, secret, guesses)
+	start := make(chan struct{})
+	statuses := make([]int, guesses)
+	for i, g := range warm {
+		wg.Go(func() {
+			<-start
+			status, _, err := send(g, "POST", "/.mfa/verify", url.Values{"code": {wrong[i]}})
+			if err != nil {
+				t.Errorf("guess %d: %v", i, err)
+			}
+			statuses[i] = status
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusOK {
+			t.Fatalf("guess %d answered %d, want 200 (the code page again)", i, s)
+		}
+	}
+
+	// Then the right code, on the last node: refused.
+	status, body, err := send(nodes[len(nodes)-1], "POST", "/.mfa/verify", url.Values{"code": {codeAt(t, secret, currentStep())}})
+	if err != nil || status != http.StatusOK || !strings.Contains(body, "didn&#39;t work") {
+		t.Fatalf("right code after the burst: %d %v\n%s", status, err, body)
+	}
+	// The account is locked: the right password no longer passes either.
+	if p := newBrowser(t, nodes[0]).login(user, pw, "/"); p.status != http.StatusOK {
+		t.Fatalf("right password on the locked account: %d %q", p.status, p.location)
+	}
+
+	ctx := t.Context()
+	st, closeStore := openStore(ctx)
+	defer closeStore()
+	events, err := st.AuditEvents(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, refused := 0, 0
+	for _, e := range events {
+		if e.Username != user || e.Event != "signin.code.fail" {
+			continue
+		}
+		switch e.Detail {
+		case "wrong code", "code already used":
+			checked++
+		case "account locked", "ip locked":
+			refused++
+		}
+	}
+	if checked > accountLimit {
+		t.Fatalf("%d codes were checked, the account limit is %d", checked, accountLimit)
+	}
+	if checked+refused != guesses+1 {
+		t.Fatalf("%d checked + %d refused, want %d code attempts in the audit log", checked, refused, guesses+1)
+	}
+	t.Logf("%d parallel wrong codes over %d node(s): %d checked, %d refused; the right code after them refused", guesses, len(nodes), checked, refused)
+}
+
+// wrongCodesFor returns n distinct codes no step near now accepts.
+func wrongCodesFor(t *testing.T, secret string, n int) []string {
+	t.Helper()
+	valid := map[string]bool{}
+	for s := currentStep() - 3; s <= currentStep()+3; s++ {
+		valid[codeAt(t, secret, s)] = true
+	}
+	var out []string
+	for i := 0; len(out) < n; i++ {
+		if c := fmt.Sprintf("%06d", 100000+i*7919); !valid[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
