@@ -45,18 +45,27 @@ func New(st store.Store, h *password.Hasher) *Service {
 	return &Service{store: st, hasher: h}
 }
 
-// NormalizeUsername lower-cases and validates a username.
+// NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
+// validates a username. Every other byte outside [a-z0-9._@-] is refused
+// before anything is mapped: a Unicode case mapping would make aliases
+// ("alİce" and "aliceK" with a Kelvin sign both lower-case to ASCII), so the
+// same account could be reached under several spellings.
 func NormalizeUsername(name string) (string, error) {
-	name = strings.ToLower(strings.TrimSpace(name))
+	name = strings.Trim(name, " \t\r\n")
 	if name == "" || len(name) > 64 {
 		return "", ErrInvalidUsername
 	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)) {
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '_', c == '@', c == '-':
+		default:
 			return "", ErrInvalidUsername
 		}
 	}
-	return name, nil
+	return string(b), nil
 }
 
 // NormalizeGroups trims, drops empties and duplicates, and sorts.
