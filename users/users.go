@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
@@ -68,17 +70,40 @@ func NormalizeUsername(name string) (string, error) {
 	return string(b), nil
 }
 
-// NormalizeGroups trims, drops empties and duplicates, and sorts.
-func NormalizeGroups(groups []string) []string {
+// ErrInvalidGroup is wrapped by NormalizeGroups for a refused group name.
+var ErrInvalidGroup = errors.New("group names must be UTF-8 without commas, control or formatting characters")
+
+// NormalizeGroups trims, drops empties and duplicates, sorts, and refuses
+// names the upstream could misread: Remote-Groups joins them with commas,
+// and control or format characters (bidi overrides, zero-width spaces) hide
+// what a name really is.
+func NormalizeGroups(groups []string) ([]string, error) {
 	var out []string
 	for _, g := range groups {
 		g = strings.TrimSpace(g)
+		if err := checkGroup(g); err != nil {
+			return nil, err
+		}
 		if g != "" && !slices.Contains(out, g) {
 			out = append(out, g)
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
+}
+
+// checkGroup refuses one group name, naming it (quoted, so hidden
+// characters show as escapes).
+func checkGroup(g string) error {
+	if !utf8.ValidString(g) {
+		return fmt.Errorf("group %q: %w", g, ErrInvalidGroup)
+	}
+	for _, r := range g {
+		if r == ',' || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("group %q: %w", g, ErrInvalidGroup)
+		}
+	}
+	return nil
 }
 
 // Add creates a user.
@@ -108,6 +133,10 @@ func (s *Service) build(nu NewUser) (*store.User, error) {
 	if !state.Valid() {
 		return nil, fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
 	}
+	groups, err := NormalizeGroups(nu.Groups)
+	if err != nil {
+		return nil, err
+	}
 	hash, err := s.hasher.Hash(nu.Password)
 	if err != nil {
 		return nil, err
@@ -116,7 +145,7 @@ func (s *Service) build(nu NewUser) (*store.User, error) {
 		Username:     name,
 		DisplayName:  strings.TrimSpace(nu.DisplayName),
 		Email:        strings.TrimSpace(nu.Email),
-		Groups:       NormalizeGroups(nu.Groups),
+		Groups:       groups,
 		PasswordHash: hash,
 		MFAState:     state,
 	}, nil

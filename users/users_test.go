@@ -1,9 +1,16 @@
 package users
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/store/sqlite"
 )
 
 // Only A-Z is folded; any other byte outside the ASCII set is refused, so a
@@ -44,5 +51,48 @@ func TestNormalizeUsername(t *testing.T) {
 		if got, err := NormalizeUsername(in); !errors.Is(err, ErrInvalidUsername) {
 			t.Errorf("NormalizeUsername(%q) = %q, %v; want ErrInvalidUsername", in, got, err)
 		}
+	}
+}
+
+func TestNormalizeGroups(t *testing.T) {
+	got, err := NormalizeGroups([]string{" staff ", "admins", "", "staff", "Ops team", "équipe"})
+	if err != nil || strings.Join(got, "|") != "Ops team|admins|staff|équipe" {
+		t.Fatalf("NormalizeGroups = %q, %v", got, err)
+	}
+	for _, g := range []string{"staff,admins", "staff\nadmins", "staff\x00", "staff\u202e", "sta\u200bff", "\ufeffstaff", "st\xffaff"} {
+		_, err := NormalizeGroups([]string{"ok", g})
+		if !errors.Is(err, ErrInvalidGroup) {
+			t.Errorf("NormalizeGroups(%q): %v, want ErrInvalidGroup", g, err)
+			continue
+		}
+		if want := fmt.Sprintf("group %q", g); !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name the group (%s)", err, want)
+		}
+	}
+}
+
+func newService(t *testing.T) (*Service, store.Store) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "u.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h, err := password.NewHasher(password.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(st, h), st
+}
+
+func TestAddRefusesBadGroupAndStoresNothing(t *testing.T) {
+	svc, st := newService(t)
+	ctx := context.Background()
+	_, err := svc.Add(ctx, NewUser{Username: "alice", Password: "alice password", Groups: []string{"staff,admins"}})
+	if !errors.Is(err, ErrInvalidGroup) {
+		t.Fatalf("Add: %v, want ErrInvalidGroup", err)
+	}
+	if _, err := st.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user stored anyway: %v", err)
 	}
 }
