@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
 )
@@ -40,11 +41,13 @@ type NewUser struct {
 type Service struct {
 	store  store.Store
 	hasher *password.Hasher
+	audit  *audit.Log
 }
 
-// New returns a Service.
+// New returns a Service. Its changes are audited in the store only (the
+// CLI has no server log).
 func New(st store.Store, h *password.Hasher) *Service {
-	return &Service{store: st, hasher: h}
+	return &Service{store: st, hasher: h, audit: audit.New(st, nil)}
 }
 
 // NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
@@ -167,23 +170,54 @@ func (s *Service) Get(ctx context.Context, username string) (*store.User, error)
 	return u, nil
 }
 
-// SetPassword replaces a user's password and ends all their sessions.
-func (s *Service) SetPassword(ctx context.Context, username, pw string) error {
+// PasswordReset tells SetPassword what else to revoke.
+type PasswordReset struct {
+	// KeepAppPasswords leaves the user's app passwords working. A reset
+	// usually follows a suspected compromise, and an app password made by
+	// whoever held the account would outlive the new password, so by
+	// default they are all deleted.
+	KeepAppPasswords bool
+}
+
+// SetPassword replaces a user's password, ends all their sessions and,
+// unless opt.KeepAppPasswords, deletes their app passwords; it returns how
+// many app passwords were deleted. Each change is audited.
+func (s *Service) SetPassword(ctx context.Context, username, pw string, opt PasswordReset) (int64, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	hash, err := s.hasher.Hash(pw)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
-		return fmt.Errorf("setting password of %q: %w", u.Username, err)
+		return 0, fmt.Errorf("setting password of %q: %w", u.Username, err)
 	}
+	s.record(ctx, u, audit.PasswordChanged, "set by the admin")
 	if _, err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
-		return fmt.Errorf("ending sessions of %q: %w", u.Username, err)
+		return 0, fmt.Errorf("ending sessions of %q: %w", u.Username, err)
 	}
-	return nil
+	if opt.KeepAppPasswords {
+		return 0, nil
+	}
+	return s.deleteAppPasswords(ctx, u, "password reset")
+}
+
+// deleteAppPasswords removes every app password of u and audits it with
+// why and the count.
+func (s *Service) deleteAppPasswords(ctx context.Context, u *store.User, why string) (int64, error) {
+	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("%s: %d deleted", why, n))
+	return n, nil
+}
+
+// record writes an audit event about u for a change made by the admin.
+func (s *Service) record(ctx context.Context, u *store.User, event, detail string) {
+	s.audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
 }
 
 // SetMFAState changes a user's MFA state.
@@ -261,11 +295,7 @@ func (s *Service) DeleteAllAppPasswords(ctx context.Context, username string) (i
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
-	if err != nil {
-		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
-	}
-	return n, nil
+	return s.deleteAppPasswords(ctx, u, "by the admin")
 }
 
 // AppPasswords lists a user's app passwords (names and use, never secrets).

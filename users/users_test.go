@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/sqlite"
@@ -95,4 +96,67 @@ func TestAddRefusesBadGroupAndStoresNothing(t *testing.T) {
 	if _, err := st.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user stored anyway: %v", err)
 	}
+}
+
+// addWithAppPassword creates alice with one app password.
+func addWithAppPassword(t *testing.T, svc *Service, st store.Store) *store.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := svc.Add(ctx, NewUser{Username: "alice", Password: "alice password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := &store.AppPassword{UserID: u.ID, Name: "mail", Hash: "x", LookupTag: []byte("tag-of-alice-0001")}
+	if err := st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// An admin's reset follows a suspected compromise: app passwords made by
+// the intruder must stop working with the old password, and it is audited.
+func TestSetPasswordDeletesAppPasswords(t *testing.T) {
+	svc, st := newService(t)
+	ctx := context.Background()
+	u := addWithAppPassword(t, svc, st)
+	n, err := svc.SetPassword(ctx, "alice", "new alice password", PasswordReset{})
+	if err != nil || n != 1 {
+		t.Fatalf("SetPassword = %d, %v; want 1 deleted", n, err)
+	}
+	if aps, err := st.AppPasswords(ctx, u.ID); err != nil || len(aps) != 0 {
+		t.Fatalf("app passwords after reset: %v, %v", aps, err)
+	}
+	events, err := st.AuditEvents(ctx, u.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasEvent(events, audit.AppPasswordsPurged, "password reset: 1 deleted") || !hasEvent(events, audit.PasswordChanged, "") {
+		t.Fatalf("audit events %+v lack the reset and the deletion", events)
+	}
+}
+
+func TestSetPasswordKeepAppPasswords(t *testing.T) {
+	svc, st := newService(t)
+	ctx := context.Background()
+	u := addWithAppPassword(t, svc, st)
+	n, err := svc.SetPassword(ctx, "alice", "new alice password", PasswordReset{KeepAppPasswords: true})
+	if err != nil || n != 0 {
+		t.Fatalf("SetPassword = %d, %v", n, err)
+	}
+	if aps, err := st.AppPasswords(ctx, u.ID); err != nil || len(aps) != 1 {
+		t.Fatalf("app passwords after reset with keep: %v, %v", aps, err)
+	}
+	events, _ := st.AuditEvents(ctx, u.ID, 10)
+	if hasEvent(events, audit.AppPasswordsPurged, "") {
+		t.Fatalf("deletion audited although kept: %+v", events)
+	}
+}
+
+func hasEvent(events []store.AuditEvent, name, detail string) bool {
+	for _, e := range events {
+		if e.Event == name && strings.Contains(e.Detail, detail) {
+			return true
+		}
+	}
+	return false
 }
