@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -330,7 +331,8 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(conte
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "mfa: using %s store %s\n", backend, where)
 	}
-	st, err := app.Storage.open(ctx)
+	// Caddy's default logger writes to stderr, beside "mfa: using ...".
+	st, err := app.Storage.open(ctx, caddy.Log())
 	if err != nil {
 		return err
 	}
