@@ -53,8 +53,9 @@ func New(st store.Store, h *password.Hasher) *Service {
 // NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
 // validates a username. Every other byte outside [a-z0-9._@-] is refused
 // before anything is mapped: a Unicode case mapping would make aliases
-// ("alİce" and "aliceK" with a Kelvin sign both lower-case to ASCII), so the
-// same account could be reached under several spellings.
+// ("alİce" with U+0130, or "kim" spelt with the Kelvin sign U+212A, both
+// lower-case to ASCII), so one account could be reached under several
+// spellings.
 func NormalizeUsername(name string) (string, error) {
 	name = strings.Trim(name, " \t\r\n")
 	if name == "" || len(name) > 64 {
