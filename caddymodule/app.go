@@ -106,7 +106,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.Keys.check(); err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
-	st, key, err := a.Storage.acquire()
+	st, key, err := a.Storage.acquire(a.logger)
 	if err != nil {
 		return fmt.Errorf("mfa storage: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -36,7 +37,7 @@ the store print on stderr which store they used.
 
   caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
   echo 'pw' | caddy mfa user add alice --config Caddyfile --password-stdin
-  caddy mfa user passwd alice
+  caddy mfa user passwd alice [--keep-app-passwords]
   caddy mfa user mfa alice enforced
   caddy mfa user list
   caddy mfa user remove alice
@@ -139,26 +140,39 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 
 func userPasswdCommand(opts *cliOptions) *cobra.Command {
 	var stdin bool
+	var reset users.PasswordReset
 	c := &cobra.Command{
 		Use:   "passwd <username>",
-		Short: "Sets a user's password and ends their sessions",
-		Args:  cobra.ExactArgs(1),
+		Short: "Sets a user's password, ends their sessions and deletes their app passwords",
+		Long: "Sets a user's password, ends their sessions and deletes their app passwords (unless --keep-app-passwords):" +
+			" a reset usually follows a suspected compromise. Running servers refuse the deleted app passwords within 5 seconds.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(cmd, stdin)
 			if err != nil {
 				return err
 			}
 			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
-				if err := svc.SetPassword(ctx, args[0], pw); err != nil {
+				n, err := svc.SetPassword(ctx, args[0], pw, reset)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions were ended\n", args[0])
+				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions were ended; %s\n", args[0], appPasswordsOutcome(reset, n))
 				return nil
 			})
 		},
 	}
 	c.Flags().BoolVar(&stdin, "password-stdin", false, "Read the password from standard input")
+	c.Flags().BoolVar(&reset.KeepAppPasswords, "keep-app-passwords", false, "Keep the user's app passwords working (by default they are deleted)")
 	return c
+}
+
+// appPasswordsOutcome says what a password reset did to app passwords.
+func appPasswordsOutcome(reset users.PasswordReset, deleted int64) string {
+	if reset.KeepAppPasswords {
+		return "their app passwords were kept"
+	}
+	return fmt.Sprintf("%d app passwords were deleted", deleted)
 }
 
 func userListCommand(opts *cliOptions) *cobra.Command {
@@ -317,7 +331,8 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(conte
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "mfa: using %s store %s\n", backend, where)
 	}
-	st, err := app.Storage.open(ctx)
+	// Caddy's default logger writes to stderr, beside "mfa: using ...".
+	st, err := app.Storage.open(ctx, caddy.Log())
 	if err != nil {
 		return err
 	}

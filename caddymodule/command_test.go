@@ -130,3 +130,27 @@ func TestCLIRefusesStorageFromUnsetPlaceholder(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// Remote-Groups joins groups with commas, so a group named "staff,admins"
+// would read as two; the CLI refuses it, naming the group, and adds no one.
+func TestCLIRefusesGroupWithComma(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mfagate.db")
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10")
+	for _, g := range []string{"staff,admins", "staff\u202e"} {
+		stdout, _, err := runCLI(t, "alice password 1\n", "user", "add", "alice", "--password-stdin",
+			"--group", "staff", "--group", g, "--config", config)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("group %q", g)) || !strings.Contains(err.Error(), "commas") {
+			t.Fatalf("add --group %q: %v (stdout %q), want an error naming the group", g, err, stdout)
+		}
+	}
+	stdout, _, err := runCLI(t, "", "user", "list", "--config", config)
+	if err != nil || strings.Contains(stdout, "alice") {
+		t.Fatalf("list after refused adds: %v\n%s", err, stdout)
+	}
+}

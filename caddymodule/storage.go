@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/postgres"
@@ -92,13 +93,14 @@ func (c StorageConfig) poolKey() (string, error) {
 }
 
 // acquire returns the shared store for c; release it with storagePool.Delete(key).
-func (c StorageConfig) acquire() (store.Store, string, error) {
+// logger receives the store's warnings.
+func (c StorageConfig) acquire(logger *zap.Logger) (store.Store, string, error) {
 	key, err := c.poolKey()
 	if err != nil {
 		return nil, "", err
 	}
 	val, _, err := storagePool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		st, err := c.open(context.Background())
+		st, err := c.open(context.Background(), logger)
 		if err != nil {
 			return nil, err
 		}
@@ -110,15 +112,16 @@ func (c StorageConfig) acquire() (store.Store, string, error) {
 	return val.(pooledStore).Store, key, nil
 }
 
-// open opens a store outside the pool (used by the CLI).
-func (c StorageConfig) open(ctx context.Context) (store.Store, error) {
+// open opens a store outside the pool (used by the CLI); logger receives
+// the store's warnings (such as a database file's mode tightened).
+func (c StorageConfig) open(ctx context.Context, logger *zap.Logger) (store.Store, error) {
 	backend, location, err := c.resolved()
 	if err != nil {
 		return nil, err
 	}
 	switch backend {
 	case "sqlite":
-		st, err := sqlite.Open(ctx, location)
+		st, err := sqlite.OpenWith(ctx, location, sqlite.Options{Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("opening sqlite database %s: %w", location, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBootstrapAdminSignsIn: the newcomer path - the printed admin password
@@ -110,4 +111,45 @@ func waitStatus(t *testing.T, b *browser, path string, status int) {
 		sleepBriefly()
 	}
 	t.Fatalf("%s never answered %d", path, status)
+}
+
+// TestCLIPasswdDeletesAppPasswords: an admin's reset (after a suspected
+// compromise) also revokes the user's app passwords on a running server,
+// within the cache bound, unless --keep-app-passwords is given.
+func TestCLIPasswdDeletesAppPasswords(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	b := signedIn(t, g, "carla")
+	pw, p := b.createAppPassword("Phone mail")
+	if pw == "" {
+		t.Fatalf("no app password: %d\n%s", p.status, p.body)
+	}
+	wantStatus(t, basicGet(t, g, "/dav", "carla", pw), 200, "new app password")
+	passwd := func(newPW string, extra ...string) string {
+		t.Helper()
+		args := append([]string{"mfa", "user", "passwd", "carla", "--password-stdin", "--config", "Caddyfile"}, extra...)
+		out, err := g.caddy(strings.NewReader(newPW+"\n"), args...)
+		if err != nil {
+			t.Fatalf("passwd %v: %v\n%s", extra, err, out)
+		}
+		return out
+	}
+
+	if out := passwd("carla password 2", "--keep-app-passwords"); !strings.Contains(out, "app passwords were kept") {
+		t.Fatalf("passwd --keep-app-passwords said:\n%s", out)
+	}
+	// Past the 4 s cache: the server has re-checked the store.
+	time.Sleep(5500 * time.Millisecond)
+	wantStatus(t, basicGet(t, g, "/dav", "carla", pw), 200, "kept app password after reset")
+
+	if out := passwd("carla password 3"); !strings.Contains(out, "1 app passwords were deleted") {
+		t.Fatalf("passwd said:\n%s", out)
+	}
+	deadline := time.Now().Add(6 * time.Second)
+	for basicGet(t, g, "/dav", "carla", pw).StatusCode != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("app password still accepted 6 s after the admin reset the password")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/factor/apppassword"
@@ -42,20 +39,6 @@ func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *
 	})
 }
 
-// cleanName trims a name and refuses empty, over-long or control text.
-func cleanName(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" || utf8.RuneCountInString(s) > apppassword.MaxNameLength || !utf8.ValidString(s) {
-		return "", false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", false
-		}
-	}
-	return s, true
-}
-
 // createAppPassword makes one app password and shows it exactly once.
 func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 	cur, u := p.forChange(w, r, p.addPath(methodAppPassword))
@@ -66,9 +49,9 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
 		return
 	}
-	name, ok := cleanName(r.PostForm.Get("name"))
-	if !ok {
-		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), "Enter a name of up to 64 characters, such as \"Laptop mail\".")
+	name, msg := formName(r, apppassword.MaxNameLength)
+	if msg != "" {
+		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), msg)
 		return
 	}
 	pw, err := p.newAppPassword(r, u, name)

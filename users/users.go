@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
 )
@@ -38,38 +41,73 @@ type NewUser struct {
 type Service struct {
 	store  store.Store
 	hasher *password.Hasher
+	audit  *audit.Log
 }
 
-// New returns a Service.
+// New returns a Service. Its changes are audited in the store only (the
+// CLI has no server log).
 func New(st store.Store, h *password.Hasher) *Service {
-	return &Service{store: st, hasher: h}
+	return &Service{store: st, hasher: h, audit: audit.New(st, nil)}
 }
 
-// NormalizeUsername lower-cases and validates a username.
+// NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
+// validates a username. Every other byte outside [a-z0-9._@-] is refused
+// before anything is mapped: a Unicode case mapping would make aliases
+// ("alİce" with U+0130, or "kim" spelt with the Kelvin sign U+212A, both
+// lower-case to ASCII), so one account could be reached under several
+// spellings.
 func NormalizeUsername(name string) (string, error) {
-	name = strings.ToLower(strings.TrimSpace(name))
+	name = strings.Trim(name, " \t\r\n")
 	if name == "" || len(name) > 64 {
 		return "", ErrInvalidUsername
 	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)) {
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '_', c == '@', c == '-':
+		default:
 			return "", ErrInvalidUsername
 		}
 	}
-	return name, nil
+	return string(b), nil
 }
 
-// NormalizeGroups trims, drops empties and duplicates, and sorts.
-func NormalizeGroups(groups []string) []string {
+// ErrInvalidGroup is wrapped by NormalizeGroups for a refused group name.
+var ErrInvalidGroup = errors.New("group names must be UTF-8 without commas, control or formatting characters")
+
+// NormalizeGroups trims, drops empties and duplicates, sorts, and refuses
+// names the upstream could misread: Remote-Groups joins them with commas,
+// and control or format characters (bidi overrides, zero-width spaces) hide
+// what a name really is.
+func NormalizeGroups(groups []string) ([]string, error) {
 	var out []string
 	for _, g := range groups {
 		g = strings.TrimSpace(g)
+		if err := checkGroup(g); err != nil {
+			return nil, err
+		}
 		if g != "" && !slices.Contains(out, g) {
 			out = append(out, g)
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
+}
+
+// checkGroup refuses one group name, naming it (quoted, so hidden
+// characters show as escapes).
+func checkGroup(g string) error {
+	if !utf8.ValidString(g) {
+		return fmt.Errorf("group %q: %w", g, ErrInvalidGroup)
+	}
+	for _, r := range g {
+		if r == ',' || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("group %q: %w", g, ErrInvalidGroup)
+		}
+	}
+	return nil
 }
 
 // Add creates a user.
@@ -99,6 +137,10 @@ func (s *Service) build(nu NewUser) (*store.User, error) {
 	if !state.Valid() {
 		return nil, fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
 	}
+	groups, err := NormalizeGroups(nu.Groups)
+	if err != nil {
+		return nil, err
+	}
 	hash, err := s.hasher.Hash(nu.Password)
 	if err != nil {
 		return nil, err
@@ -107,7 +149,7 @@ func (s *Service) build(nu NewUser) (*store.User, error) {
 		Username:     name,
 		DisplayName:  strings.TrimSpace(nu.DisplayName),
 		Email:        strings.TrimSpace(nu.Email),
-		Groups:       NormalizeGroups(nu.Groups),
+		Groups:       groups,
 		PasswordHash: hash,
 		MFAState:     state,
 	}, nil
@@ -129,23 +171,54 @@ func (s *Service) Get(ctx context.Context, username string) (*store.User, error)
 	return u, nil
 }
 
-// SetPassword replaces a user's password and ends all their sessions.
-func (s *Service) SetPassword(ctx context.Context, username, pw string) error {
+// PasswordReset tells SetPassword what else to revoke.
+type PasswordReset struct {
+	// KeepAppPasswords leaves the user's app passwords working. A reset
+	// usually follows a suspected compromise, and an app password made by
+	// whoever held the account would outlive the new password, so by
+	// default they are all deleted.
+	KeepAppPasswords bool
+}
+
+// SetPassword replaces a user's password, ends all their sessions and,
+// unless opt.KeepAppPasswords, deletes their app passwords; it returns how
+// many app passwords were deleted. Each change is audited.
+func (s *Service) SetPassword(ctx context.Context, username, pw string, opt PasswordReset) (int64, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	hash, err := s.hasher.Hash(pw)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
-		return fmt.Errorf("setting password of %q: %w", u.Username, err)
+		return 0, fmt.Errorf("setting password of %q: %w", u.Username, err)
 	}
+	s.record(ctx, u, audit.PasswordChanged, "set by the admin")
 	if _, err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
-		return fmt.Errorf("ending sessions of %q: %w", u.Username, err)
+		return 0, fmt.Errorf("ending sessions of %q: %w", u.Username, err)
 	}
-	return nil
+	if opt.KeepAppPasswords {
+		return 0, nil
+	}
+	return s.deleteAppPasswords(ctx, u, "password reset")
+}
+
+// deleteAppPasswords removes every app password of u and audits it with
+// why and the count.
+func (s *Service) deleteAppPasswords(ctx context.Context, u *store.User, why string) (int64, error) {
+	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("%s: %d deleted", why, n))
+	return n, nil
+}
+
+// record writes an audit event about u for a change made by the admin.
+func (s *Service) record(ctx context.Context, u *store.User, event, detail string) {
+	s.audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
 }
 
 // SetMFAState changes a user's MFA state.
@@ -223,11 +296,7 @@ func (s *Service) DeleteAllAppPasswords(ctx context.Context, username string) (i
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
-	if err != nil {
-		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
-	}
-	return n, nil
+	return s.deleteAppPasswords(ctx, u, "by the admin")
 }
 
 // AppPasswords lists a user's app passwords (names and use, never secrets).

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -39,13 +40,32 @@ type Store struct {
 	rdb *sql.DB // query-only pool: reads
 }
 
+// Options tune OpenWith.
+type Options struct {
+	// Logger receives warnings (file modes tightened on open); nil
+	// discards them.
+	Logger *zap.Logger
+}
+
 // Open opens (creating it and its directory when missing) the SQLite
 // database at path and applies any pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
 	abs, err := prepareFile(path)
 	if err != nil {
 		return nil, err
 	}
+	// Before the first connection: SQLite creates -wal and -shm with the
+	// database file's mode, so tightening it first covers them too.
+	tightenModes(abs, logger)
 	wdb, err := openDB(ctx, abs, true)
 	if err != nil {
 		return nil, err
@@ -85,6 +105,42 @@ func prepareFile(path string) (string, error) {
 		return "", fmt.Errorf("sqlite: open: create file: %w", err)
 	}
 	return abs, nil
+}
+
+// companionSuffixes name the files SQLite keeps beside the database; they
+// hold the same data (the WAL holds recent writes, secrets included).
+var companionSuffixes = [...]string{"", "-wal", "-shm", "-journal"}
+
+// tightenModes removes group and other permissions from the database file
+// and its companions: a file made by hand, by a copy or under a loose umask
+// (0644) would let any local user read the sessions and the keys in the
+// secrets table. Each change is logged; a file that cannot be changed (owned
+// by another user) is logged too, and opening goes on.
+func tightenModes(abs string, logger *zap.Logger) {
+	for _, suffix := range companionSuffixes {
+		name := abs + suffix
+		fi, err := os.Stat(name)
+		if err != nil {
+			continue // absent companions are the normal case
+		}
+		old := fi.Mode().Perm()
+		if old&0o077 == 0 {
+			continue
+		}
+		tight := old &^ 0o077
+		if err := os.Chmod(name, tight); err != nil {
+			logger.Warn("sqlite database file is readable by other users and could not be restricted",
+				zap.String("path", name), zap.String("mode", fmtMode(old)), zap.Error(err))
+			continue
+		}
+		logger.Warn("sqlite database file was readable by other users; restricted it to its owner",
+			zap.String("path", name), zap.String("old_mode", fmtMode(old)), zap.String("new_mode", fmtMode(tight)))
+	}
+}
+
+// fmtMode formats permission bits the way chmod takes them, e.g. "0644".
+func fmtMode(m os.FileMode) string {
+	return fmt.Sprintf("%#o", uint32(m))
 }
 
 // dsn builds the driver data source name for the file at abs.
