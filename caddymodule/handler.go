@@ -85,7 +85,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
 	secDeps := svc.securityDeps(ctx.Logger())
 	secDeps.ClientIP = clientIP
-	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer})
+	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site})
 	deps := svc.portalDeps(ctx.Logger())
 	deps.ClientIP = clientIP
 	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,

@@ -11,7 +11,6 @@ import (
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/factor/apppassword"
 	"github.com/mfagate/mfagate/loginui"
-	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/store"
 )
 
@@ -23,11 +22,25 @@ func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	if !policy.CanCreateAppPasswords(u) {
-		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
+	if !p.appPasswordsAllowed(w, r, u) {
 		return
 	}
 	p.renderNewAppPassword(w, r, u, "", "")
+}
+
+// appPasswordsAllowed applies the site's policy: only users effectively
+// Enforced here create app passwords. false means a response was sent.
+func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *store.User) bool {
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return false
+	}
+	if !p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0) {
+		p.message(w, http.StatusForbidden, "App passwords unavailable", p.cfg.Policy.WhyNoAppPasswords())
+		return false
+	}
+	return true
 }
 
 func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
@@ -62,8 +75,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	if !policy.CanCreateAppPasswords(u) {
-		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
+	if !p.appPasswordsAllowed(w, r, u) {
 		return
 	}
 	name, ok := cleanName(r.PostForm.Get("name"))

@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/loginui"
+	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
 )
@@ -42,6 +43,9 @@ type Deps struct {
 type Config struct {
 	Prefix string // portal prefix, e.g. "/.mfa/"
 	Issuer string
+	// Policy is the site's, as the gateway applies it: it decides who may
+	// create app passwords.
+	Policy policy.Site
 }
 
 // Pages serves Security info under Prefix+"security".
