@@ -5,6 +5,7 @@
 package securityinfo
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/basicauth"
-	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/loginui"
 	"github.com/mfagate/mfagate/policy"
@@ -26,11 +26,17 @@ const RecentMFA = 10 * time.Minute
 // maxFormBytes bounds posted forms.
 const maxFormBytes = 16 << 10
 
+// Hasher hashes new app passwords within the sign-in CPU budget
+// (*password.Hasher); ErrBusy from it means the creation was shed.
+type Hasher interface {
+	HashBounded(ctx context.Context, pw string) (string, error)
+}
+
 // Deps are the shared services the pages use.
 type Deps struct {
 	Store    store.Store
 	Sessions *session.Manager
-	Hasher   *password.Hasher
+	Hasher   Hasher
 	Codes    *totp.Checker
 	Verifier *basicauth.Verifier
 	UI       *loginui.Renderer
