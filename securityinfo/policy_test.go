@@ -2,6 +2,7 @@ package securityinfo
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/factor/password"
+	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/sqlite"
@@ -127,6 +129,64 @@ func TestAppPasswordsRefusedWhereNotEffectivelyEnforced(t *testing.T) {
 		}
 		if n := f.appPasswordCount(t); n != 0 {
 			t.Errorf("%+v: %d app passwords stored", tc.c, n)
+		}
+	}
+}
+
+// TestPortalAppliesTheGatewaysSessionRule: a password-only session the
+// gateway would send back to sign in (the admin has since raised the
+// user to Enforced, or the site requires MFA) sees nothing and changes
+// nothing on any Security info page: every one redirects to the login
+// page, coming back afterwards.
+func TestPortalAppliesTheGatewaysSessionRule(t *testing.T) {
+	for _, c := range []siteCase{
+		{site: policy.Site{}, state: store.MFAEnforced, passwordOnly: true},
+		{site: policy.Site{RequireMFA: true}, state: store.MFADisabled, passwordOnly: true},
+	} {
+		f := newSiteFixture(t, c)
+		ctx := context.Background()
+		if err := f.st.CreateAppPassword(ctx, &store.AppPassword{UserID: f.user.ID, Name: "Secret device name", Hash: "x", LookupTag: []byte("tag")}, store.MaxAppPasswords); err != nil {
+			t.Fatal(err)
+		}
+		for path, wantRD := range map[string]string{
+			"/.mfa/security": "/.mfa/security",
+			"/.mfa/security/add?method=authenticator": "/.mfa/security/add?method=authenticator",
+			"/.mfa/security/add?method=app-password":  "/.mfa/security/add?method=app-password",
+		} {
+			w := f.get(path)
+			want := "/.mfa/login?rd=" + url.QueryEscape(wantRD)
+			if w.Code != http.StatusFound || w.Header().Get("Location") != want || strings.Contains(w.Body.String(), "Secret device name") {
+				t.Errorf("%+v GET %s: %d %q, want 302 to %q", c, path, w.Code, w.Header().Get("Location"), want)
+			}
+		}
+		// A valid code for a fresh secret: without the session rule this
+		// would add it (the session is recent and the user has no method).
+		secret := []byte("0123456789abcdefghij")
+		sealed, _ := f.pages.Codes.Seal(f.user.ID, secret)
+		code, err := totp.CodeAt(totp.EncodeSecret(secret), time.Now().Unix()/totp.Period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts := map[string]url.Values{
+			"/.mfa/security/authenticator":        {"pending": {base64.RawURLEncoding.EncodeToString(sealed)}, "code": {code}},
+			"/.mfa/security/app-password":         {"name": {"sneaky"}},
+			"/.mfa/security/app-password/delete":  {"id": {"1"}},
+			"/.mfa/security/authenticator/delete": {"id": {"1"}},
+			"/.mfa/security/default":              {"method": {"code"}},
+			"/.mfa/security/reverify":             {"code": {code}},
+		}
+		for path, form := range posts {
+			w := f.post(path, form)
+			want := "/.mfa/login?rd=" + url.QueryEscape("/.mfa/security")
+			if w.Code != http.StatusFound || w.Header().Get("Location") != want {
+				t.Errorf("%+v POST %s: %d %q, want 302 to %q", c, path, w.Code, w.Header().Get("Location"), want)
+			}
+		}
+		if auths, _ := f.st.TOTPAuthenticators(ctx, f.user.ID); len(auths) != 0 {
+			t.Errorf("%+v: authenticator added by a password-only session", c)
+		}
+		if n := f.appPasswordCount(t); n != 1 {
+			t.Errorf("%+v: %d app passwords, want the 1 it had", c, n)
 		}
 	}
 }
