@@ -28,7 +28,9 @@ type Gateway struct {
 	PortalPrefix string `json:"portal_prefix,omitempty"`
 
 	// Require a second factor of everyone in the browser: users whose MFA
-	// state is Disabled are treated as Enabled.
+	// state is Disabled are treated as Enabled. Basic auth, which cannot
+	// carry a second factor, then takes app passwords only; any user with a
+	// registered authenticator may create them on Security info.
 	RequireMFA bool `json:"require_mfa,omitempty"`
 
 	// Refuse account passwords in HTTP basic auth for everyone: only app

@@ -8,7 +8,8 @@ import "github.com/mfagate/mfagate/store"
 // Site holds one protected site's options.
 type Site struct {
 	// RequireMFA treats Disabled users as Enabled: everyone needs a
-	// second factor in the browser.
+	// second factor in the browser, and basic auth takes app passwords
+	// only.
 	RequireMFA bool
 	// RefuseAccountPassword refuses account passwords in HTTP basic auth
 	// for everyone: only app passwords pass.
