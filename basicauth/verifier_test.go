@@ -185,3 +185,28 @@ func (c *countingChecker) VerifyBounded(ctx context.Context, hash, pw string) (b
 	c.n.Add(1)
 	return c.inner.VerifyBounded(ctx, hash, pw)
 }
+
+// TestRequireMFASiteTakesAppPasswordsOnly: basic auth cannot carry a
+// second factor, so on a require_mfa site the account password of a
+// Disabled or a new (Enabled, not enrolled) user is refused, also after a
+// success cached for a site without require_mfa; app passwords still pass.
+func TestRequireMFASiteTakesAppPasswordsOnly(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	requireMFA := policy.Site{RequireMFA: true}
+	for _, state := range []store.MFAState{store.MFADisabled, store.MFAEnabled} {
+		if err := f.st.SetMFAState(ctx, f.user.ID, state); err != nil {
+			t.Fatal(err)
+		}
+		f.v.ForgetUser(f.user.ID)
+		if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", "account pw", "192.0.2.1"); err != nil {
+			t.Fatalf("%s user's account password on a plain site: %v", state, err)
+		}
+		if res, err := f.v.Verify(ctx, requireMFA, "wanda", "account pw", "192.0.2.1"); !denied(err) {
+			t.Fatalf("%s user's account password on a require_mfa site: %+v %v", state, res, err)
+		}
+		if res, err := f.v.Verify(ctx, requireMFA, "wanda", f.pw, "192.0.2.1"); err != nil || res.Kind != KindAppPassword {
+			t.Fatalf("%s user's app password on a require_mfa site: %+v %v", state, res, err)
+		}
+	}
+}

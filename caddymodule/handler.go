@@ -28,7 +28,9 @@ type Gateway struct {
 	PortalPrefix string `json:"portal_prefix,omitempty"`
 
 	// Require a second factor of everyone in the browser: users whose MFA
-	// state is Disabled are treated as Enabled.
+	// state is Disabled are treated as Enabled. Basic auth, which cannot
+	// carry a second factor, then takes app passwords only; any user with a
+	// registered authenticator may create them on Security info.
 	RequireMFA bool `json:"require_mfa,omitempty"`
 
 	// Refuse account passwords in HTTP basic auth for everyone: only app
@@ -85,7 +87,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
 	secDeps := svc.securityDeps(ctx.Logger())
 	secDeps.ClientIP = clientIP
-	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer})
+	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site})
 	deps := svc.portalDeps(ctx.Logger())
 	deps.ClientIP = clientIP
 	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,

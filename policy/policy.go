@@ -8,7 +8,8 @@ import "github.com/mfagate/mfagate/store"
 // Site holds one protected site's options.
 type Site struct {
 	// RequireMFA treats Disabled users as Enabled: everyone needs a
-	// second factor in the browser.
+	// second factor in the browser, and basic auth takes app passwords
+	// only.
 	RequireMFA bool
 	// RefuseAccountPassword refuses account passwords in HTTP basic auth
 	// for everyone: only app passwords pass.
@@ -34,19 +35,40 @@ func (s Site) BrowserNeedsSecondFactor(u *store.User) bool {
 }
 
 // AccountPasswordInBasicAuth: the account password passes basic auth only
-// for users not (yet) Enforced, and only where the site allows it.
+// for users not (yet) Enforced, and only where the site allows it. A site
+// with RequireMFA takes app passwords only: basic auth cannot carry a
+// second factor, so an account password there would be a password-only
+// sign-in on a site that promises MFA for everyone.
 func (s Site) AccountPasswordInBasicAuth(u *store.User) bool {
-	return !s.RefuseAccountPassword && s.EffectiveState(u) != store.MFAEnforced
+	return !s.RefuseAccountPassword && !s.RequireMFA && s.EffectiveState(u) != store.MFAEnforced
 }
 
-// CanCreateAppPasswords: only Enforced users create app passwords, as in
-// Microsoft 365.
-func CanCreateAppPasswords(u *store.User) bool {
-	return u.MFAState == store.MFAEnforced
+// CanCreateAppPasswords: only users whose effective state on the site is
+// Enforced create app passwords, as in Microsoft 365: Enforced by the
+// admin, or, on a site with RequireMFA, holding a registered second factor
+// (which every sign-in there then demands). hasSecondFactor is whether the
+// user has one (today: at least one authenticator app). Counting RequireMFA
+// sites keeps basic auth open there to Disabled users, whom the admin never
+// raises to Enforced and whose account password such a site refuses.
+func (s Site) CanCreateAppPasswords(u *store.User, hasSecondFactor bool) bool {
+	return u.MFAState == store.MFAEnforced || (s.RequireMFA && hasSecondFactor)
 }
 
-// WhyNoAppPasswords explains the missing option to the user.
-const WhyNoAppPasswords = "App passwords become available once your administrator enforces multi-factor sign-in for your account."
+// Explanations of the missing app-password option (see WhyNoAppPasswords).
+const (
+	whyNoAppPasswordsAdmin    = "App passwords become available once your administrator enforces multi-factor sign-in for your account."
+	whyNoAppPasswordsRegister = "To create app passwords, register an authenticator app first."
+)
+
+// WhyNoAppPasswords explains the missing option to a user for whom
+// CanCreateAppPasswords is false: on a RequireMFA site registering an
+// authenticator app is enough; elsewhere only the admin can enforce MFA.
+func (s Site) WhyNoAppPasswords() string {
+	if s.RequireMFA {
+		return whyNoAppPasswordsRegister
+	}
+	return whyNoAppPasswordsAdmin
+}
 
 // SessionSatisfies reports whether a browser session may pass on this site
 // now. It must be complete and, where a second factor is needed, must have

@@ -25,7 +25,7 @@ func BenchmarkDecisions(b *testing.B) {
 				if s.AccountPasswordInBasicAuth(u) {
 					n++
 				}
-				if CanCreateAppPasswords(u) {
+				if s.CanCreateAppPasswords(u, true) {
 					n++
 				}
 				if s.EffectiveState(u) == store.MFAEnforced {

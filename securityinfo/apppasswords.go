@@ -2,29 +2,47 @@ package securityinfo
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/factor/apppassword"
+	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/loginui"
-	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/store"
 )
 
 // msgLimit tells the user why no more app passwords can be made.
 var msgLimit = "You have " + strconv.Itoa(store.MaxAppPasswords) + " app passwords, the most allowed. Delete one you no longer use to create another."
 
+// msgBusy answers a creation shed under load (nothing was stored).
+const msgBusy = "Too many sign-ins are being processed right now, so no app password was created. Please try again in a few seconds."
+
 func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
 	cur, u := p.forChange(w, r, p.addPath(methodAppPassword))
 	if cur == nil {
 		return
 	}
-	if !policy.CanCreateAppPasswords(u) {
-		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
+	if !p.appPasswordsAllowed(w, r, u) {
 		return
 	}
 	p.renderNewAppPassword(w, r, u, "", "")
+}
+
+// appPasswordsAllowed applies the site's policy: only users effectively
+// Enforced here create app passwords. false means a response was sent.
+func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *store.User) bool {
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return false
+	}
+	if !p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0) {
+		p.message(w, http.StatusForbidden, "App passwords unavailable", p.cfg.Policy.WhyNoAppPasswords())
+		return false
+	}
+	return true
 }
 
 func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
@@ -45,8 +63,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	if !policy.CanCreateAppPasswords(u) {
-		p.message(w, http.StatusForbidden, "App passwords unavailable", policy.WhyNoAppPasswords)
+	if !p.appPasswordsAllowed(w, r, u) {
 		return
 	}
 	name, msg := formName(r, apppassword.MaxNameLength)
@@ -54,9 +71,25 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), msg)
 		return
 	}
+	// Refuse at the limit before paying for a bcrypt hash; the store's
+	// atomic check in CreateAppPassword stays the final guard against races.
+	n, err := p.countAppPasswords(r, u)
+	if err != nil {
+		p.internalError(w, r, "counting app passwords", err)
+		return
+	}
+	if n >= store.MaxAppPasswords {
+		p.renderNewAppPassword(w, r, u, name, msgLimit)
+		return
+	}
 	pw, err := p.newAppPassword(r, u, name)
 	if errors.Is(err, store.ErrLimit) {
 		p.renderNewAppPassword(w, r, u, name, msgLimit)
+		return
+	}
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		p.message(w, http.StatusServiceUnavailable, "Try again shortly", msgBusy)
 		return
 	}
 	if err != nil {
@@ -67,15 +100,26 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 	p.UI.Render(w, http.StatusOK, loginui.AppPasswordCreatedPage{Common: p.common("App password", u), Name: name, Password: pw})
 }
 
-// newAppPassword generates, hashes and stores an app password.
+// countAppPasswords is how many app passwords u has now.
+func (p *Pages) countAppPasswords(r *http.Request, u *store.User) (int, error) {
+	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
+	if err != nil {
+		return 0, err
+	}
+	return len(aps), nil
+}
+
+// newAppPassword generates, hashes and stores an app password. The hash
+// is paced with the sign-in CPU budget, so creating app passwords cannot
+// become a way around it; password.ErrBusy means it was shed.
 func (p *Pages) newAppPassword(r *http.Request, u *store.User, name string) (string, error) {
 	pw, err := apppassword.Generate()
 	if err != nil {
 		return "", err
 	}
-	hash, err := p.Hasher.Hash(pw)
+	hash, err := p.Hasher.HashBounded(r.Context(), pw)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("hashing app password: %w", err)
 	}
 	ap := &store.AppPassword{
 		UserID:    u.ID,

@@ -5,7 +5,6 @@ import (
 
 	"github.com/mfagate/mfagate/basicauth"
 	"github.com/mfagate/mfagate/loginui"
-	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/store"
 )
 
@@ -54,12 +53,12 @@ func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPa
 		Common:                p.common("Security info", u),
 		DefaultMethod:         string(u.DefaultMethod),
 		MFAState:              string(u.MFAState),
-		CanCreateAppPasswords: policy.CanCreateAppPasswords(u),
+		CanCreateAppPasswords: p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0),
 		AppPasswordCount:      len(aps),
 		AppPasswordLimit:      store.MaxAppPasswords,
 	}
 	if !page.CanCreateAppPasswords {
-		page.AppPasswordsWhyNot = policy.WhyNoAppPasswords
+		page.AppPasswordsWhyNot = p.cfg.Policy.WhyNoAppPasswords()
 	}
 	if len(auths) > 0 {
 		page.DefaultChoices = []loginui.MethodChoice{{Value: string(store.MethodCode), Label: "Authenticator app – code"}}

@@ -5,16 +5,18 @@
 package securityinfo
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/audit"
 	"github.com/mfagate/mfagate/basicauth"
-	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/factor/totp"
 	"github.com/mfagate/mfagate/loginui"
+	"github.com/mfagate/mfagate/policy"
 	"github.com/mfagate/mfagate/session"
 	"github.com/mfagate/mfagate/store"
 )
@@ -25,11 +27,17 @@ const RecentMFA = 10 * time.Minute
 // maxFormBytes bounds posted forms.
 const maxFormBytes = 16 << 10
 
+// Hasher hashes new app passwords within the sign-in CPU budget
+// (*password.Hasher); ErrBusy from it means the creation was shed.
+type Hasher interface {
+	HashBounded(ctx context.Context, pw string) (string, error)
+}
+
 // Deps are the shared services the pages use.
 type Deps struct {
 	Store    store.Store
 	Sessions *session.Manager
-	Hasher   *password.Hasher
+	Hasher   Hasher
 	Codes    *totp.Checker
 	Verifier *basicauth.Verifier
 	UI       *loginui.Renderer
@@ -42,6 +50,9 @@ type Deps struct {
 type Config struct {
 	Prefix string // portal prefix, e.g. "/.mfa/"
 	Issuer string
+	// Policy is the site's, as the gateway applies it: the same session
+	// rule guards these pages, and it decides who may create app passwords.
+	Policy policy.Site
 }
 
 // Pages serves Security info under Prefix+"security".
@@ -77,8 +88,10 @@ func (p *Pages) Routes() map[string]http.Handler {
 
 func (p *Pages) securityPath() string { return p.cfg.Prefix + "security" }
 
-// signedIn returns the complete session and a fresh copy of its user, or
-// sends the browser to sign in.
+// signedIn returns the session and a fresh copy of its user, or sends the
+// browser to sign in. The session must satisfy the site's policy exactly
+// as at the gateway: a password-only session of a user who now needs a
+// second factor may neither see nor change the sign-in methods.
 func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Current, *store.User) {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
@@ -86,7 +99,7 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 		return nil, nil
 	}
 	if cur == nil || cur.Session.Stage != store.StageComplete {
-		http.Redirect(w, r, p.cfg.Prefix+"login?rd="+p.securityPath(), http.StatusSeeOther)
+		p.toSignIn(w, r)
 		return nil, nil
 	}
 	u, err := p.Store.UserByID(r.Context(), cur.User.ID)
@@ -94,7 +107,25 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 		p.internalError(w, r, "loading user", err)
 		return nil, nil
 	}
+	// The fresh user, not the session's cached copy: a state the admin
+	// just raised applies here at once.
+	if !p.cfg.Policy.SessionSatisfies(&cur.Session, u) {
+		p.toSignIn(w, r)
+		return nil, nil
+	}
 	return cur, u
+}
+
+// toSignIn redirects to the login page, which comes back here afterwards:
+// to the page asked for on a GET, to Security info after a POST (whose
+// form is not replayed).
+func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
+	back := p.securityPath()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		back = r.URL.RequestURI()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, p.cfg.Prefix+"login?rd="+url.QueryEscape(back), http.StatusFound)
 }
 
 // recentlyVerified: a second factor passed within RecentMFA. A user with no

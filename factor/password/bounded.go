@@ -70,6 +70,25 @@ func (h *Hasher) VerifyBounded(ctx context.Context, hash, pw string) (bool, erro
 	return h.Verify(hash, pw), nil
 }
 
+// HashBounded is Hash under the same budget and slots as VerifyBounded:
+// hashing a new secret (an app password) costs one bcrypt like a sign-in
+// check, so it is paced with them rather than beside them. Over the budget,
+// or without a slot within the queue wait, it returns ErrBusy without
+// hashing. An invalid password is refused before any budget is spent.
+func (h *Hasher) HashBounded(ctx context.Context, pw string) (string, error) {
+	if err := Check(pw); err != nil {
+		return "", err
+	}
+	if !h.budget.Allow() {
+		return "", h.shed(ctx)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-h.slots }()
+	return h.Hash(pw)
+}
+
 // ShedDelay is how long an attempt over the budget is held before its
 // ErrBusy answer: holding costs a sleeping goroutine, not CPU, and stops a
 // client that ignores Retry-After from turning cheap refusals into a storm

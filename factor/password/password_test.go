@@ -88,3 +88,36 @@ func TestVerifyBoundedPacesToBudget(t *testing.T) {
 		t.Fatalf("over budget: %v, want ErrBusy", err)
 	}
 }
+
+// TestHashBoundedSharesTheSignInBudget: hashing a new secret spends the
+// same budget and slots as sign-in checks, and is shed (ErrBusy, no hash)
+// once they are used up.
+func TestHashBoundedSharesTheSignInBudget(t *testing.T) {
+	h, _ := NewHasher(MinCost)
+	h.budget = rate.NewLimiter(rate.Limit(0.001), 2)
+	h.shedDelay = time.Millisecond
+	hash, err := h.HashBounded(context.Background(), "app pw")
+	if err != nil || !h.Verify(hash, "app pw") {
+		t.Fatalf("within budget: %q %v", hash, err)
+	}
+	if _, err := h.VerifyBounded(context.Background(), hash, "app pw"); err != nil {
+		t.Fatalf("second token: %v", err)
+	}
+	if hash, err := h.HashBounded(context.Background(), "app pw"); err != ErrBusy || hash != "" {
+		t.Fatalf("over budget: %q %v, want ErrBusy", hash, err)
+	}
+}
+
+func TestHashBoundedShedsWithoutSlot(t *testing.T) {
+	h, _ := NewHasher(MinCost)
+	h.queueWait = 10 * time.Millisecond
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+	}
+	if _, err := h.HashBounded(context.Background(), "pw"); err != ErrBusy {
+		t.Fatalf("no slot: got %v, want ErrBusy", err)
+	}
+	if _, err := h.HashBounded(context.Background(), ""); err != ErrEmpty {
+		t.Fatalf("empty: got %v, want ErrEmpty", err)
+	}
+}
