@@ -67,6 +67,10 @@ func New(c Counters, cfg Config, nameKey []byte) *Limiter {
 	return &Limiter{counters: c, cfg: cfg, nameKey: nameKey, now: time.Now}
 }
 
+// AccountKey is the store key of an account's failure counter (for code
+// that removes accounts; everything else goes through the Limiter).
+func AccountKey(account string) string { return accountKey(account) }
+
 func accountKey(account string) string { return "acct:" + account }
 func ipKey(ip string) string           { return "ip:" + ip }
 
@@ -134,8 +138,3 @@ func (l *Limiter) Succeeded(ctx context.Context, account string) error {
 	return nil
 }
 
-// Forget removes an account's counter, so that a user removed and added
-// again starts clean.
-func (l *Limiter) Forget(ctx context.Context, account string) error {
-	return l.Succeeded(ctx, account)
-}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
 )
@@ -244,6 +245,10 @@ func (s *Service) Remove(ctx context.Context, username string) error {
 	}
 	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
 		return fmt.Errorf("removing %q: %w", u.Username, err)
+	}
+	// A user added again under this name starts with a clean counter.
+	if err := s.store.ClearFailures(ctx, bruteforce.AccountKey(u.Username)); err != nil {
+		return fmt.Errorf("clearing the failure counter of %q: %w", u.Username, err)
 	}
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate/audit"
+	"github.com/mfagate/mfagate/bruteforce"
 	"github.com/mfagate/mfagate/factor/password"
 	"github.com/mfagate/mfagate/store"
 	"github.com/mfagate/mfagate/store/sqlite"
@@ -159,4 +161,24 @@ func hasEvent(events []store.AuditEvent, name, detail string) bool {
 		}
 	}
 	return false
+}
+
+// TestRemoveClearsFailureCounter: a user removed while locked out and
+// added again under the same name starts with a clean counter.
+func TestRemoveClearsFailureCounter(t *testing.T) {
+	s, st := newService(t)
+	ctx := t.Context()
+	if _, err := s.Add(ctx, NewUser{Username: "lena", Password: "lena password"}); err != nil {
+		t.Fatal(err)
+	}
+	key := bruteforce.AccountKey("lena")
+	if _, _, err := st.ClaimFailure(ctx, key, time.Now(), time.Hour, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, "lena"); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := st.FailuresFor(ctx, key); err != nil || f != (store.Failures{}) {
+		t.Fatalf("counter after removal = %+v, %v; want none", f, err)
+	}
 }
