@@ -137,4 +137,3 @@ func (l *Limiter) Succeeded(ctx context.Context, account string) error {
 	}
 	return nil
 }
-
