@@ -36,7 +36,7 @@ type Config struct {
 // Counters is the part of store.Store the limiter uses.
 type Counters interface {
 	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error)
-	ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error
+	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	ClearFailures(ctx context.Context, key string) error
 }
 
@@ -74,10 +74,11 @@ func AccountKey(account string) string { return accountKey(account) }
 func accountKey(account string) string { return "acct:" + account }
 func ipKey(ip string) string           { return "ip:" + ip }
 
-// Claim is the slots one attempt holds in the account and IP counters.
+// Claim is the slots one attempt holds in the account and IP counters,
+// each with the start of the window it was counted in.
 type Claim struct {
-	account, ip string
-	at          time.Time
+	account, ip             string
+	accountWindow, ipWindow time.Time
 }
 
 // Claim reserves one failure slot in the account's and the IP's counter
@@ -87,23 +88,23 @@ type Claim struct {
 // wrong secret, so a lock reveals nothing the attacker did not already know.
 // A claim that is not released stays counted as a failure.
 func (l *Limiter) Claim(ctx context.Context, account, ip string) (*Claim, string, error) {
-	// Millisecond precision, as every store keeps times, so a release finds
-	// the window its claim was made in.
-	now := l.now().UTC().Truncate(time.Millisecond)
-	c := &Claim{account: accountKey(account), ip: ipKey(ip), at: now}
-	ok, _, err := l.counters.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
+	now := l.now()
+	c := &Claim{account: accountKey(account), ip: ipKey(ip)}
+	ok, f, err := l.counters.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
 	if err != nil {
 		return nil, "", fmt.Errorf("bruteforce: account counter: %w", err)
 	}
 	if !ok {
 		return nil, "account locked", nil
 	}
-	ok, _, err = l.counters.ClaimFailure(ctx, c.ip, now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
+	c.accountWindow = f.WindowStart
+	ok, f, err = l.counters.ClaimFailure(ctx, c.ip, now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
 	if err == nil && ok {
+		c.ipWindow = f.WindowStart
 		return c, "", nil
 	}
 	// The account slot was taken for an attempt that will not be checked.
-	if rerr := l.counters.ReleaseFailure(ctx, c.account, now, l.cfg.AccountLimit); rerr != nil && err == nil {
+	if rerr := l.counters.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); rerr != nil && err == nil {
 		err = rerr
 	}
 	if err != nil {
@@ -119,10 +120,10 @@ func (l *Limiter) Release(ctx context.Context, c *Claim) error {
 	if c == nil {
 		return nil
 	}
-	if err := l.counters.ReleaseFailure(ctx, c.account, c.at, l.cfg.AccountLimit); err != nil {
+	if err := l.counters.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); err != nil {
 		return fmt.Errorf("bruteforce: release account slot: %w", err)
 	}
-	if err := l.counters.ReleaseFailure(ctx, c.ip, c.at, l.cfg.IPLimit); err != nil {
+	if err := l.counters.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
 		return fmt.Errorf("bruteforce: release ip slot: %w", err)
 	}
 	return nil

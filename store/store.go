@@ -236,11 +236,15 @@ type Store interface {
 	// LockedUntil becomes now+lockout. Returns whether the slot was claimed
 	// and the counter after the call. Atomic across nodes.
 	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, Failures, error)
-	// ReleaseFailure gives back one slot claimed at claimedAt (the guess was
-	// right, or was never checked): Count drops by one and, once it is
-	// below limit, a lock is lifted. Nothing changes when the counter is gone
-	// or has restarted after claimedAt (the slot belonged to an old window).
-	ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error
+	// ReleaseFailure gives back one slot claimed in the window that started
+	// at window (the WindowStart its ClaimFailure returned) because the
+	// guess was right or was never checked: Count drops by one (a counter
+	// at zero is deleted) and, once it is below limit, a lock is lifted.
+	// Nothing changes when the counter is gone or has restarted since (the
+	// slot belonged to an old window). Comparing window starts rather than
+	// clock readings keeps this exact when concurrent claims read the clock
+	// in another order than they reach the store.
+	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	// FailuresFor returns the counter for key (zero value when none).
 	FailuresFor(ctx context.Context, key string) (Failures, error)
 	// ClearFailures deletes counter key.

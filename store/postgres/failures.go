@@ -65,16 +65,16 @@ func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, wind
 	return true, f, nil
 }
 
-// ReleaseFailure gives back a slot claimed at claimedAt; see
-// store.Store.ReleaseFailure. The counter's row is locked first, so a
-// release and concurrent claims apply one after the other.
-func (s *Store) ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error {
+// ReleaseFailure gives back a slot claimed in the window that started at
+// window; see store.Store.ReleaseFailure. The counter's row is locked
+// first, so a release and concurrent claims apply one after the other.
+func (s *Store) ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	claimedAt = normTime(claimedAt, now)
+	window = normTime(window, now)
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		f, err := scanFailures(tx.QueryRow(ctx, "SELECT count, window_start, locked_until FROM failures WHERE key = $1 FOR UPDATE", key))
-		if errors.Is(err, pgx.ErrNoRows) || err == nil && f.WindowStart.After(claimedAt) {
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && !f.WindowStart.Equal(window) {
 			return nil
 		}
 		if err != nil {

@@ -49,13 +49,13 @@ func nextClaim(f store.Failures, found bool, at time.Time, window time.Duration,
 	return f
 }
 
-// ReleaseFailure gives back a slot claimed at claimedAt; see
-// store.Store.ReleaseFailure.
-func (s *Store) ReleaseFailure(ctx context.Context, key string, claimedAt time.Time, limit int) error {
-	claimedAt = normTime(claimedAt, now)
+// ReleaseFailure gives back a slot claimed in the window that started at
+// window; see store.Store.ReleaseFailure.
+func (s *Store) ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error {
+	window = normTime(window, now)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		f, found, err := getFailures(ctx, tx, key)
-		if err != nil || !found || f.WindowStart.After(claimedAt) {
+		if err != nil || !found || !f.WindowStart.Equal(window) {
 			return err
 		}
 		if f.Count <= 1 {

@@ -1219,7 +1219,8 @@ func CheckClaimsAcross(t *testing.T, nodes []store.Store, key string, n, limit i
 }
 
 // testFailuresRelease: a released slot is free again (and lifts the lock
-// its claim set); a release from an old window changes nothing.
+// its claim set); a release from an old window changes nothing. Releases
+// name the window their claim was counted in (WindowStart), not the time.
 func testFailuresRelease(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	t0 := ms(base())
@@ -1227,7 +1228,7 @@ func testFailuresRelease(t *testing.T, s store.Store) {
 	claim(t, s, "k", t0, window, limit, lockout)
 	_, f := claim(t, s, "k", t0.Add(time.Second), window, limit, lockout)
 	checkFailures(t, "at limit", f, 2, t0, t0.Add(time.Second).Add(lockout))
-	noErr(t, "ReleaseFailure", s.ReleaseFailure(ctx, "k", t0.Add(time.Second), limit))
+	noErr(t, "ReleaseFailure", s.ReleaseFailure(ctx, "k", t0, limit))
 	got, err := s.FailuresFor(ctx, "k")
 	noErr(t, "FailuresFor", err)
 	checkFailures(t, "after release", got, 1, t0, time.Time{})
@@ -1255,6 +1256,15 @@ func testFailuresRelease(t *testing.T, s store.Store) {
 	if ok, f := claim(t, s, "one", t0.Add(time.Second), window, limit, lockout); !ok || f.Count != 1 {
 		t.Errorf("claim after the last release: %v %+v", ok, f)
 	}
+
+	// A claim whose clock reading is older than the window another claim
+	// just started is still given back, by the window it was counted in.
+	claim(t, s, "skew", t0.Add(5*time.Second), window, limit, lockout)
+	_, f = claim(t, s, "skew", t0, window, limit, lockout)
+	noErr(t, "ReleaseFailure(skewed)", s.ReleaseFailure(ctx, "skew", f.WindowStart, limit))
+	got, err = s.FailuresFor(ctx, "skew")
+	noErr(t, "FailuresFor(skew)", err)
+	checkFailures(t, "skewed release", got, 1, t0.Add(5*time.Second), time.Time{})
 
 	// Releasing what does not exist is not an error and creates nothing.
 	noErr(t, "ReleaseFailure(missing)", s.ReleaseFailure(ctx, "missing", t0, limit))
