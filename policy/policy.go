@@ -54,6 +54,14 @@ func (s Site) CanCreateAppPasswords(u *store.User, hasSecondFactor bool) bool {
 	return u.MFAState == store.MFAEnforced || (s.RequireMFA && hasSecondFactor)
 }
 
+// MustKeepOneMethod: a user who must present a second factor on this site
+// (Enforced by the admin, or anyone where the site requires MFA) may not
+// delete their last authenticator, which would let the next sign-in enrol
+// a new one with the password alone.
+func (s Site) MustKeepOneMethod(u *store.User) bool {
+	return u.MFAState == store.MFAEnforced || s.RequireMFA
+}
+
 // Explanations of the missing app-password option (see WhyNoAppPasswords).
 const (
 	whyNoAppPasswordsAdmin    = "App passwords become available once your administrator enforces multi-factor sign-in for your account."

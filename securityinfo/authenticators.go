@@ -122,7 +122,7 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 	}
 	// The store refuses the last one atomically, so two deletes sent at
 	// once cannot leave an Enforced user without a method.
-	err = p.Store.DeleteTOTP(r.Context(), u.ID, id, u.MFAState == store.MFAEnforced)
+	err = p.Store.DeleteTOTP(r.Context(), u.ID, id, p.cfg.Policy.MustKeepOneMethod(u))
 	if errors.Is(err, store.ErrLimit) {
 		p.message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return

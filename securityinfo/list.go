@@ -66,7 +66,7 @@ func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPa
 			page.DefaultMethod = string(store.MethodCode)
 		}
 	}
-	lastOfEnforced := u.MFAState == store.MFAEnforced && len(auths) == 1
+	lastOfEnforced := p.cfg.Policy.MustKeepOneMethod(u) && len(auths) == 1
 	for _, a := range auths {
 		row := loginui.AuthenticatorRow{ID: a.ID, Name: a.Name, Added: a.CreatedAt.UTC().Format(dateFormat), CanDelete: !lastOfEnforced}
 		if lastOfEnforced {

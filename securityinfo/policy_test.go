@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,32 @@ func TestPortalAppliesTheGatewaysSessionRule(t *testing.T) {
 		}
 		if n := f.appPasswordCount(t); n != 1 {
 			t.Errorf("%+v: %d app passwords, want the 1 it had", c, n)
+		}
+	}
+}
+
+// TestRequireMFASiteKeepsTheLastAuthenticator: on a require_mfa site even
+// a Disabled user must keep one authenticator (deleting it would let the
+// next sign-in enrol a new one with the password alone); elsewhere a
+// Disabled user may delete theirs.
+func TestRequireMFASiteKeepsTheLastAuthenticator(t *testing.T) {
+	for _, tc := range []struct {
+		site      policy.Site
+		wantCode  int
+		wantCount int
+	}{
+		{policy.Site{RequireMFA: true}, http.StatusConflict, 1},
+		{policy.Site{}, http.StatusSeeOther, 0},
+	} {
+		f := newSiteFixture(t, siteCase{site: tc.site, state: store.MFADisabled, authenticator: true})
+		auths, _ := f.st.TOTPAuthenticators(context.Background(), f.user.ID)
+		if list := f.get("/.mfa/security").Body.String(); strings.Contains(list, "only authenticator app") != tc.site.RequireMFA {
+			t.Errorf("%+v: the list's delete rule does not match the site", tc.site)
+		}
+		w := f.post("/.mfa/security/authenticator/delete", url.Values{"id": {strconv.FormatInt(auths[0].ID, 10)}})
+		left, _ := f.st.TOTPAuthenticators(context.Background(), f.user.ID)
+		if w.Code != tc.wantCode || len(left) != tc.wantCount {
+			t.Errorf("%+v: delete answered %d leaving %d authenticators, want %d and %d", tc.site, w.Code, len(left), tc.wantCode, tc.wantCount)
 		}
 	}
 }
