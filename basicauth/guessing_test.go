@@ -2,6 +2,7 @@ package basicauth
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,4 +133,25 @@ func TestParallelBasicAuthGuessesStopAtTheLimit(t *testing.T) {
 		t.Fatalf("right password on a locked account: %v", err)
 	}
 	t.Logf("100 parallel wrong passwords: %d compared", checker.real.Load())
+}
+
+// TestDeniedNamesUnknownUsersByHash: a refused attempt names a real
+// account by its name, and anything else only by a keyed hash, never as
+// typed (the gateway writes this name to the audit and server logs).
+func TestDeniedNamesUnknownUsersByHash(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for typed, want := range map[string]string{"wanda": "wanda", "Wanda": "wanda"} {
+		var d *ErrDenied
+		if _, err := f.v.Verify(ctx, policy.Site{}, typed, "aaaabbbbccccdddd", "192.0.2.1"); !errors.As(err, &d) || d.Username != want {
+			t.Errorf("%q: denied as %+v (%v), want %q", typed, d, err, want)
+		}
+	}
+	for _, typed := range []string{"my secret password", "nobody"} {
+		var d *ErrDenied
+		if _, err := f.v.Verify(ctx, policy.Site{}, typed, "x", "192.0.2.1"); !errors.As(err, &d) ||
+			!strings.HasPrefix(d.Username, "unknown:") || strings.Contains(d.Username, typed) {
+			t.Errorf("%q: denied as %+v (%v), want an unknown:<hash> label", typed, d, err)
+		}
+	}
 }
