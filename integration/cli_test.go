@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,17 +21,7 @@ func TestBootstrapAdminSignsIn(t *testing.T) {
 		t.Fatalf("Remote-Groups = %q", got)
 	}
 	// Enrolling moved the admin from enabled to enforced.
-	out, err := g.caddy(nil, "mfa", "user", "list", "--json", "--config", "Caddyfile")
-	if err != nil {
-		t.Fatalf("list: %v\n%s", err, out)
-	}
-	var rows []struct {
-		Username string `json:"username"`
-		MFAState string `json:"mfa_state"`
-	}
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil {
-		t.Fatalf("list output: %v\n%s", err, out)
-	}
+	rows := listUsers(t, g)
 	if len(rows) != 1 || rows[0].Username != "admin" || rows[0].MFAState != "enforced" {
 		t.Fatalf("users: %+v", rows)
 	}

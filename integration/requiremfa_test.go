@@ -26,20 +26,30 @@ func startRequireMFAGateway(t *testing.T, up *upstream) *gatewayInstance {
 	return g
 }
 
-// mfaStateOf reads a user's state through the CLI.
-func mfaStateOf(t *testing.T, g *gatewayInstance, user string) string {
+// userRow is one user as `caddy mfa user list --json` shows it.
+type userRow struct {
+	Username string `json:"username"`
+	MFAState string `json:"mfa_state"`
+}
+
+// listUsers reads the users through the real CLI.
+func listUsers(t *testing.T, g *gatewayInstance) []userRow {
 	t.Helper()
 	out, err := g.caddy(nil, "mfa", "user", "list", "--json", "--config", "Caddyfile")
 	if err != nil {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
-	var rows []struct {
-		Username string `json:"username"`
-		MFAState string `json:"mfa_state"`
-	}
+	var rows []userRow
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil {
 		t.Fatalf("list output: %v\n%s", err, out)
 	}
+	return rows
+}
+
+// mfaStateOf reads a user's state through the CLI.
+func mfaStateOf(t *testing.T, g *gatewayInstance, user string) string {
+	t.Helper()
+	rows := listUsers(t, g)
 	for _, r := range rows {
 		if r.Username == user {
 			return r.MFAState
