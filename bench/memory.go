@@ -15,8 +15,8 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/mfagate/mfagate/session"
-	"github.com/mfagate/mfagate/store"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/store"
 )
 
 // memoryResult is the peak RSS of a gateway after the session load.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/mfagate/mfagate/session"
+	"github.com/mfagate/mfagate/internal/session"
 )
 
 // browser is a cookie-keeping client that does not follow redirects, so

@@ -13,10 +13,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/mfagate/mfagate/bruteforce"
-	"github.com/mfagate/mfagate/factor/password"
-	"github.com/mfagate/mfagate/secrets"
-	"github.com/mfagate/mfagate/session"
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/session"
 )
 
 func init() {

@@ -17,10 +17,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/mfagate/mfagate/basicauth"
-	"github.com/mfagate/mfagate/factor/password"
-	"github.com/mfagate/mfagate/store"
-	"github.com/mfagate/mfagate/users"
+	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/users"
 )
 
 func init() {

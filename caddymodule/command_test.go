@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mfagate/mfagate/store/sqlite"
+	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
 // runCLI runs `caddy mfa args...` in-process with stdin as the standard

@@ -9,10 +9,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/mfagate/mfagate/gateway"
-	"github.com/mfagate/mfagate/policy"
-	"github.com/mfagate/mfagate/securityinfo"
-	"github.com/mfagate/mfagate/signin"
+	"github.com/mfagate/mfagate/internal/gateway"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/securityinfo"
+	"github.com/mfagate/mfagate/internal/signin"
 )
 
 func init() {

@@ -6,10 +6,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mfagate/mfagate/securityinfo"
-	"github.com/mfagate/mfagate/signin"
-	"github.com/mfagate/mfagate/store"
-	"github.com/mfagate/mfagate/wiring"
+	"github.com/mfagate/mfagate/internal/securityinfo"
+	"github.com/mfagate/mfagate/internal/signin"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/wiring"
 )
 
 // services are the domain objects one loaded config shares among its sites.

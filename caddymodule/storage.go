@@ -9,9 +9,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/mfagate/mfagate/store"
-	"github.com/mfagate/mfagate/store/postgres"
-	"github.com/mfagate/mfagate/store/sqlite"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/store/postgres"
+	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
 // StorageConfig selects the database that holds users, factors and sessions.

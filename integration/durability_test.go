@@ -16,9 +16,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mfagate/mfagate/store"
-	"github.com/mfagate/mfagate/store/postgres"
-	"github.com/mfagate/mfagate/store/sqlite"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/store/postgres"
+	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
 // TestCrashDurabilitySQLite: what a client was told survives SIGKILL.

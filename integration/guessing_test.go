@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mfagate/mfagate/store"
-	"github.com/mfagate/mfagate/store/postgres"
-	"github.com/mfagate/mfagate/store/sqlite"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/store/postgres"
+	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
 // accountLimit is the default per-account failure limit.

@@ -1,0 +1,157 @@
+package basicauth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// plainChecker compares without the sign-in CPU budget (the test sends
+// hundreds of uncached checks on purpose) and counts comparisons against
+// real hashes.
+type plainChecker struct{ real atomic.Int64 }
+
+func (c *plainChecker) VerifyBounded(_ context.Context, hash, pw string) (bool, error) {
+	if hash == "" {
+		return false, nil
+	}
+	c.real.Add(1)
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil, nil
+}
+
+// cheapAppPassword re-hashes the fixture's app password at bcrypt's
+// minimum cost, so hundreds of uncached checks stay fast.
+func cheapAppPassword(t *testing.T, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := bcrypt.GenerateFromPassword([]byte(f.pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+		t.Fatal(err)
+	}
+	ap := &store.AppPassword{UserID: f.user.ID, Name: "dav", Hash: string(hash), LookupTag: f.ap.LookupTag}
+	if err := f.st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+		t.Fatal(err)
+	}
+	f.ap = ap
+}
+
+// spelling returns the i-th accepted spelling of an app password (upper
+// and lower case letters by the bits of i): each is its own cache entry,
+// so each first use is an uncached check.
+func spelling(pw string, i int) string {
+	b := []byte(pw)
+	for j := range b {
+		if i&(1<<j) != 0 {
+			b[j] = strings.ToUpper(string(b[j]))[0]
+		}
+	}
+	return string(b)
+}
+
+// TestRightAppPasswordNeverLocks: 1,000 requests with the right app
+// password, half of them uncached, from 8 clients at once, all pass and
+// leave no failure behind.
+func TestRightAppPasswordNeverLocks(t *testing.T) {
+	f := newFixture(t)
+	cheapAppPassword(t, f)
+	checker := &plainChecker{}
+	f.v.hasher = checker
+	ctx := context.Background()
+	jobs := make(chan int)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range jobs {
+				pw := f.pw
+				if i%2 == 1 {
+					pw = spelling(f.pw, i)
+				}
+				if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", pw, "192.0.2.1"); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	for i := range 1000 {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d of 1000 right app-password requests refused", n)
+	}
+	if n := checker.real.Load(); n < 500 {
+		t.Fatalf("only %d uncached checks, want at least 500", n)
+	}
+	for _, k := range []string{"acct:wanda", "ip:192.0.2.1"} {
+		if c, err := f.st.FailuresFor(ctx, k); err != nil || c.Count != 0 || !c.LockedUntil.IsZero() {
+			t.Fatalf("%s after 1000 right requests = %+v, %v", k, c, err)
+		}
+	}
+	t.Logf("1000 requests, %d uncached checks, counters empty", checker.real.Load())
+}
+
+// TestParallelBasicAuthGuessesStopAtTheLimit: 100 wrong account passwords
+// at once (the user is Enabled, so they are compared) get at most
+// AccountLimit comparisons against the real hash, and the right password
+// sent after them is refused.
+func TestParallelBasicAuthGuessesStopAtTheLimit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.st.SetMFAState(ctx, f.user.ID, store.MFAEnabled); err != nil {
+		t.Fatal(err)
+	}
+	checker := &plainChecker{}
+	f.v.hasher = checker
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 100 {
+		wg.Go(func() {
+			<-start
+			f.v.Verify(ctx, policy.Site{}, "wanda", spelling("wrong password!", i), "192.0.2.1")
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := checker.real.Load(); n > bruteforce.DefaultAccountLimit {
+		t.Fatalf("%d wrong guesses compared against the real hash, limit %d", n, bruteforce.DefaultAccountLimit)
+	}
+	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", "account pw", "192.0.2.2"); !denied(err) {
+		t.Fatalf("right password on a locked account: %v", err)
+	}
+	t.Logf("100 parallel wrong passwords: %d compared", checker.real.Load())
+}
+
+// TestDeniedNamesUnknownUsersByHash: a refused attempt names a real
+// account by its name, and anything else only by a keyed hash, never as
+// typed (the gateway writes this name to the audit and server logs).
+func TestDeniedNamesUnknownUsersByHash(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for typed, want := range map[string]string{"wanda": "wanda", "Wanda": "wanda"} {
+		var d *ErrDenied
+		if _, err := f.v.Verify(ctx, policy.Site{}, typed, "aaaabbbbccccdddd", "192.0.2.1"); !errors.As(err, &d) || d.Username != want {
+			t.Errorf("%q: denied as %+v (%v), want %q", typed, d, err, want)
+		}
+	}
+	for _, typed := range []string{"my secret password", "nobody"} {
+		var d *ErrDenied
+		if _, err := f.v.Verify(ctx, policy.Site{}, typed, "x", "192.0.2.1"); !errors.As(err, &d) ||
+			!strings.HasPrefix(d.Username, "unknown:") || strings.Contains(d.Username, typed) {
+			t.Errorf("%q: denied as %+v (%v), want an unknown:<hash> label", typed, d, err)
+		}
+	}
+}

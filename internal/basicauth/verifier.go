@@ -1,0 +1,331 @@
+// Package basicauth checks HTTP basic-auth credentials from clients that
+// cannot do multi-factor sign-in: app passwords always, the account password
+// only where policy allows. Each uncached check costs exactly one bcrypt
+// comparison, for known and unknown users alike; successes are cached under
+// a keyed hash (never the plaintext) so a busy WebDAV client does not pay
+// bcrypt on every request.
+package basicauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/factor/apppassword"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/users"
+)
+
+// DefaultCacheTTL bounds how long a verified credential is trusted without
+// asking the store again (after it, a database re-check, not a bcrypt, keeps
+// it); deletions on this node take effect at once.
+const DefaultCacheTTL = 4 * time.Second
+
+// touchEvery limits "last used" writes to one per app password per minute.
+const touchEvery = time.Minute
+
+// Kind says which secret passed.
+type Kind string
+
+// Credential kinds.
+const (
+	KindAppPassword     Kind = "app password"
+	KindAccountPassword Kind = "account password"
+)
+
+// Result of a successful check.
+type Result struct {
+	User          store.User
+	Kind          Kind
+	AppPasswordID int64
+
+	// proof is the hash the secret was checked against and tag the app
+	// password's lookup tag: a cached success is re-validated against
+	// them with database reads only (no bcrypt) once it is older than the
+	// cache TTL.
+	proof string
+	tag   []byte
+}
+
+// ErrBusy means the check was shed under load (answer 503, not 401).
+var ErrBusy = password.ErrBusy
+
+// ErrDenied is returned for every refused credential; Detail says why and
+// Username names the attempt (for the audit log only): the account's name,
+// or a keyed hash when no account has the typed name.
+type ErrDenied struct{ Detail, Username string }
+
+func (e *ErrDenied) Error() string { return "basic auth denied: " + e.Detail }
+
+// passwordChecker is the bounded bcrypt comparison (*password.Hasher).
+type passwordChecker interface {
+	VerifyBounded(ctx context.Context, hash, pw string) (bool, error)
+}
+
+// Verifier checks credentials.
+type Verifier struct {
+	store    store.Store
+	hasher   passwordChecker
+	limiter  *bruteforce.Limiter
+	tagKey   []byte
+	cacheKey []byte
+	cache    *cache
+	flight   singleflight.Group
+	macs     sync.Pool // HMAC-SHA256 under cacheKey, reused per call
+	now      func() time.Time
+}
+
+// New returns a Verifier. tagKey is the server key for app-password lookup
+// tags.
+func New(st store.Store, h *password.Hasher, l *bruteforce.Limiter, tagKey []byte) (*Verifier, error) {
+	cacheKey, err := secrets.RandomBytes(32)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{store: st, hasher: h, limiter: l, tagKey: tagKey, cacheKey: cacheKey,
+		cache: newCache(DefaultCacheTTL), now: time.Now}
+	v.macs.New = func() any { return hmac.New(sha256.New, cacheKey) }
+	return v, nil
+}
+
+// TagKey is the key for lookup tags (used when creating app passwords).
+func (v *Verifier) TagKey() []byte { return v.tagKey }
+
+// Verify checks username and secret for site. A *ErrDenied error means
+// refused; any other error is a store failure.
+func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
+	key := v.cacheKeyFor(site, username, secret)
+	now := v.now()
+	res, fresh, found := v.cache.lookup(key, now)
+	if found && fresh {
+		v.touchLater(ctx, key, res, ip, now)
+		return res, nil
+	}
+	gen := v.cache.currentGeneration()
+	if found {
+		res, err := v.revalidate(ctx, site, key, res)
+		if err != nil {
+			return nil, err
+		}
+		if res != nil {
+			v.cache.put(key, res, now, gen)
+			v.touchLater(ctx, key, res, ip, now)
+			return res, nil
+		}
+	}
+	// Concurrent identical requests share one bcrypt.
+	out, err, _ := v.flight.Do(string(key[:]), func() (any, error) {
+		return v.verifyUncached(ctx, site, username, secret, ip)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res = out.(*Result)
+	v.cache.put(key, res, now, gen)
+	return res, nil
+}
+
+// revalidate checks, with database reads only, that a success proven
+// earlier still stands: same user, same password hash or the same app
+// password row, and a policy that still allows it. nil, nil means it no
+// longer stands (the entry is dropped and the full check runs).
+func (v *Verifier) revalidate(ctx context.Context, site policy.Site, key [32]byte, old *Result) (*Result, error) {
+	out, err, _ := v.flight.Do("revalidate:"+string(key[:]), func() (any, error) {
+		return v.stillValid(ctx, site, old)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, _ := out.(*Result)
+	if res == nil {
+		v.cache.drop(key)
+	}
+	return res, nil
+}
+
+func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result) (*Result, error) {
+	u, err := v.store.UserByID(ctx, old.User.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("basicauth: revalidate user: %w", err)
+	}
+	switch old.Kind {
+	case KindAppPassword:
+		ap, err := v.store.AppPasswordByTag(ctx, u.ID, old.tag)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("basicauth: revalidate app password: %w", err)
+		}
+		if ap.ID != old.AppPasswordID || ap.Hash != old.proof {
+			return nil, nil
+		}
+	case KindAccountPassword:
+		if u.PasswordHash != old.proof || !site.AccountPasswordInBasicAuth(u) {
+			return nil, nil
+		}
+	}
+	res := *old
+	res.User = *u
+	return &res, nil
+}
+
+func (v *Verifier) cacheKeyFor(site policy.Site, username, secret string) [32]byte {
+	m := v.macs.Get().(hash.Hash)
+	defer v.macs.Put(m)
+	m.Reset()
+	var head [10]byte
+	head[0] = boolByte(site.RequireMFA)
+	head[1] = boolByte(site.RefuseAccountPassword)
+	binary.BigEndian.PutUint64(head[2:], uint64(len(username)))
+	m.Write(head[:])
+	m.Write([]byte(username))
+	m.Write([]byte(secret))
+	var k [32]byte
+	m.Sum(k[:0])
+	return k
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// verifyUncached does the one bcrypt comparison. The attempt claims its
+// failure slots first and gives them back when the secret was right, so
+// concurrent guesses cannot pass the limits; a cached success never gets
+// here, so a busy client with the right app password claims nothing.
+func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
+	name, nameErr := users.NormalizeUsername(username)
+	if nameErr != nil {
+		name = ""
+	}
+	user, err := v.findUser(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	subject := v.limiter.SubjectFor(username, name)
+	who := subject.Unknown
+	if user != nil {
+		who = user.Username
+	}
+	claim, blocked, err := v.limiter.Claim(ctx, subject.Counter, ip)
+	if err != nil {
+		return nil, err
+	}
+	if claim == nil {
+		user = nil // refused: only the dummy comparison runs
+	}
+	res, detail, err := v.compare(ctx, site, user, secret)
+	if err != nil {
+		// Shed (or a store error): the secret was not judged.
+		return nil, errors.Join(err, v.limiter.Release(ctx, claim))
+	}
+	if claim == nil {
+		return nil, &ErrDenied{Detail: blocked, Username: who}
+	}
+	if res == nil {
+		return nil, &ErrDenied{Detail: detail, Username: who}
+	}
+	if err := v.limiter.Release(ctx, claim); err != nil {
+		return nil, err
+	}
+	if res.AppPasswordID != 0 {
+		if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("basicauth: touch: %w", err)
+		}
+	}
+	return res, nil
+}
+
+func (v *Verifier) findUser(ctx context.Context, name string) (*store.User, error) {
+	if name == "" {
+		return nil, nil
+	}
+	u, err := v.store.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("basicauth: user: %w", err)
+	}
+	return u, nil
+}
+
+// compare picks the one hash to check: the app password the tag points
+// to, else the account password if policy allows it, else a dummy. Each
+// path pays exactly one bounded bcrypt comparison.
+func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.User, secret string) (*Result, string, error) {
+	if user == nil {
+		_, err := v.hasher.VerifyBounded(ctx, "", secret)
+		return nil, "unknown user", err
+	}
+	if normalized, ok := apppassword.Normalize(secret); ok {
+		ap, err := v.store.AppPasswordByTag(ctx, user.ID, apppassword.Tag(v.tagKey, user.ID, normalized))
+		switch {
+		case err == nil:
+			ok, err := v.hasher.VerifyBounded(ctx, ap.Hash, normalized)
+			if ok {
+				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}, "", err
+			}
+			return nil, "wrong app password", err
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, "", fmt.Errorf("basicauth: app password: %w", err)
+		}
+	}
+	if !site.AccountPasswordInBasicAuth(user) {
+		_, err := v.hasher.VerifyBounded(ctx, "", secret)
+		return nil, "account password refused: app password required", err
+	}
+	ok, err := v.hasher.VerifyBounded(ctx, user.PasswordHash, secret)
+	if ok {
+		return &Result{User: *user, Kind: KindAccountPassword, proof: user.PasswordHash}, "", err
+	}
+	return nil, "wrong password", err
+}
+
+// touchLater records use of a cached app password at most once a minute.
+func (v *Verifier) touchLater(ctx context.Context, key [32]byte, res *Result, ip string, now time.Time) {
+	if res.AppPasswordID == 0 || !v.cache.dueForTouch(key, now, touchEvery) {
+		return
+	}
+	// Best effort: a failed "last used" write must not refuse the request.
+	_ = v.store.TouchAppPassword(ctx, res.AppPasswordID, now, ip)
+}
+
+// ForgetUser drops cached successes of a user: call it after deleting an app
+// password, changing the password or the MFA state.
+func (v *Verifier) ForgetUser(userID int64) { v.cache.forgetUser(userID) }
+
+// DescribeUse formats a last-used line for the Security info page.
+func DescribeUse(at time.Time, ip string) string {
+	if at.IsZero() {
+		return "Never"
+	}
+	s := at.UTC().Format("2006-01-02 15:04 UTC")
+	if ip != "" {
+		s += " from " + ip
+	}
+	return s
+}
+
+// Realm quotes a realm for WWW-Authenticate.
+func Realm(name string) string { return "Basic realm=" + strconv.Quote(name) + `, charset="UTF-8"` }

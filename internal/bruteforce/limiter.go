@@ -1,0 +1,140 @@
+// Package bruteforce limits password and code guessing. Failures are counted
+// in the store per account and per client IP, so limits survive restarts and
+// are shared by every node; all factors share the account counter, and only
+// a completed sign-in clears it.
+//
+// An attempt claims its slot in both counters before its secret is checked
+// (Claim), and a right secret gives the slots back (Release). The store
+// makes each claim atomic, so however many guesses arrive at once, on one
+// node or several, at most the limit of them is ever checked per window.
+package bruteforce
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Defaults, well under NIST SP 800-63B's 100 consecutive failures.
+const (
+	DefaultAccountLimit = 10
+	DefaultIPLimit      = 50
+	DefaultWindow       = 15 * time.Minute
+	DefaultLockout      = 15 * time.Minute
+)
+
+// Config sets the limits; zero values take the defaults.
+type Config struct {
+	AccountLimit int
+	IPLimit      int
+	Window       time.Duration
+	Lockout      time.Duration
+}
+
+// Counters is the part of store.Store the limiter uses.
+type Counters interface {
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error)
+	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
+	ClearFailures(ctx context.Context, key string) error
+}
+
+// Limiter decides whether an attempt may be checked at all.
+type Limiter struct {
+	counters Counters
+	cfg      Config
+	nameKey  []byte
+	now      func() time.Time
+}
+
+// New returns a Limiter with defaults filled in. nameKey keys the hashes
+// that stand for typed names which are no account (see SubjectFor); nodes
+// sharing a store must use the same key.
+func New(c Counters, cfg Config, nameKey []byte) *Limiter {
+	if cfg.AccountLimit <= 0 {
+		cfg.AccountLimit = DefaultAccountLimit
+	}
+	if cfg.IPLimit <= 0 {
+		cfg.IPLimit = DefaultIPLimit
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Lockout <= 0 {
+		cfg.Lockout = DefaultLockout
+	}
+	return &Limiter{counters: c, cfg: cfg, nameKey: nameKey, now: time.Now}
+}
+
+// AccountKey is the store key of an account's failure counter (for code
+// that removes accounts; everything else goes through the Limiter).
+func AccountKey(account string) string { return accountKey(account) }
+
+func accountKey(account string) string { return "acct:" + account }
+func ipKey(ip string) string           { return "ip:" + ip }
+
+// Claim is the slots one attempt holds in the account and IP counters,
+// each with the start of the window it was counted in.
+type Claim struct {
+	account, ip             string
+	accountWindow, ipWindow time.Time
+}
+
+// Claim reserves one failure slot in the account's and the IP's counter
+// before a secret is checked. When either is full or locked it returns a
+// nil Claim and why ("account locked", "ip locked"), and holds nothing:
+// callers must then still run the normal check and answer exactly as for a
+// wrong secret, so a lock reveals nothing the attacker did not already know.
+// A claim that is not released stays counted as a failure.
+func (l *Limiter) Claim(ctx context.Context, account, ip string) (*Claim, string, error) {
+	now := l.now()
+	c := &Claim{account: accountKey(account), ip: ipKey(ip)}
+	ok, f, err := l.counters.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
+	if err != nil {
+		return nil, "", fmt.Errorf("bruteforce: account counter: %w", err)
+	}
+	if !ok {
+		return nil, "account locked", nil
+	}
+	c.accountWindow = f.WindowStart
+	ok, f, err = l.counters.ClaimFailure(ctx, c.ip, now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
+	if err == nil && ok {
+		c.ipWindow = f.WindowStart
+		return c, "", nil
+	}
+	// The account slot was taken for an attempt that will not be checked.
+	if rerr := l.counters.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("bruteforce: ip counter: %w", err)
+	}
+	return nil, "ip locked", nil
+}
+
+// Release gives a claim's slots back: the secret was right (a success must
+// never count as a failure) or was never checked (shed under load). A nil
+// claim is ignored.
+func (l *Limiter) Release(ctx context.Context, c *Claim) error {
+	if c == nil {
+		return nil
+	}
+	if err := l.counters.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); err != nil {
+		return fmt.Errorf("bruteforce: release account slot: %w", err)
+	}
+	if err := l.counters.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
+		return fmt.Errorf("bruteforce: release ip slot: %w", err)
+	}
+	return nil
+}
+
+// Succeeded clears the account counter after a completed sign-in. The IP
+// counter is left alone: one good account must not launder an IP's
+// guessing at others.
+func (l *Limiter) Succeeded(ctx context.Context, account string) error {
+	if err := l.counters.ClearFailures(ctx, accountKey(account)); err != nil {
+		return fmt.Errorf("bruteforce: clear: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package totp
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Checker verifies codes for users, with the rules every caller needs:
+// brute-force limits, single use per time step, secrets sealed per user.
+type Checker struct {
+	Store   store.Store
+	Box     *secrets.Box
+	Limiter *bruteforce.Limiter
+	Now     func() time.Time
+}
+
+// aad binds a sealed secret to its user.
+func aad(userID int64) []byte {
+	return []byte("mfagate/totp/" + strconv.FormatInt(userID, 10))
+}
+
+// Seal encrypts a secret for storage with the user's row.
+func (c *Checker) Seal(userID int64, secret []byte) ([]byte, error) {
+	return c.Box.Seal(secret, aad(userID))
+}
+
+// Open decrypts a secret sealed for userID.
+func (c *Checker) Open(userID int64, sealed []byte) ([]byte, error) {
+	return c.Box.Open(sealed, aad(userID))
+}
+
+func (c *Checker) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Check verifies code against the user's enrolled authenticators. detail
+// says why a code was refused (for the audit log, never for the user).
+func (c *Checker) Check(ctx context.Context, u *store.User, code, ip string) (ok bool, detail string, err error) {
+	auths, err := c.Store.TOTPAuthenticators(ctx, u.ID)
+	if err != nil {
+		return false, "", fmt.Errorf("totp: authenticators: %w", err)
+	}
+	secrets := make([][]byte, 0, len(auths))
+	for _, a := range auths {
+		if s, err := c.Open(u.ID, a.SealedSecret); err == nil {
+			secrets = append(secrets, s)
+		}
+	}
+	return c.check(ctx, u, secrets, code, ip)
+}
+
+// CheckPending verifies a code for a secret being enrolled, proving the
+// user's app holds it. The step is claimed like any other.
+func (c *Checker) CheckPending(ctx context.Context, u *store.User, sealed []byte, code, ip string) (bool, string, error) {
+	secret, err := c.Open(u.ID, sealed)
+	if err != nil {
+		return false, "", fmt.Errorf("totp: pending secret: %w", err)
+	}
+	return c.check(ctx, u, [][]byte{secret}, code, ip)
+}
+
+// check claims a failure slot before looking at the code, so concurrent
+// guesses cannot pass the account limit; a right code gives it back.
+func (c *Checker) check(ctx context.Context, u *store.User, candidates [][]byte, code, ip string) (bool, string, error) {
+	claim, blocked, err := c.Limiter.Claim(ctx, u.Username, ip)
+	if err != nil {
+		return false, "", err
+	}
+	if claim == nil {
+		return false, blocked, nil
+	}
+	step, matched := matchAny(candidates, code, c.now())
+	if !matched {
+		return false, "wrong code", nil
+	}
+	claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
+	if err != nil {
+		return false, "", fmt.Errorf("totp: claim step: %w", err)
+	}
+	if !claimed {
+		return false, "code already used", nil
+	}
+	if err := c.Limiter.Release(ctx, claim); err != nil {
+		return false, "", err
+	}
+	return true, "", nil
+}
+
+func matchAny(secrets [][]byte, code string, now time.Time) (int64, bool) {
+	for _, s := range secrets {
+		if step, ok := Match(s, code, now); ok {
+			return step, true
+		}
+	}
+	return 0, false
+}

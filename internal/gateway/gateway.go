@@ -1,0 +1,174 @@
+// Package gateway is the request path of a protected site: portal requests
+// go to the sign-in portal; every other request either proves who it is (a
+// complete browser session, or HTTP basic auth with an app password) and
+// continues upstream with the user's identity, or is challenged. Data flows
+// one way: request -> policy -> factor -> session -> upstream.
+package gateway
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/identity"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/signin"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Config is one site's gateway setup.
+type Config struct {
+	Policy policy.Site
+	// Realm for WWW-Authenticate; default: the request's host.
+	Realm string
+	// ClientIP returns the client address as the server trusts it.
+	ClientIP func(*http.Request) string
+	// StripHeaders are further client headers to remove (besides Remote-*).
+	StripHeaders []string
+}
+
+// Gateway guards one site.
+type Gateway struct {
+	portal   *signin.Portal
+	sessions *session.Manager
+	verifier *basicauth.Verifier
+	audit    *audit.Log
+	cfg      Config
+	prefix   string
+}
+
+// New returns a Gateway using portal for sign-in pages.
+func New(portal *signin.Portal, sessions *session.Manager, verifier *basicauth.Verifier, log *audit.Log, cfg Config) *Gateway {
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteHost
+	}
+	return &Gateway{portal: portal, sessions: sessions, verifier: verifier, audit: log, cfg: cfg, prefix: portal.Prefix()}
+}
+
+// Result says what Serve decided.
+type Result struct {
+	// Handled: a response was written (portal page, redirect, challenge);
+	// the request must not go upstream.
+	Handled bool
+	// User is the signed-in user when the request may continue.
+	User *store.User
+	// Public: the path needs no sign-in; the request continues without
+	// identity headers.
+	Public bool
+}
+
+// Serve strips client-supplied identity headers, then answers r itself or
+// authorises it. On authorisation r's headers carry the identity and no
+// longer carry the gateway's cookie or the client's Authorization.
+func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) {
+	identity.Strip(r.Header, g.cfg.StripHeaders...)
+	if g.isPortal(r.URL.Path) {
+		g.portal.ServeHTTP(w, r)
+		return Result{Handled: true}, nil
+	}
+	if g.cfg.Policy.IsPublic(r) {
+		// Our credentials never reach the upstream: neither the session
+		// cookie nor Basic credentials (browsers resend them to the whole
+		// realm, and DAV clients send app passwords up front).
+		identity.RemoveCookies(r, session.CookieNames()...)
+		if basicauth.IsBasic(r.Header.Get("Authorization")) {
+			r.Header.Del("Authorization")
+		}
+		return Result{Public: true}, nil
+	}
+	if basicauth.IsBasic(r.Header.Get("Authorization")) {
+		return g.serveBasic(w, r)
+	}
+	cur, err := g.sessions.Load(r)
+	if err != nil {
+		return Result{}, err
+	}
+	if cur == nil || !g.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
+		g.challenge(w, r)
+		return Result{Handled: true}, nil
+	}
+	return g.pass(r, &cur.User), nil
+}
+
+// pass lets r continue as u.
+func (g *Gateway) pass(r *http.Request, u *store.User) Result {
+	identity.Set(r.Header, identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
+	identity.RemoveCookies(r, session.CookieNames()...)
+	r.Header.Del("Authorization")
+	return Result{User: u}
+}
+
+// serveBasic checks HTTP basic auth; it is never redirected.
+func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, error) {
+	username, secret, ok := basicauth.ParseHeader(r.Header.Get("Authorization"))
+	if !ok {
+		g.unauthorized(w, r, "Malformed basic authorization.")
+		return Result{Handled: true}, nil
+	}
+	ip := g.cfg.ClientIP(r)
+	res, err := g.verifier.Verify(r.Context(), g.cfg.Policy, username, secret, ip)
+	var denied *basicauth.ErrDenied
+	if errors.As(err, &denied) {
+		g.audit.Record(r.Context(), store.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
+		g.unauthorized(w, r, "Invalid credentials.")
+		return Result{Handled: true}, nil
+	}
+	if errors.Is(err, basicauth.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "Too many sign-in attempts in progress; try again shortly.", http.StatusServiceUnavailable)
+		return Result{Handled: true}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return g.pass(r, &res.User), nil
+}
+
+// isPortal matches the prefix exactly as configured; anything else is a
+// protected path, so odd spellings can only ever lead to the sign-in wall.
+func (g *Gateway) isPortal(path string) bool {
+	return strings.HasPrefix(path, g.prefix)
+}
+
+// challenge sends a browser to sign in and asks other clients for basic
+// auth, so WebDAV, git and mail clients prompt for an app password.
+func (g *Gateway) challenge(w http.ResponseWriter, r *http.Request) {
+	if !looksLikeBrowser(r) {
+		g.unauthorized(w, r, "Sign-in required.")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "Sign-in required.", http.StatusUnauthorized)
+		return
+	}
+	target := g.prefix + "login?rd=" + url.QueryEscape(r.URL.RequestURI())
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+func looksLikeBrowser(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
+	realm := g.cfg.Realm
+	if realm == "" {
+		realm = r.Host
+	}
+	w.Header().Set("WWW-Authenticate", basicauth.Realm(realm))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, msg, http.StatusUnauthorized)
+}
+
+// remoteHost is the connection's address without the port.
+func remoteHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}

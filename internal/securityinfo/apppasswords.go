@@ -1,0 +1,160 @@
+package securityinfo
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/apppassword"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// msgLimit tells the user why no more app passwords can be made.
+var msgLimit = "You have " + strconv.Itoa(store.MaxAppPasswords) + " app passwords, the most allowed. Delete one you no longer use to create another."
+
+// msgBusy answers a creation shed under load (nothing was stored).
+const msgBusy = "Too many sign-ins are being processed right now, so no app password was created. Please try again in a few seconds."
+
+func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.addPath(methodAppPassword))
+	if cur == nil {
+		return
+	}
+	if !p.appPasswordsAllowed(w, r, u) {
+		return
+	}
+	p.renderNewAppPassword(w, r, u, "", "")
+}
+
+// appPasswordsAllowed applies the site's policy: only users effectively
+// Enforced here create app passwords. false means a response was sent.
+func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *store.User) bool {
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return false
+	}
+	if !p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0) {
+		p.message(w, http.StatusForbidden, "App passwords unavailable", p.cfg.Policy.WhyNoAppPasswords())
+		return false
+	}
+	return true
+}
+
+func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
+	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing app passwords", err)
+		return
+	}
+	p.UI.Render(w, http.StatusOK, loginui.NewAppPasswordPage{
+		Common: p.common("App password", u), Name: name, Error: msg,
+		Count: len(aps), Limit: store.MaxAppPasswords,
+	})
+}
+
+// createAppPassword makes one app password and shows it exactly once.
+func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.addPath(methodAppPassword))
+	if cur == nil {
+		return
+	}
+	if !p.appPasswordsAllowed(w, r, u) {
+		return
+	}
+	name, msg := formName(r, apppassword.MaxNameLength)
+	if msg != "" {
+		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), msg)
+		return
+	}
+	// Refuse at the limit before paying for a bcrypt hash; the store's
+	// atomic check in CreateAppPassword stays the final guard against races.
+	n, err := p.countAppPasswords(r, u)
+	if err != nil {
+		p.internalError(w, r, "counting app passwords", err)
+		return
+	}
+	if n >= store.MaxAppPasswords {
+		p.renderNewAppPassword(w, r, u, name, msgLimit)
+		return
+	}
+	pw, err := p.newAppPassword(r, u, name)
+	if errors.Is(err, store.ErrLimit) {
+		p.renderNewAppPassword(w, r, u, name, msgLimit)
+		return
+	}
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		p.message(w, http.StatusServiceUnavailable, "Try again shortly", msgBusy)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "creating app password", err)
+		return
+	}
+	p.record(r, u, audit.AppPasswordCreated, name)
+	p.UI.Render(w, http.StatusOK, loginui.AppPasswordCreatedPage{Common: p.common("App password", u), Name: name, Password: pw})
+}
+
+// countAppPasswords is how many app passwords u has now.
+func (p *Pages) countAppPasswords(r *http.Request, u *store.User) (int, error) {
+	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
+	if err != nil {
+		return 0, err
+	}
+	return len(aps), nil
+}
+
+// newAppPassword generates, hashes and stores an app password. The hash
+// is paced with the sign-in CPU budget, so creating app passwords cannot
+// become a way around it; password.ErrBusy means it was shed.
+func (p *Pages) newAppPassword(r *http.Request, u *store.User, name string) (string, error) {
+	pw, err := apppassword.Generate()
+	if err != nil {
+		return "", err
+	}
+	hash, err := p.Hasher.HashBounded(r.Context(), pw)
+	if err != nil {
+		return "", fmt.Errorf("hashing app password: %w", err)
+	}
+	ap := &store.AppPassword{
+		UserID:    u.ID,
+		Name:      name,
+		Hash:      hash,
+		LookupTag: apppassword.Tag(p.Verifier.TagKey(), u.ID, pw),
+	}
+	if err := p.Store.CreateAppPassword(r.Context(), ap, store.MaxAppPasswords); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// deleteAppPassword removes one of the user's app passwords; cached
+// successes on this node are dropped at once.
+func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.securityPath())
+	if cur == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	if err != nil {
+		p.message(w, http.StatusBadRequest, "Bad request", "That app password does not exist.")
+		return
+	}
+	err = p.Store.DeleteAppPassword(r.Context(), u.ID, id)
+	p.Verifier.ForgetUser(u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		p.message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "deleting app password", err)
+		return
+	}
+	p.record(r, u, audit.AppPasswordDeleted, strconv.FormatInt(id, 10))
+	p.done(w, r, "app-password-deleted")
+}

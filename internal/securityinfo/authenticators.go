@@ -1,0 +1,154 @@
+package securityinfo
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/signin"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// startAuthenticator shows a new secret to scan. The secret travels sealed
+// (AES-GCM, bound to this user) in the form, so showing the page (a GET)
+// stores nothing; the code posted with it proves the app holds it.
+func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.addPath(methodAuthenticator))
+	if cur == nil {
+		return
+	}
+	e, err := totp.NewEnrolment(p.cfg.Issuer, u.Username)
+	if err != nil {
+		p.internalError(w, r, "new secret", err)
+		return
+	}
+	sealed, err := p.Codes.Seal(u.ID, e.Secret)
+	if err != nil {
+		p.internalError(w, r, "sealing secret", err)
+		return
+	}
+	p.renderEnrol(w, r, u, e.Secret, sealed, "")
+}
+
+func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *store.User, secret, sealed []byte, msg string) {
+	view, err := signin.EnrolmentView(p.cfg.Issuer, u.Username, secret)
+	if err != nil {
+		p.internalError(w, r, "rendering enrolment", err)
+		return
+	}
+	p.UI.Render(w, http.StatusOK, loginui.EnrolAnotherTOTPPage{
+		Common: p.common("Add an authenticator app", u), QRDataURI: view.QRDataURI,
+		Secret: view.Secret, Account: view.Account, Error: msg,
+		Pending: base64.RawURLEncoding.EncodeToString(sealed),
+	})
+}
+
+// addAuthenticator verifies the code for the posted pending secret and
+// saves it.
+func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.addPath(methodAuthenticator))
+	if cur == nil {
+		return
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("pending"))
+	if err != nil || len(sealed) == 0 {
+		p.message(w, http.StatusBadRequest, "Bad request", "The form was incomplete. Start adding the authenticator app again.")
+		return
+	}
+	secret, err := p.Codes.Open(u.ID, sealed)
+	if err != nil {
+		p.message(w, http.StatusBadRequest, "Bad request", "The form was altered or belongs to another account. Start adding the authenticator app again.")
+		return
+	}
+	dup, err := p.alreadyEnrolled(r, u, secret)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
+	}
+	if dup {
+		p.message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
+		return
+	}
+	ip := p.ClientIP(r)
+	ok, detail, err := p.Codes.CheckPending(r.Context(), u, sealed, r.PostForm.Get("code"), ip)
+	if err != nil {
+		p.internalError(w, r, "checking code", err)
+		return
+	}
+	if !ok {
+		p.record(r, u, audit.SignInCodeFail, "adding authenticator: "+detail)
+		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
+		return
+	}
+	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, sealed, ip, false); err != nil {
+		p.internalError(w, r, "saving authenticator", err)
+		return
+	}
+	p.done(w, r, "authenticator-added")
+}
+
+// alreadyEnrolled reports whether secret is one of the user's
+// authenticators (a pending form posted twice).
+func (p *Pages) alreadyEnrolled(r *http.Request, u *store.User, secret []byte) (bool, error) {
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range auths {
+		if s, err := p.Codes.Open(u.ID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// deleteAuthenticator removes one authenticator, never the last method of
+// an Enforced user, and signs out the user's other sessions.
+func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.securityPath())
+	if cur == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	if err != nil {
+		p.message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
+		return
+	}
+	// The store refuses the last one atomically, so two deletes sent at
+	// once cannot leave an Enforced user without a method.
+	err = p.Store.DeleteTOTP(r.Context(), u.ID, id, p.cfg.Policy.MustKeepOneMethod(u))
+	if errors.Is(err, store.ErrLimit) {
+		p.message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		p.message(w, http.StatusNotFound, "Not found", "That sign-in method does not exist.")
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "deleting authenticator", err)
+		return
+	}
+	p.record(r, u, audit.TOTPDeleted, strconv.FormatInt(id, 10))
+	if err := p.keepOnlyThisSession(w, r, cur); err != nil {
+		p.internalError(w, r, "ending other sessions", err)
+		return
+	}
+	p.done(w, r, "authenticator-delete")
+}
+
+// keepOnlyThisSession ends every session of the user, then gives this
+// browser a new one with the same state: a changed factor must end the
+// sessions it may have protected.
+func (p *Pages) keepOnlyThisSession(w http.ResponseWriter, r *http.Request, cur *session.Current) error {
+	if err := p.Sessions.EndAllForUser(r.Context(), cur.User.ID); err != nil {
+		return err
+	}
+	return p.Sessions.Start(w, r, cur.Session)
+}

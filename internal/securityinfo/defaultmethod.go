@@ -1,0 +1,36 @@
+package securityinfo
+
+import (
+	"net/http"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// setDefault changes the default sign-in method among those the user has.
+func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.forChange(w, r, p.securityPath())
+	if cur == nil {
+		return
+	}
+	m := store.Method(r.PostForm.Get("method"))
+	if m != store.MethodCode {
+		p.message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
+		return
+	}
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
+	}
+	if len(auths) == 0 {
+		p.message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
+		return
+	}
+	if err := p.Store.SetDefaultMethod(r.Context(), u.ID, m); err != nil {
+		p.internalError(w, r, "setting default method", err)
+		return
+	}
+	p.record(r, u, audit.DefaultMethodSet, string(m))
+	p.done(w, r, "default")
+}

@@ -1,0 +1,226 @@
+// Package securityinfo serves the Security info page, where signed-in users
+// manage their own sign-in methods: authenticator apps, the default
+// sign-in method, and app passwords for clients that cannot do MFA. Every
+// change needs a second factor within the last ten minutes.
+package securityinfo
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// RecentMFA is how fresh a second factor must be to change sign-in methods.
+const RecentMFA = 10 * time.Minute
+
+// maxFormBytes bounds posted forms.
+const maxFormBytes = 16 << 10
+
+// Hasher hashes new app passwords within the sign-in CPU budget
+// (*password.Hasher); ErrBusy from it means the creation was shed.
+type Hasher interface {
+	HashBounded(ctx context.Context, pw string) (string, error)
+}
+
+// Deps are the shared services the pages use.
+type Deps struct {
+	Store    store.Store
+	Sessions *session.Manager
+	Hasher   Hasher
+	Codes    *totp.Checker
+	Verifier *basicauth.Verifier
+	UI       *loginui.Renderer
+	Audit    *audit.Log
+	Logger   *zap.Logger
+	ClientIP func(*http.Request) string
+}
+
+// Config is per site.
+type Config struct {
+	Prefix string // portal prefix, e.g. "/.mfa/"
+	Issuer string
+	// Policy is the site's, as the gateway applies it: the same session
+	// rule guards these pages, and it decides who may create app passwords.
+	Policy policy.Site
+}
+
+// Pages serves Security info under Prefix+"security".
+type Pages struct {
+	Deps
+	cfg Config
+	now func() time.Time
+}
+
+// New returns the pages.
+func New(d Deps, cfg Config) *Pages {
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	return &Pages{Deps: d, cfg: cfg, now: time.Now}
+}
+
+// Routes returns the handlers by ServeMux pattern, for the portal's mux
+// (which applies the cross-origin check to every POST).
+func (p *Pages) Routes() map[string]http.Handler {
+	pre := p.cfg.Prefix + "security"
+	return map[string]http.Handler{
+		"GET " + pre:                            http.HandlerFunc(p.show),
+		"GET " + pre + "/add":                   http.HandlerFunc(p.showAdd),
+		"POST " + pre + "/default":              http.HandlerFunc(p.setDefault),
+		"POST " + pre + "/authenticator":        http.HandlerFunc(p.addAuthenticator),
+		"POST " + pre + "/authenticator/delete": http.HandlerFunc(p.deleteAuthenticator),
+		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
+		"POST " + pre + "/app-password/delete":  http.HandlerFunc(p.deleteAppPassword),
+		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
+	}
+}
+
+func (p *Pages) securityPath() string { return p.cfg.Prefix + "security" }
+
+// signedIn returns the session and a fresh copy of its user, or sends the
+// browser to sign in. The session must satisfy the site's policy exactly
+// as at the gateway: a password-only session of a user who now needs a
+// second factor may neither see nor change the sign-in methods.
+func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Current, *store.User) {
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		p.internalError(w, r, "loading session", err)
+		return nil, nil
+	}
+	if cur == nil || cur.Session.Stage != store.StageComplete {
+		p.toSignIn(w, r)
+		return nil, nil
+	}
+	u, err := p.Store.UserByID(r.Context(), cur.User.ID)
+	if err != nil {
+		p.internalError(w, r, "loading user", err)
+		return nil, nil
+	}
+	// The fresh user, not the session's cached copy: a state the admin
+	// just raised applies here at once.
+	if !p.cfg.Policy.SessionSatisfies(&cur.Session, u) {
+		p.toSignIn(w, r)
+		return nil, nil
+	}
+	return cur, u
+}
+
+// toSignIn redirects to the login page, which comes back here afterwards:
+// to the page asked for on a GET, to Security info after a POST (whose
+// form is not replayed).
+func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
+	back := p.securityPath()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		back = r.URL.RequestURI()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, p.cfg.Prefix+"login?rd="+url.QueryEscape(back), http.StatusFound)
+}
+
+// recentlyVerified: a second factor passed within RecentMFA. A user with no
+// second factor at all counts a fresh sign-in instead.
+func (p *Pages) recentlyVerified(cur *session.Current, hasMethod bool) bool {
+	since := cur.Session.MFAAt
+	if !hasMethod {
+		since = cur.Session.CreatedAt
+	}
+	return !since.IsZero() && p.now().Sub(since) < RecentMFA
+}
+
+// forChange loads the session for a state change and demands a recent
+// second factor; nil means a response was sent.
+func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (*session.Current, *store.User) {
+	cur, u := p.signedIn(w, r)
+	if cur == nil {
+		return nil, nil
+	}
+	if r.Method == http.MethodPost && !p.readForm(w, r) {
+		return nil, nil
+	}
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return nil, nil
+	}
+	if p.recentlyVerified(cur, len(auths) > 0) {
+		return cur, u
+	}
+	if len(auths) == 0 {
+		p.message(w, http.StatusForbidden, "Sign in again", "For your security, sign out and sign in again before changing your sign-in methods.")
+		return nil, nil
+	}
+	p.UI.Render(w, http.StatusOK, loginui.ReverifyPage{Common: p.common("Verify your identity", u), Next: next})
+	return nil, nil
+}
+
+func (p *Pages) common(title string, u *store.User) loginui.Common {
+	c := loginui.Common{Title: title, Issuer: p.cfg.Issuer, Prefix: p.cfg.Prefix}
+	if u != nil {
+		c.User = u.DisplayName
+		if c.User == "" {
+			c.User = u.Username
+		}
+	}
+	return c
+}
+
+func (p *Pages) readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.message(w, http.StatusBadRequest, "Bad request", "The form could not be read. Please try again.")
+		return false
+	}
+	return true
+}
+
+func (p *Pages) message(w http.ResponseWriter, status int, heading, msg string) {
+	p.UI.Render(w, status, loginui.MessagePage{
+		Common:   p.common(heading, nil),
+		Heading:  heading,
+		Message:  msg,
+		LinkText: "Back to Security info",
+		LinkHref: p.securityPath(),
+	})
+}
+
+func (p *Pages) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	p.Logger.Error(what, zap.Error(err), zap.String("path", r.URL.Path))
+	p.message(w, http.StatusServiceUnavailable, "Something went wrong", "Your change could not be made. Please try again in a moment.")
+}
+
+// done redirects to the list with a confirmation chosen from a fixed set
+// (never text from the request).
+func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
+	http.Redirect(w, r, p.securityPath()+"?done="+notice, http.StatusSeeOther)
+}
+
+// record writes an audit event for u.
+func (p *Pages) record(r *http.Request, u *store.User, event, detail string) {
+	p.Audit.Record(r.Context(), store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event,
+		RemoteIP: p.ClientIP(r), Detail: detail})
+}
+
+// safeNext accepts only known Security info pages as the place to return
+// to after re-verification.
+func (p *Pages) safeNext(next string) string {
+	switch next {
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword):
+		return next
+	}
+	return p.securityPath()
+}
+
+func (p *Pages) addPath(method string) string {
+	return p.securityPath() + "/add?method=" + method
+}

@@ -1,0 +1,306 @@
+// Package session keeps browser sessions: a random token in a signed and
+// encrypted cookie (gorilla/sessions + securecookie), and a server-side
+// record in the store keyed by the token's SHA-256. Logout and revocation
+// delete the record, so a copied cookie dies with it.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Cookie names: the __Host- prefix (Secure, Path=/, no Domain) is only
+// usable over TLS, so plain-HTTP sites (local demos) use the bare name.
+const (
+	CookieName    = "mfagate"
+	TLSCookieName = "__Host-mfagate"
+)
+
+// CookieNames lists both names, e.g. to keep them from the upstream.
+func CookieNames() []string { return []string{CookieName, TLSCookieName} }
+
+// Defaults (NIST SP 800-63B AAL2 limits).
+const (
+	DefaultIdleTimeout = time.Hour
+	DefaultLifetime    = 24 * time.Hour
+	// DefaultCacheTTL bounds how long a node trusts its cached copy of a
+	// session: a revocation made on another node takes effect within it.
+	DefaultCacheTTL = 4 * time.Second
+	// touchEvery limits last-seen writes to one per session per minute.
+	touchEvery = time.Minute
+)
+
+// Config sets the timeouts.
+type Config struct {
+	IdleTimeout time.Duration
+	Lifetime    time.Duration
+	CacheTTL    time.Duration
+	// HashKey (HMAC) and BlockKey (AES) protect the cookie.
+	HashKey  []byte
+	BlockKey []byte
+}
+
+// Current is the session of the request being served.
+type Current struct {
+	token   string
+	Session store.Session
+	User    store.User
+}
+
+// Manager loads, starts, rotates and ends sessions.
+type Manager struct {
+	store  store.Store
+	cfg    Config
+	codecs []securecookie.Codec
+	cache  *cache
+	now    func() time.Time
+}
+
+// NewManager returns a Manager; zero durations take the defaults.
+func NewManager(st store.Store, cfg Config) (*Manager, error) {
+	if len(cfg.HashKey) < 32 || len(cfg.BlockKey) != 32 {
+		return nil, errors.New("session: hash key must be >= 32 bytes and block key 32 bytes")
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.Lifetime <= 0 {
+		cfg.Lifetime = DefaultLifetime
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	codecs := securecookie.CodecsFromPairs(cfg.HashKey, cfg.BlockKey)
+	for _, c := range codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.MaxAge(int(cfg.Lifetime / time.Second))
+		}
+	}
+	return &Manager{store: st, cfg: cfg, codecs: codecs, cache: newCache(cfg.CacheTTL), now: time.Now}, nil
+}
+
+// Config returns the effective configuration.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Load returns the request's valid session, or nil when it has none (no
+// cookie, a forged or expired one, or a record that is gone). Expired
+// records are deleted.
+func (m *Manager) Load(r *http.Request) (*Current, error) {
+	c, err := r.Cookie(cookieName(r))
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	entry, hash, err := m.entryForCookie(r.Context(), c)
+	if err != nil || entry == nil {
+		return nil, err
+	}
+	now := m.now()
+	if m.expired(&entry.session, now) {
+		m.cache.forget(hash)
+		if err := m.store.DeleteSession(r.Context(), hash); err != nil {
+			return nil, fmt.Errorf("session: delete expired: %w", err)
+		}
+		return nil, nil
+	}
+	if now.Sub(entry.session.LastSeenAt) >= touchEvery {
+		if err := m.touch(r.Context(), hash, entry, now); err != nil {
+			return nil, err
+		}
+	}
+	return &Current{token: entry.token, Session: entry.session, User: entry.user}, nil
+}
+
+// entryForCookie returns the session a cookie proves: from the cache when
+// this exact cookie value was verified recently (no decoding), else by
+// decoding the cookie and looking the token up. nil when invalid.
+func (m *Manager) entryForCookie(ctx context.Context, c *http.Cookie) (*cacheEntry, []byte, error) {
+	if e, ok := m.cache.getByCookie(c.Value, m.now()); ok {
+		return e, hashToken(e.token), nil
+	}
+	var token string
+	if err := securecookie.DecodeMulti(c.Name, c.Value, &token, m.codecs...); err != nil || token == "" {
+		return nil, nil, nil
+	}
+	hash := hashToken(token)
+	e, err := m.lookup(ctx, hash, token, c.Value)
+	return e, hash, err
+}
+
+func (m *Manager) expired(s *store.Session, now time.Time) bool {
+	return now.Sub(s.CreatedAt) >= m.cfg.Lifetime || now.Sub(s.LastSeenAt) >= m.cfg.IdleTimeout
+}
+
+// lookup reads through the per-node cache; nil when the session is unknown.
+func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string) (*cacheEntry, error) {
+	if e, ok := m.cache.get(hash, m.now()); ok {
+		return e, nil
+	}
+	s, err := m.store.SessionByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: lookup: %w", err)
+	}
+	u, err := m.store.UserByID(ctx, s.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: user lookup: %w", err)
+	}
+	e := &cacheEntry{session: *s, user: *u, token: token, cookie: cookie}
+	m.cache.put(hash, e, m.now())
+	return e, nil
+}
+
+func (m *Manager) touch(ctx context.Context, hash []byte, e *cacheEntry, now time.Time) error {
+	err := m.store.TouchSession(ctx, hash, now)
+	if errors.Is(err, store.ErrNotFound) {
+		m.cache.forget(hash)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("session: touch: %w", err)
+	}
+	updated := *e
+	updated.session.LastSeenAt = now
+	m.cache.put(hash, &updated, now)
+	return nil
+}
+
+// Start creates a new session record for rec and sets its cookie. Any
+// session the request already had should be passed to Rotate instead.
+func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec store.Session) error {
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	m.stamp(&rec, token)
+	if err := m.store.CreateSession(r.Context(), &rec); err != nil {
+		return fmt.Errorf("session: create: %w", err)
+	}
+	return m.setCookie(w, r, token)
+}
+
+// Rotate replaces cur by rec under a fresh identifier (after each factor),
+// so a token seen before a step is worthless after it. If cur vanished in
+// the meantime (logout elsewhere), ErrGone is returned.
+func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, rec store.Session) error {
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	old := hashToken(cur.token)
+	m.stamp(&rec, token)
+	m.cache.forget(old)
+	err = m.store.ReplaceSession(r.Context(), old, &rec)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrGone
+	}
+	if err != nil {
+		return fmt.Errorf("session: rotate: %w", err)
+	}
+	return m.setCookie(w, r, token)
+}
+
+// ErrGone means the session was ended while a request was using it.
+var ErrGone = errors.New("session: ended meanwhile")
+
+func (m *Manager) stamp(rec *store.Session, token string) {
+	now := m.now()
+	rec.IDHash = hashToken(token)
+	if rec.CreatedAt.IsZero() {
+		rec.CreatedAt = now
+	}
+	rec.LastSeenAt = now
+}
+
+// End deletes the session server-side and expires the cookie.
+func (m *Manager) End(w http.ResponseWriter, r *http.Request, cur *Current) error {
+	if cur != nil {
+		hash := hashToken(cur.token)
+		m.cache.forget(hash)
+		if err := m.store.DeleteSession(r.Context(), hash); err != nil {
+			return fmt.Errorf("session: end: %w", err)
+		}
+	}
+	opts := m.cookieOptions(r)
+	opts.MaxAge = -1
+	http.SetCookie(w, sessions.NewCookie(cookieName(r), "", opts))
+	return nil
+}
+
+// EndAllForUser deletes every session of a user (password change, admin
+// revoke). Other nodes notice within the cache TTL.
+func (m *Manager) EndAllForUser(ctx context.Context, userID int64) error {
+	m.cache.forgetUser(userID)
+	if _, err := m.store.DeleteUserSessions(ctx, userID); err != nil {
+		return fmt.Errorf("session: end all for user %d: %w", userID, err)
+	}
+	return nil
+}
+
+func (m *Manager) tokenFromCookie(r *http.Request) (string, bool) {
+	c, err := r.Cookie(cookieName(r))
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	var token string
+	if err := securecookie.DecodeMulti(c.Name, c.Value, &token, m.codecs...); err != nil || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string) error {
+	name := cookieName(r)
+	encoded, err := securecookie.EncodeMulti(name, token, m.codecs...)
+	if err != nil {
+		return fmt.Errorf("session: encode cookie: %w", err)
+	}
+	http.SetCookie(w, sessions.NewCookie(name, encoded, m.cookieOptions(r)))
+	return nil
+}
+
+func (m *Manager) cookieOptions(r *http.Request) *sessions.Options {
+	return &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(m.cfg.Lifetime / time.Second),
+		Secure:   r.TLS != nil,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+func cookieName(r *http.Request) string {
+	if r.TLS != nil {
+		return TLSCookieName
+	}
+	return CookieName
+}
+
+// newToken returns 256 random bits, base64url encoded.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("session: random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

@@ -1,0 +1,102 @@
+package signin
+
+import (
+	"net/http"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// msgBadCode answers every failed code: wrong, reused, expired or locked.
+const msgBadCode = "That code didn't work. Wait for a new code in your authenticator app and try again."
+
+// halfSignedIn loads the session of a user who has passed the password step;
+// otherwise it sends them to the login page and returns nil.
+func (p *Portal) halfSignedIn(w http.ResponseWriter, r *http.Request) *session.Current {
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		p.internalError(w, r, "loading session", err)
+		return nil
+	}
+	if cur == nil {
+		p.redirect(w, r, p.cfg.Prefix+"login")
+		return nil
+	}
+	if cur.Session.Stage == store.StageComplete {
+		p.redirect(w, r, orRoot(cur.Session.RedirectTo))
+		return nil
+	}
+	return cur
+}
+
+func orRoot(s string) string {
+	if s == "" {
+		return "/"
+	}
+	return s
+}
+
+func (p *Portal) showVerify(w http.ResponseWriter, r *http.Request) {
+	cur := p.halfSignedIn(w, r)
+	if cur == nil {
+		return
+	}
+	if cur.Session.PendingTOTP != nil {
+		p.redirect(w, r, p.cfg.Prefix+"enrol")
+		return
+	}
+	p.renderVerify(w, cur, http.StatusOK, "")
+}
+
+func (p *Portal) renderVerify(w http.ResponseWriter, cur *session.Current, status int, msg string) {
+	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg})
+}
+
+func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
+	cur := p.halfSignedIn(w, r)
+	if cur == nil || !p.readForm(w, r) {
+		return
+	}
+	ip := p.ClientIP(r)
+	ok, detail, err := p.Codes.Check(r.Context(), &cur.User, r.PostForm.Get("code"), ip)
+	if err != nil {
+		p.internalError(w, r, "checking code", err)
+		return
+	}
+	if !ok {
+		p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: detail})
+		p.renderVerify(w, cur, http.StatusOK, msgBadCode)
+		return
+	}
+	p.complete(w, r, cur, "authenticator code", true)
+}
+
+// complete finishes sign-in: new identifier, stage complete, counter
+// cleared. withMFA records that a second factor passed just now.
+func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.Current, method string, withMFA bool) {
+	rec := cur.Session
+	rec.Stage = store.StageComplete
+	if withMFA {
+		rec.MFAAt = p.now()
+	}
+	rec.PendingTOTP = nil
+	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
+		p.internalError(w, r, "completing session", err)
+		return
+	}
+	p.finish(w, r, &cur.User, rec.RedirectTo, method)
+}
+
+// finish clears the failure counter, records the sign-in and redirects.
+func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *store.User, rd, method string) {
+	ctx := r.Context()
+	if err := p.Limiter.Succeeded(ctx, u.Username); err != nil {
+		p.Logger.Warn("clearing failure counter", zapErr(err))
+	}
+	p.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username,
+		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
+	p.redirect(w, r, orRoot(rd))
+}

@@ -1,0 +1,171 @@
+package signin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// AuthenticatorName labels an enrolled authenticator app.
+const AuthenticatorName = "Authenticator app"
+
+// pendingEnrolment returns the half-signed-in session that is enrolling and
+// its secret in the clear; otherwise it answers and returns nil.
+func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*session.Current, []byte) {
+	cur := p.halfSignedIn(w, r)
+	if cur == nil {
+		return nil, nil
+	}
+	if cur.Session.PendingTOTP == nil {
+		p.redirect(w, r, p.cfg.Prefix+"verify")
+		return nil, nil
+	}
+	auths, err := p.Store.TOTPAuthenticators(r.Context(), cur.User.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return nil, nil
+	}
+	if len(auths) > 0 {
+		p.abandonEnrolment(w, r, cur)
+		return nil, nil
+	}
+	secret, err := p.Codes.Open(cur.User.ID, cur.Session.PendingTOTP)
+	if err != nil {
+		p.internalError(w, r, "opening pending secret", err)
+		return nil, nil
+	}
+	return cur, secret
+}
+
+// abandonEnrolment handles a user who has an authenticator by now (enrolled
+// in another browser since this sign-in began): the pending secret is
+// dropped and the sign-in continues with a code from that authenticator.
+func (p *Portal) abandonEnrolment(w http.ResponseWriter, r *http.Request, cur *session.Current) {
+	rec := cur.Session
+	rec.PendingTOTP = nil
+	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
+		p.internalError(w, r, "ending enrolment", err)
+		return
+	}
+	p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+		Event: audit.SignInCodeFail, RemoteIP: p.ClientIP(r), Detail: "enrolment refused: the user has an authenticator already"})
+	p.redirect(w, r, p.cfg.Prefix+"verify")
+}
+
+func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
+	cur, secret := p.pendingEnrolment(w, r)
+	if cur == nil {
+		return
+	}
+	p.renderEnrol(w, r, cur, secret, http.StatusOK, "")
+}
+
+// EnrolmentView builds what a page needs to show a secret for enrolment.
+func EnrolmentView(issuer, account string, secret []byte) (qr loginui.EnrolTOTPPage, err error) {
+	uri, err := totp.URI(issuer, account, secret)
+	if err != nil {
+		return qr, err
+	}
+	img, err := totp.QRDataURI(uri)
+	if err != nil {
+		return qr, err
+	}
+	return loginui.EnrolTOTPPage{QRDataURI: img, Secret: totp.DisplaySecret(secret), Account: account}, nil
+}
+
+func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, cur *session.Current, secret []byte, status int, msg string) {
+	page, err := EnrolmentView(p.cfg.Issuer, cur.User.Username, secret)
+	if err != nil {
+		p.internalError(w, r, "rendering enrolment", err)
+		return
+	}
+	page.Common = p.common("More information required", cur)
+	page.Error = msg
+	p.UI.Render(w, status, page)
+}
+
+func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
+	cur, secret := p.pendingEnrolment(w, r)
+	if cur == nil || !p.readForm(w, r) {
+		return
+	}
+	ctx := r.Context()
+	ip := p.ClientIP(r)
+	ok, detail, err := p.Codes.CheckPending(ctx, &cur.User, cur.Session.PendingTOTP, r.PostForm.Get("code"), ip)
+	if err != nil {
+		p.internalError(w, r, "checking enrolment code", err)
+		return
+	}
+	if !ok {
+		p.Audit.Record(ctx, store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "enrolment: " + detail})
+		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
+		return
+	}
+	err = SaveAuthenticator(r, p.Store, p.Audit, &cur.User, cur.Session.PendingTOTP, ip, true)
+	if errors.Is(err, store.ErrConflict) {
+		p.abandonEnrolment(w, r, cur)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "saving authenticator", err)
+		return
+	}
+	p.complete(w, r, cur, "authenticator enrolled", true)
+}
+
+// SaveAuthenticator stores a verified, sealed secret. Registering a method
+// switches an Enabled user to Enforced (per-user MFA semantics). With
+// onlyFirst (enrolment during sign-in) it stores the secret only if the
+// user has no authenticator yet, else store.ErrConflict: a half-finished
+// sign-in that knew only the password must never add a second method after
+// the user enrolled their own.
+func SaveAuthenticator(r *http.Request, st store.Store, log *audit.Log, u *store.User, sealed []byte, ip string, onlyFirst bool) error {
+	ctx := r.Context()
+	existing, err := st.TOTPAuthenticators(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	a := &store.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
+	if err := st.AddTOTP(ctx, a, onlyFirst); err != nil {
+		return err
+	}
+	// The state as stored now, not as cached with the session: an admin may
+	// have changed it meanwhile.
+	fresh, err := st.UserByID(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if fresh.MFAState == store.MFAEnabled {
+		if err := st.SetMFAState(ctx, u.ID, store.MFAEnforced); err != nil {
+			return err
+		}
+		log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
+			RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
+	}
+	log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip, Detail: a.Name})
+	return nil
+}
+
+// nextAuthenticatorName numbers authenticators past the highest number in
+// use, so names stay distinct after deletions and the user can tell which
+// one to delete.
+func nextAuthenticatorName(existing []store.TOTPAuthenticator) string {
+	if len(existing) == 0 {
+		return AuthenticatorName
+	}
+	highest := 1
+	for _, a := range existing {
+		var n int
+		if _, err := fmt.Sscanf(a.Name, AuthenticatorName+" %d", &n); err == nil && n > highest {
+			highest = n
+		}
+	}
+	return fmt.Sprintf("%s %d", AuthenticatorName, highest+1)
+}

@@ -1,0 +1,203 @@
+package signin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/redirect"
+	"github.com/mfagate/mfagate/internal/safetext"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/users"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// msgBadLogin is the only answer to any failed password step: unknown user,
+// wrong password and locked account look the same.
+const msgBadLogin = "Your account or password is incorrect."
+
+// msgBusy answers an attempt shed under load (nothing was checked).
+const msgBusy = "Too many sign-in attempts are being processed right now. Please try again in a few seconds."
+
+func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
+	rd := p.safeRedirect(r, r.URL.Query().Get("rd"))
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		p.internalError(w, r, "loading session", err)
+		return
+	}
+	if cur != nil && p.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
+		p.redirect(w, r, rd)
+		return
+	}
+	p.renderLogin(w, http.StatusOK, "", rd, "")
+}
+
+// safeRedirect keeps rd only if it stays on this host or an allow-listed
+// https domain; anything else becomes "/".
+func (p *Portal) safeRedirect(r *http.Request, rd string) string {
+	return redirect.SafeWithDomains(rd, r.Host, p.cfg.RedirectDomains)
+}
+
+func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, msg string) {
+	p.UI.Render(w, status, loginui.LoginPage{
+		Common:   p.common("Sign in", nil),
+		Username: username,
+		RD:       rd,
+		Error:    msg,
+	})
+}
+
+func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
+	if !p.readForm(w, r) {
+		return
+	}
+	typed := strings.TrimSpace(r.PostForm.Get("username"))
+	pw := r.PostForm.Get("password")
+	rd := p.safeRedirect(r, r.PostForm.Get("rd"))
+	ip := p.ClientIP(r)
+
+	user, who, detail, err := p.checkPassword(r, typed, pw, ip)
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		p.renderLogin(w, http.StatusServiceUnavailable, typed, rd, msgBusy)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, "checking password", err)
+		return
+	}
+	if user == nil {
+		p.Audit.Record(r.Context(), store.AuditEvent{UserID: who.ID, Username: who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: detail})
+		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
+		return
+	}
+	p.startSecondStep(w, r, user, rd, ip)
+}
+
+// checkPassword always pays one bcrypt comparison, whether the user exists,
+// is locked out or not, so neither answer nor timing tells them apart. The
+// attempt claims its failure slots before the comparison and gives them
+// back when the password is right. It returns the user when the password
+// passed; otherwise who names the attempt for the audit log (an unknown
+// name only as a keyed hash) and detail says why it failed.
+func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (user *store.User, who store.User, detail string, err error) {
+	ctx := r.Context()
+	name, nameErr := users.NormalizeUsername(typed)
+	if nameErr == nil {
+		u, err := p.Store.UserByName(ctx, name)
+		switch {
+		case err == nil:
+			user = u
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, who, "", err
+		}
+	}
+	subject := p.Limiter.SubjectFor(typed, name)
+	who.Username = subject.Unknown
+	hash := ""
+	if user != nil {
+		who.ID, who.Username, hash = user.ID, user.Username, user.PasswordHash
+	}
+	claim, blocked, err := p.Limiter.Claim(ctx, subject.Counter, ip)
+	if err != nil {
+		return nil, who, "", err
+	}
+	if claim == nil {
+		hash = "" // refused: the real hash is not consulted at all
+	}
+	matched, err := p.Hasher.VerifyBounded(ctx, hash, pw)
+	if err != nil {
+		// Shed, not checked: neither a failure nor a success.
+		return nil, who, "", errors.Join(err, p.Limiter.Release(ctx, claim))
+	}
+	switch {
+	case claim == nil:
+		return nil, who, blocked, nil
+	case user == nil:
+		return nil, who, "unknown user", nil
+	case !matched:
+		return nil, who, "wrong password", nil
+	}
+	if err := p.Limiter.Release(ctx, claim); err != nil {
+		return nil, who, "", err
+	}
+	return user, who, "", nil
+}
+
+// startSecondStep records the passed first factor in a fresh session (new
+// identifier) and sends the user to the code or the enrolment page.
+func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *store.User, rd, ip string) {
+	ctx := r.Context()
+	rec := store.Session{
+		UserID:     user.ID,
+		Stage:      store.StagePassword,
+		RedirectTo: rd,
+		RemoteIP:   ip,
+		UserAgent:  safetext.Clean(r.UserAgent(), 256),
+	}
+	if !p.cfg.Policy.BrowserNeedsSecondFactor(user) {
+		p.signInWithPasswordOnly(w, r, user, rec)
+		return
+	}
+	auths, err := p.Store.TOTPAuthenticators(ctx, user.ID)
+	if err != nil {
+		p.internalError(w, r, "listing authenticators", err)
+		return
+	}
+	next := p.cfg.Prefix + "verify"
+	if len(auths) == 0 {
+		pending, err := p.newPendingSecret(user)
+		if err != nil {
+			p.internalError(w, r, "preparing enrolment", err)
+			return
+		}
+		rec.PendingTOTP = pending
+		next = p.cfg.Prefix + "enrol"
+	}
+	if err := p.replaceOrStart(w, r, rec); err != nil {
+		p.internalError(w, r, "starting session", err)
+		return
+	}
+	p.Audit.Record(ctx, store.AuditEvent{UserID: user.ID, Username: user.Username, Event: audit.SignInPasswordOK, RemoteIP: ip})
+	p.redirect(w, r, next)
+}
+
+// replaceOrStart rotates the browser's existing session (if any) into rec,
+// so an old identifier never survives a sign-in step.
+func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec store.Session) error {
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		err := p.Sessions.Rotate(w, r, cur, rec)
+		if !errors.Is(err, session.ErrGone) {
+			return err
+		}
+	}
+	return p.Sessions.Start(w, r, rec)
+}
+
+// signInWithPasswordOnly completes sign-in for users whose MFA state is
+// Disabled on a site that does not require MFA.
+func (p *Portal) signInWithPasswordOnly(w http.ResponseWriter, r *http.Request, user *store.User, rec store.Session) {
+	rec.Stage = store.StageComplete
+	if err := p.replaceOrStart(w, r, rec); err != nil {
+		p.internalError(w, r, "starting session", err)
+		return
+	}
+	p.finish(w, r, user, rec.RedirectTo, "password only (MFA disabled)")
+}
+
+func (p *Portal) newPendingSecret(user *store.User) ([]byte, error) {
+	e, err := totp.NewEnrolment(p.cfg.Issuer, user.Username)
+	if err != nil {
+		return nil, err
+	}
+	return p.Codes.Seal(user.ID, e.Secret)
+}

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// claimFailureSQL claims one failure slot in a single upsert. Parameters:
+// $1 key, $2 at, $3 at-window (a counter whose window_start is after it is
+// still in its window), $4 limit, $5 at+lockout. A locked counter
+// (locked_until > $2) is left alone and no row is returned: the claim is
+// refused. Otherwise an ended window or an expired lock restarts the
+// counter at $2 with count 1, a running one counts on, and reaching the
+// limit (limit > 0) sets locked_until to $5. Concurrent upserts of one key
+// queue on its row (or its unique index entry), and PostgreSQL evaluates
+// the WHERE clause again on the row its predecessor wrote, so no more than
+// limit claims succeed per window.
+const claimFailureSQL = `
+INSERT INTO failures AS f (key, count, window_start, locked_until)
+VALUES ($1::text, 1, $2::timestamptz,
+	CASE WHEN $4::bigint > 0 AND 1 >= $4::bigint THEN $5::timestamptz END)
+ON CONFLICT (key) DO UPDATE SET
+	count = CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.count + 1 ELSE 1 END,
+	window_start = CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.window_start ELSE $2::timestamptz END,
+	locked_until = CASE
+		WHEN $4::bigint > 0
+			AND (CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.count + 1 ELSE 1 END) >= $4::bigint
+		THEN $5::timestamptz
+		END
+WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
+RETURNING count, window_start, locked_until`
+
+// releaseFailureSQL gives back one slot of the row locked by the release's
+// transaction: $2 the new count (at least 1; a counter at zero is deleted
+// instead, count > 0 being a column check), $3 the limit below which the
+// lock goes.
+const releaseFailureSQL = `
+UPDATE failures SET count = $2::integer,
+	locked_until = CASE WHEN $2::integer < $3::integer THEN NULL ELSE locked_until END
+WHERE key = $1`
+
+// ClaimFailure reserves one failure slot of counter key at time at (the
+// current time when zero) in one atomic statement; see
+// store.Store.ClaimFailure for the rules.
+func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	at = normTime(at, now)
+	f, err := scanFailures(s.pool.QueryRow(ctx, claimFailureSQL,
+		key, at, at.Add(-window), int64(limit), stored(at.Add(lockout))))
+	if errors.Is(err, pgx.ErrNoRows) {
+		f, err = s.FailuresFor(ctx, key)
+		return false, f, err
+	}
+	if err != nil {
+		return false, store.Failures{}, wrap(ctx, "claim failure", err)
+	}
+	return true, f, nil
+}
+
+// ReleaseFailure gives back a slot claimed in the window that started at
+// window; see store.Store.ReleaseFailure. The counter's row is locked
+// first, so a release and concurrent claims apply one after the other.
+func (s *Store) ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	window = normTime(window, now)
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		f, err := scanFailures(tx.QueryRow(ctx, "SELECT count, window_start, locked_until FROM failures WHERE key = $1 FOR UPDATE", key))
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && !f.WindowStart.Equal(window) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if f.Count <= 1 {
+			_, err = tx.Exec(ctx, "DELETE FROM failures WHERE key = $1", key)
+			return err
+		}
+		_, err = tx.Exec(ctx, releaseFailureSQL, key, int32(f.Count-1), int32(min(limit, math.MaxInt32)))
+		return err
+	})
+	return wrap(ctx, "release failure", err)
+}
+
+// FailuresFor returns the counter for key (zero value when none).
+func (s *Store) FailuresFor(ctx context.Context, key string) (store.Failures, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	f, err := scanFailures(s.pool.QueryRow(ctx, "SELECT count, window_start, locked_until FROM failures WHERE key = $1", key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Failures{}, nil
+	}
+	if err != nil {
+		return store.Failures{}, wrap(ctx, "failures for", err)
+	}
+	return f, nil
+}
+
+func scanFailures(r pgx.Row) (store.Failures, error) {
+	var f store.Failures
+	var count int32
+	var ws time.Time
+	var locked pgtype.Timestamptz
+	if err := r.Scan(&count, &ws, &locked); err != nil {
+		return store.Failures{}, err
+	}
+	f.Count, f.WindowStart, f.LockedUntil = int(count), ws.UTC(), fromNullTime(locked)
+	return f, nil
+}
+
+// ClearFailures deletes counter key; a missing counter is not an error.
+func (s *Store) ClearFailures(ctx context.Context, key string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, "DELETE FROM failures WHERE key = $1", key)
+	return wrap(ctx, "clear failures", err)
+}

@@ -1,0 +1,1525 @@
+// Package storetest is the conformance suite every store.Store
+// implementation must pass.
+//
+// A backend's test calls Run with a function returning a fresh, empty,
+// migrated store; Run closes each store when its subtest ends, so open must
+// not close it (though a second Close should be harmless).
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mfagate/mfagate/internal/safetext"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Run runs the conformance suite. Every subtest calls open once and expects
+// an empty store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"Users/CreateAndLookup", testCreateAndLookup},
+		{"Users/Conflict", testUserConflict},
+		{"Users/List", testListUsers},
+		{"Users/CreateFirstUser", testCreateFirstUser},
+		{"Users/CreateFirstUserConcurrent", testCreateFirstUserConcurrent},
+		{"Users/Update", testUpdateUser},
+		{"Users/Delete", testDeleteUser},
+		{"Users/DefaultMethod", testDefaultMethod},
+		{"AppPasswords/CreateList", testAppPasswords},
+		{"AppPasswords/Limit", testAppPasswordLimit},
+		{"AppPasswords/LimitConcurrent", testAppPasswordLimitConcurrent},
+		{"AppPasswords/TagUnique", testAppPasswordTagUnique},
+		{"AppPasswords/Delete", testAppPasswordDelete},
+		{"AppPasswords/Touch", testAppPasswordTouch},
+		{"TOTP/AddListDelete", testTOTP},
+		{"TOTP/OnlyFirstConcurrent", testTOTPOnlyFirstConcurrent},
+		{"TOTP/KeepOneConcurrent", testTOTPKeepOneConcurrent},
+		{"TOTP/ClaimStep", testClaimStep},
+		{"TOTP/ClaimStepConcurrent", testClaimStepConcurrent},
+		{"Sessions/CreateGet", testSessionCreateGet},
+		{"Sessions/Replace", testSessionReplace},
+		{"Sessions/Touch", testSessionTouch},
+		{"Sessions/Delete", testSessionDelete},
+		{"Sessions/DeleteUserSessions", testDeleteUserSessions},
+		{"Sessions/DeleteStale", testDeleteStale},
+		{"Failures/Window", testFailuresWindow},
+		{"Failures/Lock", testFailuresLock},
+		{"Failures/NewWindow", testFailuresNewWindow},
+		{"Failures/Concurrent", testFailuresConcurrent},
+		{"Failures/Release", testFailuresRelease},
+		{"Failures/Clear", testFailuresClear},
+		{"Secret/Basic", testSecret},
+		{"Secret/Concurrent", testSecretConcurrent},
+		{"Audit/AppendList", testAudit},
+		{"Times/RoundTrip", testTimes},
+		{"Text/Untrusted", testUntrustedText},
+		{"Context/Canceled", testCanceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.fn(t, s)
+		})
+	}
+}
+
+// --- helpers ---
+
+func newUser(name string, groups ...string) *store.User {
+	return &store.User{
+		Username:     name,
+		DisplayName:  "User " + name,
+		Email:        name + "@example.com",
+		Groups:       groups,
+		PasswordHash: "$2a$10$hash-of-" + name,
+		MFAState:     store.MFAEnabled,
+	}
+}
+
+func mustCreateUser(t *testing.T, s store.Store, name string, groups ...string) *store.User {
+	t.Helper()
+	u := newUser(name, groups...)
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser(%q): %v", name, err)
+	}
+	return u
+}
+
+func hash(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+// appTag is the lookup tag of test app password i (32 bytes, like an HMAC).
+func appTag(i int) []byte { return fmt.Appendf(nil, "%032d", i) }
+
+func newAppPassword(userID int64, i int) *store.AppPassword {
+	return &store.AppPassword{
+		UserID:    userID,
+		Name:      fmt.Sprintf("client %d", i),
+		Hash:      fmt.Sprintf("$2a$10$app-%d", i),
+		LookupTag: appTag(i),
+	}
+}
+
+func mustCreateAppPassword(t *testing.T, s store.Store, userID int64, i int) *store.AppPassword {
+	t.Helper()
+	a := newAppPassword(userID, i)
+	if err := s.CreateAppPassword(t.Context(), a, store.MaxAppPasswords); err != nil {
+		t.Fatalf("CreateAppPassword(user %d, #%d): %v", userID, i, err)
+	}
+	return a
+}
+
+func checkAppPassword(t *testing.T, got, want *store.AppPassword) {
+	t.Helper()
+	if got.ID != want.ID || got.UserID != want.UserID || got.Name != want.Name || got.Hash != want.Hash ||
+		!bytes.Equal(got.LookupTag, want.LookupTag) || got.LastUsedIP != want.LastUsedIP {
+		t.Errorf("app password = %+v, want %+v", got, want)
+	}
+	sameTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	if want.LastUsedAt.IsZero() {
+		if !got.LastUsedAt.IsZero() {
+			t.Errorf("LastUsedAt = %v, want zero", got.LastUsedAt)
+		}
+	} else {
+		sameTime(t, "LastUsedAt", got.LastUsedAt, ms(want.LastUsedAt))
+	}
+}
+
+// countAppPasswords returns how many app passwords the user has.
+func countAppPasswords(t *testing.T, s store.Store, userID int64) int {
+	t.Helper()
+	aps, err := s.AppPasswords(t.Context(), userID)
+	noErr(t, "AppPasswords", err)
+	return len(aps)
+}
+
+func newSession(id byte, userID int64, created time.Time) *store.Session {
+	return &store.Session{
+		IDHash:     hash(id),
+		UserID:     userID,
+		Stage:      store.StagePassword,
+		CreatedAt:  created,
+		LastSeenAt: created,
+		RedirectTo: "https://app.example.com/",
+		RemoteIP:   "192.0.2.1",
+		UserAgent:  "test",
+	}
+}
+
+func mustCreateSession(t *testing.T, s store.Store, sess *store.Session) {
+	t.Helper()
+	if err := s.CreateSession(t.Context(), sess); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+}
+
+// ms is t as a store returns it: UTC, truncated to milliseconds.
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// base is a fixed instant with sub-millisecond digits and a non-UTC zone.
+func base() time.Time {
+	return time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.FixedZone("X", 5*3600+1800))
+}
+
+func checkUTC(t *testing.T, what string, tm time.Time) {
+	t.Helper()
+	if tm.IsZero() {
+		t.Errorf("%s is zero", what)
+		return
+	}
+	if tm.Location() != time.UTC {
+		t.Errorf("%s location = %v, want UTC", what, tm.Location())
+	}
+	if tm.Nanosecond()%int(time.Millisecond) != 0 {
+		t.Errorf("%s = %v has sub-millisecond precision", what, tm)
+	}
+}
+
+func sameTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if !got.Equal(want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+	if !got.IsZero() && got.Location() != time.UTC {
+		t.Errorf("%s location = %v, want UTC", what, got.Location())
+	}
+}
+
+func sameGroups(a, b []string) bool { return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b)) }
+
+func checkUser(t *testing.T, got, want *store.User) {
+	t.Helper()
+	if got.ID != want.ID || got.Username != want.Username || got.DisplayName != want.DisplayName ||
+		got.Email != want.Email || got.PasswordHash != want.PasswordHash || got.MFAState != want.MFAState ||
+		got.DefaultMethod != want.DefaultMethod || !sameGroups(got.Groups, want.Groups) {
+		t.Errorf("user = %+v, want %+v", got, want)
+	}
+	sameTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	sameTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+}
+
+func checkSession(t *testing.T, got, want *store.Session) {
+	t.Helper()
+	if !bytes.Equal(got.IDHash, want.IDHash) || got.UserID != want.UserID || got.Stage != want.Stage ||
+		!bytes.Equal(got.PendingTOTP, want.PendingTOTP) || (got.PendingTOTP == nil) != (len(want.PendingTOTP) == 0) ||
+		got.RedirectTo != want.RedirectTo || got.RemoteIP != want.RemoteIP || got.UserAgent != want.UserAgent {
+		t.Errorf("session = %+v, want %+v", got, want)
+	}
+	sameTime(t, "CreatedAt", got.CreatedAt, ms(want.CreatedAt))
+	sameTime(t, "LastSeenAt", got.LastSeenAt, ms(want.LastSeenAt))
+	if want.MFAAt.IsZero() {
+		if !got.MFAAt.IsZero() {
+			t.Errorf("MFAAt = %v, want zero", got.MFAAt)
+		}
+	} else {
+		sameTime(t, "MFAAt", got.MFAAt, ms(want.MFAAt))
+	}
+}
+
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: err = %v, want %v", what, err, target)
+	}
+}
+
+func noErr(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// parallel runs fn(i) for i in [0,n) at once and waits.
+func parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// --- users ---
+
+func testCreateAndLookup(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	before := time.Now().Add(-time.Second)
+	u := newUser("alice", "ops", "admins", "ops", "dev")
+	noErr(t, "CreateUser", s.CreateUser(ctx, u))
+	if u.ID == 0 {
+		t.Fatal("CreateUser did not set ID")
+	}
+	checkUTC(t, "CreatedAt", u.CreatedAt)
+	checkUTC(t, "UpdatedAt", u.UpdatedAt)
+	if u.CreatedAt.Before(before) || u.CreatedAt.After(time.Now().Add(time.Second)) {
+		t.Errorf("CreatedAt = %v, not about now", u.CreatedAt)
+	}
+	want := *u
+	want.Groups = []string{"admins", "dev", "ops"}
+
+	got, err := s.UserByName(ctx, "alice")
+	noErr(t, "UserByName", err)
+	checkUser(t, got, &want)
+	got, err = s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	checkUser(t, got, &want)
+
+	_, err = s.UserByName(ctx, "bob")
+	wantErr(t, "UserByName(unknown)", err, store.ErrNotFound)
+	_, err = s.UserByID(ctx, u.ID+1000)
+	wantErr(t, "UserByID(unknown)", err, store.ErrNotFound)
+
+	v := mustCreateUser(t, s, "victor")
+	if v.ID == u.ID {
+		t.Errorf("second user got the same ID %d", v.ID)
+	}
+	got, err = s.UserByName(ctx, "victor")
+	noErr(t, "UserByName(victor)", err)
+	if len(got.Groups) != 0 {
+		t.Errorf("groups of user without groups = %q", got.Groups)
+	}
+}
+
+func testUserConflict(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreateUser(t, s, "alice", "a")
+	dup := newUser("alice", "b")
+	wantErr(t, "CreateUser(duplicate)", s.CreateUser(ctx, dup), store.ErrConflict)
+	users, err := s.ListUsers(ctx)
+	noErr(t, "ListUsers", err)
+	if len(users) != 1 || !slices.Equal(users[0].Groups, []string{"a"}) {
+		t.Errorf("after conflict users = %+v, want only alice with group a", users)
+	}
+}
+
+func testListUsers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	users, err := s.ListUsers(ctx)
+	noErr(t, "ListUsers(empty)", err)
+	if len(users) != 0 {
+		t.Fatalf("empty store lists %d users", len(users))
+	}
+	c := mustCreateUser(t, s, "carol", "z", "y")
+	a := mustCreateUser(t, s, "alice", "admins")
+	b := mustCreateUser(t, s, "bob")
+	users, err = s.ListUsers(ctx)
+	noErr(t, "ListUsers", err)
+	want := []*store.User{a, b, c}
+	if len(users) != len(want) {
+		t.Fatalf("ListUsers returned %d users, want %d", len(users), len(want))
+	}
+	c.Groups = []string{"y", "z"}
+	for i := range want {
+		checkUser(t, &users[i], want[i])
+	}
+}
+
+func testCreateFirstUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := newUser("admin", "admins")
+	u.DefaultMethod = store.MethodCode
+	ok, err := s.CreateFirstUser(ctx, u)
+	noErr(t, "CreateFirstUser", err)
+	if !ok || u.ID == 0 {
+		t.Fatalf("first CreateFirstUser = %v (ID %d), want true", ok, u.ID)
+	}
+	checkUTC(t, "CreatedAt", u.CreatedAt)
+	got, err := s.UserByName(ctx, "admin")
+	noErr(t, "UserByName", err)
+	checkUser(t, got, u)
+
+	ok, err = s.CreateFirstUser(ctx, newUser("other"))
+	noErr(t, "CreateFirstUser(second)", err)
+	if ok {
+		t.Error("second CreateFirstUser inserted")
+	}
+	_, err = s.UserByName(ctx, "other")
+	wantErr(t, "UserByName(other)", err, store.ErrNotFound)
+}
+
+func testCreateFirstUserConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 8
+	var inserted [n]bool
+	var errs [n]error
+	parallel(n, func(i int) {
+		inserted[i], errs[i] = s.CreateFirstUser(ctx, newUser(fmt.Sprintf("admin%d", i), fmt.Sprintf("g%d", i), "admins"))
+	})
+	wins := 0
+	for i := range n {
+		noErr(t, fmt.Sprintf("CreateFirstUser #%d", i), errs[i])
+		if inserted[i] {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent CreateFirstUser calls inserted, want exactly 1", wins)
+	}
+	users, err := s.ListUsers(ctx)
+	noErr(t, "ListUsers", err)
+	if len(users) != 1 || len(users[0].Groups) != 2 {
+		t.Fatalf("users = %+v, want one user with two groups", users)
+	}
+	// A non-empty table created by CreateUser also blocks it.
+	ok, err := s.CreateFirstUser(ctx, newUser("late"))
+	noErr(t, "CreateFirstUser(late)", err)
+	if ok {
+		t.Error("CreateFirstUser inserted into a non-empty table")
+	}
+}
+
+func testUpdateUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice", "a", "b")
+	other := mustCreateUser(t, s, "bob", "a")
+
+	upd := &store.User{ID: u.ID, Username: "ignored", DisplayName: "Alice A.", Email: "a@example.org", Groups: []string{"c", "a", "c"}}
+	noErr(t, "UpdateUserProfile", s.UpdateUserProfile(ctx, upd))
+	got, err := s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.Username != "alice" || got.DisplayName != "Alice A." || got.Email != "a@example.org" ||
+		!slices.Equal(got.Groups, []string{"a", "c"}) || got.PasswordHash != u.PasswordHash {
+		t.Errorf("after UpdateUserProfile user = %+v", got)
+	}
+	if got.UpdatedAt.Before(u.UpdatedAt) {
+		t.Errorf("UpdatedAt went back: %v < %v", got.UpdatedAt, u.UpdatedAt)
+	}
+	sameTime(t, "CreatedAt", got.CreatedAt, u.CreatedAt)
+
+	upd.Groups = nil
+	noErr(t, "UpdateUserProfile(no groups)", s.UpdateUserProfile(ctx, upd))
+	got, err = s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if len(got.Groups) != 0 {
+		t.Errorf("groups after clearing = %q", got.Groups)
+	}
+	ob, err := s.UserByID(ctx, other.ID)
+	noErr(t, "UserByID(bob)", err)
+	if !slices.Equal(ob.Groups, []string{"a"}) {
+		t.Errorf("other user's groups changed to %q", ob.Groups)
+	}
+
+	noErr(t, "SetPassword", s.SetPassword(ctx, u.ID, "$2a$10$new"))
+	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, store.MFAEnforced))
+	got, err = s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.PasswordHash != "$2a$10$new" || got.MFAState != store.MFAEnforced {
+		t.Errorf("after SetPassword/SetMFAState user = %+v", got)
+	}
+	noErr(t, "SetMFAState(disabled)", s.SetMFAState(ctx, u.ID, store.MFADisabled))
+	got, err = s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.MFAState != store.MFADisabled {
+		t.Errorf("MFAState = %q, want disabled", got.MFAState)
+	}
+	if err := s.SetMFAState(ctx, u.ID, "bogus"); err == nil {
+		t.Error("SetMFAState(bogus) succeeded")
+	}
+
+	missing := u.ID + other.ID + 1000
+	wantErr(t, "UpdateUserProfile(unknown)", s.UpdateUserProfile(ctx, &store.User{ID: missing}), store.ErrNotFound)
+	wantErr(t, "SetPassword(unknown)", s.SetPassword(ctx, missing, "x"), store.ErrNotFound)
+	wantErr(t, "SetMFAState(unknown)", s.SetMFAState(ctx, missing, store.MFAEnabled), store.ErrNotFound)
+}
+
+func testDeleteUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice", "admins")
+	keep := mustCreateUser(t, s, "bob")
+	noErr(t, "AddTOTP", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	noErr(t, "AddTOTP(bob)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	mustCreateSession(t, s, newSession(1, u.ID, time.Now()))
+	mustCreateSession(t, s, newSession(2, keep.ID, time.Now()))
+	noErr(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{UserID: u.ID, Username: "alice", Event: "user.created"}))
+	for i := range 3 {
+		mustCreateAppPassword(t, s, u.ID, i)
+	}
+	mustCreateAppPassword(t, s, keep.ID, 0)
+
+	noErr(t, "DeleteUser", s.DeleteUser(ctx, u.ID))
+	_, err := s.UserByID(ctx, u.ID)
+	wantErr(t, "UserByID(deleted)", err, store.ErrNotFound)
+	_, err = s.UserByName(ctx, "alice")
+	wantErr(t, "UserByName(deleted)", err, store.ErrNotFound)
+	auths, err := s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if len(auths) != 0 {
+		t.Errorf("authenticators survived DeleteUser: %+v", auths)
+	}
+	_, err = s.SessionByHash(ctx, hash(1))
+	wantErr(t, "SessionByHash(deleted user)", err, store.ErrNotFound)
+	if aps, err := s.AppPasswords(ctx, u.ID); err != nil || len(aps) != 0 {
+		t.Errorf("app passwords after DeleteUser = %+v, %v; want none", aps, err)
+	}
+	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(0))
+	wantErr(t, "AppPasswordByTag(deleted user)", err, store.ErrNotFound)
+	wantErr(t, "DeleteUser(again)", s.DeleteUser(ctx, u.ID), store.ErrNotFound)
+
+	// Other user untouched, audit history kept.
+	if a, err := s.TOTPAuthenticators(ctx, keep.ID); err != nil || len(a) != 1 {
+		t.Errorf("bob's authenticators = %v, %v", a, err)
+	}
+	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
+		t.Errorf("bob's session: %v", err)
+	}
+	if aps, err := s.AppPasswords(ctx, keep.ID); err != nil || len(aps) != 1 {
+		t.Errorf("bob's app passwords = %+v, %v; want 1", aps, err)
+	}
+	ev, err := s.AuditEvents(ctx, u.ID, 10)
+	noErr(t, "AuditEvents", err)
+	if len(ev) != 1 {
+		t.Errorf("audit events of deleted user = %+v, want 1", ev)
+	}
+	// The name is free again.
+	again := mustCreateUser(t, s, "alice")
+	if again.ID == u.ID {
+		t.Errorf("re-created user reuses deleted ID %d", u.ID)
+	}
+}
+
+func testDefaultMethod(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	got, err := s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.DefaultMethod != store.MethodNone {
+		t.Errorf("DefaultMethod of a new user = %q, want none", got.DefaultMethod)
+	}
+	v := newUser("bob")
+	v.DefaultMethod = store.MethodPush
+	noErr(t, "CreateUser(with method)", s.CreateUser(ctx, v))
+	got, err = s.UserByName(ctx, "bob")
+	noErr(t, "UserByName", err)
+	checkUser(t, got, v)
+
+	for _, m := range []store.Method{store.MethodCode, store.MethodPush, store.MethodNone, store.MethodCode} {
+		noErr(t, "SetDefaultMethod", s.SetDefaultMethod(ctx, u.ID, m))
+		got, err = s.UserByID(ctx, u.ID)
+		noErr(t, "UserByID", err)
+		if got.DefaultMethod != m {
+			t.Errorf("after SetDefaultMethod(%q): DefaultMethod = %q", m, got.DefaultMethod)
+		}
+		if got.UpdatedAt.Before(u.UpdatedAt) {
+			t.Errorf("UpdatedAt went back: %v < %v", got.UpdatedAt, u.UpdatedAt)
+		}
+	}
+	for _, bad := range []store.Method{"sms", "CODE", " code"} {
+		if err := s.SetDefaultMethod(ctx, u.ID, bad); err == nil {
+			t.Errorf("SetDefaultMethod(%q) succeeded", bad)
+		}
+	}
+	got, err = s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.DefaultMethod != store.MethodCode {
+		t.Errorf("DefaultMethod after invalid sets = %q, want %q", got.DefaultMethod, store.MethodCode)
+	}
+	wantErr(t, "SetDefaultMethod(unknown)", s.SetDefaultMethod(ctx, u.ID+v.ID+1000, store.MethodCode), store.ErrNotFound)
+
+	users, err := s.ListUsers(ctx)
+	noErr(t, "ListUsers", err)
+	if len(users) != 2 || users[0].DefaultMethod != store.MethodCode || users[1].DefaultMethod != store.MethodPush {
+		t.Errorf("ListUsers = %+v, want alice code and bob push", users)
+	}
+}
+
+// --- app passwords ---
+
+func testAppPasswords(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	before := time.Now().Add(-time.Second)
+	a1 := mustCreateAppPassword(t, s, u.ID, 1)
+	a2 := mustCreateAppPassword(t, s, u.ID, 2)
+	if a1.ID == 0 || a2.ID == 0 || a1.ID == a2.ID {
+		t.Fatalf("IDs = %d, %d", a1.ID, a2.ID)
+	}
+	checkUTC(t, "CreatedAt", a1.CreatedAt)
+	if a1.CreatedAt.Before(before) || a1.CreatedAt.After(time.Now().Add(time.Second)) {
+		t.Errorf("CreatedAt = %v, not about now", a1.CreatedAt)
+	}
+	b1 := mustCreateAppPassword(t, s, v.ID, 3)
+
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 2 {
+		t.Fatalf("got %d app passwords, want 2", len(list))
+	}
+	for i, want := range []*store.AppPassword{a1, a2} {
+		checkAppPassword(t, &list[i], want)
+	}
+	list, err = s.AppPasswords(ctx, v.ID)
+	noErr(t, "AppPasswords(bob)", err)
+	if len(list) != 1 {
+		t.Fatalf("bob has %d app passwords, want 1", len(list))
+	}
+	checkAppPassword(t, &list[0], b1)
+	if l, err := s.AppPasswords(ctx, u.ID+v.ID+1000); err != nil || len(l) != 0 {
+		t.Errorf("AppPasswords(unknown user) = %v, %v; want none", l, err)
+	}
+
+	got, err := s.AppPasswordByTag(ctx, u.ID, appTag(2))
+	noErr(t, "AppPasswordByTag", err)
+	checkAppPassword(t, got, a2)
+	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(9))
+	wantErr(t, "AppPasswordByTag(unknown tag)", err, store.ErrNotFound)
+	_, err = s.AppPasswordByTag(ctx, v.ID, appTag(1))
+	wantErr(t, "AppPasswordByTag(other user's tag)", err, store.ErrNotFound)
+	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(1)[:31])
+	wantErr(t, "AppPasswordByTag(tag prefix)", err, store.ErrNotFound)
+
+	missing := newAppPassword(u.ID+v.ID+1000, 5)
+	wantErr(t, "CreateAppPassword(unknown user)", s.CreateAppPassword(ctx, missing, store.MaxAppPasswords), store.ErrNotFound)
+	if missing.ID != 0 {
+		t.Errorf("failed CreateAppPassword set ID %d", missing.ID)
+	}
+}
+
+func testAppPasswordLimit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	var created []*store.AppPassword
+	for i := range store.MaxAppPasswords {
+		created = append(created, mustCreateAppPassword(t, s, u.ID, i))
+	}
+	over := newAppPassword(u.ID, store.MaxAppPasswords)
+	wantErr(t, "CreateAppPassword(over limit)", s.CreateAppPassword(ctx, over, store.MaxAppPasswords), store.ErrLimit)
+	if over.ID != 0 {
+		t.Errorf("CreateAppPassword over the limit set ID %d", over.ID)
+	}
+	if n := countAppPasswords(t, s, u.ID); n != store.MaxAppPasswords {
+		t.Fatalf("%d app passwords, want %d", n, store.MaxAppPasswords)
+	}
+	// The limit is per user.
+	mustCreateAppPassword(t, s, v.ID, 0)
+
+	// After one delete, exactly one more fits.
+	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, created[7].ID))
+	noErr(t, "CreateAppPassword(after delete)", s.CreateAppPassword(ctx, over, store.MaxAppPasswords))
+	wantErr(t, "CreateAppPassword(over limit again)",
+		s.CreateAppPassword(ctx, newAppPassword(u.ID, store.MaxAppPasswords+1), store.MaxAppPasswords), store.ErrLimit)
+	if n := countAppPasswords(t, s, u.ID); n != store.MaxAppPasswords {
+		t.Errorf("%d app passwords, want %d", n, store.MaxAppPasswords)
+	}
+
+	// The limit is the caller's: a smaller one counts existing rows too.
+	wantErr(t, "CreateAppPassword(limit 1, bob has 1)",
+		s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 1), store.ErrLimit)
+	noErr(t, "CreateAppPassword(limit 2, bob has 1)", s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 2))
+}
+
+func testAppPasswordLimitConcurrent(t *testing.T, s store.Store) {
+	u := mustCreateUser(t, s, "alice")
+	CheckAppPasswordLimitAcross(t, []store.Store{s}, u.ID)
+}
+
+// CheckAppPasswordLimitAcross creates MaxAppPasswords+20 app passwords for
+// one user at once, spread round-robin over nodes (instances of one
+// database): exactly MaxAppPasswords succeed, the rest get ErrLimit, and
+// every node sees MaxAppPasswords stored. The backends' multi-node tests
+// call it with two instances.
+func CheckAppPasswordLimitAcross(t *testing.T, nodes []store.Store, userID int64) {
+	t.Helper()
+	ctx := t.Context()
+	const n = store.MaxAppPasswords + 20
+	var errs [n]error
+	parallel(n, func(i int) {
+		errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, newAppPassword(userID, i), store.MaxAppPasswords)
+	})
+	ok, limited := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrLimit):
+			limited++
+		default:
+			t.Errorf("CreateAppPassword #%d: %v", i, err)
+		}
+	}
+	if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
+		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
+	}
+	for i, s := range nodes {
+		if got := countAppPasswords(t, s, userID); got != store.MaxAppPasswords {
+			t.Errorf("node %d: %d app passwords stored, want %d", i, got, store.MaxAppPasswords)
+		}
+	}
+}
+
+func testAppPasswordTagUnique(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	first := mustCreateAppPassword(t, s, u.ID, 1)
+	dup := newAppPassword(u.ID, 1)
+	dup.Name, dup.Hash = "other name", "$2a$10$other"
+	wantErr(t, "CreateAppPassword(same tag)", s.CreateAppPassword(ctx, dup, store.MaxAppPasswords), store.ErrConflict)
+	if dup.ID != 0 {
+		t.Errorf("conflicting CreateAppPassword set ID %d", dup.ID)
+	}
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 1 {
+		t.Fatalf("after conflict: %d app passwords, want 1", len(list))
+	}
+	checkAppPassword(t, &list[0], first)
+
+	// The same tag for another user is fine.
+	other := mustCreateAppPassword(t, s, v.ID, 1)
+	got, err := s.AppPasswordByTag(ctx, v.ID, appTag(1))
+	noErr(t, "AppPasswordByTag(bob)", err)
+	checkAppPassword(t, got, other)
+	got, err = s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	noErr(t, "AppPasswordByTag(alice)", err)
+	checkAppPassword(t, got, first)
+}
+
+func testAppPasswordDelete(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	a1 := mustCreateAppPassword(t, s, u.ID, 1)
+	a2 := mustCreateAppPassword(t, s, u.ID, 2)
+	a3 := mustCreateAppPassword(t, s, u.ID, 3)
+	b1 := mustCreateAppPassword(t, s, v.ID, 1)
+
+	// Nobody deletes another user's app password.
+	wantErr(t, "DeleteAppPassword(other user)", s.DeleteAppPassword(ctx, v.ID, a1.ID), store.ErrNotFound)
+	if _, err := s.AppPasswordByTag(ctx, u.ID, appTag(1)); err != nil {
+		t.Errorf("app password deleted by another user: %v", err)
+	}
+	wantErr(t, "DeleteAppPassword(unknown)", s.DeleteAppPassword(ctx, u.ID, a3.ID+b1.ID+1000), store.ErrNotFound)
+
+	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a1.ID))
+	wantErr(t, "DeleteAppPassword(again)", s.DeleteAppPassword(ctx, u.ID, a1.ID), store.ErrNotFound)
+	_, err := s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	wantErr(t, "AppPasswordByTag(deleted)", err, store.ErrNotFound)
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 2 || list[0].ID != a2.ID || list[1].ID != a3.ID {
+		t.Errorf("after delete: %+v, want %d and %d", list, a2.ID, a3.ID)
+	}
+
+	n, err := s.DeleteAllAppPasswords(ctx, u.ID)
+	noErr(t, "DeleteAllAppPasswords", err)
+	if n != 2 {
+		t.Errorf("DeleteAllAppPasswords = %d, want 2", n)
+	}
+	if c := countAppPasswords(t, s, u.ID); c != 0 {
+		t.Errorf("%d app passwords left", c)
+	}
+	n, err = s.DeleteAllAppPasswords(ctx, u.ID)
+	noErr(t, "DeleteAllAppPasswords(again)", err)
+	if n != 0 {
+		t.Errorf("DeleteAllAppPasswords(again) = %d, want 0", n)
+	}
+	got, err := s.AppPasswordByTag(ctx, v.ID, appTag(1))
+	noErr(t, "AppPasswordByTag(bob)", err)
+	checkAppPassword(t, got, b1)
+	// The user itself stays.
+	if _, err := s.UserByID(ctx, u.ID); err != nil {
+		t.Errorf("UserByID after DeleteAllAppPasswords: %v", err)
+	}
+}
+
+func testAppPasswordTouch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	a := mustCreateAppPassword(t, s, u.ID, 1)
+	other := mustCreateAppPassword(t, s, u.ID, 2)
+	got, err := s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	noErr(t, "AppPasswordByTag", err)
+	if !got.LastUsedAt.IsZero() || got.LastUsedIP != "" {
+		t.Errorf("before first use: LastUsedAt = %v, LastUsedIP = %q; want zero and empty", got.LastUsedAt, got.LastUsedIP)
+	}
+
+	t0 := base() // sub-millisecond digits, non-UTC zone
+	noErr(t, "TouchAppPassword", s.TouchAppPassword(ctx, a.ID, t0, "192.0.2.7"))
+	a.LastUsedAt, a.LastUsedIP = t0, "192.0.2.7"
+	got, err = s.AppPasswordByTag(ctx, u.ID, appTag(1))
+	noErr(t, "AppPasswordByTag", err)
+	checkAppPassword(t, got, a)
+	if want := time.Date(2025, 3, 14, 9, 39, 26, 535000000, time.UTC); !got.LastUsedAt.Equal(want) {
+		t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, want)
+	}
+
+	later := t0.Add(time.Hour)
+	noErr(t, "TouchAppPassword(again)", s.TouchAppPassword(ctx, a.ID, later, "2001:db8::1"))
+	a.LastUsedAt, a.LastUsedIP = later, "2001:db8::1"
+	list, err := s.AppPasswords(ctx, u.ID)
+	noErr(t, "AppPasswords", err)
+	if len(list) != 2 {
+		t.Fatalf("got %d app passwords, want 2", len(list))
+	}
+	checkAppPassword(t, &list[0], a)
+	checkAppPassword(t, &list[1], other) // untouched
+
+	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a.ID))
+	wantErr(t, "TouchAppPassword(deleted)", s.TouchAppPassword(ctx, a.ID, later, "192.0.2.7"), store.ErrNotFound)
+	wantErr(t, "TouchAppPassword(unknown)", s.TouchAppPassword(ctx, other.ID+1000, later, "192.0.2.7"), store.ErrNotFound)
+}
+
+// --- TOTP ---
+
+func testTOTP(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	a1 := &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte{0, 1, 2, 255}}
+	a2 := &store.TOTPAuthenticator{UserID: u.ID, Name: "tablet", SealedSecret: []byte("sealed-2")}
+	noErr(t, "AddTOTP(first)", s.AddTOTP(ctx, a1, true))
+	wantErr(t, "AddTOTP(onlyFirst, has one)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("x")}, true), store.ErrConflict)
+	noErr(t, "AddTOTP", s.AddTOTP(ctx, a2, false))
+	wantErr(t, "AddTOTP(unknown user)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: v.ID + 1000, Name: "x", SealedSecret: []byte("x")}, true), store.ErrNotFound)
+	if a1.ID == 0 || a2.ID == 0 || a1.ID == a2.ID {
+		t.Fatalf("IDs = %d, %d", a1.ID, a2.ID)
+	}
+	checkUTC(t, "CreatedAt", a1.CreatedAt)
+
+	list, err := s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if len(list) != 2 {
+		t.Fatalf("got %d authenticators, want 2", len(list))
+	}
+	for i, want := range []*store.TOTPAuthenticator{a1, a2} {
+		got := list[i]
+		if got.ID != want.ID || got.UserID != want.UserID || got.Name != want.Name || !bytes.Equal(got.SealedSecret, want.SealedSecret) {
+			t.Errorf("authenticator %d = %+v, want %+v", i, got, want)
+		}
+		sameTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	}
+	if l, err := s.TOTPAuthenticators(ctx, v.ID); err != nil || len(l) != 0 {
+		t.Errorf("bob's authenticators = %v, %v; want none", l, err)
+	}
+
+	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID, false), store.ErrNotFound)
+	noErr(t, "DeleteTOTP(keepOne, two left)", s.DeleteTOTP(ctx, u.ID, a1.ID, true))
+	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID, false), store.ErrNotFound)
+	wantErr(t, "DeleteTOTP(keepOne, last)", s.DeleteTOTP(ctx, u.ID, a2.ID, true), store.ErrLimit)
+	list, err = s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if len(list) != 1 || list[0].ID != a2.ID {
+		t.Errorf("after delete: %+v, want only %d", list, a2.ID)
+	}
+}
+
+// Two sign-ins enrolling at once: only one may add the first method.
+func testTOTPOnlyFirstConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	const n = 8
+	var errs [n]error
+	parallel(n, func(i int) {
+		errs[i] = s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}, true)
+	})
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("AddTOTP #%d: %v", i, err)
+		}
+	}
+	list, err := s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if ok != 1 || len(list) != 1 {
+		t.Errorf("%d added, %d stored; want exactly 1", ok, len(list))
+	}
+}
+
+// Deleting every authenticator at once with keepOne leaves exactly one.
+func testTOTPKeepOneConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	const n = 6
+	var ids [n]int64
+	for i := range n {
+		a := &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}
+		noErr(t, "AddTOTP", s.AddTOTP(ctx, a, false))
+		ids[i] = a.ID
+	}
+	var errs [n]error
+	parallel(n, func(i int) { errs[i] = s.DeleteTOTP(ctx, u.ID, ids[i], true) })
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrLimit) {
+			t.Errorf("DeleteTOTP #%d: %v", i, err)
+		}
+	}
+	list, err := s.TOTPAuthenticators(ctx, u.ID)
+	noErr(t, "TOTPAuthenticators", err)
+	if len(list) != 1 {
+		t.Errorf("%d authenticators left, want 1", len(list))
+	}
+}
+
+func testClaimStep(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	claim := func(userID, step int64, want bool) {
+		t.Helper()
+		got, err := s.ClaimTOTPStep(ctx, userID, step)
+		noErr(t, "ClaimTOTPStep", err)
+		if got != want {
+			t.Errorf("ClaimTOTPStep(user %d, step %d) = %v, want %v", userID, step, got, want)
+		}
+	}
+	claim(u.ID, 0, true) // step 0 is claimable on a fresh user
+	claim(u.ID, 58_000_000, true)
+	claim(u.ID, 58_000_000, false)
+	claim(u.ID, 57_999_999, false)
+	claim(u.ID, 58_000_001, true)
+	claim(u.ID, 58_000_003, true)
+	claim(u.ID, 58_000_002, false)
+	claim(v.ID, 58_000_000, true) // per user
+}
+
+func testClaimStepConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	const n = 16
+	var won [n]bool
+	var errs [n]error
+	parallel(n, func(i int) { won[i], errs[i] = s.ClaimTOTPStep(ctx, u.ID, 1000) })
+	wins := 0
+	for i := range n {
+		noErr(t, "ClaimTOTPStep", errs[i])
+		if won[i] {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d of %d concurrent claims of one step won, want 1", wins, n)
+	}
+}
+
+// --- sessions ---
+
+func testSessionCreateGet(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	t0 := base()
+	full := newSession(1, u.ID, t0)
+	full.Stage = store.StageComplete
+	full.LastSeenAt = t0.Add(90 * time.Second)
+	full.MFAAt = t0.Add(30 * time.Second)
+	full.PendingTOTP = []byte("pending-sealed")
+	mustCreateSession(t, s, full)
+	got, err := s.SessionByHash(ctx, hash(1))
+	noErr(t, "SessionByHash", err)
+	checkSession(t, got, full)
+
+	bare := newSession(2, u.ID, t0)
+	mustCreateSession(t, s, bare)
+	got, err = s.SessionByHash(ctx, hash(2))
+	noErr(t, "SessionByHash(bare)", err)
+	checkSession(t, got, bare)
+	if got.PendingTOTP != nil || !got.MFAAt.IsZero() {
+		t.Errorf("bare session PendingTOTP = %v, MFAAt = %v; want nil and zero", got.PendingTOTP, got.MFAAt)
+	}
+
+	dup := newSession(1, u.ID, t0.Add(time.Hour))
+	wantErr(t, "CreateSession(duplicate)", s.CreateSession(ctx, dup), store.ErrConflict)
+	got, err = s.SessionByHash(ctx, hash(1))
+	noErr(t, "SessionByHash", err)
+	checkSession(t, got, full)
+
+	_, err = s.SessionByHash(ctx, hash(9))
+	wantErr(t, "SessionByHash(unknown)", err, store.ErrNotFound)
+}
+
+func testSessionReplace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	t0 := base()
+	old := newSession(1, u.ID, t0)
+	mustCreateSession(t, s, old)
+	other := newSession(3, u.ID, t0)
+	mustCreateSession(t, s, other)
+
+	rotated := newSession(2, u.ID, t0)
+	rotated.Stage = store.StageComplete
+	rotated.MFAAt = t0.Add(time.Minute)
+	noErr(t, "ReplaceSession", s.ReplaceSession(ctx, hash(1), rotated))
+	_, err := s.SessionByHash(ctx, hash(1))
+	wantErr(t, "SessionByHash(old)", err, store.ErrNotFound)
+	got, err := s.SessionByHash(ctx, hash(2))
+	noErr(t, "SessionByHash(new)", err)
+	checkSession(t, got, rotated)
+
+	// The old one is gone now: replacing it again fails and inserts nothing.
+	again := newSession(4, u.ID, t0)
+	wantErr(t, "ReplaceSession(missing old)", s.ReplaceSession(ctx, hash(1), again), store.ErrNotFound)
+	_, err = s.SessionByHash(ctx, hash(4))
+	wantErr(t, "SessionByHash(not inserted)", err, store.ErrNotFound)
+
+	// A failing insert keeps the old session (atomicity).
+	clash := newSession(3, u.ID, t0) // hash(3) exists
+	if err := s.ReplaceSession(ctx, hash(2), clash); err == nil {
+		t.Fatal("ReplaceSession onto an existing hash succeeded")
+	}
+	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
+		t.Errorf("old session lost after failed ReplaceSession: %v", err)
+	}
+}
+
+func testSessionTouch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	t0 := base()
+	sess := newSession(1, u.ID, t0)
+	mustCreateSession(t, s, sess)
+	seen := t0.Add(17*time.Minute + 123456789*time.Nanosecond)
+	noErr(t, "TouchSession", s.TouchSession(ctx, hash(1), seen))
+	got, err := s.SessionByHash(ctx, hash(1))
+	noErr(t, "SessionByHash", err)
+	sameTime(t, "LastSeenAt", got.LastSeenAt, ms(seen))
+	sameTime(t, "CreatedAt", got.CreatedAt, ms(t0))
+	wantErr(t, "TouchSession(unknown)", s.TouchSession(ctx, hash(2), seen), store.ErrNotFound)
+}
+
+func testSessionDelete(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	mustCreateSession(t, s, newSession(1, u.ID, base()))
+	mustCreateSession(t, s, newSession(2, u.ID, base()))
+	noErr(t, "DeleteSession", s.DeleteSession(ctx, hash(1)))
+	_, err := s.SessionByHash(ctx, hash(1))
+	wantErr(t, "SessionByHash(deleted)", err, store.ErrNotFound)
+	noErr(t, "DeleteSession(missing)", s.DeleteSession(ctx, hash(1)))
+	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
+		t.Errorf("unrelated session: %v", err)
+	}
+}
+
+func testDeleteUserSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	for i := byte(1); i <= 3; i++ {
+		mustCreateSession(t, s, newSession(i, u.ID, base()))
+	}
+	mustCreateSession(t, s, newSession(9, v.ID, base()))
+	n, err := s.DeleteUserSessions(ctx, u.ID)
+	noErr(t, "DeleteUserSessions", err)
+	if n != 3 {
+		t.Errorf("DeleteUserSessions = %d, want 3", n)
+	}
+	for i := byte(1); i <= 3; i++ {
+		_, err := s.SessionByHash(ctx, hash(i))
+		wantErr(t, "SessionByHash(deleted)", err, store.ErrNotFound)
+	}
+	if _, err := s.SessionByHash(ctx, hash(9)); err != nil {
+		t.Errorf("bob's session: %v", err)
+	}
+	n, err = s.DeleteUserSessions(ctx, u.ID)
+	noErr(t, "DeleteUserSessions(again)", err)
+	if n != 0 {
+		t.Errorf("DeleteUserSessions(again) = %d, want 0", n)
+	}
+}
+
+func testDeleteStale(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	t0 := base()
+	mk := func(id byte, created, seen time.Duration) {
+		sess := newSession(id, u.ID, t0.Add(created))
+		sess.LastSeenAt = t0.Add(seen)
+		mustCreateSession(t, s, sess)
+	}
+	createdBefore := t0.Add(10 * time.Hour)
+	seenBefore := t0.Add(20 * time.Hour)
+	mk(1, 0, 21*time.Hour)                             // too old (created)
+	mk(2, 11*time.Hour, 19*time.Hour)                  // idle (seen)
+	mk(3, 0, 0)                                        // both
+	mk(4, 11*time.Hour, 21*time.Hour)                  // fresh
+	mk(5, 10*time.Hour, 20*time.Hour)                  // exactly at both bounds: kept
+	mk(6, 10*time.Hour-time.Millisecond, 30*time.Hour) // just before: stale
+	n, err := s.DeleteStaleSessions(ctx, createdBefore, seenBefore)
+	noErr(t, "DeleteStaleSessions", err)
+	if n != 4 {
+		t.Errorf("DeleteStaleSessions = %d, want 4", n)
+	}
+	for id, kept := range map[byte]bool{1: false, 2: false, 3: false, 4: true, 5: true, 6: false} {
+		_, err := s.SessionByHash(ctx, hash(id))
+		if kept && err != nil {
+			t.Errorf("session %d: %v, want kept", id, err)
+		}
+		if !kept && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("session %d: err = %v, want deleted", id, err)
+		}
+	}
+}
+
+// --- failures ---
+
+func checkFailures(t *testing.T, what string, got store.Failures, count int, windowStart, lockedUntil time.Time) {
+	t.Helper()
+	if got.Count != count {
+		t.Errorf("%s: Count = %d, want %d", what, got.Count, count)
+	}
+	sameTime(t, what+": WindowStart", got.WindowStart, windowStart)
+	if lockedUntil.IsZero() {
+		if !got.LockedUntil.IsZero() {
+			t.Errorf("%s: LockedUntil = %v, want zero", what, got.LockedUntil)
+		}
+	} else {
+		sameTime(t, what+": LockedUntil", got.LockedUntil, lockedUntil)
+	}
+}
+
+// claim claims a slot and fails the test on an error.
+func claim(t *testing.T, s store.Store, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures) {
+	t.Helper()
+	ok, f, err := s.ClaimFailure(t.Context(), key, at, window, limit, lockout)
+	noErr(t, "ClaimFailure", err)
+	return ok, f
+}
+
+func testFailuresWindow(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f, err := s.FailuresFor(ctx, "ip:192.0.2.1")
+	noErr(t, "FailuresFor(none)", err)
+	if f != (store.Failures{}) {
+		t.Errorf("FailuresFor(none) = %+v, want zero", f)
+	}
+	t0 := ms(base())
+	const window, lockout = 15 * time.Minute, time.Hour
+	for i, at := range []time.Time{t0, t0.Add(time.Minute), t0.Add(window - time.Millisecond)} {
+		ok, f := claim(t, s, "ip:192.0.2.1", at, window, 5, lockout)
+		if !ok {
+			t.Fatalf("claim %d refused", i+1)
+		}
+		checkFailures(t, fmt.Sprintf("claim %d", i+1), f, i+1, t0, time.Time{})
+	}
+	got, err := s.FailuresFor(ctx, "ip:192.0.2.1")
+	noErr(t, "FailuresFor", err)
+	checkFailures(t, "FailuresFor", got, 3, t0, time.Time{})
+	other, err := s.FailuresFor(ctx, "user:alice")
+	noErr(t, "FailuresFor(other key)", err)
+	if other != (store.Failures{}) {
+		t.Errorf("other key = %+v, want zero", other)
+	}
+}
+
+// testFailuresLock: the claim that reaches the limit locks; later claims
+// are refused and change nothing until the lock ends, and the first claim
+// after it starts a new window.
+func testFailuresLock(t *testing.T, s store.Store) {
+	t0 := ms(base())
+	const window, lockout, limit = 15 * time.Minute, time.Hour, 3
+	var f store.Failures
+	for i := range limit {
+		var ok bool
+		ok, f = claim(t, s, "user:alice", t0.Add(time.Duration(i)*time.Second), window, limit, lockout)
+		if !ok {
+			t.Fatalf("claim %d refused (limit %d)", i+1, limit)
+		}
+		if i < limit-1 && !f.LockedUntil.IsZero() {
+			t.Errorf("locked after %d claims (limit %d)", i+1, limit)
+		}
+	}
+	lockedUntil := t0.Add((limit - 1) * time.Second).Add(lockout)
+	checkFailures(t, "at limit", f, limit, t0, lockedUntil)
+	ok, f := claim(t, s, "user:alice", t0.Add(window+time.Minute), window, limit, lockout)
+	if ok {
+		t.Fatal("claim while locked (and after the window) succeeded")
+	}
+	checkFailures(t, "refused claim", f, limit, t0, lockedUntil)
+	ok, f = claim(t, s, "user:alice", lockedUntil, window, limit, lockout)
+	if !ok {
+		t.Fatal("claim when the lock ends refused")
+	}
+	checkFailures(t, "after the lock", f, 1, lockedUntil, time.Time{})
+}
+
+func testFailuresNewWindow(t *testing.T, s store.Store) {
+	t0 := ms(base())
+	const window, lockout = 15 * time.Minute, time.Hour
+	for i := range 3 {
+		claim(t, s, "k", t0.Add(time.Duration(i)*time.Minute), window, 10, lockout)
+	}
+	t1 := t0.Add(window) // the window [t0, t0+window) has ended
+	_, f := claim(t, s, "k", t1, window, 10, lockout)
+	checkFailures(t, "new window", f, 1, t1, time.Time{})
+	_, f = claim(t, s, "k", t1.Add(time.Second), window, 10, lockout)
+	checkFailures(t, "second in new window", f, 2, t1, time.Time{})
+}
+
+// testFailuresConcurrent: many claims at once on one counter succeed
+// exactly limit times, each seeing its own count.
+func testFailuresConcurrent(t *testing.T, s store.Store) {
+	CheckClaimsAcross(t, []store.Store{s}, "hot", 40, 15)
+}
+
+// CheckClaimsAcross sends n claims at once on counter key, spread over the
+// stores (nodes sharing one database), and checks that exactly limit of
+// them succeeded, with counts 1..limit each once, and that the counter is
+// locked at limit on every node.
+func CheckClaimsAcross(t *testing.T, nodes []store.Store, key string, n, limit int) {
+	t.Helper()
+	ctx := t.Context()
+	t0 := ms(time.Now())
+	counts := make([]int, n)
+	oks := make([]bool, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		var f store.Failures
+		oks[i], f, errs[i] = nodes[i%len(nodes)].ClaimFailure(ctx, key, t0, time.Hour, limit, time.Minute)
+		if oks[i] {
+			counts[i] = f.Count
+		}
+	})
+	var got []int
+	for i := range n {
+		noErr(t, "ClaimFailure", errs[i])
+		if oks[i] {
+			got = append(got, counts[i])
+		}
+	}
+	slices.Sort(got)
+	if len(got) != limit {
+		t.Fatalf("%d of %d concurrent claims succeeded, want exactly the limit %d", len(got), n, limit)
+	}
+	for i, c := range got {
+		if c != i+1 {
+			t.Fatalf("claimed counts = %v, want 1..%d each once", got, limit)
+		}
+	}
+	for _, s := range nodes {
+		f, err := s.FailuresFor(ctx, key)
+		noErr(t, "FailuresFor", err)
+		checkFailures(t, "after the claims", f, limit, t0, t0.Add(time.Minute))
+	}
+}
+
+// testFailuresRelease: a released slot is free again (and lifts the lock
+// its claim set); a release from an old window changes nothing. Releases
+// name the window their claim was counted in (WindowStart), not the time.
+func testFailuresRelease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	t0 := ms(base())
+	const window, lockout, limit = 15 * time.Minute, time.Hour, 2
+	claim(t, s, "k", t0, window, limit, lockout)
+	_, f := claim(t, s, "k", t0.Add(time.Second), window, limit, lockout)
+	checkFailures(t, "at limit", f, 2, t0, t0.Add(time.Second).Add(lockout))
+	noErr(t, "ReleaseFailure", s.ReleaseFailure(ctx, "k", t0, limit))
+	got, err := s.FailuresFor(ctx, "k")
+	noErr(t, "FailuresFor", err)
+	checkFailures(t, "after release", got, 1, t0, time.Time{})
+	if ok, _ := claim(t, s, "k", t0.Add(2*time.Second), window, limit, lockout); !ok {
+		t.Fatal("claim after a release refused")
+	}
+
+	// A claim from the previous window gives nothing back to the new one.
+	claim(t, s, "old", t0, window, limit, lockout)
+	t1 := t0.Add(window)
+	claim(t, s, "old", t1, window, limit, lockout)
+	noErr(t, "ReleaseFailure(old window)", s.ReleaseFailure(ctx, "old", t0, limit))
+	got, err = s.FailuresFor(ctx, "old")
+	noErr(t, "FailuresFor", err)
+	checkFailures(t, "old-window release", got, 1, t1, time.Time{})
+
+	// The last slot given back leaves no counter behind.
+	claim(t, s, "one", t0, window, limit, lockout)
+	noErr(t, "ReleaseFailure(last slot)", s.ReleaseFailure(ctx, "one", t0, limit))
+	got, err = s.FailuresFor(ctx, "one")
+	noErr(t, "FailuresFor(one)", err)
+	if got != (store.Failures{}) {
+		t.Errorf("after releasing the only slot = %+v, want no counter", got)
+	}
+	if ok, f := claim(t, s, "one", t0.Add(time.Second), window, limit, lockout); !ok || f.Count != 1 {
+		t.Errorf("claim after the last release: %v %+v", ok, f)
+	}
+
+	// A claim whose clock reading is older than the window another claim
+	// just started is still given back, by the window it was counted in.
+	claim(t, s, "skew", t0.Add(5*time.Second), window, limit, lockout)
+	_, f = claim(t, s, "skew", t0, window, limit, lockout)
+	noErr(t, "ReleaseFailure(skewed)", s.ReleaseFailure(ctx, "skew", f.WindowStart, limit))
+	got, err = s.FailuresFor(ctx, "skew")
+	noErr(t, "FailuresFor(skew)", err)
+	checkFailures(t, "skewed release", got, 1, t0.Add(5*time.Second), time.Time{})
+
+	// Releasing what does not exist is not an error and creates nothing.
+	noErr(t, "ReleaseFailure(missing)", s.ReleaseFailure(ctx, "missing", t0, limit))
+	got, err = s.FailuresFor(ctx, "missing")
+	noErr(t, "FailuresFor(missing)", err)
+	if got != (store.Failures{}) {
+		t.Errorf("release created a counter: %+v", got)
+	}
+}
+
+func testFailuresClear(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	t0 := ms(base())
+	for range 3 {
+		claim(t, s, "a", t0, time.Hour, 2, time.Hour)
+	}
+	claim(t, s, "b", t0, time.Hour, 2, time.Hour)
+	noErr(t, "ClearFailures", s.ClearFailures(ctx, "a"))
+	f, err := s.FailuresFor(ctx, "a")
+	noErr(t, "FailuresFor", err)
+	if f != (store.Failures{}) {
+		t.Errorf("after clear = %+v, want zero", f)
+	}
+	noErr(t, "ClearFailures(missing)", s.ClearFailures(ctx, "a"))
+	f, err = s.FailuresFor(ctx, "b")
+	noErr(t, "FailuresFor(b)", err)
+	if f.Count != 1 {
+		t.Errorf("unrelated counter = %+v", f)
+	}
+	ok, f := claim(t, s, "a", t0, time.Hour, 2, time.Hour)
+	if !ok {
+		t.Fatal("claim after clear refused")
+	}
+	checkFailures(t, "after clear", f, 1, t0, time.Time{})
+}
+
+// --- secrets ---
+
+func testSecret(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	boom := errors.New("boom")
+	_, err := s.Secret(ctx, "k", func() ([]byte, error) { return nil, boom })
+	wantErr(t, "Secret(generate fails)", err, boom)
+
+	calls := 0
+	gen := func(v string) func() ([]byte, error) {
+		return func() ([]byte, error) { calls++; return []byte(v), nil }
+	}
+	v, err := s.Secret(ctx, "k", gen("first"))
+	noErr(t, "Secret", err)
+	if string(v) != "first" || calls != 1 {
+		t.Errorf("Secret = %q after %d calls, want %q after 1", v, calls, "first")
+	}
+	v, err = s.Secret(ctx, "k", gen("second"))
+	noErr(t, "Secret(again)", err)
+	if string(v) != "first" {
+		t.Errorf("Secret(again) = %q, want %q", v, "first")
+	}
+	if calls != 1 {
+		t.Errorf("generate called %d times for an existing secret", calls)
+	}
+	v, err = s.Secret(ctx, "other", gen("x\x00y"))
+	noErr(t, "Secret(other)", err)
+	if string(v) != "x\x00y" {
+		t.Errorf("Secret(other) = %q", v)
+	}
+}
+
+func testSecretConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 16
+	var vals [n][]byte
+	var errs [n]error
+	parallel(n, func(i int) {
+		vals[i], errs[i] = s.Secret(ctx, "session-key", func() ([]byte, error) {
+			return fmt.Appendf(nil, "value-%d", i), nil
+		})
+	})
+	for i := range n {
+		noErr(t, "Secret", errs[i])
+		if !bytes.Equal(vals[i], vals[0]) {
+			t.Fatalf("caller %d got %q, caller 0 got %q", i, vals[i], vals[0])
+		}
+	}
+	v, err := s.Secret(ctx, "session-key", func() ([]byte, error) { return []byte("late"), nil })
+	noErr(t, "Secret(after)", err)
+	if !bytes.Equal(v, vals[0]) {
+		t.Errorf("stored %q, callers got %q", v, vals[0])
+	}
+}
+
+// --- audit ---
+
+func testAudit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ev, err := s.AuditEvents(ctx, 0, 10)
+	noErr(t, "AuditEvents(empty)", err)
+	if len(ev) != 0 {
+		t.Fatalf("empty audit log has %d events", len(ev))
+	}
+	t0 := base()
+	in := []*store.AuditEvent{
+		{At: t0, UserID: 1, Username: "alice", Event: "signin.password.ok", RemoteIP: "192.0.2.1", Detail: "d1"},
+		{At: t0.Add(time.Second), UserID: 2, Username: "bob", Event: "signin.password.fail", RemoteIP: "192.0.2.2"},
+		{At: t0.Add(2 * time.Second), Username: "mallory", Event: "signin.unknown_user", RemoteIP: "192.0.2.3"},
+		{At: t0.Add(3 * time.Second), UserID: 1, Username: "alice", Event: "totp.enrolled", Detail: "phone"},
+		{At: t0.Add(3 * time.Second), UserID: 1, Username: "alice", Event: "signin.totp.ok"}, // same At: later ID first
+	}
+	for _, e := range in {
+		noErr(t, "AppendAudit", s.AppendAudit(ctx, e))
+		if e.ID == 0 {
+			t.Fatal("AppendAudit did not set ID")
+		}
+	}
+	now := &store.AuditEvent{Event: "config.reloaded"}
+	before := time.Now().Add(-time.Second)
+	noErr(t, "AppendAudit(zero At)", s.AppendAudit(ctx, now))
+	if now.At.Before(before) || now.At.After(time.Now().Add(time.Second)) {
+		t.Errorf("AppendAudit set At = %v, not about now", now.At)
+	}
+	checkUTC(t, "At", now.At)
+
+	check := func(got []store.AuditEvent, want ...*store.AuditEvent) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("got %d events, want %d: %+v", len(got), len(want), got)
+		}
+		for i, w := range want {
+			g := got[i]
+			if g.ID != w.ID || g.UserID != w.UserID || g.Username != w.Username || g.Event != w.Event ||
+				g.RemoteIP != w.RemoteIP || g.Detail != w.Detail {
+				t.Errorf("event %d = %+v, want %+v", i, g, *w)
+			}
+			sameTime(t, "At", g.At, ms(w.At))
+		}
+	}
+	all, err := s.AuditEvents(ctx, 0, 100)
+	noErr(t, "AuditEvents", err)
+	check(all, now, in[4], in[3], in[2], in[1], in[0])
+	lim, err := s.AuditEvents(ctx, 0, 2)
+	noErr(t, "AuditEvents(limit)", err)
+	check(lim, now, in[4])
+	alice, err := s.AuditEvents(ctx, 1, 100)
+	noErr(t, "AuditEvents(user)", err)
+	check(alice, in[4], in[3], in[0])
+	alice2, err := s.AuditEvents(ctx, 1, 2)
+	noErr(t, "AuditEvents(user, limit)", err)
+	check(alice2, in[4], in[3])
+	none, err := s.AuditEvents(ctx, 99, 100)
+	noErr(t, "AuditEvents(unknown user)", err)
+	check(none)
+}
+
+// --- times ---
+
+func testTimes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	got, err := s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	checkUTC(t, "user CreatedAt", got.CreatedAt)
+	if !got.CreatedAt.Equal(u.CreatedAt) {
+		t.Errorf("CreatedAt stored %v, returned at create %v", got.CreatedAt, u.CreatedAt)
+	}
+
+	// Sub-millisecond digits and a non-UTC zone come back truncated, in UTC.
+	t0 := base()
+	sess := newSession(1, u.ID, t0)
+	sess.LastSeenAt = t0.Add(999 * time.Microsecond)
+	sess.MFAAt = t0.Add(1500 * time.Microsecond)
+	mustCreateSession(t, s, sess)
+	gs, err := s.SessionByHash(ctx, hash(1))
+	noErr(t, "SessionByHash", err)
+	for _, c := range []struct {
+		name      string
+		got, want time.Time
+	}{
+		{"CreatedAt", gs.CreatedAt, time.Date(2025, 3, 14, 9, 39, 26, 535000000, time.UTC)},
+		{"LastSeenAt", gs.LastSeenAt, time.Date(2025, 3, 14, 9, 39, 26, 536000000, time.UTC)},
+		{"MFAAt", gs.MFAAt, time.Date(2025, 3, 14, 9, 39, 26, 537000000, time.UTC)},
+	} {
+		if !c.got.Equal(c.want) || c.got.Location() != time.UTC {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	e := &store.AuditEvent{At: t0, Event: "x"}
+	noErr(t, "AppendAudit", s.AppendAudit(ctx, e))
+	ev, err := s.AuditEvents(ctx, 0, 1)
+	noErr(t, "AuditEvents", err)
+	if len(ev) != 1 || !ev[0].At.Equal(ms(t0)) || ev[0].At.Location() != time.UTC {
+		t.Errorf("audit At = %+v, want %v", ev, ms(t0))
+	}
+
+	_, f, err := s.ClaimFailure(ctx, "k", t0, time.Hour, 1, time.Minute)
+	noErr(t, "ClaimFailure", err)
+	checkFailures(t, "ClaimFailure", f, 1, ms(t0), ms(t0).Add(time.Minute))
+}
+
+// --- context ---
+
+// testUntrustedText: text fields carry what clients send (user agents,
+// typed usernames in audit entries). Callers clean it (see package safetext), and every backend must then store it unchanged.
+func testUntrustedText(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	odd := safetext.Clean(strings.Repeat("a", 255)+"\u00e9"+"\x00\xff end", 256)
+	if !utf8.ValidString(odd) || strings.ContainsRune(odd, 0) || len(odd) > 256 {
+		t.Fatalf("safetext.Clean left %q", odd)
+	}
+	sess := newSession(9, u.ID, base())
+	sess.UserAgent = odd
+	noErr(t, "CreateSession(odd user agent)", s.CreateSession(ctx, sess))
+	got, err := s.SessionByHash(ctx, sess.IDHash)
+	noErr(t, "SessionByHash", err)
+	if got.UserAgent != odd {
+		t.Errorf("UserAgent = %q, want %q", got.UserAgent, odd)
+	}
+	name := safetext.Clean("eve\x00\xfe\u00e9", 64)
+	noErr(t, "AppendAudit(odd username)", s.AppendAudit(ctx, &store.AuditEvent{Username: name, Event: "test", Detail: safetext.Clean("d\x00\xc3", 64), At: base()}))
+}
+
+func testCanceled(t *testing.T, s store.Store) {
+	u := mustCreateUser(t, s, "alice")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	checks := map[string]error{
+		"CreateUser": s.CreateUser(ctx, newUser("bob")),
+		"UserByID": func() error {
+			_, err := s.UserByID(ctx, u.ID)
+			return err
+		}(),
+		"ListUsers": func() error {
+			_, err := s.ListUsers(ctx)
+			return err
+		}(),
+		"ClaimFailure": func() error {
+			_, _, err := s.ClaimFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
+			return err
+		}(),
+		"ReleaseFailure":    s.ReleaseFailure(ctx, "k", time.Now(), 5),
+		"AppendAudit":       s.AppendAudit(ctx, &store.AuditEvent{Event: "x"}),
+		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), store.MaxAppPasswords),
+		"AppPasswords": func() error {
+			_, err := s.AppPasswords(ctx, u.ID)
+			return err
+		}(),
+	}
+	for name, err := range checks {
+		wantErr(t, name+"(canceled)", err, context.Canceled)
+	}
+	if _, err := s.UserByName(t.Context(), "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("user created with a canceled context: err = %v", err)
+	}
+	if aps, err := s.AppPasswords(t.Context(), u.ID); err != nil || len(aps) != 0 {
+		t.Errorf("app password created with a canceled context: %+v, %v", aps, err)
+	}
+}

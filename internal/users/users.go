@@ -1,0 +1,318 @@
+// Package users manages accounts: creation, passwords, MFA states, removal,
+// and the first admin on an empty store. The CLI and (later) the admin
+// pages both go through it.
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// ErrInvalidUsername is returned for names outside [a-z0-9._@-]{1,64}.
+var ErrInvalidUsername = errors.New("username must be 1-64 characters of a-z, 0-9, '.', '_', '@' or '-'")
+
+// BootstrapUsername is the first admin created on an empty store.
+const BootstrapUsername = "admin"
+
+// AdminGroup is the group whose members administer mfagate.
+const AdminGroup = "admins"
+
+// NewUser is the input for Add.
+type NewUser struct {
+	Username    string
+	Password    string
+	DisplayName string
+	Email       string
+	Groups      []string
+	MFAState    store.MFAState // default enabled
+}
+
+// Service applies account changes.
+type Service struct {
+	store  store.Store
+	hasher *password.Hasher
+	audit  *audit.Log
+}
+
+// New returns a Service. Its changes are audited in the store only (the
+// CLI has no server log).
+func New(st store.Store, h *password.Hasher) *Service {
+	return &Service{store: st, hasher: h, audit: audit.New(st, nil)}
+}
+
+// NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
+// validates a username. Every other byte outside [a-z0-9._@-] is refused
+// before anything is mapped: a Unicode case mapping would make aliases
+// ("alİce" with U+0130, or "kim" spelt with the Kelvin sign U+212A, both
+// lower-case to ASCII), so one account could be reached under several
+// spellings.
+func NormalizeUsername(name string) (string, error) {
+	name = strings.Trim(name, " \t\r\n")
+	if name == "" || len(name) > 64 {
+		return "", ErrInvalidUsername
+	}
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '_', c == '@', c == '-':
+		default:
+			return "", ErrInvalidUsername
+		}
+	}
+	return string(b), nil
+}
+
+// ErrInvalidGroup is wrapped by NormalizeGroups for a refused group name.
+var ErrInvalidGroup = errors.New("group names must be UTF-8 without commas, control or formatting characters")
+
+// NormalizeGroups trims, drops empties and duplicates, sorts, and refuses
+// names the upstream could misread: Remote-Groups joins them with commas,
+// and control or format characters (bidi overrides, zero-width spaces) hide
+// what a name really is.
+func NormalizeGroups(groups []string) ([]string, error) {
+	var out []string
+	for _, g := range groups {
+		g = strings.TrimSpace(g)
+		if err := checkGroup(g); err != nil {
+			return nil, err
+		}
+		if g != "" && !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// checkGroup refuses one group name, naming it (quoted, so hidden
+// characters show as escapes).
+func checkGroup(g string) error {
+	if !utf8.ValidString(g) {
+		return fmt.Errorf("group %q: %w", g, ErrInvalidGroup)
+	}
+	for _, r := range g {
+		if r == ',' || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("group %q: %w", g, ErrInvalidGroup)
+		}
+	}
+	return nil
+}
+
+// Add creates a user.
+func (s *Service) Add(ctx context.Context, nu NewUser) (*store.User, error) {
+	u, err := s.build(nu)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("user %q already exists", u.Username)
+		}
+		return nil, fmt.Errorf("adding user %q: %w", u.Username, err)
+	}
+	return u, nil
+}
+
+func (s *Service) build(nu NewUser) (*store.User, error) {
+	name, err := NormalizeUsername(nu.Username)
+	if err != nil {
+		return nil, err
+	}
+	state := nu.MFAState
+	if state == "" {
+		state = store.MFAEnabled
+	}
+	if !state.Valid() {
+		return nil, fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
+	}
+	groups, err := NormalizeGroups(nu.Groups)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(nu.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &store.User{
+		Username:     name,
+		DisplayName:  strings.TrimSpace(nu.DisplayName),
+		Email:        strings.TrimSpace(nu.Email),
+		Groups:       groups,
+		PasswordHash: hash,
+		MFAState:     state,
+	}, nil
+}
+
+// Get finds a user by name.
+func (s *Service) Get(ctx context.Context, username string) (*store.User, error) {
+	name, err := NormalizeUsername(username)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no user %q", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finding user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// PasswordReset tells SetPassword what else to revoke.
+type PasswordReset struct {
+	// KeepAppPasswords leaves the user's app passwords working. A reset
+	// usually follows a suspected compromise, and an app password made by
+	// whoever held the account would outlive the new password, so by
+	// default they are all deleted.
+	KeepAppPasswords bool
+}
+
+// SetPassword replaces a user's password, ends all their sessions and,
+// unless opt.KeepAppPasswords, deletes their app passwords; it returns how
+// many app passwords were deleted. Each change is audited.
+func (s *Service) SetPassword(ctx context.Context, username, pw string, opt PasswordReset) (int64, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return 0, err
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
+		return 0, fmt.Errorf("setting password of %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.PasswordChanged, "set by the admin")
+	if _, err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+		return 0, fmt.Errorf("ending sessions of %q: %w", u.Username, err)
+	}
+	if opt.KeepAppPasswords {
+		return 0, nil
+	}
+	return s.deleteAppPasswords(ctx, u, "password reset")
+}
+
+// deleteAppPasswords removes every app password of u and audits it with
+// why and the count.
+func (s *Service) deleteAppPasswords(ctx context.Context, u *store.User, why string) (int64, error) {
+	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("%s: %d deleted", why, n))
+	return n, nil
+}
+
+// record writes an audit event about u for a change made by the admin.
+func (s *Service) record(ctx context.Context, u *store.User, event, detail string) {
+	s.audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
+}
+
+// SetMFAState changes a user's MFA state.
+func (s *Service) SetMFAState(ctx context.Context, username string, state store.MFAState) error {
+	if !state.Valid() {
+		return fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
+	}
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetMFAState(ctx, u.ID, state); err != nil {
+		return fmt.Errorf("setting MFA state of %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// Remove deletes a user with everything of theirs.
+func (s *Service) Remove(ctx context.Context, username string) error {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+		return fmt.Errorf("removing %q: %w", u.Username, err)
+	}
+	// A user added again under this name starts with a clean counter.
+	if err := s.store.ClearFailures(ctx, bruteforce.AccountKey(u.Username)); err != nil {
+		return fmt.Errorf("clearing the failure counter of %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// List returns all users by name.
+func (s *Service) List(ctx context.Context) ([]store.User, error) {
+	us, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	return us, nil
+}
+
+// Bootstrap creates the first admin when the store has no user at all, and
+// returns its generated password (empty when nothing was created).
+func (s *Service) Bootstrap(ctx context.Context) (string, error) {
+	pw, err := RandomPassword()
+	if err != nil {
+		return "", err
+	}
+	u, err := s.build(NewUser{
+		Username:    BootstrapUsername,
+		Password:    pw,
+		DisplayName: "Administrator",
+		Groups:      []string{AdminGroup},
+		MFAState:    store.MFAEnabled,
+	})
+	if err != nil {
+		return "", err
+	}
+	created, err := s.store.CreateFirstUser(ctx, u)
+	if err != nil {
+		return "", fmt.Errorf("creating first admin: %w", err)
+	}
+	if !created {
+		return "", nil
+	}
+	return pw, nil
+}
+
+// RandomPassword returns 26 random base32 characters (130 bits).
+func RandomPassword() (string, error) {
+	return rand.Text(), nil
+}
+
+// DeleteAllAppPasswords removes every app password of a user (the admin's
+// "delete all existing app passwords"), returning how many there were.
+func (s *Service) DeleteAllAppPasswords(ctx context.Context, username string) (int64, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return 0, err
+	}
+	return s.deleteAppPasswords(ctx, u, "by the admin")
+}
+
+// AppPasswords lists a user's app passwords (names and use, never secrets).
+func (s *Service) AppPasswords(ctx context.Context, username string) ([]store.AppPassword, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	aps, err := s.store.AppPasswords(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("listing app passwords of %q: %w", u.Username, err)
+	}
+	return aps, nil
+}

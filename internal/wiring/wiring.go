@@ -1,0 +1,112 @@
+// Package wiring builds the domain services one configuration shares among
+// its sites (sessions, password hashing, codes, basic auth, pages, audit)
+// from a store and plain options. The Caddy glue and the tests both use it,
+// so there is one place where the parts are put together.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/users"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// Options are the settings; zero values take each package's defaults.
+type Options struct {
+	Keys            secrets.Configured
+	BcryptCost      int
+	SignInCPUShare  float64
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
+	Lockout         bruteforce.Config
+	Logger          *zap.Logger
+}
+
+// Services are the shared domain objects.
+type Services struct {
+	Store    store.Store
+	Sessions *session.Manager
+	Hasher   *password.Hasher
+	Limiter  *bruteforce.Limiter
+	Codes    *totp.Checker
+	Verifier *basicauth.Verifier
+	UI       *loginui.Renderer
+	Audit    *audit.Log
+	Users    *users.Service
+}
+
+// New wires the services on st. Errors name the option at fault.
+func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	keys, err := secrets.LoadKeys(ctx, st, o.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	hasher, err := newHasher(o)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.NewManager(st, session.Config{
+		IdleTimeout: o.SessionIdle,
+		Lifetime:    o.SessionLifetime,
+		HashKey:     keys.SessionHash,
+		BlockKey:    keys.SessionBlock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	box, err := secrets.NewBox(keys.Factor)
+	if err != nil {
+		return nil, err
+	}
+	ui, err := loginui.New()
+	if err != nil {
+		return nil, fmt.Errorf("login pages: %w", err)
+	}
+	ui.OnError = func(err error) { o.Logger.Error("rendering page", zap.Error(err)) }
+	// Typed names that are no account are counted and logged as hashes
+	// under a key every node derives alike from a shared one.
+	limiter := bruteforce.New(st, o.Lockout, secrets.Derive(keys.AppPasswordTag, "mfagate/unknown-usernames"))
+	verifier, err := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
+	if err != nil {
+		return nil, err
+	}
+	return &Services{
+		Store:    st,
+		Sessions: sessions,
+		Hasher:   hasher,
+		Limiter:  limiter,
+		Codes:    &totp.Checker{Store: st, Box: box, Limiter: limiter},
+		Verifier: verifier,
+		UI:       ui,
+		Audit:    audit.New(st, o.Logger.Named("audit")),
+		Users:    users.New(st, hasher),
+	}, nil
+}
+
+func newHasher(o Options) (*password.Hasher, error) {
+	hasher, err := password.NewHasher(o.BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("bcrypt_cost: %w", err)
+	}
+	if o.SignInCPUShare != 0 {
+		if err := hasher.SetCPUShare(o.SignInCPUShare); err != nil {
+			return nil, fmt.Errorf("sign_in_cpu_share: %w", err)
+		}
+	}
+	return hasher, nil
+}
