@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -153,5 +154,62 @@ func TestDeniedNamesUnknownUsersByHash(t *testing.T) {
 			!strings.HasPrefix(d.Username, "unknown:") || strings.Contains(d.Username, typed) {
 			t.Errorf("%q: denied as %+v (%v), want an unknown:<hash> label", typed, d, err)
 		}
+	}
+}
+
+// gatedChecker holds every comparison until gate closes (or its context
+// ends), and reports the first one starting.
+type gatedChecker struct {
+	inner   passwordChecker
+	gate    chan struct{}
+	started chan struct{}
+	once    sync.Once
+	n       atomic.Int64
+}
+
+func (g *gatedChecker) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {
+	g.n.Add(1)
+	g.once.Do(func() { close(g.started) })
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	return g.inner.VerifyBounded(ctx, hash, pw)
+}
+
+// TestSharedCheckSurvivesFirstCallerLeaving: identical requests share one
+// check; when the client that started it disconnects, the others still
+// get their answer.
+func TestSharedCheckSurvivesFirstCallerLeaving(t *testing.T) {
+	f := newFixture(t)
+	checker := &gatedChecker{inner: f.v.hasher, gate: make(chan struct{}), started: make(chan struct{})}
+	f.v.hasher = checker
+	first, leave := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(first, policy.Site{}, "wanda", f.pw, "192.0.2.1")
+		firstErr <- err
+	}()
+	<-checker.started
+	secondErr := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(context.Background(), policy.Site{}, "wanda", f.pw, "192.0.2.1")
+		secondErr <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the second joins the running check
+	leave()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the client that left got %v, want context.Canceled", err)
+	}
+	close(checker.gate)
+	if err := <-secondErr; err != nil {
+		t.Fatalf("the request that joined the check failed with the first client: %v", err)
+	}
+	if n := checker.n.Load(); n != 1 {
+		t.Fatalf("%d comparisons, want 1 shared", n)
+	}
+	if c, _ := f.st.FailuresFor(context.Background(), "acct:wanda"); c.Count != 0 {
+		t.Fatalf("the shared check left a failure slot behind: %+v", c)
 	}
 }

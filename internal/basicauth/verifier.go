@@ -127,7 +127,7 @@ func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secre
 		}
 	}
 	// Concurrent identical requests share one bcrypt.
-	out, err, _ := v.flight.Do(string(key[:]), func() (any, error) {
+	out, err := v.shared(ctx, string(key[:]), func(ctx context.Context) (any, error) {
 		return v.verifyUncached(ctx, site, username, secret, ip)
 	})
 	if err != nil {
@@ -143,7 +143,7 @@ func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secre
 // password row, and a policy that still allows it. nil, nil means it no
 // longer stands (the entry is dropped and the full check runs).
 func (v *Verifier) revalidate(ctx context.Context, site policy.Site, key [32]byte, old *Result) (*Result, error) {
-	out, err, _ := v.flight.Do("revalidate:"+string(key[:]), func() (any, error) {
+	out, err := v.shared(ctx, "revalidate:"+string(key[:]), func(ctx context.Context) (any, error) {
 		return v.stillValid(ctx, site, old)
 	})
 	if err != nil {
@@ -154,6 +154,30 @@ func (v *Verifier) revalidate(ctx context.Context, site policy.Site, key [32]byt
 		v.cache.drop(key)
 	}
 	return res, nil
+}
+
+// sharedCheckTimeout bounds a check that concurrent identical requests
+// share.
+const sharedCheckTimeout = 10 * time.Second
+
+// shared runs fn once for all concurrent callers with the same key. It runs
+// under a context detached from every caller's cancellation (with its own
+// timeout): were it the first caller's, that client disconnecting would
+// fail every request that joined it, and would abandon a claimed failure
+// slot before its release. Each caller still stops waiting when its own
+// context ends.
+func (v *Verifier) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
+	ch := v.flight.DoChan(key, func() (any, error) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedCheckTimeout)
+		defer cancel()
+		return fn(sctx)
+	})
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result) (*Result, error) {
