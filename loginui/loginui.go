@@ -17,12 +17,13 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"log"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 //go:embed templates/*.html
@@ -201,13 +202,14 @@ var pageNames = []string{
 type Renderer struct {
 	pages map[string]*template.Template
 
-	// OnError, if set, receives template execution errors. When nil they are
-	// written with the standard log package.
-	OnError func(error)
+	// logger receives template execution errors (Caddy's logger in a
+	// server); nil discards them.
+	logger *zap.Logger
 }
 
-// New parses the embedded templates.
-func New() (*Renderer, error) {
+// New parses the embedded templates; logger (nil discards) receives
+// rendering errors.
+func New(logger *zap.Logger) (*Renderer, error) {
 	funcs := template.FuncMap{
 		"group4":       group4,
 		"compact":      compact,
@@ -219,7 +221,7 @@ func New() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loginui: parse layout: %w", err)
 	}
-	r := &Renderer{pages: make(map[string]*template.Template, len(pageNames))}
+	r := &Renderer{pages: make(map[string]*template.Template, len(pageNames)), logger: logger}
 	for _, name := range pageNames {
 		t, err := base.Clone()
 		if err != nil {
@@ -299,11 +301,9 @@ func safePageName(p Page) (name string, ok bool) {
 }
 
 func (r *Renderer) logError(err error) {
-	if r != nil && r.OnError != nil {
-		r.OnError(err)
-		return
+	if r != nil && r.logger != nil {
+		r.logger.Error("rendering page", zap.Error(err))
 	}
-	log.Printf("%v", err)
 }
 
 // group4 formats a secret in space-separated groups of four characters,

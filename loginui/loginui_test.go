@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 const qrPNG = template.URL("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
@@ -63,11 +66,10 @@ func securityPage() SecurityPage {
 
 func newRenderer(t *testing.T) *Renderer {
 	t.Helper()
-	r, err := New()
+	r, err := New(nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	r.OnError = func(error) {} // keep test output quiet
 	return r
 }
 
@@ -361,10 +363,11 @@ type badFieldPage struct{ X int }
 func (badFieldPage) pageName() string { return "login" }
 
 func TestTemplateErrorsGivePlain500(t *testing.T) {
-	r := newRenderer(t)
-	var logged []error
-	var mu sync.Mutex
-	r.OnError = func(err error) { mu.Lock(); logged = append(logged, err); mu.Unlock() }
+	core, logs := observer.New(zap.ErrorLevel)
+	r, err := New(zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var nilLogin *LoginPage
 	for _, p := range []Page{bogusPage{}, badFieldPage{}, nil, nilLogin} {
 		rec, body := render(t, r, 200, p)
@@ -379,12 +382,12 @@ func TestTemplateErrorsGivePlain500(t *testing.T) {
 		}
 		checkSecurityHeaders(t, rec.Header())
 	}
-	if len(logged) != 4 {
-		t.Errorf("logged %d errors, want 4", len(logged))
+	if n := logs.FilterMessage("rendering page").Len(); n != 4 {
+		t.Errorf("logged %d errors, want 4", n)
 	}
 	// A zero Renderer fails cleanly too.
 	rec := httptest.NewRecorder()
-	(&Renderer{OnError: func(error) {}}).Render(rec, 200, LogoutPage{})
+	(&Renderer{}).Render(rec, 200, LogoutPage{})
 	if rec.Code != 500 {
 		t.Errorf("zero Renderer: status %d", rec.Code)
 	}

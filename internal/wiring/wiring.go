@@ -73,11 +73,10 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	ui, err := loginui.New()
+	ui, err := loginui.New(o.Logger.Named("loginui"))
 	if err != nil {
 		return nil, fmt.Errorf("login pages: %w", err)
 	}
-	ui.OnError = func(err error) { o.Logger.Error("rendering page", zap.Error(err)) }
 	// Typed names that are no account are counted and logged as hashes
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, o.Lockout, secrets.Derive(keys.AppPasswordTag, "mfagate/unknown-usernames"))
