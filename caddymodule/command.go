@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -341,7 +342,16 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(conte
 	if err != nil {
 		return fmt.Errorf("bcrypt_cost: %w", err)
 	}
-	return fn(ctx, users.New(st, hasher))
+	return fn(ctx, users.New(st, hasher).WithActor(cliActor()))
+}
+
+// cliActor names who runs a CLI change in the audit log: the CLI and the
+// operating-system account, as page changes name their user.
+func cliActor() string {
+	if u, err := user.Current(); err == nil {
+		return "cli (os user " + u.Username + ")"
+	}
+	return "cli"
 }
 
 // sqliteExists fails, with a hint, unless the database file is there.

@@ -43,12 +43,21 @@ type Service struct {
 	store  store.Store
 	hasher *password.Hasher
 	audit  *audit.Log
+	actor  string // who makes the changes, for the audit log
 }
 
 // New returns a Service. Its changes are audited in the store only (the
-// CLI has no server log).
+// CLI has no server log), as made by "admin" until WithActor says who.
 func New(st store.Store, h *password.Hasher) *Service {
-	return &Service{store: st, hasher: h, audit: audit.New(st, nil)}
+	return &Service{store: st, hasher: h, audit: audit.New(st, nil), actor: "admin"}
+}
+
+// WithActor returns a Service whose changes are audited as made by actor,
+// e.g. "cli (os user root)".
+func (s *Service) WithActor(actor string) *Service {
+	c := *s
+	c.actor = actor
+	return &c
 }
 
 // NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
@@ -123,6 +132,7 @@ func (s *Service) Add(ctx context.Context, nu NewUser) (*store.User, error) {
 		}
 		return nil, fmt.Errorf("adding user %q: %w", u.Username, err)
 	}
+	s.record(ctx, u, audit.UserCreated, fmt.Sprintf("state %s, groups %v", u.MFAState, u.Groups))
 	return u, nil
 }
 
@@ -196,7 +206,7 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string, opt Pass
 	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
 		return 0, fmt.Errorf("setting password of %q: %w", u.Username, err)
 	}
-	s.record(ctx, u, audit.PasswordChanged, "set by the admin")
+	s.record(ctx, u, audit.PasswordChanged, "reset")
 	if _, err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
 		return 0, fmt.Errorf("ending sessions of %q: %w", u.Username, err)
 	}
@@ -217,8 +227,12 @@ func (s *Service) deleteAppPasswords(ctx context.Context, u *store.User, why str
 	return n, nil
 }
 
-// record writes an audit event about u for a change made by the admin.
+// record writes an audit event about u, naming who made the change.
 func (s *Service) record(ctx context.Context, u *store.User, event, detail string) {
+	if detail != "" {
+		detail += "; "
+	}
+	detail += "by " + s.actor
 	s.audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
 }
 
@@ -234,6 +248,7 @@ func (s *Service) SetMFAState(ctx context.Context, username string, state store.
 	if err := s.store.SetMFAState(ctx, u.ID, state); err != nil {
 		return fmt.Errorf("setting MFA state of %q: %w", u.Username, err)
 	}
+	s.record(ctx, u, audit.MFAStateChanged, fmt.Sprintf("%s -> %s", u.MFAState, state))
 	return nil
 }
 
@@ -250,6 +265,7 @@ func (s *Service) Remove(ctx context.Context, username string) error {
 	if err := s.store.ClearFailures(ctx, bruteforce.AccountKey(u.Username)); err != nil {
 		return fmt.Errorf("clearing the failure counter of %q: %w", u.Username, err)
 	}
+	s.record(ctx, u, audit.UserRemoved, "")
 	return nil
 }
 
