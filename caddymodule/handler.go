@@ -85,12 +85,8 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	app := appIface.(*App)
 	svc := app.services
 	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
-	secDeps := svc.securityDeps(ctx.Logger())
-	secDeps.ClientIP = clientIP
-	security := securityinfo.New(secDeps, securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site})
-	deps := svc.portalDeps(ctx.Logger())
-	deps.ClientIP = clientIP
-	portal := signin.New(deps, signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
+	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site})
+	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
 		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders})

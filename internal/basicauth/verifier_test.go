@@ -3,7 +3,6 @@ package basicauth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // countingStore counts app-password lookups (one per uncached check).
@@ -39,11 +38,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	raw, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
+	raw := teststore.Open(t)
 	st := &countingStore{Store: raw}
 	h, _ := password.NewHasher(password.MinCost)
 	acct, _ := h.Hash("account pw")

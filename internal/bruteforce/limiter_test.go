@@ -1,24 +1,18 @@
 package bruteforce
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 func newLimiter(t *testing.T, cfg Config) (*Limiter, store.Store) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := teststore.Open(t)
 	return New(st, cfg, []byte("test name key")), st
 }
 

@@ -7,7 +7,6 @@ package gateway
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 // Config is one site's gateway setup.
@@ -45,7 +45,7 @@ type Gateway struct {
 // New returns a Gateway using portal for sign-in pages.
 func New(portal *signin.Portal, sessions *session.Manager, verifier *basicauth.Verifier, log *audit.Log, cfg Config) *Gateway {
 	if cfg.ClientIP == nil {
-		cfg.ClientIP = remoteHost
+		cfg.ClientIP = web.RemoteIP
 	}
 	return &Gateway{portal: portal, sessions: sessions, verifier: verifier, audit: log, cfg: cfg, prefix: portal.Prefix()}
 }
@@ -163,12 +163,4 @@ func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request, msg strin
 	w.Header().Set("WWW-Authenticate", basicauth.Realm(realm))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, msg, http.StatusUnauthorized)
-}
-
-// remoteHost is the connection's address without the port.
-func remoteHost(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }

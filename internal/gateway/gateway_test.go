@@ -4,40 +4,29 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
+	"github.com/mfagate/mfagate/internal/testfixture"
 	"github.com/mfagate/mfagate/internal/users"
-	"github.com/mfagate/mfagate/internal/wiring"
 )
 
 // newGateway wires the request path with plain Go, no Caddy.
 func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *store.User) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testfixture.Services(t)
 	u, err := svc.Users.Add(ctx, users.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}
-	portal := signin.New(signin.Deps{Store: st, Sessions: svc.Sessions, Hasher: svc.Hasher, Limiter: svc.Limiter,
-		UI: svc.UI, Audit: svc.Audit, Codes: svc.Codes}, signin.Config{Issuer: "T", Policy: site})
+	portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher, Limiter: svc.Limiter},
+		signin.Config{Issuer: "T", Policy: site})
 	return New(portal, svc.Sessions, svc.Verifier, svc.Audit, Config{Policy: site}), svc.Sessions, u
 }
 

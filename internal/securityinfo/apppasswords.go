@@ -35,11 +35,11 @@ func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *store.User) bool {
 	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
 	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing authenticators", err)
 		return false
 	}
 	if !p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0) {
-		p.message(w, http.StatusForbidden, "App passwords unavailable", p.cfg.Policy.WhyNoAppPasswords())
+		p.page.Message(w, http.StatusForbidden, "App passwords unavailable", p.cfg.Policy.WhyNoAppPasswords())
 		return false
 	}
 	return true
@@ -48,11 +48,11 @@ func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *s
 func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
 	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
 	if err != nil {
-		p.internalError(w, r, "listing app passwords", err)
+		p.page.InternalError(w, r, "listing app passwords", err)
 		return
 	}
 	p.UI.Render(w, http.StatusOK, loginui.NewAppPasswordPage{
-		Common: p.common("App password", u), Name: name, Error: msg,
+		Common: p.page.Common("App password", u), Name: name, Error: msg,
 		Count: len(aps), Limit: store.MaxAppPasswords,
 	})
 }
@@ -75,7 +75,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 	// atomic check in CreateAppPassword stays the final guard against races.
 	n, err := p.countAppPasswords(r, u)
 	if err != nil {
-		p.internalError(w, r, "counting app passwords", err)
+		p.page.InternalError(w, r, "counting app passwords", err)
 		return
 	}
 	if n >= store.MaxAppPasswords {
@@ -89,15 +89,15 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, password.ErrBusy) {
 		w.Header().Set("Retry-After", "1")
-		p.message(w, http.StatusServiceUnavailable, "Try again shortly", msgBusy)
+		p.page.Message(w, http.StatusServiceUnavailable, "Try again shortly", msgBusy)
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, "creating app password", err)
+		p.page.InternalError(w, r, "creating app password", err)
 		return
 	}
 	p.record(r, u, audit.AppPasswordCreated, name)
-	p.UI.Render(w, http.StatusOK, loginui.AppPasswordCreatedPage{Common: p.common("App password", u), Name: name, Password: pw})
+	p.UI.Render(w, http.StatusOK, loginui.AppPasswordCreatedPage{Common: p.page.Common("App password", u), Name: name, Password: pw})
 }
 
 // countAppPasswords is how many app passwords u has now.
@@ -142,17 +142,17 @@ func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
 	if err != nil {
-		p.message(w, http.StatusBadRequest, "Bad request", "That app password does not exist.")
+		p.page.Message(w, http.StatusBadRequest, "Bad request", "That app password does not exist.")
 		return
 	}
 	err = p.Store.DeleteAppPassword(r.Context(), u.ID, id)
 	p.Verifier.ForgetUser(u.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		p.message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
+		p.page.Message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, "deleting app password", err)
+		p.page.InternalError(w, r, "deleting app password", err)
 		return
 	}
 	p.record(r, u, audit.AppPasswordDeleted, strconv.FormatInt(id, 10))

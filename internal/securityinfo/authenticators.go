@@ -25,12 +25,12 @@ func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := totp.NewEnrolment(p.cfg.Issuer, u.Username)
 	if err != nil {
-		p.internalError(w, r, "new secret", err)
+		p.page.InternalError(w, r, "new secret", err)
 		return
 	}
 	sealed, err := p.Codes.Seal(u.ID, e.Secret)
 	if err != nil {
-		p.internalError(w, r, "sealing secret", err)
+		p.page.InternalError(w, r, "sealing secret", err)
 		return
 	}
 	p.renderEnrol(w, r, u, e.Secret, sealed, "")
@@ -39,11 +39,11 @@ func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *store.User, secret, sealed []byte, msg string) {
 	view, err := signin.EnrolmentView(p.cfg.Issuer, u.Username, secret)
 	if err != nil {
-		p.internalError(w, r, "rendering enrolment", err)
+		p.page.InternalError(w, r, "rendering enrolment", err)
 		return
 	}
 	p.UI.Render(w, http.StatusOK, loginui.EnrolAnotherTOTPPage{
-		Common: p.common("Add an authenticator app", u), QRDataURI: view.QRDataURI,
+		Common: p.page.Common("Add an authenticator app", u), QRDataURI: view.QRDataURI,
 		Secret: view.Secret, Account: view.Account, Error: msg,
 		Pending: base64.RawURLEncoding.EncodeToString(sealed),
 	})
@@ -58,27 +58,27 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 	}
 	sealed, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("pending"))
 	if err != nil || len(sealed) == 0 {
-		p.message(w, http.StatusBadRequest, "Bad request", "The form was incomplete. Start adding the authenticator app again.")
+		p.page.Message(w, http.StatusBadRequest, "Bad request", "The form was incomplete. Start adding the authenticator app again.")
 		return
 	}
 	secret, err := p.Codes.Open(u.ID, sealed)
 	if err != nil {
-		p.message(w, http.StatusBadRequest, "Bad request", "The form was altered or belongs to another account. Start adding the authenticator app again.")
+		p.page.Message(w, http.StatusBadRequest, "Bad request", "The form was altered or belongs to another account. Start adding the authenticator app again.")
 		return
 	}
 	dup, err := p.alreadyEnrolled(r, u, secret)
 	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing authenticators", err)
 		return
 	}
 	if dup {
-		p.message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
+		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
 		return
 	}
 	ip := p.ClientIP(r)
 	ok, detail, err := p.Codes.CheckPending(r.Context(), u, sealed, r.PostForm.Get("code"), ip)
 	if err != nil {
-		p.internalError(w, r, "checking code", err)
+		p.page.InternalError(w, r, "checking code", err)
 		return
 	}
 	if !ok {
@@ -87,7 +87,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, sealed, ip, false); err != nil {
-		p.internalError(w, r, "saving authenticator", err)
+		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}
 	p.done(w, r, "authenticator-added")
@@ -117,27 +117,27 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
 	if err != nil {
-		p.message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
+		p.page.Message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
 		return
 	}
 	// The store refuses the last one atomically, so two deletes sent at
 	// once cannot leave an Enforced user without a method.
 	err = p.Store.DeleteTOTP(r.Context(), u.ID, id, p.cfg.Policy.MustKeepOneMethod(u))
 	if errors.Is(err, store.ErrLimit) {
-		p.message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
+		p.page.Message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		p.message(w, http.StatusNotFound, "Not found", "That sign-in method does not exist.")
+		p.page.Message(w, http.StatusNotFound, "Not found", "That sign-in method does not exist.")
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, "deleting authenticator", err)
+		p.page.InternalError(w, r, "deleting authenticator", err)
 		return
 	}
 	p.record(r, u, audit.TOTPDeleted, strconv.FormatInt(id, 10))
 	if err := p.keepOnlyThisSession(w, r, cur); err != nil {
-		p.internalError(w, r, "ending other sessions", err)
+		p.page.InternalError(w, r, "ending other sessions", err)
 		return
 	}
 	p.done(w, r, "authenticator-delete")

@@ -15,20 +15,20 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 	}
 	m := store.Method(r.PostForm.Get("method"))
 	if m != store.MethodCode {
-		p.message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
+		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}
 	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
 	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing authenticators", err)
 		return
 	}
 	if len(auths) == 0 {
-		p.message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
+		p.page.Message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
 		return
 	}
 	if err := p.Store.SetDefaultMethod(r.Context(), u.ID, m); err != nil {
-		p.internalError(w, r, "setting default method", err)
+		p.page.InternalError(w, r, "setting default method", err)
 		return
 	}
 	p.record(r, u, audit.DefaultMethodSet, string(m))

@@ -31,7 +31,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := p.securityPage(r, u)
 	if err != nil {
-		p.internalError(w, r, "building security info", err)
+		p.page.InternalError(w, r, "building security info", err)
 		return
 	}
 	page.Notice = notices[r.URL.Query().Get("done")]
@@ -50,7 +50,7 @@ func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPa
 		return loginui.SecurityPage{}, err
 	}
 	page := loginui.SecurityPage{
-		Common:                p.common("Security info", u),
+		Common:                p.page.Common("Security info", u),
 		DefaultMethod:         string(u.DefaultMethod),
 		MFAState:              string(u.MFAState),
 		CanCreateAppPasswords: p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0),
@@ -92,6 +92,6 @@ func (p *Pages) showAdd(w http.ResponseWriter, r *http.Request) {
 	case methodAppPassword:
 		p.showNewAppPassword(w, r)
 	default:
-		p.message(w, http.StatusBadRequest, "Unknown method", "Choose a sign-in method from the list.")
+		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose a sign-in method from the list.")
 	}
 }

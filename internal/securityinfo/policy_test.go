@@ -6,18 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
-	"github.com/mfagate/mfagate/internal/wiring"
+	"github.com/mfagate/mfagate/internal/testfixture"
 )
 
 // siteCase describes the user and session a policy fixture starts with.
@@ -35,15 +32,8 @@ type siteCase struct {
 func newSiteFixture(t *testing.T, c siteCase) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testfixture.Services(t)
+	st := svc.Store
 	u := &store.User{Username: "ann", PasswordHash: "x", MFAState: c.state}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
@@ -54,8 +44,7 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 			t.Fatal(err)
 		}
 	}
-	pages := New(Deps{Store: st, Sessions: svc.Sessions, Hasher: svc.Hasher, Codes: svc.Codes, Verifier: svc.Verifier,
-		UI: svc.UI, Audit: svc.Audit, ClientIP: func(*http.Request) string { return "192.0.2.1" }},
+	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" }), Hasher: svc.Hasher, Verifier: svc.Verifier},
 		Config{Prefix: "/.mfa/", Issuer: "T", Policy: c.site})
 	mux := http.NewServeMux()
 	for pattern, h := range pages.Routes() {

@@ -10,22 +10,16 @@ import (
 	"net/url"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/basicauth"
-	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
 // RecentMFA is how fresh a second factor must be to change sign-in methods.
 const RecentMFA = 10 * time.Minute
-
-// maxFormBytes bounds posted forms.
-const maxFormBytes = 16 << 10
 
 // Hasher hashes new app passwords within the sign-in CPU budget
 // (*password.Hasher); ErrBusy from it means the creation was shed.
@@ -35,15 +29,9 @@ type Hasher interface {
 
 // Deps are the shared services the pages use.
 type Deps struct {
-	Store    store.Store
-	Sessions *session.Manager
+	web.Deps
 	Hasher   Hasher
-	Codes    *totp.Checker
 	Verifier *basicauth.Verifier
-	UI       *loginui.Renderer
-	Audit    *audit.Log
-	Logger   *zap.Logger
-	ClientIP func(*http.Request) string
 }
 
 // Config is per site.
@@ -58,16 +46,19 @@ type Config struct {
 // Pages serves Security info under Prefix+"security".
 type Pages struct {
 	Deps
-	cfg Config
-	now func() time.Time
+	page web.Responder
+	cfg  Config
+	now  func() time.Time
 }
 
 // New returns the pages.
 func New(d Deps, cfg Config) *Pages {
-	if d.Logger == nil {
-		d.Logger = zap.NewNop()
-	}
-	return &Pages{Deps: d, cfg: cfg, now: time.Now}
+	d.Deps = d.Deps.WithDefaults()
+	return &Pages{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+		BackText: "Back to Security info", BackHref: cfg.Prefix + "security",
+		Unavailable: "Your change could not be made. Please try again in a moment.",
+	}}
 }
 
 // Routes returns the handlers by ServeMux pattern, for the portal's mux
@@ -95,7 +86,7 @@ func (p *Pages) securityPath() string { return p.cfg.Prefix + "security" }
 func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Current, *store.User) {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
-		p.internalError(w, r, "loading session", err)
+		p.page.InternalError(w, r, "loading session", err)
 		return nil, nil
 	}
 	if cur == nil || cur.Session.Stage != store.StageComplete {
@@ -104,7 +95,7 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 	}
 	u, err := p.Store.UserByID(r.Context(), cur.User.ID)
 	if err != nil {
-		p.internalError(w, r, "loading user", err)
+		p.page.InternalError(w, r, "loading user", err)
 		return nil, nil
 	}
 	// The fresh user, not the session's cached copy: a state the admin
@@ -145,58 +136,23 @@ func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (
 	if cur == nil {
 		return nil, nil
 	}
-	if r.Method == http.MethodPost && !p.readForm(w, r) {
+	if r.Method == http.MethodPost && !p.page.ReadForm(w, r) {
 		return nil, nil
 	}
 	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
 	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing authenticators", err)
 		return nil, nil
 	}
 	if p.recentlyVerified(cur, len(auths) > 0) {
 		return cur, u
 	}
 	if len(auths) == 0 {
-		p.message(w, http.StatusForbidden, "Sign in again", "For your security, sign out and sign in again before changing your sign-in methods.")
+		p.page.Message(w, http.StatusForbidden, "Sign in again", "For your security, sign out and sign in again before changing your sign-in methods.")
 		return nil, nil
 	}
-	p.UI.Render(w, http.StatusOK, loginui.ReverifyPage{Common: p.common("Verify your identity", u), Next: next})
+	p.UI.Render(w, http.StatusOK, loginui.ReverifyPage{Common: p.page.Common("Verify your identity", u), Next: next})
 	return nil, nil
-}
-
-func (p *Pages) common(title string, u *store.User) loginui.Common {
-	c := loginui.Common{Title: title, Issuer: p.cfg.Issuer, Prefix: p.cfg.Prefix}
-	if u != nil {
-		c.User = u.DisplayName
-		if c.User == "" {
-			c.User = u.Username
-		}
-	}
-	return c
-}
-
-func (p *Pages) readForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		p.message(w, http.StatusBadRequest, "Bad request", "The form could not be read. Please try again.")
-		return false
-	}
-	return true
-}
-
-func (p *Pages) message(w http.ResponseWriter, status int, heading, msg string) {
-	p.UI.Render(w, status, loginui.MessagePage{
-		Common:   p.common(heading, nil),
-		Heading:  heading,
-		Message:  msg,
-		LinkText: "Back to Security info",
-		LinkHref: p.securityPath(),
-	})
-}
-
-func (p *Pages) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	p.Logger.Error(what, zap.Error(err), zap.String("path", r.URL.Path))
-	p.message(w, http.StatusServiceUnavailable, "Something went wrong", "Your change could not be made. Please try again in a moment.")
 }
 
 // done redirects to the list with a confirmation chosen from a fixed set

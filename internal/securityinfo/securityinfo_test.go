@@ -6,17 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/audit"
-	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
-	"github.com/mfagate/mfagate/internal/wiring"
+	"github.com/mfagate/mfagate/internal/testfixture"
 )
 
 type fixture struct {
@@ -32,15 +29,8 @@ type fixture struct {
 func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testfixture.Services(t)
+	st := svc.Store
 	codes := svc.Codes
 	u := &store.User{Username: "ann", PasswordHash: "x", MFAState: store.MFAEnforced}
 	if err := st.CreateUser(ctx, u); err != nil {
@@ -51,8 +41,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	sm := svc.Sessions
-	pages := New(Deps{Store: st, Sessions: sm, Hasher: svc.Hasher, Codes: codes, Verifier: svc.Verifier, UI: svc.UI,
-		Audit: svc.Audit, ClientIP: func(*http.Request) string { return "192.0.2.1" }},
+	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" }), Hasher: svc.Hasher, Verifier: svc.Verifier},
 		Config{Prefix: "/.mfa/", Issuer: "T"})
 	mux := http.NewServeMux()
 	for pattern, h := range pages.Routes() {

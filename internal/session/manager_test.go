@@ -6,13 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 type fixture struct {
@@ -24,11 +23,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := teststore.Open(t)
 	m, err := NewManager(st, Config{HashKey: make([]byte, 64), BlockKey: make([]byte, 32), CacheTTL: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)

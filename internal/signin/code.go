@@ -17,7 +17,7 @@ const msgBadCode = "That code didn't work. Wait for a new code in your authentic
 func (p *Portal) halfSignedIn(w http.ResponseWriter, r *http.Request) *session.Current {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
-		p.internalError(w, r, "loading session", err)
+		p.page.InternalError(w, r, "loading session", err)
 		return nil
 	}
 	if cur == nil {
@@ -56,13 +56,13 @@ func (p *Portal) renderVerify(w http.ResponseWriter, cur *session.Current, statu
 
 func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 	cur := p.halfSignedIn(w, r)
-	if cur == nil || !p.readForm(w, r) {
+	if cur == nil || !p.page.ReadForm(w, r) {
 		return
 	}
 	ip := p.ClientIP(r)
 	ok, detail, err := p.Codes.Check(r.Context(), &cur.User, r.PostForm.Get("code"), ip)
 	if err != nil {
-		p.internalError(w, r, "checking code", err)
+		p.page.InternalError(w, r, "checking code", err)
 		return
 	}
 	if !ok {
@@ -84,7 +84,7 @@ func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.C
 	}
 	rec.PendingTOTP = nil
 	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
-		p.internalError(w, r, "completing session", err)
+		p.page.InternalError(w, r, "completing session", err)
 		return
 	}
 	p.finish(w, r, &cur.User, rec.RedirectTo, method)

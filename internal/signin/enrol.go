@@ -28,7 +28,7 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 	}
 	auths, err := p.Store.TOTPAuthenticators(r.Context(), cur.User.ID)
 	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing authenticators", err)
 		return nil, nil
 	}
 	if len(auths) > 0 {
@@ -37,7 +37,7 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 	}
 	secret, err := p.Codes.Open(cur.User.ID, cur.Session.PendingTOTP)
 	if err != nil {
-		p.internalError(w, r, "opening pending secret", err)
+		p.page.InternalError(w, r, "opening pending secret", err)
 		return nil, nil
 	}
 	return cur, secret
@@ -50,7 +50,7 @@ func (p *Portal) abandonEnrolment(w http.ResponseWriter, r *http.Request, cur *s
 	rec := cur.Session
 	rec.PendingTOTP = nil
 	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
-		p.internalError(w, r, "ending enrolment", err)
+		p.page.InternalError(w, r, "ending enrolment", err)
 		return
 	}
 	p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
@@ -82,7 +82,7 @@ func EnrolmentView(issuer, account string, secret []byte) (qr loginui.EnrolTOTPP
 func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, cur *session.Current, secret []byte, status int, msg string) {
 	page, err := EnrolmentView(p.cfg.Issuer, cur.User.Username, secret)
 	if err != nil {
-		p.internalError(w, r, "rendering enrolment", err)
+		p.page.InternalError(w, r, "rendering enrolment", err)
 		return
 	}
 	page.Common = p.common("More information required", cur)
@@ -92,14 +92,14 @@ func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, cur *sessio
 
 func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 	cur, secret := p.pendingEnrolment(w, r)
-	if cur == nil || !p.readForm(w, r) {
+	if cur == nil || !p.page.ReadForm(w, r) {
 		return
 	}
 	ctx := r.Context()
 	ip := p.ClientIP(r)
 	ok, detail, err := p.Codes.CheckPending(ctx, &cur.User, cur.Session.PendingTOTP, r.PostForm.Get("code"), ip)
 	if err != nil {
-		p.internalError(w, r, "checking enrolment code", err)
+		p.page.InternalError(w, r, "checking enrolment code", err)
 		return
 	}
 	if !ok {
@@ -114,7 +114,7 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, "saving authenticator", err)
+		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}
 	p.complete(w, r, cur, "authenticator enrolled", true)

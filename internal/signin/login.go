@@ -27,7 +27,7 @@ func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
 	rd := p.safeRedirect(r, r.URL.Query().Get("rd"))
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
-		p.internalError(w, r, "loading session", err)
+		p.page.InternalError(w, r, "loading session", err)
 		return
 	}
 	if cur != nil && p.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
@@ -53,7 +53,7 @@ func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, ms
 }
 
 func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
-	if !p.readForm(w, r) {
+	if !p.page.ReadForm(w, r) {
 		return
 	}
 	typed := strings.TrimSpace(r.PostForm.Get("username"))
@@ -68,7 +68,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, "checking password", err)
+		p.page.InternalError(w, r, "checking password", err)
 		return
 	}
 	if user == nil {
@@ -146,21 +146,21 @@ func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *s
 	}
 	auths, err := p.Store.TOTPAuthenticators(ctx, user.ID)
 	if err != nil {
-		p.internalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing authenticators", err)
 		return
 	}
 	next := p.cfg.Prefix + "verify"
 	if len(auths) == 0 {
 		pending, err := p.newPendingSecret(user)
 		if err != nil {
-			p.internalError(w, r, "preparing enrolment", err)
+			p.page.InternalError(w, r, "preparing enrolment", err)
 			return
 		}
 		rec.PendingTOTP = pending
 		next = p.cfg.Prefix + "enrol"
 	}
 	if err := p.replaceOrStart(w, r, rec); err != nil {
-		p.internalError(w, r, "starting session", err)
+		p.page.InternalError(w, r, "starting session", err)
 		return
 	}
 	p.Audit.Record(ctx, store.AuditEvent{UserID: user.ID, Username: user.Username, Event: audit.SignInPasswordOK, RemoteIP: ip})
@@ -188,7 +188,7 @@ func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec stor
 func (p *Portal) signInWithPasswordOnly(w http.ResponseWriter, r *http.Request, user *store.User, rec store.Session) {
 	rec.Stage = store.StageComplete
 	if err := p.replaceOrStart(w, r, rec); err != nil {
-		p.internalError(w, r, "starting session", err)
+		p.page.InternalError(w, r, "starting session", err)
 		return
 	}
 	p.finish(w, r, user, rec.RedirectTo, "password only (MFA disabled)")

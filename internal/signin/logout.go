@@ -16,7 +16,7 @@ func zapErr(err error) zap.Field { return zap.Error(err) }
 func (p *Portal) showLogout(w http.ResponseWriter, r *http.Request) {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
-		p.internalError(w, r, "loading session", err)
+		p.page.InternalError(w, r, "loading session", err)
 		return
 	}
 	p.UI.Render(w, http.StatusOK, loginui.LogoutPage{Common: p.common("Sign out", cur)})
@@ -25,11 +25,11 @@ func (p *Portal) showLogout(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) submitLogout(w http.ResponseWriter, r *http.Request) {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
-		p.internalError(w, r, "loading session", err)
+		p.page.InternalError(w, r, "loading session", err)
 		return
 	}
 	if err := p.Sessions.End(w, r, cur); err != nil {
-		p.internalError(w, r, "ending session", err)
+		p.page.InternalError(w, r, "ending session", err)
 		return
 	}
 	if cur != nil {

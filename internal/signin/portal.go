@@ -5,41 +5,24 @@ package signin
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
-	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
 // DefaultPrefix is where the portal lives on every protected site.
 const DefaultPrefix = "/.mfa/"
 
-// maxFormBytes bounds a posted form; the real ones are tiny.
-const maxFormBytes = 16 << 10
-
 // Deps are the shared services the portal uses.
 type Deps struct {
-	Store    store.Store
-	Sessions *session.Manager
-	Hasher   *password.Hasher
-	Limiter  *bruteforce.Limiter
-	// Codes checks authenticator codes and seals their secrets.
-	Codes  *totp.Checker
-	UI     *loginui.Renderer
-	Audit  *audit.Log
-	Logger *zap.Logger
-	// ClientIP returns the client address as the server trusts it (Caddy's
-	// trusted-proxies handling); defaults to the connection's address.
-	ClientIP func(*http.Request) string
+	web.Deps
+	Hasher  *password.Hasher
+	Limiter *bruteforce.Limiter
 }
 
 // Config is per-site.
@@ -58,6 +41,7 @@ type Config struct {
 // Portal is an http.Handler for every path under Config.Prefix.
 type Portal struct {
 	Deps
+	page    web.Responder
 	cfg     Config
 	handler http.Handler
 	now     func() time.Time
@@ -68,14 +52,13 @@ func New(d Deps, cfg Config) *Portal {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
-	if d.Logger == nil {
-		d.Logger = zap.NewNop()
-	}
-	if d.ClientIP == nil {
-		d.ClientIP = remoteIP
-	}
-	p := &Portal{Deps: d, cfg: cfg, now: time.Now}
-	p.handler = p.crossOriginProtected(p.routes())
+	d.Deps = d.Deps.WithDefaults()
+	p := &Portal{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+		BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
+		Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",
+	}}
+	p.handler = p.page.CrossOriginProtected(p.routes())
 	return p
 }
 
@@ -106,76 +89,23 @@ func (p *Portal) routes() http.Handler {
 	return mux
 }
 
-func (p *Portal) crossOriginProtected(next http.Handler) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.message(w, r, http.StatusForbidden, "Request blocked",
-			"This form was submitted from another site, so it was not accepted. Go back to the sign-in page and try again.")
-	}))
-	return cop.Handler(next)
-}
-
 // common fills what every page shows.
 func (p *Portal) common(title string, cur *session.Current) loginui.Common {
-	c := loginui.Common{Title: title, Issuer: p.cfg.Issuer, Prefix: p.cfg.Prefix}
-	if cur != nil {
-		c.User = displayName(&cur.User)
+	if cur == nil {
+		return p.page.Common(title, nil)
 	}
-	return c
-}
-
-func displayName(u *store.User) string {
-	if u.DisplayName != "" {
-		return u.DisplayName
-	}
-	return u.Username
-}
-
-func (p *Portal) message(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
-	p.UI.Render(w, status, loginui.MessagePage{
-		Common:   p.common(heading, nil),
-		Heading:  heading,
-		Message:  msg,
-		LinkText: "Go to sign-in",
-		LinkHref: p.cfg.Prefix + "login",
-	})
+	return p.page.Common(title, &cur.User)
 }
 
 func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, HEAD, POST")
-		p.message(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This page does not accept that kind of request.")
+		p.page.Message(w, http.StatusMethodNotAllowed, "Method not allowed", "This page does not accept that kind of request.")
 		return
 	}
-	p.message(w, r, http.StatusNotFound, "Page not found", "There is no sign-in page at this address.")
-}
-
-// internalError logs err and shows a calm page: the details are for the log.
-func (p *Portal) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	p.Logger.Error(what, zap.Error(err), zap.String("path", r.URL.Path))
-	p.message(w, r, http.StatusServiceUnavailable, "Something went wrong",
-		"Sign-in is temporarily unavailable. Please try again in a moment.")
-}
-
-// readForm parses a small urlencoded body; false means a response was sent.
-func (p *Portal) readForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		p.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Please try again.")
-		return false
-	}
-	return true
+	p.page.Message(w, http.StatusNotFound, "Page not found", "There is no sign-in page at this address.")
 }
 
 func (p *Portal) redirect(w http.ResponseWriter, r *http.Request, target string) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-// remoteIP is the connection's address without the port.
-func remoteIP(r *http.Request) string {
-	addr := r.RemoteAddr
-	if i := strings.LastIndexByte(addr, ':'); i > 0 {
-		addr = addr[:i]
-	}
-	return strings.Trim(addr, "[]")
 }

@@ -5,37 +5,25 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
-	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
+	"github.com/mfagate/mfagate/internal/testfixture"
 	"github.com/mfagate/mfagate/internal/users"
-	"github.com/mfagate/mfagate/internal/wiring"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 func newPortal(t *testing.T) (*Portal, store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := wiring.New(ctx, st, wiring.Options{BcryptCost: password.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testfixture.Services(t)
+	st := svc.Store
 	if _, err := svc.Users.Add(ctx, users.NewUser{Username: "alice", Password: "right password"}); err != nil {
 		t.Fatal(err)
 	}
-	return New(Deps{
-		Store: st, Sessions: svc.Sessions, Hasher: svc.Hasher, UI: svc.UI, Limiter: svc.Limiter,
-		Audit: svc.Audit, Codes: svc.Codes,
-	}, Config{Issuer: "Test"}), st
+	return New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher, Limiter: svc.Limiter}, Config{Issuer: "Test"}), st
 }
 
 func postLogin(p *Portal, user, pw, ip string) *httptest.ResponseRecorder {
@@ -123,7 +111,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 
 func TestOversizedFormAndUnknownPaths(t *testing.T) {
 	p, _ := newPortal(t)
-	big := "username=" + strings.Repeat("a", maxFormBytes*2)
+	big := "username=" + strings.Repeat("a", web.MaxFormBytes*2)
 	r := httptest.NewRequest("POST", "/.mfa/login", strings.NewReader(big))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()

@@ -7,6 +7,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,6 +21,7 @@ import (
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/users"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -108,4 +110,19 @@ func newHasher(o Options) (*password.Hasher, error) {
 		}
 	}
 	return hasher, nil
+}
+
+// Web hands the services every portal page uses to a site's pages, with
+// the site's logger and its way of finding the client's address (nil: the
+// connection's).
+func (s *Services) Web(logger *zap.Logger, clientIP func(*http.Request) string) web.Deps {
+	return web.Deps{
+		Store:    s.Store,
+		Sessions: s.Sessions,
+		Codes:    s.Codes,
+		UI:       s.UI,
+		Audit:    s.Audit,
+		Logger:   logger,
+		ClientIP: clientIP,
+	}.WithDefaults()
 }
