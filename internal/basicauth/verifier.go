@@ -21,12 +21,12 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/users"
 )
 
 // DefaultCacheTTL bounds how long a verified credential is trusted without
@@ -79,7 +79,7 @@ type passwordChecker interface {
 type Verifier struct {
 	store    store.Store
 	hasher   passwordChecker
-	limiter  *bruteforce.Limiter
+	attempts *core.Attempts
 	tagKey   []byte
 	cacheKey []byte
 	cache    *cache
@@ -95,7 +95,7 @@ func New(st store.Store, h *password.Hasher, l *bruteforce.Limiter, tagKey []byt
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{store: st, hasher: h, limiter: l, tagKey: tagKey, cacheKey: cacheKey,
+	v := &Verifier{store: st, hasher: h, attempts: &core.Attempts{Store: st, Limiter: l}, tagKey: tagKey, cacheKey: cacheKey,
 		cache: newCache(DefaultCacheTTL), now: time.Now}
 	v.macs.New = func() any { return hmac.New(sha256.New, cacheKey) }
 	return v, nil
@@ -233,44 +233,21 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// verifyUncached does the one bcrypt comparison. The attempt claims its
-// failure slots first and gives them back when the secret was right, so
-// concurrent guesses cannot pass the limits; a cached success never gets
-// here, so a busy client with the right app password claims nothing.
+// verifyUncached does the one bcrypt comparison under the brute-force
+// rules (see core.Attempts): a cached success never gets here, so a busy
+// client with the right app password claims nothing.
 func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
-	name, nameErr := users.NormalizeUsername(username)
-	if nameErr != nil {
-		name = ""
-	}
-	user, err := v.findUser(ctx, name)
+	var res *Result
+	out, err := v.attempts.ByName(ctx, username, ip, func(ctx context.Context, u *store.User) (bool, string, error) {
+		r, detail, err := v.compare(ctx, site, u, secret)
+		res = r
+		return r != nil, detail, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	subject := v.limiter.SubjectFor(username, name)
-	who := subject.Unknown
-	if user != nil {
-		who = user.Username
-	}
-	claim, blocked, err := v.limiter.Claim(ctx, subject.Counter, ip)
-	if err != nil {
-		return nil, err
-	}
-	if claim == nil {
-		user = nil // refused: only the dummy comparison runs
-	}
-	res, detail, err := v.compare(ctx, site, user, secret)
-	if err != nil {
-		// Shed (or a store error): the secret was not judged.
-		return nil, errors.Join(err, v.limiter.Release(ctx, claim))
-	}
-	if claim == nil {
-		return nil, &ErrDenied{Detail: blocked, Username: who}
-	}
-	if res == nil {
-		return nil, &ErrDenied{Detail: detail, Username: who}
-	}
-	if err := v.limiter.Release(ctx, claim); err != nil {
-		return nil, err
+	if out.User == nil {
+		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username}
 	}
 	if res.AppPasswordID != 0 {
 		if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -278,20 +255,6 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		}
 	}
 	return res, nil
-}
-
-func (v *Verifier) findUser(ctx context.Context, name string) (*store.User, error) {
-	if name == "" {
-		return nil, nil
-	}
-	u, err := v.store.UserByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("basicauth: user: %w", err)
-	}
-	return u, nil
 }
 
 // compare picks the one hash to check: the app password the tag points

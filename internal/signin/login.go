@@ -1,18 +1,19 @@
 package signin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/redirect"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/users"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -61,7 +62,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	rd := p.safeRedirect(r, r.PostForm.Get("rd"))
 	ip := p.ClientIP(r)
 
-	user, who, detail, err := p.checkPassword(r, typed, pw, ip)
+	out, err := p.checkPassword(r, typed, pw, ip)
 	if errors.Is(err, password.ErrBusy) {
 		w.Header().Set("Retry-After", "1")
 		p.renderLogin(w, http.StatusServiceUnavailable, typed, rd, msgBusy)
@@ -71,62 +72,35 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "checking password", err)
 		return
 	}
-	if user == nil {
-		p.Audit.Record(r.Context(), store.AuditEvent{UserID: who.ID, Username: who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: detail})
+	if out.User == nil {
+		p.Audit.Record(r.Context(), store.AuditEvent{UserID: out.Who.ID, Username: out.Who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: out.Detail})
 		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
 		return
 	}
-	p.startSecondStep(w, r, user, rd, ip)
+	p.startSecondStep(w, r, out.User, rd, ip)
 }
 
-// checkPassword always pays one bcrypt comparison, whether the user exists,
-// is locked out or not, so neither answer nor timing tells them apart. The
-// attempt claims its failure slots before the comparison and gives them
-// back when the password is right. It returns the user when the password
-// passed; otherwise who names the attempt for the audit log (an unknown
-// name only as a keyed hash) and detail says why it failed.
-func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (user *store.User, who store.User, detail string, err error) {
-	ctx := r.Context()
-	name, nameErr := users.NormalizeUsername(typed)
-	if nameErr == nil {
-		u, err := p.Store.UserByName(ctx, name)
-		switch {
-		case err == nil:
-			user = u
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, who, "", err
+// checkPassword judges the password under the brute-force rules (see
+// core.Attempts). It always pays one bcrypt comparison, whether the user
+// exists, is locked out or not, so neither answer nor timing tells them
+// apart.
+func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outcome, error) {
+	return p.attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *store.User) (bool, string, error) {
+		hash := ""
+		if u != nil {
+			hash = u.PasswordHash
 		}
-	}
-	subject := p.Limiter.SubjectFor(typed, name)
-	who.Username = subject.Unknown
-	hash := ""
-	if user != nil {
-		who.ID, who.Username, hash = user.ID, user.Username, user.PasswordHash
-	}
-	claim, blocked, err := p.Limiter.Claim(ctx, subject.Counter, ip)
-	if err != nil {
-		return nil, who, "", err
-	}
-	if claim == nil {
-		hash = "" // refused: the real hash is not consulted at all
-	}
-	matched, err := p.Hasher.VerifyBounded(ctx, hash, pw)
-	if err != nil {
-		// Shed, not checked: neither a failure nor a success.
-		return nil, who, "", errors.Join(err, p.Limiter.Release(ctx, claim))
-	}
-	switch {
-	case claim == nil:
-		return nil, who, blocked, nil
-	case user == nil:
-		return nil, who, "unknown user", nil
-	case !matched:
-		return nil, who, "wrong password", nil
-	}
-	if err := p.Limiter.Release(ctx, claim); err != nil {
-		return nil, who, "", err
-	}
-	return user, who, "", nil
+		matched, err := p.Hasher.VerifyBounded(ctx, hash, pw)
+		switch {
+		case err != nil:
+			return false, "", err
+		case u == nil:
+			return false, "unknown user", nil
+		case !matched:
+			return false, "wrong password", nil
+		}
+		return true, "", nil
+	})
 }
 
 // startSecondStep records the passed first factor in a fresh session (new

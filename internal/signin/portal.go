@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
@@ -41,10 +42,11 @@ type Config struct {
 // Portal is an http.Handler for every path under Config.Prefix.
 type Portal struct {
 	Deps
-	page    web.Responder
-	cfg     Config
-	handler http.Handler
-	now     func() time.Time
+	attempts *core.Attempts
+	page     web.Responder
+	cfg      Config
+	handler  http.Handler
+	now      func() time.Time
 }
 
 // New builds the portal. Every POST passes net/http's cross-origin check.
@@ -53,7 +55,7 @@ func New(d Deps, cfg Config) *Portal {
 		cfg.Prefix = DefaultPrefix
 	}
 	d.Deps = d.Deps.WithDefaults()
-	p := &Portal{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+	p := &Portal{Deps: d, cfg: cfg, now: time.Now, attempts: &core.Attempts{Store: d.Store, Limiter: d.Limiter}, page: web.Responder{
 		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
 		BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
 		Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",

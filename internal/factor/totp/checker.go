@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -68,31 +69,32 @@ func (c *Checker) CheckPending(ctx context.Context, u *store.User, sealed []byte
 	return c.check(ctx, u, [][]byte{secret}, code, ip)
 }
 
-// check claims a failure slot before looking at the code, so concurrent
-// guesses cannot pass the account limit; a right code gives it back.
+// check judges the code under the brute-force rules (see core.Attempts),
+// so concurrent guesses cannot pass the account limit; a right code gives
+// its slot back. A code is accepted once per time step.
 func (c *Checker) check(ctx context.Context, u *store.User, candidates [][]byte, code, ip string) (bool, string, error) {
-	claim, blocked, err := c.Limiter.Claim(ctx, u.Username, ip)
+	attempts := core.Attempts{Store: c.Store, Limiter: c.Limiter}
+	out, err := attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *store.User) (bool, string, error) {
+		if judged == nil {
+			return false, "", nil // refused by the limits: the code is not looked at
+		}
+		step, matched := matchAny(candidates, code, c.now())
+		if !matched {
+			return false, "wrong code", nil
+		}
+		claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
+		if err != nil {
+			return false, "", fmt.Errorf("totp: claim step: %w", err)
+		}
+		if !claimed {
+			return false, "code already used", nil
+		}
+		return true, "", nil
+	})
 	if err != nil {
 		return false, "", err
 	}
-	if claim == nil {
-		return false, blocked, nil
-	}
-	step, matched := matchAny(candidates, code, c.now())
-	if !matched {
-		return false, "wrong code", nil
-	}
-	claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
-	if err != nil {
-		return false, "", fmt.Errorf("totp: claim step: %w", err)
-	}
-	if !claimed {
-		return false, "code already used", nil
-	}
-	if err := c.Limiter.Release(ctx, claim); err != nil {
-		return false, "", err
-	}
-	return true, "", nil
+	return out.User != nil, out.Detail, nil
 }
 
 func matchAny(secrets [][]byte, code string, now time.Time) (int64, bool) {
