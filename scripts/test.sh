@@ -211,6 +211,33 @@ run_tests() {
 # of github.com/mfagate/mfagate, pinned to the Caddy version in go.mod, and
 # checks that the binary has our modules and the `caddy mfa` command.
 XCADDY_VERSION=v0.4.5
+
+# check_dockerfile CADDY_VERSION: examples/docker/Dockerfile cannot be built
+# here (no image registry), so this checks what can be: it builds the Caddy
+# version of go.mod, with mfagate, on official images of the same minor.
+check_dockerfile() {
+	local want="$1" file=examples/docker/Dockerfile minor tag tags=0 bad=0
+	minor="${want#v}"
+	minor="${minor%.*}"
+	[ -f "$file" ] || { echo "FAIL: $file is missing"; return 1; }
+	if ! grep -qE "^RUN xcaddy build ${want//./\\.}([[:space:]]|\$)" "$file"; then
+		echo "FAIL: $file does not run 'xcaddy build $want' (the Caddy version in go.mod)"
+		bad=1
+	fi
+	grep -qE -- '--with github\.com/mfagate/mfagate([[:space:]]|$)' "$file" ||
+		{ echo "FAIL: $file does not build --with github.com/mfagate/mfagate"; bad=1; }
+	while read -r tag; do
+		tags=$((tags + 1))
+		case "$tag" in
+		"$minor" | "$minor"-* | "$minor".*) ;;
+		*) echo "FAIL: $file uses caddy:$tag, not a caddy $minor image"; bad=1 ;;
+		esac
+	done < <(sed -nE 's/^FROM[[:space:]]+caddy:([^[:space:]]+).*/\1/p' "$file")
+	[ "$tags" -eq 2 ] || { echo "FAIL: $file should have two FROM caddy:$minor… stages (builder, runtime), has $tags"; bad=1; }
+	[ "$bad" -eq 0 ] || return 1
+	echo "$file: xcaddy build $want --with github.com/mfagate/mfagate on caddy:$minor images (not built here)"
+}
+
 check_xcaddy() {
 	local caddy_version bin id want_ids=() missing_ids=()
 	XCADDY_TMP="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-xcaddy.XXXXXX")" || return 1
@@ -219,6 +246,7 @@ check_xcaddy() {
 
 	caddy_version="$(go list -m -f '{{.Version}}' github.com/caddyserver/caddy/v2)" || return 1
 	echo "xcaddy $XCADDY_VERSION, Caddy $caddy_version (as in go.mod)"
+	check_dockerfile "$caddy_version" || return 1
 	if ! GOBIN="$XCADDY_TMP/bin" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@$XCADDY_VERSION" >"$XCADDY_TMP/install.log" 2>&1; then
 		cat "$XCADDY_TMP/install.log"
 		echo "FAIL: could not install xcaddy $XCADDY_VERSION"
