@@ -239,7 +239,7 @@ check_dockerfile() {
 }
 
 check_xcaddy() {
-	local caddy_version bin id want_ids=() missing_ids=()
+	local caddy_version bin with id want_ids=() missing_ids=()
 	XCADDY_TMP="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-xcaddy.XXXXXX")" || return 1
 	mkdir -p "$XCADDY_TMP/bin" "$XCADDY_TMP/tmp"
 	bin="$XCADDY_TMP/caddy"
@@ -258,10 +258,10 @@ check_xcaddy() {
 	# module from this checkout and never asks the module proxy for it (which
 	# may answer an error, not "not found", for an unpublished module). Its
 	# temporary build module goes under XCADDY_TMP too (TMPDIR).
-	echo "xcaddy build $caddy_version --with github.com/mfagate/mfagate=. (this checkout)"
+	with="github.com/mfagate/mfagate@v0.0.0-00010101000000-000000000000=."
+	echo "xcaddy build $caddy_version --with $with (this checkout)"
 	if ! TMPDIR="$XCADDY_TMP/tmp" "$XCADDY_TMP/bin/xcaddy" build "$caddy_version" \
-		--with "github.com/mfagate/mfagate@v0.0.0-00010101000000-000000000000=." \
-		--output "$bin" >"$XCADDY_TMP/build.log" 2>&1; then
+		--with "$with" --output "$bin" >"$XCADDY_TMP/build.log" 2>&1; then
 		cat "$XCADDY_TMP/build.log"
 		echo "FAIL: xcaddy build failed (its output is above)"
 		return 1
