@@ -206,10 +206,7 @@ run_tests() {
 	return "$rc"
 }
 
-# check_xcaddy: builds Caddy the way its users add a plugin, with xcaddy
-# (installed from the module proxy) and this checkout as a local replacement
-# of github.com/mfagate/mfagate, pinned to the Caddy version in go.mod, and
-# checks that the binary has our modules and the `caddy mfa` command.
+# The xcaddy that check_xcaddy installs (the one in the caddy:2.11-builder image).
 XCADDY_VERSION=v0.4.5
 
 # check_dockerfile CADDY_VERSION: examples/docker/Dockerfile cannot be built
@@ -238,6 +235,10 @@ check_dockerfile() {
 	echo "$file: xcaddy build $want --with github.com/mfagate/mfagate on caddy:$minor images (not built here)"
 }
 
+# check_xcaddy: builds Caddy the way its users add a plugin, with xcaddy
+# (installed from the module proxy) and this checkout as a local replacement
+# of github.com/mfagate/mfagate, pinned to the Caddy version in go.mod, and
+# checks that the binary has our modules and the `caddy mfa` command.
 check_xcaddy() {
 	local caddy_version bin with id want_ids=() missing_ids=()
 	XCADDY_TMP="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-xcaddy.XXXXXX")" || return 1
