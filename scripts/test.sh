@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every mfagate check: formatting, go vet, all tests (the integration
-# tests build the real Caddy binary and drive headless Chromium) and a short
-# run of each fuzz target.
+# tests build the real Caddy binary and drive headless Chromium), a Caddy
+# built the way users add plugins (xcaddy build --with this module) and a
+# short run of each fuzz target.
 #
 # Usage, from any directory, on Debian, as root:
 #
@@ -77,6 +78,8 @@ PGBIN="$(pg_bin_dir)"
 PGTMP="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-pg.XXXXXX")"
 PGDATA_DIR="$PGTMP/data"
 PG_STARTED=""
+# The xcaddy stage's temporary directory (set when it starts).
+XCADDY_TMP=""
 
 # Runs a PostgreSQL command as the cluster's owner: the postgres user when
 # we are root (initdb refuses root), else ourselves.
@@ -95,6 +98,7 @@ cleanup() {
 		as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 30 stop >/dev/null 2>&1
 	fi
 	rm -rf "$PGTMP"
+	if [ -n "${XCADDY_TMP:-}" ]; then rm -rf "$XCADDY_TMP"; fi
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -202,6 +206,115 @@ run_tests() {
 	return "$rc"
 }
 
+# The xcaddy that check_xcaddy installs (the one in the caddy:2.11-builder image).
+XCADDY_VERSION=v0.4.5
+
+# check_dockerfile CADDY_VERSION: examples/docker/Dockerfile cannot be built
+# here (no image registry), so this checks what can be: it builds the Caddy
+# version of go.mod, with mfagate, on official images of the same minor.
+check_dockerfile() {
+	local want="$1" file=examples/docker/Dockerfile minor tag tags=0 bad=0
+	minor="${want#v}"
+	minor="${minor%.*}"
+	[ -f "$file" ] || { echo "FAIL: $file is missing"; return 1; }
+	if ! grep -qE "^RUN xcaddy build ${want//./\\.}([[:space:]]|\$)" "$file"; then
+		echo "FAIL: $file does not run 'xcaddy build $want' (the Caddy version in go.mod)"
+		bad=1
+	fi
+	grep -qE -- '--with github\.com/mfagate/mfagate([[:space:]]|$)' "$file" ||
+		{ echo "FAIL: $file does not build --with github.com/mfagate/mfagate"; bad=1; }
+	while read -r tag; do
+		tags=$((tags + 1))
+		case "$tag" in
+		"$minor" | "$minor"-* | "$minor".*) ;;
+		*) echo "FAIL: $file uses caddy:$tag, not a caddy $minor image"; bad=1 ;;
+		esac
+	done < <(sed -nE 's/^FROM[[:space:]]+caddy:([^[:space:]]+).*/\1/p' "$file")
+	[ "$tags" -eq 2 ] || { echo "FAIL: $file should have two FROM caddy:$minor… stages (builder, runtime), has $tags"; bad=1; }
+	[ "$bad" -eq 0 ] || return 1
+	echo "$file: xcaddy build $want --with github.com/mfagate/mfagate on caddy:$minor images (not built here)"
+}
+
+# check_xcaddy: builds Caddy the way its users add a plugin, with xcaddy
+# (installed from the module proxy) and this checkout as a local replacement
+# of github.com/mfagate/mfagate, pinned to the Caddy version in go.mod, and
+# checks that the binary has our modules and the `caddy mfa` command.
+check_xcaddy() {
+	local caddy_version bin with id want_ids=() missing_ids=()
+	XCADDY_TMP="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-xcaddy.XXXXXX")" || return 1
+	mkdir -p "$XCADDY_TMP/bin" "$XCADDY_TMP/tmp"
+	bin="$XCADDY_TMP/caddy"
+
+	caddy_version="$(go list -m -f '{{.Version}}' github.com/caddyserver/caddy/v2)" || return 1
+	echo "xcaddy $XCADDY_VERSION, Caddy $caddy_version (as in go.mod)"
+	check_dockerfile "$caddy_version" || return 1
+	if ! GOBIN="$XCADDY_TMP/bin" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@$XCADDY_VERSION" >"$XCADDY_TMP/install.log" 2>&1; then
+		cat "$XCADDY_TMP/install.log"
+		echo "FAIL: could not install xcaddy $XCADDY_VERSION"
+		return 1
+	fi
+
+	# The @v0.0.0-00010101000000-000000000000 is the version Go itself gives
+	# a module known only by a local replacement: with it, `go get` takes the
+	# module from this checkout and never asks the module proxy for it (which
+	# may answer an error, not "not found", for an unpublished module). Its
+	# temporary build module goes under XCADDY_TMP too (TMPDIR).
+	with="github.com/mfagate/mfagate@v0.0.0-00010101000000-000000000000=."
+	echo "xcaddy build $caddy_version --with $with (this checkout)"
+	if ! TMPDIR="$XCADDY_TMP/tmp" "$XCADDY_TMP/bin/xcaddy" build "$caddy_version" \
+		--with "$with" --output "$bin" >"$XCADDY_TMP/build.log" 2>&1; then
+		cat "$XCADDY_TMP/build.log"
+		echo "FAIL: xcaddy build failed (its output is above)"
+		return 1
+	fi
+	grep -E '\[(INFO|WARNING|ERROR)\] (exec|Build complete)' "$XCADDY_TMP/build.log" || true
+	"$bin" version
+
+	# Required: the app and the handler, every module ID that caddymodule
+	# declares, and the storage modules once the source has them.
+	mapfile -t want_ids < <(
+		{
+			printf '%s\n' mfa http.handlers.mfa_gateway
+			grep -rhoE --include='*.go' --exclude='*_test.go' '\bID:[[:space:]]*"[^"]+"' caddymodule |
+				sed -E 's/.*"([^"]+)"/\1/'
+			for id in mfa.storage.sqlite mfa.storage.postgres; do
+				if grep -rqF --include='*.go' --exclude='*_test.go' "\"$id\"" caddymodule; then
+					echo "$id"
+				fi
+			done
+		} | sort -u
+	)
+
+	echo "caddy list-modules --packages --skip-standard:"
+	if ! "$bin" list-modules --packages --skip-standard >"$XCADDY_TMP/modules.txt" 2>&1; then
+		cat "$XCADDY_TMP/modules.txt"
+		echo "FAIL: caddy list-modules failed"
+		return 1
+	fi
+	sed 's/^/    /' "$XCADDY_TMP/modules.txt"
+	for id in "${want_ids[@]}"; do
+		awk -v id="$id" '$1 == id { found = 1 } END { exit !found }' "$XCADDY_TMP/modules.txt" ||
+			missing_ids+=("$id")
+	done
+	if [ "${#missing_ids[@]}" -gt 0 ]; then
+		echo "FAIL: the xcaddy-built Caddy lacks: ${missing_ids[*]} (wanted: ${want_ids[*]})"
+		return 1
+	fi
+	echo "all wanted modules present: ${want_ids[*]}"
+
+	if ! "$bin" mfa --help >"$XCADDY_TMP/mfa-help.txt" 2>&1; then
+		cat "$XCADDY_TMP/mfa-help.txt"
+		echo "FAIL: caddy mfa --help failed"
+		return 1
+	fi
+	if ! "$bin" adapt --config Caddyfile.example >/dev/null 2>"$XCADDY_TMP/adapt.txt"; then
+		cat "$XCADDY_TMP/adapt.txt"
+		echo "FAIL: caddy adapt --config Caddyfile.example failed"
+		return 1
+	fi
+	echo "caddy mfa --help and caddy adapt --config Caddyfile.example work"
+}
+
 # fuzz_target NAME PKG: fuzzes one target for $FUZZTIME. Go's fuzz coordinator
 # sometimes ends a run with "context deadline exceeded" when the time is up
 # while a worker is busy, without any failing input; such a run is repeated
@@ -239,6 +352,7 @@ run_fuzz() {
 stage "gofmt" check_gofmt
 stage "go vet ./..." go vet ./...
 stage "go test ./..." run_tests
+stage "xcaddy build --with github.com/mfagate/mfagate" check_xcaddy
 run_fuzz
 
 # ---------------------------------------------------------------------------

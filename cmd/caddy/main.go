@@ -1,5 +1,5 @@
 // Command caddy is Caddy with its standard modules and mfagate, as
-// `xcaddy build --with github.com/mfagate/mfagate/caddymodule` would make.
+// `xcaddy build --with github.com/mfagate/mfagate` would make.
 package main
 
 import (
@@ -7,7 +7,7 @@ import (
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/mfagate/mfagate/caddymodule"
+	_ "github.com/mfagate/mfagate"
 )
 
 func main() {
