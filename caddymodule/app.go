@@ -6,12 +6,14 @@ package caddymodule
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
@@ -26,9 +28,11 @@ func init() {
 // App is the `mfa` app: it owns the database and the keys, shared by every
 // site that uses the mfa_gateway handler.
 type App struct {
-	// Where users, factors and sessions are kept. Default: SQLite at
-	// <caddy data dir>/mfagate/mfagate.db.
-	Storage *StorageConfig `json:"storage,omitempty"`
+	// Where users, factors and sessions are kept: a module of the
+	// mfa.storage namespace named by "type", "sqlite" (the default, also
+	// when "type" or the whole object is left out) or "postgres". Default:
+	// SQLite at <caddy data dir>/mfagate/mfagate.db.
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=mfa.storage inline_key=type"`
 
 	// Organisation name shown on the sign-in pages and in authenticator
 	// apps. Default: "mfagate".
@@ -56,10 +60,15 @@ type App struct {
 	// Brute-force limits shared by every way of signing in.
 	Lockout *LockoutConfig `json:"lockout,omitempty"`
 
+	storage  Storage
+	keys     secrets.Configured // Keys expanded and checked by validate
 	services *services
 	poolKey  string
 	logger   *zap.Logger
-	stop     chan struct{}
+	ctx      context.Context // the config's caddy.Context: done when it unloads
+
+	stopSweep context.CancelFunc
+	swept     chan struct{} // closed when the sweeper has returned
 }
 
 // KeysConfig holds base64-encoded keys; placeholders like {env.X} are
@@ -97,21 +106,30 @@ func (App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision opens the (shared) store and builds the services.
+// Provision checks the options, then opens the (shared) store and builds
+// the services.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	a.ctx = ctx
 	a.setDefaults()
 	// Before the store is opened: a key whose placeholder is unset must
-	// not be replaced by one generated and kept in the store.
-	if err := a.Keys.check(); err != nil {
+	// not be replaced by one generated and kept in the store, and a bad
+	// option must not leave a database created behind it.
+	if err := a.validate(); err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
-	st, key, err := a.Storage.acquire(a.logger)
+	if err := a.loadStorage(ctx); err != nil {
+		return fmt.Errorf("mfa: %w", err)
+	}
+	st, err := acquire(ctx, a.storage, a.logger)
 	if err != nil {
 		return fmt.Errorf("mfa storage: %w", err)
 	}
-	a.poolKey = key
-	a.services, err = newServices(ctx, a, st, a.logger)
+	a.poolKey = a.storage.poolKey()
+	// Loading the generated keys queries the store.
+	wctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	a.services, err = newServices(wctx, a, st, a.logger)
 	if err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
@@ -119,9 +137,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 }
 
 func (a *App) setDefaults() {
-	if a.Storage == nil {
-		a.Storage = new(StorageConfig)
-	}
 	if a.Issuer == "" {
 		a.Issuer = "mfagate"
 	}
@@ -130,6 +145,9 @@ func (a *App) setDefaults() {
 	}
 	if a.BcryptCost == 0 {
 		a.BcryptCost = password.DefaultCost
+	}
+	if a.SignInCPUShare == 0 {
+		a.SignInCPUShare = password.DefaultCPUShare
 	}
 	if a.SessionIdleTimeout == 0 {
 		a.SessionIdleTimeout = caddy.Duration(session.DefaultIdleTimeout)
@@ -142,24 +160,39 @@ func (a *App) setDefaults() {
 	}
 }
 
-// Validate checks the settings that Provision does not.
-func (a *App) Validate() error {
-	if a.SignInCPUShare < 0 || a.SignInCPUShare > 1 {
-		return fmt.Errorf("mfa: sign_in_cpu_share must be above 0 and at most 1, got %g", a.SignInCPUShare)
+// validate checks every option of the app (the storage module checks its
+// own), naming each as the config spells it. Provision calls it before
+// anything is opened; Caddy would only call Validate after Provision.
+func (a *App) validate() error {
+	keys, err := a.Keys.check()
+	if err != nil {
+		return err
+	}
+	a.keys = keys
+	if a.BcryptCost < password.MinCost || a.BcryptCost > bcrypt.MaxCost {
+		return fmt.Errorf("bcrypt_cost must be between %d and %d, got %d", password.MinCost, bcrypt.MaxCost, a.BcryptCost)
+	}
+	if !(a.SignInCPUShare > 0 && a.SignInCPUShare <= 1) { // also refuses NaN
+		return fmt.Errorf("sign_in_cpu_share must be above 0 and at most 1, got %g", a.SignInCPUShare)
 	}
 	if a.SessionIdleTimeout < 0 || a.SessionLifetime < 0 {
-		return errors.New("mfa: session timeouts must be positive")
+		return errors.New("session_idle_timeout and session_lifetime must be positive")
 	}
 	if a.SessionIdleTimeout > a.SessionLifetime {
-		return fmt.Errorf("mfa: session_idle_timeout (%s) is longer than session_lifetime (%s)",
+		return fmt.Errorf("session_idle_timeout (%s) is longer than session_lifetime (%s)",
 			time.Duration(a.SessionIdleTimeout), time.Duration(a.SessionLifetime))
 	}
 	return nil
 }
 
+// bootstrapTimeout bounds creating the first admin at start.
+const bootstrapTimeout = time.Minute
+
 // Start creates the first admin on an empty store and starts the sweeper.
 func (a *App) Start() error {
-	pw, err := a.services.Users.Bootstrap(context.Background())
+	bctx, cancel := context.WithTimeout(a.ctx, bootstrapTimeout)
+	pw, err := a.services.Users.Bootstrap(bctx)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
@@ -167,44 +200,64 @@ func (a *App) Start() error {
 		a.logger.Warn("created the first admin user; sign in and enrol an authenticator, then change this password with `caddy mfa user passwd admin`",
 			zap.String("username", "admin"), zap.String("password", pw))
 	}
-	a.stop = make(chan struct{})
-	go a.sweep(a.stop)
+	sctx, stop := context.WithCancel(a.ctx)
+	a.stopSweep, a.swept = stop, make(chan struct{})
+	go func(done chan<- struct{}) {
+		defer close(done)
+		a.sweep(sctx)
+	}(a.swept)
 	return nil
 }
 
-// Stop ends the sweeper.
+// Stop ends the sweeper and waits for it.
 func (a *App) Stop() error {
-	if a.stop != nil {
-		close(a.stop)
-		a.stop = nil
-	}
+	a.endSweeper()
 	return nil
 }
 
-// Cleanup releases this config's hold on the shared store.
+// endSweeper stops the sweeper, if running, and waits until it has
+// returned, so it never uses a store that is about to be closed.
+func (a *App) endSweeper() {
+	if a.stopSweep != nil {
+		a.stopSweep()
+		<-a.swept
+	}
+}
+
+// Cleanup ends the sweeper (Stop may not have run: a config that failed to
+// start) and releases this config's hold on the shared store.
 func (a *App) Cleanup() error {
+	a.endSweeper()
 	if a.poolKey == "" {
 		return nil
 	}
 	_, err := storagePool.Delete(a.poolKey)
+	a.poolKey = ""
 	return err
 }
 
 // sweepEvery is how often expired sessions are removed from the store.
 const sweepEvery = 10 * time.Minute
 
-// sweep deletes sessions past their lifetime or idle timeout.
-func (a *App) sweep(stop <-chan struct{}) {
+// sweepTimeout bounds one sweep, so a stuck database cannot pile them up.
+const sweepTimeout = time.Minute
+
+// sweep deletes sessions past their lifetime or idle timeout until ctx is
+// done.
+func (a *App) sweep(ctx context.Context) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case now := <-t.C:
 			created := now.Add(-time.Duration(a.SessionLifetime))
 			seen := now.Add(-time.Duration(a.SessionIdleTimeout))
-			if _, err := a.services.Store.DeleteStaleSessions(context.Background(), created, seen); err != nil {
+			sctx, cancel := context.WithTimeout(ctx, sweepTimeout)
+			_, err := a.services.Store.DeleteStaleSessions(sctx, created, seen)
+			cancel()
+			if err != nil && ctx.Err() == nil {
 				a.logger.Error("sweeping sessions", zap.Error(err))
 			}
 		}
@@ -224,30 +277,40 @@ func expandSet(option, raw, fallback string) (string, error) {
 	return v, nil
 }
 
-// check fails if a configured key expands to nothing.
-func (k *KeysConfig) check() error {
-	for _, o := range []struct{ option, raw string }{
-		{"session_hash", k.SessionHash},
-		{"session_block", k.SessionBlock},
-		{"factor", k.Factor},
-		{"app_password_tag", k.AppPasswordTag},
+// check expands the configured keys and checks each: a placeholder that
+// expands to nothing, text that is not base64 or a key of the wrong size
+// is an error naming the option.
+func (k *KeysConfig) check() (secrets.Configured, error) {
+	var out secrets.Configured
+	for _, o := range []struct {
+		option string
+		raw    string
+		size   int
+		dst    *string
+	}{
+		{"session_hash", k.SessionHash, 64, &out.SessionHash},
+		{"session_block", k.SessionBlock, 32, &out.SessionBlock},
+		{"factor", k.Factor, 32, &out.Factor},
+		{"app_password_tag", k.AppPasswordTag, 32, &out.AppPasswordTag},
 	} {
-		if _, err := expandSet("keys "+o.option, o.raw, "remove the option to have a key generated and kept in the store"); err != nil {
-			return err
+		option := "keys " + o.option
+		v, err := expandSet(option, o.raw, "remove the option to have a key generated and kept in the store")
+		if err != nil {
+			return secrets.Configured{}, err
 		}
+		if v == "" {
+			continue
+		}
+		key, err := secrets.DecodeKey(v)
+		if err != nil {
+			return secrets.Configured{}, fmt.Errorf("%s: %w", option, err)
+		}
+		if len(key) != o.size {
+			return secrets.Configured{}, fmt.Errorf("%s: must decode to %d bytes, got %d", option, o.size, len(key))
+		}
+		*o.dst = v
 	}
-	return nil
-}
-
-// configured expands the keys; Provision has checked them with check.
-func (k *KeysConfig) configured() secrets.Configured {
-	repl := caddy.NewReplacer()
-	return secrets.Configured{
-		SessionHash:    repl.ReplaceKnown(k.SessionHash, ""),
-		SessionBlock:   repl.ReplaceKnown(k.SessionBlock, ""),
-		Factor:         repl.ReplaceKnown(k.Factor, ""),
-		AppPasswordTag: repl.ReplaceKnown(k.AppPasswordTag, ""),
-	}
+	return out, nil
 }
 
 func (l *LockoutConfig) config() bruteforce.Config {
@@ -263,6 +326,5 @@ func (l *LockoutConfig) config() bruteforce.Config {
 var (
 	_ caddy.App          = (*App)(nil)
 	_ caddy.Provisioner  = (*App)(nil)
-	_ caddy.Validator    = (*App)(nil)
 	_ caddy.CleanerUpper = (*App)(nil)
 )

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -30,6 +32,21 @@ func unsetenv(t *testing.T, name string) {
 	os.Unsetenv(name)
 }
 
+// storageJSON is the storage object of the JSON config: {"type": typ,
+// field: value}, without "type" when typ is empty (meaning sqlite).
+func storageJSON(t *testing.T, typ, field, value string) json.RawMessage {
+	t.Helper()
+	obj := map[string]string{field: value}
+	if typ != "" {
+		obj["type"] = typ
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -48,7 +65,7 @@ func TestProvisionRefusesKeyFromUnsetPlaceholder(t *testing.T) {
 				"factor": &keys.Factor, "app_password_tag": &keys.AppPasswordTag,
 			}[option]
 			*field = "{env.MFAGATE_TEST_UNSET_KEY}"
-			a := &App{Storage: &StorageConfig{Path: db}, Keys: keys, BcryptCost: 10}
+			a := &App{StorageRaw: storageJSON(t, "sqlite", "path", db), Keys: keys, BcryptCost: 10}
 			err := provision(t, a)
 			want := `keys ` + option + ` is set to "{env.MFAGATE_TEST_UNSET_KEY}", which is empty`
 			if err == nil || !strings.Contains(err.Error(), want) {
@@ -67,7 +84,7 @@ func TestProvisionUsesKeyFromPlaceholder(t *testing.T) {
 	rand.Read(key)
 	t.Setenv("MFAGATE_TEST_FACTOR_KEY", base64.StdEncoding.EncodeToString(key))
 	a := &App{
-		Storage:    &StorageConfig{Path: filepath.Join(t.TempDir(), "mfagate.db")},
+		StorageRaw: storageJSON(t, "sqlite", "path", filepath.Join(t.TempDir(), "mfagate.db")),
 		Keys:       &KeysConfig{Factor: "{env.MFAGATE_TEST_FACTOR_KEY}"},
 		BcryptCost: 10,
 	}
@@ -91,12 +108,12 @@ func TestProvisionRefusesStorageFromUnsetPlaceholder(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", data)
 	unsetenv(t, "MFAGATE_TEST_UNSET_DB")
-	cases := map[string]*StorageConfig{
-		`sqlite path is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`:  {Type: "sqlite", Path: "{env.MFAGATE_TEST_UNSET_DB}"},
-		`postgres dsn is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`: {Type: "postgres", DSN: "{env.MFAGATE_TEST_UNSET_DB}"},
+	cases := map[string]json.RawMessage{
+		`sqlite path is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`:  storageJSON(t, "sqlite", "path", "{env.MFAGATE_TEST_UNSET_DB}"),
+		`postgres dsn is set to "{env.MFAGATE_TEST_UNSET_DB}", which is empty`: storageJSON(t, "postgres", "dsn", "{env.MFAGATE_TEST_UNSET_DB}"),
 	}
 	for want, storage := range cases {
-		a := &App{Storage: storage, BcryptCost: 10}
+		a := &App{StorageRaw: storage, BcryptCost: 10}
 		if err := provision(t, a); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Provision: %v, want an error containing %q", err, want)
 		}
@@ -110,11 +127,36 @@ func TestProvisionRefusesStorageFromUnsetPlaceholder(t *testing.T) {
 func TestProvisionUsesStoragePathFromPlaceholder(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "from-env.db")
 	t.Setenv("MFAGATE_TEST_DB", db)
-	a := &App{Storage: &StorageConfig{Path: "{env.MFAGATE_TEST_DB}"}, BcryptCost: 10}
+	a := &App{StorageRaw: storageJSON(t, "", "path", "{env.MFAGATE_TEST_DB}"), BcryptCost: 10}
 	if err := provision(t, a); err != nil {
 		t.Fatal(err)
 	}
 	if !exists(db) {
 		t.Fatalf("no database at %s", db)
+	}
+}
+
+// Every option is checked before the store is opened, and the error names
+// it as the config spells it.
+func TestProvisionChecksOptionsBeforeOpening(t *testing.T) {
+	short := base64.StdEncoding.EncodeToString([]byte("short"))
+	cases := map[string]func(a *App){
+		"keys factor: must decode to 32 bytes, got 5":       func(a *App) { a.Keys = &KeysConfig{Factor: short} },
+		"keys session_hash: not valid base64":               func(a *App) { a.Keys = &KeysConfig{SessionHash: "%%%"} },
+		"bcrypt_cost must be between 10 and 31, got 4":      func(a *App) { a.BcryptCost = 4 },
+		"sign_in_cpu_share must be above 0 and at most 1":   func(a *App) { a.SignInCPUShare = 1.5 },
+		"session_idle_timeout (48h0m0s) is longer than":     func(a *App) { a.SessionIdleTimeout = caddy.Duration(48 * time.Hour) },
+		"session_idle_timeout and session_lifetime must be": func(a *App) { a.SessionLifetime = -1 },
+	}
+	for want, set := range cases {
+		db := filepath.Join(t.TempDir(), "mfagate.db")
+		a := &App{StorageRaw: storageJSON(t, "sqlite", "path", db), BcryptCost: 10}
+		set(a)
+		if err := provision(t, a); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Provision: %v, want an error containing %q", err, want)
+		}
+		if exists(db) {
+			t.Errorf("%s: the store was opened", want)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -21,7 +23,12 @@ func init() {
 // parseGlobalOption sets up the mfa app from the global options block:
 //
 //	mfa {
-//	    storage sqlite [<path>] | postgres <dsn>
+//	    storage sqlite [<path>]
+//	    storage postgres <dsn> [{
+//	        max_conns       <n>
+//	        query_timeout   <duration>
+//	        connect_timeout <duration>
+//	    }]
 //	    issuer <name>
 //	    bcrypt_cost <10-31>
 //	    sign_in_cpu_share <0-1>
@@ -58,7 +65,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch d.Val() {
 		case "storage":
-			a.Storage, err = parseStorage(d)
+			a.StorageRaw, err = parseStorage(d)
 		case "issuer":
 			err = oneArg(d, &a.Issuer)
 		case "bcrypt_cost":
@@ -83,26 +90,31 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-func parseStorage(d *caddyfile.Dispenser) (*StorageConfig, error) {
-	args := d.RemainingArgs()
-	if len(args) == 0 || len(args) > 2 {
-		return nil, d.Errf("storage: want `storage sqlite [<path>]` or `storage postgres <dsn>`")
+// parseStorage reads `storage <backend> ...` into the backend's guest
+// module, as reverse_proxy reads `transport <name> {...}`.
+func parseStorage(d *caddyfile.Dispenser) (json.RawMessage, error) {
+	if !d.NextArg() {
+		return nil, d.Errf("storage: want `storage sqlite [<path>]` or `storage postgres <dsn> [{...}]`")
 	}
-	s := &StorageConfig{Type: args[0]}
-	switch args[0] {
-	case "sqlite":
-		if len(args) == 2 {
-			s.Path = args[1]
-		}
-	case "postgres":
-		if len(args) != 2 {
-			return nil, d.Errf("storage postgres: a connection string is required, e.g. {env.MFA_DATABASE_URL}")
-		}
-		s.DSN = args[1]
-	default:
-		return nil, d.Errf("storage: unknown backend %q (supported: sqlite, postgres)", args[0])
+	name := d.Val()
+	modID := "mfa.storage." + name
+	if _, err := caddy.GetModule(modID); err != nil {
+		return nil, d.Errf("storage: unknown backend %q (supported: %s)", name, storageBackends())
 	}
-	return s, nil
+	unm, err := caddyfile.UnmarshalModule(d, modID)
+	if err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(unm, "type", name, nil), nil
+}
+
+// storageBackends lists the registered mfa.storage modules by name.
+func storageBackends() string {
+	var names []string
+	for _, m := range caddy.GetModules("mfa.storage") {
+		names = append(names, m.ID.Name())
+	}
+	return strings.Join(names, ", ")
 }
 
 func parseKeys(d *caddyfile.Dispenser) (*KeysConfig, error) {
@@ -248,7 +260,9 @@ func shareArg(d *caddyfile.Dispenser) (float64, error) {
 		return 0, err
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 || f > 1 {
+	// The range is checked once, by the app's validate; 0 is refused here
+	// because in JSON it would mean "left out", the default.
+	if err != nil || f == 0 {
 		return 0, d.Errf("%s: %q must be a number above 0 and at most 1", name, s)
 	}
 	return f, nil

@@ -52,7 +52,11 @@ func TestIssueCaddyfileAdapts(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if s := cfg.Apps.MFA.Storage; s == nil || s.Type != "sqlite" || s.Path != "./mfagate.db" || cfg.Apps.MFA.Issuer != "Example Corp" {
+	var s *struct{ Type, Path string }
+	if err := json.Unmarshal(cfg.Apps.MFA.StorageRaw, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s == nil || s.Type != "sqlite" || s.Path != "./mfagate.db" || cfg.Apps.MFA.Issuer != "Example Corp" {
 		t.Fatalf("mfa app: %+v", cfg.Apps.MFA)
 	}
 	gw := strings.Index(out, `"handler":"mfa_gateway"`)

@@ -316,26 +316,26 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(conte
 	if err != nil {
 		return err
 	}
-	backend, location, err := app.Storage.resolved()
-	if err != nil {
+	// Loading the storage module (as `caddy storage export` loads Caddy's)
+	// expands and checks its options; nothing is opened yet.
+	cctx, cancel := caddy.NewContext(caddy.Context{Context: ctx})
+	defer cancel()
+	if err := app.loadStorage(cctx); err != nil {
 		return fmt.Errorf("mfa storage: %w", err)
 	}
-	if backend == "sqlite" {
-		if err := sqliteExists(location, app.Storage.Path, configFile); err != nil {
+	if s, ok := app.storage.(*SQLiteStorage); ok {
+		if err := sqliteExists(s.path, s.Path, configFile); err != nil {
 			return err
 		}
 	}
 	if mutates {
-		where := location
-		if backend != "sqlite" {
-			where = "from the dsn in " + configFile // the DSN may hold a password
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "mfa: using %s store %s\n", backend, where)
+		fmt.Fprintf(cmd.ErrOrStderr(), "mfa: using %s\n", app.storage.describe(configFile))
 	}
-	// Caddy's default logger writes to stderr, beside "mfa: using ...".
-	st, err := app.Storage.open(ctx, caddy.Log())
+	// Outside the pool: the CLI is not a loaded config. Caddy's default
+	// logger writes to stderr, beside "mfa: using ...".
+	st, err := openBounded(ctx, app.storage, caddy.Log())
 	if err != nil {
-		return err
+		return fmt.Errorf("mfa storage: %w", err)
 	}
 	defer st.Close()
 	hasher, err := password.NewHasher(app.BcryptCost)

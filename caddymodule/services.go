@@ -18,7 +18,7 @@ type services struct{ *wiring.Services }
 // newServices wires the domain packages from the app's config.
 func newServices(ctx context.Context, a *App, st store.Store, logger *zap.Logger) (*services, error) {
 	svc, err := wiring.New(ctx, st, wiring.Options{
-		Keys:            a.Keys.configured(),
+		Keys:            a.keys,
 		BcryptCost:      a.BcryptCost,
 		SignInCPUShare:  a.SignInCPUShare,
 		SessionIdle:     time.Duration(a.SessionIdleTimeout),

@@ -2,137 +2,113 @@ package caddymodule
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/store/postgres"
-	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
-// StorageConfig selects the database that holds users, factors and sessions.
-type StorageConfig struct {
-	// Backend: "sqlite" (default, embedded, one node) or "postgres"
-	// (several Caddy nodes sharing one database).
-	Type string `json:"type,omitempty"`
-	// Path of the SQLite database file. Default:
-	// <caddy data dir>/mfagate/mfagate.db. Placeholders such as {env.X}
-	// are expanded.
-	Path string `json:"path,omitempty"`
-	// PostgreSQL connection string (URL or key=value form), e.g.
-	// {env.MFA_DATABASE_URL}. Placeholders are expanded.
-	DSN string `json:"dsn,omitempty"`
-	// PostgreSQL pool size. Default: 10.
-	MaxConns int32 `json:"max_conns,omitempty"`
-	// Bound on each PostgreSQL query. Default: 5s.
-	QueryTimeout caddy.Duration `json:"query_timeout,omitempty"`
+// Storage is provided by the guest modules in the mfa.storage namespace
+// (mfa.storage.sqlite, mfa.storage.postgres). Its methods are unexported
+// because store.Store is an internal type: backends live in this package.
+type Storage interface {
+	// poolKey identifies the store this module opens: the database and
+	// every option that shapes the open store, so that a reload with
+	// changed options opens a new store (and the old one is released).
+	poolKey() string
+	// open opens (and migrates) the store; the pool calls it once per key,
+	// the CLI calls it directly. logger receives the store's warnings.
+	open(ctx context.Context, logger *zap.Logger) (store.Store, error)
+	// describe names the store for `caddy mfa` messages; never a secret.
+	describe(configFile string) string
 }
 
-// storagePool shares one open database per location across config reloads,
+// defaultStorage is the backend of a config that names none: the storage
+// object used to have an optional "type" defaulting to sqlite, and configs
+// written then must load unchanged.
+const defaultStorage = "sqlite"
+
+// openTimeout bounds opening a store: connecting and applying migrations,
+// which may wait for another node migrating the same database. A stuck
+// database then fails the config load with a clear error instead of
+// hanging `caddy run` or `caddy reload`. The bound is generous because the
+// node that migrates runs under it too.
+const openTimeout = 30 * time.Second
+
+// storagePool shares one open store per pool key across config reloads,
 // so `caddy reload` neither leaks nor re-opens it.
 var storagePool = caddy.NewUsagePool()
 
-// pooledStore closes the database when the last config using it unloads.
+// pooledStore closes the store when the last config using it unloads.
 type pooledStore struct{ store.Store }
 
 // Destruct implements caddy.Destructor.
 func (p pooledStore) Destruct() error { return p.Close() }
 
-// defaultSQLitePath is where the database goes when no path is configured.
-func defaultSQLitePath() string {
-	return filepath.Join(caddy.AppDataDir(), "mfagate", "mfagate.db")
+// withDefaultType returns the storage JSON with "type" filled in: an absent
+// storage object, or one without "type" (or with an empty one), means
+// sqlite, as it did before the backends were modules.
+func withDefaultType(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return json.RawMessage(`{"type":"` + defaultStorage + `"}`), nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	if t, ok := obj["type"]; ok && string(t) != `""` && string(t) != "null" {
+		return raw, nil
+	}
+	obj["type"] = json.RawMessage(`"` + defaultStorage + `"`)
+	return json.Marshal(obj)
 }
 
-// resolved returns the backend and its expanded location. A path or DSN
-// that is configured but expands to nothing is an error, never the default.
-func (c StorageConfig) resolved() (backend, location string, err error) {
-	backend = c.Type
-	if backend == "" {
-		backend = "sqlite"
-	}
-	switch backend {
-	case "sqlite":
-		location, err = expandSet("sqlite path", c.Path,
-			"remove the path to use the default location (<caddy data dir>/mfagate/mfagate.db)")
-		if err != nil {
-			return "", "", err
-		}
-		if location == "" {
-			location = defaultSQLitePath()
-		}
-		abs, err := filepath.Abs(location)
-		if err != nil {
-			return "", "", fmt.Errorf("storage path %q: %w", location, err)
-		}
-		return backend, abs, nil
-	case "postgres":
-		location, err = expandSet("postgres dsn", c.DSN, "give the connection string in the config")
-		if err != nil {
-			return "", "", err
-		}
-		if location == "" {
-			return "", "", fmt.Errorf("storage postgres: a connection string (dsn) is required")
-		}
-		return backend, location, nil
-	default:
-		return "", "", fmt.Errorf("storage: unknown backend %q (supported: sqlite, postgres)", backend)
-	}
-}
-
-// poolKey identifies one database.
-func (c StorageConfig) poolKey() (string, error) {
-	backend, location, err := c.resolved()
+// loadStorage loads the storage guest module (which checks its options)
+// without opening anything.
+func (a *App) loadStorage(ctx caddy.Context) error {
+	raw, err := withDefaultType(a.StorageRaw)
 	if err != nil {
-		return "", err
+		return err
 	}
-	return backend + ":" + location, nil
+	a.StorageRaw = raw
+	mod, err := ctx.LoadModule(a, "StorageRaw")
+	if err != nil {
+		return fmt.Errorf("loading storage module: %w", err)
+	}
+	a.storage = mod.(Storage)
+	return nil
 }
 
-// acquire returns the shared store for c; release it with storagePool.Delete(key).
-// logger receives the store's warnings.
-func (c StorageConfig) acquire(logger *zap.Logger) (store.Store, string, error) {
-	key, err := c.poolKey()
-	if err != nil {
-		return nil, "", err
-	}
-	val, _, err := storagePool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		st, err := c.open(context.Background(), logger)
+// acquire returns the shared store for s, opening it under ctx within
+// openTimeout when no loaded config uses it yet; release it with
+// storagePool.Delete(s.poolKey()).
+func acquire(ctx context.Context, s Storage, logger *zap.Logger) (store.Store, error) {
+	val, _, err := storagePool.LoadOrNew(s.poolKey(), func() (caddy.Destructor, error) {
+		st, err := openBounded(ctx, s, logger)
 		if err != nil {
 			return nil, err
 		}
 		return pooledStore{st}, nil
 	})
 	if err != nil {
-		return nil, "", err
-	}
-	return val.(pooledStore).Store, key, nil
-}
-
-// open opens a store outside the pool (used by the CLI); logger receives
-// the store's warnings (such as a database file's mode tightened).
-func (c StorageConfig) open(ctx context.Context, logger *zap.Logger) (store.Store, error) {
-	backend, location, err := c.resolved()
-	if err != nil {
 		return nil, err
 	}
-	switch backend {
-	case "sqlite":
-		st, err := sqlite.OpenWith(ctx, location, sqlite.Options{Logger: logger})
-		if err != nil {
-			return nil, fmt.Errorf("opening sqlite database %s: %w", location, err)
-		}
-		return st, nil
-	case "postgres":
-		st, err := postgres.Open(ctx, location, postgres.Options{MaxConns: c.MaxConns, QueryTimeout: time.Duration(c.QueryTimeout)})
-		if err != nil {
-			// The DSN may hold a password: never echo it.
-			return nil, fmt.Errorf("opening postgres database: %w", err)
-		}
-		return st, nil
+	return val.(pooledStore).Store, nil
+}
+
+// openBounded opens s outside the pool within openTimeout. The store does
+// not keep ctx: it outlives the config that opened it.
+func openBounded(ctx context.Context, s Storage, logger *zap.Logger) (store.Store, error) {
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	st, err := s.open(octx, logger)
+	if err != nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
+		return nil, fmt.Errorf("timed out after %s (database unreachable, or another node holding the migration lock?): %w", openTimeout, err)
 	}
-	return nil, fmt.Errorf("storage: unknown backend %q", backend)
+	return st, err
 }

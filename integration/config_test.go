@@ -56,7 +56,7 @@ func TestConfigErrorsNameTheProblem(t *testing.T) {
 		"unknown directive opt": {":1 {\n\tmfa_gateway {\n\t\tportal /x/\n\t}\n}\n", "Caddyfile:3"},
 		"low bcrypt cost":       {"{\n\tmfa {\n\t\tbcrypt_cost 4\n\t}\n}\n:1 {\n\tmfa_gateway\n}\n", "bcrypt_cost"},
 		"bad prefix":            {":1 {\n\tmfa_gateway {\n\t\tportal_prefix nope\n\t}\n}\n", "portal_prefix"},
-		"short key":             {"{\n\tmfa {\n\t\tkeys {\n\t\t\tfactor c2hvcnQ=\n\t\t}\n\t}\n}\n:1 {\n\tmfa_gateway\n}\n", "factor_key"},
+		"short key":             {"{\n\tmfa {\n\t\tkeys {\n\t\t\tfactor c2hvcnQ=\n\t\t}\n\t}\n}\n:1 {\n\tmfa_gateway\n}\n", "keys factor"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

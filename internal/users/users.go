@@ -279,8 +279,18 @@ func (s *Service) List(ctx context.Context) ([]store.User, error) {
 }
 
 // Bootstrap creates the first admin when the store has no user at all, and
-// returns its generated password (empty when nothing was created).
+// returns its generated password (empty when nothing was created). It looks
+// before it hashes: every start and reload calls it, and a bcrypt hash
+// costs a core for a quarter second or more. CreateFirstUser stays the
+// atomic guard when several nodes start on an empty store at once.
 func (s *Service) Bootstrap(ctx context.Context) (string, error) {
+	existing, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return "", fmt.Errorf("creating first admin: %w", err)
+	}
+	if len(existing) > 0 {
+		return "", nil
+	}
 	pw, err := RandomPassword()
 	if err != nil {
 		return "", err

@@ -177,3 +177,35 @@ func TestRemoveClearsFailureCounter(t *testing.T) {
 		t.Fatalf("counter after removal = %+v, %v; want none", f, err)
 	}
 }
+
+// countingStore counts CreateFirstUser calls.
+type countingStore struct {
+	store.Store
+	firstUserCalls int
+}
+
+func (c *countingStore) CreateFirstUser(ctx context.Context, u *store.User) (bool, error) {
+	c.firstUserCalls++
+	return c.Store.CreateFirstUser(ctx, u)
+}
+
+// Bootstrap looks for users before it hashes a password: on a store that
+// has users (every start but the first) it neither hashes nor creates.
+func TestBootstrapOnlyOnEmptyStore(t *testing.T) {
+	_, st := newService(t)
+	h, err := password.NewHasher(password.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingStore{Store: st}
+	svc := New(cs, h)
+	ctx := context.Background()
+	pw, err := svc.Bootstrap(ctx)
+	if err != nil || pw == "" || cs.firstUserCalls != 1 {
+		t.Fatalf("empty store: password %q, %v, %d CreateFirstUser calls", pw, err, cs.firstUserCalls)
+	}
+	pw, err = svc.Bootstrap(ctx)
+	if err != nil || pw != "" || cs.firstUserCalls != 1 {
+		t.Fatalf("store with a user: password %q, %v, %d CreateFirstUser calls; want none", pw, err, cs.firstUserCalls)
+	}
+}
