@@ -86,7 +86,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
-	if err := signin.SaveAuthenticator(r, p.Store, p.Audit, u, sealed, ip, false); err != nil {
+	if err := p.methods.AddAuthenticator(r.Context(), u, sealed, ip, false); err != nil {
 		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}

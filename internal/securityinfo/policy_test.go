@@ -40,7 +40,7 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 	}
 	if c.authenticator {
 		sealed, _ := svc.Codes.Seal(u.ID, make([]byte, 20))
-		if err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
+		if _, err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
@@ -46,15 +47,16 @@ type Config struct {
 // Pages serves Security info under Prefix+"security".
 type Pages struct {
 	Deps
-	page web.Responder
-	cfg  Config
-	now  func() time.Time
+	methods *core.Methods
+	page    web.Responder
+	cfg     Config
+	now     func() time.Time
 }
 
 // New returns the pages.
 func New(d Deps, cfg Config) *Pages {
 	d.Deps = d.Deps.WithDefaults()
-	return &Pages{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+	return &Pages{Deps: d, cfg: cfg, now: time.Now, methods: &core.Methods{Store: d.Store, Audit: d.Audit}, page: web.Responder{
 		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
 		BackText: "Back to Security info", BackHref: cfg.Prefix + "security",
 		Unavailable: "Your change could not be made. Please try again in a moment.",

@@ -37,7 +37,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	sealed, _ := codes.Seal(u.ID, make([]byte, 20))
-	if err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
+	if _, err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
 		t.Fatal(err)
 	}
 	sm := svc.Sessions

@@ -2,7 +2,6 @@ package signin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/audit"
@@ -11,9 +10,6 @@ import (
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
 )
-
-// AuthenticatorName labels an enrolled authenticator app.
-const AuthenticatorName = "Authenticator app"
 
 // pendingEnrolment returns the half-signed-in session that is enrolling and
 // its secret in the clear; otherwise it answers and returns nil.
@@ -108,7 +104,7 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
 		return
 	}
-	err = SaveAuthenticator(r, p.Store, p.Audit, &cur.User, cur.Session.PendingTOTP, ip, true)
+	err = p.methods.AddAuthenticator(ctx, &cur.User, cur.Session.PendingTOTP, ip, true)
 	if errors.Is(err, store.ErrConflict) {
 		p.abandonEnrolment(w, r, cur)
 		return
@@ -118,54 +114,4 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.complete(w, r, cur, "authenticator enrolled", true)
-}
-
-// SaveAuthenticator stores a verified, sealed secret. Registering a method
-// switches an Enabled user to Enforced (per-user MFA semantics). With
-// onlyFirst (enrolment during sign-in) it stores the secret only if the
-// user has no authenticator yet, else store.ErrConflict: a half-finished
-// sign-in that knew only the password must never add a second method after
-// the user enrolled their own.
-func SaveAuthenticator(r *http.Request, st store.Store, log *audit.Log, u *store.User, sealed []byte, ip string, onlyFirst bool) error {
-	ctx := r.Context()
-	existing, err := st.TOTPAuthenticators(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	a := &store.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
-	if err := st.AddTOTP(ctx, a, onlyFirst); err != nil {
-		return err
-	}
-	// The state as stored now, not as cached with the session: an admin may
-	// have changed it meanwhile.
-	fresh, err := st.UserByID(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if fresh.MFAState == store.MFAEnabled {
-		if err := st.SetMFAState(ctx, u.ID, store.MFAEnforced); err != nil {
-			return err
-		}
-		log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
-			RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
-	}
-	log.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip, Detail: a.Name})
-	return nil
-}
-
-// nextAuthenticatorName numbers authenticators past the highest number in
-// use, so names stay distinct after deletions and the user can tell which
-// one to delete.
-func nextAuthenticatorName(existing []store.TOTPAuthenticator) string {
-	if len(existing) == 0 {
-		return AuthenticatorName
-	}
-	highest := 1
-	for _, a := range existing {
-		var n int
-		if _, err := fmt.Sscanf(a.Name, AuthenticatorName+" %d", &n); err == nil && n > highest {
-			highest = n
-		}
-	}
-	return fmt.Sprintf("%s %d", AuthenticatorName, highest+1)
 }

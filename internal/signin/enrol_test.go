@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -36,7 +37,7 @@ func TestStaleEnrolmentCannotAddASecondMethod(t *testing.T) {
 	}
 	// Meanwhile the real user enrols their own authenticator.
 	own, _ := p.Codes.Seal(cur.User.ID, []byte("0123456789abcdefghij"))
-	if err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: cur.User.ID, Name: AuthenticatorName, SealedSecret: own}, true); err != nil {
+	if _, err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: cur.User.ID, Name: core.AuthenticatorName, SealedSecret: own}, true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -63,29 +64,5 @@ func TestStaleEnrolmentCannotAddASecondMethod(t *testing.T) {
 	}
 	if cur, _ := p.Sessions.Load(next); cur == nil || cur.Session.Stage == store.StageComplete || cur.Session.PendingTOTP != nil {
 		t.Fatalf("session after refused enrolment: %+v", cur)
-	}
-}
-
-func TestNextAuthenticatorNameSkipsNumbersInUse(t *testing.T) {
-	names := func(ns ...string) []store.TOTPAuthenticator {
-		var out []store.TOTPAuthenticator
-		for _, n := range ns {
-			out = append(out, store.TOTPAuthenticator{Name: n})
-		}
-		return out
-	}
-	cases := []struct {
-		existing []store.TOTPAuthenticator
-		want     string
-	}{
-		{nil, "Authenticator app"},
-		{names("Authenticator app"), "Authenticator app 2"},
-		{names("Authenticator app", "Authenticator app 3"), "Authenticator app 4"},
-		{names("Authenticator app 3"), "Authenticator app 4"},
-	}
-	for _, c := range cases {
-		if got := nextAuthenticatorName(c.existing); got != c.want {
-			t.Errorf("after %v: %q, want %q", c.existing, got, c.want)
-		}
 	}
 }

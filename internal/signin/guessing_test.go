@@ -13,6 +13,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/users"
@@ -28,7 +29,7 @@ func enrolledAlice(t *testing.T, p *Portal, st store.Store) (string, *http.Cooki
 	}
 	raw := []byte("0123456789abcdefghij")
 	sealed, _ := p.Codes.Seal(u.ID, raw)
-	if err := st.AddTOTP(t.Context(), &store.TOTPAuthenticator{UserID: u.ID, Name: AuthenticatorName, SealedSecret: sealed}, true); err != nil {
+	if _, err := st.AddTOTP(t.Context(), &store.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed}, true); err != nil {
 		t.Fatal(err)
 	}
 	login := postLogin(p, "alice", "right password", "192.0.2.9")

@@ -43,6 +43,7 @@ type Config struct {
 type Portal struct {
 	Deps
 	attempts *core.Attempts
+	methods  *core.Methods
 	page     web.Responder
 	cfg      Config
 	handler  http.Handler
@@ -55,11 +56,12 @@ func New(d Deps, cfg Config) *Portal {
 		cfg.Prefix = DefaultPrefix
 	}
 	d.Deps = d.Deps.WithDefaults()
-	p := &Portal{Deps: d, cfg: cfg, now: time.Now, attempts: &core.Attempts{Store: d.Store, Limiter: d.Limiter}, page: web.Responder{
-		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
-		BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
-		Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",
-	}}
+	p := &Portal{Deps: d, cfg: cfg, now: time.Now, attempts: &core.Attempts{Store: d.Store, Limiter: d.Limiter},
+		methods: &core.Methods{Store: d.Store, Audit: d.Audit}, page: web.Responder{
+			UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+			BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
+			Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",
+		}}
 	p.handler = p.page.CrossOriginProtected(p.routes())
 	return p
 }

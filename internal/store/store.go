@@ -194,8 +194,10 @@ type Store interface {
 	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt. With
 	// onlyFirst it is stored only if the user has none yet, atomically
 	// (ErrConflict otherwise): sign-in enrolment may add the first method
-	// only, never a second one behind the user's back.
-	AddTOTP(ctx context.Context, a *TOTPAuthenticator, onlyFirst bool) error
+	// only, never a second one behind the user's back. In the same
+	// transaction an Enabled user becomes Enforced (registering a method
+	// does that, as in per-user MFA); promoted reports whether it happened.
+	AddTOTP(ctx context.Context, a *TOTPAuthenticator, onlyFirst bool) (promoted bool, err error)
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]TOTPAuthenticator, error)
 	// DeleteTOTP removes one authenticator of the user; ErrNotFound

@@ -12,11 +12,12 @@ import (
 
 // AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
 // store.ErrNotFound when the user does not exist.
-func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) error {
+func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) (bool, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	t := now()
 	var id int64
+	var promoted bool
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if onlyFirst {
 			n, err := lockedCountTOTP(ctx, tx, a.UserID)
@@ -27,15 +28,23 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 				return fmt.Errorf("%w: the user has an authenticator already", store.ErrConflict)
 			}
 		}
-		return tx.QueryRow(ctx,
+		if err := tx.QueryRow(ctx,
 			"INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-			a.UserID, a.Name, nonNilBlob(a.SealedSecret), t).Scan(&id)
+			a.UserID, a.Name, nonNilBlob(a.SealedSecret), t).Scan(&id); err != nil {
+			return err
+		}
+		// Registering a method makes an Enabled user Enforced, in the same
+		// transaction.
+		tag, err := tx.Exec(ctx, "UPDATE users SET mfa_state = $1, updated_at = $2 WHERE id = $3 AND mfa_state = $4",
+			string(store.MFAEnforced), t, a.UserID, string(store.MFAEnabled))
+		promoted = tag.RowsAffected() == 1
+		return err
 	})
 	if err != nil {
-		return wrap(ctx, "add totp", err)
+		return false, wrap(ctx, "add totp", err)
 	}
 	a.ID, a.CreatedAt = id, t
-	return nil
+	return promoted, nil
 }
 
 // lockedCountTOTP takes the user's row lock for the rest of tx, which

@@ -213,7 +213,7 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 	if err := s.CreateUser(ctx, u); err != nil {
 		return err
 	}
-	if err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("s")}, false); err != nil {
+	if _, err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("s")}, false); err != nil {
 		return err
 	}
 	if _, err := s.ClaimTOTPStep(ctx, u.ID, int64(r)); err != nil {

@@ -4,15 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/mfagate/mfagate/internal/store"
 )
 
 // AddTOTP stores an authenticator and sets a.ID and a.CreatedAt.
 // store.ErrNotFound when the user does not exist.
-func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) error {
+func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) (bool, error) {
 	t := now()
 	var id int64
+	var promoted bool
 	// One writer at a time (immediate transactions), so the count and the
 	// insert cannot interleave with another AddTOTP.
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -31,14 +33,29 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		promoted, err = promoteEnabled(ctx, tx, a.UserID, t)
 		return err
 	})
 	if err != nil {
-		return wrap(ctx, "add totp", err)
+		return false, wrap(ctx, "add totp", err)
 	}
 	a.ID, a.CreatedAt = id, t
-	return nil
+	return promoted, nil
+}
+
+// promoteEnabled switches an Enabled user to Enforced and reports whether
+// it did (users in another state keep theirs).
+func promoteEnabled(ctx context.Context, tx *sql.Tx, userID int64, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, "UPDATE users SET mfa_state = ?, updated_at = ? WHERE id = ? AND mfa_state = ?",
+		string(store.MFAEnforced), toMS(at), userID, string(store.MFAEnabled))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // nonNilBlob keeps an empty secret from becoming NULL.

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppPasswords/Delete", testAppPasswordDelete},
 		{"AppPasswords/Touch", testAppPasswordTouch},
 		{"TOTP/AddListDelete", testTOTP},
+		{"TOTP/PromotesEnabled", testTOTPPromotesEnabled},
 		{"TOTP/OnlyFirstConcurrent", testTOTPOnlyFirstConcurrent},
 		{"TOTP/KeepOneConcurrent", testTOTPKeepOneConcurrent},
 		{"TOTP/ClaimStep", testClaimStep},
@@ -447,8 +448,8 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice", "admins")
 	keep := mustCreateUser(t, s, "bob")
-	noErr(t, "AddTOTP", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, false))
-	noErr(t, "AddTOTP(bob)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	noErr(t, "AddTOTP", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	noErr(t, "AddTOTP(bob)", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}, false))
 	mustCreateSession(t, s, newSession(1, u.ID, time.Now()))
 	mustCreateSession(t, s, newSession(2, keep.ID, time.Now()))
 	noErr(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{UserID: u.ID, Username: "alice", Event: "user.created"}))
@@ -790,10 +791,10 @@ func testTOTP(t *testing.T, s store.Store) {
 	v := mustCreateUser(t, s, "bob")
 	a1 := &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte{0, 1, 2, 255}}
 	a2 := &store.TOTPAuthenticator{UserID: u.ID, Name: "tablet", SealedSecret: []byte("sealed-2")}
-	noErr(t, "AddTOTP(first)", s.AddTOTP(ctx, a1, true))
-	wantErr(t, "AddTOTP(onlyFirst, has one)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("x")}, true), store.ErrConflict)
-	noErr(t, "AddTOTP", s.AddTOTP(ctx, a2, false))
-	wantErr(t, "AddTOTP(unknown user)", s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: v.ID + 1000, Name: "x", SealedSecret: []byte("x")}, true), store.ErrNotFound)
+	noErr(t, "AddTOTP(first)", addTOTP(s, ctx, a1, true))
+	wantErr(t, "AddTOTP(onlyFirst, has one)", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("x")}, true), store.ErrConflict)
+	noErr(t, "AddTOTP", addTOTP(s, ctx, a2, false))
+	wantErr(t, "AddTOTP(unknown user)", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: v.ID + 1000, Name: "x", SealedSecret: []byte("x")}, true), store.ErrNotFound)
 	if a1.ID == 0 || a2.ID == 0 || a1.ID == a2.ID {
 		t.Fatalf("IDs = %d, %d", a1.ID, a2.ID)
 	}
@@ -833,7 +834,7 @@ func testTOTPOnlyFirstConcurrent(t *testing.T, s store.Store) {
 	const n = 8
 	var errs [n]error
 	parallel(n, func(i int) {
-		errs[i] = s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}, true)
+		errs[i] = addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}, true)
 	})
 	ok := 0
 	for i, err := range errs {
@@ -859,7 +860,7 @@ func testTOTPKeepOneConcurrent(t *testing.T, s store.Store) {
 	var ids [n]int64
 	for i := range n {
 		a := &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}
-		noErr(t, "AddTOTP", s.AddTOTP(ctx, a, false))
+		noErr(t, "AddTOTP", addTOTP(s, ctx, a, false))
 		ids[i] = a.ID
 	}
 	var errs [n]error
@@ -1521,5 +1522,49 @@ func testCanceled(t *testing.T, s store.Store) {
 	}
 	if aps, err := s.AppPasswords(t.Context(), u.ID); err != nil || len(aps) != 0 {
 		t.Errorf("app password created with a canceled context: %+v, %v", aps, err)
+	}
+}
+
+// addTOTP is AddTOTP for checks that do not look at the promotion.
+func addTOTP(s store.Store, ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) error {
+	_, err := s.AddTOTP(ctx, a, onlyFirst)
+	return err
+}
+
+// testTOTPPromotesEnabled: registering an authenticator makes an Enabled
+// user Enforced in the same transaction; other states stay.
+func testTOTPPromotesEnabled(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, c := range []struct {
+		state    store.MFAState
+		promoted bool
+		after    store.MFAState
+	}{
+		{store.MFAEnabled, true, store.MFAEnforced},
+		{store.MFADisabled, false, store.MFADisabled},
+		{store.MFAEnforced, false, store.MFAEnforced},
+	} {
+		u := newUser("u-" + string(c.state))
+		u.MFAState = c.state
+		noErr(t, "CreateUser", s.CreateUser(ctx, u))
+		promoted, err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, true)
+		noErr(t, "AddTOTP", err)
+		got, err := s.UserByID(ctx, u.ID)
+		noErr(t, "UserByID", err)
+		if promoted != c.promoted || got.MFAState != c.after {
+			t.Errorf("%s user: promoted %v, state %s; want %v and %s", c.state, promoted, got.MFAState, c.promoted, c.after)
+		}
+	}
+	// A refused add (a first method exists already) promotes nothing.
+	u := newUser("refused")
+	u.MFAState = store.MFAEnabled
+	noErr(t, "CreateUser", s.CreateUser(ctx, u))
+	noErr(t, "AddTOTP", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "a", SealedSecret: []byte("s")}, false))
+	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, store.MFAEnabled))
+	if promoted, err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "b", SealedSecret: []byte("s")}, true); promoted || !errors.Is(err, store.ErrConflict) {
+		t.Errorf("refused add: promoted %v, err %v", promoted, err)
+	}
+	if got, _ := s.UserByID(ctx, u.ID); got.MFAState != store.MFAEnabled {
+		t.Errorf("refused add changed the state to %s", got.MFAState)
 	}
 }

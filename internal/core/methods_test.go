@@ -1,0 +1,31 @@
+package core
+
+import (
+	"testing"
+
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+func TestNextAuthenticatorNameSkipsNumbersInUse(t *testing.T) {
+	names := func(ns ...string) []store.TOTPAuthenticator {
+		var out []store.TOTPAuthenticator
+		for _, n := range ns {
+			out = append(out, store.TOTPAuthenticator{Name: n})
+		}
+		return out
+	}
+	cases := []struct {
+		existing []store.TOTPAuthenticator
+		want     string
+	}{
+		{nil, "Authenticator app"},
+		{names("Authenticator app"), "Authenticator app 2"},
+		{names("Authenticator app", "Authenticator app 3"), "Authenticator app 4"},
+		{names("Authenticator app 3"), "Authenticator app 4"},
+	}
+	for _, c := range cases {
+		if got := nextAuthenticatorName(c.existing); got != c.want {
+			t.Errorf("after %v: %q, want %q", c.existing, got, c.want)
+		}
+	}
+}
