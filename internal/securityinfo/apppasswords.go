@@ -2,11 +2,9 @@ package securityinfo
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
-	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/store"
@@ -71,18 +69,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), msg)
 		return
 	}
-	// Refuse at the limit before paying for a bcrypt hash; the store's
-	// atomic check in CreateAppPassword stays the final guard against races.
-	n, err := p.countAppPasswords(r, u)
-	if err != nil {
-		p.page.InternalError(w, r, "counting app passwords", err)
-		return
-	}
-	if n >= store.MaxAppPasswords {
-		p.renderNewAppPassword(w, r, u, name, msgLimit)
-		return
-	}
-	pw, err := p.newAppPassword(r, u, name)
+	pw, err := p.appPasswords.Create(r.Context(), u, name, p.ClientIP(r))
 	if errors.Is(err, store.ErrLimit) {
 		p.renderNewAppPassword(w, r, u, name, msgLimit)
 		return
@@ -96,41 +83,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "creating app password", err)
 		return
 	}
-	p.record(r, u, audit.AppPasswordCreated, name)
 	p.UI.Render(w, http.StatusOK, loginui.AppPasswordCreatedPage{Common: p.page.Common("App password", u), Name: name, Password: pw})
-}
-
-// countAppPasswords is how many app passwords u has now.
-func (p *Pages) countAppPasswords(r *http.Request, u *store.User) (int, error) {
-	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
-	if err != nil {
-		return 0, err
-	}
-	return len(aps), nil
-}
-
-// newAppPassword generates, hashes and stores an app password. The hash
-// is paced with the sign-in CPU budget, so creating app passwords cannot
-// become a way around it; password.ErrBusy means it was shed.
-func (p *Pages) newAppPassword(r *http.Request, u *store.User, name string) (string, error) {
-	pw, err := apppassword.Generate()
-	if err != nil {
-		return "", err
-	}
-	hash, err := p.Hasher.HashBounded(r.Context(), pw)
-	if err != nil {
-		return "", fmt.Errorf("hashing app password: %w", err)
-	}
-	ap := &store.AppPassword{
-		UserID:    u.ID,
-		Name:      name,
-		Hash:      hash,
-		LookupTag: apppassword.Tag(p.Verifier.TagKey(), u.ID, pw),
-	}
-	if err := p.Store.CreateAppPassword(r.Context(), ap, store.MaxAppPasswords); err != nil {
-		return "", err
-	}
-	return pw, nil
 }
 
 // deleteAppPassword removes one of the user's app passwords; cached
@@ -145,8 +98,7 @@ func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "That app password does not exist.")
 		return
 	}
-	err = p.Store.DeleteAppPassword(r.Context(), u.ID, id)
-	p.Verifier.ForgetUser(u.ID)
+	err = p.appPasswords.Delete(r.Context(), u, id, p.ClientIP(r))
 	if errors.Is(err, store.ErrNotFound) {
 		p.page.Message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
 		return
@@ -155,6 +107,5 @@ func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "deleting app password", err)
 		return
 	}
-	p.record(r, u, audit.AppPasswordDeleted, strconv.FormatInt(id, 10))
 	p.done(w, r, "app-password-deleted")
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -16,7 +17,7 @@ import (
 // countingHasher counts the bcrypt hashes asked for; busy makes it answer
 // as a hasher over its budget would.
 type countingHasher struct {
-	inner Hasher
+	inner core.Hasher
 	busy  bool
 	n     atomic.Int64
 }
@@ -40,8 +41,8 @@ func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counter := &countingHasher{inner: f.pages.Hasher}
-	f.pages.Hasher = counter
+	counter := &countingHasher{inner: f.pages.appPasswords.Hasher}
+	f.pages.appPasswords.Hasher = counter
 	w := f.post("/.mfa/security/app-password", url.Values{"name": {"device 41"}})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "the most allowed") {
 		t.Fatalf("41st: %d\n%s", w.Code, w.Body)
@@ -62,8 +63,8 @@ func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 // Retry-After and a clear message, nothing stored.
 func TestAppPasswordCreationShedUnderLoad(t *testing.T) {
 	f := newFixture(t, time.Minute)
-	counter := &countingHasher{inner: f.pages.Hasher, busy: true}
-	f.pages.Hasher = counter
+	counter := &countingHasher{inner: f.pages.appPasswords.Hasher, busy: true}
+	f.pages.appPasswords.Hasher = counter
 	w := f.post("/.mfa/security/app-password", url.Values{"name": {"Laptop mail"}})
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "no app password was created") {
 		t.Fatalf("shed: %d Retry-After %q\n%s", w.Code, w.Header().Get("Retry-After"), w.Body)

@@ -5,7 +5,6 @@
 package securityinfo
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -22,16 +21,10 @@ import (
 // RecentMFA is how fresh a second factor must be to change sign-in methods.
 const RecentMFA = 10 * time.Minute
 
-// Hasher hashes new app passwords within the sign-in CPU budget
-// (*password.Hasher); ErrBusy from it means the creation was shed.
-type Hasher interface {
-	HashBounded(ctx context.Context, pw string) (string, error)
-}
-
 // Deps are the shared services the pages use.
 type Deps struct {
 	web.Deps
-	Hasher   Hasher
+	Hasher   core.Hasher
 	Verifier *basicauth.Verifier
 }
 
@@ -47,20 +40,23 @@ type Config struct {
 // Pages serves Security info under Prefix+"security".
 type Pages struct {
 	Deps
-	methods *core.Methods
-	page    web.Responder
-	cfg     Config
-	now     func() time.Time
+	methods      *core.Methods
+	appPasswords *core.AppPasswords
+	page         web.Responder
+	cfg          Config
+	now          func() time.Time
 }
 
 // New returns the pages.
 func New(d Deps, cfg Config) *Pages {
 	d.Deps = d.Deps.WithDefaults()
-	return &Pages{Deps: d, cfg: cfg, now: time.Now, methods: &core.Methods{Store: d.Store, Audit: d.Audit}, page: web.Responder{
-		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
-		BackText: "Back to Security info", BackHref: cfg.Prefix + "security",
-		Unavailable: "Your change could not be made. Please try again in a moment.",
-	}}
+	return &Pages{Deps: d, cfg: cfg, now: time.Now, methods: &core.Methods{Store: d.Store, Audit: d.Audit},
+		appPasswords: newAppPasswords(d),
+		page: web.Responder{
+			UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+			BackText: "Back to Security info", BackHref: cfg.Prefix + "security",
+			Unavailable: "Your change could not be made. Please try again in a moment.",
+		}}
 }
 
 // Routes returns the handlers by ServeMux pattern, for the portal's mux
@@ -181,4 +177,14 @@ func (p *Pages) safeNext(next string) string {
 
 func (p *Pages) addPath(method string) string {
 	return p.securityPath() + "/add?method=" + method
+}
+
+// newAppPasswords hands app-password changes to the core, with the tag key
+// and the cache of the basic-auth checks on this node.
+func newAppPasswords(d Deps) *core.AppPasswords {
+	a := &core.AppPasswords{Store: d.Store, Hasher: d.Hasher, Audit: d.Audit, Forget: func(int64) {}}
+	if d.Verifier != nil {
+		a.TagKey, a.Forget = d.Verifier.TagKey(), d.Verifier.ForgetUser
+	}
+	return a
 }

@@ -1,0 +1,73 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/apppassword"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Hasher hashes new app passwords within the sign-in CPU budget
+// (*password.Hasher); password.ErrBusy means the hash was shed.
+type Hasher interface {
+	HashBounded(ctx context.Context, pw string) (string, error)
+}
+
+// AppPasswords creates and deletes users' app passwords.
+type AppPasswords struct {
+	Store  store.Store
+	Hasher Hasher
+	// TagKey keys the lookup tags basic auth finds app passwords by.
+	TagKey []byte
+	// Forget drops a user's cached basic-auth successes on this node, so
+	// a deletion applies here at once (other nodes re-check within 5 s).
+	Forget func(userID int64)
+	Audit  *audit.Log
+}
+
+// Create makes an app password named name for u and returns it in the
+// clear, to be shown once. The limit is checked before the bcrypt hash is
+// paid for (store.ErrLimit); the store's atomic check stays the final
+// guard against concurrent creations. password.ErrBusy means the hash was
+// shed under load and nothing was stored. The caller checks that u may
+// create app passwords (policy) and that name is valid.
+func (a *AppPasswords) Create(ctx context.Context, u *store.User, name, ip string) (string, error) {
+	existing, err := a.Store.AppPasswords(ctx, u.ID)
+	if err != nil {
+		return "", fmt.Errorf("core: app passwords: %w", err)
+	}
+	if len(existing) >= store.MaxAppPasswords {
+		return "", store.ErrLimit
+	}
+	pw, err := apppassword.Generate()
+	if err != nil {
+		return "", err
+	}
+	hash, err := a.Hasher.HashBounded(ctx, pw)
+	if err != nil {
+		return "", fmt.Errorf("core: hashing app password: %w", err)
+	}
+	ap := &store.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
+	if err := a.Store.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+		return "", fmt.Errorf("core: create app password: %w", err)
+	}
+	a.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordCreated, RemoteIP: ip, Detail: name})
+	return pw, nil
+}
+
+// Delete removes app password id of u (store.ErrNotFound when u has no
+// such app password).
+func (a *AppPasswords) Delete(ctx context.Context, u *store.User, id int64, ip string) error {
+	err := a.Store.DeleteAppPassword(ctx, u.ID, id)
+	// Dropped even after an error: a stale cached success must not
+	// outlive a deletion that may have happened.
+	a.Forget(u.ID)
+	if err != nil {
+		return fmt.Errorf("core: delete app password: %w", err)
+	}
+	a.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	return nil
+}
