@@ -159,8 +159,11 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	// UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID.
 	UpdateUserProfile(ctx context.Context, u *User) error
-	// SetPassword replaces the password hash; ErrNotFound for unknown IDs.
-	SetPassword(ctx context.Context, userID int64, hash string) error
+	// SetPassword replaces the password hash and, in the same transaction,
+	// ends all the user's sessions and, with dropAppPasswords (a reset
+	// after a suspected compromise), deletes their app passwords, returning
+	// how many. ErrNotFound for unknown IDs (and nothing changes).
+	SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
 	// SetMFAState changes the MFA state; ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state MFAState) error
 	// SetDefaultMethod changes the user's default sign-in method;

@@ -203,17 +203,17 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string, opt Pass
 	if err != nil {
 		return 0, err
 	}
-	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
+	// One transaction: the new password, the end of every session and,
+	// unless kept, the app passwords an intruder may have made.
+	n, err := s.store.SetPassword(ctx, u.ID, hash, !opt.KeepAppPasswords)
+	if err != nil {
 		return 0, fmt.Errorf("setting password of %q: %w", u.Username, err)
 	}
-	s.record(ctx, u, audit.PasswordChanged, "reset")
-	if _, err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
-		return 0, fmt.Errorf("ending sessions of %q: %w", u.Username, err)
+	s.record(ctx, u, audit.PasswordChanged, "reset; sessions ended")
+	if !opt.KeepAppPasswords {
+		s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("password reset: %d deleted", n))
 	}
-	if opt.KeepAppPasswords {
-		return 0, nil
-	}
-	return s.deleteAppPasswords(ctx, u, "password reset")
+	return n, nil
 }
 
 // deleteAppPasswords removes every app password of u and audits it with

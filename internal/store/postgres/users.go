@@ -223,10 +223,32 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *store.User) error {
 }
 
 // SetPassword replaces the password hash; store.ErrNotFound for unknown IDs.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string) error {
+func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	return wrap(ctx, "set password", s.updateUser(ctx, "password_hash", hash, userID))
+	var dropped int64
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3", hash, now(), userID)
+		if err != nil {
+			return err
+		}
+		if err := affectedOne(tag); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", userID); err != nil {
+			return err
+		}
+		if !dropAppPasswords {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, "DELETE FROM app_passwords WHERE user_id = $1", userID)
+		dropped = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap(ctx, "set password", err)
+	}
+	return dropped, nil
 }
 
 // SetMFAState changes the MFA state; store.ErrNotFound for unknown IDs.

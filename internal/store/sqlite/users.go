@@ -209,9 +209,36 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *store.User) error {
 	return nil
 }
 
-// SetPassword replaces the password hash; store.ErrNotFound for unknown IDs.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string) error {
-	return wrap(ctx, "set password", s.updateUser(ctx, "password_hash = ?", hash, userID))
+// SetPassword replaces the password hash, ends the user's sessions and
+// optionally deletes their app passwords, in one transaction; see
+// store.Store.SetPassword.
+func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (int64, error) {
+	var dropped int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, toMS(now()), userID)
+		if err != nil {
+			return err
+		}
+		if err := affectedOne(res); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", userID); err != nil {
+			return err
+		}
+		if !dropAppPasswords {
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, "DELETE FROM app_passwords WHERE user_id = ?", userID)
+		if err != nil {
+			return err
+		}
+		dropped, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap(ctx, "set password", err)
+	}
+	return dropped, nil
 }
 
 // SetMFAState changes the MFA state; store.ErrNotFound for unknown IDs.

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(*testing.T, store.Store)
 	}{
 		{"Users/CreateAndLookup", testCreateAndLookup},
+		{"Users/PasswordResetEndsSessionsAndAppPasswords", testPasswordReset},
 		{"Users/Conflict", testUserConflict},
 		{"Users/List", testListUsers},
 		{"Users/CreateFirstUser", testCreateFirstUser},
@@ -421,7 +422,8 @@ func testUpdateUser(t *testing.T, s store.Store) {
 		t.Errorf("other user's groups changed to %q", ob.Groups)
 	}
 
-	noErr(t, "SetPassword", s.SetPassword(ctx, u.ID, "$2a$10$new"))
+	_, err = s.SetPassword(ctx, u.ID, "$2a$10$new", false)
+	noErr(t, "SetPassword", err)
 	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, store.MFAEnforced))
 	got, err = s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
@@ -440,7 +442,8 @@ func testUpdateUser(t *testing.T, s store.Store) {
 
 	missing := u.ID + other.ID + 1000
 	wantErr(t, "UpdateUserProfile(unknown)", s.UpdateUserProfile(ctx, &store.User{ID: missing}), store.ErrNotFound)
-	wantErr(t, "SetPassword(unknown)", s.SetPassword(ctx, missing, "x"), store.ErrNotFound)
+	_, err = s.SetPassword(ctx, missing, "x", true)
+	wantErr(t, "SetPassword(unknown)", err, store.ErrNotFound)
 	wantErr(t, "SetMFAState(unknown)", s.SetMFAState(ctx, missing, store.MFAEnabled), store.ErrNotFound)
 }
 
@@ -1566,5 +1569,42 @@ func testTOTPPromotesEnabled(t *testing.T, s store.Store) {
 	}
 	if got, _ := s.UserByID(ctx, u.ID); got.MFAState != store.MFAEnabled {
 		t.Errorf("refused add changed the state to %s", got.MFAState)
+	}
+}
+
+// testPasswordReset: a new password ends the user's sessions and, when
+// asked, deletes their app passwords, in one transaction; other users'
+// rows stay.
+func testPasswordReset(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	other := mustCreateUser(t, s, "bob")
+	for i, id := range []int64{u.ID, u.ID, other.ID} {
+		noErr(t, "CreateSession", s.CreateSession(ctx, newSession(byte(40+i), id, base())))
+		noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(id, 40+i), store.MaxAppPasswords))
+	}
+	n, err := s.SetPassword(ctx, u.ID, "$2a$10$kept", false)
+	noErr(t, "SetPassword(keep app passwords)", err)
+	aps, _ := s.AppPasswords(ctx, u.ID)
+	if n != 0 || len(aps) != 2 {
+		t.Errorf("keeping app passwords: %d deleted, %d left; want 0 and 2", n, len(aps))
+	}
+	if _, err := s.SessionByHash(ctx, newSession(40, u.ID, base()).IDHash); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("session after a password change: %v, want ErrNotFound", err)
+	}
+	n, err = s.SetPassword(ctx, u.ID, "$2a$10$reset", true)
+	noErr(t, "SetPassword(drop app passwords)", err)
+	aps, _ = s.AppPasswords(ctx, u.ID)
+	if n != 2 || len(aps) != 0 {
+		t.Errorf("reset: %d deleted, %d left; want 2 and 0", n, len(aps))
+	}
+	if got, _ := s.UserByID(ctx, u.ID); got.PasswordHash != "$2a$10$reset" {
+		t.Errorf("hash = %q", got.PasswordHash)
+	}
+	if aps, _ := s.AppPasswords(ctx, other.ID); len(aps) != 1 {
+		t.Errorf("the other user's app passwords: %d, want 1", len(aps))
+	}
+	if _, err := s.SessionByHash(ctx, newSession(42, other.ID, base()).IDHash); err != nil {
+		t.Errorf("the other user's session: %v", err)
 	}
 }
