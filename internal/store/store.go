@@ -170,8 +170,11 @@ type Store interface {
 	// ErrNotFound for unknown IDs.
 	SetDefaultMethod(ctx context.Context, userID int64, m Method) error
 	// DeleteUser removes the user and, by cascade, everything of theirs
-	// (authenticators, app passwords, sessions). ErrNotFound for unknown IDs.
-	DeleteUser(ctx context.Context, userID int64) error
+	// (authenticators, app passwords, sessions), and the failure counters
+	// named by failureKeys (the account's), in one transaction, so a user
+	// added again under the name starts clean. ErrNotFound for unknown IDs
+	// (and nothing changes).
+	DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error
 
 	// CreateAppPassword inserts a and sets a.ID and a.CreatedAt, unless the
 	// user already has `limit` app passwords: then ErrLimit, atomically (two

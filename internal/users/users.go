@@ -258,12 +258,10 @@ func (s *Service) Remove(ctx context.Context, username string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+	// With the account's failure counter, in one transaction: a user added
+	// again under this name starts clean.
+	if err := s.store.DeleteUser(ctx, u.ID, bruteforce.AccountKey(u.Username)); err != nil {
 		return fmt.Errorf("removing %q: %w", u.Username, err)
-	}
-	// A user added again under this name starts with a clean counter.
-	if err := s.store.ClearFailures(ctx, bruteforce.AccountKey(u.Username)); err != nil {
-		return fmt.Errorf("clearing the failure counter of %q: %w", u.Username, err)
 	}
 	s.record(ctx, u, audit.UserRemoved, "")
 	return nil

@@ -291,15 +291,25 @@ func (s *Store) updateUser(ctx context.Context, column, val string, userID int64
 	return affectedOne(tag)
 }
 
-// DeleteUser removes the user; groups, authenticators, app passwords and
-// sessions go by cascade, audit events stay. store.ErrNotFound for unknown IDs.
-func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+// DeleteUser removes the user (groups, authenticators, app passwords and
+// sessions go by cascade, audit events stay) and the named failure
+// counters in one transaction. store.ErrNotFound for unknown IDs.
+func (s *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, "DELETE FROM users WHERE id = $1", userID)
-	if err == nil {
-		err = affectedOne(tag)
-	}
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM users WHERE id = $1", userID)
+		if err != nil {
+			return err
+		}
+		if err := affectedOne(tag); err != nil {
+			return err
+		}
+		if len(failureKeys) > 0 {
+			_, err = tx.Exec(ctx, "DELETE FROM failures WHERE key = ANY($1)", failureKeys)
+		}
+		return err
+	})
 	return wrap(ctx, "delete user", err)
 }
 

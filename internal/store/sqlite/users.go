@@ -276,13 +276,25 @@ func (s *Store) updateUser(ctx context.Context, set string, val any, userID int6
 	return affectedOne(res)
 }
 
-// DeleteUser removes the user; groups, authenticators, app passwords and
-// sessions go by cascade, audit events stay. store.ErrNotFound for unknown IDs.
-func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
-	res, err := s.wdb.ExecContext(ctx, "DELETE FROM users WHERE id = ?", userID)
-	if err == nil {
-		err = affectedOne(res)
-	}
+// DeleteUser removes the user (groups, authenticators, app passwords and
+// sessions go by cascade, audit events stay) and the named failure
+// counters in one transaction. store.ErrNotFound for unknown IDs.
+func (s *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM users WHERE id = ?", userID)
+		if err != nil {
+			return err
+		}
+		if err := affectedOne(res); err != nil {
+			return err
+		}
+		for _, k := range failureKeys {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM failures WHERE key = ?", k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	return wrap(ctx, "delete user", err)
 }
 

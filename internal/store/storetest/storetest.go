@@ -1281,6 +1281,22 @@ func testFailuresRelease(t *testing.T, s store.Store) {
 
 func testFailuresClear(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	// Removing a user removes the counters named with it, and only those.
+	u := mustCreateUser(t, s, "gone")
+	claim(t, s, "acct:gone", ms(base()), time.Hour, 2, time.Hour)
+	claim(t, s, "acct:stays", ms(base()), time.Hour, 2, time.Hour)
+	noErr(t, "DeleteUser(with counter)", s.DeleteUser(ctx, u.ID, "acct:gone"))
+	if f, _ := s.FailuresFor(ctx, "acct:gone"); f != (store.Failures{}) {
+		t.Errorf("counter of a removed user = %+v", f)
+	}
+	if f, _ := s.FailuresFor(ctx, "acct:stays"); f.Count != 1 {
+		t.Errorf("unrelated counter = %+v", f)
+	}
+	wantErr(t, "DeleteUser(unknown, with counter)", s.DeleteUser(ctx, u.ID, "acct:stays"), store.ErrNotFound)
+	if f, _ := s.FailuresFor(ctx, "acct:stays"); f.Count != 1 {
+		t.Errorf("a refused removal deleted a counter: %+v", f)
+	}
+
 	t0 := ms(base())
 	for range 3 {
 		claim(t, s, "a", t0, time.Hour, 2, time.Hour)
