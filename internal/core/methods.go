@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/store"
@@ -41,6 +43,42 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *store.User, sealed []
 			RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
 	}
 	m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip, Detail: a.Name})
+	return nil
+}
+
+// ErrNoSuchMethod means the user does not have the method asked for.
+var ErrNoSuchMethod = errors.New("core: the user has no such sign-in method")
+
+// DeleteAuthenticator removes authenticator id of u. With keepOne (the
+// site's policy requires a second factor of u) it refuses, atomically in
+// the store, to remove the last one (store.ErrLimit), so two deletes sent
+// at once cannot leave such a user without a method. store.ErrNotFound
+// when u has no such authenticator.
+func (m *Methods) DeleteAuthenticator(ctx context.Context, u *store.User, id int64, keepOne bool, ip string) error {
+	if err := m.Store.DeleteTOTP(ctx, u.ID, id, keepOne); err != nil {
+		return fmt.Errorf("core: delete authenticator: %w", err)
+	}
+	m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	return nil
+}
+
+// SetDefaultMethod makes method the one u is offered first at sign-in;
+// only a method u has (ErrNoSuchMethod otherwise).
+func (m *Methods) SetDefaultMethod(ctx context.Context, u *store.User, method store.Method, ip string) error {
+	if method != store.MethodCode {
+		return ErrNoSuchMethod
+	}
+	auths, err := m.Store.TOTPAuthenticators(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("core: authenticators: %w", err)
+	}
+	if len(auths) == 0 {
+		return ErrNoSuchMethod
+	}
+	if err := m.Store.SetDefaultMethod(ctx, u.ID, method); err != nil {
+		return fmt.Errorf("core: set default method: %w", err)
+	}
+	m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DefaultMethodSet, RemoteIP: ip, Detail: string(method)})
 	return nil
 }
 

@@ -120,9 +120,7 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
 		return
 	}
-	// The store refuses the last one atomically, so two deletes sent at
-	// once cannot leave an Enforced user without a method.
-	err = p.Store.DeleteTOTP(r.Context(), u.ID, id, p.cfg.Policy.MustKeepOneMethod(u))
+	err = p.methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
 	if errors.Is(err, store.ErrLimit) {
 		p.page.Message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return
@@ -135,7 +133,6 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "deleting authenticator", err)
 		return
 	}
-	p.record(r, u, audit.TOTPDeleted, strconv.FormatInt(id, 10))
 	if err := p.keepOnlyThisSession(w, r, cur); err != nil {
 		p.page.InternalError(w, r, "ending other sessions", err)
 		return

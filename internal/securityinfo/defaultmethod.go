@@ -1,9 +1,10 @@
 package securityinfo
 
 import (
+	"errors"
 	"net/http"
 
-	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -18,19 +19,14 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}
-	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
-	if err != nil {
-		p.page.InternalError(w, r, "listing authenticators", err)
-		return
-	}
-	if len(auths) == 0 {
+	err := p.methods.SetDefaultMethod(r.Context(), u, m, p.ClientIP(r))
+	if errors.Is(err, core.ErrNoSuchMethod) {
 		p.page.Message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
 		return
 	}
-	if err := p.Store.SetDefaultMethod(r.Context(), u.ID, m); err != nil {
+	if err != nil {
 		p.page.InternalError(w, r, "setting default method", err)
 		return
 	}
-	p.record(r, u, audit.DefaultMethodSet, string(m))
 	p.done(w, r, "default")
 }
