@@ -19,9 +19,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/users"
 )
 
 func init() {
@@ -73,7 +73,7 @@ func appPasswordsListCommand(opts *cliOptions) *cobra.Command {
 		Short: "Lists a user's app passwords (names and last use)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd, opts, readOnly, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, readOnly, func(ctx context.Context, svc *core.Accounts) error {
 				list, err := svc.AppPasswords(ctx, args[0])
 				if err != nil {
 					return err
@@ -96,7 +96,7 @@ func appPasswordsDeleteAllCommand(opts *cliOptions) *cobra.Command {
 		Long:  "Deletes all app passwords of a user. Running servers refuse them within 5 seconds (their verification cache lifetime is 4 s).",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
 				n, err := svc.DeleteAllAppPasswords(ctx, args[0])
 				if err != nil {
 					return err
@@ -109,7 +109,7 @@ func appPasswordsDeleteAllCommand(opts *cliOptions) *cobra.Command {
 }
 
 func userAddCommand(opts *cliOptions) *cobra.Command {
-	var nu users.NewUser
+	var nu core.NewUser
 	var stdin bool
 	var state string
 	c := &cobra.Command{
@@ -122,7 +122,7 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 				return err
 			}
 			nu.Username, nu.Password, nu.MFAState = args[0], pw, store.MFAState(state)
-			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
 				u, err := svc.Add(ctx, nu)
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "added user %s (MFA %s)\n", u.Username, u.MFAState)
@@ -141,7 +141,7 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 
 func userPasswdCommand(opts *cliOptions) *cobra.Command {
 	var stdin bool
-	var reset users.PasswordReset
+	var reset core.PasswordReset
 	c := &cobra.Command{
 		Use:   "passwd <username>",
 		Short: "Sets a user's password, ends their sessions and deletes their app passwords",
@@ -153,7 +153,7 @@ func userPasswdCommand(opts *cliOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
 				n, err := svc.SetPassword(ctx, args[0], pw, reset)
 				if err != nil {
 					return err
@@ -169,7 +169,7 @@ func userPasswdCommand(opts *cliOptions) *cobra.Command {
 }
 
 // appPasswordsOutcome says what a password reset did to app passwords.
-func appPasswordsOutcome(reset users.PasswordReset, deleted int64) string {
+func appPasswordsOutcome(reset core.PasswordReset, deleted int64) string {
 	if reset.KeepAppPasswords {
 		return "their app passwords were kept"
 	}
@@ -183,7 +183,7 @@ func userListCommand(opts *cliOptions) *cobra.Command {
 		Short: "Lists users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withUsers(cmd, opts, readOnly, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, readOnly, func(ctx context.Context, svc *core.Accounts) error {
 				list, err := svc.List(ctx)
 				if err != nil {
 					return err
@@ -202,7 +202,7 @@ func userRemoveCommand(opts *cliOptions) *cobra.Command {
 		Short: "Removes a user with their methods and sessions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
 				if err := svc.Remove(ctx, args[0]); err != nil {
 					return err
 				}
@@ -219,7 +219,7 @@ func userMFACommand(opts *cliOptions) *cobra.Command {
 		Short: "Sets a user's MFA state",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *users.Service) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
 				if err := svc.SetMFAState(ctx, args[0], store.MFAState(args[1])); err != nil {
 					return err
 				}
@@ -307,7 +307,7 @@ const (
 // looking at another store than the server's (another user's data dir,
 // another working directory, no --config), and a user added there would
 // never reach the server.
-func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(context.Context, *users.Service) error) error {
+func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(context.Context, *core.Accounts) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -342,7 +342,7 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(conte
 	if err != nil {
 		return fmt.Errorf("bcrypt_cost: %w", err)
 	}
-	return fn(ctx, users.New(st, hasher).WithActor(cliActor()))
+	return fn(ctx, core.NewAccounts(st, hasher).WithActor(cliActor()))
 }
 
 // cliActor names who runs a CLI change in the audit log: the CLI and the

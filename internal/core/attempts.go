@@ -10,7 +10,6 @@ import (
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/users"
 )
 
 // Attempts checks guessable secrets (passwords, codes, app passwords)
@@ -43,7 +42,7 @@ type Outcome struct {
 
 // ByName judges a secret sent with a typed username.
 func (a *Attempts) ByName(ctx context.Context, typed, ip string, judge Judge) (Outcome, error) {
-	name, err := users.NormalizeUsername(typed)
+	name, err := NormalizeUsername(typed)
 	if err != nil {
 		name = "" // cannot be an account
 	}

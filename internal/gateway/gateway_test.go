@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
-	"github.com/mfagate/mfagate/internal/users"
 )
 
 // newGateway wires the request path with plain Go, no Caddy.
@@ -21,7 +21,7 @@ func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *st
 	t.Helper()
 	ctx := context.Background()
 	svc := testfixture.Services(t)
-	u, err := svc.Users.Add(ctx, users.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
+	u, err := svc.Users.Add(ctx, core.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}

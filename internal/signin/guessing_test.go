@@ -16,7 +16,6 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/users"
 )
 
 // enrolledAlice gives alice an authenticator and returns its base32 secret
@@ -142,7 +141,7 @@ func TestRightSecretsNeverCountAsFailures(t *testing.T) {
 // from many IPs, never lock a real account, whatever its name.
 func TestMalformedNamesDoNotShareABucket(t *testing.T) {
 	p, st := newPortal(t)
-	if _, err := users.New(st, p.Hasher).Add(t.Context(), users.NewUser{Username: "invalid", Password: "invalid's password"}); err != nil {
+	if _, err := core.NewAccounts(st, p.Hasher).Add(t.Context(), core.NewUser{Username: "invalid", Password: "invalid's password"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range bruteforce.DefaultAccountLimit {

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
-	"github.com/mfagate/mfagate/internal/users"
 	"github.com/mfagate/mfagate/internal/web"
 )
 
@@ -20,7 +20,7 @@ func newPortal(t *testing.T) (*Portal, store.Store) {
 	ctx := context.Background()
 	svc := testfixture.Services(t)
 	st := svc.Store
-	if _, err := svc.Users.Add(ctx, users.NewUser{Username: "alice", Password: "right password"}); err != nil {
+	if _, err := svc.Users.Add(ctx, core.NewUser{Username: "alice", Password: "right password"}); err != nil {
 		t.Fatal(err)
 	}
 	return New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher, Limiter: svc.Limiter}, Config{Issuer: "Test"}), st
@@ -74,7 +74,7 @@ func TestAccountLockoutLooksLikeWrongPassword(t *testing.T) {
 		t.Fatalf("audit does not say locked: %+v", events)
 	}
 	// Another account from another IP is unaffected.
-	if _, err := users.New(st, p.Hasher).Add(context.Background(), users.NewUser{Username: "bob", Password: "bob password"}); err != nil {
+	if _, err := core.NewAccounts(st, p.Hasher).Add(context.Background(), core.NewUser{Username: "bob", Password: "bob password"}); err != nil {
 		t.Fatal(err)
 	}
 	if w := postLogin(p, "bob", "bob password", "203.0.113.10"); w.Code != http.StatusSeeOther {

@@ -15,12 +15,12 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
-	"github.com/mfagate/mfagate/internal/users"
 	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
@@ -46,7 +46,7 @@ type Services struct {
 	Verifier *basicauth.Verifier
 	UI       *loginui.Renderer
 	Audit    *audit.Log
-	Users    *users.Service
+	Users    *core.Accounts
 }
 
 // New wires the services on st. Errors name the option at fault.
@@ -95,7 +95,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 		Verifier: verifier,
 		UI:       ui,
 		Audit:    audit.New(st, o.Logger.Named("audit")),
-		Users:    users.New(st, hasher),
+		Users:    core.NewAccounts(st, hasher),
 	}, nil
 }
 

@@ -1,7 +1,4 @@
-// Package users manages accounts: creation, passwords, MFA states, removal,
-// and the first admin on an empty store. The CLI and (later) the admin
-// pages both go through it.
-package users
+package core
 
 import (
 	"context"
@@ -38,23 +35,25 @@ type NewUser struct {
 	MFAState    store.MFAState // default enabled
 }
 
-// Service applies account changes.
-type Service struct {
+// Accounts applies account changes: creation, passwords, MFA states,
+// removal, and the first admin on an empty store. The CLI and (later) the
+// admin pages both go through it.
+type Accounts struct {
 	store  store.Store
 	hasher *password.Hasher
 	audit  *audit.Log
 	actor  string // who makes the changes, for the audit log
 }
 
-// New returns a Service. Its changes are audited in the store only (the
+// New returns a Accounts. Its changes are audited in the store only (the
 // CLI has no server log), as made by "admin" until WithActor says who.
-func New(st store.Store, h *password.Hasher) *Service {
-	return &Service{store: st, hasher: h, audit: audit.New(st, nil), actor: "admin"}
+func NewAccounts(st store.Store, h *password.Hasher) *Accounts {
+	return &Accounts{store: st, hasher: h, audit: audit.New(st, nil), actor: "admin"}
 }
 
-// WithActor returns a Service whose changes are audited as made by actor,
+// WithActor returns a Accounts whose changes are audited as made by actor,
 // e.g. "cli (os user root)".
-func (s *Service) WithActor(actor string) *Service {
+func (s *Accounts) WithActor(actor string) *Accounts {
 	c := *s
 	c.actor = actor
 	return &c
@@ -121,7 +120,7 @@ func checkGroup(g string) error {
 }
 
 // Add creates a user.
-func (s *Service) Add(ctx context.Context, nu NewUser) (*store.User, error) {
+func (s *Accounts) Add(ctx context.Context, nu NewUser) (*store.User, error) {
 	u, err := s.build(nu)
 	if err != nil {
 		return nil, err
@@ -136,7 +135,7 @@ func (s *Service) Add(ctx context.Context, nu NewUser) (*store.User, error) {
 	return u, nil
 }
 
-func (s *Service) build(nu NewUser) (*store.User, error) {
+func (s *Accounts) build(nu NewUser) (*store.User, error) {
 	name, err := NormalizeUsername(nu.Username)
 	if err != nil {
 		return nil, err
@@ -167,7 +166,7 @@ func (s *Service) build(nu NewUser) (*store.User, error) {
 }
 
 // Get finds a user by name.
-func (s *Service) Get(ctx context.Context, username string) (*store.User, error) {
+func (s *Accounts) Get(ctx context.Context, username string) (*store.User, error) {
 	name, err := NormalizeUsername(username)
 	if err != nil {
 		return nil, err
@@ -194,7 +193,7 @@ type PasswordReset struct {
 // SetPassword replaces a user's password, ends all their sessions and,
 // unless opt.KeepAppPasswords, deletes their app passwords; it returns how
 // many app passwords were deleted. Each change is audited.
-func (s *Service) SetPassword(ctx context.Context, username, pw string, opt PasswordReset) (int64, error) {
+func (s *Accounts) SetPassword(ctx context.Context, username, pw string, opt PasswordReset) (int64, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
 		return 0, err
@@ -218,7 +217,7 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string, opt Pass
 
 // deleteAppPasswords removes every app password of u and audits it with
 // why and the count.
-func (s *Service) deleteAppPasswords(ctx context.Context, u *store.User, why string) (int64, error) {
+func (s *Accounts) deleteAppPasswords(ctx context.Context, u *store.User, why string) (int64, error) {
 	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
 	if err != nil {
 		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
@@ -228,7 +227,7 @@ func (s *Service) deleteAppPasswords(ctx context.Context, u *store.User, why str
 }
 
 // record writes an audit event about u, naming who made the change.
-func (s *Service) record(ctx context.Context, u *store.User, event, detail string) {
+func (s *Accounts) record(ctx context.Context, u *store.User, event, detail string) {
 	if detail != "" {
 		detail += "; "
 	}
@@ -237,7 +236,7 @@ func (s *Service) record(ctx context.Context, u *store.User, event, detail strin
 }
 
 // SetMFAState changes a user's MFA state.
-func (s *Service) SetMFAState(ctx context.Context, username string, state store.MFAState) error {
+func (s *Accounts) SetMFAState(ctx context.Context, username string, state store.MFAState) error {
 	if !state.Valid() {
 		return fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
 	}
@@ -253,7 +252,7 @@ func (s *Service) SetMFAState(ctx context.Context, username string, state store.
 }
 
 // Remove deletes a user with everything of theirs.
-func (s *Service) Remove(ctx context.Context, username string) error {
+func (s *Accounts) Remove(ctx context.Context, username string) error {
 	u, err := s.Get(ctx, username)
 	if err != nil {
 		return err
@@ -268,7 +267,7 @@ func (s *Service) Remove(ctx context.Context, username string) error {
 }
 
 // List returns all users by name.
-func (s *Service) List(ctx context.Context) ([]store.User, error) {
+func (s *Accounts) List(ctx context.Context) ([]store.User, error) {
 	us, err := s.store.ListUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing users: %w", err)
@@ -281,7 +280,7 @@ func (s *Service) List(ctx context.Context) ([]store.User, error) {
 // before it hashes: every start and reload calls it, and a bcrypt hash
 // costs a core for a quarter second or more. CreateFirstUser stays the
 // atomic guard when several nodes start on an empty store at once.
-func (s *Service) Bootstrap(ctx context.Context) (string, error) {
+func (s *Accounts) Bootstrap(ctx context.Context) (string, error) {
 	existing, err := s.store.ListUsers(ctx)
 	if err != nil {
 		return "", fmt.Errorf("creating first admin: %w", err)
@@ -320,7 +319,7 @@ func RandomPassword() (string, error) {
 
 // DeleteAllAppPasswords removes every app password of a user (the admin's
 // "delete all existing app passwords"), returning how many there were.
-func (s *Service) DeleteAllAppPasswords(ctx context.Context, username string) (int64, error) {
+func (s *Accounts) DeleteAllAppPasswords(ctx context.Context, username string) (int64, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
 		return 0, err
@@ -329,7 +328,7 @@ func (s *Service) DeleteAllAppPasswords(ctx context.Context, username string) (i
 }
 
 // AppPasswords lists a user's app passwords (names and use, never secrets).
-func (s *Service) AppPasswords(ctx context.Context, username string) ([]store.AppPassword, error) {
+func (s *Accounts) AppPasswords(ctx context.Context, username string) ([]store.AppPassword, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
 		return nil, err

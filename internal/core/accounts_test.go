@@ -1,4 +1,4 @@
-package users
+package core
 
 import (
 	"context"
@@ -73,14 +73,14 @@ func TestNormalizeGroups(t *testing.T) {
 	}
 }
 
-func newService(t *testing.T) (*Service, store.Store) {
+func newService(t *testing.T) (*Accounts, store.Store) {
 	t.Helper()
 	st := teststore.Open(t)
 	h, err := password.NewHasher(password.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(st, h), st
+	return NewAccounts(st, h), st
 }
 
 func TestAddRefusesBadGroupAndStoresNothing(t *testing.T) {
@@ -96,7 +96,7 @@ func TestAddRefusesBadGroupAndStoresNothing(t *testing.T) {
 }
 
 // addWithAppPassword creates alice with one app password.
-func addWithAppPassword(t *testing.T, svc *Service, st store.Store) *store.User {
+func addWithAppPassword(t *testing.T, svc *Accounts, st store.Store) *store.User {
 	t.Helper()
 	ctx := context.Background()
 	u, err := svc.Add(ctx, NewUser{Username: "alice", Password: "alice password"})
@@ -198,7 +198,7 @@ func TestBootstrapOnlyOnEmptyStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := &countingStore{Store: st}
-	svc := New(cs, h)
+	svc := NewAccounts(cs, h)
 	ctx := context.Background()
 	pw, err := svc.Bootstrap(ctx)
 	if err != nil || pw == "" || cs.firstUserCalls != 1 {
