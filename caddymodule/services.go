@@ -34,10 +34,10 @@ func newServices(ctx context.Context, a *App, st store.Store, logger *zap.Logger
 
 // portalDeps hands the services to a site's portal.
 func (s *services) portalDeps(logger *zap.Logger) signin.Deps {
-	return signin.Deps{Deps: s.Web(logger, clientIP), Hasher: s.Hasher, Limiter: s.Limiter}
+	return signin.Deps{Deps: s.Web(logger, clientIP), Hasher: s.Hasher}
 }
 
 // securityDeps hands the services to a site's Security info pages.
 func (s *services) securityDeps(logger *zap.Logger) securityinfo.Deps {
-	return securityinfo.Deps{Deps: s.Web(logger, clientIP), Hasher: s.Hasher, Verifier: s.Verifier}
+	return securityinfo.Deps{Deps: s.Web(logger, clientIP)}
 }

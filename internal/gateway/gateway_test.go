@@ -25,7 +25,7 @@ func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *st
 	if err != nil {
 		t.Fatal(err)
 	}
-	portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher, Limiter: svc.Limiter},
+	portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher},
 		signin.Config{Issuer: "T", Policy: site})
 	return New(portal, svc.Sessions, svc.Verifier, svc.Audit, Config{Policy: site}), svc.Sessions, u
 }

@@ -31,7 +31,7 @@ func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
 // appPasswordsAllowed applies the site's policy: only users effectively
 // Enforced here create app passwords. false means a response was sent.
 func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *store.User) bool {
-	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return false
@@ -44,7 +44,7 @@ func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *s
 }
 
 func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
-	aps, err := p.Store.AppPasswords(r.Context(), u.ID)
+	aps, err := p.Core.AppPasswords.List(r.Context(), u.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing app passwords", err)
 		return
@@ -69,7 +69,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.renderNewAppPassword(w, r, u, r.PostForm.Get("name"), msg)
 		return
 	}
-	pw, err := p.appPasswords.Create(r.Context(), u, name, p.ClientIP(r))
+	pw, err := p.Core.AppPasswords.Create(r.Context(), u, name, p.ClientIP(r))
 	if errors.Is(err, store.ErrLimit) {
 		p.renderNewAppPassword(w, r, u, name, msgLimit)
 		return
@@ -98,7 +98,7 @@ func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "That app password does not exist.")
 		return
 	}
-	err = p.appPasswords.Delete(r.Context(), u, id, p.ClientIP(r))
+	err = p.Core.AppPasswords.Delete(r.Context(), u, id, p.ClientIP(r))
 	if errors.Is(err, store.ErrNotFound) {
 		p.page.Message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
 		return

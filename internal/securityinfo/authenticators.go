@@ -86,7 +86,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
-	if err := p.methods.AddAuthenticator(r.Context(), u, sealed, ip, false); err != nil {
+	if err := p.Core.Methods.AddAuthenticator(r.Context(), u, sealed, ip, false); err != nil {
 		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}
@@ -96,7 +96,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 // alreadyEnrolled reports whether secret is one of the user's
 // authenticators (a pending form posted twice).
 func (p *Pages) alreadyEnrolled(r *http.Request, u *store.User, secret []byte) (bool, error) {
-	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
 	if err != nil {
 		return false, err
 	}
@@ -120,7 +120,7 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
 		return
 	}
-	err = p.methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
+	err = p.Core.Methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
 	if errors.Is(err, store.ErrLimit) {
 		p.page.Message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return

@@ -41,8 +41,8 @@ func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counter := &countingHasher{inner: f.pages.appPasswords.Hasher}
-	f.pages.appPasswords.Hasher = counter
+	counter := &countingHasher{inner: f.pages.Core.AppPasswords.Hasher}
+	f.pages.Core.AppPasswords.Hasher = counter
 	w := f.post("/.mfa/security/app-password", url.Values{"name": {"device 41"}})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "the most allowed") {
 		t.Fatalf("41st: %d\n%s", w.Code, w.Body)
@@ -63,8 +63,8 @@ func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 // Retry-After and a clear message, nothing stored.
 func TestAppPasswordCreationShedUnderLoad(t *testing.T) {
 	f := newFixture(t, time.Minute)
-	counter := &countingHasher{inner: f.pages.appPasswords.Hasher, busy: true}
-	f.pages.appPasswords.Hasher = counter
+	counter := &countingHasher{inner: f.pages.Core.AppPasswords.Hasher, busy: true}
+	f.pages.Core.AppPasswords.Hasher = counter
 	w := f.post("/.mfa/security/app-password", url.Values{"name": {"Laptop mail"}})
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "no app password was created") {
 		t.Fatalf("shed: %d Retry-After %q\n%s", w.Code, w.Header().Get("Retry-After"), w.Body)

@@ -19,7 +19,7 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}
-	err := p.methods.SetDefaultMethod(r.Context(), u, m, p.ClientIP(r))
+	err := p.Core.Methods.SetDefaultMethod(r.Context(), u, m, p.ClientIP(r))
 	if errors.Is(err, core.ErrNoSuchMethod) {
 		p.page.Message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
 		return

@@ -41,11 +41,11 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 // securityPage lists the user's methods.
 func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPage, error) {
 	ctx := r.Context()
-	auths, err := p.Store.TOTPAuthenticators(ctx, u.ID)
+	auths, err := p.Core.Methods.Authenticators(ctx, u.ID)
 	if err != nil {
 		return loginui.SecurityPage{}, err
 	}
-	aps, err := p.Store.AppPasswords(ctx, u.ID)
+	aps, err := p.Core.AppPasswords.List(ctx, u.ID)
 	if err != nil {
 		return loginui.SecurityPage{}, err
 	}

@@ -44,7 +44,7 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 			t.Fatal(err)
 		}
 	}
-	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" }), Hasher: svc.Hasher, Verifier: svc.Verifier},
+	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" })},
 		Config{Prefix: "/.mfa/", Issuer: "T", Policy: c.site})
 	mux := http.NewServeMux()
 	for pattern, h := range pages.Routes() {

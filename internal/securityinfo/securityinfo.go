@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/basicauth"
-	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
@@ -24,8 +22,6 @@ const RecentMFA = 10 * time.Minute
 // Deps are the shared services the pages use.
 type Deps struct {
 	web.Deps
-	Hasher   core.Hasher
-	Verifier *basicauth.Verifier
 }
 
 // Config is per site.
@@ -40,23 +36,19 @@ type Config struct {
 // Pages serves Security info under Prefix+"security".
 type Pages struct {
 	Deps
-	methods      *core.Methods
-	appPasswords *core.AppPasswords
-	page         web.Responder
-	cfg          Config
-	now          func() time.Time
+	page web.Responder
+	cfg  Config
+	now  func() time.Time
 }
 
 // New returns the pages.
 func New(d Deps, cfg Config) *Pages {
 	d.Deps = d.Deps.WithDefaults()
-	return &Pages{Deps: d, cfg: cfg, now: time.Now, methods: &core.Methods{Store: d.Store, Audit: d.Audit},
-		appPasswords: newAppPasswords(d),
-		page: web.Responder{
-			UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
-			BackText: "Back to Security info", BackHref: cfg.Prefix + "security",
-			Unavailable: "Your change could not be made. Please try again in a moment.",
-		}}
+	return &Pages{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+		BackText: "Back to Security info", BackHref: cfg.Prefix + "security",
+		Unavailable: "Your change could not be made. Please try again in a moment.",
+	}}
 }
 
 // Routes returns the handlers by ServeMux pattern, for the portal's mux
@@ -91,7 +83,7 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 		p.toSignIn(w, r)
 		return nil, nil
 	}
-	u, err := p.Store.UserByID(r.Context(), cur.User.ID)
+	u, err := p.Core.Accounts.ByID(r.Context(), cur.User.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "loading user", err)
 		return nil, nil
@@ -137,7 +129,7 @@ func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (
 	if r.Method == http.MethodPost && !p.page.ReadForm(w, r) {
 		return nil, nil
 	}
-	auths, err := p.Store.TOTPAuthenticators(r.Context(), u.ID)
+	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return nil, nil
@@ -177,14 +169,4 @@ func (p *Pages) safeNext(next string) string {
 
 func (p *Pages) addPath(method string) string {
 	return p.securityPath() + "/add?method=" + method
-}
-
-// newAppPasswords hands app-password changes to the core, with the tag key
-// and the cache of the basic-auth checks on this node.
-func newAppPasswords(d Deps) *core.AppPasswords {
-	a := &core.AppPasswords{Store: d.Store, Hasher: d.Hasher, Audit: d.Audit, Forget: func(int64) {}}
-	if d.Verifier != nil {
-		a.TagKey, a.Forget = d.Verifier.TagKey(), d.Verifier.ForgetUser
-	}
-	return a
 }

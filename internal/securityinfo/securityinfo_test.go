@@ -41,7 +41,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	sm := svc.Sessions
-	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" }), Hasher: svc.Hasher, Verifier: svc.Verifier},
+	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" })},
 		Config{Prefix: "/.mfa/", Issuer: "T"})
 	mux := http.NewServeMux()
 	for pattern, h := range pages.Routes() {

@@ -93,7 +93,7 @@ func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.C
 // finish clears the failure counter, records the sign-in and redirects.
 func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *store.User, rd, method string) {
 	ctx := r.Context()
-	if err := p.Limiter.Succeeded(ctx, u.Username); err != nil {
+	if err := p.Core.Attempts.Completed(ctx, u.Username); err != nil {
 		p.Logger.Warn("clearing failure counter", zapErr(err))
 	}
 	p.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username,

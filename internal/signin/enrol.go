@@ -22,7 +22,7 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 		p.redirect(w, r, p.cfg.Prefix+"verify")
 		return nil, nil
 	}
-	auths, err := p.Store.TOTPAuthenticators(r.Context(), cur.User.ID)
+	auths, err := p.Core.Methods.Authenticators(r.Context(), cur.User.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return nil, nil
@@ -104,7 +104,7 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
 		return
 	}
-	err = p.methods.AddAuthenticator(ctx, &cur.User, cur.Session.PendingTOTP, ip, true)
+	err = p.Core.Methods.AddAuthenticator(ctx, &cur.User, cur.Session.PendingTOTP, ip, true)
 	if errors.Is(err, store.ErrConflict) {
 		p.abandonEnrolment(w, r, cur)
 		return

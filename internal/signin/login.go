@@ -85,7 +85,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 // exists, is locked out or not, so neither answer nor timing tells them
 // apart.
 func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outcome, error) {
-	return p.attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *store.User) (bool, string, error) {
+	return p.Core.Attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *store.User) (bool, string, error) {
 		hash := ""
 		if u != nil {
 			hash = u.PasswordHash
@@ -118,7 +118,7 @@ func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *s
 		p.signInWithPasswordOnly(w, r, user, rec)
 		return
 	}
-	auths, err := p.Store.TOTPAuthenticators(ctx, user.ID)
+	auths, err := p.Core.Methods.Authenticators(ctx, user.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return

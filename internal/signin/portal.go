@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/bruteforce"
-	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
@@ -22,8 +20,7 @@ const DefaultPrefix = "/.mfa/"
 // Deps are the shared services the portal uses.
 type Deps struct {
 	web.Deps
-	Hasher  *password.Hasher
-	Limiter *bruteforce.Limiter
+	Hasher *password.Hasher
 }
 
 // Config is per-site.
@@ -42,12 +39,10 @@ type Config struct {
 // Portal is an http.Handler for every path under Config.Prefix.
 type Portal struct {
 	Deps
-	attempts *core.Attempts
-	methods  *core.Methods
-	page     web.Responder
-	cfg      Config
-	handler  http.Handler
-	now      func() time.Time
+	page    web.Responder
+	cfg     Config
+	handler http.Handler
+	now     func() time.Time
 }
 
 // New builds the portal. Every POST passes net/http's cross-origin check.
@@ -56,12 +51,11 @@ func New(d Deps, cfg Config) *Portal {
 		cfg.Prefix = DefaultPrefix
 	}
 	d.Deps = d.Deps.WithDefaults()
-	p := &Portal{Deps: d, cfg: cfg, now: time.Now, attempts: &core.Attempts{Store: d.Store, Limiter: d.Limiter},
-		methods: &core.Methods{Store: d.Store, Audit: d.Audit}, page: web.Responder{
-			UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
-			BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
-			Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",
-		}}
+	p := &Portal{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+		BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
+		Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",
+	}}
 	p.handler = p.page.CrossOriginProtected(p.routes())
 	return p
 }

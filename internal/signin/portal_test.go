@@ -23,7 +23,7 @@ func newPortal(t *testing.T) (*Portal, store.Store) {
 	if _, err := svc.Users.Add(ctx, core.NewUser{Username: "alice", Password: "right password"}); err != nil {
 		t.Fatal(err)
 	}
-	return New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher, Limiter: svc.Limiter}, Config{Issuer: "Test"}), st
+	return New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, Config{Issuer: "Test"}), st
 }
 
 func postLogin(p *Portal, user, pw, ip string) *httptest.ResponseRecorder {

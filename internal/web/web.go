@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
@@ -24,7 +25,8 @@ const MaxFormBytes = 16 << 10
 
 // Deps are the services every portal page uses.
 type Deps struct {
-	Store    store.Store
+	// Core is the only way pages read or change accounts and methods.
+	Core     *core.Core
 	Sessions *session.Manager
 	// Codes checks authenticator codes and seals their secrets.
 	Codes  *totp.Checker

@@ -39,6 +39,7 @@ type Options struct {
 // Services are the shared domain objects.
 type Services struct {
 	Store    store.Store
+	Core     *core.Core
 	Sessions *session.Manager
 	Hasher   *password.Hasher
 	Limiter  *bruteforce.Limiter
@@ -86,16 +87,24 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
+	auditLog := audit.New(st, o.Logger.Named("audit"))
+	accounts := core.NewAccounts(st, hasher)
 	return &Services{
-		Store:    st,
+		Store: st,
+		Core: &core.Core{
+			Attempts:     &core.Attempts{Store: st, Limiter: limiter},
+			Methods:      &core.Methods{Store: st, Audit: auditLog},
+			AppPasswords: &core.AppPasswords{Store: st, Hasher: hasher, TagKey: keys.AppPasswordTag, Forget: verifier.ForgetUser, Audit: auditLog},
+			Accounts:     accounts,
+		},
 		Sessions: sessions,
 		Hasher:   hasher,
 		Limiter:  limiter,
 		Codes:    &totp.Checker{Store: st, Box: box, Limiter: limiter},
 		Verifier: verifier,
 		UI:       ui,
-		Audit:    audit.New(st, o.Logger.Named("audit")),
-		Users:    core.NewAccounts(st, hasher),
+		Audit:    auditLog,
+		Users:    accounts,
 	}, nil
 }
 
@@ -117,7 +126,7 @@ func newHasher(o Options) (*password.Hasher, error) {
 // connection's).
 func (s *Services) Web(logger *zap.Logger, clientIP func(*http.Request) string) web.Deps {
 	return web.Deps{
-		Store:    s.Store,
+		Core:     s.Core,
 		Sessions: s.Sessions,
 		Codes:    s.Codes,
 		UI:       s.UI,
