@@ -37,7 +37,7 @@ func rawGet(t *testing.T, g *gatewayInstance, rawPath string) int {
 // public_paths.)
 func TestNoPathBypass(t *testing.T) {
 	up := newUpstream(t)
-	g := &gatewayInstance{t: t, dir: t.TempDir(), httpPort: freePort(t), adminPort: freePort(t)}
+	g := newGatewayInstance(t)
 	site := caddyfileFor(g.dir, g.httpPort, g.adminPort, up.port(), "")
 	site = strings.Replace(site, "\tmfa_gateway\n", "\tmfa_gateway {\n\t\tpublic_paths /public/*\n\t}\n", 1)
 	g.writeCaddyfile(site)

@@ -2,20 +2,20 @@ package integration
 
 import (
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/caddyproc"
 	"github.com/pquerna/otp/totp"
 )
 
-// browser is a cookie-keeping HTTP client that does not follow redirects,
-// so each step of the flow can be checked.
+// browser is a cookie-keeping HTTP client that does not follow redirects
+// (a caddyproc.Browser), so each step of the flow can be checked; it fails
+// the test when a request cannot be sent.
 type browser struct {
 	t      testing.TB
 	g      *gatewayInstance
@@ -23,14 +23,7 @@ type browser struct {
 }
 
 func newBrowser(t testing.TB, g *gatewayInstance) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, g: g, client: &http.Client{
-		Jar:     jar,
-		Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}}
+	return &browser{t: t, g: g, client: caddyproc.NewBrowser(g.url).Client}
 }
 
 type page struct {
@@ -40,35 +33,32 @@ type page struct {
 	header   http.Header
 }
 
+func (b *browser) web() *caddyproc.Browser {
+	return &caddyproc.Browser{URL: b.g.url, Client: b.client}
+}
+
+func (b *browser) must(p caddyproc.Page, err error) page {
+	b.t.Helper()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return page{status: p.Status, location: p.Location, body: p.Body, header: p.Header}
+}
+
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
-	req.Header.Set("Accept", "text/html")
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(body), header: resp.Header}
+	return b.must(b.web().Do(req))
 }
 
 func (b *browser) get(path string, headers ...string) page {
 	b.t.Helper()
-	req, _ := http.NewRequest("GET", b.g.url(path), nil)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	return b.do(req)
+	return b.must(b.web().Get(path, headers...))
 }
 
 // post submits a form the way a same-origin browser does.
 func (b *browser) post(path string, form url.Values) page {
 	b.t.Helper()
-	req, _ := http.NewRequest("POST", b.g.url(path), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", b.g.url(""))
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return b.do(req)
+	return b.must(b.web().Post(path, form))
 }
 
 func (b *browser) login(user, pw, rd string) page {

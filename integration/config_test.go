@@ -12,7 +12,7 @@ import (
 // JSON that `caddy run --config x.json` accepts and serves.
 func TestExampleAdaptsToJSONThatRuns(t *testing.T) {
 	up := newUpstream(t)
-	g := &gatewayInstance{t: t, dir: t.TempDir(), httpPort: freePort(t), adminPort: freePort(t)}
+	g := newGatewayInstance(t)
 	example, err := os.ReadFile("../Caddyfile.example")
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestConfigErrorsNameTheProblem(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			g := &gatewayInstance{t: t, dir: t.TempDir()}
+			g := newGatewayInstance(t)
 			g.writeCaddyfile(c.config)
 			out, err := g.caddy(nil, "validate", "--config", "Caddyfile")
 			if err == nil {

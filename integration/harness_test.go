@@ -14,11 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mfagate/mfagate/internal/caddyproc"
 )
 
 // caddyBin is the binary built once by TestMain.
@@ -101,15 +101,29 @@ func (u *upstream) port() string {
 	return p
 }
 
-// gatewayInstance is one running Caddy.
+// gatewayInstance is one running Caddy (see package caddyproc), with the
+// instance's directory, ports, output and process under the names the
+// tests use.
 type gatewayInstance struct {
+	*caddyproc.Instance
 	t         testing.TB
 	dir       string
 	httpPort  int
 	adminPort int
-	cmd       *exec.Cmd
 	logs      *syncBuffer
-	done      chan struct{}
+	cmd       *exec.Cmd       // the server launched last
+	done      <-chan struct{} // closed when it exits
+}
+
+// newGatewayInstance prepares (but does not start) an instance in a
+// directory of the test's own.
+func newGatewayInstance(t testing.TB) *gatewayInstance {
+	t.Helper()
+	inst, err := caddyproc.New(caddyBin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &gatewayInstance{Instance: inst, t: t, dir: inst.Dir, httpPort: inst.HTTPPort, adminPort: inst.AdminPort}
 }
 
 // caddyfileFor renders the standard test config.
@@ -132,11 +146,11 @@ func caddyfileFor(dir string, httpPort, adminPort int, upstreamPort string, extr
 `, adminPort, filepath.Join(dir, "mfagate.db"), httpPort, extraSite, upstreamPort)
 }
 
-// startGateway writes a Caddyfile (made by mk from the instance's dir and
-// ports) and runs `caddy run` until the test ends.
+// startGateway writes the standard Caddyfile and runs `caddy run` until
+// the test ends.
 func startGateway(t testing.TB, up *upstream) *gatewayInstance {
 	t.Helper()
-	g := &gatewayInstance{t: t, dir: t.TempDir(), httpPort: freePort(t), adminPort: freePort(t)}
+	g := newGatewayInstance(t)
 	g.writeCaddyfile(caddyfileFor(g.dir, g.httpPort, g.adminPort, up.port(), ""))
 	g.start()
 	t.Cleanup(g.stop)
@@ -145,17 +159,9 @@ func startGateway(t testing.TB, up *upstream) *gatewayInstance {
 
 func (g *gatewayInstance) writeCaddyfile(text string) {
 	g.t.Helper()
-	if err := os.WriteFile(filepath.Join(g.dir, "Caddyfile"), []byte(text), 0o600); err != nil {
+	if err := g.WriteCaddyfile(text); err != nil {
 		g.t.Fatal(err)
 	}
-}
-
-// env keeps Caddy's own data and config inside the test directory.
-func (g *gatewayInstance) env() []string {
-	return append(os.Environ(),
-		"HOME="+g.dir,
-		"XDG_DATA_HOME="+filepath.Join(g.dir, "data"),
-		"XDG_CONFIG_HOME="+filepath.Join(g.dir, "config"))
 }
 
 func (g *gatewayInstance) start() {
@@ -166,57 +172,36 @@ func (g *gatewayInstance) start() {
 // startWith runs caddy with args and waits until the site answers.
 func (g *gatewayInstance) startWith(args ...string) {
 	g.t.Helper()
+	g.launch(args...)
+	g.waitReady()
+}
+
+// launch runs caddy with args without waiting for the site, so several
+// nodes can boot at the same time; call waitReady next.
+func (g *gatewayInstance) launch(args ...string) {
+	g.t.Helper()
 	g.logs = new(syncBuffer)
-	g.done = make(chan struct{})
-	g.cmd = exec.Command(caddyBin, args...)
-	g.cmd.Dir = g.dir
-	g.cmd.Env = g.env()
-	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
-	if err := g.cmd.Start(); err != nil {
+	if err := g.Launch(g.logs, args...); err != nil {
 		g.t.Fatal(err)
 	}
-	go func() { g.cmd.Wait(); close(g.done) }()
-	g.waitReady()
+	g.cmd, g.done = g.Cmd(), g.Done()
 }
 
 func (g *gatewayInstance) waitReady() {
 	g.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-g.done:
-			g.t.Fatalf("caddy exited early:\n%s", g.logs.String())
-		default:
-		}
-		resp, err := http.Get(g.url("/.mfa/login"))
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := g.WaitReady("/.mfa/login", 30*time.Second); err != nil {
+		g.t.Fatalf("%v:\n%s", err, g.logs.String())
 	}
-	g.t.Fatalf("caddy did not become ready:\n%s", g.logs.String())
 }
 
 func (g *gatewayInstance) stop() {
-	if g.cmd == nil || g.cmd.Process == nil {
-		return
-	}
-	g.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(10 * time.Second):
-		g.cmd.Process.Kill()
-		<-g.done
-	}
-	if g.t.Failed() {
+	g.Stop(10 * time.Second)
+	if g.t.Failed() && g.logs != nil {
 		g.t.Logf("caddy log:\n%s", g.logs.String())
 	}
 }
 
-func (g *gatewayInstance) url(path string) string {
-	return fmt.Sprintf("http://127.0.0.1:%d%s", g.httpPort, path)
-}
+func (g *gatewayInstance) url(path string) string { return g.URL(path) }
 
 // reload applies a new Caddyfile with `caddy reload`.
 func (g *gatewayInstance) reload(text string) {
@@ -230,21 +215,14 @@ func (g *gatewayInstance) reload(text string) {
 
 // caddy runs the binary as a CLI in the instance's directory.
 func (g *gatewayInstance) caddy(stdin io.Reader, args ...string) (string, error) {
-	cmd := exec.Command(caddyBin, args...)
-	cmd.Dir = g.dir
-	cmd.Env = g.env()
-	cmd.Stdin = stdin
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return g.CLI(stdin, args...)
 }
 
 // addUser creates a user through the real CLI.
 func (g *gatewayInstance) addUser(name, password string, extra ...string) {
 	g.t.Helper()
-	args := append([]string{"mfa", "user", "add", name, "--config", "Caddyfile", "--password-stdin"}, extra...)
-	out, err := g.caddy(strings.NewReader(password+"\n"), args...)
-	if err != nil {
-		g.t.Fatalf("caddy mfa user add: %v\n%s", err, out)
+	if err := g.AddUser(name, password, extra...); err != nil {
+		g.t.Fatal(err)
 	}
 }
 

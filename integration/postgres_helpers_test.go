@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -107,27 +106,17 @@ func caddyfilePostgres(dsn string, httpPort, adminPort int, upstreamPort string)
 // stopped when the test ends.
 func newPostgresGateway(t *testing.T, up *upstream, dsn string) *gatewayInstance {
 	t.Helper()
-	g := &gatewayInstance{t: t, dir: t.TempDir(), httpPort: freePort(t), adminPort: freePort(t)}
+	g := newGatewayInstance(t)
 	g.writeCaddyfile(caddyfilePostgres(dsn, g.httpPort, g.adminPort, up.port()))
 	t.Cleanup(g.stop)
 	return g
 }
 
-// launchGateway runs `caddy run` like startWith without waiting for the
-// site, so several nodes can boot at the same time; call g.waitReady next.
+// launchGateway runs `caddy run` without waiting for the site, so several
+// nodes can boot at the same time; call g.waitReady next.
 func launchGateway(g *gatewayInstance) {
 	g.t.Helper()
-	g.logs = new(syncBuffer)
-	g.done = make(chan struct{})
-	g.cmd = exec.Command(caddyBin, "run", "--config", "Caddyfile")
-	g.cmd.Dir = g.dir
-	g.cmd.Env = g.env()
-	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
-	if err := g.cmd.Start(); err != nil {
-		g.t.Fatal(err)
-	}
-	cmd, done := g.cmd, g.done
-	go func() { cmd.Wait(); close(done) }()
+	g.launch("run", "--config", "Caddyfile")
 }
 
 // startPostgresGateway starts one node on dsn and waits until it answers.

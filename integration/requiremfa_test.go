@@ -19,7 +19,7 @@ func requireMFASite(g *gatewayInstance, up *upstream) string {
 // startRequireMFAGateway runs Caddy with a require_mfa-only site.
 func startRequireMFAGateway(t *testing.T, up *upstream) *gatewayInstance {
 	t.Helper()
-	g := &gatewayInstance{t: t, dir: t.TempDir(), httpPort: freePort(t), adminPort: freePort(t)}
+	g := newGatewayInstance(t)
 	g.writeCaddyfile(requireMFASite(g, up))
 	g.start()
 	t.Cleanup(g.stop)

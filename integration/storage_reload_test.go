@@ -108,7 +108,7 @@ func poolBoundUnderLoad(t *testing.T, g *gatewayInstance, holder, watch *pgx.Con
 func TestReloadAppliesChangedPostgresOptions(t *testing.T) {
 	dsn := freshPostgresDB(t)
 	up := newUpstream(t)
-	g := &gatewayInstance{t: t, dir: t.TempDir(), httpPort: freePort(t), adminPort: freePort(t)}
+	g := newGatewayInstance(t)
 	g.writeCaddyfile(caddyfilePostgresPool(dsn, 2, g.httpPort, g.adminPort, up.port()))
 	launchGateway(g)
 	t.Cleanup(g.stop)
