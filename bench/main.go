@@ -334,7 +334,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 		if err != nil {
 			return err
 		}
-		hash, err := hashPassword(bin, c.dir, "bench password 1", 10)
+		hash, err := hashPassword(bin, c.Dir, "bench password 1", 10)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	}()
 	time.Sleep(500 * time.Millisecond)
 	client := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", c.adminPort, seconds))
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", c.AdminPort, seconds))
 	if err != nil {
 		<-wrkDone
 		return "", "", fmt.Errorf("pprof: %w", err)
@@ -39,12 +39,12 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return "", "", err
 	}
-	top, err := pprofTop(c.bin, file, 25, "-top")
+	top, err := pprofTop(c.Bin, file, 25, "-top")
 	if err != nil {
 		return file, "", err
 	}
 	// The gateway's own share: everything under gateway.(*Gateway).Serve.
-	gw, _ := pprofTop(c.bin, file, 25, "-top", "-cum", `-focus=gateway\.\(\*Gateway\)\.Serve`, `-hide=^(runtime\.|net/http\.|github\.com/caddyserver/)`)
+	gw, _ := pprofTop(c.Bin, file, 25, "-top", "-cum", `-focus=gateway\.\(\*Gateway\)\.Serve`, `-hide=^(runtime\.|net/http\.|github\.com/caddyserver/)`)
 	text := top + "\n\nunder gateway.(*Gateway).Serve, cumulative:\n" + gw
 	os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644)
 	return file, text, nil

@@ -5,7 +5,6 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -13,61 +12,21 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/mfagate/mfagate/internal/caddyproc"
 	"github.com/mfagate/mfagate/internal/session"
 )
 
-// browser is a cookie-keeping client that does not follow redirects, so
-// each step of the sign-in flow can be checked.
+// browser walks the sign-in pages of one instance (a caddyproc.Browser).
 type browser struct {
-	c      *caddyInstance
-	client *http.Client
+	c *caddyInstance
+	*caddyproc.Browser
 }
 
 func newBrowser(c *caddyInstance) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{c: c, client: &http.Client{
-		Jar:     jar,
-		Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}}
+	return &browser{c: c, Browser: caddyproc.NewBrowser(c.url)}
 }
 
-type page struct {
-	status   int
-	location string
-	body     string
-}
-
-func (b *browser) do(req *http.Request) (page, error) {
-	req.Header.Set("Accept", "text/html")
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return page{}, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(body)}, nil
-}
-
-func (b *browser) get(path string) (page, error) {
-	req, _ := http.NewRequest("GET", b.c.url(path), nil)
-	return b.do(req)
-}
-
-// post submits a form the way a same-origin browser does.
-func (b *browser) post(path string, form url.Values) (page, error) {
-	req, _ := http.NewRequest("POST", b.c.url(path), strings.NewReader(form.Encode()))
-	sameOrigin(req, b.c)
-	return b.do(req)
-}
-
-func sameOrigin(req *http.Request, c *caddyInstance) {
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.url(""))
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-}
+func sameOrigin(req *http.Request, c *caddyInstance) { caddyproc.SameOrigin(req, c.url("")) }
 
 var (
 	secretRE      = regexp.MustCompile(`<code class="secret" id="secret">([^<]+)</code>`)
@@ -81,35 +40,35 @@ func (b *browser) signIn(user, pw string) (string, error) {
 		"--name", "Bench User "+user, "--email", user+"@example.com"); err != nil {
 		return "", err
 	}
-	p, err := b.post("/.mfa/login", url.Values{"username": {user}, "password": {pw}, "rd": {"/"}})
+	p, err := b.Post("/.mfa/login", url.Values{"username": {user}, "password": {pw}, "rd": {"/"}})
 	if err != nil {
 		return "", err
 	}
-	if p.status != http.StatusSeeOther || p.location != "/.mfa/enrol" {
-		return "", fmt.Errorf("login: status %d location %q, want 303 to /.mfa/enrol", p.status, p.location)
+	if p.Status != http.StatusSeeOther || p.Location != "/.mfa/enrol" {
+		return "", fmt.Errorf("login: status %d location %q, want 303 to /.mfa/enrol", p.Status, p.Location)
 	}
-	p, err = b.get("/.mfa/enrol")
+	p, err = b.Get("/.mfa/enrol")
 	if err != nil {
 		return "", err
 	}
-	m := secretRE.FindStringSubmatch(p.body)
-	if p.status != 200 || m == nil {
-		return "", fmt.Errorf("enrol page: status %d, no secret", p.status)
+	m := secretRE.FindStringSubmatch(p.Body)
+	if p.Status != 200 || m == nil {
+		return "", fmt.Errorf("enrol page: status %d, no secret", p.Status)
 	}
 	secret := strings.ReplaceAll(html.UnescapeString(m[1]), " ", "")
 	code, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {
 		return "", err
 	}
-	p, err = b.post("/.mfa/enrol", url.Values{"code": {code}})
+	p, err = b.Post("/.mfa/enrol", url.Values{"code": {code}})
 	if err != nil {
 		return "", err
 	}
-	if p.status != http.StatusSeeOther {
-		return "", fmt.Errorf("enrol submit: status %d", p.status)
+	if p.Status != http.StatusSeeOther {
+		return "", fmt.Errorf("enrol submit: status %d", p.Status)
 	}
 	u, _ := url.Parse(b.c.url("/"))
-	for _, ck := range b.client.Jar.Cookies(u) {
+	for _, ck := range b.Client.Jar.Cookies(u) {
 		if ck.Name == session.CookieName {
 			return ck.Value, nil
 		}
@@ -120,13 +79,13 @@ func (b *browser) signIn(user, pw string) (string, error) {
 // appPassword creates an app password through the Security info page and
 // returns it without spaces.
 func (b *browser) appPassword(name string) (string, error) {
-	p, err := b.post("/.mfa/security/app-password", url.Values{"name": {name}})
+	p, err := b.Post("/.mfa/security/app-password", url.Values{"name": {name}})
 	if err != nil {
 		return "", err
 	}
-	m := appPasswordRE.FindStringSubmatch(p.body)
+	m := appPasswordRE.FindStringSubmatch(p.Body)
 	if m == nil {
-		return "", fmt.Errorf("no app password shown (status %d)", p.status)
+		return "", fmt.Errorf("no app password shown (status %d)", p.Status)
 	}
 	return strings.ReplaceAll(m[1], " ", ""), nil
 }
