@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
 // MigrateTo creates (when missing) the database at path and applies the
@@ -32,4 +34,28 @@ func MigrateTo(ctx context.Context, path string, version int64) error {
 		return err
 	}
 	return errors.Join(applyAll(ctx, db, upTo), db.Close())
+}
+
+// OpenShared opens path like Open but on the shared SQL layer.
+func OpenShared(ctx context.Context, path string) (*sqlstore.Store, error) {
+	abs, err := prepareFile(path)
+	if err != nil {
+		return nil, err
+	}
+	wdb, err := openDB(ctx, abs, true)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := loadMigrations(migrationFS)
+	if err == nil {
+		err = sqlstore.Migrate(ctx, wdb, dialect, ms)
+	}
+	if err != nil {
+		return nil, errors.Join(err, wdb.Close())
+	}
+	rdb, err := openDB(ctx, abs, false)
+	if err != nil {
+		return nil, errors.Join(err, wdb.Close())
+	}
+	return sqlstore.New(wdb, rdb, dialect), nil
 }

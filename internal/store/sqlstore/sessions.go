@@ -1,0 +1,109 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+const sessionColumns = `id_hash, user_id, stage, created_at, last_seen_at, mfa_at, pending_totp, redirect_to, remote_ip, user_agent`
+
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// CreateSession inserts s. A zero s.CreatedAt is set to now and a zero
+// s.LastSeenAt to s.CreatedAt. store.ErrConflict if IDHash exists,
+// store.ErrNotFound if the user does not.
+func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	_, err := s.exec(ctx, s.w, insertSessionSQL, s.sessionArgs(sess)...)
+	return s.wrap(ctx, "create session", err)
+}
+
+func (s *Store) sessionArgs(sess *store.Session) []any {
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = Now()
+	}
+	if sess.LastSeenAt.IsZero() {
+		sess.LastSeenAt = sess.CreatedAt
+	}
+	return []any{
+		nonNilBlob(sess.IDHash), sess.UserID, string(sess.Stage), s.tm(sess.CreatedAt), s.tm(sess.LastSeenAt),
+		s.nullTm(sess.MFAAt), nullBlob(sess.PendingTOTP), sess.RedirectTo, sess.RemoteIP, sess.UserAgent,
+	}
+}
+
+// SessionByHash returns the session; store.ErrNotFound otherwise.
+func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*store.Session, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var sess store.Session
+	var stage string
+	var created, seen, mfaAt dbTime
+	err := s.row(ctx, s.r, "SELECT "+sessionColumns+" FROM sessions WHERE id_hash = ?", nonNilBlob(idHash)).
+		Scan(&sess.IDHash, &sess.UserID, &stage, &created, &seen, &mfaAt, &sess.PendingTOTP,
+			&sess.RedirectTo, &sess.RemoteIP, &sess.UserAgent)
+	if err != nil {
+		return nil, s.wrap(ctx, "session by hash", err)
+	}
+	sess.Stage = store.Stage(stage)
+	sess.CreatedAt, sess.LastSeenAt, sess.MFAAt = created.t, seen.t, mfaAt.t
+	if len(sess.PendingTOTP) == 0 {
+		sess.PendingTOTP = nil
+	}
+	return &sess, nil
+}
+
+// ReplaceSession deletes oldHash and inserts sess in one transaction.
+// store.ErrNotFound (and nothing inserted) when oldHash is gone; a failing
+// insert keeps the old session.
+func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *store.Session) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	args := s.sessionArgs(sess)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, insertSessionSQL, args...)
+		return err
+	})
+	return s.wrap(ctx, "replace session", err)
+}
+
+// TouchSession sets LastSeenAt (now when lastSeen is zero);
+// store.ErrNotFound if the session is gone.
+func (s *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	err := s.execOne(ctx, s.w, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", s.tm(normTime(lastSeen)), nonNilBlob(idHash))
+	return s.wrap(ctx, "touch session", err)
+}
+
+// DeleteSession removes one session; a missing one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	_, err := s.exec(ctx, s.w, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(idHash))
+	return s.wrap(ctx, "delete session", err)
+}
+
+// DeleteUserSessions removes all sessions of a user and returns how many.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.count(ctx, s.w, "DELETE FROM sessions WHERE user_id = ?", userID)
+	return n, s.wrap(ctx, "delete user sessions", err)
+}
+
+// DeleteStaleSessions removes sessions created before createdBefore or last
+// seen before seenBefore and returns how many. A zero bound is ignored.
+func (s *Store) DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.count(ctx, s.w, "DELETE FROM sessions WHERE created_at < ? OR last_seen_at < ?",
+		s.nullTm(createdBefore), s.nullTm(seenBefore))
+	return n, s.wrap(ctx, "delete stale sessions", err)
+}
