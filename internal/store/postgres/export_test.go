@@ -2,10 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
 // MigrateTo applies the embedded migrations up to and including version
@@ -49,4 +52,22 @@ func MigrationVersions() ([]int64, error) {
 func PoolSettings(s *Store) (maxConns int32, connectTimeout, queryTimeout time.Duration) {
 	cfg := s.pool.Config()
 	return cfg.MaxConns, cfg.ConnConfig.ConnectTimeout, s.queryTimeout
+}
+
+// OpenShared opens dsn like Open but on the shared SQL layer.
+func OpenShared(ctx context.Context, dsn string, opts Options) (*sqlstore.Store, error) {
+	opts = opts.withDefaults()
+	db, err := openDB(ctx, dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := loadMigrations(migrationFS)
+	d := newDialect(opts.QueryTimeout)
+	if err == nil {
+		err = sqlstore.Migrate(ctx, db, d, ms)
+	}
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return sqlstore.New(db, db, d), nil
 }

@@ -12,31 +12,6 @@ import (
 	"github.com/mfagate/mfagate/internal/store"
 )
 
-// claimFailureSQL claims one failure slot in a single upsert. Parameters:
-// $1 key, $2 at, $3 at-window (a counter whose window_start is after it is
-// still in its window), $4 limit, $5 at+lockout. A locked counter
-// (locked_until > $2) is left alone and no row is returned: the claim is
-// refused. Otherwise an ended window or an expired lock restarts the
-// counter at $2 with count 1, a running one counts on, and reaching the
-// limit (limit > 0) sets locked_until to $5. Concurrent upserts of one key
-// queue on its row (or its unique index entry), and PostgreSQL evaluates
-// the WHERE clause again on the row its predecessor wrote, so no more than
-// limit claims succeed per window.
-const claimFailureSQL = `
-INSERT INTO failures AS f (key, count, window_start, locked_until)
-VALUES ($1::text, 1, $2::timestamptz,
-	CASE WHEN $4::bigint > 0 AND 1 >= $4::bigint THEN $5::timestamptz END)
-ON CONFLICT (key) DO UPDATE SET
-	count = CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.count + 1 ELSE 1 END,
-	window_start = CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.window_start ELSE $2::timestamptz END,
-	locked_until = CASE
-		WHEN $4::bigint > 0
-			AND (CASE WHEN f.window_start > $3::timestamptz AND f.locked_until IS NULL THEN f.count + 1 ELSE 1 END) >= $4::bigint
-		THEN $5::timestamptz
-		END
-WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
-RETURNING count, window_start, locked_until`
-
 // releaseFailureSQL gives back one slot of the row locked by the release's
 // transaction: $2 the new count (at least 1; a counter at zero is deleted
 // instead, count > 0 being a column check), $3 the limit below which the

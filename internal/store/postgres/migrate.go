@@ -16,10 +16,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migrateLockKey is the pg_advisory_xact_lock key that serialises schema
-// changes of mfagate ("mfagate\x01" as a big-endian int64).
-const migrateLockKey int64 = 0x6d66616761746501
-
 // migration is one embedded schema step.
 type migration = schema.Migration
 

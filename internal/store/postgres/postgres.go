@@ -138,12 +138,6 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 	return tx.Commit(ctx)
 }
 
-// PostgreSQL error codes mapped to store errors.
-const (
-	codeUniqueViolation     = "23505"
-	codeForeignKeyViolation = "23503"
-)
-
 // wrap adds the operation name and maps driver errors to the store errors:
 // pgx.ErrNoRows and foreign-key violations (the parent row is missing) to
 // store.ErrNotFound, unique violations to store.ErrConflict. Errors that
