@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
@@ -27,12 +25,11 @@ func MigrateTo(ctx context.Context, dsn string, version int64) error {
 	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
 		return fmt.Errorf("no migration with version %d", version)
 	}
-	pool, err := pgxpool.New(ctx, dsn)
+	db, err := openDB(ctx, dsn, Options{}.withDefaults())
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	return applyAll(ctx, pool, upTo)
+	return errors.Join(sqlstore.Migrate(ctx, db, newDialect(0), upTo), db.Close())
 }
 
 // MigrationVersions lists the versions of the embedded migrations.
@@ -50,24 +47,5 @@ func MigrationVersions() ([]int64, error) {
 
 // PoolSettings reports the effective pool bound and timeouts of s.
 func PoolSettings(s *Store) (maxConns int32, connectTimeout, queryTimeout time.Duration) {
-	cfg := s.pool.Config()
-	return cfg.MaxConns, cfg.ConnConfig.ConnectTimeout, s.queryTimeout
-}
-
-// OpenShared opens dsn like Open but on the shared SQL layer.
-func OpenShared(ctx context.Context, dsn string, opts Options) (*sqlstore.Store, error) {
-	opts = opts.withDefaults()
-	db, err := openDB(ctx, dsn, opts)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := loadMigrations(migrationFS)
-	d := newDialect(opts.QueryTimeout)
-	if err == nil {
-		err = sqlstore.Migrate(ctx, db, d, ms)
-	}
-	if err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	return sqlstore.New(db, db, d), nil
+	return int32(s.db.Stats().MaxOpenConnections), s.opts.ConnectTimeout, s.opts.QueryTimeout
 }

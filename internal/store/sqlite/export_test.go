@@ -33,29 +33,5 @@ func MigrateTo(ctx context.Context, path string, version int64) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(applyAll(ctx, db, upTo), db.Close())
-}
-
-// OpenShared opens path like Open but on the shared SQL layer.
-func OpenShared(ctx context.Context, path string) (*sqlstore.Store, error) {
-	abs, err := prepareFile(path)
-	if err != nil {
-		return nil, err
-	}
-	wdb, err := openDB(ctx, abs, true)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := loadMigrations(migrationFS)
-	if err == nil {
-		err = sqlstore.Migrate(ctx, wdb, dialect, ms)
-	}
-	if err != nil {
-		return nil, errors.Join(err, wdb.Close())
-	}
-	rdb, err := openDB(ctx, abs, false)
-	if err != nil {
-		return nil, errors.Join(err, wdb.Close())
-	}
-	return sqlstore.New(wdb, rdb, dialect), nil
+	return errors.Join(sqlstore.Migrate(ctx, db, dialect, upTo), db.Close())
 }

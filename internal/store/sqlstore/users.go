@@ -60,7 +60,7 @@ func (s *Store) insertUser(ctx context.Context, u *store.User, onlyFirst bool) (
 	}
 	q := insertUserSQL
 	if onlyFirst {
-		q = cmp(s.d.InsertFirstUserSQL, insertFirstUserSQL)
+		q = orDefault(s.d.InsertFirstUserSQL, insertFirstUserSQL)
 	}
 	t, groups := Now(), normGroups(u.Groups)
 	var id int64
@@ -87,8 +87,8 @@ func (s *Store) insertUser(ctx context.Context, u *store.User, onlyFirst bool) (
 	return true, nil
 }
 
-// cmp returns the first non-empty string.
-func cmp(a, b string) string {
+// orDefault returns a unless it is empty, else b.
+func orDefault(a, b string) string {
 	if a != "" {
 		return a
 	}
