@@ -26,15 +26,15 @@ const migrateLockKey int64 = 0x6d66616761746501
 // locks (CreateAppPassword, AddTOTP and DeleteTOTP lock the user row before
 // counting, ReleaseFailure the counter row), a table lock in
 // CreateFirstUser, a single-statement upsert for ClaimFailure and a
-// transaction-level advisory lock for migrations. Read transactions are
-// REPEATABLE READ (one snapshot). Times are timestamptz.
+// transaction-level advisory lock for migrations. Times are
+// timestamptz.
 func newDialect(queryTimeout time.Duration) *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:              "postgres",
 		Numbered:          true,
 		Time:              func(t time.Time) any { return t },
 		WriteTx:           &sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		ReadTx:            &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		GroupsJSON:        "(SELECT coalesce(json_agg(g.grp), '[]') FROM user_groups g WHERE g.user_id = u.id)",
 		QueryTimeout:      queryTimeout,
 		LockUserRow:       " FOR NO KEY UPDATE",
 		LockCounterRow:    " FOR UPDATE",

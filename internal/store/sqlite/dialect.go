@@ -14,13 +14,14 @@ import (
 
 // dialect is SQLite for the shared SQL layer. Every write transaction runs
 // on the one write connection with BEGIN IMMEDIATE (the DSN's _txlock), so
-// writers are serialised and need no row or table locks; read transactions
-// run on the query-only pool. Times are INTEGER Unix milliseconds.
+// writers are serialised and need no row or table locks; reads run on the
+// query-only pool. Times are INTEGER Unix milliseconds.
 var dialect = &sqlstore.Dialect{
-	Name:     "sqlite",
-	Time:     func(t time.Time) any { return t.UnixMilli() },
-	NoLimit:  int64(-1),
-	Classify: classify,
+	Name:       "sqlite",
+	Time:       func(t time.Time) any { return t.UnixMilli() },
+	GroupsJSON: "(SELECT json_group_array(g.grp) FROM user_groups g WHERE g.user_id = u.id)",
+	NoLimit:    int64(-1),
+	Classify:   classify,
 	MigrationsDDL: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL

@@ -38,8 +38,11 @@ type Dialect struct {
 	// precision, to the column's representation. Scanning accepts both
 	// representations in use: INTEGER Unix milliseconds and timestamps.
 	Time func(time.Time) any
-	// WriteTx and ReadTx are the options of write and read transactions.
-	WriteTx, ReadTx *sql.TxOptions
+	// WriteTx are the options of write transactions.
+	WriteTx *sql.TxOptions
+	// GroupsJSON is an expression giving the groups of the user aliased u
+	// as a JSON array of strings (any order; [] when none).
+	GroupsJSON string
 	// QueryTimeout bounds every method call (0: none).
 	QueryTimeout time.Duration
 	// LockUserRow is appended to a SELECT of one users row to lock it for
@@ -179,11 +182,6 @@ func (s *Store) timeout(ctx context.Context) (context.Context, context.CancelFun
 // write runs fn in a write transaction and commits it when fn returns nil.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	return inTx(ctx, s.w, s.d.WriteTx, fn)
-}
-
-// read runs fn in a read transaction (one snapshot).
-func (s *Store) read(ctx context.Context, fn func(*sql.Tx) error) error {
-	return inTx(ctx, s.r, s.d.ReadTx, fn)
 }
 
 func inTx(ctx context.Context, x *sql.DB, opts *sql.TxOptions, fn func(*sql.Tx) error) error {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,7 +11,13 @@ import (
 	"github.com/mfagate/mfagate/internal/store"
 )
 
-const userColumns = `id, username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at`
+const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.created_at, u.updated_at`
+
+// selectUsers selects users (alias u) and their groups as a JSON array, in
+// one statement (one snapshot).
+func (s *Store) selectUsers() string {
+	return "SELECT " + userColumns + ", " + s.d.GroupsJSON + " FROM users u"
+}
 
 const insertUserSQL = `INSERT INTO users (username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
@@ -119,32 +126,21 @@ func (s *Store) insertGroups(ctx context.Context, tx *sql.Tx, userID int64, grou
 // UserByName finds a user by (lower-cased) username; store.ErrNotFound
 // otherwise.
 func (s *Store) UserByName(ctx context.Context, username string) (*store.User, error) {
-	u, err := s.userWhere(ctx, "username = ?", username)
-	return u, s.wrap(ctx, "user by name", err)
+	return s.userWhere(ctx, "user by name", "username = ?", username)
 }
 
 // UserByID finds a user by ID; store.ErrNotFound otherwise.
 func (s *Store) UserByID(ctx context.Context, id int64) (*store.User, error) {
-	u, err := s.userWhere(ctx, "id = ?", id)
-	return u, s.wrap(ctx, "user by id", err)
+	return s.userWhere(ctx, "user by id", "id = ?", id)
 }
 
-// userWhere loads one user and its groups from one snapshot.
-func (s *Store) userWhere(ctx context.Context, cond string, arg any) (*store.User, error) {
+// userWhere loads one user and its groups.
+func (s *Store) userWhere(ctx context.Context, op, cond string, arg any) (*store.User, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	var u *store.User
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		if u, err = scanUser(s.row(ctx, tx, "SELECT "+userColumns+" FROM users WHERE "+cond, arg)); err != nil {
-			return err
-		}
-		groups, err := s.loadGroups(ctx, tx, "WHERE user_id = ?", u.ID)
-		u.Groups = groups[u.ID]
-		return err
-	})
+	u, err := scanUser(s.row(ctx, s.r, s.selectUsers()+" WHERE u."+cond, arg))
 	if err != nil {
-		return nil, err
+		return nil, s.wrap(ctx, op, err)
 	}
 	return u, nil
 }
@@ -153,41 +149,12 @@ func (s *Store) userWhere(ctx context.Context, cond string, arg any) (*store.Use
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	var users []store.User
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := s.query(ctx, tx, "SELECT "+userColumns+" FROM users ORDER BY username")
-		if users, err = scanAll(rows, err, scanUser); err != nil {
-			return err
-		}
-		groups, err := s.loadGroups(ctx, tx, "")
-		for i := range users {
-			users[i].Groups = groups[users[i].ID]
-		}
-		return err
-	})
+	rows, err := s.query(ctx, s.r, s.selectUsers()+" ORDER BY u.username")
+	users, err := scanAll(rows, err, scanUser)
 	if err != nil {
 		return nil, s.wrap(ctx, "list users", err)
 	}
 	return users, nil
-}
-
-// loadGroups returns sorted groups per user ID for the rows matching where.
-func (s *Store) loadGroups(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[int64][]string, error) {
-	rows, err := s.query(ctx, tx, "SELECT user_id, grp FROM user_groups "+where+" ORDER BY user_id, grp", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64][]string{}
-	for rows.Next() {
-		var id int64
-		var g string
-		if err := rows.Scan(&id, &g); err != nil {
-			return nil, err
-		}
-		out[id] = append(out[id], g)
-	}
-	return out, rows.Err()
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -213,9 +180,14 @@ func scanUser(r scanner) (*store.User, error) {
 	var u store.User
 	var state, method string
 	var created, updated dbTime
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &created, &updated); err != nil {
+	var groups []byte
+	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &created, &updated, &groups); err != nil {
 		return nil, err
 	}
+	if err := json.Unmarshal(groups, &u.Groups); err != nil {
+		return nil, fmt.Errorf("groups of user %d: %w", u.ID, err)
+	}
+	u.Groups = normGroups(u.Groups)
 	u.MFAState, u.DefaultMethod = store.MFAState(state), store.Method(method)
 	u.CreatedAt, u.UpdatedAt = created.t, updated.t
 	return &u, nil
