@@ -2,10 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
 // MigrateTo applies the embedded migrations up to and including version
@@ -24,12 +25,11 @@ func MigrateTo(ctx context.Context, dsn string, version int64) error {
 	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
 		return fmt.Errorf("no migration with version %d", version)
 	}
-	pool, err := pgxpool.New(ctx, dsn)
+	db, err := openDB(ctx, dsn, Options{}.withDefaults())
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	return applyAll(ctx, pool, upTo)
+	return errors.Join(sqlstore.Migrate(ctx, db, newDialect(0), upTo), db.Close())
 }
 
 // MigrationVersions lists the versions of the embedded migrations.
@@ -47,6 +47,5 @@ func MigrationVersions() ([]int64, error) {
 
 // PoolSettings reports the effective pool bound and timeouts of s.
 func PoolSettings(s *Store) (maxConns int32, connectTimeout, queryTimeout time.Duration) {
-	cfg := s.pool.Config()
-	return cfg.MaxConns, cfg.ConnConfig.ConnectTimeout, s.queryTimeout
+	return int32(s.db.Stats().MaxOpenConnections), s.opts.ConnectTimeout, s.opts.QueryTimeout
 }

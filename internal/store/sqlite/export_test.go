@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
 // MigrateTo creates (when missing) the database at path and applies the
@@ -31,5 +33,5 @@ func MigrateTo(ctx context.Context, path string, version int64) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(applyAll(ctx, db, upTo), db.Close())
+	return errors.Join(sqlstore.Migrate(ctx, db, dialect, upTo), db.Close())
 }

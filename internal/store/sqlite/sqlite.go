@@ -1,5 +1,6 @@
-// Package sqlite implements store.Store on an embedded SQLite database
-// (modernc.org/sqlite, pure Go).
+// Package sqlite opens an embedded SQLite database (modernc.org/sqlite,
+// pure Go), applies its migrations and returns the shared SQL store
+// (store/sqlstore) with the SQLite dialect (dialect.go).
 //
 // The database runs in WAL mode. Writes go through a dedicated pool of one
 // connection that starts every transaction with BEGIN IMMEDIATE, so writers
@@ -29,6 +30,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
 var _ store.Store = (*Store)(nil)
@@ -36,8 +38,8 @@ var _ store.Store = (*Store)(nil)
 // Store is a store.Store backed by one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	wdb *sql.DB // one connection, BEGIN IMMEDIATE: all writes
-	rdb *sql.DB // query-only pool: reads
+	*sqlstore.Store         // writes on one BEGIN IMMEDIATE connection, reads on rdb
+	rdb             *sql.DB // query-only pool: reads
 }
 
 // Options tune OpenWith.
@@ -77,7 +79,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(err, wdb.Close())
 	}
-	return &Store{wdb: wdb, rdb: rdb}, nil
+	return &Store{Store: sqlstore.New(wdb, rdb, dialect), rdb: rdb}, nil
 }
 
 // prepareFile creates the parent directory (0700) and the file (0600) when
@@ -206,153 +208,27 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
 }
 
-// Close closes both connection pools.
-func (s *Store) Close() error {
-	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
-		return fmt.Errorf("sqlite: close: %w", err)
-	}
-	return nil
-}
-
 // IntegrityCheck runs PRAGMA integrity_check and returns an error unless
 // SQLite reports "ok".
 func (s *Store) IntegrityCheck(ctx context.Context) error {
 	rows, err := s.rdb.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
-		return wrap(ctx, "integrity check", err)
+		return dialect.Wrap(ctx, "integrity check", err)
 	}
 	defer rows.Close()
 	var msgs []string
 	for rows.Next() {
 		var m string
 		if err := rows.Scan(&m); err != nil {
-			return wrap(ctx, "integrity check", err)
+			return dialect.Wrap(ctx, "integrity check", err)
 		}
 		msgs = append(msgs, m)
 	}
 	if err := rows.Err(); err != nil {
-		return wrap(ctx, "integrity check", err)
+		return dialect.Wrap(ctx, "integrity check", err)
 	}
 	if len(msgs) != 1 || msgs[0] != "ok" {
 		return fmt.Errorf("sqlite: integrity check failed: %s", strings.Join(msgs, "; "))
 	}
 	return nil
-}
-
-// write runs fn in a BEGIN IMMEDIATE transaction on the write connection
-// and commits it when fn returns nil.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	return inTx(ctx, s.wdb, fn)
-}
-
-// read runs fn in a read transaction (one consistent snapshot).
-func (s *Store) read(ctx context.Context, fn func(*sql.Tx) error) error {
-	return inTx(ctx, s.rdb, fn)
-}
-
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
-}
-
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
-}
-
-// wrap adds the operation name and maps driver errors to the store errors:
-// sql.ErrNoRows and foreign-key violations (the parent row is missing) to
-// store.ErrNotFound, unique and primary-key violations to store.ErrConflict.
-// Errors that already carry a store sentinel are only prefixed.
-func wrap(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrLimit) {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: %s: %w", op, store.ErrNotFound)
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("sqlite: %s: %w (%w)", op, store.ErrConflict, err)
-		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("sqlite: %s: %w (%w)", op, store.ErrNotFound, err)
-		}
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("sqlite: %s: %w (%w)", op, cerr, err)
-	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-// affectedOne returns store.ErrNotFound when res reports no affected row.
-func affectedOne(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
-// now returns the current time as stored: UTC, millisecond precision.
-func now() time.Time {
-	return time.Now().UTC().Truncate(time.Millisecond)
-}
-
-// toMS converts t for a NOT NULL time column.
-func toMS(t time.Time) int64 {
-	return t.UnixMilli()
-}
-
-// fromMS converts a NOT NULL time column.
-func fromMS(ms int64) time.Time {
-	return time.UnixMilli(ms).UTC()
-}
-
-// nullMS converts t for a nullable time column: the zero time is NULL.
-func nullMS(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
-}
-
-// fromNullMS converts a nullable time column: NULL is the zero time.
-func fromNullMS(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromMS(n.Int64)
-}
-
-// normTime returns t as stored (UTC, millisecond precision), or def() when t
-// is zero.
-func normTime(t time.Time, def func() time.Time) time.Time {
-	if t.IsZero() {
-		return def()
-	}
-	return fromMS(toMS(t))
-}
-
-// nullBlob stores an empty blob as NULL.
-func nullBlob(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }

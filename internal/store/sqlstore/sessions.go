@@ -1,18 +1,16 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/mfagate/mfagate/internal/store"
 )
 
 const sessionColumns = `id_hash, user_id, stage, created_at, last_seen_at, mfa_at, pending_totp, redirect_to, remote_ip, user_agent`
 
-const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateSession inserts s. A zero s.CreatedAt is set to now and a zero
 // s.LastSeenAt to s.CreatedAt. store.ErrConflict if IDHash exists,
@@ -20,24 +18,20 @@ const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES (
 func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	defaultSessionTimes(sess)
-	_, err := s.pool.Exec(ctx, insertSessionSQL, sessionArgs(sess)...)
-	return wrap(ctx, "create session", err)
+	_, err := s.exec(ctx, s.w, insertSessionSQL, s.sessionArgs(sess)...)
+	return s.wrap(ctx, "create session", err)
 }
 
-func defaultSessionTimes(sess *store.Session) {
+func (s *Store) sessionArgs(sess *store.Session) []any {
 	if sess.CreatedAt.IsZero() {
-		sess.CreatedAt = now()
+		sess.CreatedAt = Now()
 	}
 	if sess.LastSeenAt.IsZero() {
 		sess.LastSeenAt = sess.CreatedAt
 	}
-}
-
-func sessionArgs(sess *store.Session) []any {
 	return []any{
-		nonNilBlob(sess.IDHash), sess.UserID, string(sess.Stage), stored(sess.CreatedAt), stored(sess.LastSeenAt),
-		nullTime(sess.MFAAt), nullBlob(sess.PendingTOTP), sess.RedirectTo, sess.RemoteIP, sess.UserAgent,
+		nonNilBlob(sess.IDHash), sess.UserID, string(sess.Stage), s.tm(sess.CreatedAt), s.tm(sess.LastSeenAt),
+		s.nullTm(sess.MFAAt), nullBlob(sess.PendingTOTP), sess.RedirectTo, sess.RemoteIP, sess.UserAgent,
 	}
 }
 
@@ -45,18 +39,17 @@ func sessionArgs(sess *store.Session) []any {
 func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*store.Session, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	row := s.pool.QueryRow(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id_hash = $1", nonNilBlob(idHash))
 	var sess store.Session
 	var stage string
-	var created, seen time.Time
-	var mfaAt pgtype.Timestamptz
-	err := row.Scan(&sess.IDHash, &sess.UserID, &stage, &created, &seen, &mfaAt, &sess.PendingTOTP,
-		&sess.RedirectTo, &sess.RemoteIP, &sess.UserAgent)
+	var created, seen, mfaAt dbTime
+	err := s.row(ctx, s.r, "SELECT "+sessionColumns+" FROM sessions WHERE id_hash = ?", nonNilBlob(idHash)).
+		Scan(&sess.IDHash, &sess.UserID, &stage, &created, &seen, &mfaAt, &sess.PendingTOTP,
+			&sess.RedirectTo, &sess.RemoteIP, &sess.UserAgent)
 	if err != nil {
-		return nil, wrap(ctx, "session by hash", err)
+		return nil, s.wrap(ctx, "session by hash", err)
 	}
 	sess.Stage = store.Stage(stage)
-	sess.CreatedAt, sess.LastSeenAt, sess.MFAAt = created.UTC(), seen.UTC(), fromNullTime(mfaAt)
+	sess.CreatedAt, sess.LastSeenAt, sess.MFAAt = created.t, seen.t, mfaAt.t
 	if len(sess.PendingTOTP) == 0 {
 		sess.PendingTOTP = nil
 	}
@@ -69,19 +62,15 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*store.Sessio
 func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *store.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	defaultSessionTimes(sess)
-	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM sessions WHERE id_hash = $1", nonNilBlob(oldHash))
-		if err != nil {
+	args := s.sessionArgs(sess)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
 			return err
 		}
-		if err := affectedOne(tag); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, insertSessionSQL, sessionArgs(sess)...)
+		_, err := s.exec(ctx, tx, insertSessionSQL, args...)
 		return err
 	})
-	return wrap(ctx, "replace session", err)
+	return s.wrap(ctx, "replace session", err)
 }
 
 // TouchSession sets LastSeenAt (now when lastSeen is zero);
@@ -89,28 +78,24 @@ func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *store.
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	lastSeen = normTime(lastSeen, now)
-	tag, err := s.pool.Exec(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2", lastSeen, nonNilBlob(idHash))
-	if err == nil {
-		err = affectedOne(tag)
-	}
-	return wrap(ctx, "touch session", err)
+	err := s.execOne(ctx, s.w, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", s.tm(normTime(lastSeen)), nonNilBlob(idHash))
+	return s.wrap(ctx, "touch session", err)
 }
 
 // DeleteSession removes one session; a missing one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, "DELETE FROM sessions WHERE id_hash = $1", nonNilBlob(idHash))
-	return wrap(ctx, "delete session", err)
+	_, err := s.exec(ctx, s.w, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(idHash))
+	return s.wrap(ctx, "delete session", err)
 }
 
 // DeleteUserSessions removes all sessions of a user and returns how many.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.execCount(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
-	return n, wrap(ctx, "delete user sessions", err)
+	n, err := s.count(ctx, s.w, "DELETE FROM sessions WHERE user_id = ?", userID)
+	return n, s.wrap(ctx, "delete user sessions", err)
 }
 
 // DeleteStaleSessions removes sessions created before createdBefore or last
@@ -118,7 +103,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, er
 func (s *Store) DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.execCount(ctx, "DELETE FROM sessions WHERE created_at < $1 OR last_seen_at < $2",
-		nullTime(createdBefore), nullTime(seenBefore))
-	return n, wrap(ctx, "delete stale sessions", err)
+	n, err := s.count(ctx, s.w, "DELETE FROM sessions WHERE created_at < ? OR last_seen_at < ?",
+		s.nullTm(createdBefore), s.nullTm(seenBefore))
+	return n, s.wrap(ctx, "delete stale sessions", err)
 }

@@ -1,0 +1,47 @@
+package sqlite
+
+import (
+	"errors"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/store/schema"
+	"github.com/mfagate/mfagate/internal/store/sqlstore"
+)
+
+// dialect is SQLite for the shared SQL layer. Every write transaction runs
+// on the one write connection with BEGIN IMMEDIATE (the DSN's _txlock), so
+// writers are serialised and need no row or table locks; reads run on the
+// query-only pool. Times are INTEGER Unix milliseconds.
+var dialect = &sqlstore.Dialect{
+	Name:       "sqlite",
+	Time:       func(t time.Time) any { return t.UnixMilli() },
+	GroupsJSON: "(SELECT json_group_array(g.grp) FROM user_groups g WHERE g.user_id = u.id)",
+	NoLimit:    int64(-1),
+	Classify:   classify,
+	MigrationsDDL: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`,
+	RecordMigration: func(m schema.Migration) (string, []any) {
+		return "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", []any{m.Version, sqlstore.Now().UnixMilli()}
+	},
+}
+
+// classify maps unique and primary-key violations to store.ErrConflict and
+// foreign-key violations (the parent row is missing) to store.ErrNotFound.
+func classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return store.ErrConflict
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return store.ErrNotFound
+		}
+	}
+	return nil
+}

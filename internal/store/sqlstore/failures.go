@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+const failureColumns = "count, window_start, locked_until"
+
+// ClaimFailure reserves one failure slot of counter key at time at (the
+// current time when zero); see store.Store.ClaimFailure for the rules. With
+// the dialect's ClaimFailureSQL it is one atomic upsert; otherwise the
+// counter is read and written in one (serialised) write transaction.
+func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	at = normTime(at)
+	var f store.Failures
+	var claimed bool
+	var err error
+	if s.d.ClaimFailureSQL != "" {
+		f, err = scanFailures(s.row(ctx, s.w, s.d.ClaimFailureSQL,
+			key, s.tm(at), s.tm(at.Add(-window)), int64(limit), s.tm(at.Add(lockout))))
+		claimed = err == nil
+		if errors.Is(err, sql.ErrNoRows) { // locked
+			f, err = s.failures(ctx, s.r, key, "")
+		}
+	} else {
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			old, err := s.failures(ctx, tx, key, s.d.LockCounterRow)
+			if err != nil || old.LockedUntil.After(at) {
+				f = old
+				return err
+			}
+			f, claimed = nextClaim(old, at, window, limit, lockout), true
+			_, err = s.exec(ctx, tx, `INSERT INTO failures (key, count, window_start, locked_until) VALUES (?, ?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+					window_start = excluded.window_start, locked_until = excluded.locked_until`,
+				key, f.Count, s.tm(f.WindowStart), s.nullTm(f.LockedUntil))
+			return err
+		})
+	}
+	if err != nil {
+		return false, store.Failures{}, s.wrap(ctx, "claim failure", err)
+	}
+	return claimed, f, nil
+}
+
+// nextClaim computes the counter after one more claim at at (already at
+// millisecond precision) on a counter (zero when absent) that is not
+// locked now: an ended window or an expired lock starts a new window.
+func nextClaim(f store.Failures, at time.Time, window time.Duration, limit int, lockout time.Duration) store.Failures {
+	if f.Count == 0 || !at.Before(f.WindowStart.Add(window)) || !f.LockedUntil.IsZero() {
+		f = store.Failures{WindowStart: at}
+	}
+	f.Count++
+	if limit > 0 && f.Count >= limit {
+		f.LockedUntil = stored(at.Add(lockout))
+	}
+	return f
+}
+
+// ReleaseFailure gives back a slot claimed in the window that started at
+// window; see store.Store.ReleaseFailure. The counter's row is read with
+// LockCounterRow, so a release and concurrent claims apply one after the
+// other.
+func (s *Store) ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	window = normTime(window)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		f, err := s.failures(ctx, tx, key, s.d.LockCounterRow)
+		if err != nil || f.Count == 0 || !f.WindowStart.Equal(window) {
+			return err
+		}
+		if f.Count <= 1 { // a counter at zero is no counter (count > 0 is a column check)
+			_, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", key)
+			return err
+		}
+		f.Count--
+		if f.Count < limit {
+			f.LockedUntil = time.Time{}
+		}
+		_, err = s.exec(ctx, tx, "UPDATE failures SET count = ?, locked_until = ? WHERE key = ?",
+			f.Count, s.nullTm(f.LockedUntil), key)
+		return err
+	})
+	return s.wrap(ctx, "release failure", err)
+}
+
+// FailuresFor returns the counter for key (zero value when none).
+func (s *Store) FailuresFor(ctx context.Context, key string) (store.Failures, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	f, err := s.failures(ctx, s.r, key, "")
+	if err != nil {
+		return store.Failures{}, s.wrap(ctx, "failures for", err)
+	}
+	return f, nil
+}
+
+// failures reads counter key (zero when absent), the row locked by lock.
+func (s *Store) failures(ctx context.Context, x db, key, lock string) (store.Failures, error) {
+	f, err := scanFailures(s.row(ctx, x, "SELECT "+failureColumns+" FROM failures WHERE key = ?"+lock, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Failures{}, nil
+	}
+	return f, err
+}
+
+func scanFailures(r scanner) (store.Failures, error) {
+	var f store.Failures
+	var ws, locked dbTime
+	if err := r.Scan(&f.Count, &ws, &locked); err != nil {
+		return store.Failures{}, err
+	}
+	f.WindowStart, f.LockedUntil = ws.t, locked.t
+	return f, nil
+}
+
+// ClearFailures deletes counter key; a missing counter is not an error.
+func (s *Store) ClearFailures(ctx context.Context, key string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	_, err := s.exec(ctx, s.w, "DELETE FROM failures WHERE key = ?", key)
+	return s.wrap(ctx, "clear failures", err)
+}
+
+// Secret returns the value stored under name. When absent it calls generate
+// (outside any transaction and query timeout), stores the result with
+// INSERT … ON CONFLICT DO NOTHING and returns whatever value is stored then:
+// a conflicting insert waits for the concurrent inserter, and the following
+// SELECT sees its row, so callers on every node get the first value.
+func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
+	v, err := s.secret(ctx, s.r, name)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, s.wrap(ctx, "secret", err)
+	}
+	if generate == nil {
+		return nil, fmt.Errorf("%s: secret %q: missing and no generator", s.d.Name, name)
+	}
+	nv, err := generate()
+	if err != nil {
+		return nil, fmt.Errorf("%s: secret %q: generate: %w", s.d.Name, name, err)
+	}
+	qctx, cancel := s.timeout(ctx)
+	defer cancel()
+	_, err = s.exec(qctx, s.w, "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, nonNilBlob(nv))
+	if err == nil {
+		v, err = s.secret(qctx, s.w, name)
+	}
+	if err != nil {
+		return nil, s.wrap(qctx, "secret", err)
+	}
+	return v, nil
+}
+
+func (s *Store) secret(ctx context.Context, x db, name string) ([]byte, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var v []byte
+	if err := s.row(ctx, x, "SELECT value FROM secrets WHERE name = ?", name).Scan(&v); err != nil {
+		return nil, err
+	}
+	return nonNilBlob(v), nil
+}
+
+// AppendAudit stores an event and sets e.ID (and e.At to now when zero).
+// UserID 0 is stored as NULL.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	at := normTime(e.At)
+	userID := sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}
+	var id int64
+	err := s.row(ctx, s.w, "INSERT INTO audit_log (at, user_id, username, event, remote_ip, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		s.tm(at), userID, e.Username, e.Event, e.RemoteIP, e.Detail).Scan(&id)
+	if err != nil {
+		return s.wrap(ctx, "append audit", err)
+	}
+	e.ID = id
+	if e.At.IsZero() {
+		e.At = at
+	}
+	return nil
+}
+
+// AuditEvents returns up to limit (all when limit <= 0) most recent events,
+// newest first, only those of userID unless it is 0.
+func (s *Store) AuditEvents(ctx context.Context, userID int64, limit int) ([]store.AuditEvent, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	q := "SELECT id, at, user_id, username, event, remote_ip, detail FROM audit_log"
+	var args []any
+	if userID != 0 {
+		q += " WHERE user_id = ?"
+		args = append(args, userID)
+	}
+	q += " ORDER BY at DESC, id DESC LIMIT ?"
+	if limit > 0 {
+		args = append(args, int64(limit))
+	} else {
+		args = append(args, s.d.NoLimit)
+	}
+	rows, err := s.query(ctx, s.r, q, args...)
+	out, err := scanAll(rows, err, func(r scanner) (*store.AuditEvent, error) {
+		var e store.AuditEvent
+		var at dbTime
+		var uid sql.NullInt64
+		err := r.Scan(&e.ID, &at, &uid, &e.Username, &e.Event, &e.RemoteIP, &e.Detail)
+		e.At, e.UserID = at.t, uid.Int64
+		return &e, err
+	})
+	if err != nil {
+		return nil, s.wrap(ctx, "audit events", err)
+	}
+	return out, nil
+}
