@@ -14,7 +14,6 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
@@ -29,7 +28,7 @@ type Deps struct {
 	Core     *core.Core
 	Sessions *session.Manager
 	// Codes checks authenticator codes and seals their secrets.
-	Codes  *totp.Checker
+	Codes  *core.Codes
 	UI     *loginui.Renderer
 	Audit  *audit.Log
 	Logger *zap.Logger

@@ -17,7 +17,6 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
-	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
@@ -43,7 +42,7 @@ type Services struct {
 	Sessions *session.Manager
 	Hasher   *password.Hasher
 	Limiter  *bruteforce.Limiter
-	Codes    *totp.Checker
+	Codes    *core.Codes
 	Verifier *basicauth.Verifier
 	UI       *loginui.Renderer
 	Audit    *audit.Log
@@ -83,6 +82,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	// Typed names that are no account are counted and logged as hashes
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, o.Lockout, secrets.Derive(keys.AppPasswordTag, "mfagate/unknown-usernames"))
+	attempts := &core.Attempts{Store: st, Limiter: limiter}
 	verifier, err := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	return &Services{
 		Store: st,
 		Core: &core.Core{
-			Attempts:     &core.Attempts{Store: st, Limiter: limiter},
+			Attempts:     attempts,
 			Methods:      &core.Methods{Store: st, Audit: auditLog},
 			AppPasswords: &core.AppPasswords{Store: st, Hasher: hasher, TagKey: keys.AppPasswordTag, Forget: verifier.ForgetUser, Audit: auditLog},
 			Accounts:     accounts,
@@ -100,7 +100,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 		Sessions: sessions,
 		Hasher:   hasher,
 		Limiter:  limiter,
-		Codes:    &totp.Checker{Store: st, Box: box, Limiter: limiter},
+		Codes:    &core.Codes{Store: st, Box: box, Attempts: attempts},
 		Verifier: verifier,
 		UI:       ui,
 		Audit:    auditLog,

@@ -1,4 +1,4 @@
-package totp
+package core
 
 import (
 	"context"
@@ -6,19 +6,19 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/bruteforce"
-	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
-// Checker verifies codes for users, with the rules every caller needs:
-// brute-force limits, single use per time step, secrets sealed per user.
-type Checker struct {
-	Store   store.Store
-	Box     *secrets.Box
-	Limiter *bruteforce.Limiter
-	Now     func() time.Time
+// Codes verifies authenticator codes for users, with the rules every
+// caller needs: brute-force limits, single use per time step, secrets
+// sealed per user. (Package totp holds the RFC 6238 arithmetic.)
+type Codes struct {
+	Store    store.Store
+	Box      *secrets.Box
+	Attempts *Attempts
+	Now      func() time.Time
 }
 
 // aad binds a sealed secret to its user.
@@ -27,16 +27,16 @@ func aad(userID int64) []byte {
 }
 
 // Seal encrypts a secret for storage with the user's row.
-func (c *Checker) Seal(userID int64, secret []byte) ([]byte, error) {
+func (c *Codes) Seal(userID int64, secret []byte) ([]byte, error) {
 	return c.Box.Seal(secret, aad(userID))
 }
 
 // Open decrypts a secret sealed for userID.
-func (c *Checker) Open(userID int64, sealed []byte) ([]byte, error) {
+func (c *Codes) Open(userID int64, sealed []byte) ([]byte, error) {
 	return c.Box.Open(sealed, aad(userID))
 }
 
-func (c *Checker) now() time.Time {
+func (c *Codes) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
 	}
@@ -45,10 +45,10 @@ func (c *Checker) now() time.Time {
 
 // Check verifies code against the user's enrolled authenticators. detail
 // says why a code was refused (for the audit log, never for the user).
-func (c *Checker) Check(ctx context.Context, u *store.User, code, ip string) (ok bool, detail string, err error) {
+func (c *Codes) Check(ctx context.Context, u *store.User, code, ip string) (ok bool, detail string, err error) {
 	auths, err := c.Store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
-		return false, "", fmt.Errorf("totp: authenticators: %w", err)
+		return false, "", fmt.Errorf("core: authenticators: %w", err)
 	}
 	secrets := make([][]byte, 0, len(auths))
 	for _, a := range auths {
@@ -61,20 +61,19 @@ func (c *Checker) Check(ctx context.Context, u *store.User, code, ip string) (ok
 
 // CheckPending verifies a code for a secret being enrolled, proving the
 // user's app holds it. The step is claimed like any other.
-func (c *Checker) CheckPending(ctx context.Context, u *store.User, sealed []byte, code, ip string) (bool, string, error) {
+func (c *Codes) CheckPending(ctx context.Context, u *store.User, sealed []byte, code, ip string) (bool, string, error) {
 	secret, err := c.Open(u.ID, sealed)
 	if err != nil {
-		return false, "", fmt.Errorf("totp: pending secret: %w", err)
+		return false, "", fmt.Errorf("core: pending secret: %w", err)
 	}
 	return c.check(ctx, u, [][]byte{secret}, code, ip)
 }
 
-// check judges the code under the brute-force rules (see core.Attempts),
+// check judges the code under the brute-force rules (see Attempts),
 // so concurrent guesses cannot pass the account limit; a right code gives
 // its slot back. A code is accepted once per time step.
-func (c *Checker) check(ctx context.Context, u *store.User, candidates [][]byte, code, ip string) (bool, string, error) {
-	attempts := core.Attempts{Store: c.Store, Limiter: c.Limiter}
-	out, err := attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *store.User) (bool, string, error) {
+func (c *Codes) check(ctx context.Context, u *store.User, candidates [][]byte, code, ip string) (bool, string, error) {
+	out, err := c.Attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *store.User) (bool, string, error) {
 		if judged == nil {
 			return false, "", nil // refused by the limits: the code is not looked at
 		}
@@ -84,7 +83,7 @@ func (c *Checker) check(ctx context.Context, u *store.User, candidates [][]byte,
 		}
 		claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
 		if err != nil {
-			return false, "", fmt.Errorf("totp: claim step: %w", err)
+			return false, "", fmt.Errorf("core: claim step: %w", err)
 		}
 		if !claimed {
 			return false, "code already used", nil
@@ -99,7 +98,7 @@ func (c *Checker) check(ctx context.Context, u *store.User, candidates [][]byte,
 
 func matchAny(secrets [][]byte, code string, now time.Time) (int64, bool) {
 	for _, s := range secrets {
-		if step, ok := Match(s, code, now); ok {
+		if step, ok := totp.Match(s, code, now); ok {
 			return step, true
 		}
 	}
