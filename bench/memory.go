@@ -15,8 +15,8 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
 )
 
 // memoryResult is the peak RSS of a gateway after the session load.
@@ -65,7 +65,7 @@ func insertSessions(dbPath string, userID int64, n int) error {
 		sum := sha256.Sum256([]byte(base64.RawURLEncoding.EncodeToString(tok)))
 		// Spread activity over the last 50 minutes: all still live.
 		seen := now - int64(i%3000)*1000
-		if _, err := stmt.ExecContext(ctx, sum[:], userID, string(store.StageComplete), seen-60_000, seen, seen-60_000,
+		if _, err := stmt.ExecContext(ctx, sum[:], userID, string(model.StageComplete), seen-60_000, seen, seen-60_000,
 			fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), "Mozilla/5.0 (X11; Linux x86_64) bench"); err != nil {
 			return fmt.Errorf("insert session %d: %w", i, err)
 		}

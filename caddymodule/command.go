@@ -21,7 +21,7 @@ import (
 	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 func init() {
@@ -121,7 +121,7 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			nu.Username, nu.Password, nu.MFAState = args[0], pw, store.MFAState(state)
+			nu.Username, nu.Password, nu.MFAState = args[0], pw, model.MFAState(state)
 			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
 				u, err := svc.Add(ctx, nu)
 				if err == nil {
@@ -135,7 +135,7 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 	c.Flags().StringArrayVar(&nu.Groups, "group", nil, "Group membership (repeatable)")
 	c.Flags().StringVar(&nu.DisplayName, "name", "", "Display name")
 	c.Flags().StringVar(&nu.Email, "email", "", "Email address")
-	c.Flags().StringVar(&state, "mfa", string(store.MFAEnabled), "MFA state: disabled, enabled or enforced")
+	c.Flags().StringVar(&state, "mfa", string(model.MFAEnabled), "MFA state: disabled, enabled or enforced")
 	return c
 }
 
@@ -220,7 +220,7 @@ func userMFACommand(opts *cliOptions) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
-				if err := svc.SetMFAState(ctx, args[0], store.MFAState(args[1])); err != nil {
+				if err := svc.SetMFAState(ctx, args[0], model.MFAState(args[1])); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "MFA state of %s is now %s\n", args[0], args[1])
@@ -238,7 +238,7 @@ type userRow struct {
 	MFAState    string   `json:"mfa_state"`
 }
 
-func printUsers(w io.Writer, list []store.User, asJSON bool) error {
+func printUsers(w io.Writer, list []model.User, asJSON bool) error {
 	rows := make([]userRow, 0, len(list))
 	for _, u := range list {
 		rows = append(rows, userRow{u.Username, u.DisplayName, u.Email, u.Groups, string(u.MFAState)})

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/postgres"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
@@ -287,8 +288,8 @@ func crashDurability(t *testing.T, g *gatewayInstance, openStore func(context.Co
 				t.Errorf("app-passwords list %s lacks acknowledged %q", u, name)
 			}
 		}
-		if rows > store.MaxAppPasswords {
-			t.Errorf("%s has %d app passwords, more than %d", u, rows, store.MaxAppPasswords)
+		if rows > model.MaxAppPasswords {
+			t.Errorf("%s has %d app passwords, more than %d", u, rows, model.MaxAppPasswords)
 		}
 		t.Logf("%s: %d app passwords listed, %d acknowledged", u, rows, len(names[u]))
 	}
@@ -308,8 +309,8 @@ func crashDurability(t *testing.T, g *gatewayInstance, openStore func(context.Co
 		if err != nil {
 			t.Fatalf("app passwords of %s: %v", u, err)
 		}
-		if len(list) > store.MaxAppPasswords {
-			t.Errorf("%s: %d app password rows, more than %d", u, len(list), store.MaxAppPasswords)
+		if len(list) > model.MaxAppPasswords {
+			t.Errorf("%s: %d app password rows, more than %d", u, len(list), model.MaxAppPasswords)
 		}
 		stored := make(map[string]bool)
 		for _, a := range list {

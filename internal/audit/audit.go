@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -54,7 +55,7 @@ const (
 )
 
 // Record stores e (At defaults to now).
-func (l *Log) Record(ctx context.Context, e store.AuditEvent) {
+func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}

@@ -12,8 +12,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
-	"github.com/mfagate/mfagate/internal/store"
 )
 
 // plainChecker compares without the sign-in CPU budget (the test sends
@@ -41,8 +41,8 @@ func cheapAppPassword(t *testing.T, f *fixture) {
 	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
 		t.Fatal(err)
 	}
-	ap := &store.AppPassword{UserID: f.user.ID, Name: "dav", Hash: string(hash), LookupTag: f.ap.LookupTag}
-	if err := f.st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+	ap := &model.AppPassword{UserID: f.user.ID, Name: "dav", Hash: string(hash), LookupTag: f.ap.LookupTag}
+	if err := f.st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 		t.Fatal(err)
 	}
 	f.ap = ap
@@ -112,7 +112,7 @@ func TestRightAppPasswordNeverLocks(t *testing.T) {
 func TestParallelBasicAuthGuessesStopAtTheLimit(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.st.SetMFAState(ctx, f.user.ID, store.MFAEnabled); err != nil {
+	if err := f.st.SetMFAState(ctx, f.user.ID, model.MFAEnabled); err != nil {
 		t.Fatal(err)
 	}
 	checker := &plainChecker{}

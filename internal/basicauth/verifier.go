@@ -24,6 +24,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
@@ -48,7 +49,7 @@ const (
 
 // Result of a successful check.
 type Result struct {
-	User          store.User
+	User          model.User
 	Kind          Kind
 	AppPasswordID int64
 
@@ -182,7 +183,7 @@ func (v *Verifier) shared(ctx context.Context, key string, fn func(context.Conte
 
 func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result) (*Result, error) {
 	u, err := v.store.UserByID(ctx, old.User.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -191,7 +192,7 @@ func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result
 	switch old.Kind {
 	case KindAppPassword:
 		ap, err := v.store.AppPasswordByTag(ctx, u.ID, old.tag)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
@@ -238,7 +239,7 @@ func boolByte(b bool) byte {
 // client with the right app password claims nothing.
 func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
 	var res *Result
-	out, err := v.attempts.ByName(ctx, username, ip, func(ctx context.Context, u *store.User) (bool, string, error) {
+	out, err := v.attempts.ByName(ctx, username, ip, func(ctx context.Context, u *model.User) (bool, string, error) {
 		r, detail, err := v.compare(ctx, site, u, secret)
 		res = r
 		return r != nil, detail, err
@@ -250,7 +251,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username}
 	}
 	if res.AppPasswordID != 0 {
-		if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, model.ErrNotFound) {
 			return nil, fmt.Errorf("basicauth: touch: %w", err)
 		}
 	}
@@ -260,7 +261,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 // compare picks the one hash to check: the app password the tag points
 // to, else the account password if policy allows it, else a dummy. Each
 // path pays exactly one bounded bcrypt comparison.
-func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.User, secret string) (*Result, string, error) {
+func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.User, secret string) (*Result, string, error) {
 	if user == nil {
 		_, err := v.hasher.VerifyBounded(ctx, "", secret)
 		return nil, "unknown user", err
@@ -274,7 +275,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *store.Us
 				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}, "", err
 			}
 			return nil, "wrong app password", err
-		case !errors.Is(err, store.ErrNotFound):
+		case !errors.Is(err, model.ErrNotFound):
 			return nil, "", fmt.Errorf("basicauth: app password: %w", err)
 		}
 	}

@@ -9,14 +9,14 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
 // benchVerifier: an enforced user with one app password in a SQLite store
 // in b.TempDir, bcrypt cost 10 (the benchmark's server setting).
-func benchVerifier(b *testing.B) (*Verifier, *store.User, string) {
+func benchVerifier(b *testing.B) (*Verifier, *model.User, string) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
@@ -29,7 +29,7 @@ func benchVerifier(b *testing.B) (*Verifier, *store.User, string) {
 		b.Fatal(err)
 	}
 	acct, _ := h.Hash("account pw")
-	u := &store.User{Username: "bench", PasswordHash: acct, MFAState: store.MFAEnforced, Groups: []string{"staff"}}
+	u := &model.User{Username: "bench", PasswordHash: acct, MFAState: model.MFAEnforced, Groups: []string{"staff"}}
 	if err := st.CreateUser(ctx, u); err != nil {
 		b.Fatal(err)
 	}
@@ -40,8 +40,8 @@ func benchVerifier(b *testing.B) (*Verifier, *store.User, string) {
 	}
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
-	ap := &store.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
-	if err := st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
+	if err := st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 		b.Fatal(err)
 	}
 	return v, u, pw

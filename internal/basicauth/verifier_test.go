@@ -11,6 +11,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
@@ -22,7 +23,7 @@ type countingStore struct {
 	lookups atomic.Int64
 }
 
-func (c *countingStore) AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*store.AppPassword, error) {
+func (c *countingStore) AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*model.AppPassword, error) {
 	c.lookups.Add(1)
 	return c.Store.AppPasswordByTag(ctx, userID, tag)
 }
@@ -30,9 +31,9 @@ func (c *countingStore) AppPasswordByTag(ctx context.Context, userID int64, tag 
 type fixture struct {
 	v    *Verifier
 	st   *countingStore
-	user *store.User
+	user *model.User
 	pw   string
-	ap   *store.AppPassword
+	ap   *model.AppPassword
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -42,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	st := &countingStore{Store: raw}
 	h, _ := password.NewHasher(password.MinCost)
 	acct, _ := h.Hash("account pw")
-	u := &store.User{Username: "wanda", PasswordHash: acct, MFAState: store.MFAEnforced}
+	u := &model.User{Username: "wanda", PasswordHash: acct, MFAState: model.MFAEnforced}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +51,8 @@ func newFixture(t *testing.T) *fixture {
 	v, _ := New(st, h, bruteforce.New(st, bruteforce.Config{}, key), key)
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
-	ap := &store.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
-	if err := st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
+	if err := st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{v: v, st: st, user: u, pw: pw, ap: ap}
@@ -72,7 +73,7 @@ func TestAppPasswordAndAccountPasswordRules(t *testing.T) {
 	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", "account pw", "192.0.2.1"); !denied(err) {
 		t.Fatalf("enforced user's account password: %v", err)
 	}
-	if err := f.st.SetMFAState(ctx, f.user.ID, store.MFAEnabled); err != nil {
+	if err := f.st.SetMFAState(ctx, f.user.ID, model.MFAEnabled); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := f.v.Verify(ctx, policy.Site{}, "wanda", "account pw", "192.0.2.1"); err != nil || res.Kind != KindAccountPassword {
@@ -189,7 +190,7 @@ func TestRequireMFASiteTakesAppPasswordsOnly(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	requireMFA := policy.Site{RequireMFA: true}
-	for _, state := range []store.MFAState{store.MFADisabled, store.MFAEnabled} {
+	for _, state := range []model.MFAState{model.MFADisabled, model.MFAEnabled} {
 		if err := f.st.SetMFAState(ctx, f.user.ID, state); err != nil {
 			t.Fatal(err)
 		}

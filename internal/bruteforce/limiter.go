@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 // Defaults, well under NIST SP 800-63B's 100 consecutive failures.
@@ -35,7 +35,7 @@ type Config struct {
 
 // Counters is the part of store.Store the limiter uses.
 type Counters interface {
-	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error)
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error)
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	ClearFailures(ctx context.Context, key string) error
 }

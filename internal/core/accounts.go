@@ -13,6 +13,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -32,7 +33,7 @@ type NewUser struct {
 	DisplayName string
 	Email       string
 	Groups      []string
-	MFAState    store.MFAState // default enabled
+	MFAState    model.MFAState // default enabled
 }
 
 // Accounts applies account changes: creation, passwords, MFA states,
@@ -120,13 +121,13 @@ func checkGroup(g string) error {
 }
 
 // Add creates a user.
-func (s *Accounts) Add(ctx context.Context, nu NewUser) (*store.User, error) {
+func (s *Accounts) Add(ctx context.Context, nu NewUser) (*model.User, error) {
 	u, err := s.build(nu)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, model.ErrConflict) {
 			return nil, fmt.Errorf("user %q already exists", u.Username)
 		}
 		return nil, fmt.Errorf("adding user %q: %w", u.Username, err)
@@ -135,14 +136,14 @@ func (s *Accounts) Add(ctx context.Context, nu NewUser) (*store.User, error) {
 	return u, nil
 }
 
-func (s *Accounts) build(nu NewUser) (*store.User, error) {
+func (s *Accounts) build(nu NewUser) (*model.User, error) {
 	name, err := NormalizeUsername(nu.Username)
 	if err != nil {
 		return nil, err
 	}
 	state := nu.MFAState
 	if state == "" {
-		state = store.MFAEnabled
+		state = model.MFAEnabled
 	}
 	if !state.Valid() {
 		return nil, fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
@@ -155,7 +156,7 @@ func (s *Accounts) build(nu NewUser) (*store.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &store.User{
+	return &model.User{
 		Username:     name,
 		DisplayName:  strings.TrimSpace(nu.DisplayName),
 		Email:        strings.TrimSpace(nu.Email),
@@ -166,13 +167,13 @@ func (s *Accounts) build(nu NewUser) (*store.User, error) {
 }
 
 // Get finds a user by name.
-func (s *Accounts) Get(ctx context.Context, username string) (*store.User, error) {
+func (s *Accounts) Get(ctx context.Context, username string) (*model.User, error) {
 	name, err := NormalizeUsername(username)
 	if err != nil {
 		return nil, err
 	}
 	u, err := s.store.UserByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, fmt.Errorf("no user %q", name)
 	}
 	if err != nil {
@@ -217,7 +218,7 @@ func (s *Accounts) SetPassword(ctx context.Context, username, pw string, opt Pas
 
 // deleteAppPasswords removes every app password of u and audits it with
 // why and the count.
-func (s *Accounts) deleteAppPasswords(ctx context.Context, u *store.User, why string) (int64, error) {
+func (s *Accounts) deleteAppPasswords(ctx context.Context, u *model.User, why string) (int64, error) {
 	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
 	if err != nil {
 		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
@@ -227,16 +228,16 @@ func (s *Accounts) deleteAppPasswords(ctx context.Context, u *store.User, why st
 }
 
 // record writes an audit event about u, naming who made the change.
-func (s *Accounts) record(ctx context.Context, u *store.User, event, detail string) {
+func (s *Accounts) record(ctx context.Context, u *model.User, event, detail string) {
 	if detail != "" {
 		detail += "; "
 	}
 	detail += "by " + s.actor
-	s.audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
+	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
 }
 
 // SetMFAState changes a user's MFA state.
-func (s *Accounts) SetMFAState(ctx context.Context, username string, state store.MFAState) error {
+func (s *Accounts) SetMFAState(ctx context.Context, username string, state model.MFAState) error {
 	if !state.Valid() {
 		return fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
 	}
@@ -267,7 +268,7 @@ func (s *Accounts) Remove(ctx context.Context, username string) error {
 }
 
 // List returns all users by name.
-func (s *Accounts) List(ctx context.Context) ([]store.User, error) {
+func (s *Accounts) List(ctx context.Context) ([]model.User, error) {
 	us, err := s.store.ListUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing users: %w", err)
@@ -297,7 +298,7 @@ func (s *Accounts) Bootstrap(ctx context.Context) (string, error) {
 		Password:    pw,
 		DisplayName: "Administrator",
 		Groups:      []string{AdminGroup},
-		MFAState:    store.MFAEnabled,
+		MFAState:    model.MFAEnabled,
 	})
 	if err != nil {
 		return "", err
@@ -328,7 +329,7 @@ func (s *Accounts) DeleteAllAppPasswords(ctx context.Context, username string) (
 }
 
 // AppPasswords lists a user's app passwords (names and use, never secrets).
-func (s *Accounts) AppPasswords(ctx context.Context, username string) ([]store.AppPassword, error) {
+func (s *Accounts) AppPasswords(ctx context.Context, username string) ([]model.AppPassword, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
@@ -90,21 +91,21 @@ func TestAddRefusesBadGroupAndStoresNothing(t *testing.T) {
 	if !errors.Is(err, ErrInvalidGroup) {
 		t.Fatalf("Add: %v, want ErrInvalidGroup", err)
 	}
-	if _, err := st.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.UserByName(ctx, "alice"); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("user stored anyway: %v", err)
 	}
 }
 
 // addWithAppPassword creates alice with one app password.
-func addWithAppPassword(t *testing.T, svc *Accounts, st store.Store) *store.User {
+func addWithAppPassword(t *testing.T, svc *Accounts, st store.Store) *model.User {
 	t.Helper()
 	ctx := context.Background()
 	u, err := svc.Add(ctx, NewUser{Username: "alice", Password: "alice password"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ap := &store.AppPassword{UserID: u.ID, Name: "mail", Hash: "x", LookupTag: []byte("tag-of-alice-0001")}
-	if err := st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+	ap := &model.AppPassword{UserID: u.ID, Name: "mail", Hash: "x", LookupTag: []byte("tag-of-alice-0001")}
+	if err := st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -149,7 +150,7 @@ func TestSetPasswordKeepAppPasswords(t *testing.T) {
 	}
 }
 
-func hasEvent(events []store.AuditEvent, name, detail string) bool {
+func hasEvent(events []model.AuditEvent, name, detail string) bool {
 	for _, e := range events {
 		if e.Event == name && strings.Contains(e.Detail, detail) {
 			return true
@@ -173,7 +174,7 @@ func TestRemoveClearsFailureCounter(t *testing.T) {
 	if err := s.Remove(ctx, "lena"); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := st.FailuresFor(ctx, key); err != nil || f != (store.Failures{}) {
+	if f, err := st.FailuresFor(ctx, key); err != nil || f != (model.Failures{}) {
 		t.Fatalf("counter after removal = %+v, %v; want none", f, err)
 	}
 }
@@ -184,7 +185,7 @@ type countingStore struct {
 	firstUserCalls int
 }
 
-func (c *countingStore) CreateFirstUser(ctx context.Context, u *store.User) (bool, error) {
+func (c *countingStore) CreateFirstUser(ctx context.Context, u *model.User) (bool, error) {
 	c.firstUserCalls++
 	return c.Store.CreateFirstUser(ctx, u)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -30,17 +31,17 @@ type AppPasswords struct {
 
 // Create makes an app password named name for u and returns it in the
 // clear, to be shown once. The limit is checked before the bcrypt hash is
-// paid for (store.ErrLimit); the store's atomic check stays the final
+// paid for (model.ErrLimit); the store's atomic check stays the final
 // guard against concurrent creations. password.ErrBusy means the hash was
 // shed under load and nothing was stored. The caller checks that u may
 // create app passwords (policy) and that name is valid.
-func (a *AppPasswords) Create(ctx context.Context, u *store.User, name, ip string) (string, error) {
+func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip string) (string, error) {
 	existing, err := a.Store.AppPasswords(ctx, u.ID)
 	if err != nil {
 		return "", fmt.Errorf("core: app passwords: %w", err)
 	}
-	if len(existing) >= store.MaxAppPasswords {
-		return "", store.ErrLimit
+	if len(existing) >= model.MaxAppPasswords {
+		return "", model.ErrLimit
 	}
 	pw, err := apppassword.Generate()
 	if err != nil {
@@ -50,17 +51,17 @@ func (a *AppPasswords) Create(ctx context.Context, u *store.User, name, ip strin
 	if err != nil {
 		return "", fmt.Errorf("core: hashing app password: %w", err)
 	}
-	ap := &store.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
-	if err := a.Store.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+	ap := &model.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
+	if err := a.Store.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 		return "", fmt.Errorf("core: create app password: %w", err)
 	}
-	a.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordCreated, RemoteIP: ip, Detail: name})
+	a.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordCreated, RemoteIP: ip, Detail: name})
 	return pw, nil
 }
 
-// Delete removes app password id of u (store.ErrNotFound when u has no
+// Delete removes app password id of u (model.ErrNotFound when u has no
 // such app password).
-func (a *AppPasswords) Delete(ctx context.Context, u *store.User, id int64, ip string) error {
+func (a *AppPasswords) Delete(ctx context.Context, u *model.User, id int64, ip string) error {
 	err := a.Store.DeleteAppPassword(ctx, u.ID, id)
 	// Dropped even after an error: a stale cached success must not
 	// outlive a deletion that may have happened.
@@ -68,6 +69,6 @@ func (a *AppPasswords) Delete(ctx context.Context, u *store.User, id int64, ip s
 	if err != nil {
 		return fmt.Errorf("core: delete app password: %w", err)
 	}
-	a.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	a.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
 	return nil
 }

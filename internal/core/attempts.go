@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -26,16 +27,16 @@ type Attempts struct {
 // answer nor timing tells these cases apart. detail says why a secret
 // failed (for logs only); an error means it was not judged (shed under
 // load, or a store failure).
-type Judge func(ctx context.Context, u *store.User) (passed bool, detail string, err error)
+type Judge func(ctx context.Context, u *model.User) (passed bool, detail string, err error)
 
 // Outcome is the result of one attempt.
 type Outcome struct {
 	// User is the account when the secret passed, else nil.
-	User *store.User
+	User *model.User
 	// Who names the attempt for logs: the account's ID and name, or, when
 	// no account has the typed name, "unknown:" and a keyed hash of it,
 	// never the typed text.
-	Who store.User
+	Who model.User
 	// Detail says why the attempt failed (for logs only).
 	Detail string
 }
@@ -51,24 +52,24 @@ func (a *Attempts) ByName(ctx context.Context, typed, ip string, judge Judge) (O
 		return Outcome{}, err
 	}
 	subject := a.Limiter.SubjectFor(typed, name)
-	out := Outcome{Who: store.User{Username: subject.Unknown}}
+	out := Outcome{Who: model.User{Username: subject.Unknown}}
 	if user != nil {
-		out.Who = store.User{ID: user.ID, Username: user.Username}
+		out.Who = model.User{ID: user.ID, Username: user.Username}
 	}
 	return a.run(ctx, subject.Counter, user, ip, judge, out)
 }
 
 // ForUser judges a secret of a known account (a code after the password).
-func (a *Attempts) ForUser(ctx context.Context, u *store.User, ip string, judge Judge) (Outcome, error) {
-	return a.run(ctx, u.Username, u, ip, judge, Outcome{Who: store.User{ID: u.ID, Username: u.Username}})
+func (a *Attempts) ForUser(ctx context.Context, u *model.User, ip string, judge Judge) (Outcome, error) {
+	return a.run(ctx, u.Username, u, ip, judge, Outcome{Who: model.User{ID: u.ID, Username: u.Username}})
 }
 
-func (a *Attempts) find(ctx context.Context, name string) (*store.User, error) {
+func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
 	if name == "" {
 		return nil, nil
 	}
 	u, err := a.Store.UserByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -77,7 +78,7 @@ func (a *Attempts) find(ctx context.Context, name string) (*store.User, error) {
 	return u, nil
 }
 
-func (a *Attempts) run(ctx context.Context, counter string, user *store.User, ip string, judge Judge, out Outcome) (Outcome, error) {
+func (a *Attempts) run(ctx context.Context, counter string, user *model.User, ip string, judge Judge, out Outcome) (Outcome, error) {
 	claim, blocked, err := a.Limiter.Claim(ctx, counter, ip)
 	if err != nil {
 		return Outcome{}, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -45,7 +46,7 @@ func (c *Codes) now() time.Time {
 
 // Check verifies code against the user's enrolled authenticators. detail
 // says why a code was refused (for the audit log, never for the user).
-func (c *Codes) Check(ctx context.Context, u *store.User, code, ip string) (ok bool, detail string, err error) {
+func (c *Codes) Check(ctx context.Context, u *model.User, code, ip string) (ok bool, detail string, err error) {
 	auths, err := c.Store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return false, "", fmt.Errorf("core: authenticators: %w", err)
@@ -61,7 +62,7 @@ func (c *Codes) Check(ctx context.Context, u *store.User, code, ip string) (ok b
 
 // CheckPending verifies a code for a secret being enrolled, proving the
 // user's app holds it. The step is claimed like any other.
-func (c *Codes) CheckPending(ctx context.Context, u *store.User, sealed []byte, code, ip string) (bool, string, error) {
+func (c *Codes) CheckPending(ctx context.Context, u *model.User, sealed []byte, code, ip string) (bool, string, error) {
 	secret, err := c.Open(u.ID, sealed)
 	if err != nil {
 		return false, "", fmt.Errorf("core: pending secret: %w", err)
@@ -72,8 +73,8 @@ func (c *Codes) CheckPending(ctx context.Context, u *store.User, sealed []byte, 
 // check judges the code under the brute-force rules (see Attempts),
 // so concurrent guesses cannot pass the account limit; a right code gives
 // its slot back. A code is accepted once per time step.
-func (c *Codes) check(ctx context.Context, u *store.User, candidates [][]byte, code, ip string) (bool, string, error) {
-	out, err := c.Attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *store.User) (bool, string, error) {
+func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, code, ip string) (bool, string, error) {
+	out, err := c.Attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *model.User) (bool, string, error) {
 		if judged == nil {
 			return false, "", nil // refused by the limits: the code is not looked at
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 // Core is the domain core one configuration's pages share: the only way
@@ -17,7 +17,7 @@ type Core struct {
 }
 
 // Authenticators lists u's authenticator apps, oldest first.
-func (m *Methods) Authenticators(ctx context.Context, userID int64) ([]store.TOTPAuthenticator, error) {
+func (m *Methods) Authenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
 	auths, err := m.Store.TOTPAuthenticators(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("core: authenticators: %w", err)
@@ -26,7 +26,7 @@ func (m *Methods) Authenticators(ctx context.Context, userID int64) ([]store.TOT
 }
 
 // List lists u's app passwords, oldest first.
-func (a *AppPasswords) List(ctx context.Context, userID int64) ([]store.AppPassword, error) {
+func (a *AppPasswords) List(ctx context.Context, userID int64) ([]model.AppPassword, error) {
 	aps, err := a.Store.AppPasswords(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("core: app passwords: %w", err)
@@ -34,8 +34,8 @@ func (a *AppPasswords) List(ctx context.Context, userID int64) ([]store.AppPassw
 	return aps, nil
 }
 
-// ByID returns the account as stored now (store.ErrNotFound when gone).
-func (s *Accounts) ByID(ctx context.Context, id int64) (*store.User, error) {
+// ByID returns the account as stored now (model.ErrNotFound when gone).
+func (s *Accounts) ByID(ctx context.Context, id int64) (*model.User, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("core: user: %w", err)

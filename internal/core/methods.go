@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -24,14 +25,14 @@ type Methods struct {
 // switches an Enabled user to Enforced (per-user MFA semantics), in the
 // same transaction. With onlyFirst (enrolment during sign-in) it stores the
 // secret only if the user has no authenticator yet, else
-// store.ErrConflict: a half-finished sign-in that knew only the password
+// model.ErrConflict: a half-finished sign-in that knew only the password
 // must never add a second method after the user enrolled their own.
-func (m *Methods) AddAuthenticator(ctx context.Context, u *store.User, sealed []byte, ip string, onlyFirst bool) error {
+func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []byte, ip string, onlyFirst bool) error {
 	existing, err := m.Store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("core: authenticators: %w", err)
 	}
-	a := &store.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
+	a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
 	// The state is promoted as stored now, not as cached with the session:
 	// an admin may have changed it meanwhile.
 	promoted, err := m.Store.AddTOTP(ctx, a, onlyFirst)
@@ -39,10 +40,10 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *store.User, sealed []
 		return fmt.Errorf("core: add authenticator: %w", err)
 	}
 	if promoted {
-		m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
+		m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
 			RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
 	}
-	m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip, Detail: a.Name})
+	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPEnrolled, RemoteIP: ip, Detail: a.Name})
 	return nil
 }
 
@@ -51,21 +52,21 @@ var ErrNoSuchMethod = errors.New("core: the user has no such sign-in method")
 
 // DeleteAuthenticator removes authenticator id of u. With keepOne (the
 // site's policy requires a second factor of u) it refuses, atomically in
-// the store, to remove the last one (store.ErrLimit), so two deletes sent
-// at once cannot leave such a user without a method. store.ErrNotFound
+// the store, to remove the last one (model.ErrLimit), so two deletes sent
+// at once cannot leave such a user without a method. model.ErrNotFound
 // when u has no such authenticator.
-func (m *Methods) DeleteAuthenticator(ctx context.Context, u *store.User, id int64, keepOne bool, ip string) error {
+func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int64, keepOne bool, ip string) error {
 	if err := m.Store.DeleteTOTP(ctx, u.ID, id, keepOne); err != nil {
 		return fmt.Errorf("core: delete authenticator: %w", err)
 	}
-	m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
 	return nil
 }
 
 // SetDefaultMethod makes method the one u is offered first at sign-in;
 // only a method u has (ErrNoSuchMethod otherwise).
-func (m *Methods) SetDefaultMethod(ctx context.Context, u *store.User, method store.Method, ip string) error {
-	if method != store.MethodCode {
+func (m *Methods) SetDefaultMethod(ctx context.Context, u *model.User, method model.Method, ip string) error {
+	if method != model.MethodCode {
 		return ErrNoSuchMethod
 	}
 	auths, err := m.Store.TOTPAuthenticators(ctx, u.ID)
@@ -78,14 +79,14 @@ func (m *Methods) SetDefaultMethod(ctx context.Context, u *store.User, method st
 	if err := m.Store.SetDefaultMethod(ctx, u.ID, method); err != nil {
 		return fmt.Errorf("core: set default method: %w", err)
 	}
-	m.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DefaultMethodSet, RemoteIP: ip, Detail: string(method)})
+	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DefaultMethodSet, RemoteIP: ip, Detail: string(method)})
 	return nil
 }
 
 // nextAuthenticatorName numbers authenticators past the highest number in
 // use, so names stay distinct after deletions and the user can tell which
 // one to delete.
-func nextAuthenticatorName(existing []store.TOTPAuthenticator) string {
+func nextAuthenticatorName(existing []model.TOTPAuthenticator) string {
 	if len(existing) == 0 {
 		return AuthenticatorName
 	}

@@ -3,19 +3,19 @@ package core
 import (
 	"testing"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 func TestNextAuthenticatorNameSkipsNumbersInUse(t *testing.T) {
-	names := func(ns ...string) []store.TOTPAuthenticator {
-		var out []store.TOTPAuthenticator
+	names := func(ns ...string) []model.TOTPAuthenticator {
+		var out []model.TOTPAuthenticator
 		for _, n := range ns {
-			out = append(out, store.TOTPAuthenticator{Name: n})
+			out = append(out, model.TOTPAuthenticator{Name: n})
 		}
 		return out
 	}
 	cases := []struct {
-		existing []store.TOTPAuthenticator
+		existing []model.TOTPAuthenticator
 		want     string
 	}{
 		{nil, "Authenticator app"},

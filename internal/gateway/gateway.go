@@ -14,10 +14,10 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/identity"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/web"
 )
 
@@ -56,7 +56,7 @@ type Result struct {
 	// the request must not go upstream.
 	Handled bool
 	// User is the signed-in user when the request may continue.
-	User *store.User
+	User *model.User
 	// Public: the path needs no sign-in; the request continues without
 	// identity headers.
 	Public bool
@@ -96,7 +96,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) 
 }
 
 // pass lets r continue as u.
-func (g *Gateway) pass(r *http.Request, u *store.User) Result {
+func (g *Gateway) pass(r *http.Request, u *model.User) Result {
 	identity.Set(r.Header, identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
 	identity.RemoveCookies(r, session.CookieNames()...)
 	r.Header.Del("Authorization")
@@ -114,7 +114,7 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 	res, err := g.verifier.Verify(r.Context(), g.cfg.Policy, username, secret, ip)
 	var denied *basicauth.ErrDenied
 	if errors.As(err, &denied) {
-		g.audit.Record(r.Context(), store.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
+		g.audit.Record(r.Context(), model.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
 		g.unauthorized(w, r, "Invalid credentials.")
 		return Result{Handled: true}, nil
 	}

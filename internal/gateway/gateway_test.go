@@ -9,19 +9,19 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
 )
 
 // newGateway wires the request path with plain Go, no Caddy.
-func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *store.User) {
+func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *model.User) {
 	t.Helper()
 	ctx := context.Background()
 	svc := testfixture.Services(t)
-	u, err := svc.Users.Add(ctx, core.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: store.MFAEnabled})
+	u, err := svc.Users.Add(ctx, core.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: model.MFAEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestChallenges(t *testing.T) {
 func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{})
 	w := httptest.NewRecorder()
-	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete, MFAAt: time.Now()}); err != nil {
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StageComplete, MFAAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	r := httptest.NewRequest("GET", "/x", nil)
@@ -79,7 +79,7 @@ func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
 func TestHalfSignedInIsNotSignedIn(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{})
 	w := httptest.NewRecorder()
-	sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StagePassword})
+	sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StagePassword})
 	r := httptest.NewRequest("GET", "/x", nil)
 	r.Header.Set("Accept", "text/html")
 	r.AddCookie(w.Result().Cookies()[0])
@@ -94,7 +94,7 @@ func TestHalfSignedInIsNotSignedIn(t *testing.T) {
 func TestPasswordOnlySessionNeedsSecondFactorWhenRequired(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{RequireMFA: true})
 	w := httptest.NewRecorder()
-	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete}); err != nil {
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StageComplete}); err != nil {
 		t.Fatal(err)
 	}
 	cookie := w.Result().Cookies()[0]

@@ -3,7 +3,7 @@
 // and the site's options. It only decides; the flows carry it out.
 package policy
 
-import "github.com/mfagate/mfagate/internal/store"
+import "github.com/mfagate/mfagate/internal/model"
 
 // Site holds one protected site's options.
 type Site struct {
@@ -20,9 +20,9 @@ type Site struct {
 }
 
 // EffectiveState is the user's state after the site's options.
-func (s Site) EffectiveState(u *store.User) store.MFAState {
-	if u.MFAState == store.MFADisabled && s.RequireMFA {
-		return store.MFAEnabled
+func (s Site) EffectiveState(u *model.User) model.MFAState {
+	if u.MFAState == model.MFADisabled && s.RequireMFA {
+		return model.MFAEnabled
 	}
 	return u.MFAState
 }
@@ -30,8 +30,8 @@ func (s Site) EffectiveState(u *store.User) store.MFAState {
 // BrowserNeedsSecondFactor: Enabled users must register (and then use) a
 // method; Enforced users must use one; Disabled users sign in with the
 // password alone.
-func (s Site) BrowserNeedsSecondFactor(u *store.User) bool {
-	return s.EffectiveState(u) != store.MFADisabled
+func (s Site) BrowserNeedsSecondFactor(u *model.User) bool {
+	return s.EffectiveState(u) != model.MFADisabled
 }
 
 // AccountPasswordInBasicAuth: the account password passes basic auth only
@@ -39,8 +39,8 @@ func (s Site) BrowserNeedsSecondFactor(u *store.User) bool {
 // with RequireMFA takes app passwords only: basic auth cannot carry a
 // second factor, so an account password there would be a password-only
 // sign-in on a site that promises MFA for everyone.
-func (s Site) AccountPasswordInBasicAuth(u *store.User) bool {
-	return !s.RefuseAccountPassword && !s.RequireMFA && s.EffectiveState(u) != store.MFAEnforced
+func (s Site) AccountPasswordInBasicAuth(u *model.User) bool {
+	return !s.RefuseAccountPassword && !s.RequireMFA && s.EffectiveState(u) != model.MFAEnforced
 }
 
 // CanCreateAppPasswords: only users whose effective state on the site is
@@ -50,16 +50,16 @@ func (s Site) AccountPasswordInBasicAuth(u *store.User) bool {
 // user has one (today: at least one authenticator app). Counting RequireMFA
 // sites keeps basic auth open there to Disabled users, whom the admin never
 // raises to Enforced and whose account password such a site refuses.
-func (s Site) CanCreateAppPasswords(u *store.User, hasSecondFactor bool) bool {
-	return u.MFAState == store.MFAEnforced || (s.RequireMFA && hasSecondFactor)
+func (s Site) CanCreateAppPasswords(u *model.User, hasSecondFactor bool) bool {
+	return u.MFAState == model.MFAEnforced || (s.RequireMFA && hasSecondFactor)
 }
 
 // MustKeepOneMethod: a user who must present a second factor on this site
 // (Enforced by the admin, or anyone where the site requires MFA) may not
 // delete their last authenticator, which would let the next sign-in enrol
 // a new one with the password alone.
-func (s Site) MustKeepOneMethod(u *store.User) bool {
-	return u.MFAState == store.MFAEnforced || s.RequireMFA
+func (s Site) MustKeepOneMethod(u *model.User) bool {
+	return u.MFAState == model.MFAEnforced || s.RequireMFA
 }
 
 // Explanations of the missing app-password option (see WhyNoAppPasswords).
@@ -83,8 +83,8 @@ func (s Site) WhyNoAppPasswords() string {
 // passed one: a password-only session (made while the user was Disabled, or
 // on another site of the same host without RequireMFA) is not enough once
 // the user's state is raised or on a site that requires MFA.
-func (s Site) SessionSatisfies(sess *store.Session, u *store.User) bool {
-	if sess.Stage != store.StageComplete {
+func (s Site) SessionSatisfies(sess *model.Session, u *model.User) bool {
+	if sess.Stage != model.StageComplete {
 		return false
 	}
 	return !s.BrowserNeedsSecondFactor(u) || !sess.MFAAt.IsZero()

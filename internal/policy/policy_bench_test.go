@@ -4,7 +4,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 var benchSink int
@@ -13,7 +13,7 @@ var benchSink int
 // and site option.
 func BenchmarkDecisions(b *testing.B) {
 	sites := []Site{{}, {RequireMFA: true}, {RefuseAccountPassword: true}}
-	users := []*store.User{{MFAState: store.MFADisabled}, {MFAState: store.MFAEnabled}, {MFAState: store.MFAEnforced}}
+	users := []*model.User{{MFAState: model.MFADisabled}, {MFAState: model.MFAEnabled}, {MFAState: model.MFAEnforced}}
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
@@ -28,7 +28,7 @@ func BenchmarkDecisions(b *testing.B) {
 				if s.CanCreateAppPasswords(u, true) {
 					n++
 				}
-				if s.EffectiveState(u) == store.MFAEnforced {
+				if s.EffectiveState(u) == model.MFAEnforced {
 					n++
 				}
 			}

@@ -4,27 +4,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 func TestDecisions(t *testing.T) {
 	type want struct{ second, accountPW, appPW bool }
 	cases := []struct {
 		site  Site
-		state store.MFAState
+		state model.MFAState
 		want  want
 	}{
-		{Site{}, store.MFADisabled, want{false, true, false}},
-		{Site{}, store.MFAEnabled, want{true, true, false}},
-		{Site{}, store.MFAEnforced, want{true, false, true}},
-		{Site{RequireMFA: true}, store.MFADisabled, want{true, false, false}},
-		{Site{RequireMFA: true}, store.MFAEnabled, want{true, false, false}},
-		{Site{RequireMFA: true}, store.MFAEnforced, want{true, false, true}},
-		{Site{RefuseAccountPassword: true}, store.MFADisabled, want{false, false, false}},
-		{Site{RefuseAccountPassword: true}, store.MFAEnabled, want{true, false, false}},
+		{Site{}, model.MFADisabled, want{false, true, false}},
+		{Site{}, model.MFAEnabled, want{true, true, false}},
+		{Site{}, model.MFAEnforced, want{true, false, true}},
+		{Site{RequireMFA: true}, model.MFADisabled, want{true, false, false}},
+		{Site{RequireMFA: true}, model.MFAEnabled, want{true, false, false}},
+		{Site{RequireMFA: true}, model.MFAEnforced, want{true, false, true}},
+		{Site{RefuseAccountPassword: true}, model.MFADisabled, want{false, false, false}},
+		{Site{RefuseAccountPassword: true}, model.MFAEnabled, want{true, false, false}},
 	}
 	for _, c := range cases {
-		u := &store.User{MFAState: c.state}
+		u := &model.User{MFAState: c.state}
 		got := want{c.site.BrowserNeedsSecondFactor(u), c.site.AccountPasswordInBasicAuth(u), c.site.CanCreateAppPasswords(u, false)}
 		if got != c.want {
 			t.Errorf("%+v %s: got %+v want %+v", c.site, c.state, got, c.want)
@@ -37,8 +37,8 @@ func TestDecisions(t *testing.T) {
 // Disabled and new (Enabled, not enrolled) users alike.
 func TestRequireMFATakesAppPasswordsOnly(t *testing.T) {
 	site := Site{RequireMFA: true}
-	for _, state := range []store.MFAState{store.MFADisabled, store.MFAEnabled, store.MFAEnforced} {
-		if site.AccountPasswordInBasicAuth(&store.User{MFAState: state}) {
+	for _, state := range []model.MFAState{model.MFADisabled, model.MFAEnabled, model.MFAEnforced} {
+		if site.AccountPasswordInBasicAuth(&model.User{MFAState: state}) {
 			t.Errorf("require_mfa site accepts the account password of a %s user", state)
 		}
 	}
@@ -50,21 +50,21 @@ func TestRequireMFATakesAppPasswordsOnly(t *testing.T) {
 func TestAppPasswordsFollowEffectiveState(t *testing.T) {
 	cases := []struct {
 		site      Site
-		state     store.MFAState
+		state     model.MFAState
 		hasFactor bool
 		want      bool
 	}{
-		{Site{RequireMFA: true}, store.MFADisabled, true, true},
-		{Site{RequireMFA: true}, store.MFAEnabled, true, true},
-		{Site{RequireMFA: true}, store.MFADisabled, false, false},
-		{Site{RequireMFA: true}, store.MFAEnforced, false, true},
-		{Site{}, store.MFADisabled, true, false},
-		{Site{}, store.MFAEnabled, true, false},
-		{Site{}, store.MFAEnforced, true, true},
-		{Site{RefuseAccountPassword: true}, store.MFADisabled, true, false},
+		{Site{RequireMFA: true}, model.MFADisabled, true, true},
+		{Site{RequireMFA: true}, model.MFAEnabled, true, true},
+		{Site{RequireMFA: true}, model.MFADisabled, false, false},
+		{Site{RequireMFA: true}, model.MFAEnforced, false, true},
+		{Site{}, model.MFADisabled, true, false},
+		{Site{}, model.MFAEnabled, true, false},
+		{Site{}, model.MFAEnforced, true, true},
+		{Site{RefuseAccountPassword: true}, model.MFADisabled, true, false},
 	}
 	for _, c := range cases {
-		if got := c.site.CanCreateAppPasswords(&store.User{MFAState: c.state}, c.hasFactor); got != c.want {
+		if got := c.site.CanCreateAppPasswords(&model.User{MFAState: c.state}, c.hasFactor); got != c.want {
 			t.Errorf("%+v %s, second factor %v: got %v want %v", c.site, c.state, c.hasFactor, got, c.want)
 		}
 	}

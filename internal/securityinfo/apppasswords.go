@@ -7,12 +7,12 @@ import (
 
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
 
 // msgLimit tells the user why no more app passwords can be made.
-var msgLimit = "You have " + strconv.Itoa(store.MaxAppPasswords) + " app passwords, the most allowed. Delete one you no longer use to create another."
+var msgLimit = "You have " + strconv.Itoa(model.MaxAppPasswords) + " app passwords, the most allowed. Delete one you no longer use to create another."
 
 // msgBusy answers a creation shed under load (nothing was stored).
 const msgBusy = "Too many sign-ins are being processed right now, so no app password was created. Please try again in a few seconds."
@@ -30,7 +30,7 @@ func (p *Pages) showNewAppPassword(w http.ResponseWriter, r *http.Request) {
 
 // appPasswordsAllowed applies the site's policy: only users effectively
 // Enforced here create app passwords. false means a response was sent.
-func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *store.User) bool {
+func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *model.User) bool {
 	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing authenticators", err)
@@ -43,7 +43,7 @@ func (p *Pages) appPasswordsAllowed(w http.ResponseWriter, r *http.Request, u *s
 	return true
 }
 
-func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *store.User, name, msg string) {
+func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *model.User, name, msg string) {
 	aps, err := p.Core.AppPasswords.List(r.Context(), u.ID)
 	if err != nil {
 		p.page.InternalError(w, r, "listing app passwords", err)
@@ -51,7 +51,7 @@ func (p *Pages) renderNewAppPassword(w http.ResponseWriter, r *http.Request, u *
 	}
 	p.UI.Render(w, http.StatusOK, loginui.NewAppPasswordPage{
 		Common: p.page.Common("App password", u), Name: name, Error: msg,
-		Count: len(aps), Limit: store.MaxAppPasswords,
+		Count: len(aps), Limit: model.MaxAppPasswords,
 	})
 }
 
@@ -70,7 +70,7 @@ func (p *Pages) createAppPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pw, err := p.Core.AppPasswords.Create(r.Context(), u, name, p.ClientIP(r))
-	if errors.Is(err, store.ErrLimit) {
+	if errors.Is(err, model.ErrLimit) {
 		p.renderNewAppPassword(w, r, u, name, msgLimit)
 		return
 	}
@@ -99,7 +99,7 @@ func (p *Pages) deleteAppPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = p.Core.AppPasswords.Delete(r.Context(), u, id, p.ClientIP(r))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		p.page.Message(w, http.StatusNotFound, "Not found", "That app password does not exist.")
 		return
 	}

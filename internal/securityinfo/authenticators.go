@@ -9,9 +9,9 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -36,7 +36,7 @@ func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
 	p.renderEnrol(w, r, u, e.Secret, sealed, "")
 }
 
-func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *store.User, secret, sealed []byte, msg string) {
+func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *model.User, secret, sealed []byte, msg string) {
 	view, err := signin.EnrolmentView(p.cfg.Issuer, u.Username, secret)
 	if err != nil {
 		p.page.InternalError(w, r, "rendering enrolment", err)
@@ -95,7 +95,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 
 // alreadyEnrolled reports whether secret is one of the user's
 // authenticators (a pending form posted twice).
-func (p *Pages) alreadyEnrolled(r *http.Request, u *store.User, secret []byte) (bool, error) {
+func (p *Pages) alreadyEnrolled(r *http.Request, u *model.User, secret []byte) (bool, error) {
 	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
 	if err != nil {
 		return false, err
@@ -121,11 +121,11 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = p.Core.Methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
-	if errors.Is(err, store.ErrLimit) {
+	if errors.Is(err, model.ErrLimit) {
 		p.page.Message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		p.page.Message(w, http.StatusNotFound, "Not found", "That sign-in method does not exist.")
 		return
 	}

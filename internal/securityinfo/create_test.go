@@ -11,7 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 // countingHasher counts the bcrypt hashes asked for; busy makes it answer
@@ -35,9 +35,9 @@ func (c *countingHasher) HashBounded(ctx context.Context, pw string) (string, er
 func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 	f := newFixture(t, time.Minute)
 	ctx := context.Background()
-	for i := range store.MaxAppPasswords {
-		ap := &store.AppPassword{UserID: f.user.ID, Name: "device " + itoa(int64(i)), Hash: "x", LookupTag: []byte("tag " + itoa(int64(i)))}
-		if err := f.st.CreateAppPassword(ctx, ap, store.MaxAppPasswords); err != nil {
+	for i := range model.MaxAppPasswords {
+		ap := &model.AppPassword{UserID: f.user.ID, Name: "device " + itoa(int64(i)), Hash: "x", LookupTag: []byte("tag " + itoa(int64(i)))}
+		if err := f.st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,8 +53,8 @@ func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 	if w := f.post("/.mfa/security/app-password", url.Values{"name": {"  "}}); !strings.Contains(w.Body.String(), "up to 64 characters") || counter.n.Load() != 0 {
 		t.Fatalf("blank name: %d, %d hashes", w.Code, counter.n.Load())
 	}
-	if n := f.appPasswordCount(t); n != store.MaxAppPasswords {
-		t.Fatalf("%d app passwords, want %d", n, store.MaxAppPasswords)
+	if n := f.appPasswordCount(t); n != model.MaxAppPasswords {
+		t.Fatalf("%d app passwords, want %d", n, model.MaxAppPasswords)
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 // setDefault changes the default sign-in method among those the user has.
@@ -14,8 +14,8 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	m := store.Method(r.PostForm.Get("method"))
-	if m != store.MethodCode {
+	m := model.Method(r.PostForm.Get("method"))
+	if m != model.MethodCode {
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/basicauth"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -39,7 +39,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 }
 
 // securityPage lists the user's methods.
-func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPage, error) {
+func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPage, error) {
 	ctx := r.Context()
 	auths, err := p.Core.Methods.Authenticators(ctx, u.ID)
 	if err != nil {
@@ -55,15 +55,15 @@ func (p *Pages) securityPage(r *http.Request, u *store.User) (loginui.SecurityPa
 		MFAState:              string(u.MFAState),
 		CanCreateAppPasswords: p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0),
 		AppPasswordCount:      len(aps),
-		AppPasswordLimit:      store.MaxAppPasswords,
+		AppPasswordLimit:      model.MaxAppPasswords,
 	}
 	if !page.CanCreateAppPasswords {
 		page.AppPasswordsWhyNot = p.cfg.Policy.WhyNoAppPasswords()
 	}
 	if len(auths) > 0 {
-		page.DefaultChoices = []loginui.MethodChoice{{Value: string(store.MethodCode), Label: "Authenticator app – code"}}
+		page.DefaultChoices = []loginui.MethodChoice{{Value: string(model.MethodCode), Label: "Authenticator app – code"}}
 		if page.DefaultMethod == "" {
-			page.DefaultMethod = string(store.MethodCode)
+			page.DefaultMethod = string(model.MethodCode)
 		}
 	}
 	lastOfEnforced := p.cfg.Policy.MustKeepOneMethod(u) && len(auths) == 1

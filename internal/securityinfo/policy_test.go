@@ -12,15 +12,15 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
 )
 
 // siteCase describes the user and session a policy fixture starts with.
 type siteCase struct {
 	site          policy.Site
-	state         store.MFAState
+	state         model.MFAState
 	authenticator bool // one authenticator app registered
 	// passwordOnly: the session passed the password alone (taken while
 	// the user was Disabled); else it passed a code a minute ago.
@@ -34,13 +34,13 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 	ctx := context.Background()
 	svc := testfixture.Services(t)
 	st := svc.Store
-	u := &store.User{Username: "ann", PasswordHash: "x", MFAState: c.state}
+	u := &model.User{Username: "ann", PasswordHash: "x", MFAState: c.state}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	if c.authenticator {
 		sealed, _ := svc.Codes.Seal(u.ID, make([]byte, 20))
-		if _, err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
+		if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +51,7 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 		mux.Handle(pattern, h)
 	}
 	now := time.Now()
-	sess := store.Session{UserID: u.ID, Stage: store.StageComplete, CreatedAt: now.Add(-time.Minute)}
+	sess := model.Session{UserID: u.ID, Stage: model.StageComplete, CreatedAt: now.Add(-time.Minute)}
 	if !c.passwordOnly {
 		sess.MFAAt = now.Add(-time.Minute)
 	}
@@ -76,7 +76,7 @@ func (f *fixture) appPasswordCount(t *testing.T) int {
 // Disabled user with an authenticator is effectively Enforced, so app
 // passwords are offered and created.
 func TestRequireMFASiteLetsRegisteredUsersCreateAppPasswords(t *testing.T) {
-	f := newSiteFixture(t, siteCase{site: policy.Site{RequireMFA: true}, state: store.MFADisabled, authenticator: true})
+	f := newSiteFixture(t, siteCase{site: policy.Site{RequireMFA: true}, state: model.MFADisabled, authenticator: true})
 	if w := f.get("/.mfa/security"); w.Code != 200 || !strings.Contains(w.Body.String(), `value="app-password"`) {
 		t.Fatalf("option not offered: %d\n%s", w.Code, w.Body)
 	}
@@ -100,10 +100,10 @@ func TestAppPasswordsRefusedWhereNotEffectivelyEnforced(t *testing.T) {
 		c   siteCase
 		why string
 	}{
-		{siteCase{site: policy.Site{}, state: store.MFADisabled, authenticator: true}, "administrator enforces"},
+		{siteCase{site: policy.Site{}, state: model.MFADisabled, authenticator: true}, "administrator enforces"},
 		// A code passed a minute ago, then the only authenticator was
 		// deleted: the session still satisfies the site.
-		{siteCase{site: policy.Site{RequireMFA: true}, state: store.MFADisabled}, "register an authenticator app first"},
+		{siteCase{site: policy.Site{RequireMFA: true}, state: model.MFADisabled}, "register an authenticator app first"},
 	}
 	for _, tc := range cases {
 		f := newSiteFixture(t, tc.c)
@@ -130,12 +130,12 @@ func TestAppPasswordsRefusedWhereNotEffectivelyEnforced(t *testing.T) {
 // page, coming back afterwards.
 func TestPortalAppliesTheGatewaysSessionRule(t *testing.T) {
 	for _, c := range []siteCase{
-		{site: policy.Site{}, state: store.MFAEnforced, passwordOnly: true},
-		{site: policy.Site{RequireMFA: true}, state: store.MFADisabled, passwordOnly: true},
+		{site: policy.Site{}, state: model.MFAEnforced, passwordOnly: true},
+		{site: policy.Site{RequireMFA: true}, state: model.MFADisabled, passwordOnly: true},
 	} {
 		f := newSiteFixture(t, c)
 		ctx := context.Background()
-		if err := f.st.CreateAppPassword(ctx, &store.AppPassword{UserID: f.user.ID, Name: "Secret device name", Hash: "x", LookupTag: []byte("tag")}, store.MaxAppPasswords); err != nil {
+		if err := f.st.CreateAppPassword(ctx, &model.AppPassword{UserID: f.user.ID, Name: "Secret device name", Hash: "x", LookupTag: []byte("tag")}, model.MaxAppPasswords); err != nil {
 			t.Fatal(err)
 		}
 		for path, wantRD := range map[string]string{
@@ -194,7 +194,7 @@ func TestRequireMFASiteKeepsTheLastAuthenticator(t *testing.T) {
 		{policy.Site{RequireMFA: true}, http.StatusConflict, 1},
 		{policy.Site{}, http.StatusSeeOther, 0},
 	} {
-		f := newSiteFixture(t, siteCase{site: tc.site, state: store.MFADisabled, authenticator: true})
+		f := newSiteFixture(t, siteCase{site: tc.site, state: model.MFADisabled, authenticator: true})
 		auths, _ := f.st.TOTPAuthenticators(context.Background(), f.user.ID)
 		if list := f.get("/.mfa/security").Body.String(); strings.Contains(list, "only authenticator app") != tc.site.RequireMFA {
 			t.Errorf("%+v: the list's delete rule does not match the site", tc.site)

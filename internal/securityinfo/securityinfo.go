@@ -9,9 +9,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
@@ -73,13 +73,13 @@ func (p *Pages) securityPath() string { return p.cfg.Prefix + "security" }
 // browser to sign in. The session must satisfy the site's policy exactly
 // as at the gateway: a password-only session of a user who now needs a
 // second factor may neither see nor change the sign-in methods.
-func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Current, *store.User) {
+func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Current, *model.User) {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
 		p.page.InternalError(w, r, "loading session", err)
 		return nil, nil
 	}
-	if cur == nil || cur.Session.Stage != store.StageComplete {
+	if cur == nil || cur.Session.Stage != model.StageComplete {
 		p.toSignIn(w, r)
 		return nil, nil
 	}
@@ -121,7 +121,7 @@ func (p *Pages) recentlyVerified(cur *session.Current, hasMethod bool) bool {
 
 // forChange loads the session for a state change and demands a recent
 // second factor; nil means a response was sent.
-func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (*session.Current, *store.User) {
+func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (*session.Current, *model.User) {
 	cur, u := p.signedIn(w, r)
 	if cur == nil {
 		return nil, nil
@@ -152,8 +152,8 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 }
 
 // record writes an audit event for u.
-func (p *Pages) record(r *http.Request, u *store.User, event, detail string) {
-	p.Audit.Record(r.Context(), store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event,
+func (p *Pages) record(r *http.Request, u *model.User, event, detail string) {
+	p.Audit.Record(r.Context(), model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event,
 		RemoteIP: p.ClientIP(r), Detail: detail})
 }
 

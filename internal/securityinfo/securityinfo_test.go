@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
 )
@@ -19,7 +20,7 @@ import (
 type fixture struct {
 	pages  *Pages
 	st     store.Store
-	user   *store.User
+	user   *model.User
 	cookie *http.Cookie
 	mux    *http.ServeMux
 }
@@ -32,12 +33,12 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 	svc := testfixture.Services(t)
 	st := svc.Store
 	codes := svc.Codes
-	u := &store.User{Username: "ann", PasswordHash: "x", MFAState: store.MFAEnforced}
+	u := &model.User{Username: "ann", PasswordHash: "x", MFAState: model.MFAEnforced}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	sealed, _ := codes.Seal(u.ID, make([]byte, 20))
-	if _, err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
+	if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
 		t.Fatal(err)
 	}
 	sm := svc.Sessions
@@ -49,8 +50,8 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 	}
 	w := httptest.NewRecorder()
 	now := time.Now()
-	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{
-		UserID: u.ID, Stage: store.StageComplete, CreatedAt: now.Add(-mfaAgo), MFAAt: now.Add(-mfaAgo),
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{
+		UserID: u.ID, Stage: model.StageComplete, CreatedAt: now.Add(-mfaAgo), MFAAt: now.Add(-mfaAgo),
 	}); err != nil {
 		t.Fatal(err)
 	}

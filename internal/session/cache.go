@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 // maxCacheEntries bounds the per-node cache; past it, the cache is emptied
@@ -12,8 +12,8 @@ import (
 const maxCacheEntries = 200_000
 
 type cacheEntry struct {
-	session store.Session
-	user    store.User
+	session model.Session
+	user    model.User
 	fetched time.Time
 	// cookie is the exact cookie value that proved the token, so a
 	// repeat request can skip decoding (HMAC, AES, gob) altogether.

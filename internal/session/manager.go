@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -54,8 +55,8 @@ type Config struct {
 // Current is the session of the request being served.
 type Current struct {
 	token   string
-	Session store.Session
-	User    store.User
+	Session model.Session
+	User    model.User
 }
 
 // Manager loads, starts, rotates and ends sessions.
@@ -137,7 +138,7 @@ func (m *Manager) entryForCookie(ctx context.Context, c *http.Cookie) (*cacheEnt
 	return e, hash, err
 }
 
-func (m *Manager) expired(s *store.Session, now time.Time) bool {
+func (m *Manager) expired(s *model.Session, now time.Time) bool {
 	return now.Sub(s.CreatedAt) >= m.cfg.Lifetime || now.Sub(s.LastSeenAt) >= m.cfg.IdleTimeout
 }
 
@@ -147,14 +148,14 @@ func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string)
 		return e, nil
 	}
 	s, err := m.store.SessionByHash(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: lookup: %w", err)
 	}
 	u, err := m.store.UserByID(ctx, s.UserID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -167,7 +168,7 @@ func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string)
 
 func (m *Manager) touch(ctx context.Context, hash []byte, e *cacheEntry, now time.Time) error {
 	err := m.store.TouchSession(ctx, hash, now)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		m.cache.forget(hash)
 		return nil
 	}
@@ -182,7 +183,7 @@ func (m *Manager) touch(ctx context.Context, hash []byte, e *cacheEntry, now tim
 
 // Start creates a new session record for rec and sets its cookie. Any
 // session the request already had should be passed to Rotate instead.
-func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec store.Session) error {
+func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec model.Session) error {
 	token, err := newToken()
 	if err != nil {
 		return err
@@ -197,7 +198,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec store.Sessio
 // Rotate replaces cur by rec under a fresh identifier (after each factor),
 // so a token seen before a step is worthless after it. If cur vanished in
 // the meantime (logout elsewhere), ErrGone is returned.
-func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, rec store.Session) error {
+func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, rec model.Session) error {
 	token, err := newToken()
 	if err != nil {
 		return err
@@ -206,7 +207,7 @@ func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, r
 	m.stamp(&rec, token)
 	m.cache.forget(old)
 	err = m.store.ReplaceSession(r.Context(), old, &rec)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return ErrGone
 	}
 	if err != nil {
@@ -218,7 +219,7 @@ func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, r
 // ErrGone means the session was ended while a request was using it.
 var ErrGone = errors.New("session: ended meanwhile")
 
-func (m *Manager) stamp(rec *store.Session, token string) {
+func (m *Manager) stamp(rec *model.Session, token string) {
 	now := m.now()
 	rec.IDHash = hashToken(token)
 	if rec.CreatedAt.IsZero() {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
@@ -24,7 +24,7 @@ func benchSession(b *testing.B, cacheTTL time.Duration) (*Manager, *http.Request
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	u := &store.User{Username: "bench", PasswordHash: "x", MFAState: store.MFAEnforced,
+	u := &model.User{Username: "bench", PasswordHash: "x", MFAState: model.MFAEnforced,
 		DisplayName: "Bench User", Email: "bench@example.com", Groups: []string{"staff", "bench"}}
 	if err := st.CreateUser(ctx, u); err != nil {
 		b.Fatal(err)
@@ -42,7 +42,7 @@ func benchSession(b *testing.B, cacheTTL time.Duration) (*Manager, *http.Request
 		b.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	if err := m.Start(w, httptest.NewRequest("GET", "/", nil), store.Session{UserID: u.ID, Stage: store.StageComplete}); err != nil {
+	if err := m.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StageComplete}); err != nil {
 		b.Fatal(err)
 	}
 	r := httptest.NewRequest("GET", "/app/page", nil)

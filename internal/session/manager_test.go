@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
@@ -18,7 +19,7 @@ type fixture struct {
 	m     *Manager
 	st    store.Store
 	clock time.Time
-	user  *store.User
+	user  *model.User
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -30,7 +31,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f := &fixture{m: m, st: st, clock: time.Now()}
 	m.now = func() time.Time { return f.clock }
-	f.user = &store.User{Username: "u", PasswordHash: "x", MFAState: store.MFAEnabled}
+	f.user = &model.User{Username: "u", PasswordHash: "x", MFAState: model.MFAEnabled}
 	if err := st.CreateUser(context.Background(), f.user); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) start(t testing.TB, r *http.Request) *http.Cookie {
 	t.Helper()
 	w := httptest.NewRecorder()
-	if err := f.m.Start(w, r, store.Session{UserID: f.user.ID, Stage: store.StageComplete}); err != nil {
+	if err := f.m.Start(w, r, model.Session{UserID: f.user.ID, Stage: model.StageComplete}); err != nil {
 		t.Fatal(err)
 	}
 	return w.Result().Cookies()[0]
@@ -110,7 +111,7 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 	if cur, _ := f.m.Load(requestWith(c2)); cur != nil {
 		t.Fatal("idle session still valid")
 	}
-	if _, err := f.st.SessionByHash(context.Background(), mustHash(t, f, c2)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.st.SessionByHash(context.Background(), mustHash(t, f, c2)); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("expired record left in store: %v", err)
 	}
 }

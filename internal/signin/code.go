@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -24,7 +24,7 @@ func (p *Portal) halfSignedIn(w http.ResponseWriter, r *http.Request) *session.C
 		p.redirect(w, r, p.cfg.Prefix+"login")
 		return nil
 	}
-	if cur.Session.Stage == store.StageComplete {
+	if cur.Session.Stage == model.StageComplete {
 		p.redirect(w, r, orRoot(cur.Session.RedirectTo))
 		return nil
 	}
@@ -66,7 +66,7 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+		p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: detail})
 		p.renderVerify(w, cur, http.StatusOK, msgBadCode)
 		return
@@ -78,7 +78,7 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 // cleared. withMFA records that a second factor passed just now.
 func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.Current, method string, withMFA bool) {
 	rec := cur.Session
-	rec.Stage = store.StageComplete
+	rec.Stage = model.StageComplete
 	if withMFA {
 		rec.MFAAt = p.now()
 	}
@@ -91,12 +91,12 @@ func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.C
 }
 
 // finish clears the failure counter, records the sign-in and redirects.
-func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *store.User, rd, method string) {
+func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, rd, method string) {
 	ctx := r.Context()
 	if err := p.Core.Attempts.Completed(ctx, u.Username); err != nil {
 		p.Logger.Warn("clearing failure counter", zapErr(err))
 	}
-	p.Audit.Record(ctx, store.AuditEvent{UserID: u.ID, Username: u.Username,
+	p.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username,
 		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
 	p.redirect(w, r, orRoot(rd))
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -49,7 +49,7 @@ func (p *Portal) abandonEnrolment(w http.ResponseWriter, r *http.Request, cur *s
 		p.page.InternalError(w, r, "ending enrolment", err)
 		return
 	}
-	p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+	p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 		Event: audit.SignInCodeFail, RemoteIP: p.ClientIP(r), Detail: "enrolment refused: the user has an authenticator already"})
 	p.redirect(w, r, p.cfg.Prefix+"verify")
 }
@@ -99,13 +99,13 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		p.Audit.Record(ctx, store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+		p.Audit.Record(ctx, model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "enrolment: " + detail})
 		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
 		return
 	}
 	err = p.Core.Methods.AddAuthenticator(ctx, &cur.User, cur.Session.PendingTOTP, ip, true)
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, model.ErrConflict) {
 		p.abandonEnrolment(w, r, cur)
 		return
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 // A sign-in that knew only the password and stopped at "More information
@@ -37,7 +37,7 @@ func TestStaleEnrolmentCannotAddASecondMethod(t *testing.T) {
 	}
 	// Meanwhile the real user enrols their own authenticator.
 	own, _ := p.Codes.Seal(cur.User.ID, []byte("0123456789abcdefghij"))
-	if _, err := st.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: cur.User.ID, Name: core.AuthenticatorName, SealedSecret: own}, true); err != nil {
+	if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: cur.User.ID, Name: core.AuthenticatorName, SealedSecret: own}, true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -62,7 +62,7 @@ func TestStaleEnrolmentCannotAddASecondMethod(t *testing.T) {
 	for _, c := range w.Result().Cookies() {
 		next.AddCookie(c)
 	}
-	if cur, _ := p.Sessions.Load(next); cur == nil || cur.Session.Stage == store.StageComplete || cur.Session.PendingTOTP != nil {
+	if cur, _ := p.Sessions.Load(next); cur == nil || cur.Session.Stage == model.StageComplete || cur.Session.PendingTOTP != nil {
 		t.Fatalf("session after refused enrolment: %+v", cur)
 	}
 }

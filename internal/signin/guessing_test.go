@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -28,7 +29,7 @@ func enrolledAlice(t *testing.T, p *Portal, st store.Store) (string, *http.Cooki
 	}
 	raw := []byte("0123456789abcdefghij")
 	sealed, _ := p.Codes.Seal(u.ID, raw)
-	if _, err := st.AddTOTP(t.Context(), &store.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed}, true); err != nil {
+	if _, err := st.AddTOTP(t.Context(), &model.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed}, true); err != nil {
 		t.Fatal(err)
 	}
 	login := postLogin(p, "alice", "right password", "192.0.2.9")
@@ -177,7 +178,7 @@ func TestTypedNamesAreNotLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var events []store.AuditEvent
+	var events []model.AuditEvent
 	for _, e := range all {
 		if e.Event == audit.SignInPasswordFail {
 			events = append(events, e)

@@ -10,10 +10,10 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/factor/totp"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/redirect"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -73,7 +73,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if out.User == nil {
-		p.Audit.Record(r.Context(), store.AuditEvent{UserID: out.Who.ID, Username: out.Who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: out.Detail})
+		p.Audit.Record(r.Context(), model.AuditEvent{UserID: out.Who.ID, Username: out.Who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: out.Detail})
 		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
 		return
 	}
@@ -85,7 +85,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 // exists, is locked out or not, so neither answer nor timing tells them
 // apart.
 func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outcome, error) {
-	return p.Core.Attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *store.User) (bool, string, error) {
+	return p.Core.Attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *model.User) (bool, string, error) {
 		hash := ""
 		if u != nil {
 			hash = u.PasswordHash
@@ -105,11 +105,11 @@ func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outc
 
 // startSecondStep records the passed first factor in a fresh session (new
 // identifier) and sends the user to the code or the enrolment page.
-func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *store.User, rd, ip string) {
+func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *model.User, rd, ip string) {
 	ctx := r.Context()
-	rec := store.Session{
+	rec := model.Session{
 		UserID:     user.ID,
-		Stage:      store.StagePassword,
+		Stage:      model.StagePassword,
 		RedirectTo: rd,
 		RemoteIP:   ip,
 		UserAgent:  safetext.Clean(r.UserAgent(), 256),
@@ -137,13 +137,13 @@ func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *s
 		p.page.InternalError(w, r, "starting session", err)
 		return
 	}
-	p.Audit.Record(ctx, store.AuditEvent{UserID: user.ID, Username: user.Username, Event: audit.SignInPasswordOK, RemoteIP: ip})
+	p.Audit.Record(ctx, model.AuditEvent{UserID: user.ID, Username: user.Username, Event: audit.SignInPasswordOK, RemoteIP: ip})
 	p.redirect(w, r, next)
 }
 
 // replaceOrStart rotates the browser's existing session (if any) into rec,
 // so an old identifier never survives a sign-in step.
-func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec store.Session) error {
+func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec model.Session) error {
 	cur, err := p.Sessions.Load(r)
 	if err != nil {
 		return err
@@ -159,8 +159,8 @@ func (p *Portal) replaceOrStart(w http.ResponseWriter, r *http.Request, rec stor
 
 // signInWithPasswordOnly completes sign-in for users whose MFA state is
 // Disabled on a site that does not require MFA.
-func (p *Portal) signInWithPasswordOnly(w http.ResponseWriter, r *http.Request, user *store.User, rec store.Session) {
-	rec.Stage = store.StageComplete
+func (p *Portal) signInWithPasswordOnly(w http.ResponseWriter, r *http.Request, user *model.User, rec model.Session) {
+	rec.Stage = model.StageComplete
 	if err := p.replaceOrStart(w, r, rec); err != nil {
 		p.page.InternalError(w, r, "starting session", err)
 		return
@@ -168,7 +168,7 @@ func (p *Portal) signInWithPasswordOnly(w http.ResponseWriter, r *http.Request, 
 	p.finish(w, r, user, rec.RedirectTo, "password only (MFA disabled)")
 }
 
-func (p *Portal) newPendingSecret(user *store.User) ([]byte, error) {
+func (p *Portal) newPendingSecret(user *model.User) ([]byte, error) {
 	e, err := totp.NewEnrolment(p.cfg.Issuer, user.Username)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/audit"
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -33,7 +33,7 @@ func (p *Portal) submitLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cur != nil {
-		p.Audit.Record(r.Context(), store.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
+		p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 			Event: audit.SignOut, RemoteIP: p.ClientIP(r)})
 	}
 	p.UI.Render(w, http.StatusOK, loginui.MessagePage{

@@ -10,187 +10,61 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/mfagate/mfagate/internal/model"
 )
-
-// Errors returned by every implementation. Callers compare with errors.Is.
-var (
-	// ErrNotFound means the requested row does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means a uniqueness rule was violated (e.g. username taken).
-	ErrConflict = errors.New("already exists")
-	// ErrLimit means a per-user limit (e.g. MaxAppPasswords) was reached.
-	ErrLimit = errors.New("limit reached")
-)
-
-// MaxAppPasswords is how many app passwords one user may have.
-const MaxAppPasswords = 40
-
-// Method names a default sign-in method.
-type Method string
-
-// Sign-in methods a user can choose as default.
-const (
-	MethodNone Method = ""     // not chosen: the first available is used
-	MethodCode Method = "code" // authenticator app code
-	MethodPush Method = "push" // approval on a paired phone (later)
-)
-
-// MFAState is an admin-controlled per-user multi-factor state, modelled on
-// Microsoft Entra per-user MFA.
-type MFAState string
-
-// The three per-user MFA states.
-const (
-	MFADisabled MFAState = "disabled"
-	MFAEnabled  MFAState = "enabled"
-	MFAEnforced MFAState = "enforced"
-)
-
-// Valid reports whether s is one of the known states.
-func (s MFAState) Valid() bool {
-	return s == MFADisabled || s == MFAEnabled || s == MFAEnforced
-}
-
-// User is an account. Usernames are stored lower-cased and are unique.
-type User struct {
-	ID           int64
-	Username     string
-	DisplayName  string
-	Email        string
-	Groups       []string // sorted, unique
-	PasswordHash string   // bcrypt
-	MFAState     MFAState
-	// DefaultMethod is the second step offered first at sign-in.
-	DefaultMethod Method
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
-
-// AppPassword is a server-generated password for a client that can only
-// send HTTP basic auth. Only hashes are stored: Hash (bcrypt) proves the
-// password; LookupTag (an HMAC under a server key) finds the one row to
-// check, so a request pays one bcrypt, not one per app password.
-type AppPassword struct {
-	ID         int64
-	UserID     int64
-	Name       string
-	Hash       string
-	LookupTag  []byte // unique per user
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero if never used
-	LastUsedIP string
-}
-
-// TOTPAuthenticator is an enrolled authenticator app. The secret is sealed
-// (AES-256-GCM, bound to the user) by the caller; the store never sees it in
-// the clear.
-type TOTPAuthenticator struct {
-	ID           int64
-	UserID       int64
-	Name         string
-	SealedSecret []byte
-	CreatedAt    time.Time
-}
-
-// Stage says how far a server-side session has got through sign-in.
-type Stage string
-
-// Session stages.
-const (
-	// StagePassword: the first factor passed, the second is still due.
-	StagePassword Stage = "password"
-	// StageComplete: fully signed in.
-	StageComplete Stage = "complete"
-)
-
-// Session is the server-side record of a browser session. The cookie carries
-// a random token; only its SHA-256 (IDHash) is stored, so a copy of the
-// database does not yield usable cookies.
-type Session struct {
-	IDHash     []byte // SHA-256 of the cookie token, 32 bytes
-	UserID     int64
-	Stage      Stage
-	CreatedAt  time.Time // start of the sign-in; absolute lifetime counts from here
-	LastSeenAt time.Time // idle timeout counts from here
-	MFAAt      time.Time // when the second factor last passed; zero if never
-	// PendingTOTP is the sealed secret shown during authenticator enrolment,
-	// nil when no enrolment is under way.
-	PendingTOTP []byte
-	RedirectTo  string // where to go once sign-in completes (already validated)
-	RemoteIP    string
-	UserAgent   string
-}
-
-// Failures is the state of one brute-force counter.
-type Failures struct {
-	Count       int       // failures in the current window
-	WindowStart time.Time // start of the current window
-	LockedUntil time.Time // zero or in the past when not locked
-}
-
-// AuditEvent is one security-relevant event (sign-in, enrolment, changes).
-type AuditEvent struct {
-	ID       int64
-	At       time.Time
-	UserID   int64 // 0 when unknown
-	Username string
-	Event    string // e.g. "signin.password.fail", "totp.enrolled"
-	RemoteIP string
-	Detail   string
-}
 
 // Store is the persistence contract. All methods are safe for concurrent use
 // and honour ctx cancellation. Times are stored with at least millisecond
 // precision and returned in UTC.
 type Store interface {
 	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
-	// CreatedAt and UpdatedAt. ErrConflict when the username exists.
-	CreateUser(ctx context.Context, u *User) error
+	// CreatedAt and UpdatedAt. model.ErrConflict when the username exists.
+	CreateUser(ctx context.Context, u *model.User) error
 	// CreateFirstUser inserts u only when the users table is empty, atomically
 	// (several nodes may start at once). Reports whether it was inserted.
-	CreateFirstUser(ctx context.Context, u *User) (bool, error)
-	// UserByName finds a user by lower-cased username; ErrNotFound otherwise.
-	UserByName(ctx context.Context, username string) (*User, error)
-	// UserByID finds a user by ID; ErrNotFound otherwise.
-	UserByID(ctx context.Context, id int64) (*User, error)
+	CreateFirstUser(ctx context.Context, u *model.User) (bool, error)
+	// UserByName finds a user by lower-cased username; model.ErrNotFound otherwise.
+	UserByName(ctx context.Context, username string) (*model.User, error)
+	// UserByID finds a user by ID; model.ErrNotFound otherwise.
+	UserByID(ctx context.Context, id int64) (*model.User, error)
 	// ListUsers returns all users ordered by username.
-	ListUsers(ctx context.Context) ([]User, error)
+	ListUsers(ctx context.Context) ([]model.User, error)
 	// UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID.
-	UpdateUserProfile(ctx context.Context, u *User) error
+	UpdateUserProfile(ctx context.Context, u *model.User) error
 	// SetPassword replaces the password hash and, in the same transaction,
 	// ends all the user's sessions and, with dropAppPasswords (a reset
 	// after a suspected compromise), deletes their app passwords, returning
-	// how many. ErrNotFound for unknown IDs (and nothing changes).
+	// how many. model.ErrNotFound for unknown IDs (and nothing changes).
 	SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
-	// SetMFAState changes the MFA state; ErrNotFound for unknown IDs.
-	SetMFAState(ctx context.Context, userID int64, state MFAState) error
+	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
+	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
 	// SetDefaultMethod changes the user's default sign-in method;
-	// ErrNotFound for unknown IDs.
-	SetDefaultMethod(ctx context.Context, userID int64, m Method) error
+	// model.ErrNotFound for unknown IDs.
+	SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error
 	// DeleteUser removes the user and, by cascade, everything of theirs
 	// (authenticators, app passwords, sessions), and the failure counters
 	// named by failureKeys (the account's), in one transaction, so a user
-	// added again under the name starts clean. ErrNotFound for unknown IDs
+	// added again under the name starts clean. model.ErrNotFound for unknown IDs
 	// (and nothing changes).
 	DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error
 
 	// CreateAppPassword inserts a and sets a.ID and a.CreatedAt, unless the
-	// user already has `limit` app passwords: then ErrLimit, atomically (two
-	// nodes creating at once never exceed the limit). ErrConflict when the
-	// user already has an app password with the same LookupTag; ErrNotFound
+	// user already has `limit` app passwords: then model.ErrLimit, atomically (two
+	// nodes creating at once never exceed the limit). model.ErrConflict when the
+	// user already has an app password with the same LookupTag; model.ErrNotFound
 	// for an unknown user.
-	CreateAppPassword(ctx context.Context, a *AppPassword, limit int) error
+	CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error
 	// AppPasswords lists a user's app passwords, oldest first.
-	AppPasswords(ctx context.Context, userID int64) ([]AppPassword, error)
+	AppPasswords(ctx context.Context, userID int64) ([]model.AppPassword, error)
 	// AppPasswordByTag finds a user's app password by lookup tag;
-	// ErrNotFound otherwise.
-	AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*AppPassword, error)
-	// TouchAppPassword records a use (time and client IP); ErrNotFound if
+	// model.ErrNotFound otherwise.
+	AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*model.AppPassword, error)
+	// TouchAppPassword records a use (time and client IP); model.ErrNotFound if
 	// it was deleted.
 	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error
-	// DeleteAppPassword removes one app password of the user; ErrNotFound
+	// DeleteAppPassword removes one app password of the user; model.ErrNotFound
 	// if the user has no such app password.
 	DeleteAppPassword(ctx context.Context, userID, id int64) error
 	// DeleteAllAppPasswords removes all of a user's app passwords and
@@ -199,16 +73,16 @@ type Store interface {
 
 	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt. With
 	// onlyFirst it is stored only if the user has none yet, atomically
-	// (ErrConflict otherwise): sign-in enrolment may add the first method
+	// (model.ErrConflict otherwise): sign-in enrolment may add the first method
 	// only, never a second one behind the user's back. In the same
 	// transaction an Enabled user becomes Enforced (registering a method
 	// does that, as in per-user MFA); promoted reports whether it happened.
-	AddTOTP(ctx context.Context, a *TOTPAuthenticator, onlyFirst bool) (promoted bool, err error)
+	AddTOTP(ctx context.Context, a *model.TOTPAuthenticator, onlyFirst bool) (promoted bool, err error)
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
-	TOTPAuthenticators(ctx context.Context, userID int64) ([]TOTPAuthenticator, error)
-	// DeleteTOTP removes one authenticator of the user; ErrNotFound
+	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
+	// DeleteTOTP removes one authenticator of the user; model.ErrNotFound
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
-	// last authenticator (ErrLimit), so two concurrent deletes cannot leave
+	// last authenticator (model.ErrLimit), so two concurrent deletes cannot leave
 	// an Enforced user with none.
 	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error
 	// ClaimTOTPStep atomically records that the user has used time step
@@ -216,15 +90,15 @@ type Store interface {
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
 	ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
 
-	// CreateSession inserts s. ErrConflict if IDHash exists.
-	CreateSession(ctx context.Context, s *Session) error
-	// SessionByHash returns the session; ErrNotFound otherwise.
-	SessionByHash(ctx context.Context, idHash []byte) (*Session, error)
+	// CreateSession inserts s. model.ErrConflict if IDHash exists.
+	CreateSession(ctx context.Context, s *model.Session) error
+	// SessionByHash returns the session; model.ErrNotFound otherwise.
+	SessionByHash(ctx context.Context, idHash []byte) (*model.Session, error)
 	// ReplaceSession atomically deletes the session oldHash and inserts s
-	// (identifier rotation). ErrNotFound when oldHash no longer exists, in
+	// (identifier rotation). model.ErrNotFound when oldHash no longer exists, in
 	// which case s is not inserted either.
-	ReplaceSession(ctx context.Context, oldHash []byte, s *Session) error
-	// TouchSession sets LastSeenAt; ErrNotFound if the session is gone.
+	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
+	// TouchSession sets LastSeenAt; model.ErrNotFound if the session is gone.
 	TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error
 	// DeleteSession removes one session; deleting a missing one is not an error.
 	DeleteSession(ctx context.Context, idHash []byte) error
@@ -243,7 +117,7 @@ type Store interface {
 	// now; Count grows by one, and when it reaches limit (limit > 0)
 	// LockedUntil becomes now+lockout. Returns whether the slot was claimed
 	// and the counter after the call. Atomic across nodes.
-	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, Failures, error)
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error)
 	// ReleaseFailure gives back one slot claimed in the window that started
 	// at window (the WindowStart its ClaimFailure returned) because the
 	// guess was right or was never checked: Count drops by one (a counter
@@ -254,7 +128,7 @@ type Store interface {
 	// in another order than they reach the store.
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	// FailuresFor returns the counter for key (zero value when none).
-	FailuresFor(ctx context.Context, key string) (Failures, error)
+	FailuresFor(ctx context.Context, key string) (model.Failures, error)
 	// ClearFailures deletes counter key.
 	ClearFailures(ctx context.Context, key string) error
 
@@ -263,10 +137,10 @@ type Store interface {
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
 
 	// AppendAudit stores an event and sets e.ID (and e.At when zero).
-	AppendAudit(ctx context.Context, e *AuditEvent) error
+	AppendAudit(ctx context.Context, e *model.AuditEvent) error
 	// AuditEvents returns up to limit most recent events, newest first,
 	// optionally only those of one user (userID 0 = all).
-	AuditEvents(ctx context.Context, userID int64, limit int) ([]AuditEvent, error)
+	AuditEvents(ctx context.Context, userID int64, limit int) ([]model.AuditEvent, error)
 
 	// Close releases the database.
 	Close() error

@@ -14,8 +14,8 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -72,7 +72,7 @@ type Responder struct {
 }
 
 // Common fills what every page shows; u may be nil.
-func (p Responder) Common(title string, u *store.User) loginui.Common {
+func (p Responder) Common(title string, u *model.User) loginui.Common {
 	c := loginui.Common{Title: title, Issuer: p.Issuer, Prefix: p.Prefix}
 	if u != nil {
 		c.User = DisplayName(u)
@@ -81,7 +81,7 @@ func (p Responder) Common(title string, u *store.User) loginui.Common {
 }
 
 // DisplayName is how pages name a user.
-func DisplayName(u *store.User) string {
+func DisplayName(u *model.User) string {
 	if u.DisplayName != "" {
 		return u.DisplayName
 	}

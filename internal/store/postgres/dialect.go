@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store/schema"
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
@@ -88,16 +88,16 @@ const (
 	codeForeignKeyViolation = "23503"
 )
 
-// classify maps unique violations to store.ErrConflict and foreign-key
-// violations (the parent row is missing) to store.ErrNotFound.
+// classify maps unique violations to model.ErrConflict and foreign-key
+// violations (the parent row is missing) to model.ErrNotFound.
 func classify(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case codeUniqueViolation:
-			return store.ErrConflict
+			return model.ErrConflict
 		case codeForeignKeyViolation:
-			return store.ErrNotFound
+			return model.ErrNotFound
 		}
 	}
 	return nil

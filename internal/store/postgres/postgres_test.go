@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/postgres"
 	"github.com/mfagate/mfagate/internal/store/storetest"
@@ -187,7 +188,7 @@ func TestReopenKeepsData(t *testing.T) {
 	ctx := t.Context()
 	dsn := freshDB(t)
 	s := open(t, dsn)
-	u := &store.User{Username: "alice", Groups: []string{"admins"}, MFAState: store.MFAEnforced}
+	u := &model.User{Username: "alice", Groups: []string{"admins"}, MFAState: model.MFAEnforced}
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestReopenKeepsData(t *testing.T) {
 	for i := range 2 {
 		s = open(t, dsn)
 		got, err := s.UserByName(ctx, "alice")
-		if err != nil || got.ID != u.ID || got.MFAState != store.MFAEnforced || len(got.Groups) != 1 {
+		if err != nil || got.ID != u.ID || got.MFAState != model.MFAEnforced || len(got.Groups) != 1 {
 			t.Fatalf("reopen %d: user = %+v, %v", i, got, err)
 		}
 		v, err := s.Secret(ctx, "k", func() ([]byte, error) { return []byte("v2"), nil })
@@ -231,10 +232,10 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.DefaultMethod != store.MethodNone {
+	if u.DefaultMethod != model.MethodNone {
 		t.Errorf("DefaultMethod of a pre-0002 user = %q, want none", u.DefaultMethod)
 	}
-	if err := s.CreateAppPassword(ctx, &store.AppPassword{UserID: u.ID, Name: "n", Hash: "h", LookupTag: []byte("t")}, 1); err != nil {
+	if err := s.CreateAppPassword(ctx, &model.AppPassword{UserID: u.ID, Name: "n", Hash: "h", LookupTag: []byte("t")}, 1); err != nil {
 		t.Errorf("CreateAppPassword after upgrade: %v", err)
 	}
 	want, _ := postgres.MigrationVersions()
@@ -344,14 +345,14 @@ func TestTwoNodes(t *testing.T) {
 		wg.Wait()
 	}
 
-	var owner *store.User
+	var owner *model.User
 	t.Run("CreateFirstUser", func(t *testing.T) {
 		const n = 16
-		users := make([]*store.User, n)
+		users := make([]*model.User, n)
 		inserted := make([]bool, n)
 		errs := make([]error, n)
 		parallel(n, func(i int) {
-			users[i] = &store.User{Username: fmt.Sprintf("admin%d", i), Groups: []string{"admins"}, MFAState: store.MFAEnforced}
+			users[i] = &model.User{Username: fmt.Sprintf("admin%d", i), Groups: []string{"admins"}, MFAState: model.MFAEnforced}
 			inserted[i], errs[i] = node(i).CreateFirstUser(ctx, users[i])
 		})
 		wins := 0

@@ -7,7 +7,7 @@ import (
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store/schema"
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
@@ -31,16 +31,16 @@ var dialect = &sqlstore.Dialect{
 	},
 }
 
-// classify maps unique and primary-key violations to store.ErrConflict and
-// foreign-key violations (the parent row is missing) to store.ErrNotFound.
+// classify maps unique and primary-key violations to model.ErrConflict and
+// foreign-key violations (the parent row is missing) to model.ErrNotFound.
 func classify(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return store.ErrConflict
+			return model.ErrConflict
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return store.ErrNotFound
+			return model.ErrNotFound
 		}
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
@@ -34,7 +34,7 @@ func TestOpenTightensLooseFileModes(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A write, so the WAL certainly exists.
-		if err := s.CreateUser(t.Context(), &store.User{Username: "ann", PasswordHash: "x", MFAState: store.MFAEnabled}); err != nil {
+		if err := s.CreateUser(t.Context(), &model.User{Username: "ann", PasswordHash: "x", MFAState: model.MFAEnabled}); err != nil {
 			t.Fatal(err)
 		}
 		for _, suffix := range []string{"", "-wal", "-shm"} {

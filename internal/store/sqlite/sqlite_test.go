@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 	"github.com/mfagate/mfagate/internal/store/storetest"
@@ -57,7 +58,7 @@ func TestOpenRejectsQuestionMark(t *testing.T) {
 func TestReopenKeepsDataAndMigrationsIdempotent(t *testing.T) {
 	ctx := t.Context()
 	s, path := openTemp(t)
-	u := &store.User{Username: "alice", Groups: []string{"admins"}, MFAState: store.MFAEnforced}
+	u := &model.User{Username: "alice", Groups: []string{"admins"}, MFAState: model.MFAEnforced}
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestReopenKeepsDataAndMigrationsIdempotent(t *testing.T) {
 			t.Fatalf("reopen %d: %v", i, err)
 		}
 		got, err := s.UserByName(ctx, "alice")
-		if err != nil || got.ID != u.ID || got.MFAState != store.MFAEnforced || len(got.Groups) != 1 {
+		if err != nil || got.ID != u.ID || got.MFAState != model.MFAEnforced || len(got.Groups) != 1 {
 			t.Fatalf("reopen %d: user = %+v, %v", i, got, err)
 		}
 		v, err := s.Secret(ctx, "k", func() ([]byte, error) { return []byte("v2"), nil })
@@ -201,7 +202,7 @@ func TestConcurrentWriters(t *testing.T) {
 // writeRound does one round of mixed operations for worker w.
 func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.Map) error {
 	if r == 0 {
-		ok, err := s.CreateFirstUser(ctx, &store.User{Username: fmt.Sprintf("first-%d", w), MFAState: store.MFAEnabled})
+		ok, err := s.CreateFirstUser(ctx, &model.User{Username: fmt.Sprintf("first-%d", w), MFAState: model.MFAEnabled})
 		if err != nil {
 			return err
 		}
@@ -209,17 +210,17 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 			firstWins.Store(w, true)
 		}
 	}
-	u := &store.User{Username: fmt.Sprintf("u-%d-%d", w, r), Groups: []string{"g1", "g2"}, MFAState: store.MFAEnabled}
+	u := &model.User{Username: fmt.Sprintf("u-%d-%d", w, r), Groups: []string{"g1", "g2"}, MFAState: model.MFAEnabled}
 	if err := s.CreateUser(ctx, u); err != nil {
 		return err
 	}
-	if _, err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("s")}, false); err != nil {
+	if _, err := s.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("s")}, false); err != nil {
 		return err
 	}
 	if _, err := s.ClaimTOTPStep(ctx, u.ID, int64(r)); err != nil {
 		return err
 	}
-	sess := &store.Session{IDHash: fmt.Appendf(nil, "%032d", w*1000+r), UserID: u.ID, Stage: store.StagePassword}
+	sess := &model.Session{IDHash: fmt.Appendf(nil, "%032d", w*1000+r), UserID: u.ID, Stage: model.StagePassword}
 	if err := s.CreateSession(ctx, sess); err != nil {
 		return err
 	}
@@ -232,14 +233,14 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 	if _, err := s.Secret(ctx, "shared", func() ([]byte, error) { return fmt.Appendf(nil, "%d", w), nil }); err != nil {
 		return err
 	}
-	if err := s.AppendAudit(ctx, &store.AuditEvent{UserID: u.ID, Event: "test"}); err != nil {
+	if err := s.AppendAudit(ctx, &model.AuditEvent{UserID: u.ID, Event: "test"}); err != nil {
 		return err
 	}
 	if _, err := s.UserByID(ctx, u.ID); err != nil {
 		return err
 	}
 	if r%5 == 4 {
-		if err := s.UpdateUserProfile(ctx, &store.User{ID: u.ID, DisplayName: "x", Groups: []string{"g3"}}); err != nil {
+		if err := s.UpdateUserProfile(ctx, &model.User{ID: u.ID, DisplayName: "x", Groups: []string{"g3"}}); err != nil {
 			return err
 		}
 	}
@@ -258,7 +259,7 @@ func TestAppPasswordLimitTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	u := &store.User{Username: "alice", MFAState: store.MFAEnabled}
+	u := &model.User{Username: "alice", MFAState: model.MFAEnabled}
 	if err := a.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +318,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.DefaultMethod != store.MethodNone || u.MFAState != store.MFAEnforced || u.DisplayName != "Alice" ||
+	if u.DefaultMethod != model.MethodNone || u.MFAState != model.MFAEnforced || u.DisplayName != "Alice" ||
 		len(u.Groups) != 1 || !u.UpdatedAt.Equal(time.UnixMilli(1700000000123)) {
 		t.Errorf("migrated user = %+v", u)
 	}
@@ -329,11 +330,11 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("schema version = %d, %v; want 2", version, err)
 	}
 
-	a := &store.AppPassword{UserID: u.ID, Name: "mail", Hash: "h", LookupTag: []byte("tag")}
-	if err := s.CreateAppPassword(ctx, a, store.MaxAppPasswords); err != nil {
+	a := &model.AppPassword{UserID: u.ID, Name: "mail", Hash: "h", LookupTag: []byte("tag")}
+	if err := s.CreateAppPassword(ctx, a, model.MaxAppPasswords); err != nil {
 		t.Fatalf("CreateAppPassword after upgrade: %v", err)
 	}
-	if err := s.SetDefaultMethod(ctx, u.ID, store.MethodCode); err != nil {
+	if err := s.SetDefaultMethod(ctx, u.ID, model.MethodCode); err != nil {
 		t.Fatalf("SetDefaultMethod after upgrade: %v", err)
 	}
 	// The column's CHECK holds even for writes that bypass the store.
@@ -359,14 +360,14 @@ func TestInvalidDefaultMethodRejected(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTemp(t)
 	defer s.Close()
-	bad := &store.User{Username: "alice", MFAState: store.MFAEnabled, DefaultMethod: "sms"}
+	bad := &model.User{Username: "alice", MFAState: model.MFAEnabled, DefaultMethod: "sms"}
 	if ok, err := s.CreateFirstUser(ctx, bad); err == nil || ok {
 		t.Errorf("CreateFirstUser(method sms) = %v, %v; want an error", ok, err)
 	}
 	if err := s.CreateUser(ctx, bad); err == nil {
 		t.Error("CreateUser(method sms) succeeded")
 	}
-	if _, err := s.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.UserByName(ctx, "alice"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("user with invalid method stored: err = %v", err)
 	}
 }
@@ -375,12 +376,12 @@ func TestAppPasswordEmptyTagRejected(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTemp(t)
 	defer s.Close()
-	u := &store.User{Username: "alice", MFAState: store.MFAEnabled}
+	u := &model.User{Username: "alice", MFAState: model.MFAEnabled}
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	for _, tag := range [][]byte{nil, {}} {
-		if err := s.CreateAppPassword(ctx, &store.AppPassword{UserID: u.ID, Name: "x", Hash: "h", LookupTag: tag}, store.MaxAppPasswords); err == nil {
+		if err := s.CreateAppPassword(ctx, &model.AppPassword{UserID: u.ID, Name: "x", Hash: "h", LookupTag: tag}, model.MaxAppPasswords); err == nil {
 			t.Errorf("CreateAppPassword(tag %v) succeeded", tag)
 		}
 	}

@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 const appPasswordColumns = `id, user_id, name, hash, lookup_tag, created_at, last_used_at, last_used_ip`
 
 // CreateAppPassword inserts a and sets a.ID and a.CreatedAt. In one write
 // transaction it selects the user's row with the dialect's LockUserRow
-// (store.ErrNotFound when there is no such user), counts the user's app
-// passwords (store.ErrLimit when there are already limit or more; a limit
+// (model.ErrNotFound when there is no such user), counts the user's app
+// passwords (model.ErrLimit when there are already limit or more; a limit
 // <= 0 admits none) and inserts. Creators for one user, on any node, queue
 // on the row lock (SQLite: the write lock), and the count sees what the
 // previous holder committed, so the limit is never exceeded. An existing
-// LookupTag of the same user is store.ErrConflict.
-func (s *Store) CreateAppPassword(ctx context.Context, a *store.AppPassword, limit int) error {
+// LookupTag of the same user is model.ErrConflict.
+func (s *Store) CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error {
 	if len(a.LookupTag) == 0 {
 		return fmt.Errorf("%s: create app password: empty lookup tag", s.d.Name)
 	}
@@ -33,7 +33,7 @@ func (s *Store) CreateAppPassword(ctx context.Context, a *store.AppPassword, lim
 			return err
 		}
 		if n >= limit {
-			return fmt.Errorf("%w (%d of %d)", store.ErrLimit, n, limit)
+			return fmt.Errorf("%w (%d of %d)", model.ErrLimit, n, limit)
 		}
 		return s.row(ctx, tx, "INSERT INTO app_passwords (user_id, name, hash, lookup_tag, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
 			a.UserID, a.Name, a.Hash, a.LookupTag, s.tm(t)).Scan(&id)
@@ -59,7 +59,7 @@ func (s *Store) lockedCount(ctx context.Context, tx *sql.Tx, table string, userI
 
 // AppPasswords lists a user's app passwords, oldest first (by creation time,
 // then ID).
-func (s *Store) AppPasswords(ctx context.Context, userID int64) ([]store.AppPassword, error) {
+func (s *Store) AppPasswords(ctx context.Context, userID int64) ([]model.AppPassword, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	rows, err := s.query(ctx, s.r, "SELECT "+appPasswordColumns+" FROM app_passwords WHERE user_id = ? ORDER BY created_at, id", userID)
@@ -71,8 +71,8 @@ func (s *Store) AppPasswords(ctx context.Context, userID int64) ([]store.AppPass
 }
 
 // AppPasswordByTag finds the user's app password with lookup tag tag;
-// store.ErrNotFound otherwise.
-func (s *Store) AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*store.AppPassword, error) {
+// model.ErrNotFound otherwise.
+func (s *Store) AppPasswordByTag(ctx context.Context, userID int64, tag []byte) (*model.AppPassword, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	a, err := scanAppPassword(s.row(ctx, s.r,
@@ -83,8 +83,8 @@ func (s *Store) AppPasswordByTag(ctx context.Context, userID int64, tag []byte) 
 	return a, nil
 }
 
-func scanAppPassword(r scanner) (*store.AppPassword, error) {
-	var a store.AppPassword
+func scanAppPassword(r scanner) (*model.AppPassword, error) {
+	var a model.AppPassword
 	var created, used dbTime
 	if err := r.Scan(&a.ID, &a.UserID, &a.Name, &a.Hash, &a.LookupTag, &created, &used, &a.LastUsedIP); err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func scanAppPassword(r scanner) (*store.AppPassword, error) {
 }
 
 // TouchAppPassword records a use at at (now when zero) from ip;
-// store.ErrNotFound if the app password is gone.
+// model.ErrNotFound if the app password is gone.
 func (s *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
@@ -102,7 +102,7 @@ func (s *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time, ip
 	return s.wrap(ctx, "touch app password", err)
 }
 
-// DeleteAppPassword removes app password id of the user; store.ErrNotFound
+// DeleteAppPassword removes app password id of the user; model.ErrNotFound
 // when the user has no such app password (including another user's ID).
 func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 	ctx, cancel := s.timeout(ctx)
@@ -122,9 +122,9 @@ func (s *Store) DeleteAllAppPasswords(ctx context.Context, userID int64) (int64,
 
 // AddTOTP stores an authenticator and sets a.ID and a.CreatedAt; with
 // onlyFirst, under the user's row lock, only when the user has none
-// (store.ErrConflict otherwise). In the same transaction an Enabled user
-// becomes Enforced. store.ErrNotFound when the user does not exist.
-func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) (bool, error) {
+// (model.ErrConflict otherwise). In the same transaction an Enabled user
+// becomes Enforced. model.ErrNotFound when the user does not exist.
+func (s *Store) AddTOTP(ctx context.Context, a *model.TOTPAuthenticator, onlyFirst bool) (bool, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	t := Now()
@@ -137,7 +137,7 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 				return err
 			}
 			if n > 0 {
-				return fmt.Errorf("%w: the user has an authenticator already", store.ErrConflict)
+				return fmt.Errorf("%w: the user has an authenticator already", model.ErrConflict)
 			}
 		}
 		if err := s.row(ctx, tx, "INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES (?, ?, ?, ?) RETURNING id",
@@ -145,7 +145,7 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 			return err
 		}
 		n, err := s.count(ctx, tx, "UPDATE users SET mfa_state = ?, updated_at = ? WHERE id = ? AND mfa_state = ?",
-			string(store.MFAEnforced), s.tm(t), a.UserID, string(store.MFAEnabled))
+			string(model.MFAEnforced), s.tm(t), a.UserID, string(model.MFAEnabled))
 		promoted = n == 1
 		return err
 	})
@@ -157,13 +157,13 @@ func (s *Store) AddTOTP(ctx context.Context, a *store.TOTPAuthenticator, onlyFir
 }
 
 // TOTPAuthenticators lists a user's authenticators, oldest first.
-func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]store.TOTPAuthenticator, error) {
+func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	rows, err := s.query(ctx, s.r,
 		"SELECT id, user_id, name, sealed_secret, created_at FROM totp_authenticators WHERE user_id = ? ORDER BY created_at, id", userID)
-	out, err := scanAll(rows, err, func(r scanner) (*store.TOTPAuthenticator, error) {
-		var a store.TOTPAuthenticator
+	out, err := scanAll(rows, err, func(r scanner) (*model.TOTPAuthenticator, error) {
+		var a model.TOTPAuthenticator
 		var created dbTime
 		err := r.Scan(&a.ID, &a.UserID, &a.Name, &a.SealedSecret, &created)
 		a.CreatedAt = created.t
@@ -175,9 +175,9 @@ func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]store.T
 	return out, nil
 }
 
-// DeleteTOTP removes authenticator id of the user; store.ErrNotFound when
+// DeleteTOTP removes authenticator id of the user; model.ErrNotFound when
 // the user has no such authenticator (or does not exist). With keepOne,
-// under the user's row lock, the last one is kept (store.ErrLimit).
+// under the user's row lock, the last one is kept (model.ErrLimit).
 func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
@@ -188,7 +188,7 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) 
 				return err
 			}
 			if n <= 1 {
-				return fmt.Errorf("%w: the last authenticator of the user is kept", store.ErrLimit)
+				return fmt.Errorf("%w: the last authenticator of the user is kept", model.ErrLimit)
 			}
 		}
 		return s.execOne(ctx, tx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 const failureColumns = "count, window_start, locked_until"
@@ -16,11 +16,11 @@ const failureColumns = "count, window_start, locked_until"
 // current time when zero); see store.Store.ClaimFailure for the rules. With
 // the dialect's ClaimFailureSQL it is one atomic upsert; otherwise the
 // counter is read and written in one (serialised) write transaction.
-func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures, error) {
+func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	at = normTime(at)
-	var f store.Failures
+	var f model.Failures
 	var claimed bool
 	var err error
 	if s.d.ClaimFailureSQL != "" {
@@ -46,7 +46,7 @@ func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, wind
 		})
 	}
 	if err != nil {
-		return false, store.Failures{}, s.wrap(ctx, "claim failure", err)
+		return false, model.Failures{}, s.wrap(ctx, "claim failure", err)
 	}
 	return claimed, f, nil
 }
@@ -54,9 +54,9 @@ func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, wind
 // nextClaim computes the counter after one more claim at at (already at
 // millisecond precision) on a counter (zero when absent) that is not
 // locked now: an ended window or an expired lock starts a new window.
-func nextClaim(f store.Failures, at time.Time, window time.Duration, limit int, lockout time.Duration) store.Failures {
+func nextClaim(f model.Failures, at time.Time, window time.Duration, limit int, lockout time.Duration) model.Failures {
 	if f.Count == 0 || !at.Before(f.WindowStart.Add(window)) || !f.LockedUntil.IsZero() {
-		f = store.Failures{WindowStart: at}
+		f = model.Failures{WindowStart: at}
 	}
 	f.Count++
 	if limit > 0 && f.Count >= limit {
@@ -94,30 +94,30 @@ func (s *Store) ReleaseFailure(ctx context.Context, key string, window time.Time
 }
 
 // FailuresFor returns the counter for key (zero value when none).
-func (s *Store) FailuresFor(ctx context.Context, key string) (store.Failures, error) {
+func (s *Store) FailuresFor(ctx context.Context, key string) (model.Failures, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	f, err := s.failures(ctx, s.r, key, "")
 	if err != nil {
-		return store.Failures{}, s.wrap(ctx, "failures for", err)
+		return model.Failures{}, s.wrap(ctx, "failures for", err)
 	}
 	return f, nil
 }
 
 // failures reads counter key (zero when absent), the row locked by lock.
-func (s *Store) failures(ctx context.Context, x db, key, lock string) (store.Failures, error) {
+func (s *Store) failures(ctx context.Context, x db, key, lock string) (model.Failures, error) {
 	f, err := scanFailures(s.row(ctx, x, "SELECT "+failureColumns+" FROM failures WHERE key = ?"+lock, key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Failures{}, nil
+		return model.Failures{}, nil
 	}
 	return f, err
 }
 
-func scanFailures(r scanner) (store.Failures, error) {
-	var f store.Failures
+func scanFailures(r scanner) (model.Failures, error) {
+	var f model.Failures
 	var ws, locked dbTime
 	if err := r.Scan(&f.Count, &ws, &locked); err != nil {
-		return store.Failures{}, err
+		return model.Failures{}, err
 	}
 	f.WindowStart, f.LockedUntil = ws.t, locked.t
 	return f, nil
@@ -175,7 +175,7 @@ func (s *Store) secret(ctx context.Context, x db, name string) ([]byte, error) {
 
 // AppendAudit stores an event and sets e.ID (and e.At to now when zero).
 // UserID 0 is stored as NULL.
-func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+func (s *Store) AppendAudit(ctx context.Context, e *model.AuditEvent) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	at := normTime(e.At)
@@ -195,7 +195,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 
 // AuditEvents returns up to limit (all when limit <= 0) most recent events,
 // newest first, only those of userID unless it is 0.
-func (s *Store) AuditEvents(ctx context.Context, userID int64, limit int) ([]store.AuditEvent, error) {
+func (s *Store) AuditEvents(ctx context.Context, userID int64, limit int) ([]model.AuditEvent, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	q := "SELECT id, at, user_id, username, event, remote_ip, detail FROM audit_log"
@@ -211,8 +211,8 @@ func (s *Store) AuditEvents(ctx context.Context, userID int64, limit int) ([]sto
 		args = append(args, s.d.NoLimit)
 	}
 	rows, err := s.query(ctx, s.r, q, args...)
-	out, err := scanAll(rows, err, func(r scanner) (*store.AuditEvent, error) {
-		var e store.AuditEvent
+	out, err := scanAll(rows, err, func(r scanner) (*model.AuditEvent, error) {
+		var e model.AuditEvent
 		var at dbTime
 		var uid sql.NullInt64
 		err := r.Scan(&e.ID, &at, &uid, &e.Username, &e.Event, &e.RemoteIP, &e.Detail)

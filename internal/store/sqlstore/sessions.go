@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 const sessionColumns = `id_hash, user_id, stage, created_at, last_seen_at, mfa_at, pending_totp, redirect_to, remote_ip, user_agent`
@@ -13,16 +13,16 @@ const sessionColumns = `id_hash, user_id, stage, created_at, last_seen_at, mfa_a
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateSession inserts s. A zero s.CreatedAt is set to now and a zero
-// s.LastSeenAt to s.CreatedAt. store.ErrConflict if IDHash exists,
-// store.ErrNotFound if the user does not.
-func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
+// s.LastSeenAt to s.CreatedAt. model.ErrConflict if IDHash exists,
+// model.ErrNotFound if the user does not.
+func (s *Store) CreateSession(ctx context.Context, sess *model.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	_, err := s.exec(ctx, s.w, insertSessionSQL, s.sessionArgs(sess)...)
 	return s.wrap(ctx, "create session", err)
 }
 
-func (s *Store) sessionArgs(sess *store.Session) []any {
+func (s *Store) sessionArgs(sess *model.Session) []any {
 	if sess.CreatedAt.IsZero() {
 		sess.CreatedAt = Now()
 	}
@@ -35,11 +35,11 @@ func (s *Store) sessionArgs(sess *store.Session) []any {
 	}
 }
 
-// SessionByHash returns the session; store.ErrNotFound otherwise.
-func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*store.Session, error) {
+// SessionByHash returns the session; model.ErrNotFound otherwise.
+func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*model.Session, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	var sess store.Session
+	var sess model.Session
 	var stage string
 	var created, seen, mfaAt dbTime
 	err := s.row(ctx, s.r, "SELECT "+sessionColumns+" FROM sessions WHERE id_hash = ?", nonNilBlob(idHash)).
@@ -48,7 +48,7 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*store.Sessio
 	if err != nil {
 		return nil, s.wrap(ctx, "session by hash", err)
 	}
-	sess.Stage = store.Stage(stage)
+	sess.Stage = model.Stage(stage)
 	sess.CreatedAt, sess.LastSeenAt, sess.MFAAt = created.t, seen.t, mfaAt.t
 	if len(sess.PendingTOTP) == 0 {
 		sess.PendingTOTP = nil
@@ -57,9 +57,9 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*store.Sessio
 }
 
 // ReplaceSession deletes oldHash and inserts sess in one transaction.
-// store.ErrNotFound (and nothing inserted) when oldHash is gone; a failing
+// model.ErrNotFound (and nothing inserted) when oldHash is gone; a failing
 // insert keeps the old session.
-func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *store.Session) error {
+func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *model.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	args := s.sessionArgs(sess)
@@ -74,7 +74,7 @@ func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *store.
 }
 
 // TouchSession sets LastSeenAt (now when lastSeen is zero);
-// store.ErrNotFound if the session is gone.
+// model.ErrNotFound if the session is gone.
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/schema"
 )
@@ -64,8 +65,8 @@ type Dialect struct {
 	ClaimFailureSQL string
 	// NoLimit is the LIMIT argument meaning "all rows".
 	NoLimit any
-	// Classify maps a driver error to store.ErrConflict (unique
-	// violation), store.ErrNotFound (foreign-key violation) or nil.
+	// Classify maps a driver error to model.ErrConflict (unique
+	// violation), model.ErrNotFound (foreign-key violation) or nil.
 	Classify func(error) error
 
 	// MigrationsDDL creates schema_migrations when missing.
@@ -162,11 +163,11 @@ func (s *Store) count(ctx context.Context, x db, query string, args ...any) (int
 	return res.RowsAffected()
 }
 
-// execOne runs a write statement; store.ErrNotFound when no row changed.
+// execOne runs a write statement; model.ErrNotFound when no row changed.
 func (s *Store) execOne(ctx context.Context, x db, query string, args ...any) error {
 	n, err := s.count(ctx, x, query, args...)
 	if err == nil && n == 0 {
-		err = store.ErrNotFound
+		err = model.ErrNotFound
 	}
 	return err
 }
@@ -199,19 +200,19 @@ func inTx(ctx context.Context, x *sql.DB, opts *sql.TxOptions, fn func(*sql.Tx) 
 }
 
 // Wrap adds the dialect name and the operation and maps errors to the store
-// errors: sql.ErrNoRows and foreign-key violations to store.ErrNotFound,
-// unique violations to store.ErrConflict. Errors that already carry a store
+// errors: sql.ErrNoRows and foreign-key violations to model.ErrNotFound,
+// unique violations to model.ErrConflict. Errors that already carry a store
 // sentinel are only prefixed. When ctx is done its error is added, so
 // callers can test for context.Canceled or context.DeadlineExceeded.
 func (d *Dialect) Wrap(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrLimit) {
+	if errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrLimit) {
 		return fmt.Errorf("%s: %s: %w", d.Name, op, err)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %s: %w", d.Name, op, store.ErrNotFound)
+		return fmt.Errorf("%s: %s: %w", d.Name, op, model.ErrNotFound)
 	}
 	if serr := d.Classify(err); serr != nil {
 		return fmt.Errorf("%s: %s: %w (%w)", d.Name, op, serr, err)

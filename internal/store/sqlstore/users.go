@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
 const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.created_at, u.updated_at`
@@ -27,8 +27,8 @@ const insertFirstUserSQL = `INSERT INTO users (username, display_name, email, pa
 
 // CreateUser inserts u with its groups and sets u.ID, u.CreatedAt,
 // u.UpdatedAt and u.Groups (sorted, unique, without empty names).
-// store.ErrConflict when the username exists.
-func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+// model.ErrConflict when the username exists.
+func (s *Store) CreateUser(ctx context.Context, u *model.User) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	_, err := s.insertUser(ctx, u, false)
@@ -42,7 +42,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 // conflicts with itself and with every INSERT; SQLite: the write lock), so
 // the NOT EXISTS check sees every concurrent insert. Once a user exists, no
 // lock is taken.
-func (s *Store) CreateFirstUser(ctx context.Context, u *store.User) (bool, error) {
+func (s *Store) CreateFirstUser(ctx context.Context, u *model.User) (bool, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	var exists bool
@@ -58,7 +58,7 @@ func (s *Store) CreateFirstUser(ctx context.Context, u *store.User) (bool, error
 
 // insertUser inserts u and its groups in one transaction; with onlyFirst the
 // row is inserted only when no user exists.
-func (s *Store) insertUser(ctx context.Context, u *store.User, onlyFirst bool) (bool, error) {
+func (s *Store) insertUser(ctx context.Context, u *model.User, onlyFirst bool) (bool, error) {
 	if !u.MFAState.Valid() {
 		return false, fmt.Errorf("invalid MFA state %q", u.MFAState)
 	}
@@ -123,19 +123,19 @@ func (s *Store) insertGroups(ctx context.Context, tx *sql.Tx, userID int64, grou
 	return nil
 }
 
-// UserByName finds a user by (lower-cased) username; store.ErrNotFound
+// UserByName finds a user by (lower-cased) username; model.ErrNotFound
 // otherwise.
-func (s *Store) UserByName(ctx context.Context, username string) (*store.User, error) {
+func (s *Store) UserByName(ctx context.Context, username string) (*model.User, error) {
 	return s.userWhere(ctx, "user by name", "username = ?", username)
 }
 
-// UserByID finds a user by ID; store.ErrNotFound otherwise.
-func (s *Store) UserByID(ctx context.Context, id int64) (*store.User, error) {
+// UserByID finds a user by ID; model.ErrNotFound otherwise.
+func (s *Store) UserByID(ctx context.Context, id int64) (*model.User, error) {
 	return s.userWhere(ctx, "user by id", "id = ?", id)
 }
 
 // userWhere loads one user and its groups.
-func (s *Store) userWhere(ctx context.Context, op, cond string, arg any) (*store.User, error) {
+func (s *Store) userWhere(ctx context.Context, op, cond string, arg any) (*model.User, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	u, err := scanUser(s.row(ctx, s.r, s.selectUsers()+" WHERE u."+cond, arg))
@@ -146,7 +146,7 @@ func (s *Store) userWhere(ctx context.Context, op, cond string, arg any) (*store
 }
 
 // ListUsers returns all users ordered by username, with their groups.
-func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+func (s *Store) ListUsers(ctx context.Context) ([]model.User, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	rows, err := s.query(ctx, s.r, s.selectUsers()+" ORDER BY u.username")
@@ -176,8 +176,8 @@ func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) (
 	return out, rows.Err()
 }
 
-func scanUser(r scanner) (*store.User, error) {
-	var u store.User
+func scanUser(r scanner) (*model.User, error) {
+	var u model.User
 	var state, method string
 	var created, updated dbTime
 	var groups []byte
@@ -188,15 +188,15 @@ func scanUser(r scanner) (*store.User, error) {
 		return nil, fmt.Errorf("groups of user %d: %w", u.ID, err)
 	}
 	u.Groups = normGroups(u.Groups)
-	u.MFAState, u.DefaultMethod = store.MFAState(state), store.Method(method)
+	u.MFAState, u.DefaultMethod = model.MFAState(state), model.Method(method)
 	u.CreatedAt, u.UpdatedAt = created.t, updated.t
 	return &u, nil
 }
 
 // UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID and
-// sets u.UpdatedAt and u.Groups (normalised); store.ErrNotFound for unknown
+// sets u.UpdatedAt and u.Groups (normalised); model.ErrNotFound for unknown
 // IDs.
-func (s *Store) UpdateUserProfile(ctx context.Context, u *store.User) error {
+func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	t, groups := Now(), normGroups(u.Groups)
@@ -244,8 +244,8 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, drop
 	return dropped, nil
 }
 
-// SetMFAState changes the MFA state; store.ErrNotFound for unknown IDs.
-func (s *Store) SetMFAState(ctx context.Context, userID int64, state store.MFAState) error {
+// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
+func (s *Store) SetMFAState(ctx context.Context, userID int64, state model.MFAState) error {
 	if !state.Valid() {
 		return fmt.Errorf("%s: set mfa state: invalid state %q", s.d.Name, state)
 	}
@@ -253,8 +253,8 @@ func (s *Store) SetMFAState(ctx context.Context, userID int64, state store.MFASt
 }
 
 // SetDefaultMethod changes the default sign-in method; an unknown method is
-// an error, store.ErrNotFound for unknown IDs.
-func (s *Store) SetDefaultMethod(ctx context.Context, userID int64, m store.Method) error {
+// an error, model.ErrNotFound for unknown IDs.
+func (s *Store) SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error {
 	if !validMethod(m) {
 		return fmt.Errorf("%s: set default method: invalid method %q", s.d.Name, m)
 	}
@@ -262,9 +262,9 @@ func (s *Store) SetDefaultMethod(ctx context.Context, userID int64, m store.Meth
 }
 
 // validMethod reports whether m is a known default method (or none).
-func validMethod(m store.Method) bool {
+func validMethod(m model.Method) bool {
 	switch m {
-	case store.MethodNone, store.MethodCode, store.MethodPush:
+	case model.MethodNone, model.MethodCode, model.MethodPush:
 		return true
 	}
 	return false
@@ -281,7 +281,7 @@ func (s *Store) updateUser(ctx context.Context, op, column, val string, userID i
 
 // DeleteUser removes the user (groups, authenticators, app passwords and
 // sessions go by cascade, audit events stay) and the named failure
-// counters in one transaction. store.ErrNotFound for unknown IDs.
+// counters in one transaction. model.ErrNotFound for unknown IDs.
 func (s *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()

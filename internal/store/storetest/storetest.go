@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -84,18 +85,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 // --- helpers ---
 
-func newUser(name string, groups ...string) *store.User {
-	return &store.User{
+func newUser(name string, groups ...string) *model.User {
+	return &model.User{
 		Username:     name,
 		DisplayName:  "User " + name,
 		Email:        name + "@example.com",
 		Groups:       groups,
 		PasswordHash: "$2a$10$hash-of-" + name,
-		MFAState:     store.MFAEnabled,
+		MFAState:     model.MFAEnabled,
 	}
 }
 
-func mustCreateUser(t *testing.T, s store.Store, name string, groups ...string) *store.User {
+func mustCreateUser(t *testing.T, s store.Store, name string, groups ...string) *model.User {
 	t.Helper()
 	u := newUser(name, groups...)
 	if err := s.CreateUser(t.Context(), u); err != nil {
@@ -109,8 +110,8 @@ func hash(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 // appTag is the lookup tag of test app password i (32 bytes, like an HMAC).
 func appTag(i int) []byte { return fmt.Appendf(nil, "%032d", i) }
 
-func newAppPassword(userID int64, i int) *store.AppPassword {
-	return &store.AppPassword{
+func newAppPassword(userID int64, i int) *model.AppPassword {
+	return &model.AppPassword{
 		UserID:    userID,
 		Name:      fmt.Sprintf("client %d", i),
 		Hash:      fmt.Sprintf("$2a$10$app-%d", i),
@@ -118,16 +119,16 @@ func newAppPassword(userID int64, i int) *store.AppPassword {
 	}
 }
 
-func mustCreateAppPassword(t *testing.T, s store.Store, userID int64, i int) *store.AppPassword {
+func mustCreateAppPassword(t *testing.T, s store.Store, userID int64, i int) *model.AppPassword {
 	t.Helper()
 	a := newAppPassword(userID, i)
-	if err := s.CreateAppPassword(t.Context(), a, store.MaxAppPasswords); err != nil {
+	if err := s.CreateAppPassword(t.Context(), a, model.MaxAppPasswords); err != nil {
 		t.Fatalf("CreateAppPassword(user %d, #%d): %v", userID, i, err)
 	}
 	return a
 }
 
-func checkAppPassword(t *testing.T, got, want *store.AppPassword) {
+func checkAppPassword(t *testing.T, got, want *model.AppPassword) {
 	t.Helper()
 	if got.ID != want.ID || got.UserID != want.UserID || got.Name != want.Name || got.Hash != want.Hash ||
 		!bytes.Equal(got.LookupTag, want.LookupTag) || got.LastUsedIP != want.LastUsedIP {
@@ -151,11 +152,11 @@ func countAppPasswords(t *testing.T, s store.Store, userID int64) int {
 	return len(aps)
 }
 
-func newSession(id byte, userID int64, created time.Time) *store.Session {
-	return &store.Session{
+func newSession(id byte, userID int64, created time.Time) *model.Session {
+	return &model.Session{
 		IDHash:     hash(id),
 		UserID:     userID,
-		Stage:      store.StagePassword,
+		Stage:      model.StagePassword,
 		CreatedAt:  created,
 		LastSeenAt: created,
 		RedirectTo: "https://app.example.com/",
@@ -164,7 +165,7 @@ func newSession(id byte, userID int64, created time.Time) *store.Session {
 	}
 }
 
-func mustCreateSession(t *testing.T, s store.Store, sess *store.Session) {
+func mustCreateSession(t *testing.T, s store.Store, sess *model.Session) {
 	t.Helper()
 	if err := s.CreateSession(t.Context(), sess); err != nil {
 		t.Fatalf("CreateSession: %v", err)
@@ -205,7 +206,7 @@ func sameTime(t *testing.T, what string, got, want time.Time) {
 
 func sameGroups(a, b []string) bool { return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b)) }
 
-func checkUser(t *testing.T, got, want *store.User) {
+func checkUser(t *testing.T, got, want *model.User) {
 	t.Helper()
 	if got.ID != want.ID || got.Username != want.Username || got.DisplayName != want.DisplayName ||
 		got.Email != want.Email || got.PasswordHash != want.PasswordHash || got.MFAState != want.MFAState ||
@@ -216,7 +217,7 @@ func checkUser(t *testing.T, got, want *store.User) {
 	sameTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 }
 
-func checkSession(t *testing.T, got, want *store.Session) {
+func checkSession(t *testing.T, got, want *model.Session) {
 	t.Helper()
 	if !bytes.Equal(got.IDHash, want.IDHash) || got.UserID != want.UserID || got.Stage != want.Stage ||
 		!bytes.Equal(got.PendingTOTP, want.PendingTOTP) || (got.PendingTOTP == nil) != (len(want.PendingTOTP) == 0) ||
@@ -288,9 +289,9 @@ func testCreateAndLookup(t *testing.T, s store.Store) {
 	checkUser(t, got, &want)
 
 	_, err = s.UserByName(ctx, "bob")
-	wantErr(t, "UserByName(unknown)", err, store.ErrNotFound)
+	wantErr(t, "UserByName(unknown)", err, model.ErrNotFound)
 	_, err = s.UserByID(ctx, u.ID+1000)
-	wantErr(t, "UserByID(unknown)", err, store.ErrNotFound)
+	wantErr(t, "UserByID(unknown)", err, model.ErrNotFound)
 
 	v := mustCreateUser(t, s, "victor")
 	if v.ID == u.ID {
@@ -307,7 +308,7 @@ func testUserConflict(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustCreateUser(t, s, "alice", "a")
 	dup := newUser("alice", "b")
-	wantErr(t, "CreateUser(duplicate)", s.CreateUser(ctx, dup), store.ErrConflict)
+	wantErr(t, "CreateUser(duplicate)", s.CreateUser(ctx, dup), model.ErrConflict)
 	users, err := s.ListUsers(ctx)
 	noErr(t, "ListUsers", err)
 	if len(users) != 1 || !slices.Equal(users[0].Groups, []string{"a"}) {
@@ -327,7 +328,7 @@ func testListUsers(t *testing.T, s store.Store) {
 	b := mustCreateUser(t, s, "bob")
 	users, err = s.ListUsers(ctx)
 	noErr(t, "ListUsers", err)
-	want := []*store.User{a, b, c}
+	want := []*model.User{a, b, c}
 	if len(users) != len(want) {
 		t.Fatalf("ListUsers returned %d users, want %d", len(users), len(want))
 	}
@@ -340,7 +341,7 @@ func testListUsers(t *testing.T, s store.Store) {
 func testCreateFirstUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := newUser("admin", "admins")
-	u.DefaultMethod = store.MethodCode
+	u.DefaultMethod = model.MethodCode
 	ok, err := s.CreateFirstUser(ctx, u)
 	noErr(t, "CreateFirstUser", err)
 	if !ok || u.ID == 0 {
@@ -357,7 +358,7 @@ func testCreateFirstUser(t *testing.T, s store.Store) {
 		t.Error("second CreateFirstUser inserted")
 	}
 	_, err = s.UserByName(ctx, "other")
-	wantErr(t, "UserByName(other)", err, store.ErrNotFound)
+	wantErr(t, "UserByName(other)", err, model.ErrNotFound)
 }
 
 func testCreateFirstUserConcurrent(t *testing.T, s store.Store) {
@@ -396,7 +397,7 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice", "a", "b")
 	other := mustCreateUser(t, s, "bob", "a")
 
-	upd := &store.User{ID: u.ID, Username: "ignored", DisplayName: "Alice A.", Email: "a@example.org", Groups: []string{"c", "a", "c"}}
+	upd := &model.User{ID: u.ID, Username: "ignored", DisplayName: "Alice A.", Email: "a@example.org", Groups: []string{"c", "a", "c"}}
 	noErr(t, "UpdateUserProfile", s.UpdateUserProfile(ctx, upd))
 	got, err := s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
@@ -424,16 +425,16 @@ func testUpdateUser(t *testing.T, s store.Store) {
 
 	_, err = s.SetPassword(ctx, u.ID, "$2a$10$new", false)
 	noErr(t, "SetPassword", err)
-	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, store.MFAEnforced))
+	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, model.MFAEnforced))
 	got, err = s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
-	if got.PasswordHash != "$2a$10$new" || got.MFAState != store.MFAEnforced {
+	if got.PasswordHash != "$2a$10$new" || got.MFAState != model.MFAEnforced {
 		t.Errorf("after SetPassword/SetMFAState user = %+v", got)
 	}
-	noErr(t, "SetMFAState(disabled)", s.SetMFAState(ctx, u.ID, store.MFADisabled))
+	noErr(t, "SetMFAState(disabled)", s.SetMFAState(ctx, u.ID, model.MFADisabled))
 	got, err = s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
-	if got.MFAState != store.MFADisabled {
+	if got.MFAState != model.MFADisabled {
 		t.Errorf("MFAState = %q, want disabled", got.MFAState)
 	}
 	if err := s.SetMFAState(ctx, u.ID, "bogus"); err == nil {
@@ -441,21 +442,21 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	}
 
 	missing := u.ID + other.ID + 1000
-	wantErr(t, "UpdateUserProfile(unknown)", s.UpdateUserProfile(ctx, &store.User{ID: missing}), store.ErrNotFound)
+	wantErr(t, "UpdateUserProfile(unknown)", s.UpdateUserProfile(ctx, &model.User{ID: missing}), model.ErrNotFound)
 	_, err = s.SetPassword(ctx, missing, "x", true)
-	wantErr(t, "SetPassword(unknown)", err, store.ErrNotFound)
-	wantErr(t, "SetMFAState(unknown)", s.SetMFAState(ctx, missing, store.MFAEnabled), store.ErrNotFound)
+	wantErr(t, "SetPassword(unknown)", err, model.ErrNotFound)
+	wantErr(t, "SetMFAState(unknown)", s.SetMFAState(ctx, missing, model.MFAEnabled), model.ErrNotFound)
 }
 
 func testDeleteUser(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice", "admins")
 	keep := mustCreateUser(t, s, "bob")
-	noErr(t, "AddTOTP", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, false))
-	noErr(t, "AddTOTP(bob)", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	noErr(t, "AddTOTP", addTOTP(s, ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, false))
+	noErr(t, "AddTOTP(bob)", addTOTP(s, ctx, &model.TOTPAuthenticator{UserID: keep.ID, Name: "phone", SealedSecret: []byte("s")}, false))
 	mustCreateSession(t, s, newSession(1, u.ID, time.Now()))
 	mustCreateSession(t, s, newSession(2, keep.ID, time.Now()))
-	noErr(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{UserID: u.ID, Username: "alice", Event: "user.created"}))
+	noErr(t, "AppendAudit", s.AppendAudit(ctx, &model.AuditEvent{UserID: u.ID, Username: "alice", Event: "user.created"}))
 	for i := range 3 {
 		mustCreateAppPassword(t, s, u.ID, i)
 	}
@@ -463,22 +464,22 @@ func testDeleteUser(t *testing.T, s store.Store) {
 
 	noErr(t, "DeleteUser", s.DeleteUser(ctx, u.ID))
 	_, err := s.UserByID(ctx, u.ID)
-	wantErr(t, "UserByID(deleted)", err, store.ErrNotFound)
+	wantErr(t, "UserByID(deleted)", err, model.ErrNotFound)
 	_, err = s.UserByName(ctx, "alice")
-	wantErr(t, "UserByName(deleted)", err, store.ErrNotFound)
+	wantErr(t, "UserByName(deleted)", err, model.ErrNotFound)
 	auths, err := s.TOTPAuthenticators(ctx, u.ID)
 	noErr(t, "TOTPAuthenticators", err)
 	if len(auths) != 0 {
 		t.Errorf("authenticators survived DeleteUser: %+v", auths)
 	}
 	_, err = s.SessionByHash(ctx, hash(1))
-	wantErr(t, "SessionByHash(deleted user)", err, store.ErrNotFound)
+	wantErr(t, "SessionByHash(deleted user)", err, model.ErrNotFound)
 	if aps, err := s.AppPasswords(ctx, u.ID); err != nil || len(aps) != 0 {
 		t.Errorf("app passwords after DeleteUser = %+v, %v; want none", aps, err)
 	}
 	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(0))
-	wantErr(t, "AppPasswordByTag(deleted user)", err, store.ErrNotFound)
-	wantErr(t, "DeleteUser(again)", s.DeleteUser(ctx, u.ID), store.ErrNotFound)
+	wantErr(t, "AppPasswordByTag(deleted user)", err, model.ErrNotFound)
+	wantErr(t, "DeleteUser(again)", s.DeleteUser(ctx, u.ID), model.ErrNotFound)
 
 	// Other user untouched, audit history kept.
 	if a, err := s.TOTPAuthenticators(ctx, keep.ID); err != nil || len(a) != 1 {
@@ -507,17 +508,17 @@ func testDefaultMethod(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice")
 	got, err := s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
-	if got.DefaultMethod != store.MethodNone {
+	if got.DefaultMethod != model.MethodNone {
 		t.Errorf("DefaultMethod of a new user = %q, want none", got.DefaultMethod)
 	}
 	v := newUser("bob")
-	v.DefaultMethod = store.MethodPush
+	v.DefaultMethod = model.MethodPush
 	noErr(t, "CreateUser(with method)", s.CreateUser(ctx, v))
 	got, err = s.UserByName(ctx, "bob")
 	noErr(t, "UserByName", err)
 	checkUser(t, got, v)
 
-	for _, m := range []store.Method{store.MethodCode, store.MethodPush, store.MethodNone, store.MethodCode} {
+	for _, m := range []model.Method{model.MethodCode, model.MethodPush, model.MethodNone, model.MethodCode} {
 		noErr(t, "SetDefaultMethod", s.SetDefaultMethod(ctx, u.ID, m))
 		got, err = s.UserByID(ctx, u.ID)
 		noErr(t, "UserByID", err)
@@ -528,21 +529,21 @@ func testDefaultMethod(t *testing.T, s store.Store) {
 			t.Errorf("UpdatedAt went back: %v < %v", got.UpdatedAt, u.UpdatedAt)
 		}
 	}
-	for _, bad := range []store.Method{"sms", "CODE", " code"} {
+	for _, bad := range []model.Method{"sms", "CODE", " code"} {
 		if err := s.SetDefaultMethod(ctx, u.ID, bad); err == nil {
 			t.Errorf("SetDefaultMethod(%q) succeeded", bad)
 		}
 	}
 	got, err = s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
-	if got.DefaultMethod != store.MethodCode {
-		t.Errorf("DefaultMethod after invalid sets = %q, want %q", got.DefaultMethod, store.MethodCode)
+	if got.DefaultMethod != model.MethodCode {
+		t.Errorf("DefaultMethod after invalid sets = %q, want %q", got.DefaultMethod, model.MethodCode)
 	}
-	wantErr(t, "SetDefaultMethod(unknown)", s.SetDefaultMethod(ctx, u.ID+v.ID+1000, store.MethodCode), store.ErrNotFound)
+	wantErr(t, "SetDefaultMethod(unknown)", s.SetDefaultMethod(ctx, u.ID+v.ID+1000, model.MethodCode), model.ErrNotFound)
 
 	users, err := s.ListUsers(ctx)
 	noErr(t, "ListUsers", err)
-	if len(users) != 2 || users[0].DefaultMethod != store.MethodCode || users[1].DefaultMethod != store.MethodPush {
+	if len(users) != 2 || users[0].DefaultMethod != model.MethodCode || users[1].DefaultMethod != model.MethodPush {
 		t.Errorf("ListUsers = %+v, want alice code and bob push", users)
 	}
 }
@@ -570,7 +571,7 @@ func testAppPasswords(t *testing.T, s store.Store) {
 	if len(list) != 2 {
 		t.Fatalf("got %d app passwords, want 2", len(list))
 	}
-	for i, want := range []*store.AppPassword{a1, a2} {
+	for i, want := range []*model.AppPassword{a1, a2} {
 		checkAppPassword(t, &list[i], want)
 	}
 	list, err = s.AppPasswords(ctx, v.ID)
@@ -587,14 +588,14 @@ func testAppPasswords(t *testing.T, s store.Store) {
 	noErr(t, "AppPasswordByTag", err)
 	checkAppPassword(t, got, a2)
 	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(9))
-	wantErr(t, "AppPasswordByTag(unknown tag)", err, store.ErrNotFound)
+	wantErr(t, "AppPasswordByTag(unknown tag)", err, model.ErrNotFound)
 	_, err = s.AppPasswordByTag(ctx, v.ID, appTag(1))
-	wantErr(t, "AppPasswordByTag(other user's tag)", err, store.ErrNotFound)
+	wantErr(t, "AppPasswordByTag(other user's tag)", err, model.ErrNotFound)
 	_, err = s.AppPasswordByTag(ctx, u.ID, appTag(1)[:31])
-	wantErr(t, "AppPasswordByTag(tag prefix)", err, store.ErrNotFound)
+	wantErr(t, "AppPasswordByTag(tag prefix)", err, model.ErrNotFound)
 
 	missing := newAppPassword(u.ID+v.ID+1000, 5)
-	wantErr(t, "CreateAppPassword(unknown user)", s.CreateAppPassword(ctx, missing, store.MaxAppPasswords), store.ErrNotFound)
+	wantErr(t, "CreateAppPassword(unknown user)", s.CreateAppPassword(ctx, missing, model.MaxAppPasswords), model.ErrNotFound)
 	if missing.ID != 0 {
 		t.Errorf("failed CreateAppPassword set ID %d", missing.ID)
 	}
@@ -604,33 +605,33 @@ func testAppPasswordLimit(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
 	v := mustCreateUser(t, s, "bob")
-	var created []*store.AppPassword
-	for i := range store.MaxAppPasswords {
+	var created []*model.AppPassword
+	for i := range model.MaxAppPasswords {
 		created = append(created, mustCreateAppPassword(t, s, u.ID, i))
 	}
-	over := newAppPassword(u.ID, store.MaxAppPasswords)
-	wantErr(t, "CreateAppPassword(over limit)", s.CreateAppPassword(ctx, over, store.MaxAppPasswords), store.ErrLimit)
+	over := newAppPassword(u.ID, model.MaxAppPasswords)
+	wantErr(t, "CreateAppPassword(over limit)", s.CreateAppPassword(ctx, over, model.MaxAppPasswords), model.ErrLimit)
 	if over.ID != 0 {
 		t.Errorf("CreateAppPassword over the limit set ID %d", over.ID)
 	}
-	if n := countAppPasswords(t, s, u.ID); n != store.MaxAppPasswords {
-		t.Fatalf("%d app passwords, want %d", n, store.MaxAppPasswords)
+	if n := countAppPasswords(t, s, u.ID); n != model.MaxAppPasswords {
+		t.Fatalf("%d app passwords, want %d", n, model.MaxAppPasswords)
 	}
 	// The limit is per user.
 	mustCreateAppPassword(t, s, v.ID, 0)
 
 	// After one delete, exactly one more fits.
 	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, created[7].ID))
-	noErr(t, "CreateAppPassword(after delete)", s.CreateAppPassword(ctx, over, store.MaxAppPasswords))
+	noErr(t, "CreateAppPassword(after delete)", s.CreateAppPassword(ctx, over, model.MaxAppPasswords))
 	wantErr(t, "CreateAppPassword(over limit again)",
-		s.CreateAppPassword(ctx, newAppPassword(u.ID, store.MaxAppPasswords+1), store.MaxAppPasswords), store.ErrLimit)
-	if n := countAppPasswords(t, s, u.ID); n != store.MaxAppPasswords {
-		t.Errorf("%d app passwords, want %d", n, store.MaxAppPasswords)
+		s.CreateAppPassword(ctx, newAppPassword(u.ID, model.MaxAppPasswords+1), model.MaxAppPasswords), model.ErrLimit)
+	if n := countAppPasswords(t, s, u.ID); n != model.MaxAppPasswords {
+		t.Errorf("%d app passwords, want %d", n, model.MaxAppPasswords)
 	}
 
 	// The limit is the caller's: a smaller one counts existing rows too.
 	wantErr(t, "CreateAppPassword(limit 1, bob has 1)",
-		s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 1), store.ErrLimit)
+		s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 1), model.ErrLimit)
 	noErr(t, "CreateAppPassword(limit 2, bob has 1)", s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 2))
 }
 
@@ -647,28 +648,28 @@ func testAppPasswordLimitConcurrent(t *testing.T, s store.Store) {
 func CheckAppPasswordLimitAcross(t *testing.T, nodes []store.Store, userID int64) {
 	t.Helper()
 	ctx := t.Context()
-	const n = store.MaxAppPasswords + 20
+	const n = model.MaxAppPasswords + 20
 	var errs [n]error
 	parallel(n, func(i int) {
-		errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, newAppPassword(userID, i), store.MaxAppPasswords)
+		errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, newAppPassword(userID, i), model.MaxAppPasswords)
 	})
 	ok, limited := 0, 0
 	for i, err := range errs {
 		switch {
 		case err == nil:
 			ok++
-		case errors.Is(err, store.ErrLimit):
+		case errors.Is(err, model.ErrLimit):
 			limited++
 		default:
 			t.Errorf("CreateAppPassword #%d: %v", i, err)
 		}
 	}
-	if ok != store.MaxAppPasswords || limited != n-store.MaxAppPasswords {
-		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, store.MaxAppPasswords, n-store.MaxAppPasswords)
+	if ok != model.MaxAppPasswords || limited != n-model.MaxAppPasswords {
+		t.Errorf("%d created, %d ErrLimit; want %d and %d", ok, limited, model.MaxAppPasswords, n-model.MaxAppPasswords)
 	}
 	for i, s := range nodes {
-		if got := countAppPasswords(t, s, userID); got != store.MaxAppPasswords {
-			t.Errorf("node %d: %d app passwords stored, want %d", i, got, store.MaxAppPasswords)
+		if got := countAppPasswords(t, s, userID); got != model.MaxAppPasswords {
+			t.Errorf("node %d: %d app passwords stored, want %d", i, got, model.MaxAppPasswords)
 		}
 	}
 }
@@ -680,7 +681,7 @@ func testAppPasswordTagUnique(t *testing.T, s store.Store) {
 	first := mustCreateAppPassword(t, s, u.ID, 1)
 	dup := newAppPassword(u.ID, 1)
 	dup.Name, dup.Hash = "other name", "$2a$10$other"
-	wantErr(t, "CreateAppPassword(same tag)", s.CreateAppPassword(ctx, dup, store.MaxAppPasswords), store.ErrConflict)
+	wantErr(t, "CreateAppPassword(same tag)", s.CreateAppPassword(ctx, dup, model.MaxAppPasswords), model.ErrConflict)
 	if dup.ID != 0 {
 		t.Errorf("conflicting CreateAppPassword set ID %d", dup.ID)
 	}
@@ -711,16 +712,16 @@ func testAppPasswordDelete(t *testing.T, s store.Store) {
 	b1 := mustCreateAppPassword(t, s, v.ID, 1)
 
 	// Nobody deletes another user's app password.
-	wantErr(t, "DeleteAppPassword(other user)", s.DeleteAppPassword(ctx, v.ID, a1.ID), store.ErrNotFound)
+	wantErr(t, "DeleteAppPassword(other user)", s.DeleteAppPassword(ctx, v.ID, a1.ID), model.ErrNotFound)
 	if _, err := s.AppPasswordByTag(ctx, u.ID, appTag(1)); err != nil {
 		t.Errorf("app password deleted by another user: %v", err)
 	}
-	wantErr(t, "DeleteAppPassword(unknown)", s.DeleteAppPassword(ctx, u.ID, a3.ID+b1.ID+1000), store.ErrNotFound)
+	wantErr(t, "DeleteAppPassword(unknown)", s.DeleteAppPassword(ctx, u.ID, a3.ID+b1.ID+1000), model.ErrNotFound)
 
 	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a1.ID))
-	wantErr(t, "DeleteAppPassword(again)", s.DeleteAppPassword(ctx, u.ID, a1.ID), store.ErrNotFound)
+	wantErr(t, "DeleteAppPassword(again)", s.DeleteAppPassword(ctx, u.ID, a1.ID), model.ErrNotFound)
 	_, err := s.AppPasswordByTag(ctx, u.ID, appTag(1))
-	wantErr(t, "AppPasswordByTag(deleted)", err, store.ErrNotFound)
+	wantErr(t, "AppPasswordByTag(deleted)", err, model.ErrNotFound)
 	list, err := s.AppPasswords(ctx, u.ID)
 	noErr(t, "AppPasswords", err)
 	if len(list) != 2 || list[0].ID != a2.ID || list[1].ID != a3.ID {
@@ -782,8 +783,8 @@ func testAppPasswordTouch(t *testing.T, s store.Store) {
 	checkAppPassword(t, &list[1], other) // untouched
 
 	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a.ID))
-	wantErr(t, "TouchAppPassword(deleted)", s.TouchAppPassword(ctx, a.ID, later, "192.0.2.7"), store.ErrNotFound)
-	wantErr(t, "TouchAppPassword(unknown)", s.TouchAppPassword(ctx, other.ID+1000, later, "192.0.2.7"), store.ErrNotFound)
+	wantErr(t, "TouchAppPassword(deleted)", s.TouchAppPassword(ctx, a.ID, later, "192.0.2.7"), model.ErrNotFound)
+	wantErr(t, "TouchAppPassword(unknown)", s.TouchAppPassword(ctx, other.ID+1000, later, "192.0.2.7"), model.ErrNotFound)
 }
 
 // --- TOTP ---
@@ -792,12 +793,12 @@ func testTOTP(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
 	v := mustCreateUser(t, s, "bob")
-	a1 := &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte{0, 1, 2, 255}}
-	a2 := &store.TOTPAuthenticator{UserID: u.ID, Name: "tablet", SealedSecret: []byte("sealed-2")}
+	a1 := &model.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte{0, 1, 2, 255}}
+	a2 := &model.TOTPAuthenticator{UserID: u.ID, Name: "tablet", SealedSecret: []byte("sealed-2")}
 	noErr(t, "AddTOTP(first)", addTOTP(s, ctx, a1, true))
-	wantErr(t, "AddTOTP(onlyFirst, has one)", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("x")}, true), store.ErrConflict)
+	wantErr(t, "AddTOTP(onlyFirst, has one)", addTOTP(s, ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("x")}, true), model.ErrConflict)
 	noErr(t, "AddTOTP", addTOTP(s, ctx, a2, false))
-	wantErr(t, "AddTOTP(unknown user)", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: v.ID + 1000, Name: "x", SealedSecret: []byte("x")}, true), store.ErrNotFound)
+	wantErr(t, "AddTOTP(unknown user)", addTOTP(s, ctx, &model.TOTPAuthenticator{UserID: v.ID + 1000, Name: "x", SealedSecret: []byte("x")}, true), model.ErrNotFound)
 	if a1.ID == 0 || a2.ID == 0 || a1.ID == a2.ID {
 		t.Fatalf("IDs = %d, %d", a1.ID, a2.ID)
 	}
@@ -808,7 +809,7 @@ func testTOTP(t *testing.T, s store.Store) {
 	if len(list) != 2 {
 		t.Fatalf("got %d authenticators, want 2", len(list))
 	}
-	for i, want := range []*store.TOTPAuthenticator{a1, a2} {
+	for i, want := range []*model.TOTPAuthenticator{a1, a2} {
 		got := list[i]
 		if got.ID != want.ID || got.UserID != want.UserID || got.Name != want.Name || !bytes.Equal(got.SealedSecret, want.SealedSecret) {
 			t.Errorf("authenticator %d = %+v, want %+v", i, got, want)
@@ -819,10 +820,10 @@ func testTOTP(t *testing.T, s store.Store) {
 		t.Errorf("bob's authenticators = %v, %v; want none", l, err)
 	}
 
-	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID, false), store.ErrNotFound)
+	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID, false), model.ErrNotFound)
 	noErr(t, "DeleteTOTP(keepOne, two left)", s.DeleteTOTP(ctx, u.ID, a1.ID, true))
-	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID, false), store.ErrNotFound)
-	wantErr(t, "DeleteTOTP(keepOne, last)", s.DeleteTOTP(ctx, u.ID, a2.ID, true), store.ErrLimit)
+	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID, false), model.ErrNotFound)
+	wantErr(t, "DeleteTOTP(keepOne, last)", s.DeleteTOTP(ctx, u.ID, a2.ID, true), model.ErrLimit)
 	list, err = s.TOTPAuthenticators(ctx, u.ID)
 	noErr(t, "TOTPAuthenticators", err)
 	if len(list) != 1 || list[0].ID != a2.ID {
@@ -837,14 +838,14 @@ func testTOTPOnlyFirstConcurrent(t *testing.T, s store.Store) {
 	const n = 8
 	var errs [n]error
 	parallel(n, func(i int) {
-		errs[i] = addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}, true)
+		errs[i] = addTOTP(s, ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}, true)
 	})
 	ok := 0
 	for i, err := range errs {
 		switch {
 		case err == nil:
 			ok++
-		case !errors.Is(err, store.ErrConflict):
+		case !errors.Is(err, model.ErrConflict):
 			t.Errorf("AddTOTP #%d: %v", i, err)
 		}
 	}
@@ -862,14 +863,14 @@ func testTOTPKeepOneConcurrent(t *testing.T, s store.Store) {
 	const n = 6
 	var ids [n]int64
 	for i := range n {
-		a := &store.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}
+		a := &model.TOTPAuthenticator{UserID: u.ID, Name: fmt.Sprint("app ", i), SealedSecret: []byte{byte(i)}}
 		noErr(t, "AddTOTP", addTOTP(s, ctx, a, false))
 		ids[i] = a.ID
 	}
 	var errs [n]error
 	parallel(n, func(i int) { errs[i] = s.DeleteTOTP(ctx, u.ID, ids[i], true) })
 	for i, err := range errs {
-		if err != nil && !errors.Is(err, store.ErrLimit) {
+		if err != nil && !errors.Is(err, model.ErrLimit) {
 			t.Errorf("DeleteTOTP #%d: %v", i, err)
 		}
 	}
@@ -928,7 +929,7 @@ func testSessionCreateGet(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice")
 	t0 := base()
 	full := newSession(1, u.ID, t0)
-	full.Stage = store.StageComplete
+	full.Stage = model.StageComplete
 	full.LastSeenAt = t0.Add(90 * time.Second)
 	full.MFAAt = t0.Add(30 * time.Second)
 	full.PendingTOTP = []byte("pending-sealed")
@@ -947,13 +948,13 @@ func testSessionCreateGet(t *testing.T, s store.Store) {
 	}
 
 	dup := newSession(1, u.ID, t0.Add(time.Hour))
-	wantErr(t, "CreateSession(duplicate)", s.CreateSession(ctx, dup), store.ErrConflict)
+	wantErr(t, "CreateSession(duplicate)", s.CreateSession(ctx, dup), model.ErrConflict)
 	got, err = s.SessionByHash(ctx, hash(1))
 	noErr(t, "SessionByHash", err)
 	checkSession(t, got, full)
 
 	_, err = s.SessionByHash(ctx, hash(9))
-	wantErr(t, "SessionByHash(unknown)", err, store.ErrNotFound)
+	wantErr(t, "SessionByHash(unknown)", err, model.ErrNotFound)
 }
 
 func testSessionReplace(t *testing.T, s store.Store) {
@@ -966,20 +967,20 @@ func testSessionReplace(t *testing.T, s store.Store) {
 	mustCreateSession(t, s, other)
 
 	rotated := newSession(2, u.ID, t0)
-	rotated.Stage = store.StageComplete
+	rotated.Stage = model.StageComplete
 	rotated.MFAAt = t0.Add(time.Minute)
 	noErr(t, "ReplaceSession", s.ReplaceSession(ctx, hash(1), rotated))
 	_, err := s.SessionByHash(ctx, hash(1))
-	wantErr(t, "SessionByHash(old)", err, store.ErrNotFound)
+	wantErr(t, "SessionByHash(old)", err, model.ErrNotFound)
 	got, err := s.SessionByHash(ctx, hash(2))
 	noErr(t, "SessionByHash(new)", err)
 	checkSession(t, got, rotated)
 
 	// The old one is gone now: replacing it again fails and inserts nothing.
 	again := newSession(4, u.ID, t0)
-	wantErr(t, "ReplaceSession(missing old)", s.ReplaceSession(ctx, hash(1), again), store.ErrNotFound)
+	wantErr(t, "ReplaceSession(missing old)", s.ReplaceSession(ctx, hash(1), again), model.ErrNotFound)
 	_, err = s.SessionByHash(ctx, hash(4))
-	wantErr(t, "SessionByHash(not inserted)", err, store.ErrNotFound)
+	wantErr(t, "SessionByHash(not inserted)", err, model.ErrNotFound)
 
 	// A failing insert keeps the old session (atomicity).
 	clash := newSession(3, u.ID, t0) // hash(3) exists
@@ -1003,7 +1004,7 @@ func testSessionTouch(t *testing.T, s store.Store) {
 	noErr(t, "SessionByHash", err)
 	sameTime(t, "LastSeenAt", got.LastSeenAt, ms(seen))
 	sameTime(t, "CreatedAt", got.CreatedAt, ms(t0))
-	wantErr(t, "TouchSession(unknown)", s.TouchSession(ctx, hash(2), seen), store.ErrNotFound)
+	wantErr(t, "TouchSession(unknown)", s.TouchSession(ctx, hash(2), seen), model.ErrNotFound)
 }
 
 func testSessionDelete(t *testing.T, s store.Store) {
@@ -1013,7 +1014,7 @@ func testSessionDelete(t *testing.T, s store.Store) {
 	mustCreateSession(t, s, newSession(2, u.ID, base()))
 	noErr(t, "DeleteSession", s.DeleteSession(ctx, hash(1)))
 	_, err := s.SessionByHash(ctx, hash(1))
-	wantErr(t, "SessionByHash(deleted)", err, store.ErrNotFound)
+	wantErr(t, "SessionByHash(deleted)", err, model.ErrNotFound)
 	noErr(t, "DeleteSession(missing)", s.DeleteSession(ctx, hash(1)))
 	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
 		t.Errorf("unrelated session: %v", err)
@@ -1035,7 +1036,7 @@ func testDeleteUserSessions(t *testing.T, s store.Store) {
 	}
 	for i := byte(1); i <= 3; i++ {
 		_, err := s.SessionByHash(ctx, hash(i))
-		wantErr(t, "SessionByHash(deleted)", err, store.ErrNotFound)
+		wantErr(t, "SessionByHash(deleted)", err, model.ErrNotFound)
 	}
 	if _, err := s.SessionByHash(ctx, hash(9)); err != nil {
 		t.Errorf("bob's session: %v", err)
@@ -1074,7 +1075,7 @@ func testDeleteStale(t *testing.T, s store.Store) {
 		if kept && err != nil {
 			t.Errorf("session %d: %v, want kept", id, err)
 		}
-		if !kept && !errors.Is(err, store.ErrNotFound) {
+		if !kept && !errors.Is(err, model.ErrNotFound) {
 			t.Errorf("session %d: err = %v, want deleted", id, err)
 		}
 	}
@@ -1082,7 +1083,7 @@ func testDeleteStale(t *testing.T, s store.Store) {
 
 // --- failures ---
 
-func checkFailures(t *testing.T, what string, got store.Failures, count int, windowStart, lockedUntil time.Time) {
+func checkFailures(t *testing.T, what string, got model.Failures, count int, windowStart, lockedUntil time.Time) {
 	t.Helper()
 	if got.Count != count {
 		t.Errorf("%s: Count = %d, want %d", what, got.Count, count)
@@ -1098,7 +1099,7 @@ func checkFailures(t *testing.T, what string, got store.Failures, count int, win
 }
 
 // claim claims a slot and fails the test on an error.
-func claim(t *testing.T, s store.Store, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, store.Failures) {
+func claim(t *testing.T, s store.Store, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures) {
 	t.Helper()
 	ok, f, err := s.ClaimFailure(t.Context(), key, at, window, limit, lockout)
 	noErr(t, "ClaimFailure", err)
@@ -1109,7 +1110,7 @@ func testFailuresWindow(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	f, err := s.FailuresFor(ctx, "ip:192.0.2.1")
 	noErr(t, "FailuresFor(none)", err)
-	if f != (store.Failures{}) {
+	if f != (model.Failures{}) {
 		t.Errorf("FailuresFor(none) = %+v, want zero", f)
 	}
 	t0 := ms(base())
@@ -1126,7 +1127,7 @@ func testFailuresWindow(t *testing.T, s store.Store) {
 	checkFailures(t, "FailuresFor", got, 3, t0, time.Time{})
 	other, err := s.FailuresFor(ctx, "user:alice")
 	noErr(t, "FailuresFor(other key)", err)
-	if other != (store.Failures{}) {
+	if other != (model.Failures{}) {
 		t.Errorf("other key = %+v, want zero", other)
 	}
 }
@@ -1137,7 +1138,7 @@ func testFailuresWindow(t *testing.T, s store.Store) {
 func testFailuresLock(t *testing.T, s store.Store) {
 	t0 := ms(base())
 	const window, lockout, limit = 15 * time.Minute, time.Hour, 3
-	var f store.Failures
+	var f model.Failures
 	for i := range limit {
 		var ok bool
 		ok, f = claim(t, s, "user:alice", t0.Add(time.Duration(i)*time.Second), window, limit, lockout)
@@ -1193,7 +1194,7 @@ func CheckClaimsAcross(t *testing.T, nodes []store.Store, key string, n, limit i
 	oks := make([]bool, n)
 	errs := make([]error, n)
 	parallel(n, func(i int) {
-		var f store.Failures
+		var f model.Failures
 		oks[i], f, errs[i] = nodes[i%len(nodes)].ClaimFailure(ctx, key, t0, time.Hour, limit, time.Minute)
 		if oks[i] {
 			counts[i] = f.Count
@@ -1254,7 +1255,7 @@ func testFailuresRelease(t *testing.T, s store.Store) {
 	noErr(t, "ReleaseFailure(last slot)", s.ReleaseFailure(ctx, "one", t0, limit))
 	got, err = s.FailuresFor(ctx, "one")
 	noErr(t, "FailuresFor(one)", err)
-	if got != (store.Failures{}) {
+	if got != (model.Failures{}) {
 		t.Errorf("after releasing the only slot = %+v, want no counter", got)
 	}
 	if ok, f := claim(t, s, "one", t0.Add(time.Second), window, limit, lockout); !ok || f.Count != 1 {
@@ -1274,7 +1275,7 @@ func testFailuresRelease(t *testing.T, s store.Store) {
 	noErr(t, "ReleaseFailure(missing)", s.ReleaseFailure(ctx, "missing", t0, limit))
 	got, err = s.FailuresFor(ctx, "missing")
 	noErr(t, "FailuresFor(missing)", err)
-	if got != (store.Failures{}) {
+	if got != (model.Failures{}) {
 		t.Errorf("release created a counter: %+v", got)
 	}
 }
@@ -1286,13 +1287,13 @@ func testFailuresClear(t *testing.T, s store.Store) {
 	claim(t, s, "acct:gone", ms(base()), time.Hour, 2, time.Hour)
 	claim(t, s, "acct:stays", ms(base()), time.Hour, 2, time.Hour)
 	noErr(t, "DeleteUser(with counter)", s.DeleteUser(ctx, u.ID, "acct:gone"))
-	if f, _ := s.FailuresFor(ctx, "acct:gone"); f != (store.Failures{}) {
+	if f, _ := s.FailuresFor(ctx, "acct:gone"); f != (model.Failures{}) {
 		t.Errorf("counter of a removed user = %+v", f)
 	}
 	if f, _ := s.FailuresFor(ctx, "acct:stays"); f.Count != 1 {
 		t.Errorf("unrelated counter = %+v", f)
 	}
-	wantErr(t, "DeleteUser(unknown, with counter)", s.DeleteUser(ctx, u.ID, "acct:stays"), store.ErrNotFound)
+	wantErr(t, "DeleteUser(unknown, with counter)", s.DeleteUser(ctx, u.ID, "acct:stays"), model.ErrNotFound)
 	if f, _ := s.FailuresFor(ctx, "acct:stays"); f.Count != 1 {
 		t.Errorf("a refused removal deleted a counter: %+v", f)
 	}
@@ -1305,7 +1306,7 @@ func testFailuresClear(t *testing.T, s store.Store) {
 	noErr(t, "ClearFailures", s.ClearFailures(ctx, "a"))
 	f, err := s.FailuresFor(ctx, "a")
 	noErr(t, "FailuresFor", err)
-	if f != (store.Failures{}) {
+	if f != (model.Failures{}) {
 		t.Errorf("after clear = %+v, want zero", f)
 	}
 	noErr(t, "ClearFailures(missing)", s.ClearFailures(ctx, "a"))
@@ -1386,7 +1387,7 @@ func testAudit(t *testing.T, s store.Store) {
 		t.Fatalf("empty audit log has %d events", len(ev))
 	}
 	t0 := base()
-	in := []*store.AuditEvent{
+	in := []*model.AuditEvent{
 		{At: t0, UserID: 1, Username: "alice", Event: "signin.password.ok", RemoteIP: "192.0.2.1", Detail: "d1"},
 		{At: t0.Add(time.Second), UserID: 2, Username: "bob", Event: "signin.password.fail", RemoteIP: "192.0.2.2"},
 		{At: t0.Add(2 * time.Second), Username: "mallory", Event: "signin.unknown_user", RemoteIP: "192.0.2.3"},
@@ -1399,7 +1400,7 @@ func testAudit(t *testing.T, s store.Store) {
 			t.Fatal("AppendAudit did not set ID")
 		}
 	}
-	now := &store.AuditEvent{Event: "config.reloaded"}
+	now := &model.AuditEvent{Event: "config.reloaded"}
 	before := time.Now().Add(-time.Second)
 	noErr(t, "AppendAudit(zero At)", s.AppendAudit(ctx, now))
 	if now.At.Before(before) || now.At.After(time.Now().Add(time.Second)) {
@@ -1407,7 +1408,7 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 	checkUTC(t, "At", now.At)
 
-	check := func(got []store.AuditEvent, want ...*store.AuditEvent) {
+	check := func(got []model.AuditEvent, want ...*model.AuditEvent) {
 		t.Helper()
 		if len(got) != len(want) {
 			t.Fatalf("got %d events, want %d: %+v", len(got), len(want), got)
@@ -1471,7 +1472,7 @@ func testTimes(t *testing.T, s store.Store) {
 		}
 	}
 
-	e := &store.AuditEvent{At: t0, Event: "x"}
+	e := &model.AuditEvent{At: t0, Event: "x"}
 	noErr(t, "AppendAudit", s.AppendAudit(ctx, e))
 	ev, err := s.AuditEvents(ctx, 0, 1)
 	noErr(t, "AuditEvents", err)
@@ -1504,7 +1505,7 @@ func testUntrustedText(t *testing.T, s store.Store) {
 		t.Errorf("UserAgent = %q, want %q", got.UserAgent, odd)
 	}
 	name := safetext.Clean("eve\x00\xfe\u00e9", 64)
-	noErr(t, "AppendAudit(odd username)", s.AppendAudit(ctx, &store.AuditEvent{Username: name, Event: "test", Detail: safetext.Clean("d\x00\xc3", 64), At: base()}))
+	noErr(t, "AppendAudit(odd username)", s.AppendAudit(ctx, &model.AuditEvent{Username: name, Event: "test", Detail: safetext.Clean("d\x00\xc3", 64), At: base()}))
 }
 
 func testCanceled(t *testing.T, s store.Store) {
@@ -1526,8 +1527,8 @@ func testCanceled(t *testing.T, s store.Store) {
 			return err
 		}(),
 		"ReleaseFailure":    s.ReleaseFailure(ctx, "k", time.Now(), 5),
-		"AppendAudit":       s.AppendAudit(ctx, &store.AuditEvent{Event: "x"}),
-		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), store.MaxAppPasswords),
+		"AppendAudit":       s.AppendAudit(ctx, &model.AuditEvent{Event: "x"}),
+		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), model.MaxAppPasswords),
 		"AppPasswords": func() error {
 			_, err := s.AppPasswords(ctx, u.ID)
 			return err
@@ -1536,7 +1537,7 @@ func testCanceled(t *testing.T, s store.Store) {
 	for name, err := range checks {
 		wantErr(t, name+"(canceled)", err, context.Canceled)
 	}
-	if _, err := s.UserByName(t.Context(), "bob"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.UserByName(t.Context(), "bob"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("user created with a canceled context: err = %v", err)
 	}
 	if aps, err := s.AppPasswords(t.Context(), u.ID); err != nil || len(aps) != 0 {
@@ -1545,7 +1546,7 @@ func testCanceled(t *testing.T, s store.Store) {
 }
 
 // addTOTP is AddTOTP for checks that do not look at the promotion.
-func addTOTP(s store.Store, ctx context.Context, a *store.TOTPAuthenticator, onlyFirst bool) error {
+func addTOTP(s store.Store, ctx context.Context, a *model.TOTPAuthenticator, onlyFirst bool) error {
 	_, err := s.AddTOTP(ctx, a, onlyFirst)
 	return err
 }
@@ -1555,18 +1556,18 @@ func addTOTP(s store.Store, ctx context.Context, a *store.TOTPAuthenticator, onl
 func testTOTPPromotesEnabled(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	for _, c := range []struct {
-		state    store.MFAState
+		state    model.MFAState
 		promoted bool
-		after    store.MFAState
+		after    model.MFAState
 	}{
-		{store.MFAEnabled, true, store.MFAEnforced},
-		{store.MFADisabled, false, store.MFADisabled},
-		{store.MFAEnforced, false, store.MFAEnforced},
+		{model.MFAEnabled, true, model.MFAEnforced},
+		{model.MFADisabled, false, model.MFADisabled},
+		{model.MFAEnforced, false, model.MFAEnforced},
 	} {
 		u := newUser("u-" + string(c.state))
 		u.MFAState = c.state
 		noErr(t, "CreateUser", s.CreateUser(ctx, u))
-		promoted, err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, true)
+		promoted, err := s.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "phone", SealedSecret: []byte("s")}, true)
 		noErr(t, "AddTOTP", err)
 		got, err := s.UserByID(ctx, u.ID)
 		noErr(t, "UserByID", err)
@@ -1576,14 +1577,14 @@ func testTOTPPromotesEnabled(t *testing.T, s store.Store) {
 	}
 	// A refused add (a first method exists already) promotes nothing.
 	u := newUser("refused")
-	u.MFAState = store.MFAEnabled
+	u.MFAState = model.MFAEnabled
 	noErr(t, "CreateUser", s.CreateUser(ctx, u))
-	noErr(t, "AddTOTP", addTOTP(s, ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "a", SealedSecret: []byte("s")}, false))
-	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, store.MFAEnabled))
-	if promoted, err := s.AddTOTP(ctx, &store.TOTPAuthenticator{UserID: u.ID, Name: "b", SealedSecret: []byte("s")}, true); promoted || !errors.Is(err, store.ErrConflict) {
+	noErr(t, "AddTOTP", addTOTP(s, ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "a", SealedSecret: []byte("s")}, false))
+	noErr(t, "SetMFAState", s.SetMFAState(ctx, u.ID, model.MFAEnabled))
+	if promoted, err := s.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "b", SealedSecret: []byte("s")}, true); promoted || !errors.Is(err, model.ErrConflict) {
 		t.Errorf("refused add: promoted %v, err %v", promoted, err)
 	}
-	if got, _ := s.UserByID(ctx, u.ID); got.MFAState != store.MFAEnabled {
+	if got, _ := s.UserByID(ctx, u.ID); got.MFAState != model.MFAEnabled {
 		t.Errorf("refused add changed the state to %s", got.MFAState)
 	}
 }
@@ -1597,7 +1598,7 @@ func testPasswordReset(t *testing.T, s store.Store) {
 	other := mustCreateUser(t, s, "bob")
 	for i, id := range []int64{u.ID, u.ID, other.ID} {
 		noErr(t, "CreateSession", s.CreateSession(ctx, newSession(byte(40+i), id, base())))
-		noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(id, 40+i), store.MaxAppPasswords))
+		noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(id, 40+i), model.MaxAppPasswords))
 	}
 	n, err := s.SetPassword(ctx, u.ID, "$2a$10$kept", false)
 	noErr(t, "SetPassword(keep app passwords)", err)
@@ -1605,7 +1606,7 @@ func testPasswordReset(t *testing.T, s store.Store) {
 	if n != 0 || len(aps) != 2 {
 		t.Errorf("keeping app passwords: %d deleted, %d left; want 0 and 2", n, len(aps))
 	}
-	if _, err := s.SessionByHash(ctx, newSession(40, u.ID, base()).IDHash); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.SessionByHash(ctx, newSession(40, u.ID, base()).IDHash); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("session after a password change: %v, want ErrNotFound", err)
 	}
 	n, err = s.SetPassword(ctx, u.ID, "$2a$10$reset", true)
