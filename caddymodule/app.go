@@ -191,7 +191,7 @@ const bootstrapTimeout = time.Minute
 // Start creates the first admin on an empty store and starts the sweeper.
 func (a *App) Start() error {
 	bctx, cancel := context.WithTimeout(a.ctx, bootstrapTimeout)
-	pw, err := a.services.Users.Bootstrap(bctx)
+	pw, err := a.services.Core.Accounts.Bootstrap(bctx)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("mfa: %w", err)
@@ -252,10 +252,8 @@ func (a *App) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			created := now.Add(-time.Duration(a.SessionLifetime))
-			seen := now.Add(-time.Duration(a.SessionIdleTimeout))
 			sctx, cancel := context.WithTimeout(ctx, sweepTimeout)
-			_, err := a.services.Store.DeleteStaleSessions(sctx, created, seen)
+			_, err := a.services.Sessions.Sweep(sctx, now)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				a.logger.Error("sweeping sessions", zap.Error(err))

@@ -88,7 +88,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site})
 	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
 		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
-	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Audit, gateway.Config{
+	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders})
 	return nil
 }

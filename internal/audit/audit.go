@@ -10,7 +10,6 @@ import (
 
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
-	"github.com/mfagate/mfagate/internal/store"
 )
 
 // Event names.
@@ -36,16 +35,22 @@ const (
 // Log writes events. A failure to write is logged, never shown to the user:
 // losing an audit row must not lock people out.
 type Log struct {
-	store  store.Store
+	sink   Appender
 	logger *zap.Logger
 }
 
-// New returns a Log; logger may be nil.
-func New(st store.Store, logger *zap.Logger) *Log {
+// Appender keeps events for the admin's sign-in log: the part of the store
+// the log writes to. Appending is all it may do.
+type Appender interface {
+	AppendAudit(ctx context.Context, e *model.AuditEvent) error
+}
+
+// New returns a Log writing to sink; logger may be nil.
+func New(sink Appender, logger *zap.Logger) *Log {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &Log{store: st, logger: logger}
+	return &Log{sink: sink, logger: logger}
 }
 
 // Field limits for audit entries, in bytes.
@@ -68,7 +73,7 @@ func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
 		zap.String("user", e.Username),
 		zap.String("remote_ip", e.RemoteIP),
 		zap.String("detail", e.Detail))
-	if err := l.store.AppendAudit(ctx, &e); err != nil {
+	if err := l.sink.AppendAudit(ctx, &e); err != nil {
 		l.logger.Error("writing audit event", zap.String("event", e.Event), zap.Error(err))
 	}
 }

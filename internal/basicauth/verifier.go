@@ -20,14 +20,12 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/secrets"
-	"github.com/mfagate/mfagate/internal/store"
 )
 
 // DefaultCacheTTL bounds how long a verified credential is trusted without
@@ -78,10 +76,10 @@ type passwordChecker interface {
 
 // Verifier checks credentials.
 type Verifier struct {
-	store    store.Store
+	accounts *core.Accounts
+	apps     *core.AppPasswords
 	hasher   passwordChecker
 	attempts *core.Attempts
-	tagKey   []byte
 	cacheKey []byte
 	cache    *cache
 	flight   singleflight.Group
@@ -89,21 +87,19 @@ type Verifier struct {
 	now      func() time.Time
 }
 
-// New returns a Verifier. tagKey is the server key for app-password lookup
-// tags.
-func New(st store.Store, h *password.Hasher, l *bruteforce.Limiter, tagKey []byte) (*Verifier, error) {
+// New returns a Verifier checking through c. It drops its cached successes
+// of a user whenever c deletes one of their app passwords.
+func New(c *core.Core, h *password.Hasher) (*Verifier, error) {
 	cacheKey, err := secrets.RandomBytes(32)
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{store: st, hasher: h, attempts: &core.Attempts{Store: st, Limiter: l}, tagKey: tagKey, cacheKey: cacheKey,
+	v := &Verifier{accounts: c.Accounts, apps: c.AppPasswords, hasher: h, attempts: c.Attempts, cacheKey: cacheKey,
 		cache: newCache(DefaultCacheTTL), now: time.Now}
+	c.AppPasswords.Forget = v.ForgetUser
 	v.macs.New = func() any { return hmac.New(sha256.New, cacheKey) }
 	return v, nil
 }
-
-// TagKey is the key for lookup tags (used when creating app passwords).
-func (v *Verifier) TagKey() []byte { return v.tagKey }
 
 // Verify checks username and secret for site. A *ErrDenied error means
 // refused; any other error is a store failure.
@@ -182,7 +178,7 @@ func (v *Verifier) shared(ctx context.Context, key string, fn func(context.Conte
 }
 
 func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result) (*Result, error) {
-	u, err := v.store.UserByID(ctx, old.User.ID)
+	u, err := v.accounts.ByID(ctx, old.User.ID)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
@@ -191,7 +187,7 @@ func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result
 	}
 	switch old.Kind {
 	case KindAppPassword:
-		ap, err := v.store.AppPasswordByTag(ctx, u.ID, old.tag)
+		ap, err := v.apps.ByTag(ctx, u.ID, old.tag)
 		if errors.Is(err, model.ErrNotFound) {
 			return nil, nil
 		}
@@ -251,8 +247,8 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username}
 	}
 	if res.AppPasswordID != 0 {
-		if err := v.store.TouchAppPassword(ctx, res.AppPasswordID, v.now(), ip); err != nil && !errors.Is(err, model.ErrNotFound) {
-			return nil, fmt.Errorf("basicauth: touch: %w", err)
+		if err := v.apps.RecordUse(ctx, res.AppPasswordID, v.now(), ip); err != nil {
+			return nil, fmt.Errorf("basicauth: %w", err)
 		}
 	}
 	return res, nil
@@ -267,7 +263,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.Us
 		return nil, "unknown user", err
 	}
 	if normalized, ok := apppassword.Normalize(secret); ok {
-		ap, err := v.store.AppPasswordByTag(ctx, user.ID, apppassword.Tag(v.tagKey, user.ID, normalized))
+		ap, err := v.apps.Find(ctx, user.ID, normalized)
 		switch {
 		case err == nil:
 			ok, err := v.hasher.VerifyBounded(ctx, ap.Hash, normalized)
@@ -296,7 +292,7 @@ func (v *Verifier) touchLater(ctx context.Context, key [32]byte, res *Result, ip
 		return
 	}
 	// Best effort: a failed "last used" write must not refuse the request.
-	_ = v.store.TouchAppPassword(ctx, res.AppPasswordID, now, ip)
+	_ = v.apps.RecordUse(ctx, res.AppPasswordID, now, ip)
 }
 
 // ForgetUser drops cached successes of a user: call it after deleting an app

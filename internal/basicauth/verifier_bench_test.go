@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
@@ -34,7 +33,7 @@ func benchVerifier(b *testing.B) (*Verifier, *model.User, string) {
 		b.Fatal(err)
 	}
 	key := []byte("0123456789abcdef0123456789abcdef")
-	v, err := New(st, h, bruteforce.New(st, bruteforce.Config{}, key), key)
+	v, err := newVerifier(b, st, h, key)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
@@ -48,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	key := []byte("0123456789abcdef0123456789abcdef")
-	v, _ := New(st, h, bruteforce.New(st, bruteforce.Config{}, key), key)
+	v, _ := newVerifier(t, st, h, key)
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
 	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
@@ -205,4 +207,15 @@ func TestRequireMFASiteTakesAppPasswordsOnly(t *testing.T) {
 			t.Fatalf("%s user's app password on a require_mfa site: %+v %v", state, res, err)
 		}
 	}
+}
+
+// newVerifier builds a Verifier on st through the core, as the wiring does,
+// with key as every server key.
+func newVerifier(t testing.TB, st store.Store, h *password.Hasher, key []byte) (*Verifier, error) {
+	t.Helper()
+	c, err := core.New(st, core.Config{Hasher: h, Keys: &secrets.Keys{Factor: key, AppPasswordTag: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(c, h)
 }

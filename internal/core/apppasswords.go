@@ -2,8 +2,10 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
@@ -70,5 +72,32 @@ func (a *AppPasswords) Delete(ctx context.Context, u *model.User, id int64, ip s
 		return fmt.Errorf("core: delete app password: %w", err)
 	}
 	a.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	return nil
+}
+
+// Find returns u's app password whose lookup tag the typed secret (already
+// normalised) gives; model.ErrNotFound when there is none. The caller still
+// compares the secret with the hash.
+func (a *AppPasswords) Find(ctx context.Context, userID int64, normalized string) (*model.AppPassword, error) {
+	return a.ByTag(ctx, userID, apppassword.Tag(a.TagKey, userID, normalized))
+}
+
+// ByTag returns u's app password with lookup tag tag as stored now;
+// model.ErrNotFound when it is gone.
+func (a *AppPasswords) ByTag(ctx context.Context, userID int64, tag []byte) (*model.AppPassword, error) {
+	ap, err := a.Store.AppPasswordByTag(ctx, userID, tag)
+	if err != nil {
+		return nil, fmt.Errorf("core: app password: %w", err)
+	}
+	return ap, nil
+}
+
+// RecordUse stores when and from where app password id was last used. A
+// password deleted meanwhile is not an error.
+func (a *AppPasswords) RecordUse(ctx context.Context, id int64, at time.Time, ip string) error {
+	err := a.Store.TouchAppPassword(ctx, id, at, ip)
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
+		return fmt.Errorf("core: app password use: %w", err)
+	}
 	return nil
 }

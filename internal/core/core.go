@@ -1,19 +1,67 @@
+// Package core is the domain core of mfagate: the rules that hold whoever
+// calls (browser pages, basic auth, the CLI). It is the only code, with
+// the wiring, that reaches the store; every change that spans several rows
+// is one store transaction, and every change is audited here.
 package core
 
 import (
 	"context"
 	"fmt"
 
+	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/store"
 )
 
 // Core is the domain core one configuration's pages share: the only way
-// they read or change accounts, methods and app passwords.
+// they read or change accounts, methods, app passwords and sessions.
 type Core struct {
 	Attempts     *Attempts
+	Codes        *Codes
 	Methods      *Methods
 	AppPasswords *AppPasswords
 	Accounts     *Accounts
+	Sessions     *Sessions
+	Audit        *audit.Log
+}
+
+// Config is what the core needs besides the store.
+type Config struct {
+	Hasher  *password.Hasher
+	Keys    *secrets.Keys
+	Lockout bruteforce.Config
+	Logger  *zap.Logger // nil: none
+}
+
+// New builds the core on st.
+func New(st store.Store, cfg Config) (*Core, error) {
+	box, err := secrets.NewBox(cfg.Keys.Factor)
+	if err != nil {
+		return nil, fmt.Errorf("core: factor key: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	auditLog := audit.New(st, cfg.Logger.Named("audit"))
+	// Typed names that are no account are counted and logged as hashes
+	// under a key every node derives alike from a shared one.
+	limiter := bruteforce.New(st, cfg.Lockout, secrets.Derive(cfg.Keys.AppPasswordTag, "mfagate/unknown-usernames"))
+	attempts := &Attempts{Store: st, Limiter: limiter}
+	return &Core{
+		Attempts: attempts,
+		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
+		Methods:  &Methods{Store: st, Audit: auditLog},
+		AppPasswords: &AppPasswords{Store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
+			Forget: func(int64) {}, Audit: auditLog},
+		Accounts: NewAccounts(st, cfg.Hasher),
+		Sessions: NewSessions(st),
+		Audit:    auditLog,
+	}, nil
 }
 
 // Authenticators lists u's authenticator apps, oldest first.

@@ -21,13 +21,13 @@ func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *mo
 	t.Helper()
 	ctx := context.Background()
 	svc := testfixture.Services(t)
-	u, err := svc.Users.Add(ctx, core.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: model.MFAEnabled})
+	u, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: model.MFAEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}
 	portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher},
 		signin.Config{Issuer: "T", Policy: site})
-	return New(portal, svc.Sessions, svc.Verifier, svc.Audit, Config{Policy: site}), svc.Sessions, u
+	return New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, Config{Policy: site}), svc.Sessions, u
 }
 
 func serve(g *Gateway, r *http.Request) (Result, *httptest.ResponseRecorder) {

@@ -39,7 +39,7 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 		t.Fatal(err)
 	}
 	if c.authenticator {
-		sealed, _ := svc.Codes.Seal(u.ID, make([]byte, 20))
+		sealed, _ := svc.Core.Codes.Seal(u.ID, make([]byte, 20))
 		if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 	ctx := context.Background()
 	svc := testfixture.Services(t)
 	st := svc.Store
-	codes := svc.Codes
+	codes := svc.Core.Codes
 	u := &model.User{Username: "ann", PasswordHash: "x", MFAState: model.MFAEnforced}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)

@@ -17,8 +17,8 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
-	"github.com/mfagate/mfagate/internal/store"
 )
 
 // Cookie names: the __Host- prefix (Secure, Path=/, no Domain) is only
@@ -61,15 +61,15 @@ type Current struct {
 
 // Manager loads, starts, rotates and ends sessions.
 type Manager struct {
-	store  store.Store
-	cfg    Config
-	codecs []securecookie.Codec
-	cache  *cache
-	now    func() time.Time
+	records *core.Sessions
+	cfg     Config
+	codecs  []securecookie.Codec
+	cache   *cache
+	now     func() time.Time
 }
 
 // NewManager returns a Manager; zero durations take the defaults.
-func NewManager(st store.Store, cfg Config) (*Manager, error) {
+func NewManager(records *core.Sessions, cfg Config) (*Manager, error) {
 	if len(cfg.HashKey) < 32 || len(cfg.BlockKey) != 32 {
 		return nil, errors.New("session: hash key must be >= 32 bytes and block key 32 bytes")
 	}
@@ -88,7 +88,7 @@ func NewManager(st store.Store, cfg Config) (*Manager, error) {
 			sc.MaxAge(int(cfg.Lifetime / time.Second))
 		}
 	}
-	return &Manager{store: st, cfg: cfg, codecs: codecs, cache: newCache(cfg.CacheTTL), now: time.Now}, nil
+	return &Manager{records: records, cfg: cfg, codecs: codecs, cache: newCache(cfg.CacheTTL), now: time.Now}, nil
 }
 
 // Config returns the effective configuration.
@@ -109,7 +109,7 @@ func (m *Manager) Load(r *http.Request) (*Current, error) {
 	now := m.now()
 	if m.expired(&entry.session, now) {
 		m.cache.forget(hash)
-		if err := m.store.DeleteSession(r.Context(), hash); err != nil {
+		if err := m.records.End(r.Context(), hash); err != nil {
 			return nil, fmt.Errorf("session: delete expired: %w", err)
 		}
 		return nil, nil
@@ -147,19 +147,9 @@ func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string)
 	if e, ok := m.cache.get(hash, m.now()); ok {
 		return e, nil
 	}
-	s, err := m.store.SessionByHash(ctx, hash)
-	if errors.Is(err, model.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("session: lookup: %w", err)
-	}
-	u, err := m.store.UserByID(ctx, s.UserID)
-	if errors.Is(err, model.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("session: user lookup: %w", err)
+	s, u, err := m.records.Find(ctx, hash)
+	if err != nil || s == nil {
+		return nil, err
 	}
 	e := &cacheEntry{session: *s, user: *u, token: token, cookie: cookie}
 	m.cache.put(hash, e, m.now())
@@ -167,7 +157,7 @@ func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string)
 }
 
 func (m *Manager) touch(ctx context.Context, hash []byte, e *cacheEntry, now time.Time) error {
-	err := m.store.TouchSession(ctx, hash, now)
+	err := m.records.Touch(ctx, hash, now)
 	if errors.Is(err, model.ErrNotFound) {
 		m.cache.forget(hash)
 		return nil
@@ -189,7 +179,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec model.Sessio
 		return err
 	}
 	m.stamp(&rec, token)
-	if err := m.store.CreateSession(r.Context(), &rec); err != nil {
+	if err := m.records.Start(r.Context(), &rec); err != nil {
 		return fmt.Errorf("session: create: %w", err)
 	}
 	return m.setCookie(w, r, token)
@@ -206,7 +196,7 @@ func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, r
 	old := hashToken(cur.token)
 	m.stamp(&rec, token)
 	m.cache.forget(old)
-	err = m.store.ReplaceSession(r.Context(), old, &rec)
+	err = m.records.Advance(r.Context(), old, &rec)
 	if errors.Is(err, model.ErrNotFound) {
 		return ErrGone
 	}
@@ -233,7 +223,7 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request, cur *Current) erro
 	if cur != nil {
 		hash := hashToken(cur.token)
 		m.cache.forget(hash)
-		if err := m.store.DeleteSession(r.Context(), hash); err != nil {
+		if err := m.records.End(r.Context(), hash); err != nil {
 			return fmt.Errorf("session: end: %w", err)
 		}
 	}
@@ -247,10 +237,16 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request, cur *Current) erro
 // revoke). Other nodes notice within the cache TTL.
 func (m *Manager) EndAllForUser(ctx context.Context, userID int64) error {
 	m.cache.forgetUser(userID)
-	if _, err := m.store.DeleteUserSessions(ctx, userID); err != nil {
+	if _, err := m.records.EndAllForUser(ctx, userID); err != nil {
 		return fmt.Errorf("session: end all for user %d: %w", userID, err)
 	}
 	return nil
+}
+
+// Sweep deletes the records of sessions past their lifetime or idle
+// timeout at now, and says how many.
+func (m *Manager) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	return m.records.Sweep(ctx, now.Add(-m.cfg.Lifetime), now.Add(-m.cfg.IdleTimeout))
 }
 
 func (m *Manager) tokenFromCookie(r *http.Request) (string, bool) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
@@ -37,7 +38,7 @@ func benchSession(b *testing.B, cacheTTL time.Duration) (*Manager, *http.Request
 	for i := range blockKey {
 		blockKey[i] = byte(200 - i)
 	}
-	m, err := NewManager(st, Config{HashKey: hashKey, BlockKey: blockKey, CacheTTL: cacheTTL})
+	m, err := NewManager(core.NewSessions(st), Config{HashKey: hashKey, BlockKey: blockKey, CacheTTL: cacheTTL})
 	if err != nil {
 		b.Fatal(err)
 	}

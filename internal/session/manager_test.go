@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
@@ -25,7 +26,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st := teststore.Open(t)
-	m, err := NewManager(st, Config{HashKey: make([]byte, 64), BlockKey: make([]byte, 32), CacheTTL: time.Nanosecond})
+	m, err := NewManager(core.NewSessions(st), Config{HashKey: make([]byte, 64), BlockKey: make([]byte, 32), CacheTTL: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func newPortal(t *testing.T) (*Portal, store.Store) {
 	ctx := context.Background()
 	svc := testfixture.Services(t)
 	st := svc.Store
-	if _, err := svc.Users.Add(ctx, core.NewUser{Username: "alice", Password: "right password"}); err != nil {
+	if _, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "alice", Password: "right password"}); err != nil {
 		t.Fatal(err)
 	}
 	return New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, Config{Issuer: "Test"}), st

@@ -12,7 +12,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/core"
@@ -41,12 +40,8 @@ type Services struct {
 	Core     *core.Core
 	Sessions *session.Manager
 	Hasher   *password.Hasher
-	Limiter  *bruteforce.Limiter
-	Codes    *core.Codes
 	Verifier *basicauth.Verifier
 	UI       *loginui.Renderer
-	Audit    *audit.Log
-	Users    *core.Accounts
 }
 
 // New wires the services on st. Errors name the option at fault.
@@ -62,7 +57,11 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := session.NewManager(st, session.Config{
+	c, err := core.New(st, core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.NewManager(c.Sessions, session.Config{
 		IdleTimeout: o.SessionIdle,
 		Lifetime:    o.SessionLifetime,
 		HashKey:     keys.SessionHash,
@@ -71,40 +70,21 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	box, err := secrets.NewBox(keys.Factor)
-	if err != nil {
-		return nil, err
-	}
 	ui, err := loginui.New(o.Logger.Named("loginui"))
 	if err != nil {
 		return nil, fmt.Errorf("login pages: %w", err)
 	}
-	// Typed names that are no account are counted and logged as hashes
-	// under a key every node derives alike from a shared one.
-	limiter := bruteforce.New(st, o.Lockout, secrets.Derive(keys.AppPasswordTag, "mfagate/unknown-usernames"))
-	attempts := &core.Attempts{Store: st, Limiter: limiter}
-	verifier, err := basicauth.New(st, hasher, limiter, keys.AppPasswordTag)
+	verifier, err := basicauth.New(c, hasher)
 	if err != nil {
 		return nil, err
 	}
-	auditLog := audit.New(st, o.Logger.Named("audit"))
-	accounts := core.NewAccounts(st, hasher)
 	return &Services{
-		Store: st,
-		Core: &core.Core{
-			Attempts:     attempts,
-			Methods:      &core.Methods{Store: st, Audit: auditLog},
-			AppPasswords: &core.AppPasswords{Store: st, Hasher: hasher, TagKey: keys.AppPasswordTag, Forget: verifier.ForgetUser, Audit: auditLog},
-			Accounts:     accounts,
-		},
+		Store:    st,
+		Core:     c,
 		Sessions: sessions,
 		Hasher:   hasher,
-		Limiter:  limiter,
-		Codes:    &core.Codes{Store: st, Box: box, Attempts: attempts},
 		Verifier: verifier,
 		UI:       ui,
-		Audit:    auditLog,
-		Users:    accounts,
 	}, nil
 }
 
@@ -128,9 +108,9 @@ func (s *Services) Web(logger *zap.Logger, clientIP func(*http.Request) string) 
 	return web.Deps{
 		Core:     s.Core,
 		Sessions: s.Sessions,
-		Codes:    s.Codes,
+		Codes:    s.Core.Codes,
 		UI:       s.UI,
-		Audit:    s.Audit,
+		Audit:    s.Core.Audit,
 		Logger:   logger,
 		ClientIP: clientIP,
 	}.WithDefaults()

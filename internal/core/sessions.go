@@ -1,0 +1,95 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Sessions keeps the server-side records of browser sessions: who a
+// session belongs to and how far its sign-in has got. Package session
+// puts cookies and a per-node cache on top; this is where the records
+// change.
+type Sessions struct {
+	store store.Store
+}
+
+// NewSessions returns the session records kept in st.
+func NewSessions(st store.Store) *Sessions { return &Sessions{store: st} }
+
+// Start stores a new session record.
+func (s *Sessions) Start(ctx context.Context, rec *model.Session) error {
+	if err := s.store.CreateSession(ctx, rec); err != nil {
+		return fmt.Errorf("core: create session: %w", err)
+	}
+	return nil
+}
+
+// Find returns the session stored under idHash and its user; nil, nil
+// when either is gone.
+func (s *Sessions) Find(ctx context.Context, idHash []byte) (*model.Session, *model.User, error) {
+	rec, err := s.store.SessionByHash(ctx, idHash)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("core: session: %w", err)
+	}
+	u, err := s.store.UserByID(ctx, rec.UserID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("core: session user: %w", err)
+	}
+	return rec, u, nil
+}
+
+// Advance replaces the record oldHash by rec, a new identifier, in one
+// transaction (after each factor). model.ErrNotFound when oldHash was
+// ended meanwhile; rec is then not stored either.
+func (s *Sessions) Advance(ctx context.Context, oldHash []byte, rec *model.Session) error {
+	if err := s.store.ReplaceSession(ctx, oldHash, rec); err != nil {
+		return fmt.Errorf("core: advance session: %w", err)
+	}
+	return nil
+}
+
+// Touch records activity; model.ErrNotFound when the session is gone.
+func (s *Sessions) Touch(ctx context.Context, idHash []byte, at time.Time) error {
+	if err := s.store.TouchSession(ctx, idHash, at); err != nil {
+		return fmt.Errorf("core: touch session: %w", err)
+	}
+	return nil
+}
+
+// End deletes one session (ending a missing one is not an error).
+func (s *Sessions) End(ctx context.Context, idHash []byte) error {
+	if err := s.store.DeleteSession(ctx, idHash); err != nil {
+		return fmt.Errorf("core: end session: %w", err)
+	}
+	return nil
+}
+
+// EndAllForUser deletes every session of a user and says how many.
+func (s *Sessions) EndAllForUser(ctx context.Context, userID int64) (int64, error) {
+	n, err := s.store.DeleteUserSessions(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("core: end sessions of user %d: %w", userID, err)
+	}
+	return n, nil
+}
+
+// Sweep deletes sessions started before createdBefore or idle since
+// before seenBefore, and says how many.
+func (s *Sessions) Sweep(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error) {
+	n, err := s.store.DeleteStaleSessions(ctx, createdBefore, seenBefore)
+	if err != nil {
+		return 0, fmt.Errorf("core: sweep sessions: %w", err)
+	}
+	return n, nil
+}
