@@ -3,27 +3,22 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/store/schema"
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
 // MigrateTo applies the embedded migrations up to and including version
 // only, as an older binary would have. It is for upgrade tests.
 func MigrateTo(ctx context.Context, dsn string, version int64) error {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := schema.Load(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
-	var upTo []migration
-	for _, m := range ms {
-		if m.Version <= version {
-			upTo = append(upTo, m)
-		}
-	}
-	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
-		return fmt.Errorf("no migration with version %d", version)
+	upTo, err := schema.UpTo(ms, version)
+	if err != nil {
+		return err
 	}
 	db, err := openDB(ctx, dsn, Options{}.withDefaults())
 	if err != nil {
@@ -34,7 +29,7 @@ func MigrateTo(ctx context.Context, dsn string, version int64) error {
 
 // MigrationVersions lists the versions of the embedded migrations.
 func MigrationVersions() ([]int64, error) {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := schema.Load(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 
 	"github.com/mfagate/mfagate/internal/store/schema"
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
@@ -14,14 +13,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one embedded schema step.
-type migration = schema.Migration
-
-// loadMigrations returns the embedded migrations in ascending version order.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	return schema.Load(fsys, "migrations")
-}
-
 // migrate applies every pending embedded migration, each in its own
 // transaction that first takes the advisory lock migrateLockKey (released
 // at commit or rollback; see sqlstore.Migrate). Nodes opening the database
@@ -29,7 +20,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // migration runs exactly once; a failed one leaves no trace. A database
 // migrated by a newer binary is refused.
 func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := schema.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}

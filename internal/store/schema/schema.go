@@ -46,3 +46,19 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// UpTo returns the migrations of ms up to and including version, as an
+// older binary would have applied them (for upgrade tests). version must
+// be one of ms.
+func UpTo(ms []Migration, version int64) ([]Migration, error) {
+	var upTo []Migration
+	for _, m := range ms {
+		if m.Version <= version {
+			upTo = append(upTo, m)
+		}
+	}
+	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
+		return nil, fmt.Errorf("no migration with version %d", version)
+	}
+	return upTo, nil
+}

@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"fmt"
 
+	"github.com/mfagate/mfagate/internal/store/schema"
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
 
@@ -12,18 +12,13 @@ import (
 // embedded migrations up to and including version only, as an older binary
 // would have. It is for upgrade tests.
 func MigrateTo(ctx context.Context, path string, version int64) error {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := schema.Load(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
-	var upTo []migration
-	for _, m := range ms {
-		if m.Version <= version {
-			upTo = append(upTo, m)
-		}
-	}
-	if len(upTo) == 0 || upTo[len(upTo)-1].Version != version {
-		return fmt.Errorf("no migration with version %d", version)
+	upTo, err := schema.UpTo(ms, version)
+	if err != nil {
+		return err
 	}
 	abs, err := prepareFile(path)
 	if err != nil {
