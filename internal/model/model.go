@@ -60,8 +60,12 @@ type User struct {
 	MFAState     MFAState
 	// DefaultMethod is the second step offered first at sign-in.
 	DefaultMethod Method
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// BlockedAt is when the user reported a sign-in request as fraud:
+	// every sign-in of the account is refused until an admin unblocks it.
+	// Zero when not blocked.
+	BlockedAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // AppPassword is a server-generated password for a client that can only

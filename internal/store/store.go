@@ -82,8 +82,8 @@ type Store interface {
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
 	// DeleteTOTP removes one authenticator of the user; model.ErrNotFound
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
-	// last authenticator (model.ErrLimit), so two concurrent deletes cannot leave
-	// an Enforced user with none.
+	// last method (authenticators and active devices count; model.ErrLimit),
+	// so two concurrent deletes cannot leave an Enforced user with none.
 	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
@@ -141,6 +141,96 @@ type Store interface {
 	// AuditEvents returns up to limit most recent events, newest first,
 	// optionally only those of one user (userID 0 = all).
 	AuditEvents(ctx context.Context, userID int64, limit int) ([]model.AuditEvent, error)
+
+	// SetBlocked blocks the user's sign-in (at non-zero) or unblocks it
+	// (zero). Blocking also ends all the user's sessions, in the same
+	// transaction. model.ErrNotFound for unknown IDs.
+	SetBlocked(ctx context.Context, userID int64, at time.Time) error
+	// DeleteAllMethods removes every authenticator, device and pairing of
+	// the user in one transaction and returns how many methods (authenticators
+	// and devices) went. model.ErrNotFound for unknown IDs.
+	DeleteAllMethods(ctx context.Context, userID int64) (int64, error)
+
+	// CreatePairing stores p (TokenHash, UserID, SessionHash, ExpiresAt;
+	// CreatedAt is set), voiding, in the same transaction, the user's
+	// earlier pairings and the inactive devices registered through them:
+	// a new link voids the old. model.ErrNotFound for unknown users.
+	CreatePairing(ctx context.Context, p *model.Pairing) error
+	// PairingBySession returns the user's pairing made by session
+	// sessionHash; model.ErrNotFound when there is none.
+	PairingBySession(ctx context.Context, userID int64, sessionHash []byte) (*model.Pairing, error)
+	// RegisterDevice stores d, inactive, through the pairing tokenHash and
+	// records codeHash (the confirmation code's) on the pairing, in one
+	// transaction, when the pairing exists, has not expired at now and has
+	// no device yet (model.ErrNotFound otherwise: each link pairs once), and
+	// the user has fewer than limit devices (model.ErrLimit). Sets d.ID,
+	// d.UserID and d.CreatedAt.
+	RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit int) error
+	// ConfirmPairing activates the device registered through the user's
+	// pairing made by session sessionHash when codeHash matches and the
+	// pairing has not expired at now; the pairing is then deleted and an
+	// Enabled user becomes Enforced (promoted), in one transaction.
+	// model.ErrNotFound when there is no such pairing or no device has
+	// registered through it yet; model.ErrConflict for a wrong code, which
+	// counts an attempt: at maxAttempts the pairing and its device go.
+	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (d *model.Device, promoted bool, err error)
+
+	// Devices lists a user's devices (active or not), oldest first.
+	Devices(ctx context.Context, userID int64) ([]model.Device, error)
+	// DeviceByID returns a device; model.ErrNotFound otherwise.
+	DeviceByID(ctx context.Context, id int64) (*model.Device, error)
+	// SetDevicePush replaces a device's sealed push subscription (nil:
+	// none) and clears PushDead; model.ErrNotFound for unknown devices.
+	SetDevicePush(ctx context.Context, id int64, sealed []byte) error
+	// MarkPushDead records that the device's subscription is gone.
+	MarkPushDead(ctx context.Context, id int64) error
+	// TouchDevice records a use; model.ErrNotFound for unknown devices.
+	TouchDevice(ctx context.Context, id int64, at time.Time) error
+	// DeleteDevice removes one device of the user; model.ErrNotFound
+	// otherwise. With keepOne it refuses, atomically, to remove the user's
+	// last method (authenticators and active devices count; model.ErrLimit).
+	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool) error
+
+	// CreateNonce stores a single-use nonce (its hash) for a device,
+	// valid until expires, dropping the device's expired ones; model.ErrLimit
+	// when the device already holds max unexpired nonces at now,
+	// model.ErrNotFound for unknown devices.
+	CreateNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error
+	// ConsumeNonce deletes the device's nonce and reports whether it was
+	// there and unexpired at now: each nonce passes once.
+	ConsumeNonce(ctx context.Context, deviceID int64, nonceHash []byte, now time.Time) (bool, error)
+
+	// CreateApproval stores a (all fields but Status, set Pending, and
+	// AnsweredAt, DeviceID), unless the user created limit or more since
+	// `since` (model.ErrLimit); in the same transaction the user's other
+	// pending requests become Cancelled: one pending request per user.
+	// model.ErrNotFound for unknown users.
+	CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error
+	// ApprovalByID returns a request; model.ErrNotFound otherwise.
+	ApprovalByID(ctx context.Context, id string) (*model.Approval, error)
+	// ApprovalForSession returns the newest request made for session
+	// sessionHash; model.ErrNotFound when there is none.
+	ApprovalForSession(ctx context.Context, sessionHash []byte) (*model.Approval, error)
+	// PendingApproval returns the user's pending request unexpired at now;
+	// model.ErrNotFound when there is none.
+	PendingApproval(ctx context.Context, userID int64, now time.Time) (*model.Approval, error)
+	// AnswerApproval records device deviceID's answer (Approved, Denied,
+	// Reported or WrongNumber) to request id of the device's user when it
+	// is pending and unexpired at now, and returns the request as
+	// answered; a Reported answer also blocks the user and ends their
+	// sessions, in the same transaction. model.ErrNotFound when there is no
+	// such request of that user, model.ErrConflict when it is no longer
+	// pending or has expired.
+	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)
+	// ConsumeApproval completes the sign-in request id approved for
+	// session oldHash: in one transaction the request becomes Consumed and
+	// session oldHash is replaced by next (see ReplaceSession).
+	// model.ErrConflict when the request is not Approved or belongs to
+	// another session; model.ErrNotFound when it or the session is gone.
+	ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error
+	// DeleteStaleApprovals removes requests created before `before` and
+	// expired nonces and pairings, and returns how many requests went.
+	DeleteStaleApprovals(ctx context.Context, before, now time.Time) (int64, error)
 
 	// Close releases the database.
 	Close() error

@@ -57,6 +57,24 @@ func (s *Store) lockedCount(ctx context.Context, tx *sql.Tx, table string, userI
 	return n, err
 }
 
+// keepLastMethod locks the user's row for the rest of tx and refuses
+// (model.ErrLimit) when the user has one sign-in method or none left:
+// authenticators and active devices count alike.
+func (s *Store) keepLastMethod(ctx context.Context, tx *sql.Tx, userID int64) error {
+	var one, n int
+	if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, userID).Scan(&one); err != nil {
+		return err
+	}
+	if err := s.row(ctx, tx, `SELECT (SELECT count(*) FROM totp_authenticators WHERE user_id = ?)
+		+ (SELECT count(*) FROM devices WHERE user_id = ? AND active = 1)`, userID, userID).Scan(&n); err != nil {
+		return err
+	}
+	if n <= 1 {
+		return fmt.Errorf("%w: the last sign-in method of the user is kept", model.ErrLimit)
+	}
+	return nil
+}
+
 // AppPasswords lists a user's app passwords, oldest first (by creation time,
 // then ID).
 func (s *Store) AppPasswords(ctx context.Context, userID int64) ([]model.AppPassword, error) {
@@ -183,12 +201,8 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) 
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if keepOne {
-			n, err := s.lockedCount(ctx, tx, "totp_authenticators", userID)
-			if err != nil {
+			if err := s.keepLastMethod(ctx, tx, userID); err != nil {
 				return err
-			}
-			if n <= 1 {
-				return fmt.Errorf("%w: the last authenticator of the user is kept", model.ErrLimit)
 			}
 		}
 		return s.execOne(ctx, tx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID)

@@ -11,7 +11,7 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.created_at, u.updated_at`
+const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.blocked_at, u.created_at, u.updated_at`
 
 // selectUsers selects users (alias u) and their groups as a JSON array, in
 // one statement (one snapshot).
@@ -179,9 +179,9 @@ func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) (
 func scanUser(r scanner) (*model.User, error) {
 	var u model.User
 	var state, method string
-	var created, updated dbTime
+	var blocked, created, updated dbTime
 	var groups []byte
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &created, &updated, &groups); err != nil {
+	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &blocked, &created, &updated, &groups); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(groups, &u.Groups); err != nil {
@@ -189,7 +189,7 @@ func scanUser(r scanner) (*model.User, error) {
 	}
 	u.Groups = normGroups(u.Groups)
 	u.MFAState, u.DefaultMethod = model.MFAState(state), model.Method(method)
-	u.CreatedAt, u.UpdatedAt = created.t, updated.t
+	u.BlockedAt, u.CreatedAt, u.UpdatedAt = blocked.t, created.t, updated.t
 	return &u, nil
 }
 

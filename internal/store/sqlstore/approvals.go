@@ -1,0 +1,184 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/model"
+)
+
+const approvalColumns = `id, user_id, session_hash, number, status, created_at, expires_at, answered_at, device_id, site, remote_ip, user_agent`
+
+func scanApproval(r scanner) (*model.Approval, error) {
+	var a model.Approval
+	var status string
+	var created, expires, answered dbTime
+	var device sql.NullInt64
+	if err := r.Scan(&a.ID, &a.UserID, &a.SessionHash, &a.Number, &status, &created, &expires, &answered, &device,
+		&a.Site, &a.RemoteIP, &a.UserAgent); err != nil {
+		return nil, err
+	}
+	a.Status = model.ApprovalStatus(status)
+	a.CreatedAt, a.ExpiresAt, a.AnsweredAt, a.DeviceID = created.t, expires.t, answered.t, device.Int64
+	return &a, nil
+}
+
+// CreateApproval stores a pending request unless the user made limit
+// since `since`, cancelling the user's other pending ones, in one
+// transaction under the user's row lock.
+func (s *Store) CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	t := Now()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one, n int
+		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, a.UserID).Scan(&one); err != nil {
+			return err
+		}
+		if err := s.row(ctx, tx, "SELECT count(*) FROM approvals WHERE user_id = ? AND created_at >= ?",
+			a.UserID, s.tm(since)).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			return fmt.Errorf("%w: %d sign-in requests since %s", model.ErrLimit, n, since.Format(time.RFC3339))
+		}
+		if _, err := s.exec(ctx, tx, "UPDATE approvals SET status = ? WHERE user_id = ? AND status = ?",
+			string(model.ApprovalCancelled), a.UserID, string(model.ApprovalPending)); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO approvals (id, user_id, session_hash, number, status, created_at, expires_at, site, remote_ip, user_agent)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.UserID, nonNilBlob(a.SessionHash), a.Number, string(model.ApprovalPending),
+			s.tm(t), s.tm(a.ExpiresAt), a.Site, a.RemoteIP, a.UserAgent)
+		return err
+	})
+	if err != nil {
+		return s.wrap(ctx, "create approval", err)
+	}
+	a.Status, a.CreatedAt, a.AnsweredAt, a.DeviceID = model.ApprovalPending, t, time.Time{}, 0
+	return nil
+}
+
+// ApprovalByID returns a request.
+func (s *Store) ApprovalByID(ctx context.Context, id string) (*model.Approval, error) {
+	return s.approvalWhere(ctx, "approval by id", "id = ?", id)
+}
+
+// ApprovalForSession returns the newest request of a session.
+func (s *Store) ApprovalForSession(ctx context.Context, sessionHash []byte) (*model.Approval, error) {
+	return s.approvalWhere(ctx, "approval for session", "session_hash = ? ORDER BY created_at DESC LIMIT 1", nonNilBlob(sessionHash))
+}
+
+// PendingApproval returns the user's pending, unexpired request.
+func (s *Store) PendingApproval(ctx context.Context, userID int64, now time.Time) (*model.Approval, error) {
+	return s.approvalWhere(ctx, "pending approval", "user_id = ? AND status = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
+		userID, string(model.ApprovalPending), s.tm(now))
+}
+
+func (s *Store) approvalWhere(ctx context.Context, op, cond string, args ...any) (*model.Approval, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	a, err := scanApproval(s.row(ctx, s.r, "SELECT "+approvalColumns+" FROM approvals WHERE "+cond, args...))
+	if err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	return a, nil
+}
+
+// AnswerApproval records a device's answer to a pending request of its
+// user; a Reported answer blocks the user in the same transaction.
+func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
+	switch status {
+	case model.ApprovalApproved, model.ApprovalDenied, model.ApprovalReported, model.ApprovalWrongNumber:
+	default:
+		return nil, fmt.Errorf("%s: answer approval: invalid answer %q", s.d.Name, status)
+	}
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var out *model.Approval
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		a, err := scanApproval(s.row(ctx, tx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ? AND user_id = ?"+s.d.LockCounterRow, id, userID))
+		if err != nil {
+			return err
+		}
+		if a.Status != model.ApprovalPending || a.Expired(now) {
+			return fmt.Errorf("%w: the request is %s", model.ErrConflict, describeStatus(a, now))
+		}
+		t := Now()
+		if err := s.execOne(ctx, tx, "UPDATE approvals SET status = ?, answered_at = ?, device_id = ? WHERE id = ?",
+			string(status), s.tm(t), deviceID, id); err != nil {
+			return err
+		}
+		if status == model.ApprovalReported {
+			if err := s.setBlocked(ctx, tx, userID, t); err != nil {
+				return err
+			}
+		}
+		a.Status, a.AnsweredAt, a.DeviceID = status, t, deviceID
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap(ctx, "answer approval", err)
+	}
+	return out, nil
+}
+
+func describeStatus(a *model.Approval, now time.Time) string {
+	if a.Expired(now) {
+		return "expired"
+	}
+	return string(a.Status)
+}
+
+// ConsumeApproval marks an approved request consumed and replaces its
+// session by next, in one transaction.
+func (s *Store) ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	args := s.sessionArgs(next)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		n, err := s.count(ctx, tx, "UPDATE approvals SET status = ? WHERE id = ? AND status = ? AND session_hash = ?",
+			string(model.ApprovalConsumed), id, string(model.ApprovalApproved), nonNilBlob(oldHash))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
+		}
+		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, insertSessionSQL, args...)
+		return err
+	})
+	return s.wrap(ctx, "consume approval", err)
+}
+
+// DeleteStaleApprovals removes requests created before `before`, and
+// nonces and pairings expired at now.
+func (s *Store) DeleteStaleApprovals(ctx context.Context, before, now time.Time) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if n, err = s.count(ctx, tx, "DELETE FROM approvals WHERE created_at < ?", s.tm(before)); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, "DELETE FROM device_nonces WHERE expires_at <= ?", s.tm(now)); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM devices WHERE active = 0 AND id IN
+			(SELECT device_id FROM pairings WHERE expires_at <= ? AND device_id IS NOT NULL)`, s.tm(now)); err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, "DELETE FROM pairings WHERE expires_at <= ?", s.tm(now))
+		return err
+	})
+	if err != nil {
+		return 0, s.wrap(ctx, "delete stale approvals", err)
+	}
+	return n, nil
+}
