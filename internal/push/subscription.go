@@ -1,0 +1,159 @@
+package push
+
+import (
+	"crypto/ecdh"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// MaxEndpointLength bounds a subscription's endpoint URL. Real endpoints
+// are a few hundred bytes; the cap keeps a hostile client from making the
+// gateway store and send arbitrarily long URLs.
+const MaxEndpointLength = 2048
+
+// ErrInvalidSubscription means a push subscription was refused; the
+// wrapping error says which part is wrong.
+var ErrInvalidSubscription = errors.New("push: invalid subscription")
+
+// Subscription is a phone's push subscription, as the browser's
+// PushSubscription.toJSON() gives it: the push service URL to POST to and
+// the two keys the message is encrypted for (RFC 8291).
+type Subscription struct {
+	// Endpoint is the push service URL, unique to the subscription.
+	Endpoint string `json:"endpoint"`
+	// P256dh is the phone's public key: base64url of an uncompressed
+	// P-256 point (65 bytes).
+	P256dh string `json:"p256dh"`
+	// Auth is the phone's authentication secret: base64url of 16 bytes.
+	Auth string `json:"auth"`
+}
+
+// DefaultHosts returns the push services of the major browsers, the
+// allow-list used when none is configured: Chrome and other Chromium
+// browsers on Android (FCM), Firefox (Mozilla autopush), Safari (Apple),
+// and Edge (Windows Notification Service, one host per region).
+// It returns a new slice on each call, so callers may modify it.
+func DefaultHosts() []string {
+	return []string{
+		"fcm.googleapis.com",
+		"updates.push.services.mozilla.com",
+		"web.push.apple.com",
+		"*.notify.windows.com",
+	}
+}
+
+// Validate checks the subscription before it is stored or used. The
+// endpoint must be an absolute https URL of at most MaxEndpointLength
+// characters, without a user name or password, on a host of allowedHosts:
+// names compare case-insensitively; an entry "*.example.com" matches any
+// name ending in ".example.com" (not "example.com" itself), any other entry
+// only the exact name; a port is allowed only if the entry names the same
+// port. The keys must decode as RFC 8291 requires. Because the gateway
+// POSTs to the endpoint, an unchecked endpoint would let whoever pairs a
+// phone make the gateway send requests to any host.
+func (s Subscription) Validate(allowedHosts []string) error {
+	if err := validateEndpoint(s.Endpoint, allowedHosts); err != nil {
+		return err
+	}
+	if _, err := s.keys(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// subscriptionKeys are a subscription's keys, decoded.
+type subscriptionKeys struct {
+	p256dh []byte
+	auth   []byte
+}
+
+// keys decodes and checks the subscription's keys.
+func (s Subscription) keys() (subscriptionKeys, error) {
+	p256dh, err := decodeBase64URL(s.P256dh)
+	if err != nil {
+		return subscriptionKeys{}, fmt.Errorf("%w: the p256dh key is not base64url", ErrInvalidSubscription)
+	}
+	// NewPublicKey accepts only an uncompressed point on the curve, which
+	// is what RFC 8291 requires of the user agent's key.
+	if _, err := ecdh.P256().NewPublicKey(p256dh); err != nil {
+		return subscriptionKeys{}, fmt.Errorf("%w: the p256dh key is not an uncompressed P-256 point (65 bytes, %d given)", ErrInvalidSubscription, len(p256dh))
+	}
+	auth, err := decodeBase64URL(s.Auth)
+	if err != nil {
+		return subscriptionKeys{}, fmt.Errorf("%w: the auth secret is not base64url", ErrInvalidSubscription)
+	}
+	if len(auth) != 16 {
+		return subscriptionKeys{}, fmt.Errorf("%w: the auth secret must be 16 bytes, %d given", ErrInvalidSubscription, len(auth))
+	}
+	return subscriptionKeys{p256dh: p256dh, auth: auth}, nil
+}
+
+// validateEndpoint checks the endpoint URL against the allow-list.
+func validateEndpoint(endpoint string, allowedHosts []string) error {
+	if endpoint == "" {
+		return fmt.Errorf("%w: the endpoint is missing", ErrInvalidSubscription)
+	}
+	if len(endpoint) > MaxEndpointLength {
+		return fmt.Errorf("%w: the endpoint is longer than %d characters", ErrInvalidSubscription, MaxEndpointLength)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("%w: the endpoint is not a URL", ErrInvalidSubscription)
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("%w: the endpoint must be an https URL", ErrInvalidSubscription)
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return fmt.Errorf("%w: the endpoint must be an absolute URL with a host", ErrInvalidSubscription)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: the endpoint must not contain a user name or password", ErrInvalidSubscription)
+	}
+	if !hostAllowed(u.Host, allowedHosts) {
+		return fmt.Errorf("%w: the endpoint host %q is not a known push service", ErrInvalidSubscription, u.Host)
+	}
+	return nil
+}
+
+// hostAllowed reports whether host (a URL's host: a name or IP, with an
+// optional port) matches an entry of the allow-list. Names compare
+// case-insensitively. An entry "*.example.com" matches any name ending in
+// ".example.com" but not "example.com" itself; any other entry matches
+// only the exact name. Ports must match exactly: a host with a port
+// matches only entries naming that port, a host without one only entries
+// without one.
+func hostAllowed(host string, allowedHosts []string) bool {
+	name, port := splitHostPort(host)
+	if name == "" {
+		return false
+	}
+	for _, entry := range allowedHosts {
+		pattern, entryPort := splitHostPort(entry)
+		if pattern == "" || port != entryPort {
+			continue
+		}
+		if suffix, ok := strings.CutPrefix(pattern, "*."); ok {
+			if len(name) > len(suffix)+1 && strings.HasSuffix(name, "."+suffix) {
+				return true
+			}
+			continue
+		}
+		if name == pattern {
+			return true
+		}
+	}
+	return false
+}
+
+// splitHostPort splits "name:port", "[v6]:port", "name" or "[v6]" into
+// a lower-cased name (IPv6 without brackets) and a port, "" if none.
+func splitHostPort(host string) (name, port string) {
+	host = strings.ToLower(strings.TrimSpace(host))
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		return h, p
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
+}
