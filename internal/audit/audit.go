@@ -30,6 +30,16 @@ const (
 	AppPasswordsPurged = "app_password.deleted_all"
 	TOTPDeleted        = "totp.deleted"
 	DefaultMethodSet   = "default_method.changed"
+	DevicePaired       = "device.paired"
+	DeviceRemoved      = "device.removed"
+	PushRequested      = "push.requested"
+	PushApproved       = "push.approved"
+	PushDenied         = "push.denied"
+	PushWrongNumber    = "push.wrong_number"
+	PushReported       = "push.reported"
+	UserBlocked        = "user.blocked"
+	UserUnblocked      = "user.unblocked"
+	MethodsReset       = "user.methods_reset"
 )
 
 // Log writes events. A failure to write is logged, never shown to the user:

@@ -39,6 +39,10 @@ type Outcome struct {
 	Who model.User
 	// Detail says why the attempt failed (for logs only).
 	Detail string
+	// Blocked is set when the secret was right but the account is blocked
+	// (a sign-in request was reported as fraud): only someone who knows
+	// the secret learns it, so the page may say so.
+	Blocked bool
 }
 
 // ByName judges a secret sent with a typed username.
@@ -102,6 +106,10 @@ func (a *Attempts) run(ctx context.Context, counter string, user *model.User, ip
 	}
 	if err := a.Limiter.Release(ctx, claim); err != nil {
 		return Outcome{}, err
+	}
+	if !user.BlockedAt.IsZero() {
+		out.Detail, out.Blocked = "account blocked", true
+		return out, nil
 	}
 	out.User = user
 	return out, nil

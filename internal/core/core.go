@@ -7,6 +7,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -27,6 +29,9 @@ type Core struct {
 	AppPasswords *AppPasswords
 	Accounts     *Accounts
 	Sessions     *Sessions
+	Phones       *Phones
+	Approvals    *Approvals
+	Events       *Events
 	Audit        *audit.Log
 }
 
@@ -36,6 +41,17 @@ type Config struct {
 	Keys    *secrets.Keys
 	Lockout bruteforce.Config
 	Logger  *zap.Logger // nil: none
+	// Events carries changes to caches and waiting browsers; nil: a new
+	// one for this node only.
+	Events *Events
+	// Sender delivers push notifications; nil: none (phones see requests
+	// while their app is open).
+	Sender Sender
+	// PushHosts are the push services subscriptions may point to; empty:
+	// push.DefaultHosts().
+	PushHosts []string
+	// ApprovalTimeout is how long a sign-in request waits; 0: the default.
+	ApprovalTimeout time.Duration
 }
 
 // New builds the core on st.
@@ -52,6 +68,20 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, cfg.Lockout, secrets.Derive(cfg.Keys.AppPasswordTag, "mfagate/unknown-usernames"))
 	attempts := &Attempts{Store: st, Limiter: limiter}
+	events := cfg.Events
+	if events == nil {
+		events = NewEvents(nil)
+	}
+	hosts := cfg.PushHosts
+	if len(hosts) == 0 {
+		hosts = push.DefaultHosts()
+	}
+	timeout := cfg.ApprovalTimeout
+	if timeout <= 0 {
+		timeout = DefaultApprovalTimeout
+	}
+	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
+		audit: auditLog, events: events, pushHosts: hosts, now: time.Now}
 	return &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
@@ -60,7 +90,11 @@ func New(st store.Store, cfg Config) (*Core, error) {
 			Forget: func(int64) {}, Audit: auditLog},
 		Accounts: NewAccounts(st, cfg.Hasher),
 		Sessions: NewSessions(st),
-		Audit:    auditLog,
+		Phones:   phones,
+		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
+			sender: cfg.Sender, timeout: timeout, now: time.Now},
+		Events: events,
+		Audit:  auditLog,
 	}, nil
 }
 

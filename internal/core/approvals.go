@@ -1,0 +1,288 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/push"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Fatigue limits of sign-in approval requests.
+const (
+	// DefaultApprovalTimeout is how long a request waits for an answer.
+	DefaultApprovalTimeout = 60 * time.Second
+	// MaxApprovalTimeout bounds push_timeout.
+	MaxApprovalTimeout = 5 * time.Minute
+	// approvalsPerWindow requests per user per approvalWindow at most.
+	approvalsPerWindow = 5
+	approvalWindow     = 15 * time.Minute
+	// approvalsKept is how long answered requests stay for the log.
+	approvalsKept = 24 * time.Hour
+)
+
+// Errors of sign-in approval, worded for the person concerned.
+var (
+	ErrNoPhone          = errors.New("you have no paired phone")
+	ErrTooManyApprovals = errors.New("too many sign-in requests: use a verification code instead, or try again in 15 minutes")
+	ErrApprovalGone     = errors.New("this sign-in request was already answered, or has expired")
+)
+
+// Decisions a phone can send.
+const (
+	DecisionApprove = "approve"
+	DecisionDeny    = "deny"
+	DecisionReport  = "report"
+)
+
+// Sender delivers push messages without blocking (*push.Sender).
+type Sender interface {
+	Send(msg push.Message) bool
+}
+
+// Approvals runs sign-in approval on a paired phone with number matching:
+// the browser shows a two-digit number, the phone's user types it, and
+// the approval only marks the request; the waiting browser consumes it.
+type Approvals struct {
+	store    store.Store
+	phones   *Phones
+	attempts *Attempts
+	audit    *audit.Log
+	events   *Events
+	sender   Sender // nil: phones see requests only while their app is open
+	timeout  time.Duration
+	now      func() time.Time
+}
+
+// Context describes a sign-in for the phone.
+type Context struct {
+	Site      string // the host signed in to
+	RemoteIP  string
+	UserAgent string
+}
+
+// HasPhone reports whether u has an active paired phone.
+func (a *Approvals) HasPhone(ctx context.Context, u *model.User) (bool, error) {
+	ds, err := a.phones.Devices(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range ds {
+		if d.Active {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Request starts a sign-in request for session sessionHash of u and
+// notifies u's phones. It replaces u's pending request; at most five per
+// 15 minutes (ErrTooManyApprovals).
+func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []byte, c Context) (*model.Approval, error) {
+	devices, err := a.phones.Devices(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	active := activeDevices(devices)
+	if len(active) == 0 {
+		return nil, ErrNoPhone
+	}
+	id, err := newApprovalID()
+	if err != nil {
+		return nil, err
+	}
+	number, err := rand.Int(rand.Reader, big.NewInt(90))
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	ap := &model.Approval{ID: id, UserID: u.ID, SessionHash: sessionHash, Number: 10 + int(number.Int64()),
+		ExpiresAt: now.Add(a.timeout), Site: c.Site, RemoteIP: c.RemoteIP, UserAgent: c.UserAgent}
+	err = a.store.CreateApproval(ctx, ap, now.Add(-approvalWindow), approvalsPerWindow)
+	if errors.Is(err, model.ErrLimit) {
+		return nil, ErrTooManyApprovals
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: sign-in request: %w", err)
+	}
+	a.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PushRequested, RemoteIP: c.RemoteIP, Detail: c.Site})
+	a.notify(ap, active)
+	return ap, nil
+}
+
+func activeDevices(ds []model.Device) []model.Device {
+	var out []model.Device
+	for _, d := range ds {
+		if d.Active {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func newApprovalID() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// PushPayload is what a notification carries: the request id and a short
+// text, never the number.
+type PushPayload struct {
+	Request string `json:"request"`
+	Text    string `json:"text"`
+}
+
+// notify queues a message to every phone with a live subscription;
+// sending never blocks the sign-in.
+func (a *Approvals) notify(ap *model.Approval, devices []model.Device) {
+	if a.sender == nil {
+		return
+	}
+	payload, _ := json.Marshal(PushPayload{Request: ap.ID, Text: "Sign-in request for " + ap.Site})
+	for i := range devices {
+		if sub := a.phones.subscription(&devices[i]); sub != nil {
+			a.sender.Send(push.Message{Subscription: *sub, Payload: payload, Urgency: push.UrgencyHigh})
+		}
+	}
+}
+
+// ForSession returns the newest request of a session (nil when none).
+func (a *Approvals) ForSession(ctx context.Context, sessionHash []byte) (*model.Approval, error) {
+	ap, err := a.store.ApprovalForSession(ctx, sessionHash)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: sign-in request: %w", err)
+	}
+	return ap, nil
+}
+
+// Pending returns the request a phone of the user should show now (nil
+// when none).
+func (a *Approvals) Pending(ctx context.Context, d *model.Device) (*model.Approval, error) {
+	ap, err := a.store.PendingApproval(ctx, d.UserID, a.now())
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: pending request: %w", err)
+	}
+	return ap, nil
+}
+
+// Answer records device d's decision on request id. An approval counts
+// only with the number the sign-in screen shows; a wrong number voids the
+// request and counts as a failed attempt against the account and the
+// sign-in's address (not the phone's). Report blocks the account.
+func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, number string) (model.ApprovalStatus, error) {
+	ap, err := a.store.ApprovalByID(ctx, id)
+	if errors.Is(err, model.ErrNotFound) || (err == nil && ap.UserID != d.UserID) {
+		return "", ErrApprovalGone
+	}
+	if err != nil {
+		return "", fmt.Errorf("core: sign-in request: %w", err)
+	}
+	status, err := decide(ap, decision, number)
+	if err != nil {
+		return "", err
+	}
+	answered, err := a.store.AnswerApproval(ctx, id, d.UserID, d.ID, status, a.now())
+	if errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrNotFound) {
+		return "", ErrApprovalGone
+	}
+	if err != nil {
+		return "", fmt.Errorf("core: answer: %w", err)
+	}
+	a.afterAnswer(ctx, answered, d)
+	return status, nil
+}
+
+// decide maps a phone's decision to a status.
+func decide(ap *model.Approval, decision, number string) (model.ApprovalStatus, error) {
+	switch decision {
+	case DecisionApprove:
+		if number == strconv.Itoa(ap.Number) {
+			return model.ApprovalApproved, nil
+		}
+		return model.ApprovalWrongNumber, nil
+	case DecisionDeny:
+		return model.ApprovalDenied, nil
+	case DecisionReport:
+		return model.ApprovalReported, nil
+	}
+	return "", fmt.Errorf("%w: unknown decision", ErrBadDeviceCall)
+}
+
+// afterAnswer audits an answer, counts a wrong number as a failure and
+// wakes the waiting browser (on any node).
+func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, d *model.Device) {
+	u, err := a.store.UserByID(ctx, ap.UserID)
+	if err != nil {
+		u = &model.User{ID: ap.UserID}
+	}
+	detail := fmt.Sprintf("device %q; sign-in from %s, %s", d.Name, ap.RemoteIP, ap.UserAgent)
+	ev := model.AuditEvent{UserID: u.ID, Username: u.Username, RemoteIP: ap.RemoteIP, Detail: detail}
+	switch ap.Status {
+	case model.ApprovalApproved:
+		ev.Event = audit.PushApproved
+	case model.ApprovalDenied:
+		ev.Event = audit.PushDenied
+	case model.ApprovalWrongNumber:
+		ev.Event = audit.PushWrongNumber
+		a.countFailure(ctx, u.Username, ap.RemoteIP)
+	case model.ApprovalReported:
+		ev.Event = audit.PushReported
+		a.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	}
+	a.audit.Record(ctx, ev)
+	a.events.Publish(ctx, Event{Kind: EventApproval, ID: ap.ID})
+}
+
+// countFailure counts a wrong number like a wrong code: a claimed slot
+// that is never given back.
+func (a *Approvals) countFailure(ctx context.Context, account, ip string) {
+	_, _, _ = a.attempts.Limiter.Claim(ctx, account, ip)
+}
+
+// Complete consumes the approved request id of the session oldHash and
+// replaces the session by next, in one transaction: only the browser that
+// asked is signed in, on whichever node it polls.
+func (a *Approvals) Complete(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
+	err := a.store.ConsumeApproval(ctx, id, oldHash, next)
+	if errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrNotFound) {
+		return ErrApprovalGone
+	}
+	if err != nil {
+		return fmt.Errorf("core: complete sign-in request: %w", err)
+	}
+	return nil
+}
+
+// Wait returns when request id may have changed (answered here or on
+// another node), after d, or when ctx ends.
+func (a *Approvals) Wait(ctx context.Context, id string, d time.Duration) {
+	a.events.WaitApproval(ctx, id, d)
+}
+
+// Sweep deletes requests older than a day and expired nonces and
+// pairings.
+func (a *Approvals) Sweep(ctx context.Context) error {
+	now := a.now()
+	if _, err := a.store.DeleteStaleApprovals(ctx, now.Add(-approvalsKept), now); err != nil {
+		return fmt.Errorf("core: sweep requests: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,369 @@
+package core
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/devicekey"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/push"
+	"github.com/mfagate/mfagate/internal/safetext"
+	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// Limits of pairing and of phones' signed calls.
+const (
+	// PairingTTL is how long a pairing link is valid.
+	PairingTTL = 10 * time.Minute
+	// maxConfirmAttempts wrong confirmation codes void a pairing.
+	maxConfirmAttempts = 5
+	// nonceTTL is how long a phone has to use a nonce it fetched.
+	nonceTTL = 2 * time.Minute
+	// maxNonces bounds the unused nonces one device may hold.
+	maxNonces = 20
+	// maxDeviceName bounds a device's name, in runes.
+	maxDeviceName = 64
+)
+
+// Errors of pairing and of phones' calls, worded for the person concerned.
+var (
+	ErrPairingInvalid = errors.New("this pairing link is not valid any more: make a new one in Security info")
+	ErrTooManyDevices = fmt.Errorf("you have %d phones paired already: remove one in Security info first", model.MaxDevices)
+	ErrWrongPairCode  = errors.New("that is not the code shown on your phone")
+	ErrNoPairing      = errors.New("no phone has opened the pairing link yet, or it has expired")
+	ErrNotPaired      = errors.New("this phone is no longer paired: remove it in Security info and pair again")
+	ErrBadDeviceCall  = errors.New("the phone's request could not be verified")
+	ErrBadPush        = errors.New("the phone's push subscription was refused")
+)
+
+// Phones pairs users' phones and authenticates the calls they sign with
+// their device keys.
+type Phones struct {
+	store     store.Store
+	box       *secrets.Box
+	codeKey   []byte
+	audit     *audit.Log
+	events    *Events
+	pushHosts []string
+	now       func() time.Time
+	// endpoints maps push endpoints to devices, so the push service's
+	// "gone" (which names only the endpoint) marks the right device.
+	endpoints sync.Map
+}
+
+// PairingToken is the secret of a pairing link, carried in the link's
+// fragment (never in a request line).
+type PairingToken string
+
+func (t PairingToken) hash() []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+// ProofNonce is the nonce a phone signs its registration with: derived
+// from the single-use token, so the registration proves the phone holds
+// the key it registers without a server round trip.
+func (t PairingToken) ProofNonce() string {
+	return base64.RawURLEncoding.EncodeToString(t.hash())
+}
+
+// ProofDeviceID is the device id a registration is signed with (the
+// device has none yet).
+const ProofDeviceID = "new"
+
+// StartPairing makes a pairing link token for u, bound to the Security
+// info session sessionHash; it voids u's earlier links.
+func (p *Phones) StartPairing(ctx context.Context, u *model.User, sessionHash []byte) (PairingToken, error) {
+	raw, err := secrets.RandomBytes(32)
+	if err != nil {
+		return "", err
+	}
+	token := PairingToken(base64.RawURLEncoding.EncodeToString(raw))
+	pr := &model.Pairing{TokenHash: token.hash(), UserID: u.ID, SessionHash: sessionHash, ExpiresAt: p.now().Add(PairingTTL)}
+	if err := p.store.CreatePairing(ctx, pr); err != nil {
+		return "", fmt.Errorf("core: start pairing: %w", err)
+	}
+	return token, nil
+}
+
+// PairingFor returns the pairing the session started (nil when none).
+func (p *Phones) PairingFor(ctx context.Context, userID int64, sessionHash []byte) (*model.Pairing, error) {
+	pr, err := p.store.PairingBySession(ctx, userID, sessionHash)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: pairing: %w", err)
+	}
+	return pr, nil
+}
+
+// Registration is what a phone sends through a pairing link.
+type Registration struct {
+	Token     PairingToken
+	PublicKey []byte // SPKI DER or raw point of the phone's P-256 key
+	Name      string
+	Push      *push.Subscription // nil: notifications not granted
+	// Call and Sig prove the phone holds the key: the call is signed with
+	// DeviceID ProofDeviceID and Nonce Token.ProofNonce().
+	Call devicekey.Request
+	Sig  []byte
+}
+
+// Register stores the phone, inactive, and returns it with the
+// confirmation code the phone shows; the device becomes active only when
+// the session that made the link enters the code (Confirm).
+func (p *Phones) Register(ctx context.Context, reg Registration) (*model.Device, string, error) {
+	pub, err := devicekey.ParsePublicKey(reg.PublicKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrBadDeviceCall, err)
+	}
+	call := reg.Call
+	if call.DeviceID != ProofDeviceID || call.Nonce != reg.Token.ProofNonce() {
+		return nil, "", ErrBadDeviceCall
+	}
+	input, err := call.SigningInput()
+	if err != nil || devicekey.Verify(pub, input, reg.Sig) != nil {
+		return nil, "", ErrBadDeviceCall
+	}
+	name, err := deviceName(reg.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	spki, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, "", err
+	}
+	code, err := randomDigits(6)
+	if err != nil {
+		return nil, "", err
+	}
+	d := &model.Device{Name: name, PublicKey: spki}
+	err = p.store.RegisterDevice(ctx, reg.Token.hash(), d, p.codeHash(reg.Token.hash(), code), p.now(), model.MaxDevices)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		return nil, "", ErrPairingInvalid
+	case errors.Is(err, model.ErrLimit):
+		return nil, "", ErrTooManyDevices
+	case err != nil:
+		return nil, "", fmt.Errorf("core: register device: %w", err)
+	}
+	if reg.Push != nil {
+		if err := p.SetPush(ctx, d, reg.Push); err != nil {
+			return nil, "", err
+		}
+	}
+	return d, code, nil
+}
+
+// deviceName checks a phone's chosen name; empty gives "Phone".
+func deviceName(s string) (string, error) {
+	if s == "" {
+		return "Phone", nil
+	}
+	name, err := safetext.ValidName(s, maxDeviceName)
+	if err != nil {
+		return "", fmt.Errorf("device name: %w", err)
+	}
+	return name, nil
+}
+
+// codeHash keys the confirmation code to its pairing, so a copy of the
+// database does not give the code.
+func (p *Phones) codeHash(tokenHash []byte, code string) []byte {
+	m := hmac.New(sha256.New, p.codeKey)
+	m.Write(tokenHash)
+	m.Write([]byte(code))
+	return m.Sum(nil)
+}
+
+// Confirm activates the phone registered through the pairing this session
+// made, when code is the one the phone shows. Wrong codes count; five void
+// the pairing.
+func (p *Phones) Confirm(ctx context.Context, u *model.User, sessionHash []byte, code, ip string) (*model.Device, error) {
+	pr, err := p.PairingFor(ctx, u.ID, sessionHash)
+	if err != nil {
+		return nil, err
+	}
+	if pr == nil || pr.DeviceID == 0 {
+		return nil, ErrNoPairing
+	}
+	d, _, err := p.store.ConfirmPairing(ctx, u.ID, sessionHash, p.codeHash(pr.TokenHash, code), p.now(), maxConfirmAttempts)
+	switch {
+	case errors.Is(err, model.ErrConflict):
+		return nil, ErrWrongPairCode
+	case errors.Is(err, model.ErrNotFound):
+		return nil, ErrNoPairing
+	case err != nil:
+		return nil, fmt.Errorf("core: confirm pairing: %w", err)
+	}
+	p.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DevicePaired, RemoteIP: ip, Detail: d.Name})
+	return d, nil
+}
+
+// Devices lists u's phones, oldest first (inactive ones too).
+func (p *Phones) Devices(ctx context.Context, userID int64) ([]model.Device, error) {
+	ds, err := p.store.Devices(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("core: devices: %w", err)
+	}
+	return ds, nil
+}
+
+// Remove deletes phone id of u; with keepOne not u's last method
+// (model.ErrLimit).
+func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, ip string) error {
+	if err := p.store.DeleteDevice(ctx, u.ID, id, keepOne); err != nil {
+		return fmt.Errorf("core: remove device: %w", err)
+	}
+	p.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	p.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DeviceRemoved, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	return nil
+}
+
+// IssueNonce gives a device a single-use nonce for its next signed call.
+func (p *Phones) IssueNonce(ctx context.Context, deviceID int64) (string, error) {
+	nonce, err := devicekey.NewNonce()
+	if err != nil {
+		return "", err
+	}
+	now := p.now()
+	err = p.store.CreateNonce(ctx, deviceID, nonceHash(nonce), now, now.Add(nonceTTL), maxNonces)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		return "", ErrNotPaired
+	case errors.Is(err, model.ErrLimit):
+		return "", ErrBadDeviceCall
+	case err != nil:
+		return "", fmt.Errorf("core: nonce: %w", err)
+	}
+	return nonce, nil
+}
+
+func nonceHash(nonce string) []byte {
+	h := sha256.Sum256([]byte(nonce))
+	return h[:]
+}
+
+// Authenticate checks a phone's signed call: the device exists (and is
+// active unless allowInactive: a phone waiting for its confirmation asks
+// whether it is paired yet), the signature verifies with its key, and the
+// nonce was issued to it and is used for the first time.
+func (p *Phones) Authenticate(ctx context.Context, call devicekey.Request, sig []byte, allowInactive bool) (*model.Device, error) {
+	id, err := strconv.ParseInt(call.DeviceID, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, ErrBadDeviceCall
+	}
+	d, err := p.store.DeviceByID(ctx, id)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, ErrNotPaired
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: device: %w", err)
+	}
+	if !d.Active && !allowInactive {
+		return nil, ErrNotPaired
+	}
+	pub, err := devicekey.ParsePublicKey(d.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("core: stored device key: %w", err)
+	}
+	input, err := call.SigningInput()
+	if err != nil || devicekey.Verify(pub, input, sig) != nil {
+		return nil, ErrBadDeviceCall
+	}
+	fresh, err := p.store.ConsumeNonce(ctx, d.ID, nonceHash(call.Nonce), p.now())
+	if err != nil {
+		return nil, fmt.Errorf("core: nonce: %w", err)
+	}
+	if !fresh {
+		return nil, ErrBadDeviceCall
+	}
+	if err := p.store.TouchDevice(ctx, d.ID, p.now()); err != nil && !errors.Is(err, model.ErrNotFound) {
+		return nil, fmt.Errorf("core: device use: %w", err)
+	}
+	return d, nil
+}
+
+// pushAAD binds a sealed subscription to its device.
+func pushAAD(deviceID int64) []byte {
+	return []byte("mfagate/push/" + strconv.FormatInt(deviceID, 10))
+}
+
+// SetPush checks a phone's push subscription against the allowed push
+// services (no requests to other hosts) and stores it sealed.
+func (p *Phones) SetPush(ctx context.Context, d *model.Device, sub *push.Subscription) error {
+	if err := sub.Validate(p.pushHosts); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadPush, err)
+	}
+	raw, err := json.Marshal(sub)
+	if err != nil {
+		return err
+	}
+	sealed, err := p.box.Seal(raw, pushAAD(d.ID))
+	if err != nil {
+		return err
+	}
+	if err := p.store.SetDevicePush(ctx, d.ID, sealed); err != nil {
+		return fmt.Errorf("core: device push: %w", err)
+	}
+	d.Push, d.PushDead = sealed, false
+	return nil
+}
+
+// subscription opens a device's sealed subscription; nil when it has none
+// or the push service said it is gone.
+func (p *Phones) subscription(d *model.Device) *push.Subscription {
+	if d.Push == nil || d.PushDead {
+		return nil
+	}
+	raw, err := p.box.Open(d.Push, pushAAD(d.ID))
+	if err != nil {
+		return nil
+	}
+	var sub push.Subscription
+	if json.Unmarshal(raw, &sub) != nil {
+		return nil
+	}
+	p.endpoints.Store(sub.Endpoint, d.ID)
+	return &sub
+}
+
+// PushGone marks the device whose subscription the push service says is
+// gone: the device stays paired and works while its app is open.
+func (p *Phones) PushGone(ctx context.Context, endpoint string) error {
+	id, ok := p.endpoints.LoadAndDelete(endpoint)
+	if !ok {
+		return nil
+	}
+	if err := p.store.MarkPushDead(ctx, id.(int64)); err != nil {
+		return fmt.Errorf("core: push gone: %w", err)
+	}
+	return nil
+}
+
+// randomDigits returns n uniformly random decimal digits.
+func randomDigits(n int) (string, error) {
+	b := make([]byte, n)
+	for i := range b {
+		d, err := rand.Int(rand.Reader, big.NewInt(10))
+		if err != nil {
+			return "", err
+		}
+		b[i] = byte('0' + d.Int64())
+	}
+	return string(b), nil
+}
