@@ -52,6 +52,10 @@ func SecurityHeaders(h http.Header) {
 // Page is one of the portal pages defined in this package.
 type Page interface{ pageName() string }
 
+// cspExtender is a page that needs more than [ContentSecurityPolicy]
+// allows (say, fetch to its own origin); what it adds is all it gets.
+type cspExtender interface{ extraCSP() string }
+
 // Common is embedded in every page.
 type Common struct {
 	Title  string // page title, e.g. "Sign in"; a per-page default is used when empty
@@ -74,6 +78,9 @@ type LoginPage struct {
 type VerifyCodePage struct {
 	Common
 	Error string
+	// CanUsePhone offers "Approve a request on my phone instead" (POST
+	// Prefix+"push/new").
+	CanUsePhone bool
 }
 
 // EnrolTOTPPage walks the user through registering an authenticator app and
@@ -196,6 +203,7 @@ func (EnrolAnotherTOTPPage) pageName() string   { return "enrol-another" }
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
+	"approval-wait",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.
@@ -246,6 +254,9 @@ func New(logger *zap.Logger) (*Renderer, error) {
 func (r *Renderer) Render(w http.ResponseWriter, status int, page Page) {
 	h := w.Header()
 	SecurityHeaders(h)
+	if x, ok := page.(cspExtender); ok {
+		h.Set("Content-Security-Policy", ContentSecurityPolicy+"; "+x.extraCSP())
+	}
 	h.Set("Cache-Control", "no-store")
 	if status == 0 {
 		status = http.StatusOK

@@ -87,8 +87,8 @@ type Verifier struct {
 	now      func() time.Time
 }
 
-// New returns a Verifier checking through c. It drops its cached successes
-// of a user whenever c deletes one of their app passwords.
+// New returns a Verifier checking through c. Whoever wires it drops its
+// cached successes of a user on the core's user events (ForgetUser).
 func New(c *core.Core, h *password.Hasher) (*Verifier, error) {
 	cacheKey, err := secrets.RandomBytes(32)
 	if err != nil {
@@ -96,7 +96,6 @@ func New(c *core.Core, h *password.Hasher) (*Verifier, error) {
 	}
 	v := &Verifier{accounts: c.Accounts, apps: c.AppPasswords, hasher: h, attempts: c.Attempts, cacheKey: cacheKey,
 		cache: newCache(DefaultCacheTTL), now: time.Now}
-	c.AppPasswords.Forget = v.ForgetUser
 	v.macs.New = func() any { return hmac.New(sha256.New, cacheKey) }
 	return v, nil
 }
@@ -184,6 +183,9 @@ func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result
 	}
 	if err != nil {
 		return nil, fmt.Errorf("basicauth: revalidate user: %w", err)
+	}
+	if !u.BlockedAt.IsZero() {
+		return nil, nil
 	}
 	switch old.Kind {
 	case KindAppPassword:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -43,13 +44,17 @@ type Accounts struct {
 	store  store.Store
 	hasher *password.Hasher
 	audit  *audit.Log
+	events *Events
 	actor  string // who makes the changes, for the audit log
 }
 
 // New returns a Accounts. Its changes are audited in the store only (the
 // CLI has no server log), as made by "admin" until WithActor says who.
+// Changes are announced on the store's event channel when it has one
+// (PostgreSQL), so running servers drop their caches at once.
 func NewAccounts(st store.Store, h *password.Hasher) *Accounts {
-	return &Accounts{store: st, hasher: h, audit: audit.New(st, nil), actor: "admin"}
+	ch, _ := st.(Channel)
+	return &Accounts{store: st, hasher: h, audit: audit.New(st, nil), events: NewEvents(ch), actor: "admin"}
 }
 
 // WithActor returns a Accounts whose changes are audited as made by actor,
@@ -234,6 +239,9 @@ func (s *Accounts) record(ctx context.Context, u *model.User, event, detail stri
 	}
 	detail += "by " + s.actor
 	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
+	// Every account change may end sessions or basic-auth successes that
+	// nodes cache.
+	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 }
 
 // SetMFAState changes a user's MFA state.
@@ -339,4 +347,37 @@ func (s *Accounts) AppPasswords(ctx context.Context, username string) ([]model.A
 		return nil, fmt.Errorf("listing app passwords of %q: %w", u.Username, err)
 	}
 	return aps, nil
+}
+
+// Unblock lets a blocked user (one who reported a sign-in request as
+// fraud) sign in again.
+func (s *Accounts) Unblock(ctx context.Context, username string) error {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if u.BlockedAt.IsZero() {
+		return fmt.Errorf("%q is not blocked", u.Username)
+	}
+	if err := s.store.SetBlocked(ctx, u.ID, time.Time{}); err != nil {
+		return fmt.Errorf("unblocking %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.UserUnblocked, "blocked since "+u.BlockedAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// ResetMethods removes every sign-in method of a user who lost them
+// (authenticator apps and phones) in one transaction, and returns how
+// many there were. The user enrols again at their next sign-in.
+func (s *Accounts) ResetMethods(ctx context.Context, username string) (int64, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.store.DeleteAllMethods(ctx, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("removing the sign-in methods of %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.MethodsReset, fmt.Sprintf("%d removed", n))
+	return n, nil
 }

@@ -25,10 +25,10 @@ type AppPasswords struct {
 	Hasher Hasher
 	// TagKey keys the lookup tags basic auth finds app passwords by.
 	TagKey []byte
-	// Forget drops a user's cached basic-auth successes on this node, so
-	// a deletion applies here at once (other nodes re-check within 5 s).
-	Forget func(userID int64)
 	Audit  *audit.Log
+	// events announces deletions, so every node drops the user's cached
+	// basic-auth successes at once.
+	events *Events
 }
 
 // Create makes an app password named name for u and returns it in the
@@ -65,9 +65,9 @@ func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip strin
 // such app password).
 func (a *AppPasswords) Delete(ctx context.Context, u *model.User, id int64, ip string) error {
 	err := a.Store.DeleteAppPassword(ctx, u.ID, id)
-	// Dropped even after an error: a stale cached success must not
+	// Announced even after an error: a stale cached success must not
 	// outlive a deletion that may have happened.
-	a.Forget(u.ID)
+	a.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	if err != nil {
 		return fmt.Errorf("core: delete app password: %w", err)
 	}

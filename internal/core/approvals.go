@@ -259,10 +259,12 @@ func (a *Approvals) countFailure(ctx context.Context, account, ip string) {
 
 // Complete consumes the approved request id of the session oldHash and
 // replaces the session by next, in one transaction: only the browser that
-// asked is signed in, on whichever node it polls.
+// asked is signed in, on whichever node it polls. ErrApprovalGone when the
+// request is not approved for this session; model.ErrNotFound when the
+// session was ended meanwhile.
 func (a *Approvals) Complete(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
 	err := a.store.ConsumeApproval(ctx, id, oldHash, next)
-	if errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, model.ErrConflict) {
 		return ErrApprovalGone
 	}
 	if err != nil {

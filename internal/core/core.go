@@ -82,14 +82,17 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	}
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
 		audit: auditLog, events: events, pushHosts: hosts, now: time.Now}
+	accounts := NewAccounts(st, cfg.Hasher)
+	accounts.events = events
+	accounts.audit = auditLog
 	return &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
 		Methods:  &Methods{Store: st, Audit: auditLog},
 		AppPasswords: &AppPasswords{Store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
-			Forget: func(int64) {}, Audit: auditLog},
-		Accounts: NewAccounts(st, cfg.Hasher),
-		Sessions: NewSessions(st),
+			Audit: auditLog, events: events},
+		Accounts: accounts,
+		Sessions: &Sessions{store: st, events: events},
 		Phones:   phones,
 		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
 			sender: cfg.Sender, timeout: timeout, now: time.Now},

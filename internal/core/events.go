@@ -65,19 +65,28 @@ type Events struct {
 
 	mu          sync.Mutex
 	waiters     map[string]map[chan struct{}]struct{}
-	subscribers []func(Event)
+	subscribers map[int]func(Event)
+	nextSub     int
 }
 
 // NewEvents returns an Events sending through channel (nil: none).
 func NewEvents(channel Channel) *Events {
-	return &Events{channel: channel, waiters: map[string]map[chan struct{}]struct{}{}}
+	return &Events{channel: channel, waiters: map[string]map[chan struct{}]struct{}{}, subscribers: map[int]func(Event){}}
 }
 
-// Subscribe calls fn for every event from now on (fn must not block).
-func (e *Events) Subscribe(fn func(Event)) {
+// Subscribe calls fn for every event until the returned function is
+// called (a config that unloads stops listening); fn must not block.
+func (e *Events) Subscribe(fn func(Event)) (unsubscribe func()) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.subscribers = append(e.subscribers, fn)
+	id := e.nextSub
+	e.nextSub++
+	e.subscribers[id] = fn
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.subscribers, id)
+	}
 }
 
 // Publish delivers ev here at once and sends it to the other nodes. A
@@ -99,7 +108,10 @@ func (e *Events) Remote(payload string) {
 
 func (e *Events) deliver(ev Event) {
 	e.mu.Lock()
-	subs := e.subscribers
+	subs := make([]func(Event), 0, len(e.subscribers))
+	for _, fn := range e.subscribers {
+		subs = append(subs, fn)
+	}
 	if ev.Kind == EventApproval {
 		for ch := range e.waiters[ev.ID] {
 			close(ch)
@@ -148,4 +160,24 @@ func (e *Events) Waiting() int {
 		n += len(w)
 	}
 	return n
+}
+
+// Run listens on the channel until ctx ends, listening again after a
+// lost connection; report receives the errors. Without a channel it
+// returns at once.
+func (e *Events) Run(ctx context.Context, report func(error)) {
+	if e.channel == nil {
+		return
+	}
+	for ctx.Err() == nil {
+		err := e.channel.Listen(ctx, e.Remote)
+		if ctx.Err() != nil {
+			return
+		}
+		report(err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }

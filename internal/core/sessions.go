@@ -15,11 +15,12 @@ import (
 // puts cookies and a per-node cache on top; this is where the records
 // change.
 type Sessions struct {
-	store store.Store
+	store  store.Store
+	events *Events
 }
 
 // NewSessions returns the session records kept in st.
-func NewSessions(st store.Store) *Sessions { return &Sessions{store: st} }
+func NewSessions(st store.Store) *Sessions { return &Sessions{store: st, events: NewEvents(nil)} }
 
 // Start stores a new session record.
 func (s *Sessions) Start(ctx context.Context, rec *model.Session) error {
@@ -67,10 +68,15 @@ func (s *Sessions) Touch(ctx context.Context, idHash []byte, at time.Time) error
 	return nil
 }
 
-// End deletes one session (ending a missing one is not an error).
-func (s *Sessions) End(ctx context.Context, idHash []byte) error {
+// End deletes one session of user userID (ending a missing one is not an
+// error), and tells the other nodes to forget it; userID 0 (an expired
+// session, which every node refuses anyway) tells nobody.
+func (s *Sessions) End(ctx context.Context, idHash []byte, userID int64) error {
 	if err := s.store.DeleteSession(ctx, idHash); err != nil {
 		return fmt.Errorf("core: end session: %w", err)
+	}
+	if userID != 0 {
+		s.events.Publish(ctx, Event{Kind: EventUser, UserID: userID})
 	}
 	return nil
 }
@@ -81,6 +87,7 @@ func (s *Sessions) EndAllForUser(ctx context.Context, userID int64) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("core: end sessions of user %d: %w", userID, err)
 	}
+	s.events.Publish(ctx, Event{Kind: EventUser, UserID: userID})
 	return n, nil
 }
 

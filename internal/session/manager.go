@@ -109,7 +109,7 @@ func (m *Manager) Load(r *http.Request) (*Current, error) {
 	now := m.now()
 	if m.expired(&entry.session, now) {
 		m.cache.forget(hash)
-		if err := m.records.End(r.Context(), hash); err != nil {
+		if err := m.records.End(r.Context(), hash, 0); err != nil {
 			return nil, fmt.Errorf("session: delete expired: %w", err)
 		}
 		return nil, nil
@@ -189,6 +189,15 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec model.Sessio
 // so a token seen before a step is worthless after it. If cur vanished in
 // the meantime (logout elsewhere), ErrGone is returned.
 func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, rec model.Session) error {
+	return m.RotateVia(w, r, cur, rec, m.records.Advance)
+}
+
+// RotateVia is Rotate with replace storing the change, so that another
+// change can share its transaction (consuming a sign-in approval, say).
+// replace gets the old identifier's hash and the new record; its
+// model.ErrNotFound means the session was ended meanwhile (ErrGone).
+func (m *Manager) RotateVia(w http.ResponseWriter, r *http.Request, cur *Current, rec model.Session,
+	replace func(ctx context.Context, oldHash []byte, next *model.Session) error) error {
 	token, err := newToken()
 	if err != nil {
 		return err
@@ -196,7 +205,7 @@ func (m *Manager) Rotate(w http.ResponseWriter, r *http.Request, cur *Current, r
 	old := hashToken(cur.token)
 	m.stamp(&rec, token)
 	m.cache.forget(old)
-	err = m.records.Advance(r.Context(), old, &rec)
+	err = replace(r.Context(), old, &rec)
 	if errors.Is(err, model.ErrNotFound) {
 		return ErrGone
 	}
@@ -223,7 +232,7 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request, cur *Current) erro
 	if cur != nil {
 		hash := hashToken(cur.token)
 		m.cache.forget(hash)
-		if err := m.records.End(r.Context(), hash); err != nil {
+		if err := m.records.End(r.Context(), hash, cur.User.ID); err != nil {
 			return fmt.Errorf("session: end: %w", err)
 		}
 	}
@@ -242,6 +251,13 @@ func (m *Manager) EndAllForUser(ctx context.Context, userID int64) error {
 	}
 	return nil
 }
+
+// IDHash returns the hash the session's record is stored under.
+func (c *Current) IDHash() []byte { return hashToken(c.token) }
+
+// ForgetUser drops this node's cached sessions of a user, after a change
+// made here or announced by another node.
+func (m *Manager) ForgetUser(userID int64) { m.cache.forgetUser(userID) }
 
 // Sweep deletes the records of sessions past their lifetime or idle
 // timeout at now, and says how many.

@@ -47,11 +47,16 @@ func (p *Portal) showVerify(w http.ResponseWriter, r *http.Request) {
 		p.redirect(w, r, p.cfg.Prefix+"enrol")
 		return
 	}
-	p.renderVerify(w, cur, http.StatusOK, "")
+	p.renderVerify(w, r, cur, http.StatusOK, "")
 }
 
-func (p *Portal) renderVerify(w http.ResponseWriter, cur *session.Current, status int, msg string) {
-	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg})
+func (p *Portal) renderVerify(w http.ResponseWriter, r *http.Request, cur *session.Current, status int, msg string) {
+	phone, err := p.Core.Approvals.HasPhone(r.Context(), &cur.User)
+	if err != nil {
+		p.page.InternalError(w, r, "listing phones", err)
+		return
+	}
+	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg, CanUsePhone: phone})
 }
 
 func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +73,7 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: detail})
-		p.renderVerify(w, cur, http.StatusOK, msgBadCode)
+		p.renderVerify(w, r, cur, http.StatusOK, msgBadCode)
 		return
 	}
 	p.complete(w, r, cur, "authenticator code", true)

@@ -21,6 +21,10 @@ import (
 // wrong password and locked account look the same.
 const msgBadLogin = "Your account or password is incorrect."
 
+// msgBlocked answers the right password of a blocked account (only its
+// owner, or whoever knows the password, learns that it is blocked).
+const msgBlocked = "Sign-in to this account is blocked because a sign-in request was reported as suspicious. Ask your administrator to unblock it."
+
 // msgBusy answers an attempt shed under load (nothing was checked).
 const msgBusy = "Too many sign-in attempts are being processed right now. Please try again in a few seconds."
 
@@ -74,7 +78,11 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if out.User == nil {
 		p.Audit.Record(r.Context(), model.AuditEvent{UserID: out.Who.ID, Username: out.Who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: out.Detail})
-		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
+		msg := msgBadLogin
+		if out.Blocked {
+			msg = msgBlocked
+		}
+		p.renderLogin(w, http.StatusOK, typed, rd, msg)
 		return
 	}
 	p.startSecondStep(w, r, out.User, rd, ip)
@@ -123,8 +131,16 @@ func (p *Portal) startSecondStep(w http.ResponseWriter, r *http.Request, user *m
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return
 	}
+	phone, err := p.Core.Approvals.HasPhone(ctx, user)
+	if err != nil {
+		p.page.InternalError(w, r, "listing phones", err)
+		return
+	}
 	next := p.cfg.Prefix + "verify"
-	if len(auths) == 0 {
+	if phone && (len(auths) == 0 || user.DefaultMethod == model.MethodPush) {
+		next = p.cfg.Prefix + "push"
+	}
+	if len(auths) == 0 && !phone {
 		pending, err := p.newPendingSecret(user)
 		if err != nil {
 			p.page.InternalError(w, r, "preparing enrolment", err)

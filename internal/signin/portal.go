@@ -4,6 +4,7 @@
 package signin
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -43,6 +44,9 @@ type Portal struct {
 	cfg     Config
 	handler http.Handler
 	now     func() time.Time
+	// stopping ends when the portal is closed (config unloaded).
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // New builds the portal. Every POST passes net/http's cross-origin check.
@@ -56,9 +60,15 @@ func New(d Deps, cfg Config) *Portal {
 		BackText: "Go to sign-in", BackHref: cfg.Prefix + "login",
 		Unavailable: "Sign-in is temporarily unavailable. Please try again in a moment.",
 	}}
+	p.stopping, p.stop = context.WithCancel(context.Background())
 	p.handler = p.page.CrossOriginProtected(p.routes())
 	return p
 }
+
+// Close ends the long-polls this portal is holding (their pages poll
+// again, on the config that replaced this one), so a config reload never
+// waits on them.
+func (p *Portal) Close() { p.stop() }
 
 // Prefix returns the portal prefix.
 func (p *Portal) Prefix() string { return p.cfg.Prefix }
@@ -76,6 +86,9 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("POST "+pre+"login", p.submitLogin)
 	mux.HandleFunc("GET "+pre+"verify", p.showVerify)
 	mux.HandleFunc("POST "+pre+"verify", p.submitVerify)
+	mux.HandleFunc("GET "+pre+"push", p.showApproval)
+	mux.HandleFunc("POST "+pre+"push/new", p.newApproval)
+	mux.HandleFunc("GET "+pre+"push/wait", p.waitApproval)
 	mux.HandleFunc("GET "+pre+"enrol", p.showEnrol)
 	mux.HandleFunc("POST "+pre+"enrol", p.submitEnrol)
 	mux.HandleFunc("GET "+pre+"logout", p.showLogout)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,6 +17,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/store"
@@ -32,6 +34,10 @@ type Options struct {
 	SessionLifetime time.Duration
 	Lockout         bruteforce.Config
 	Logger          *zap.Logger
+	// Events is the node's event hub, shared across config reloads with
+	// the store; nil: one for this config only.
+	Events *core.Events
+	Push   PushOptions
 }
 
 // Services are the shared domain objects.
@@ -42,6 +48,13 @@ type Services struct {
 	Hasher   *password.Hasher
 	Verifier *basicauth.Verifier
 	UI       *loginui.Renderer
+	// VAPIDPublic is the key phones subscribe to push with ("" without a
+	// portal origin).
+	VAPIDPublic string
+	// Portal is the portal origin ("" when none is configured).
+	Portal      string
+	sender      *push.Sender
+	unsubscribe func()
 }
 
 // New wires the services on st. Errors name the option at fault.
@@ -57,10 +70,33 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := core.New(st, core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger})
+	var phones atomic.Pointer[core.Phones]
+	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
+		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout}
+	var sender *push.Sender
+	var vapidPublic string
+	if o.Push.Portal != "" {
+		box, err := secrets.NewBox(keys.Factor)
+		if err != nil {
+			return nil, err
+		}
+		vapid, err := loadVAPID(ctx, st, box, o.Push)
+		if err != nil {
+			return nil, err
+		}
+		// The sender starts before the core that handles its reports.
+		sender = newSender(vapid, o.Push, o.Logger.Named("push"), func(endpoint string) {
+			if p := phones.Load(); p != nil {
+				_ = p.PushGone(context.Background(), endpoint)
+			}
+		})
+		cc.Sender, vapidPublic = sender, vapid.Public
+	}
+	c, err := core.New(st, cc)
 	if err != nil {
 		return nil, err
 	}
+	phones.Store(c.Phones)
 	sessions, err := session.NewManager(c.Sessions, session.Config{
 		IdleTimeout: o.SessionIdle,
 		Lifetime:    o.SessionLifetime,
@@ -78,14 +114,35 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Changes made here or on other nodes drop this node's caches at once.
+	unsubscribe := c.Events.Subscribe(func(ev core.Event) {
+		if ev.Kind == core.EventUser {
+			sessions.ForgetUser(ev.UserID)
+			verifier.ForgetUser(ev.UserID)
+		}
+	})
 	return &Services{
-		Store:    st,
-		Core:     c,
-		Sessions: sessions,
-		Hasher:   hasher,
-		Verifier: verifier,
-		UI:       ui,
+		Store:       st,
+		Core:        c,
+		Sessions:    sessions,
+		Hasher:      hasher,
+		Verifier:    verifier,
+		UI:          ui,
+		VAPIDPublic: vapidPublic,
+		Portal:      o.Push.Portal,
+		sender:      sender,
+		unsubscribe: unsubscribe,
 	}, nil
+}
+
+// Close stops listening to events and sending push messages, giving
+// queued ones until ctx ends.
+func (s *Services) Close(ctx context.Context) error {
+	s.unsubscribe()
+	if s.sender == nil {
+		return nil
+	}
+	return s.sender.Close(ctx)
 }
 
 func newHasher(o Options) (*password.Hasher, error) {

@@ -53,4 +53,24 @@
       }
     });
   });
+
+  // Sign-in approval: wait for the phone's answer without reloading, then
+  // let the server complete (or explain) the sign-in. Without JavaScript
+  // the page refreshes itself instead.
+  var wait = document.querySelector('[data-approval-wait]');
+  if (wait && window.fetch) {
+    var url = wait.getAttribute('data-approval-wait');
+    var done = wait.getAttribute('data-approval-done');
+    var poll = function () {
+      fetch(url, { credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
+        if (!res.ok) throw new Error('status ' + res.status);
+        return res.json();
+      }).then(function (body) {
+        if (body.status === 'pending') { poll(); } else { window.location.replace(done); }
+      }).catch(function () {
+        setTimeout(function () { window.location.replace(done); }, 2000);
+      });
+    };
+    poll();
+  }
 }());

@@ -1,0 +1,180 @@
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// longPoll bounds one wait of the approval page's script: short enough
+// for proxies, long enough that waiting browsers cost next to nothing.
+const longPoll = 25 * time.Second
+
+// Why a request did not lead to a sign-in, as the waiting page says it.
+var approvalProblems = map[model.ApprovalStatus]string{
+	model.ApprovalDenied:      "The sign-in request was denied on your phone.",
+	model.ApprovalReported:    "The sign-in request was reported as suspicious. Your account is blocked until an administrator unblocks it.",
+	model.ApprovalWrongNumber: "The number entered on your phone did not match. The request was cancelled.",
+	model.ApprovalCancelled:   "This sign-in request was replaced by a newer one.",
+	model.ApprovalConsumed:    "This sign-in request was already used.",
+}
+
+const msgApprovalExpired = "We didn't hear from your phone in time. The request has expired."
+
+// showApproval shows the session's sign-in request, starting one on the
+// first visit, and completes the sign-in once it is approved. It is a GET
+// so that the page's self-refresh (no JavaScript) and "Continue" finish
+// the sign-in: only this session's approved request can complete it.
+func (p *Portal) showApproval(w http.ResponseWriter, r *http.Request) {
+	cur := p.halfSignedIn(w, r)
+	if cur == nil {
+		return
+	}
+	ap, err := p.Core.Approvals.ForSession(r.Context(), cur.IDHash())
+	if err != nil {
+		p.page.InternalError(w, r, "loading sign-in request", err)
+		return
+	}
+	if ap == nil {
+		p.requestApproval(w, r, cur)
+		return
+	}
+	if ap.Status == model.ApprovalApproved {
+		p.completeApproval(w, r, cur, ap)
+		return
+	}
+	p.renderApproval(w, r, cur, ap, "")
+}
+
+// newApproval sends another request ("Send another request", or the
+// switch from the code page).
+func (p *Portal) newApproval(w http.ResponseWriter, r *http.Request) {
+	cur := p.halfSignedIn(w, r)
+	if cur == nil {
+		return
+	}
+	p.requestApproval(w, r, cur)
+}
+
+func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *session.Current) {
+	ap, err := p.Core.Approvals.Request(r.Context(), &cur.User, cur.IDHash(), core.Context{
+		Site: r.Host, RemoteIP: p.ClientIP(r), UserAgent: cur.Session.UserAgent,
+	})
+	switch {
+	case errors.Is(err, core.ErrTooManyApprovals):
+		p.renderApproval(w, r, cur, nil, err.Error()+".")
+		return
+	case errors.Is(err, core.ErrNoPhone):
+		p.redirect(w, r, p.cfg.Prefix+"verify")
+		return
+	case err != nil:
+		p.page.InternalError(w, r, "starting sign-in request", err)
+		return
+	}
+	if r.Method == http.MethodPost {
+		p.redirect(w, r, p.cfg.Prefix+"push")
+		return
+	}
+	p.renderApproval(w, r, cur, ap, "")
+}
+
+func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *session.Current, ap *model.Approval, problem string) {
+	page := loginui.ApprovalWaitPage{Common: p.common("Approve sign-in request", cur), Problem: problem}
+	if ap != nil {
+		page.Number, page.RequestID, page.Site = ap.Number, ap.ID, ap.Site
+		switch {
+		case ap.Expired(p.now()):
+			page.Problem = msgApprovalExpired
+		case ap.Status == model.ApprovalPending:
+			page.Pending = true
+		default:
+			page.Problem = approvalProblems[ap.Status]
+		}
+	}
+	auths, err := p.Core.Methods.Authenticators(r.Context(), cur.User.ID)
+	if err != nil {
+		p.page.InternalError(w, r, "listing authenticators", err)
+		return
+	}
+	page.CanUseCode = len(auths) > 0
+	p.UI.Render(w, http.StatusOK, page)
+}
+
+// completeApproval consumes the approved request and rotates the session
+// into a signed-in one, in one transaction.
+func (p *Portal) completeApproval(w http.ResponseWriter, r *http.Request, cur *session.Current, ap *model.Approval) {
+	rec := cur.Session
+	rec.Stage = model.StageComplete
+	rec.MFAAt = p.now()
+	rec.PendingTOTP = nil
+	err := p.Sessions.RotateVia(w, r, cur, rec, func(ctx context.Context, oldHash []byte, next *model.Session) error {
+		return p.Core.Approvals.Complete(ctx, ap.ID, oldHash, next)
+	})
+	switch {
+	case errors.Is(err, core.ErrApprovalGone), errors.Is(err, session.ErrGone):
+		p.redirect(w, r, p.cfg.Prefix+"login")
+		return
+	case err != nil:
+		p.page.InternalError(w, r, "completing sign-in", err)
+		return
+	}
+	p.finish(w, r, &cur.User, rec.RedirectTo, "phone approval")
+}
+
+// waitApproval answers the page's long-poll: the request's status once it
+// is no longer pending, or "pending" after longPoll. While it waits it
+// costs no database queries: an answer on any node wakes it.
+func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
+	cur, err := p.Sessions.Load(r)
+	if err != nil || cur == nil || cur.Session.Stage == model.StageComplete {
+		writeStatus(w, "done")
+		return
+	}
+	id := r.URL.Query().Get("id")
+	status, err := p.approvalStatus(r, cur, id)
+	if err == nil && status == string(model.ApprovalPending) {
+		ctx, cancel := context.WithCancel(r.Context())
+		stopWaiting := context.AfterFunc(p.stopping, cancel)
+		p.Core.Approvals.Wait(ctx, id, longPoll)
+		stopWaiting()
+		cancel()
+		if r.Context().Err() != nil {
+			return
+		}
+		status, err = p.approvalStatus(r, cur, id)
+	}
+	if err != nil {
+		p.Logger.Warn("reading sign-in request", zapErr(err))
+		status = "error"
+	}
+	writeStatus(w, status)
+}
+
+// approvalStatus is the status of request id if it is the session's
+// newest, else "replaced"; an expired request reads "expired".
+func (p *Portal) approvalStatus(r *http.Request, cur *session.Current, id string) (string, error) {
+	ap, err := p.Core.Approvals.ForSession(r.Context(), cur.IDHash())
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case ap == nil || ap.ID != id:
+		return "replaced", nil
+	case ap.Expired(p.now()):
+		return "expired", nil
+	}
+	return string(ap.Status), nil
+}
+
+func writeStatus(w http.ResponseWriter, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": status})
+}
