@@ -19,6 +19,7 @@ import (
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/wiring"
 )
 
 func init() {
@@ -60,8 +61,32 @@ type App struct {
 	// Brute-force limits shared by every way of signing in.
 	Lockout *LockoutConfig `json:"lockout,omitempty"`
 
+	// The portal origin: a site that serves nothing but mfagate's own
+	// pages (phone pairing and sign-in approval), e.g.
+	// "https://mfa.example.com", whose site block holds the mfa_portal
+	// directive. Phones reach it even when the protected sites are
+	// internal, and no upstream's script can reach a phone's key. Without
+	// it, phones cannot be paired. https, or http on localhost.
+	Portal string `json:"portal,omitempty"`
+
+	// How long a sign-in request waits for the phone's answer. Default:
+	// 60s; at most 5m.
+	PushTimeout caddy.Duration `json:"push_timeout,omitempty"`
+
+	// Push services the phones' subscriptions may point to: host names,
+	// "*.example.com" for every subdomain. The gateway sends only there,
+	// so a client cannot make it post to internal hosts. Default: the
+	// push services of Chrome, Firefox, Safari and Edge.
+	PushHosts []string `json:"push_hosts,omitempty"`
+
+	// Contact the push services may use about abuse (VAPID "sub"): a
+	// mailto: address or an https URL. Default: mailto:admin@ + the portal
+	// host.
+	PushContact string `json:"push_contact,omitempty"`
+
 	storage  Storage
 	keys     secrets.Configured // Keys expanded and checked by validate
+	push     wiring.PushOptions // push options checked by validate
 	services *services
 	poolKey  string
 	logger   *zap.Logger
@@ -84,6 +109,10 @@ type KeysConfig struct {
 	// HMAC key for app-password lookup tags, 32 bytes. Changing it makes
 	// existing app passwords unusable.
 	AppPasswordTag string `json:"app_password_tag,omitempty"`
+	// VAPID key pair for Web Push (base64url, P-256), both or neither.
+	// Changing them makes phones subscribe again.
+	VAPIDPrivate string `json:"vapid_private,omitempty"`
+	VAPIDPublic  string `json:"vapid_public,omitempty"`
 }
 
 // LockoutConfig sets brute-force limits.
@@ -121,7 +150,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.loadStorage(ctx); err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
-	st, err := acquire(ctx, a.storage, a.logger)
+	st, events, err := acquire(ctx, a.storage, a.logger)
 	if err != nil {
 		return fmt.Errorf("mfa storage: %w", err)
 	}
@@ -129,7 +158,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	// Loading the generated keys queries the store.
 	wctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	a.services, err = newServices(wctx, a, st, a.logger)
+	a.services, err = newServices(wctx, a, st, events, a.logger)
 	if err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
@@ -182,7 +211,8 @@ func (a *App) validate() error {
 		return fmt.Errorf("session_idle_timeout (%s) is longer than session_lifetime (%s)",
 			time.Duration(a.SessionIdleTimeout), time.Duration(a.SessionLifetime))
 	}
-	return nil
+	a.push, err = a.pushOptions()
+	return err
 }
 
 // bootstrapTimeout bounds creating the first admin at start.
@@ -228,6 +258,14 @@ func (a *App) endSweeper() {
 // start) and releases this config's hold on the shared store.
 func (a *App) Cleanup() error {
 	a.endSweeper()
+	if a.services != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), pushDrainTimeout)
+		err := a.services.Close(ctx)
+		cancel()
+		if err != nil {
+			a.logger.Warn("stopping push delivery", zap.Error(err))
+		}
+	}
 	if a.poolKey == "" {
 		return nil
 	}
@@ -235,6 +273,10 @@ func (a *App) Cleanup() error {
 	a.poolKey = ""
 	return err
 }
+
+// pushDrainTimeout bounds sending queued push messages when a config
+// unloads.
+const pushDrainTimeout = 5 * time.Second
 
 // sweepEvery is how often expired sessions are removed from the store.
 const sweepEvery = 10 * time.Minute
@@ -254,6 +296,7 @@ func (a *App) sweep(ctx context.Context) {
 		case now := <-t.C:
 			sctx, cancel := context.WithTimeout(ctx, sweepTimeout)
 			_, err := a.services.Sessions.Sweep(sctx, now)
+			err = errors.Join(err, a.services.Core.Approvals.Sweep(sctx))
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				a.logger.Error("sweeping sessions", zap.Error(err))

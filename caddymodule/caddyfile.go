@@ -80,6 +80,17 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.Keys, err = parseKeys(d)
 		case "lockout":
 			a.Lockout, err = parseLockout(d)
+		case "portal":
+			err = oneArg(d, &a.Portal)
+		case "push_timeout":
+			a.PushTimeout, err = durationArg(d)
+		case "push_hosts":
+			a.PushHosts = d.RemainingArgs()
+			if len(a.PushHosts) == 0 {
+				err = d.ArgErr()
+			}
+		case "push_contact":
+			err = oneArg(d, &a.PushContact)
 		default:
 			return d.Errf("unknown mfa option %q", d.Val())
 		}
@@ -130,8 +141,12 @@ func parseKeys(d *caddyfile.Dispenser) (*KeysConfig, error) {
 			err = oneArg(d, &k.Factor)
 		case "app_password_tag":
 			err = oneArg(d, &k.AppPasswordTag)
+		case "vapid_private":
+			err = oneArg(d, &k.VAPIDPrivate)
+		case "vapid_public":
+			err = oneArg(d, &k.VAPIDPublic)
 		default:
-			return nil, d.Errf("unknown key %q (want session_hash, session_block, factor or app_password_tag)", d.Val())
+			return nil, d.Errf("unknown key %q (want session_hash, session_block, factor, app_password_tag, vapid_private or vapid_public)", d.Val())
 		}
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/securityinfo"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/store"
@@ -16,7 +17,7 @@ import (
 type services struct{ *wiring.Services }
 
 // newServices wires the domain packages from the app's config.
-func newServices(ctx context.Context, a *App, st store.Store, logger *zap.Logger) (*services, error) {
+func newServices(ctx context.Context, a *App, st store.Store, events *core.Events, logger *zap.Logger) (*services, error) {
 	svc, err := wiring.New(ctx, st, wiring.Options{
 		Keys:            a.keys,
 		BcryptCost:      a.BcryptCost,
@@ -25,6 +26,8 @@ func newServices(ctx context.Context, a *App, st store.Store, logger *zap.Logger
 		SessionLifetime: time.Duration(a.SessionLifetime),
 		Lockout:         a.Lockout.config(),
 		Logger:          logger,
+		Events:          events,
+		Push:            a.push,
 	})
 	if err != nil {
 		return nil, err

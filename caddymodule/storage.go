@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -44,11 +45,37 @@ const openTimeout = 30 * time.Second
 // so `caddy reload` neither leaks nor re-opens it.
 var storagePool = caddy.NewUsagePool()
 
-// pooledStore closes the store when the last config using it unloads.
-type pooledStore struct{ store.Store }
+// pooledStore is a store and its event hub, shared by the configs using
+// the store: a browser waiting across a reload is woken by the new config,
+// and on PostgreSQL one LISTEN connection per node serves every config.
+// It closes the store when the last config using it unloads.
+type pooledStore struct {
+	store.Store
+	events     *core.Events
+	stopListen context.CancelFunc
+	listening  chan struct{} // closed when the listener has returned
+}
+
+// newPooledStore starts listening on the store's event channel, when it
+// has one (PostgreSQL LISTEN/NOTIFY).
+func newPooledStore(st store.Store, logger *zap.Logger) pooledStore {
+	ch, _ := st.(core.Channel)
+	p := pooledStore{Store: st, events: core.NewEvents(ch), listening: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stopListen = cancel
+	go func() {
+		defer close(p.listening)
+		p.events.Run(ctx, func(err error) { logger.Warn("listening for other nodes' changes; retrying", zap.Error(err)) })
+	}()
+	return p
+}
 
 // Destruct implements caddy.Destructor.
-func (p pooledStore) Destruct() error { return p.Close() }
+func (p pooledStore) Destruct() error {
+	p.stopListen()
+	<-p.listening
+	return p.Close()
+}
 
 // withDefaultType returns the storage JSON with "type" filled in: an absent
 // storage object, or one without "type" (or with an empty one), means
@@ -87,18 +114,19 @@ func (a *App) loadStorage(ctx caddy.Context) error {
 // acquire returns the shared store for s, opening it under ctx within
 // openTimeout when no loaded config uses it yet; release it with
 // storagePool.Delete(s.poolKey()).
-func acquire(ctx context.Context, s Storage, logger *zap.Logger) (store.Store, error) {
+func acquire(ctx context.Context, s Storage, logger *zap.Logger) (store.Store, *core.Events, error) {
 	val, _, err := storagePool.LoadOrNew(s.poolKey(), func() (caddy.Destructor, error) {
 		st, err := openBounded(ctx, s, logger)
 		if err != nil {
 			return nil, err
 		}
-		return pooledStore{st}, nil
+		return newPooledStore(st, logger), nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return val.(pooledStore).Store, nil
+	p := val.(pooledStore)
+	return p.Store, p.events, nil
 }
 
 // openBounded opens s outside the pool within openTimeout. The store does

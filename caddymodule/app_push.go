@@ -1,0 +1,109 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/push"
+	"github.com/mfagate/mfagate/internal/wiring"
+)
+
+// pushOptions checks the phone-approval options of the app (portal,
+// push_timeout, push_hosts, push_contact, keys vapid_*) and returns them
+// for the wiring, naming each option as the config spells it.
+func (a *App) pushOptions() (wiring.PushOptions, error) {
+	var o wiring.PushOptions
+	portal, err := expandSet("portal", a.Portal, "remove the option")
+	if err != nil {
+		return o, err
+	}
+	if portal != "" {
+		if o.Portal, err = portalOrigin(portal); err != nil {
+			return o, err
+		}
+	}
+	o.Timeout = time.Duration(a.PushTimeout)
+	if o.Timeout < 0 || o.Timeout > core.MaxApprovalTimeout {
+		return o, fmt.Errorf("push_timeout must be between 0 (default %s) and %s, got %s",
+			core.DefaultApprovalTimeout, core.MaxApprovalTimeout, o.Timeout)
+	}
+	for _, h := range a.PushHosts {
+		if !validDomainPattern(strings.TrimPrefix(hostOnly(h), "*.")) {
+			return o, fmt.Errorf("push_hosts entry %q must be a host name like fcm.googleapis.com or *.notify.windows.com", h)
+		}
+	}
+	o.Hosts = a.PushHosts
+	o.Contact = a.PushContact
+	if o.Contact == "" && o.Portal != "" {
+		u, _ := url.Parse(o.Portal)
+		o.Contact = "mailto:admin@" + u.Hostname()
+	}
+	if o.Contact != "" && !strings.HasPrefix(o.Contact, "mailto:") && !strings.HasPrefix(o.Contact, "https://") {
+		return o, fmt.Errorf("push_contact %q must be a mailto: address or an https:// URL", o.Contact)
+	}
+	if a.Keys != nil {
+		if o.VAPIDPrivate, o.VAPIDPublic, err = a.Keys.vapid(); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// hostOnly strips a port from a push_hosts entry for checking.
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
+
+// portalOrigin checks the portal option: an origin (scheme, host and
+// port, nothing else), https, or http on a loopback name (which browsers
+// treat as a secure context).
+func portalOrigin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	bad := err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != ""
+	if bad {
+		return "", fmt.Errorf("portal %q must be an origin like https://mfa.example.com (no path)", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackName(u.Hostname()):
+	default:
+		return "", fmt.Errorf("portal %q must use https (http only for localhost): phones need a secure context", raw)
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+func isLoopbackName(h string) bool {
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// vapid checks configured VAPID keys: both or neither.
+func (k *KeysConfig) vapid() (private, public string, err error) {
+	private, err = expandSet("keys vapid_private", k.VAPIDPrivate, "remove the option to have keys generated and kept in the store")
+	if err != nil {
+		return "", "", err
+	}
+	public, err = expandSet("keys vapid_public", k.VAPIDPublic, "remove the option to have keys generated and kept in the store")
+	if err != nil {
+		return "", "", err
+	}
+	if (private == "") != (public == "") {
+		return "", "", fmt.Errorf("keys vapid_private and vapid_public must be given together")
+	}
+	if private != "" {
+		if err := (push.VAPIDKeys{Private: private, Public: public}).Validate(); err != nil {
+			return "", "", fmt.Errorf("keys vapid_private/vapid_public: %w", err)
+		}
+	}
+	return private, public, nil
+}
