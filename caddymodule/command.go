@@ -61,7 +61,7 @@ func buildMFACommand(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVarP(&opts.adapter, "adapter", "a", "", "Name of config adapter to apply")
 	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
 	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
-		userRemoveCommand(opts), userMFACommand(opts))
+		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts))
 	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
 	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
 	cmd.AddCommand(user, aps)
@@ -230,18 +230,56 @@ func userMFACommand(opts *cliOptions) *cobra.Command {
 	}
 }
 
+func userUnblockCommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unblock <username>",
+		Short: "Lets a user sign in again after they reported a sign-in request as suspicious",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
+				if err := svc.Unblock(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "unblocked %s\n", args[0])
+				return nil
+			})
+		},
+	}
+}
+
+func userResetMethodsCommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-methods <username>",
+		Short: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them",
+		Long: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them. " +
+			"The user registers a method again at their next sign-in, with their password.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
+				n, err := svc.ResetMethods(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %d sign-in methods of %s\n", n, args[0])
+				return nil
+			})
+		},
+	}
+}
+
 type userRow struct {
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
 	Email       string   `json:"email,omitempty"`
 	Groups      []string `json:"groups,omitempty"`
 	MFAState    string   `json:"mfa_state"`
+	Blocked     bool     `json:"blocked,omitempty"`
 }
 
 func printUsers(w io.Writer, list []model.User, asJSON bool) error {
 	rows := make([]userRow, 0, len(list))
 	for _, u := range list {
-		rows = append(rows, userRow{u.Username, u.DisplayName, u.Email, u.Groups, string(u.MFAState)})
+		rows = append(rows, userRow{u.Username, u.DisplayName, u.Email, u.Groups, string(u.MFAState), !u.BlockedAt.IsZero()})
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -251,7 +289,11 @@ func printUsers(w io.Writer, list []model.User, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "USERNAME\tNAME\tEMAIL\tGROUPS\tMFA")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Username, r.DisplayName, r.Email, strings.Join(r.Groups, ","), r.MFAState)
+		state := r.MFAState
+		if r.Blocked {
+			state += " (blocked)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Username, r.DisplayName, r.Email, strings.Join(r.Groups, ","), state)
 	}
 	return tw.Flush()
 }
