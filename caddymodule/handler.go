@@ -85,7 +85,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	app := appIface.(*App)
 	svc := app.services
 	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
-	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site})
+	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal})
 	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
 		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{

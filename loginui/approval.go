@@ -1,5 +1,7 @@
 package loginui
 
+import "html/template"
+
 // ApprovalWaitPage asks the user to approve the sign-in on their phone by
 // typing the number shown, and waits for the answer: app.js long-polls
 // Prefix+"push/wait?id=RequestID" and reloads when the request is
@@ -25,3 +27,27 @@ func (ApprovalWaitPage) pageName() string { return "approval-wait" }
 
 // extraCSP lets app.js long-poll the portal.
 func (ApprovalWaitPage) extraCSP() string { return "connect-src 'self'" }
+
+// PairPhonePage shows the one-time link that pairs a phone, as a QR code
+// and spelled out, and asks for the 6-digit code the phone then shows,
+// posted to Prefix+"security/phone" as field code.
+type PairPhonePage struct {
+	Common
+	QRDataURI template.URL // data:image/png;base64,... of Link
+	Link      string       // the pairing link (its token is in the fragment)
+	Minutes   int          // how long the link is valid
+	Error     string
+}
+
+func (PairPhonePage) pageName() string { return "pair-phone" }
+
+// DeviceRow is one paired phone on the [SecurityPage].
+type DeviceRow struct {
+	ID           int64
+	Name         string
+	Paired       string // e.g. "2026-11-25"
+	LastUsed     string // e.g. "2026-11-25 12:00 UTC" or "Never"
+	NoPush       bool   // notifications are off: requests show only while its page is open
+	CanDelete    bool
+	WhyNotDelete string
+}

@@ -115,12 +115,17 @@ type MessagePage struct {
 // with field method ("authenticator" or "app-password").
 type SecurityPage struct {
 	Common
-	Notice                string         // confirmation shown in a role="status" box, e.g. "App password deleted." ("" = none)
-	Error                 string         // shown in a role="alert" box
-	DefaultMethod         string         // "code", "push" or ""
-	DefaultChoices        []MethodChoice // options for the default-method selector; shown only when non-empty
-	Authenticators        []AuthenticatorRow
-	AppPasswords          []AppPasswordRow
+	Notice         string         // confirmation shown in a role="status" box, e.g. "App password deleted." ("" = none)
+	Error          string         // shown in a role="alert" box
+	DefaultMethod  string         // "code", "push" or ""
+	DefaultChoices []MethodChoice // options for the default-method selector; shown only when non-empty
+	Authenticators []AuthenticatorRow
+	AppPasswords   []AppPasswordRow
+	Devices        []DeviceRow
+	// CanPairPhone offers "Authenticator app – notifications"; otherwise
+	// PhoneWhyNot says why not (no portal origin configured).
+	CanPairPhone          bool
+	PhoneWhyNot           string
 	CanCreateAppPasswords bool   // only users with multi-factor sign-in enforced may
 	AppPasswordsWhyNot    string // shown instead of the "App password" add option when !CanCreateAppPasswords
 	AppPasswordCount      int    // shown as "Count of Limit" when AppPasswordLimit > 0
@@ -203,7 +208,7 @@ func (EnrolAnotherTOTPPage) pageName() string   { return "enrol-another" }
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
-	"approval-wait",
+	"approval-wait", "pair-phone",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

@@ -66,14 +66,11 @@ func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int
 // SetDefaultMethod makes method the one u is offered first at sign-in;
 // only a method u has (ErrNoSuchMethod otherwise).
 func (m *Methods) SetDefaultMethod(ctx context.Context, u *model.User, method model.Method, ip string) error {
-	if method != model.MethodCode {
-		return ErrNoSuchMethod
-	}
-	auths, err := m.Store.TOTPAuthenticators(ctx, u.ID)
+	has, err := m.has(ctx, u, method)
 	if err != nil {
-		return fmt.Errorf("core: authenticators: %w", err)
+		return err
 	}
-	if len(auths) == 0 {
+	if !has {
 		return ErrNoSuchMethod
 	}
 	if err := m.Store.SetDefaultMethod(ctx, u.ID, method); err != nil {
@@ -81,6 +78,26 @@ func (m *Methods) SetDefaultMethod(ctx context.Context, u *model.User, method mo
 	}
 	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DefaultMethodSet, RemoteIP: ip, Detail: string(method)})
 	return nil
+}
+
+// has reports whether u has a method of kind method: an authenticator
+// app for codes, an active phone for notifications.
+func (m *Methods) has(ctx context.Context, u *model.User, method model.Method) (bool, error) {
+	switch method {
+	case model.MethodCode:
+		auths, err := m.Store.TOTPAuthenticators(ctx, u.ID)
+		if err != nil {
+			return false, fmt.Errorf("core: authenticators: %w", err)
+		}
+		return len(auths) > 0, nil
+	case model.MethodPush:
+		ds, err := m.Store.Devices(ctx, u.ID)
+		if err != nil {
+			return false, fmt.Errorf("core: devices: %w", err)
+		}
+		return len(activeDevices(ds)) > 0, nil
+	}
+	return false, nil
 }
 
 // nextAuthenticatorName numbers authenticators past the highest number in

@@ -122,7 +122,7 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 	}
 	err = p.Core.Methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
 	if errors.Is(err, model.ErrLimit) {
-		p.page.Message(w, http.StatusConflict, "Cannot delete", "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first.")
+		p.page.Message(w, http.StatusConflict, "Cannot delete", msgLastAuthenticator)
 		return
 	}
 	if errors.Is(err, model.ErrNotFound) {

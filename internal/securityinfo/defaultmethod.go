@@ -15,13 +15,17 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := model.Method(r.PostForm.Get("method"))
-	if m != model.MethodCode {
+	if m != model.MethodCode && m != model.MethodPush {
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}
 	err := p.Core.Methods.SetDefaultMethod(r.Context(), u, m, p.ClientIP(r))
 	if errors.Is(err, core.ErrNoSuchMethod) {
-		p.page.Message(w, http.StatusConflict, "No such method", "Add an authenticator app first; then it can be your default sign-in method.")
+		what := "Add an authenticator app first"
+		if m == model.MethodPush {
+			what = "Pair a phone first"
+		}
+		p.page.Message(w, http.StatusConflict, "No such method", what+"; then it can be your default sign-in method.")
 		return
 	}
 	if err != nil {

@@ -20,6 +20,8 @@ var notices = map[string]string{
 	"authenticator-added":  "Authenticator app added.",
 	"authenticator-delete": "Authenticator app deleted. Your other sessions were signed out.",
 	"app-password-deleted": "App password deleted. Apps using it can no longer sign in.",
+	"phone-added":          "Phone paired. Sign-in requests will be sent to it.",
+	"phone-removed":        "Phone removed. It can no longer approve sign-ins.",
 }
 
 const dateFormat = "2006-01-02"
@@ -49,6 +51,11 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 	if err != nil {
 		return loginui.SecurityPage{}, err
 	}
+	devices, err := p.Core.Phones.Devices(ctx, u.ID)
+	if err != nil {
+		return loginui.SecurityPage{}, err
+	}
+	phones := activeCount(devices)
 	page := loginui.SecurityPage{
 		Common:                p.page.Common("Security info", u),
 		DefaultMethod:         string(u.DefaultMethod),
@@ -60,17 +67,17 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 	if !page.CanCreateAppPasswords {
 		page.AppPasswordsWhyNot = p.cfg.Policy.WhyNoAppPasswords()
 	}
-	if len(auths) > 0 {
-		page.DefaultChoices = []loginui.MethodChoice{{Value: string(model.MethodCode), Label: "Authenticator app – code"}}
-		if page.DefaultMethod == "" {
-			page.DefaultMethod = string(model.MethodCode)
-		}
+	page.CanPairPhone = p.cfg.Portal != ""
+	if !page.CanPairPhone {
+		page.PhoneWhyNot = msgNoPortal
 	}
-	lastOfEnforced := p.cfg.Policy.MustKeepOneMethod(u) && len(auths) == 1
+	page.DefaultChoices, page.DefaultMethod = defaultChoices(len(auths) > 0, phones > 0, u.DefaultMethod)
+	lastOfEnforced := p.cfg.Policy.MustKeepOneMethod(u) && len(auths)+phones == 1
+	page.Devices = deviceRows(devices, lastOfEnforced)
 	for _, a := range auths {
 		row := loginui.AuthenticatorRow{ID: a.ID, Name: a.Name, Added: a.CreatedAt.UTC().Format(dateFormat), CanDelete: !lastOfEnforced}
 		if lastOfEnforced {
-			row.WhyNotDelete = "This is the only authenticator app on your account, and your account requires multi-factor sign-in. Add another authenticator app first."
+			row.WhyNotDelete = msgLastAuthenticator
 		}
 		page.Authenticators = append(page.Authenticators, row)
 	}
@@ -91,7 +98,31 @@ func (p *Pages) showAdd(w http.ResponseWriter, r *http.Request) {
 		p.startAuthenticator(w, r)
 	case methodAppPassword:
 		p.showNewAppPassword(w, r)
+	case methodPhone:
+		p.startPairing(w, r)
 	default:
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose a sign-in method from the list.")
 	}
+}
+
+// defaultChoices offers the seed's two choices, each only when the user has
+// such a method, and the default as it applies: the chosen one if the user
+// still has it, else the first available.
+func defaultChoices(hasCode, hasPhone bool, chosen model.Method) ([]loginui.MethodChoice, string) {
+	var choices []loginui.MethodChoice
+	if hasPhone {
+		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodPush), Label: "Authenticator app – notification"})
+	}
+	if hasCode {
+		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodCode), Label: "Authenticator app or hardware token – code"})
+	}
+	switch {
+	case chosen == model.MethodPush && hasPhone, chosen == model.MethodCode && hasCode:
+		return choices, string(chosen)
+	case hasCode:
+		return choices, string(model.MethodCode)
+	case hasPhone:
+		return choices, string(model.MethodPush)
+	}
+	return choices, string(chosen)
 }

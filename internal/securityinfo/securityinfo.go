@@ -31,6 +31,9 @@ type Config struct {
 	// Policy is the site's, as the gateway applies it: the same session
 	// rule guards these pages, and it decides who may create app passwords.
 	Policy policy.Site
+	// Portal is the portal origin phones pair on ("" when none is
+	// configured: phones cannot be paired).
+	Portal string
 }
 
 // Pages serves Security info under Prefix+"security".
@@ -64,6 +67,8 @@ func (p *Pages) Routes() map[string]http.Handler {
 		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
 		"POST " + pre + "/app-password/delete":  http.HandlerFunc(p.deleteAppPassword),
 		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
+		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
+		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
 	}
 }
 
@@ -134,10 +139,17 @@ func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return nil, nil
 	}
-	if p.recentlyVerified(cur, len(auths) > 0) {
+	phone, err := p.Core.Approvals.HasPhone(r.Context(), u)
+	if err != nil {
+		p.page.InternalError(w, r, "listing phones", err)
+		return nil, nil
+	}
+	if p.recentlyVerified(cur, len(auths) > 0 || phone) {
 		return cur, u
 	}
 	if len(auths) == 0 {
+		// Re-verification takes a code; with a phone only (or nothing),
+		// a fresh sign-in is the way.
 		p.page.Message(w, http.StatusForbidden, "Sign in again", "For your security, sign out and sign in again before changing your sign-in methods.")
 		return nil, nil
 	}
@@ -161,7 +173,7 @@ func (p *Pages) record(r *http.Request, u *model.User, event, detail string) {
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
 	switch next {
-	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword):
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone):
 		return next
 	}
 	return p.securityPath()
