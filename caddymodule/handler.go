@@ -57,7 +57,8 @@ type Gateway struct {
 	// upstreams that trust other names, e.g. X-Forwarded-User).
 	StripHeaders []string `json:"strip_headers,omitempty"`
 
-	gw *gateway.Gateway
+	gw     *gateway.Gateway
+	portal *signin.Portal
 }
 
 // CaddyModule returns the Caddy module information.
@@ -88,8 +89,18 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal})
 	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
 		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
+	g.portal = portal
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders})
+	return nil
+}
+
+// Cleanup ends the sign-in pages' long-polls when the config unloads:
+// their pages poll again, on the config that replaced this one.
+func (g *Gateway) Cleanup() error {
+	if g.portal != nil {
+		g.portal.Close()
+	}
 	return nil
 }
 
@@ -154,6 +165,7 @@ func clientIP(r *http.Request) string {
 var (
 	_ caddy.Provisioner           = (*Gateway)(nil)
 	_ caddy.Validator             = (*Gateway)(nil)
+	_ caddy.CleanerUpper          = (*Gateway)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Gateway)(nil)
 )
 
