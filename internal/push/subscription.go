@@ -32,9 +32,9 @@ type Subscription struct {
 }
 
 // DefaultHosts returns the push services of the major browsers, the
-// allow-list used when none is configured: Chrome and other Chromium
-// browsers on Android (FCM), Firefox (Mozilla autopush), Safari (Apple),
-// and Edge (Windows Notification Service, one host per region).
+// allow-list used when none is configured: Chrome and most Chromium
+// browsers (Firebase Cloud Messaging), Firefox (Mozilla autopush), Safari
+// (Apple), and Edge (Windows Notification Service, one host per region).
 // It returns a new slice on each call, so callers may modify it.
 func DefaultHosts() []string {
 	return []string{
