@@ -81,7 +81,8 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		timeout = DefaultApprovalTimeout
 	}
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
-		audit: auditLog, events: events, pushHosts: hosts, now: time.Now}
+		nonceKey: secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
+		audit:    auditLog, events: events, pushHosts: hosts, now: time.Now}
 	accounts := NewAccounts(st, cfg.Hasher)
 	accounts.events = events
 	accounts.audit = auditLog

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +33,6 @@ const (
 	maxConfirmAttempts = 5
 	// nonceTTL is how long a phone has to use a nonce it fetched.
 	nonceTTL = 2 * time.Minute
-	// maxNonces bounds the unused nonces one device may hold.
-	maxNonces = 20
 	// maxDeviceName bounds a device's name, in runes.
 	maxDeviceName = 64
 )
@@ -55,6 +54,7 @@ type Phones struct {
 	store     store.Store
 	box       *secrets.Box
 	codeKey   []byte
+	nonceKey  []byte
 	audit     *audit.Log
 	events    *Events
 	pushHosts []string
@@ -151,6 +151,11 @@ func (p *Phones) Register(ctx context.Context, reg Registration) (*model.Device,
 	if err != nil {
 		return nil, "", err
 	}
+	if reg.Push != nil {
+		if err := p.CheckPush(reg.Push); err != nil {
+			return nil, "", err
+		}
+	}
 	d := &model.Device{Name: name, PublicKey: spki}
 	err = p.store.RegisterDevice(ctx, reg.Token.hash(), d, p.codeHash(reg.Token.hash(), code), p.now(), model.MaxDevices)
 	switch {
@@ -234,29 +239,53 @@ func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bo
 	return nil
 }
 
-// IssueNonce gives a device a single-use nonce for its next signed call.
+// IssueNonce gives a device a nonce for its next signed call. Issuing
+// stores nothing (so nobody can exhaust a device's nonces by asking for
+// them): the nonce carries its time and a MAC binding it to the device;
+// a signed call records its nonce as used, once.
 func (p *Phones) IssueNonce(ctx context.Context, deviceID int64) (string, error) {
-	nonce, err := devicekey.NewNonce()
-	if err != nil {
+	if _, err := p.store.DeviceByID(ctx, deviceID); errors.Is(err, model.ErrNotFound) {
+		return "", ErrNotPaired
+	} else if err != nil {
+		return "", fmt.Errorf("core: device: %w", err)
+	}
+	var b [nonceLen]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(p.now().UnixMilli()))
+	if _, err := rand.Read(b[8:24]); err != nil {
 		return "", err
 	}
-	now := p.now()
-	err = p.store.CreateNonce(ctx, deviceID, nonceHash(nonce), now, now.Add(nonceTTL), maxNonces)
-	switch {
-	case errors.Is(err, model.ErrNotFound):
-		return "", ErrNotPaired
-	case errors.Is(err, model.ErrLimit):
-		return "", ErrBadDeviceCall
-	case err != nil:
-		return "", fmt.Errorf("core: nonce: %w", err)
-	}
-	return nonce, nil
+	copy(b[24:], p.nonceMAC(deviceID, b[:24]))
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-func nonceHash(nonce string) []byte {
-	h := sha256.Sum256([]byte(nonce))
-	return h[:]
+// nonceLen is a nonce's size: issue time (8), random (16), MAC (16).
+const nonceLen = 40
+
+func (p *Phones) nonceMAC(deviceID int64, head []byte) []byte {
+	m := hmac.New(sha256.New, p.nonceKey)
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(deviceID))
+	m.Write(id[:])
+	m.Write(head)
+	return m.Sum(nil)[:16]
 }
+
+// nonceExpiry checks that nonce was issued to the device within nonceTTL
+// and returns when it expires.
+func (p *Phones) nonceExpiry(deviceID int64, nonce string) (time.Time, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(nonce)
+	if err != nil || len(b) != nonceLen || !hmac.Equal(b[24:], p.nonceMAC(deviceID, b[:24])) {
+		return time.Time{}, false
+	}
+	issued := time.UnixMilli(int64(binary.BigEndian.Uint64(b[:8])))
+	expires := issued.Add(nonceTTL)
+	now := p.now()
+	return expires, !issued.After(now.Add(time.Second)) && now.Before(expires)
+}
+
+// maxUsedNonces bounds the used nonces one device keeps on record (within
+// their lifetime): far above what a phone polling every 2 s uses.
+const maxUsedNonces = 1000
 
 // Authenticate checks a phone's signed call: the device exists (and is
 // active unless allowInactive: a phone waiting for its confirmation asks
@@ -285,17 +314,32 @@ func (p *Phones) Authenticate(ctx context.Context, call devicekey.Request, sig [
 	if err != nil || devicekey.Verify(pub, input, sig) != nil {
 		return nil, ErrBadDeviceCall
 	}
-	fresh, err := p.store.ConsumeNonce(ctx, d.ID, nonceHash(call.Nonce), p.now())
-	if err != nil {
-		return nil, fmt.Errorf("core: nonce: %w", err)
-	}
-	if !fresh {
-		return nil, ErrBadDeviceCall
+	if err := p.useNonce(ctx, d.ID, call.Nonce); err != nil {
+		return nil, err
 	}
 	if err := p.store.TouchDevice(ctx, d.ID, p.now()); err != nil && !errors.Is(err, model.ErrNotFound) {
 		return nil, fmt.Errorf("core: device use: %w", err)
 	}
 	return d, nil
+}
+
+// useNonce records a signed call's nonce as used: a nonce not issued to
+// this device, expired, or used before is refused.
+func (p *Phones) useNonce(ctx context.Context, deviceID int64, nonce string) error {
+	expires, ok := p.nonceExpiry(deviceID, nonce)
+	if !ok {
+		return ErrBadDeviceCall
+	}
+	err := p.store.CreateNonce(ctx, deviceID, nonceHash(nonce), p.now(), expires, maxUsedNonces)
+	switch {
+	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrLimit):
+		return ErrBadDeviceCall
+	case errors.Is(err, model.ErrNotFound):
+		return ErrNotPaired
+	case err != nil:
+		return fmt.Errorf("core: nonce: %w", err)
+	}
+	return nil
 }
 
 // pushAAD binds a sealed subscription to its device.
@@ -306,8 +350,8 @@ func pushAAD(deviceID int64) []byte {
 // SetPush checks a phone's push subscription against the allowed push
 // services (no requests to other hosts) and stores it sealed.
 func (p *Phones) SetPush(ctx context.Context, d *model.Device, sub *push.Subscription) error {
-	if err := sub.Validate(p.pushHosts); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadPush, err)
+	if err := p.CheckPush(sub); err != nil {
+		return err
 	}
 	raw, err := json.Marshal(sub)
 	if err != nil {
@@ -321,6 +365,15 @@ func (p *Phones) SetPush(ctx context.Context, d *model.Device, sub *push.Subscri
 		return fmt.Errorf("core: device push: %w", err)
 	}
 	d.Push, d.PushDead = sealed, false
+	return nil
+}
+
+// CheckPush refuses a subscription that is malformed or points anywhere
+// but an allowed push service (ErrBadPush wrapping why).
+func (p *Phones) CheckPush(sub *push.Subscription) error {
+	if err := sub.Validate(p.pushHosts); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadPush, err)
+	}
 	return nil
 }
 
@@ -366,4 +419,10 @@ func randomDigits(n int) (string, error) {
 		b[i] = byte('0' + d.Int64())
 	}
 	return string(b), nil
+}
+
+// nonceHash is what the store keeps of a used nonce.
+func nonceHash(nonce string) []byte {
+	h := sha256.Sum256([]byte(nonce))
+	return h[:]
 }

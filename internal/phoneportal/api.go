@@ -250,7 +250,7 @@ func (h *Handler) authenticate(ctx context.Context, c *call, allowInactive bool)
 // checkPush refuses a subscription the core would refuse, before anything
 // is stored.
 func (h *Handler) checkPush(sub *push.Subscription) *apiError {
-	if err := sub.Validate(h.cfg.PushHosts); err != nil {
+	if err := h.core.Phones.CheckPush(sub); err != nil {
 		return &apiError{status: http.StatusBadRequest, pushRefused: true,
 			msg: "Notifications could not be set up: the phone's push subscription was refused (" + pushReason(err) + ")."}
 	}
@@ -260,8 +260,8 @@ func (h *Handler) checkPush(sub *push.Subscription) *apiError {
 // pushReason is the validation error without its package prefix.
 func pushReason(err error) string {
 	s := err.Error()
-	if rest, ok := strings.CutPrefix(s, push.ErrInvalidSubscription.Error()+": "); ok {
-		return rest
+	for _, prefix := range []string{core.ErrBadPush.Error() + ": ", push.ErrInvalidSubscription.Error() + ": "} {
+		s = strings.TrimPrefix(s, prefix)
 	}
 	return s
 }

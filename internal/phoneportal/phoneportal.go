@@ -19,7 +19,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/loginui"
 )
@@ -49,11 +48,6 @@ type Config struct {
 	// key of this process, so a link's manifest is served only by the
 	// node, and the config, that made it.
 	ManifestKey []byte
-	// PushHosts are the push services subscriptions may point to: the
-	// same list the core was given (core.Config.PushHosts); empty:
-	// push.DefaultHosts(). Subscriptions are checked against it before a
-	// registration stores anything, and the core checks them again.
-	PushHosts []string
 }
 
 // Handler serves /phone/ on the portal origin; other paths get 404.
@@ -76,9 +70,6 @@ type Handler struct {
 func New(d Deps, cfg Config) *Handler {
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
-	}
-	if len(cfg.PushHosts) == 0 {
-		cfg.PushHosts = push.DefaultHosts()
 	}
 	h := &Handler{core: d.Core, ui: d.UI, log: d.Logger, cfg: cfg, now: time.Now}
 	h.box = manifestBox(cfg.ManifestKey, d.Logger)

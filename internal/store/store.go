@@ -218,7 +218,9 @@ type Store interface {
 	// Reported or WrongNumber) to request id of the device's user when it
 	// is pending and unexpired at now, and returns the request as
 	// answered; a Reported answer also blocks the user and ends their
-	// sessions, in the same transaction. model.ErrNotFound when there is no
+	// sessions, in the same transaction. Reported may also follow the same
+	// device's Denied answer (the phone offers "Report suspicious activity"
+	// after Deny). model.ErrNotFound when there is no
 	// such request of that user, model.ErrConflict when it is no longer
 	// pending or has expired.
 	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)

@@ -102,7 +102,9 @@ func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID 
 		if err != nil {
 			return err
 		}
-		if a.Status != model.ApprovalPending || a.Expired(now) {
+		// "Report suspicious activity" may follow the same device's Deny.
+		reportAfterDeny := status == model.ApprovalReported && a.Status == model.ApprovalDenied && a.DeviceID == deviceID
+		if !reportAfterDeny && (a.Status != model.ApprovalPending || a.Expired(now)) {
 			return fmt.Errorf("%w: the request is %s", model.ErrConflict, describeStatus(a, now))
 		}
 		t := Now()
