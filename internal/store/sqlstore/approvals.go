@@ -145,6 +145,11 @@ func (s *Store) ConsumeApproval(ctx context.Context, id string, oldHash []byte, 
 			return err
 		}
 		if n == 0 {
+			// A request that is gone is model.ErrNotFound, as documented.
+			var one int
+			if err := s.row(ctx, tx, "SELECT 1 FROM approvals WHERE id = ?", id).Scan(&one); err != nil {
+				return err
+			}
 			return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
 		}
 		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
