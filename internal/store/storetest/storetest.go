@@ -96,6 +96,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Approvals/Consume", testConsumeApproval},
 		{"Approvals/ConsumeSessionGone", testConsumeApprovalSessionGone},
 		{"Approvals/DeleteStale", testDeleteStaleApprovals},
+		{"Phones/KeepOneConfirmConcurrent", testKeepOneConfirmConcurrent},
+		{"Phones/PairingLocksConcurrent", testPairingLocksConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
