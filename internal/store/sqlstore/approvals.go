@@ -147,6 +147,11 @@ func (s *Store) ConsumeApproval(ctx context.Context, id string, oldHash []byte, 
 			return err
 		}
 		if n == 0 {
+			// A request that is gone is model.ErrNotFound, as documented.
+			var one int
+			if err := s.row(ctx, tx, "SELECT 1 FROM approvals WHERE id = ?", id).Scan(&one); err != nil {
+				return err
+			}
 			return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
 		}
 		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
@@ -170,6 +175,10 @@ func (s *Store) DeleteStaleApprovals(ctx context.Context, before, now time.Time)
 			return err
 		}
 		if _, err := s.exec(ctx, tx, "DELETE FROM device_nonces WHERE expires_at <= ?", s.tm(now)); err != nil {
+			return err
+		}
+		// Links before devices, in ConfirmPairing's order.
+		if err := s.lockPairings(ctx, tx, "expires_at <= ?", s.tm(now)); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, tx, `DELETE FROM devices WHERE active = 0 AND id IN

@@ -41,6 +41,10 @@ func (s *Store) DeleteAllMethods(ctx context.Context, userID int64) (int64, erro
 	defer cancel()
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// Links before the user, in ConfirmPairing's order.
+		if err := s.lockPairings(ctx, tx, "user_id = ?", userID); err != nil {
+			return err
+		}
 		var one int
 		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, userID).Scan(&one); err != nil {
 			return err
@@ -69,6 +73,10 @@ func (s *Store) CreatePairing(ctx context.Context, p *model.Pairing) error {
 	defer cancel()
 	t := Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// Links before devices, in ConfirmPairing's order.
+		if err := s.lockPairings(ctx, tx, "user_id = ?", p.UserID); err != nil {
+			return err
+		}
 		if _, err := s.exec(ctx, tx, `DELETE FROM devices WHERE active = 0 AND id IN
 			(SELECT device_id FROM pairings WHERE user_id = ? AND device_id IS NOT NULL)`, p.UserID); err != nil {
 			return err
@@ -85,6 +93,22 @@ func (s *Store) CreatePairing(ctx context.Context, p *model.Pairing) error {
 	}
 	p.CreatedAt = t
 	return nil
+}
+
+// lockPairings locks the pairings matching cond for the rest of tx. Locks
+// are taken link, device, user (the order of ConfirmPairing), so whatever
+// deletes devices that links refer to locks the links first.
+func (s *Store) lockPairings(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
+	if s.d.LockCounterRow == "" {
+		return nil // write transactions are serialised
+	}
+	rows, err := s.query(ctx, tx, "SELECT 1 FROM pairings WHERE "+cond+s.d.LockCounterRow, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	return errors.Join(rows.Err(), rows.Close())
 }
 
 const pairingColumns = `token_hash, user_id, session_hash, created_at, expires_at, device_id, code_hash, attempts`
@@ -281,6 +305,14 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// Lock the link the device may wait on first, as ConfirmPairing
+		// does (link, device, user): its confirmation can then neither
+		// activate the device between the check below and the delete
+		// (letting a concurrent DeleteTOTP remove the last method) nor
+		// deadlock with the delete's cascade to the link.
+		if err := s.lockPairings(ctx, tx, "user_id = ? AND device_id = ?", userID, id); err != nil {
+			return err
+		}
 		if keepOne {
 			var active bool
 			err := s.row(ctx, tx, "SELECT active FROM devices WHERE id = ? AND user_id = ?", id, userID).Scan(&active)
