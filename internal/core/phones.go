@@ -330,7 +330,7 @@ func (p *Phones) useNonce(ctx context.Context, deviceID int64, nonce string) err
 	if !ok {
 		return ErrBadDeviceCall
 	}
-	err := p.store.CreateNonce(ctx, deviceID, nonceHash(nonce), p.now(), expires, maxUsedNonces)
+	err := p.store.UseNonce(ctx, deviceID, nonceHash(nonce), p.now(), expires, maxUsedNonces)
 	switch {
 	case errors.Is(err, model.ErrConflict), errors.Is(err, model.ErrLimit):
 		return ErrBadDeviceCall

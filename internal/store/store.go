@@ -191,14 +191,13 @@ type Store interface {
 	// last method (authenticators and active devices count; model.ErrLimit).
 	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool) error
 
-	// CreateNonce stores a single-use nonce (its hash) for a device,
-	// valid until expires, dropping the device's expired ones; model.ErrLimit
-	// when the device already holds max unexpired nonces at now,
-	// model.ErrNotFound for unknown devices.
-	CreateNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error
-	// ConsumeNonce deletes the device's nonce and reports whether it was
-	// there and unexpired at now: each nonce passes once.
-	ConsumeNonce(ctx context.Context, deviceID int64, nonceHash []byte, now time.Time) (bool, error)
+	// UseNonce records that a device's signed call used a nonce (its
+	// hash), until expires, first dropping the device's records that have
+	// expired at now: model.ErrConflict when the nonce was used already (a
+	// replay), model.ErrLimit when the device holds max unexpired records,
+	// model.ErrNotFound for unknown devices. Atomic across nodes: of two
+	// uses of one nonce, one fails.
+	UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error
 
 	// CreateApproval stores a (all fields but Status, set Pending, and
 	// AnsweredAt, DeviceID), unless the user created limit or more since

@@ -331,9 +331,9 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool
 	return s.wrap(ctx, "delete device", err)
 }
 
-// CreateNonce stores a nonce for the device unless it holds max
-// unexpired ones; expired ones go first.
-func (s *Store) CreateNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error {
+// UseNonce records a used nonce unless the device holds max unexpired
+// records; expired ones go first. A second use conflicts on the key.
+func (s *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -355,22 +355,6 @@ func (s *Store) CreateNonce(ctx context.Context, deviceID int64, nonceHash []byt
 			nonNilBlob(nonceHash), deviceID, s.tm(expires))
 		return err
 	})
-	return s.wrap(ctx, "create nonce", err)
+	return s.wrap(ctx, "use nonce", err)
 }
 
-// ConsumeNonce deletes the nonce and reports whether it was the device's
-// and unexpired: one statement, so two uses race for one row.
-func (s *Store) ConsumeNonce(ctx context.Context, deviceID int64, nonceHash []byte, now time.Time) (bool, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var expires dbTime
-	err := s.row(ctx, s.w, "DELETE FROM device_nonces WHERE nonce_hash = ? AND device_id = ? RETURNING expires_at",
-		nonNilBlob(nonceHash), deviceID).Scan(&expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, s.wrap(ctx, "consume nonce", err)
-	}
-	return now.Before(expires.t), nil
-}

@@ -801,10 +801,10 @@ func testDeleteUserCascades(t *testing.T, s store.Store) {
 	d := mustPairDevice(t, s, u.ID, 1)
 	mustCreatePairing(t, s, u.ID, 2, now.Add(time.Minute))
 	pending := mustRegister(t, s, 2, now)
-	noErr(t, "CreateNonce", s.CreateNonce(ctx, d.ID, nonceHash(1), now, now.Add(time.Minute), 5))
+	noErr(t, "UseNonce", s.UseNonce(ctx, d.ID, nonceHash(1), now, now.Add(time.Minute), 5))
 	mustCreateApproval(t, s, "alice-1", u.ID, hash(1))
 	dv := mustPairDevice(t, s, v.ID, 3)
-	noErr(t, "CreateNonce(bob)", s.CreateNonce(ctx, dv.ID, nonceHash(2), now, now.Add(time.Minute), 5))
+	noErr(t, "UseNonce(bob)", s.UseNonce(ctx, dv.ID, nonceHash(2), now, now.Add(time.Minute), 5))
 	mustCreateApproval(t, s, "bob-1", v.ID, hash(2))
 
 	noErr(t, "DeleteUser", s.DeleteUser(ctx, u.ID))
@@ -813,24 +813,14 @@ func testDeleteUserCascades(t *testing.T, s store.Store) {
 	pairingGone(t, s, "link of a removed user", u.ID, 2)
 	_, err := s.ApprovalByID(ctx, "alice-1")
 	wantErr(t, "ApprovalByID(removed user)", err, model.ErrNotFound)
-	if ok, err := s.ConsumeNonce(ctx, d.ID, nonceHash(1), now); err != nil || ok {
-		t.Errorf("ConsumeNonce(removed user's) = %v, %v; want false", ok, err)
-	}
+	// The removed user's record went with the device: the hash is free.
 	mustDevice(t, s, dv.ID)
+	noErr(t, "UseNonce(removed user's nonce, on bob's device)", s.UseNonce(ctx, dv.ID, nonceHash(1), now, now.Add(time.Minute), 5))
 	mustApproval(t, s, "bob-1")
-	if ok, err := s.ConsumeNonce(ctx, dv.ID, nonceHash(2), now); err != nil || !ok {
-		t.Errorf("ConsumeNonce(bob's) = %v, %v; want true", ok, err)
-	}
+	wantErr(t, "UseNonce(bob's again)", s.UseNonce(ctx, dv.ID, nonceHash(2), now, now.Add(time.Minute), 5), model.ErrConflict)
 }
 
 // --- nonces ---
-
-func consume(t *testing.T, s store.Store, deviceID int64, nonce []byte, now time.Time) bool {
-	t.Helper()
-	ok, err := s.ConsumeNonce(t.Context(), deviceID, nonce, now)
-	noErr(t, "ConsumeNonce", err)
-	return ok
-}
 
 func testNonces(t *testing.T, s store.Store) {
 	ctx := t.Context()
@@ -839,51 +829,26 @@ func testNonces(t *testing.T, s store.Store) {
 	d2 := mustPairDevice(t, s, u.ID, 2)
 	now := ms(base())
 	expires := now.Add(time.Minute)
-	create := func(deviceID int64, i int) {
-		t.Helper()
-		noErr(t, fmt.Sprintf("CreateNonce(%d)", i), s.CreateNonce(ctx, deviceID, nonceHash(i), now, expires, 10))
+	use := func(deviceID int64, i int, at time.Time) error {
+		return s.UseNonce(ctx, deviceID, nonceHash(i), at, at.Add(time.Minute), 10)
 	}
 
-	create(d.ID, 1)
-	if !consume(t, s, d.ID, nonceHash(1), now) {
-		t.Error("first use of a nonce refused")
-	}
-	if consume(t, s, d.ID, nonceHash(1), now) {
-		t.Error("second use of a nonce passed")
-	}
+	noErr(t, "first use", use(d.ID, 1, now))
+	wantErr(t, "second use", use(d.ID, 1, now), model.ErrConflict)
+	// A nonce used on one device is used, whichever device tries next.
+	wantErr(t, "use on another device", use(d2.ID, 1, now), model.ErrConflict)
+	noErr(t, "another nonce", use(d.ID, 2, now))
 
-	// Another device's nonce passes nothing and is not used up.
-	create(d.ID, 2)
-	if consume(t, s, d2.ID, nonceHash(2), now) {
-		t.Error("a nonce passed for another device")
-	}
-	if !consume(t, s, d.ID, nonceHash(2), now) {
-		t.Error("a nonce tried by another device no longer passes for its own")
-	}
+	// Records are kept until they expire, then dropped by the device's
+	// next use (the caller refuses expired nonces by their own clock).
+	wantErr(t, "use in the record's last millisecond", use(d.ID, 2, expires.Add(-time.Millisecond)), model.ErrConflict)
+	noErr(t, "a later use drops expired records", use(d.ID, 3, expires))
+	noErr(t, "an expired record no longer blocks", use(d.ID, 2, expires))
 
-	// From its expiry on a nonce passes nothing, and is used up.
-	create(d.ID, 3)
-	if consume(t, s, d.ID, nonceHash(3), expires) {
-		t.Error("a nonce passed at its expiry")
-	}
-	if consume(t, s, d.ID, nonceHash(3), now) {
-		t.Error("an expired nonce passed after a refused use")
-	}
-	create(d.ID, 4)
-	if !consume(t, s, d.ID, nonceHash(4), expires.Add(-time.Millisecond)) {
-		t.Error("a nonce refused in its last millisecond")
-	}
-
-	if consume(t, s, d.ID, nonceHash(99), now) {
-		t.Error("an unknown nonce passed")
-	}
-	wantErr(t, "CreateNonce(unknown device)", s.CreateNonce(ctx, d.ID+d2.ID+1000, nonceHash(5), now, expires, 10), model.ErrNotFound)
-	if consume(t, s, d.ID+d2.ID+1000, nonceHash(5), now) {
-		t.Error("a nonce passed for an unknown device")
-	}
+	wantErr(t, "UseNonce(unknown device)", use(d.ID+d2.ID+1000, 5, now), model.ErrNotFound)
 }
 
-// testNonceLimit: a device holds at most max unexpired nonces; expired
+// testNonceLimit: a device holds at most max unexpired records; expired
 // ones neither count nor stay.
 func testNonceLimit(t *testing.T, s store.Store) {
 	ctx := t.Context()
@@ -894,37 +859,18 @@ func testNonceLimit(t *testing.T, s store.Store) {
 	now := ms(base())
 	expires := now.Add(time.Minute)
 	for i := range max {
-		noErr(t, "CreateNonce", s.CreateNonce(ctx, d.ID, nonceHash(i), now, expires, max))
+		noErr(t, "UseNonce", s.UseNonce(ctx, d.ID, nonceHash(i), now, expires, max))
 	}
-	wantErr(t, "CreateNonce(over max)", s.CreateNonce(ctx, d.ID, nonceHash(10), now, expires, max), model.ErrLimit)
-	if consume(t, s, d.ID, nonceHash(10), now) {
-		t.Error("a refused nonce was stored")
-	}
-	// Per device.
-	noErr(t, "CreateNonce(other device)", s.CreateNonce(ctx, d2.ID, nonceHash(11), now, expires, max))
-	// A used nonce frees its slot.
-	if !consume(t, s, d.ID, nonceHash(0), now) {
-		t.Fatal("ConsumeNonce refused")
-	}
-	noErr(t, "CreateNonce(after a use)", s.CreateNonce(ctx, d.ID, nonceHash(12), now, expires, max))
-	wantErr(t, "CreateNonce(over max again)", s.CreateNonce(ctx, d.ID, nonceHash(13), now, expires, max), model.ErrLimit)
-
+	wantErr(t, "UseNonce(over max)", s.UseNonce(ctx, d.ID, nonceHash(10), now, expires, max), model.ErrLimit)
+	// A refused use stored nothing.
+	noErr(t, "UseNonce(refused one, on the other device)", s.UseNonce(ctx, d2.ID, nonceHash(10), now, expires, max))
 	// At expires all of them have expired: max fresh ones fit again.
-	later := expires
 	for i := range max {
-		noErr(t, "CreateNonce(after expiry)", s.CreateNonce(ctx, d.ID, nonceHash(20+i), later, later.Add(time.Minute), max))
+		noErr(t, "UseNonce(after expiry)", s.UseNonce(ctx, d.ID, nonceHash(20+i), expires, expires.Add(time.Minute), max))
 	}
-	wantErr(t, "CreateNonce(over max after expiry)", s.CreateNonce(ctx, d.ID, nonceHash(30), later, later.Add(time.Minute), max), model.ErrLimit)
-	// The expired ones were dropped: they do not pass even at an earlier now.
-	for _, i := range []int{1, 2, 12} {
-		if consume(t, s, d.ID, nonceHash(i), now) {
-			t.Errorf("expired nonce %d survived CreateNonce", i)
-		}
-	}
-	// The other device's were not.
-	if !consume(t, s, d2.ID, nonceHash(11), now) {
-		t.Error("another device's nonce was dropped")
-	}
+	wantErr(t, "UseNonce(over max after expiry)", s.UseNonce(ctx, d.ID, nonceHash(30), expires, expires.Add(time.Minute), max), model.ErrLimit)
+	// The other device's record was not dropped.
+	wantErr(t, "UseNonce(other device's again)", s.UseNonce(ctx, d2.ID, nonceHash(10), now, expires, max), model.ErrConflict)
 }
 
 func testNonceConcurrent(t *testing.T, s store.Store) {
@@ -933,16 +879,16 @@ func testNonceConcurrent(t *testing.T, s store.Store) {
 	d := mustPairDevice(t, s, u.ID, 1)
 	now := ms(base())
 	for round := range 3 {
-		noErr(t, "CreateNonce", s.CreateNonce(ctx, d.ID, nonceHash(round), now, now.Add(time.Minute), 5))
 		const n = 10
-		var oks [n]bool
 		var errs [n]error
-		parallel(n, func(i int) { oks[i], errs[i] = s.ConsumeNonce(ctx, d.ID, nonceHash(round), now) })
+		parallel(n, func(i int) { errs[i] = s.UseNonce(ctx, d.ID, nonceHash(round), now, now.Add(time.Minute), 100) })
 		wins := 0
 		for i := range n {
-			noErr(t, "ConsumeNonce", errs[i])
-			if oks[i] {
+			switch {
+			case errs[i] == nil:
 				wins++
+			case !errors.Is(errs[i], model.ErrConflict):
+				t.Errorf("round %d: UseNonce: %v", round, errs[i])
 			}
 		}
 		if wins != 1 {
@@ -1333,8 +1279,8 @@ func testDeleteStaleApprovals(t *testing.T, s store.Store) {
 
 	du := mustPairDevice(t, s, u.ID, 1)
 	earlier := now.Add(-2 * time.Minute)
-	noErr(t, "CreateNonce(expiring now)", s.CreateNonce(ctx, du.ID, nonceHash(1), earlier, now, 10))
-	noErr(t, "CreateNonce(fresh)", s.CreateNonce(ctx, du.ID, nonceHash(2), earlier, now.Add(time.Millisecond), 10))
+	noErr(t, "UseNonce(expiring now)", s.UseNonce(ctx, du.ID, nonceHash(1), earlier, now, 10))
+	noErr(t, "UseNonce(fresh)", s.UseNonce(ctx, du.ID, nonceHash(2), earlier, now.Add(time.Millisecond), 10))
 
 	mustCreatePairing(t, s, u.ID, 2, now) // expires now, unregistered
 	mustCreatePairing(t, s, v.ID, 3, now) // expires now, a device waiting
@@ -1351,13 +1297,10 @@ func testDeleteStaleApprovals(t *testing.T, s store.Store) {
 	wantErr(t, "ApprovalByID(old)", err, model.ErrNotFound)
 	mustApproval(t, s, "fresh")
 
-	// An expired nonce is gone: it does not pass even at an earlier now.
-	if consume(t, s, du.ID, nonceHash(1), earlier) {
-		t.Error("an expired nonce survived DeleteStaleApprovals")
-	}
-	if !consume(t, s, du.ID, nonceHash(2), earlier) {
-		t.Error("a fresh nonce was deleted")
-	}
+	// The expired record is gone, the fresh one stays (tried from another
+	// device, whose use drops none of du's records).
+	noErr(t, "UseNonce(expired record's nonce)", s.UseNonce(ctx, dw.ID, nonceHash(1), earlier, now.Add(time.Minute), 10))
+	wantErr(t, "UseNonce(fresh record's nonce)", s.UseNonce(ctx, dw.ID, nonceHash(2), earlier, now.Add(time.Minute), 10), model.ErrConflict)
 
 	pairingGone(t, s, "expired link", u.ID, 2)
 	pairingGone(t, s, "expired registered link", v.ID, 3)
