@@ -6,7 +6,7 @@
 // and a single-use nonce in that message is what stops replay.
 //
 // The formats here are shared with the phone page: the JavaScript that
-// builds the same bytes is testdata/signing_input.js, and a vector signed
+// builds the same bytes is loginui/static/signing-input.js, and a vector signed
 // by real WebCrypto is checked in the tests.
 package devicekey
 

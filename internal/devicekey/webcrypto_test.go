@@ -2,7 +2,9 @@ package devicekey
 
 import (
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -10,7 +12,7 @@ import (
 )
 
 // jsRequest and jsAnswer are the phone page's spelling of the messages, as
-// signing_input.js takes them.
+// loginui/static/signing-input.js takes them.
 type jsRequest struct {
 	Method   string `json:"method"`
 	Host     string `json:"host"`
@@ -38,10 +40,25 @@ func (a jsAnswer) toGo() Answer {
 	return Answer{RequestID: a.RequestID, Decision: a.Decision, Number: a.Number, DeviceID: a.DeviceID, Nonce: a.Nonce}
 }
 
+// TestVectorWasMadeWithTheServedScript: the vector checks the script the
+// phone pages load only as long as it was made with that very file.
+func TestVectorWasMadeWithTheServedScript(t *testing.T) {
+	js, err := os.ReadFile("../../loginui/static/signing-input.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := loadVector(t)
+	if sum := sha256.Sum256(js); hex.EncodeToString(sum[:]) != v.SigningInput {
+		t.Fatal("loginui/static/signing-input.js changed since testdata/webcrypto_vector.json was made: " +
+			"run node internal/devicekey/testdata/webcrypto_vector.mjs > internal/devicekey/testdata/webcrypto_vector.json")
+	}
+}
+
 // webCryptoVector is testdata/webcrypto_vector.json, made by
 // testdata/webcrypto_vector.mjs with real WebCrypto.
 type webCryptoVector struct {
 	Generator     string    `json:"generator"`
+	SigningInput  string    `json:"signingInputSHA256"`
 	SPKI          string    `json:"spki"`
 	Raw           string    `json:"raw"`
 	Request       jsRequest `json:"request"`

@@ -1,15 +1,16 @@
 // Makes webcrypto_vector.json: a key pair made and used exactly as the phone
 // page does (WebCrypto, ECDSA P-256, non-extractable private key) and the
-// signing inputs built by signing_input.js, so the Go tests can check that
+// signing inputs built by loginui/static/signing-input.js, so the Go tests can check that
 // Go and the page agree byte for byte. Needs Node 20 or later (for
 // globalThis.crypto.subtle); the Go tests only read the JSON.
 //
 //   node internal/devicekey/testdata/webcrypto_vector.mjs > internal/devicekey/testdata/webcrypto_vector.json
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 const here = new URL(".", import.meta.url);
-const js = readFileSync(new URL("signing_input.js", here), "utf8");
+const js = readFileSync(new URL("../../../loginui/static/signing-input.js", here), "utf8");
 // Evaluate the page's file as the page would: a plain script, no module.
 const page = new Function(js + `
   return {mfagateRequestSigningInput, mfagateAnswerSigningInput, mfagateAuthorization, mfagateBase64url};`)();
@@ -103,6 +104,8 @@ const answerSig = new Uint8Array(await subtle.sign(ECDSA, privateKey, answerInpu
 const vector = {
   comment: "Made by webcrypto_vector.mjs; see that file. Do not edit by hand.",
   generator: "Node.js " + process.version + " WebCrypto",
+  // The file the page loads, as it was when this vector was made.
+  signingInputSHA256: createHash("sha256").update(js).digest("hex"),
   spki: b64(await subtle.exportKey("spki", publicKey)),
   raw: page.mfagateBase64url(new Uint8Array(await subtle.exportKey("raw", publicKey))),
   request,

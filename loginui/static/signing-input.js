@@ -1,8 +1,9 @@
-// Signing inputs for mfagate's paired phone, as plain functions to copy
-// into the phone page. They must build exactly the bytes that Go's
+// Signing inputs for mfagate's paired phone, loaded by the phone pages
+// before phone.js. They must build exactly the bytes that Go's
 // devicekey.Request.SigningInput and devicekey.Answer.SigningInput build;
-// internal/devicekey's tests check a vector made with this file
-// (testdata/webcrypto_vector.mjs, committed as webcrypto_vector.json).
+// internal/devicekey's tests check a vector made with this very file
+// (internal/devicekey/testdata/webcrypto_vector.mjs, committed as
+// webcrypto_vector.json, which records this file's SHA-256).
 //
 // Use in the page:
 //
