@@ -233,6 +233,16 @@ type Store interface {
 	// expired nonces and pairings, and returns how many requests went.
 	DeleteStaleApprovals(ctx context.Context, before, now time.Time) (int64, error)
 
+	// AppendSignIn stores a sign-in log row and sets e.ID (and e.At when
+	// zero).
+	AppendSignIn(ctx context.Context, e *model.SignIn) error
+	// SignIns returns the sign-in log rows f selects, newest first, at
+	// most f.Limit (all when <= 0).
+	SignIns(ctx context.Context, f model.SignInFilter) ([]model.SignIn, error)
+	// DeleteSignInsBefore deletes at most batch rows older than before,
+	// oldest first, and says how many.
+	DeleteSignInsBefore(ctx context.Context, before time.Time, batch int) (int64, error)
+
 	// Close releases the database.
 	Close() error
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secret/Basic", testSecret},
 		{"Secret/Concurrent", testSecretConcurrent},
 		{"Audit/AppendList", testAudit},
+		{"SignIns/AppendFilterPage", testSignIns},
 		{"Times/RoundTrip", testTimes},
 		{"Text/Untrusted", testUntrustedText},
 		{"Context/Canceled", testCanceled},

@@ -1,0 +1,100 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/model"
+)
+
+const signInColumns = `id, at, user_id, username, site, remote_ip, user_agent, client, first_factor, second_factor, result, reason`
+
+// AppendSignIn stores a sign-in log row and sets e.ID (and e.At when
+// zero). UserID 0 is stored as NULL.
+func (s *Store) AppendSignIn(ctx context.Context, e *model.SignIn) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	at := normTime(e.At)
+	userID := sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}
+	var id int64
+	err := s.row(ctx, s.w, `INSERT INTO sign_in_log (at, user_id, username, site, remote_ip, user_agent, client,
+		first_factor, second_factor, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		s.tm(at), userID, e.Username, e.Site, e.RemoteIP, e.UserAgent, e.Client, e.FirstFactor, e.SecondFactor,
+		e.Result, e.Reason).Scan(&id)
+	if err != nil {
+		return s.wrap(ctx, "append sign-in", err)
+	}
+	e.ID, e.At = id, at
+	return nil
+}
+
+// SignIns returns the rows f selects, newest first (by ID, which grows
+// with time), at most f.Limit (all when <= 0).
+func (s *Store) SignIns(ctx context.Context, f model.SignInFilter) ([]model.SignIn, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var cond []string
+	var args []any
+	add := func(c string, a any) {
+		cond = append(cond, c)
+		args = append(args, a)
+	}
+	if f.UserID != 0 {
+		add("user_id = ?", f.UserID)
+	}
+	if f.Result != "" {
+		add("result = ?", f.Result)
+	}
+	if f.Site != "" {
+		add("site = ?", f.Site)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", s.tm(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", s.tm(f.Until))
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	q := "SELECT " + signInColumns + " FROM sign_in_log"
+	if len(cond) > 0 {
+		q += " WHERE " + strings.Join(cond, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	if f.Limit > 0 {
+		args = append(args, int64(f.Limit))
+	} else {
+		args = append(args, s.d.NoLimit)
+	}
+	rows, err := s.query(ctx, s.r, q, args...)
+	out, err := scanAll(rows, err, func(r scanner) (*model.SignIn, error) {
+		var e model.SignIn
+		var at dbTime
+		var uid sql.NullInt64
+		err := r.Scan(&e.ID, &at, &uid, &e.Username, &e.Site, &e.RemoteIP, &e.UserAgent, &e.Client,
+			&e.FirstFactor, &e.SecondFactor, &e.Result, &e.Reason)
+		e.At, e.UserID = at.t, uid.Int64
+		return &e, err
+	})
+	if err != nil {
+		return nil, s.wrap(ctx, "sign-ins", err)
+	}
+	return out, nil
+}
+
+// DeleteSignInsBefore deletes at most batch rows older than before (the
+// oldest first) and says how many; small batches keep each transaction
+// short on a busy log.
+func (s *Store) DeleteSignInsBefore(ctx context.Context, before time.Time, batch int) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.count(ctx, s.w, `DELETE FROM sign_in_log WHERE id IN
+		(SELECT id FROM sign_in_log WHERE at < ? ORDER BY id LIMIT ?)`, s.tm(before), int64(batch))
+	if err != nil {
+		return 0, s.wrap(ctx, "delete old sign-ins", err)
+	}
+	return n, nil
+}
