@@ -7,8 +7,10 @@
 // configuration (A: reverse_proxy; B: mfa_gateway with a signed-in session
 // cookie; C: mfa_gateway with an app password in basic auth; D: Caddy's
 // basic_auth (bcrypt); E: C's load during a wrong-password storm on the
-// sign-in page), prints a table with the targets and writes it as JSON to
-// bench/results/latest.json. See -h for the flags.
+// sign-in page), then B's load on one more gateway without and with many
+// browsers waiting on the phone-approval page (-waiting), prints a table
+// with the targets and writes it as JSON to bench/results/latest.json.
+// See -h for the flags.
 package main
 
 import (
@@ -111,6 +113,7 @@ type report struct {
 	Storm       *stormCounts      `json:"storm,omitempty"`
 	StormConns  int               `json:"storm_clients"`
 	Memory      *memoryResult     `json:"memory,omitempty"`
+	Waiting     *waitingResult    `json:"waiting,omitempty"`
 	Profiles    map[string]string `json:"profiles,omitempty"`
 	Notes       []string          `json:"notes"`
 	Extra       map[string]any    `json:"extra,omitempty"`
@@ -129,13 +132,14 @@ func main() {
 	memory := flag.Bool("memory", true, "run the memory (peak RSS) scenario")
 	sessions := flag.Int("sessions", 100_000, "sessions inserted for the memory scenario")
 	invalid := flag.Int("invalid-requests", 100_000, "requests with random invalid cookies in the memory scenario")
+	waiting := flag.Int("waiting", 1000, "browsers waiting on the phone-approval page during B's load in the waiting scenario (0 skips it; it adds about 2 x (warmup+duration) + 25 s)")
 	flag.Parse()
 
 	onInterrupt()
 	if *rounds < 1 {
 		*rounds = 1
 	}
-	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *profileConfigs, *memory, *sessions, *invalid)
+	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *profileConfigs, *memory, *sessions, *invalid, *waiting)
 	cleanup.run()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -207,7 +211,7 @@ func startUpstream(lastUser *atomic.Value) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, profileConfigs string, memory bool, sessions, invalid int) error {
+func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, profileConfigs string, memory bool, sessions, invalid, waiting int) error {
 	began := time.Now()
 	loadStart := loadavg()
 	root, err := moduleRoot()
@@ -420,6 +424,16 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 	}
 	targets = nil
 
+	if waiting > 0 {
+		fmt.Printf("waiting: B's load without and with %d browsers waiting on the phone-approval page ...\n", waiting)
+		w, err := measureWaiting(bin, tmp, upPort, &lastUser, l, warmup, waiting)
+		if err != nil {
+			return err
+		}
+		rep.Waiting = w
+		rep.Notes = append(rep.Notes, fmt.Sprintf("waiting: one more gateway like B with a portal and fixed session keys; %d users, active phones, password-stage sessions and pending requests (expiring in 1 h) inserted with SQL in one transaction; B's load measured without, then with one client per request holding GET /.mfa/push/wait (re-issued at once, the first ones spread over %s so they return evenly); Bwait/B0 CPU is Caddy CPU per B request with/without", waiting, waitLongPoll))
+	}
+
 	if memory {
 		fmt.Printf("memory: %d sessions inserted, 1,000 signed-in requests, %d requests with invalid cookies ...\n", sessions, invalid)
 		m, err := measureMemory(bin, tmp, upPort, sessions, 1000, invalid, 200)
@@ -475,6 +489,10 @@ func (r *report) computeRatios() {
 		add("p99(B)-p99(A)", d, "ms", "<= 1 ms", d <= 1,
 			perRound(b, a, func(p, q wrkResult) float64 { return p.P99ms - q.P99ms }))
 	}
+	if w := r.Waiting; w != nil {
+		add("Bwait/B0 CPU", w.CPURatio, "", fmt.Sprintf("<= %.2f", w.TargetRatio), w.Pass, nil)
+		add("Bwait/B0 req/s", w.RPSRatio, "", fmt.Sprintf(">= %.2f", 2-w.TargetRatio), w.RPSRatio >= 2-w.TargetRatio, nil)
+	}
 	if m := r.Memory; m != nil {
 		add("peak RSS", m.PeakHWMMB, "MB", fmt.Sprintf("<= %.0f MB", m.TargetMB), m.Pass, nil)
 	}
@@ -511,6 +529,15 @@ func (r *report) print(profiles map[string]string) {
 	}
 	if r.Storm != nil {
 		fmt.Printf("\nE storm (%d clients, wrong passwords to POST /.mfa/login): %s\n", r.StormConns, r.Storm)
+	}
+	if w := r.Waiting; w != nil {
+		fmt.Printf("\nwaiting pages: %d seeded users with an active phone, a half-signed-in session and a pending request each (seeded in %.2f s)\n", w.Pages, w.SeedSeconds)
+		fmt.Printf("  B0, no waiting page:      %10.0f req/s, Caddy CPU %.0f us/req\n", w.Idle.RequestsPerSec, w.Idle.CaddyCPUus)
+		fmt.Printf("  Bwait, %5d pages waiting: %8.0f req/s, Caddy CPU %.0f us/req\n", w.Pages, w.Waiting.RequestsPerSec, w.Waiting.CaddyCPUus)
+		fmt.Printf("  CPU ratio %.3f (target <= %.2f): %s; req/s ratio %.3f\n", w.CPURatio, w.TargetRatio, passMiss(w.Pass), w.RPSRatio)
+		fmt.Printf("  long-polls open during the measurement: %d-%d; completed during it: %d (expected about %.0f = %d x %s / %s)\n",
+			w.OpenMin, w.OpenMax, w.RoundTrips, w.ExpectedRoundTrips, w.Pages, r.Duration, waitLongPoll)
+		fmt.Printf("  all long-polls: %d completed, %d answered pending, unexpected %v, errors %d\n", w.RoundTripsTotal, w.Pending, w.Unexpected, w.Errors)
 	}
 	if m := r.Memory; m != nil {
 		fmt.Printf("\nmemory: %d live sessions inserted in SQLite, %d/%d signed-in requests OK, %d invalid-cookie requests answered\n",
