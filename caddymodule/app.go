@@ -297,6 +297,7 @@ func (a *App) sweep(ctx context.Context) {
 			sctx, cancel := context.WithTimeout(ctx, sweepTimeout)
 			_, err := a.services.Sessions.Sweep(sctx, now)
 			err = errors.Join(err, a.services.Core.Approvals.Sweep(sctx))
+			err = errors.Join(err, a.services.Core.SignInLog.Sweep(sctx))
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				a.logger.Error("sweeping sessions", zap.Error(err))

@@ -91,7 +91,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
 	g.portal = portal
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
-		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders})
+		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders, SignInLog: svc.Core.SignInLog})
 	return nil
 }
 

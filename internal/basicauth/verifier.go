@@ -65,7 +65,10 @@ var ErrBusy = password.ErrBusy
 // ErrDenied is returned for every refused credential; Detail says why and
 // Username names the attempt (for the audit log only): the account's name,
 // or a keyed hash when no account has the typed name.
-type ErrDenied struct{ Detail, Username string }
+type ErrDenied struct {
+	Detail, Username string
+	UserID           int64 // 0 when no account has the typed name
+}
 
 func (e *ErrDenied) Error() string { return "basic auth denied: " + e.Detail }
 
@@ -246,7 +249,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		return nil, err
 	}
 	if out.User == nil {
-		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username}
+		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username, UserID: out.Who.ID}
 	}
 	if res.AppPasswordID != 0 {
 		if err := v.apps.RecordUse(ctx, res.AppPasswordID, v.now(), ip); err != nil {

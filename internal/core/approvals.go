@@ -58,6 +58,7 @@ type Approvals struct {
 	attempts *Attempts
 	audit    *audit.Log
 	events   *Events
+	signins  *SignInLog
 	sender   Sender // nil: phones see requests only while their app is open
 	timeout  time.Duration
 	now      func() time.Time
@@ -248,7 +249,20 @@ func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, d *mode
 		a.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	}
 	a.audit.Record(ctx, ev)
+	if reason, failed := failedAnswers[ap.Status]; failed {
+		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
+			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: "notification",
+			Result: model.SignInFailure, Reason: reason})
+	}
 	a.events.Publish(ctx, Event{Kind: EventApproval, ID: ap.ID})
+}
+
+// failedAnswers are the answers that end a sign-in, with the sign-in
+// log's reason.
+var failedAnswers = map[model.ApprovalStatus]string{
+	model.ApprovalDenied:      "denied",
+	model.ApprovalReported:    "reported",
+	model.ApprovalWrongNumber: "wrong number",
 }
 
 // countFailure counts a wrong number like a wrong code: a claimed slot

@@ -32,6 +32,7 @@ type Core struct {
 	Phones       *Phones
 	Approvals    *Approvals
 	Events       *Events
+	SignInLog    *SignInLog
 	Audit        *audit.Log
 }
 
@@ -52,6 +53,9 @@ type Config struct {
 	PushHosts []string
 	// ApprovalTimeout is how long a sign-in request waits; 0: the default.
 	ApprovalTimeout time.Duration
+	// SignInLogRetention is how long sign-in log rows are kept; 0: the
+	// default.
+	SignInLogRetention time.Duration
 }
 
 // New builds the core on st.
@@ -86,6 +90,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	accounts := NewAccounts(st, cfg.Hasher)
 	accounts.events = events
 	accounts.audit = auditLog
+	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
 	return &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
@@ -96,9 +101,10 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		Sessions: &Sessions{store: st, events: events},
 		Phones:   phones,
 		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
-			sender: cfg.Sender, timeout: timeout, now: time.Now},
-		Events: events,
-		Audit:  auditLog,
+			signins: signins, sender: cfg.Sender, timeout: timeout, now: time.Now},
+		Events:    events,
+		SignInLog: signins,
+		Audit:     auditLog,
 	}, nil
 }
 
@@ -133,4 +139,12 @@ func (s *Accounts) ByID(ctx context.Context, id int64) (*model.User, error) {
 // failure counter.
 func (a *Attempts) Completed(ctx context.Context, account string) error {
 	return a.Limiter.Succeeded(ctx, account)
+}
+
+func newSignInLog(st store.Store, logger *zap.Logger, retention time.Duration) *SignInLog {
+	if retention <= 0 {
+		retention = DefaultSignInLogRetention
+	}
+	return &SignInLog{store: st, logger: logger.Named("signinlog"), retention: retention, now: time.Now,
+		basicSeen: map[basicKey]time.Time{}}
 }

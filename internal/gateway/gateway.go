@@ -13,6 +13,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/basicauth"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/identity"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
@@ -30,6 +31,8 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// StripHeaders are further client headers to remove (besides Remote-*).
 	StripHeaders []string
+	// SignInLog receives basic-auth attempts (nil: not logged).
+	SignInLog *core.SignInLog
 }
 
 // Gateway guards one site.
@@ -115,6 +118,7 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 	var denied *basicauth.ErrDenied
 	if errors.As(err, &denied) {
 		g.audit.Record(r.Context(), model.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
+		g.logBasic(r, ip, model.SignIn{UserID: denied.UserID, Username: denied.Username, Result: model.SignInFailure, Reason: core.Reason(denied.Detail)})
 		g.unauthorized(w, r, "Invalid credentials.")
 		return Result{Handled: true}, nil
 	}
@@ -126,7 +130,28 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
+	if g.cfg.SignInLog != nil {
+		e := g.basicEntry(r, ip, model.SignIn{UserID: res.User.ID, Username: res.User.Username, FirstFactor: string(res.Kind),
+			SecondFactor: "not required: " + string(res.Kind), Result: model.SignInSuccess})
+		g.cfg.SignInLog.RecordBasicSuccess(r.Context(), e, res.AppPasswordID)
+	}
 	return g.pass(r, &res.User), nil
+}
+
+// logBasic writes a basic-auth attempt to the sign-in log.
+func (g *Gateway) logBasic(r *http.Request, ip string, e model.SignIn) {
+	if g.cfg.SignInLog != nil {
+		if e.FirstFactor == "" {
+			e.FirstFactor = "basic auth"
+		}
+		g.cfg.SignInLog.Record(r.Context(), g.basicEntry(r, ip, e))
+	}
+}
+
+// basicEntry fills in what every basic-auth row has.
+func (g *Gateway) basicEntry(r *http.Request, ip string, e model.SignIn) model.SignIn {
+	e.Site, e.RemoteIP, e.UserAgent, e.Client = r.Host, ip, r.UserAgent(), model.ClientNonBrowser
+	return e
 }
 
 // isPortal matches the prefix exactly as configured; anything else is a

@@ -73,6 +73,7 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: detail})
+		p.logSignIn(r, cur.User, factorCode, model.SignInFailure, detail)
 		p.renderVerify(w, r, cur, http.StatusOK, msgBadCode)
 		return
 	}
@@ -103,5 +104,6 @@ func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, r
 	}
 	p.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username,
 		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
+	p.logSignIn(r, *u, secondFactors[method], model.SignInSuccess, "")
 	p.redirect(w, r, orRoot(rd))
 }

@@ -101,6 +101,7 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		p.Audit.Record(ctx, model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
 			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "enrolment: " + detail})
+		p.logSignIn(r, cur.User, factorCode, model.SignInFailure, detail)
 		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
 		return
 	}

@@ -78,6 +78,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if out.User == nil {
 		p.Audit.Record(r.Context(), model.AuditEvent{UserID: out.Who.ID, Username: out.Who.Username, Event: audit.SignInPasswordFail, RemoteIP: ip, Detail: out.Detail})
+		p.logSignIn(r, out.Who, "", model.SignInFailure, out.Detail)
 		msg := msgBadLogin
 		if out.Blocked {
 			msg = msgBlocked

@@ -69,6 +69,7 @@ func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *se
 	})
 	switch {
 	case errors.Is(err, core.ErrTooManyApprovals):
+		p.logSignIn(r, cur.User, factorNotification, model.SignInFailure, "too many requests")
 		p.renderApproval(w, r, cur, nil, err.Error()+".")
 		return
 	case errors.Is(err, core.ErrNoPhone):

@@ -1,0 +1,144 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/safetext"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// DefaultSignInLogRetention is how long sign-in log rows are kept.
+const DefaultSignInLogRetention = 90 * 24 * time.Hour
+
+// sweepBatch rows are deleted per transaction when the log is trimmed.
+const sweepBatch = 1000
+
+// basicSuccessEvery: a successful basic-auth request is logged once per
+// app password (or account) per this period; clients send far too many to
+// log each.
+const basicSuccessEvery = time.Hour
+
+// SignInLog records every sign-in attempt, browser and basic auth, for the
+// admin's sign-in log and each user's recent activity. Writing is best
+// effort: a lost row must not refuse a sign-in.
+type SignInLog struct {
+	store     store.Store
+	logger    *zap.Logger
+	retention time.Duration
+	now       func() time.Time
+
+	mu        sync.Mutex
+	basicSeen map[basicKey]time.Time // last logged success per credential
+}
+
+type basicKey struct {
+	userID, appPasswordID int64
+}
+
+// Field limits of sign-in log rows, in bytes.
+const (
+	maxSignInField = 256
+	maxSignInAgent = 512
+)
+
+// Record stores e (At defaults to now), cleaning what clients sent.
+func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
+	if e.At.IsZero() {
+		e.At = l.now()
+	}
+	e.Username = safetext.Clean(e.Username, maxSignInField)
+	e.Site = safetext.Clean(e.Site, maxSignInField)
+	e.RemoteIP = safetext.Clean(e.RemoteIP, maxSignInField)
+	e.UserAgent = safetext.Clean(e.UserAgent, maxSignInAgent)
+	e.Reason = safetext.Clean(e.Reason, maxSignInField)
+	if err := l.store.AppendSignIn(context.WithoutCancel(ctx), &e); err != nil {
+		l.logger.Error("writing sign-in log", zap.Error(err))
+	}
+}
+
+// RecordBasicSuccess logs a successful basic-auth request the first time
+// per credential (app password, or the account password) per hour.
+func (l *SignInLog) RecordBasicSuccess(ctx context.Context, e model.SignIn, appPasswordID int64) {
+	now := l.now()
+	k := basicKey{userID: e.UserID, appPasswordID: appPasswordID}
+	l.mu.Lock()
+	last, seen := l.basicSeen[k]
+	due := !seen || now.Sub(last) >= basicSuccessEvery
+	if due {
+		l.basicSeen[k] = now
+		l.forgetOld(now)
+	}
+	l.mu.Unlock()
+	if due {
+		e.At = now
+		l.Record(ctx, e)
+	}
+}
+
+// forgetOld drops credentials not seen for an hour (mu held), so the map
+// stays as small as the set of busy clients.
+func (l *SignInLog) forgetOld(now time.Time) {
+	if len(l.basicSeen) < 1024 {
+		return
+	}
+	for k, t := range l.basicSeen {
+		if now.Sub(t) >= basicSuccessEvery {
+			delete(l.basicSeen, k)
+		}
+	}
+}
+
+// Search returns the rows f selects, newest first.
+func (l *SignInLog) Search(ctx context.Context, f model.SignInFilter) ([]model.SignIn, error) {
+	rows, err := l.store.SignIns(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("core: sign-in log: %w", err)
+	}
+	return rows, nil
+}
+
+// Recent returns a user's sign-ins of the last 30 days, newest first, at
+// most limit.
+func (l *SignInLog) Recent(ctx context.Context, userID int64, limit int) ([]model.SignIn, error) {
+	return l.Search(ctx, model.SignInFilter{UserID: userID, Since: l.now().Add(-30 * 24 * time.Hour), Limit: limit})
+}
+
+// Sweep deletes rows older than the retention in small batches until none
+// is left or ctx ends.
+func (l *SignInLog) Sweep(ctx context.Context) error {
+	before := l.now().Add(-l.retention)
+	for ctx.Err() == nil {
+		n, err := l.store.DeleteSignInsBefore(ctx, before, sweepBatch)
+		if err != nil {
+			return fmt.Errorf("core: trimming the sign-in log: %w", err)
+		}
+		if n < sweepBatch {
+			return nil
+		}
+	}
+	return ctx.Err()
+}
+
+// reasons maps the details of refused secrets to the sign-in log's
+// reasons.
+var reasons = map[string]string{
+	"account locked":    "locked",
+	"ip locked":         "locked",
+	"account blocked":   "blocked",
+	"code already used": "code reused",
+}
+
+// Reason is the sign-in log's word for why an attempt failed, from the
+// detail a check gave.
+func Reason(detail string) string {
+	if r, ok := reasons[detail]; ok {
+		return r
+	}
+	return detail
+}
