@@ -174,8 +174,15 @@ func (p *Portal) approvalStatus(r *http.Request, cur *session.Current, id string
 	return string(ap.Status), nil
 }
 
+// writeStatus answers the long-poll. A report blocks the account and ends
+// its sessions, this one too, so the page cannot load the explanation
+// after it: the answer carries it ("message"), for the page to show.
 func writeStatus(w http.ResponseWriter, status string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": status})
+	body := map[string]string{"status": status}
+	if status == string(model.ApprovalReported) {
+		body["message"] = approvalProblems[model.ApprovalReported]
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }

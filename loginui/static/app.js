@@ -56,17 +56,34 @@
 
   // Sign-in approval: wait for the phone's answer without reloading, then
   // let the server complete (or explain) the sign-in. Without JavaScript
-  // the page refreshes itself instead.
+  // the page refreshes itself instead. An answer with a message (a report:
+  // the session has ended, so a reload would only show the login page) is
+  // shown here instead.
   var wait = document.querySelector('[data-approval-wait]');
   if (wait && window.fetch) {
     var url = wait.getAttribute('data-approval-wait');
     var done = wait.getAttribute('data-approval-done');
+    var ended = function (msg) {
+      var alert = document.createElement('div');
+      alert.className = 'alert';
+      alert.setAttribute('role', 'alert');
+      alert.textContent = msg;
+      var next = wait.nextElementSibling;
+      if (next && next.tagName === 'FORM') next.hidden = true;
+      wait.parentNode.replaceChild(alert, wait);
+    };
     var poll = function () {
       fetch(url, { credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
         if (!res.ok) throw new Error('status ' + res.status);
         return res.json();
       }).then(function (body) {
-        if (body.status === 'pending') { poll(); } else { window.location.replace(done); }
+        if (body.status === 'pending') {
+          poll();
+        } else if (typeof body.message === 'string' && body.message) {
+          ended(body.message);
+        } else {
+          window.location.replace(done);
+        }
       }).catch(function () {
         setTimeout(function () { window.location.replace(done); }, 2000);
       });
