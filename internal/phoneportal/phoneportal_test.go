@@ -205,7 +205,7 @@ func (e *env) paired() *phoneclient.Phone {
 func (e *env) request(site string) *model.Approval {
 	e.t.Helper()
 	ap, err := e.svc.Core.Approvals.Request(e.ctx, e.user, sessionHash("signin-"+site),
-		core.Context{Site: site, RemoteIP: "198.51.100.23", UserAgent: "Firefox on Linux"})
+		core.Context{Site: site, RemoteIP: "198.51.100.23", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
