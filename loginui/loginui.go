@@ -122,6 +122,8 @@ type SecurityPage struct {
 	Authenticators []AuthenticatorRow
 	AppPasswords   []AppPasswordRow
 	Devices        []DeviceRow
+	// Activity is the user's recent sign-ins, newest first.
+	Activity []ActivityRow
 	// CanPairPhone offers "Authenticator app – notifications"; otherwise
 	// PhoneWhyNot says why not (no portal origin configured).
 	CanPairPhone          bool
@@ -144,6 +146,18 @@ type AuthenticatorRow struct {
 	Added        string // e.g. "2026-11-25"
 	CanDelete    bool
 	WhyNotDelete string // shown next to the disabled Delete button when !CanDelete
+}
+
+// ActivityRow is one sign-in attempt in the [SecurityPage]'s recent
+// activity.
+type ActivityRow struct {
+	When    string // e.g. "2026-11-25 12:00 UTC"
+	Site    string
+	From    string // client IP
+	Client  string // "browser" or "non-browser"
+	Method  string // e.g. "password + code", "app password"
+	Success bool
+	Reason  string // why it failed
 }
 
 // AppPasswordRow is one app password on the [SecurityPage].

@@ -2,6 +2,7 @@ package securityinfo
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/model"
@@ -87,7 +88,32 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 			LastUsed: basicauth.DescribeUse(a.LastUsedAt, a.LastUsedIP),
 		})
 	}
+	page.Activity, err = p.activity(r, u)
+	if err != nil {
+		return loginui.SecurityPage{}, err
+	}
 	return page, nil
+}
+
+// activityRows is how many recent sign-ins Security info shows.
+const activityRows = 20
+
+// activity lists the user's sign-ins of the last 30 days.
+func (p *Pages) activity(r *http.Request, u *model.User) ([]loginui.ActivityRow, error) {
+	rows, err := p.Core.SignInLog.Recent(r.Context(), u.ID, activityRows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]loginui.ActivityRow, 0, len(rows))
+	for _, e := range rows {
+		method := e.FirstFactor
+		if e.SecondFactor != "" && !strings.HasPrefix(e.SecondFactor, "not required") {
+			method += " + " + e.SecondFactor
+		}
+		out = append(out, loginui.ActivityRow{When: e.At.UTC().Format("2006-01-02 15:04 UTC"), Site: e.Site, From: e.RemoteIP,
+			Client: e.Client, Method: method, Success: e.Result == model.SignInSuccess, Reason: e.Reason})
+	}
+	return out, nil
 }
 
 // showAdd starts adding a method (after a recent second factor).
