@@ -359,10 +359,24 @@ func (s *Accounts) Unblock(ctx context.Context, username string) error {
 	if u.BlockedAt.IsZero() {
 		return fmt.Errorf("%q is not blocked", u.Username)
 	}
-	if err := s.store.SetBlocked(ctx, u.ID, time.Time{}); err != nil {
+	if err := s.store.SetBlocked(ctx, u.ID, time.Time{}, ""); err != nil {
 		return fmt.Errorf("unblocking %q: %w", u.Username, err)
 	}
-	s.record(ctx, u, audit.UserUnblocked, "blocked since "+u.BlockedAt.UTC().Format(time.RFC3339))
+	s.record(ctx, u, audit.UserUnblocked, "blocked since "+u.BlockedAt.UTC().Format(time.RFC3339)+", "+u.BlockedReason)
+	return nil
+}
+
+// Block refuses every sign-in of a user (password, code, phone, basic
+// auth) and ends their sessions, until Unblock.
+func (s *Accounts) Block(ctx context.Context, username string) error {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetBlocked(ctx, u.ID, time.Now(), "by an admin ("+s.actor+")"); err != nil {
+		return fmt.Errorf("blocking %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.UserBlocked, "")
 	return nil
 }
 
@@ -380,4 +394,22 @@ func (s *Accounts) ResetMethods(ctx context.Context, username string) (int64, er
 	}
 	s.record(ctx, u, audit.MethodsReset, fmt.Sprintf("%d removed", n))
 	return n, nil
+}
+
+// SignIns returns the sign-in log since `since`, newest first, at most
+// limit rows (all when <= 0), of one user or, with username "", of all.
+func (s *Accounts) SignIns(ctx context.Context, username string, since time.Time, limit int) ([]model.SignIn, error) {
+	f := model.SignInFilter{Since: since, Limit: limit}
+	if username != "" {
+		u, err := s.Get(ctx, username)
+		if err != nil {
+			return nil, err
+		}
+		f.UserID = u.ID
+	}
+	rows, err := s.store.SignIns(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the sign-in log: %w", err)
+	}
+	return rows, nil
 }

@@ -64,8 +64,11 @@ type User struct {
 	// every sign-in of the account is refused until an admin unblocks it.
 	// Zero when not blocked.
 	BlockedAt time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// BlockedReason says who blocked it: "reported by the user" or "by an
+	// admin …".
+	BlockedReason string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // AppPassword is a server-generated password for a client that can only

@@ -2,6 +2,10 @@ package model
 
 import "time"
 
+// BlockedByReport is the block reason a fraud report from the user's
+// phone records.
+const BlockedByReport = "reported by the user"
+
 // MaxDevices is how many phones one user may pair.
 const MaxDevices = 5
 

@@ -142,10 +142,11 @@ type Store interface {
 	// optionally only those of one user (userID 0 = all).
 	AuditEvents(ctx context.Context, userID int64, limit int) ([]model.AuditEvent, error)
 
-	// SetBlocked blocks the user's sign-in (at non-zero) or unblocks it
-	// (zero). Blocking also ends all the user's sessions, in the same
-	// transaction. model.ErrNotFound for unknown IDs.
-	SetBlocked(ctx context.Context, userID int64, at time.Time) error
+	// SetBlocked blocks the user's sign-in (at non-zero) with a reason, or
+	// unblocks it (zero; the reason is cleared). Blocking also ends all the
+	// user's sessions, in the same transaction. model.ErrNotFound for
+	// unknown IDs.
+	SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error
 	// DeleteAllMethods removes every authenticator, device and pairing of
 	// the user in one transaction and returns how many methods (authenticators
 	// and devices) went. model.ErrNotFound for unknown IDs.

@@ -113,7 +113,7 @@ func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID 
 			return err
 		}
 		if status == model.ApprovalReported {
-			if err := s.setBlocked(ctx, tx, userID, t); err != nil {
+			if err := s.setBlocked(ctx, tx, userID, t, model.BlockedByReport); err != nil {
 				return err
 			}
 		}

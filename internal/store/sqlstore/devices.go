@@ -13,18 +13,21 @@ import (
 
 // SetBlocked blocks (at non-zero) or unblocks (zero) a user's sign-in;
 // blocking ends the user's sessions in the same transaction.
-func (s *Store) SetBlocked(ctx context.Context, userID int64, at time.Time) error {
+func (s *Store) SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		return s.setBlocked(ctx, tx, userID, at)
+		return s.setBlocked(ctx, tx, userID, at, reason)
 	})
 	return s.wrap(ctx, "set blocked", err)
 }
 
-func (s *Store) setBlocked(ctx context.Context, tx *sql.Tx, userID int64, at time.Time) error {
-	if err := s.execOne(ctx, tx, "UPDATE users SET blocked_at = ?, updated_at = ? WHERE id = ?",
-		s.nullTm(at), s.tm(Now()), userID); err != nil {
+func (s *Store) setBlocked(ctx context.Context, tx *sql.Tx, userID int64, at time.Time, reason string) error {
+	if at.IsZero() {
+		reason = ""
+	}
+	if err := s.execOne(ctx, tx, "UPDATE users SET blocked_at = ?, blocked_reason = ?, updated_at = ? WHERE id = ?",
+		s.nullTm(at), reason, s.tm(Now()), userID); err != nil {
 		return err
 	}
 	if at.IsZero() {

@@ -11,7 +11,7 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.blocked_at, u.created_at, u.updated_at`
+const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.blocked_at, u.blocked_reason, u.created_at, u.updated_at`
 
 // selectUsers selects users (alias u) and their groups as a JSON array, in
 // one statement (one snapshot).
@@ -181,7 +181,7 @@ func scanUser(r scanner) (*model.User, error) {
 	var state, method string
 	var blocked, created, updated dbTime
 	var groups []byte
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &blocked, &created, &updated, &groups); err != nil {
+	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &blocked, &u.BlockedReason, &created, &updated, &groups); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(groups, &u.Groups); err != nil {

@@ -1103,6 +1103,9 @@ func testAnswerReported(t *testing.T, s store.Store) {
 	usr, err := s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
 	aboutNow(t, "BlockedAt", usr.BlockedAt, before)
+	if usr.BlockedReason != model.BlockedByReport {
+		t.Errorf("BlockedReason = %q, want %q", usr.BlockedReason, model.BlockedByReport)
+	}
 	sessionGone(t, s, "session of a blocked user", hash(1))
 	sessionGone(t, s, "session of a blocked user", hash(2))
 	sessionKept(t, s, "other user's session", hash(3))
@@ -1231,10 +1234,13 @@ func testSetBlocked(t *testing.T, s store.Store) {
 	}
 
 	at := base() // sub-millisecond digits, non-UTC zone
-	noErr(t, "SetBlocked", s.SetBlocked(ctx, u.ID, at))
+	noErr(t, "SetBlocked", s.SetBlocked(ctx, u.ID, at, "by an admin"))
 	got, err = s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
 	sameTime(t, "BlockedAt", got.BlockedAt, ms(at))
+	if got.BlockedReason != "by an admin" {
+		t.Errorf("BlockedReason = %q, want %q", got.BlockedReason, "by an admin")
+	}
 	got, err = s.UserByName(ctx, "alice")
 	noErr(t, "UserByName", err)
 	sameTime(t, "BlockedAt (by name)", got.BlockedAt, ms(at))
@@ -1248,17 +1254,17 @@ func testSetBlocked(t *testing.T, s store.Store) {
 	sessionKept(t, s, "other user's session", hash(3))
 
 	mustCreateSession(t, s, newSession(4, u.ID, base()))
-	noErr(t, "SetBlocked(unblock)", s.SetBlocked(ctx, u.ID, time.Time{}))
+	noErr(t, "SetBlocked(unblock)", s.SetBlocked(ctx, u.ID, time.Time{}, "ignored"))
 	got, err = s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
-	if !got.BlockedAt.IsZero() {
-		t.Errorf("BlockedAt after unblocking = %v, want zero", got.BlockedAt)
+	if !got.BlockedAt.IsZero() || got.BlockedReason != "" {
+		t.Errorf("BlockedAt after unblocking = %v (%q), want zero", got.BlockedAt, got.BlockedReason)
 	}
 	sessionKept(t, s, "session kept by unblocking", hash(4))
 
 	missing := u.ID + v.ID + 1000
-	wantErr(t, "SetBlocked(unknown)", s.SetBlocked(ctx, missing, at), model.ErrNotFound)
-	wantErr(t, "SetBlocked(unknown, unblock)", s.SetBlocked(ctx, missing, time.Time{}), model.ErrNotFound)
+	wantErr(t, "SetBlocked(unknown)", s.SetBlocked(ctx, missing, at, "x"), model.ErrNotFound)
+	wantErr(t, "SetBlocked(unknown, unblock)", s.SetBlocked(ctx, missing, time.Time{}, ""), model.ErrNotFound)
 }
 
 // testDeleteStaleApprovals: old requests, expired nonces and expired links

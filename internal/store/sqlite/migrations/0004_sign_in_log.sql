@@ -1,5 +1,6 @@
 -- 0004_sign_in_log: every sign-in attempt, browser and basic auth, for the
--- admin's sign-in log and each user's recent activity.
+-- admin's sign-in log and each user's recent activity; and why an account is
+-- blocked (reported by the user, or by an admin).
 
 -- No foreign key on user_id: the log outlives deleted users.
 CREATE TABLE sign_in_log (
@@ -19,3 +20,5 @@ CREATE TABLE sign_in_log (
 
 CREATE INDEX sign_in_log_at ON sign_in_log (at);
 CREATE INDEX sign_in_log_user_id ON sign_in_log (user_id, id);
+
+ALTER TABLE users ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';

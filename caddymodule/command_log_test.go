@@ -1,0 +1,62 @@
+package caddymodule
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store/sqlite"
+)
+
+// block and unblock work from the CLI, and `mfa log` prints the sign-in
+// log, of one user or all.
+func TestCLIBlockUnblockAndLog(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mfagate.db")
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10")
+	for _, name := range []string{"alice", "bob"} {
+		if _, _, err := runCLI(t, name+" correct horse battery\n", "user", "add", name, "--password-stdin", "--config", config); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, _, err := runCLI(t, "", "user", "block", "alice", "--config", config); err != nil || !strings.Contains(out, "blocked alice") {
+		t.Fatalf("block: %v %s", err, out)
+	}
+	if out, _, _ := runCLI(t, "", "user", "list", "--config", config); !strings.Contains(out, "(blocked)") {
+		t.Fatalf("list does not show the block:\n%s", out)
+	}
+	u, err := st.UserByName(context.Background(), "alice")
+	if err != nil || u.BlockedAt.IsZero() || !strings.HasPrefix(u.BlockedReason, "by an admin (cli") {
+		t.Fatalf("blocked user = %+v, %v", u, err)
+	}
+	if _, _, err := runCLI(t, "", "user", "unblock", "alice", "--config", config); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "", "user", "unblock", "alice", "--config", config); err == nil || !strings.Contains(err.Error(), "not blocked") {
+		t.Fatalf("unblocking twice: %v", err)
+	}
+
+	for _, e := range []model.SignIn{
+		{UserID: u.ID, Username: "alice", Site: "files.example.com", Result: model.SignInFailure, Reason: "wrong password"},
+		{Username: "unknown:1a2b", Site: "files.example.com", Result: model.SignInFailure, Reason: "unknown user"},
+	} {
+		if err := st.AppendSignIn(context.Background(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := runCLI(t, "", "log", "--config", config)
+	if err != nil || !strings.Contains(out, "failure: wrong password") || !strings.Contains(out, "unknown:1a2b") {
+		t.Fatalf("log: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "", "log", "--user", "alice", "--json", "--config", config)
+	if err != nil || !strings.Contains(out, `"reason": "wrong password"`) || strings.Contains(out, "unknown:1a2b") {
+		t.Fatalf("log --user alice: %v\n%s", err, out)
+	}
+}
