@@ -64,7 +64,7 @@ func buildMFACommand(cmd *cobra.Command) {
 		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts), userBlockCommand(opts))
 	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
 	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
-	cmd.AddCommand(user, aps, logCommand(opts))
+	cmd.AddCommand(user, aps, logCommand(opts), sessionsCommand(opts))
 }
 
 func appPasswordsListCommand(opts *cliOptions) *cobra.Command {

@@ -33,6 +33,27 @@ func userBlockCommand(opts *cliOptions) *cobra.Command {
 	}
 }
 
+// sessionsCommand groups session commands.
+func sessionsCommand(opts *cliOptions) *cobra.Command {
+	c := &cobra.Command{Use: "sessions", Short: "End users' sessions"}
+	c.AddCommand(&cobra.Command{
+		Use:   "revoke <username>",
+		Short: "Signs a user out everywhere (every browser session ends)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
+				n, err := svc.RevokeSessions(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "ended %d sessions of %s\n", n, args[0])
+				return nil
+			})
+		},
+	})
+	return c
+}
+
 // logCommand prints the sign-in log.
 func logCommand(opts *cliOptions) *cobra.Command {
 	var user string

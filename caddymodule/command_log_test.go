@@ -43,6 +43,12 @@ func TestCLIBlockUnblockAndLog(t *testing.T) {
 		t.Fatalf("unblocking twice: %v", err)
 	}
 
+	if err := st.CreateSession(context.Background(), &model.Session{IDHash: make([]byte, 32), UserID: u.ID, Stage: model.StageComplete}); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCLI(t, "", "sessions", "revoke", "alice", "--config", config); err != nil || !strings.Contains(out, "ended 1 sessions of alice") {
+		t.Fatalf("sessions revoke: %v %s", err, out)
+	}
 	for _, e := range []model.SignIn{
 		{UserID: u.ID, Username: "alice", Site: "files.example.com", Result: model.SignInFailure, Reason: "wrong password"},
 		{Username: "unknown:1a2b", Site: "files.example.com", Result: model.SignInFailure, Reason: "unknown user"},

@@ -40,6 +40,7 @@ const (
 	UserBlocked        = "user.blocked"
 	UserUnblocked      = "user.unblocked"
 	MethodsReset       = "user.methods_reset"
+	SessionsRevoked    = "user.sessions_revoked"
 )
 
 // Log writes events. A failure to write is logged, never shown to the user:

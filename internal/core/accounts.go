@@ -413,3 +413,18 @@ func (s *Accounts) SignIns(ctx context.Context, username string, since time.Time
 	}
 	return rows, nil
 }
+
+// RevokeSessions ends every session of a user ("sign out everywhere") and
+// says how many there were.
+func (s *Accounts) RevokeSessions(ctx context.Context, username string) (int64, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.store.DeleteUserSessions(ctx, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("ending the sessions of %q: %w", u.Username, err)
+	}
+	s.record(ctx, u, audit.SessionsRevoked, fmt.Sprintf("%d sessions", n))
+	return n, nil
+}
