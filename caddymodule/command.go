@@ -122,7 +122,7 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 				return err
 			}
 			nu.Username, nu.Password, nu.MFAState = args[0], pw, model.MFAState(state)
-			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
+			return withUsers(cmd, opts, provisions, func(ctx context.Context, svc *core.Accounts) error {
 				u, err := svc.Add(ctx, nu)
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "added user %s (MFA %s)\n", u.Username, u.MFAState)
@@ -337,19 +337,23 @@ func prompt(cmd *cobra.Command, fd int, label string) (string, error) {
 	return string(b), nil
 }
 
-// Whether a subcommand changes the store: those that do say which store
-// they use.
+// cliMode says what a subcommand does to the store: those that change it
+// say which store they use; those that provision may create it.
+type cliMode int
+
 const (
-	readOnly = false
-	changes  = true
+	readOnly   cliMode = iota
+	changes            // changes the store, which must exist
+	provisions         // changes the store, and may create an SQLite one first
 )
 
-// withUsers opens the store named by the config and runs fn. It never
-// creates a database: an SQLite file that does not exist means the CLI is
-// looking at another store than the server's (another user's data dir,
-// another working directory, no --config), and a user added there would
-// never reach the server.
-func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(context.Context, *core.Accounts) error) error {
+// withUsers opens the store named by the config and runs fn. It creates a
+// database only to provision (mode provisions) an SQLite file the config
+// names by an absolute path (see provisionSQLite): otherwise a file that
+// does not exist means the CLI is looking at another store than the
+// server's (another user's data dir, another working directory, no
+// --config), and a user added there would never reach the server.
+func withUsers(cmd *cobra.Command, opts *cliOptions, mode cliMode, fn func(context.Context, *core.Accounts) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -365,12 +369,19 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mutates bool, fn func(conte
 	if err := app.loadStorage(cctx); err != nil {
 		return fmt.Errorf("mfa storage: %w", err)
 	}
+	created := false
 	if s, ok := app.storage.(*SQLiteStorage); ok {
 		if err := sqliteExists(s.path, s.Path, configFile); err != nil {
-			return err
+			if mode != provisions || !provisionable(s) {
+				return err
+			}
+			if err := provisionSQLite(ctx, cmd, app, s, err); err != nil {
+				return err
+			}
+			created = true
 		}
 	}
-	if mutates {
+	if mode != readOnly && !created {
 		fmt.Fprintf(cmd.ErrOrStderr(), "mfa: using %s\n", app.storage.describe(configFile))
 	}
 	// Outside the pool: the CLI is not a loaded config. Caddy's default
