@@ -2,6 +2,7 @@ package integration
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +51,29 @@ func TestPhoneLongPoll(t *testing.T) {
 			t.Fatalf("long-poll: %q %v after the answer, want approved within 1 s", r.status, delay)
 		}
 		a.completes(t, up, "lou", "/long-poll")
+	})
+
+	t.Run("replaced by another sign-in", func(t *testing.T) {
+		// At most one pending request per user: a second browser's
+		// sign-in cancels the first's, whose page must learn it at once.
+		a := lou.startPushSignIn("/first")
+		ch := phoneWaitAsync(t, a.b, a.id)
+		phoneStillWaiting(t, ch, "before the other sign-in")
+		replaced := time.Now()
+		b := lou.startPushSignIn("/second")
+		r := phoneWaitResult(t, ch, 30*time.Second, "after the other sign-in")
+		delay := r.ended.Sub(replaced)
+		t.Logf("long-poll of a replaced request returned %q %v after the other sign-in began", r.status, delay.Round(time.Millisecond))
+		if r.status != "cancelled" || delay > time.Second {
+			t.Fatalf("long-poll of a replaced request: %q after %v, want cancelled within 1 s", r.status, delay)
+		}
+		if p := a.b.get("/.mfa/push"); p.status != http.StatusOK || !strings.Contains(p.body, "replaced by a newer one") {
+			t.Fatalf("page of the replaced request: %d\n%s", p.status, p.body)
+		}
+		wantPhoneStatus(t, "approve the replaced request", lou.phone.answer(a.id, "approve", a.num()), http.StatusConflict)
+		notSignedIn(t, a.b, "replaced request")
+		wantPhoneStatus(t, "approve the new request", lou.phone.answer(b.id, "approve", b.num()), http.StatusOK)
+		b.completes(t, up, "lou", "/second")
 	})
 
 	t.Run("reload during a wait", func(t *testing.T) {
