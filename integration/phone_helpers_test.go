@@ -2,10 +2,12 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,13 +145,36 @@ type testPhone struct {
 	client *http.Client
 }
 
+// phoneLoopback is the address phones connect from and to: ::1 where the
+// machine has it, so the gateway sees the phone at another address than
+// the browsers (127.0.0.1), else 127.0.0.1.
+var phoneLoopback = sync.OnceValue(func() string {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return "127.0.0.1"
+	}
+	l.Close()
+	return "::1"
+})
+
 func (e *phoneEnv) newPhone() *testPhone {
 	e.t.Helper()
 	p, err := phoneclient.New()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &testPhone{Phone: p, t: e.t, base: e.portalURL(), client: &http.Client{Timeout: 20 * time.Second}}
+	// The URL names the portal (http://localhost:PORT, which is what is
+	// signed and checked); the connection goes to phoneLoopback.
+	var d net.Dialer
+	transport := &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return d.DialContext(ctx, "tcp", net.JoinHostPort(phoneLoopback(), port))
+	}}
+	e.t.Cleanup(transport.CloseIdleConnections)
+	return &testPhone{Phone: p, t: e.t, base: e.portalURL(), client: &http.Client{Timeout: 20 * time.Second, Transport: transport}}
 }
 
 // on returns the same phone talking to e's portal (another node).

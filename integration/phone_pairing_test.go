@@ -64,6 +64,17 @@ func TestPhonePairing(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("portal pairing page: %d", res.StatusCode)
 	}
+	// The protected site's origin serves none of the portal: its paths
+	// lead to the sign-in wall like any other.
+	anon := newBrowser(t, e.g)
+	for _, path := range []string{"/phone/pair", "/phone/app", "/phone/sw.js"} {
+		if p := anon.get(path); p.status != http.StatusFound || !strings.HasPrefix(p.location, "/.mfa/login") {
+			t.Errorf("%s on the protected site: %d %q, want the sign-in wall", path, p.status, p.location)
+		}
+	}
+	if p := anon.post("/phone/api/config", nil); p.status == http.StatusOK || strings.Contains(p.body, "vapid_public_key") {
+		t.Errorf("phone API on the protected site: %d\n%s", p.status, p.body)
+	}
 
 	// Before a phone registered, no code pairs anything.
 	if p := u.sec.confirmPhone("123456"); p.status != http.StatusConflict || !strings.Contains(p.body, "No phone has opened the pairing link yet") {
@@ -191,6 +202,28 @@ func TestPhonePairing(t *testing.T) {
 			t.Fatalf("code after expiry: %d\n%s", p.status, p.body)
 		}
 		wantPhoneUnpaired(t, "phone of an expired link", late.call("pending", struct{}{}))
+	})
+
+	t.Run("five wrong codes void the link", func(t *testing.T) {
+		_, tok := u.sec.phonePairingLink()
+		guessed := e.newPhone()
+		r := guessed.register(tok, "Guessed phone", nil)
+		wantPhoneStatus(t, "register", r, http.StatusOK)
+		guessed.SetDeviceID(r.str("device_id"))
+		code := r.str("code")
+		for i := range 5 {
+			wrong := strings.Repeat(string(rune('0'+i)), 6)
+			if wrong == code {
+				wrong = "98765" + string(rune('0'+i))
+			}
+			if p := u.sec.confirmPhone(wrong); p.status != http.StatusConflict {
+				t.Fatalf("wrong code %d: %d\n%s", i+1, p.status, p.body)
+			}
+		}
+		if p := u.sec.confirmPhone(code); p.status != http.StatusConflict {
+			t.Fatalf("right code after five wrong ones: %d\n%s", p.status, p.body)
+		}
+		wantPhoneUnpaired(t, "phone of a voided link", guessed.post("nonce", map[string]string{"device_id": guessed.DeviceID()}))
 	})
 
 	t.Run("registration with a push subscription", func(t *testing.T) {

@@ -197,6 +197,7 @@ func TestPhoneSignIn(t *testing.T) {
 	t.Run("wrong number and deny", func(t *testing.T) {
 		ben := e.newPairedUser("ben")
 		acct, ip := phoneFailures(t, st, bruteforce.AccountKey("ben")), phoneFailures(t, st, "ip:127.0.0.1")
+		phoneIP := phoneFailures(t, st, "ip:"+phoneLoopback())
 		a := ben.startPushSignIn("/")
 		r := ben.phone.answer(a.id, "approve", a.wrongNum())
 		wantPhoneStatus(t, "wrong number", r, http.StatusOK)
@@ -219,6 +220,14 @@ func TestPhoneSignIn(t *testing.T) {
 		}
 		if got := phoneFailures(t, st, "ip:127.0.0.1"); got != ip+1 {
 			t.Errorf("sign-in address failures %d -> %d, want one more", ip, got)
+		}
+		if phoneLoopback() != "127.0.0.1" {
+			// The phone called from another address: not counted.
+			if got := phoneFailures(t, st, "ip:"+phoneLoopback()); got != phoneIP {
+				t.Errorf("the phone's address %s was counted: %d -> %d", phoneLoopback(), phoneIP, got)
+			}
+		} else {
+			t.Log("no ::1 here: the phone and the browser share 127.0.0.1")
 		}
 		if evs := phoneAuditEvents(t, st, "ben", audit.PushWrongNumber); len(evs) != 1 || evs[0].RemoteIP != "127.0.0.1" {
 			t.Errorf("wrong number audit events: %+v", evs)
