@@ -106,4 +106,26 @@ func TestPhoneTwoNodesPostgres(t *testing.T) {
 		}
 		a.completes(t, up, "nia", "/via-b")
 	})
+
+	t.Run("request on B replaces the one waiting on A", func(t *testing.T) {
+		a := nia.startPushSignIn("/first") // on A
+		ch := phoneWaitAsync(t, a.b, a.id)
+		phoneStillWaiting(t, ch, "before the sign-in on B")
+		b := newBrowser(t, nodeB.g)
+		replaced := time.Now()
+		if p := b.login("nia", nia.pw, "/second"); p.status != http.StatusSeeOther || p.location != "/.mfa/push" {
+			t.Fatalf("login on B: %d %q", p.status, p.location)
+		}
+		second := approvalOn(t, b.get("/.mfa/push"))
+		second.b = b
+		r := phoneWaitResult(t, ch, 30*time.Second, "after the request on B")
+		delay := r.ended.Sub(replaced)
+		t.Logf("long-poll on A of a request replaced on B returned %q %v after the sign-in on B began", r.status, delay.Round(time.Millisecond))
+		if r.status != "cancelled" || delay > phoneCrossNodeBound+500*time.Millisecond {
+			t.Fatalf("long-poll on A: %q %v after the request on B, want cancelled within about a second", r.status, delay)
+		}
+		wantPhoneStatus(t, "approve the new request on B", onB.answer(second.id, "approve", second.num()), http.StatusOK)
+		second.completes(t, up, "nia", "/second")
+		notSignedIn(t, a.b, "browser of the replaced request")
+	})
 }
