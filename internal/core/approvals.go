@@ -106,6 +106,12 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 		return nil, err
 	}
 	now := a.now()
+	// The pending request this one cancels: its waiting page is woken
+	// below (a cancellation is no answer, so nothing else wakes it).
+	old, err := a.store.PendingApproval(ctx, u.ID, now)
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
+		return nil, fmt.Errorf("core: pending request: %w", err)
+	}
 	ap := &model.Approval{ID: id, UserID: u.ID, SessionHash: sessionHash, Number: 10 + int(number.Int64()),
 		ExpiresAt: now.Add(a.timeout), Site: c.Site, RemoteIP: c.RemoteIP, UserAgent: c.UserAgent}
 	err = a.store.CreateApproval(ctx, ap, now.Add(-approvalWindow), approvalsPerWindow)
@@ -116,6 +122,9 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 		return nil, fmt.Errorf("core: sign-in request: %w", err)
 	}
 	a.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PushRequested, RemoteIP: c.RemoteIP, Detail: c.Site})
+	if old != nil {
+		a.events.Publish(ctx, Event{Kind: EventApproval, ID: old.ID})
+	}
 	a.notify(ap, active)
 	return ap, nil
 }

@@ -17,6 +17,10 @@ import (
 // for proxies, long enough that waiting browsers cost next to nothing.
 const longPoll = 25 * time.Second
 
+// expiryMargin is added to a long-poll that ends when its request expires,
+// so the status read next is past the expiry.
+const expiryMargin = 50 * time.Millisecond
+
 // Why a request did not lead to a sign-in, as the waiting page says it.
 var approvalProblems = map[model.ApprovalStatus]string{
 	model.ApprovalDenied:      "The sign-in request was denied on your phone.",
@@ -139,17 +143,23 @@ func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.URL.Query().Get("id")
-	status, err := p.approvalStatus(r, cur, id)
+	status, expires, err := p.approvalStatus(r, cur, id)
 	if err == nil && status == string(model.ApprovalPending) {
+		// Expiry sends no event: wake up when the request expires, so
+		// the page says so then, not at the end of the long-poll.
+		wait := longPoll
+		if left := expires.Sub(p.now()); left < wait {
+			wait = max(left, 0) + expiryMargin
+		}
 		ctx, cancel := context.WithCancel(r.Context())
 		stopWaiting := context.AfterFunc(p.stopping, cancel)
-		p.Core.Approvals.Wait(ctx, id, longPoll)
+		p.Core.Approvals.Wait(ctx, id, wait)
 		stopWaiting()
 		cancel()
 		if r.Context().Err() != nil {
 			return
 		}
-		status, err = p.approvalStatus(r, cur, id)
+		status, _, err = p.approvalStatus(r, cur, id)
 	}
 	if err != nil {
 		p.Logger.Warn("reading sign-in request", zapErr(err))
@@ -159,19 +169,20 @@ func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
 }
 
 // approvalStatus is the status of request id if it is the session's
-// newest, else "replaced"; an expired request reads "expired".
-func (p *Portal) approvalStatus(r *http.Request, cur *session.Current, id string) (string, error) {
+// newest, else "replaced"; an expired request reads "expired". It also
+// returns when the request expires.
+func (p *Portal) approvalStatus(r *http.Request, cur *session.Current, id string) (string, time.Time, error) {
 	ap, err := p.Core.Approvals.ForSession(r.Context(), cur.IDHash())
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	switch {
 	case ap == nil || ap.ID != id:
-		return "replaced", nil
+		return "replaced", time.Time{}, nil
 	case ap.Expired(p.now()):
-		return "expired", nil
+		return "expired", ap.ExpiresAt, nil
 	}
-	return string(ap.Status), nil
+	return string(ap.Status), ap.ExpiresAt, nil
 }
 
 // writeStatus answers the long-poll. A report blocks the account and ends

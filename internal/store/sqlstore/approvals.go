@@ -44,6 +44,16 @@ func (s *Store) CreateApproval(ctx context.Context, a *model.Approval, since tim
 		if n >= limit {
 			return fmt.Errorf("%w: %d sign-in requests since %s", model.ErrLimit, n, since.Format(time.RFC3339))
 		}
+		// created_at orders a session's requests (ApprovalForSession), at
+		// millisecond precision: a request made in the same millisecond as
+		// the user's previous one goes one millisecond after it.
+		var last dbTime
+		if err := s.row(ctx, tx, "SELECT max(created_at) FROM approvals WHERE user_id = ?", a.UserID).Scan(&last); err != nil {
+			return err
+		}
+		if !t.After(last.t) {
+			t = last.t.Add(time.Millisecond)
+		}
 		if _, err := s.exec(ctx, tx, "UPDATE approvals SET status = ? WHERE user_id = ? AND status = ?",
 			string(model.ApprovalCancelled), a.UserID, string(model.ApprovalPending)); err != nil {
 			return err
