@@ -276,8 +276,9 @@ func TestPhoneSignIn(t *testing.T) {
 		}
 		a := approvalOn(t, b.get("/.mfa/push"))
 		a.b = b
-		if req := cat.phone.pending(); req == nil || req["agent"] != agent {
-			t.Fatalf("pending request %v, want agent %q", req, agent)
+		// The phone names the browser and system, not the raw agent.
+		if req := cat.phone.pending(); req == nil || req["agent"] != "Firefox on Windows" {
+			t.Fatalf("pending request %v, want agent %q", req, "Firefox on Windows")
 		}
 		wantPhoneStatus(t, "deny", cat.phone.answer(a.id, "deny", ""), http.StatusOK)
 		r := cat.phone.answer(a.id, "report", "")

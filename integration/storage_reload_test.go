@@ -52,12 +52,16 @@ func testConn(t *testing.T, dsn string) *pgx.Conn {
 	return conn
 }
 
-// gatewayConns counts the gateway's connections to the test database: all
-// of them, and those waiting for a lock.
+// listenAppName marks each node's LISTEN connection (outside its pool).
+const listenAppName = "mfagate-listen"
+
+// gatewayConns counts the gateway's pool connections to the test database:
+// all of them, and those waiting for a lock.
 func gatewayConns(t *testing.T, watch *pgx.Conn) (total, waiting int) {
 	t.Helper()
 	err := watch.QueryRow(t.Context(), `SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')
-		FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1`, testAppName).Scan(&total, &waiting)
+		FROM pg_stat_activity WHERE datname = current_database() AND application_name NOT IN ($1, $2)`,
+		testAppName, listenAppName).Scan(&total, &waiting)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +131,21 @@ func TestReloadAppliesChangedPostgresOptions(t *testing.T) {
 	// pool's connections are left.
 	if total, _ := gatewayConns(t, watch); total > 4 {
 		t.Fatalf("%d gateway connections after the reload, want at most the new pool's 4", total)
+	}
+	// And the old pool's LISTEN connection went with it: one is left.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var listeners int
+		if err := watch.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1`, listenAppName).Scan(&listeners); err != nil {
+			t.Fatal(err)
+		}
+		if listeners == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d LISTEN connections after the reload, want 1", listeners)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"database/sql/driver"
-	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
 )
 
 // eventChannel is the LISTEN/NOTIFY channel the nodes sharing a database
@@ -23,29 +21,29 @@ func (s *Store) Notify(ctx context.Context, payload string) error {
 	return nil
 }
 
-// Listen holds one connection of the pool, LISTENs on the event channel
-// and delivers each payload until ctx ends or the connection fails. The
-// connection is then discarded (it carries the LISTEN).
+// Listen opens one connection of its own (outside the pool, so
+// max_conns stays what queries get), LISTENs on the event channel and
+// delivers each payload until ctx ends or the connection fails.
 func (s *Store) Listen(ctx context.Context, deliver func(payload string)) error {
-	conn, err := s.db.Conn(ctx)
+	conn, err := pgx.ConnectConfig(ctx, s.listenConfig)
 	if err != nil {
 		return fmt.Errorf("postgres: listen: %w", err)
 	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+eventChannel); err != nil {
-			return errors.Join(err, driver.ErrBadConn)
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+eventChannel); err != nil {
+		return listenErr(ctx, err)
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return listenErr(ctx, err)
 		}
-		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
-				// Never hand a listening connection back to the pool.
-				return errors.Join(err, driver.ErrBadConn)
-			}
-			deliver(n.Payload)
-		}
-	})
+		deliver(n.Payload)
+	}
+}
+
+// listenErr is nil when ctx ended (the caller stopped listening).
+func listenErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return nil
 	}

@@ -19,8 +19,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/sqlstore"
 )
@@ -58,6 +61,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// ListenApplicationName names each node's LISTEN connection in
+// pg_stat_activity: it is one connection besides the pool (max_conns).
+const ListenApplicationName = "mfagate-listen"
+
 // Store is a store.Store backed by a PostgreSQL connection pool. It is safe
 // for concurrent use, also by several processes sharing the database. A
 // second Close is harmless.
@@ -65,6 +72,8 @@ type Store struct {
 	*sqlstore.Store
 	db   *sql.DB
 	opts Options
+	// listenConfig opens the LISTEN connection (see Listen).
+	listenConfig *pgx.ConnConfig
 }
 
 // Open connects to the database at dsn (a postgres:// URL or keyword/value
@@ -84,5 +93,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	return &Store{Store: sqlstore.New(db, db, newDialect(opts.QueryTimeout)), db: db, opts: opts}, nil
+	// As openDB parses it (pool_* settings are the pool's, not the
+	// server's).
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("postgres: open: %w", err), db.Close())
+	}
+	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	cfg.ConnConfig.RuntimeParams["application_name"] = ListenApplicationName
+	return &Store{Store: sqlstore.New(db, db, newDialect(opts.QueryTimeout)), db: db, opts: opts, listenConfig: cfg.ConnConfig}, nil
 }
