@@ -37,7 +37,7 @@ creates the SQLite database: start the server once first. Commands that change
 the store print on stderr which store they used.
 
   caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
-  echo 'pw' | caddy mfa user add alice --config Caddyfile --password-stdin
+  echo 'violet tractor 7 umbrella' | caddy mfa user add alice --config Caddyfile --password-stdin
   caddy mfa user passwd alice [--keep-app-passwords]
   caddy mfa user mfa alice enforced
   caddy mfa user list
