@@ -52,6 +52,14 @@ type App struct {
 	// signed-in users. 0 < share <= 1. Default: 0.33.
 	SignInCPUShare float64 `json:"sign_in_cpu_share,omitempty"`
 
+	// Lowest zxcvbn strength score (0-4) of a password people choose:
+	// on Security info, or given to `caddy mfa user add` and `passwd`.
+	// Such a password also has 8 to 72 bytes, and the username and
+	// issuer count as easy to guess. Existing passwords keep working;
+	// generated ones (the first admin's, app passwords) are not judged.
+	// 0 leaves the length rule only. Default: 3.
+	MinPasswordScore *int `json:"min_password_score,omitempty"`
+
 	// A session unused for this long ends. Default: 1h.
 	SessionIdleTimeout caddy.Duration `json:"session_idle_timeout,omitempty"`
 
@@ -178,6 +186,10 @@ func (a *App) setDefaults() {
 	if a.SignInCPUShare == 0 {
 		a.SignInCPUShare = password.DefaultCPUShare
 	}
+	if a.MinPasswordScore == nil {
+		score := password.DefaultMinScore
+		a.MinPasswordScore = &score
+	}
 	if a.SessionIdleTimeout == 0 {
 		a.SessionIdleTimeout = caddy.Duration(session.DefaultIdleTimeout)
 	}
@@ -204,6 +216,9 @@ func (a *App) validate() error {
 	if !(a.SignInCPUShare > 0 && a.SignInCPUShare <= 1) { // also refuses NaN
 		return fmt.Errorf("sign_in_cpu_share must be above 0 and at most 1, got %g", a.SignInCPUShare)
 	}
+	if err := a.passwordPolicy().Validate(); err != nil {
+		return fmt.Errorf("min_password_score must be between 0 and %d, got %d", password.MaxScore, *a.MinPasswordScore)
+	}
 	if a.SessionIdleTimeout < 0 || a.SessionLifetime < 0 {
 		return errors.New("session_idle_timeout and session_lifetime must be positive")
 	}
@@ -213,6 +228,11 @@ func (a *App) validate() error {
 	}
 	a.push, err = a.pushOptions()
 	return err
+}
+
+// passwordPolicy is the rule for chosen passwords (after setDefaults).
+func (a *App) passwordPolicy() password.Policy {
+	return password.Policy{MinScore: *a.MinPasswordScore}
 }
 
 // bootstrapTimeout bounds creating the first admin at start.

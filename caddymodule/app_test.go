@@ -141,12 +141,14 @@ func TestProvisionUsesStoragePathFromPlaceholder(t *testing.T) {
 func TestProvisionChecksOptionsBeforeOpening(t *testing.T) {
 	short := base64.StdEncoding.EncodeToString([]byte("short"))
 	cases := map[string]func(a *App){
-		"keys factor: must decode to 32 bytes, got 5":       func(a *App) { a.Keys = &KeysConfig{Factor: short} },
-		"keys session_hash: not valid base64":               func(a *App) { a.Keys = &KeysConfig{SessionHash: "%%%"} },
-		"bcrypt_cost must be between 10 and 31, got 4":      func(a *App) { a.BcryptCost = 4 },
-		"sign_in_cpu_share must be above 0 and at most 1":   func(a *App) { a.SignInCPUShare = 1.5 },
-		"session_idle_timeout (48h0m0s) is longer than":     func(a *App) { a.SessionIdleTimeout = caddy.Duration(48 * time.Hour) },
-		"session_idle_timeout and session_lifetime must be": func(a *App) { a.SessionLifetime = -1 },
+		"keys factor: must decode to 32 bytes, got 5":        func(a *App) { a.Keys = &KeysConfig{Factor: short} },
+		"keys session_hash: not valid base64":                func(a *App) { a.Keys = &KeysConfig{SessionHash: "%%%"} },
+		"bcrypt_cost must be between 10 and 31, got 4":       func(a *App) { a.BcryptCost = 4 },
+		"sign_in_cpu_share must be above 0 and at most 1":    func(a *App) { a.SignInCPUShare = 1.5 },
+		"min_password_score must be between 0 and 4, got 7":  func(a *App) { seven := 7; a.MinPasswordScore = &seven },
+		"min_password_score must be between 0 and 4, got -1": func(a *App) { m := -1; a.MinPasswordScore = &m },
+		"session_idle_timeout (48h0m0s) is longer than":      func(a *App) { a.SessionIdleTimeout = caddy.Duration(48 * time.Hour) },
+		"session_idle_timeout and session_lifetime must be":  func(a *App) { a.SessionLifetime = -1 },
 	}
 	for want, set := range cases {
 		db := filepath.Join(t.TempDir(), "mfagate.db")

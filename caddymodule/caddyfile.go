@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/mfagate/mfagate/internal/factor/password"
 )
 
 func init() {
@@ -32,6 +33,7 @@ func init() {
 //	    issuer <name>
 //	    bcrypt_cost <10-31>
 //	    sign_in_cpu_share <0-1>
+//	    min_password_score <0-4>
 //	    session_idle_timeout <duration>
 //	    session_lifetime <duration>
 //	    keys {
@@ -72,6 +74,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.BcryptCost, err = intArg(d)
 		case "sign_in_cpu_share":
 			a.SignInCPUShare, err = shareArg(d)
+		case "min_password_score":
+			a.MinPasswordScore, err = scoreArg(d)
 		case "session_idle_timeout":
 			a.SessionIdleTimeout, err = durationArg(d)
 		case "session_lifetime":
@@ -266,6 +270,20 @@ func intArg(d *caddyfile.Dispenser) (int, error) {
 		return 0, d.Errf("%s: %q is not a positive whole number", name, s)
 	}
 	return n, nil
+}
+
+// scoreArg reads a password score, 0 to password.MaxScore.
+func scoreArg(d *caddyfile.Dispenser) (*int, error) {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > password.MaxScore {
+		return nil, d.Errf("%s: %q is not a score from 0 to %d", name, s, password.MaxScore)
+	}
+	return &n, nil
 }
 
 func shareArg(d *caddyfile.Dispenser) (float64, error) {

@@ -72,6 +72,7 @@ func TestGlobalOptionsAllAdapt(t *testing.T) {
 		storage sqlite
 		issuer Corp
 		bcrypt_cost 11
+		min_password_score 2
 		session_idle_timeout 30m
 		session_lifetime 8h
 		keys {
@@ -96,11 +97,35 @@ func TestGlobalOptionsAllAdapt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"bcrypt_cost":11`, `"session_idle_timeout":1800000000000`, `"session_lifetime":28800000000000`,
+	for _, want := range []string{`"bcrypt_cost":11`, `"min_password_score":2`, `"session_idle_timeout":1800000000000`, `"session_lifetime":28800000000000`,
 		`"session_hash":"{env.A}"`, `"factor":"{env.C}"`, `"account_limit":5`, `"duration":3600000000000`, `"portal_prefix":"/auth/"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("adapted JSON lacks %s:\n%s", want, out)
 		}
+	}
+}
+
+// min_password_score 0 (length rule only) is kept, not taken for "unset";
+// without the option the JSON has none and the default 3 applies.
+func TestMinPasswordScore(t *testing.T) {
+	out, err := adapt(t, "{\n\tmfa {\n\t\tmin_password_score 0\n\t}\n}\n")
+	if err != nil || !strings.Contains(out, `"min_password_score":0`) {
+		t.Fatalf("min_password_score 0: %v\n%s", err, out)
+	}
+	out, err = adapt(t, "{\n\tmfa {\n\t\tissuer Corp\n\t}\n}\n")
+	if err != nil || strings.Contains(out, "min_password_score") {
+		t.Fatalf("without the option: %v\n%s", err, out)
+	}
+	var a App
+	a.setDefaults()
+	if a.passwordPolicy().MinScore != 3 {
+		t.Fatalf("default min score %d, want 3", a.passwordPolicy().MinScore)
+	}
+	zero := 0
+	a = App{MinPasswordScore: &zero}
+	a.setDefaults()
+	if a.passwordPolicy().MinScore != 0 {
+		t.Fatalf("min score 0 became %d", a.passwordPolicy().MinScore)
 	}
 }
 
@@ -110,6 +135,9 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		"argument on mfa":    "{\n\tmfa extra\n}\n",
 		"storage args":       "{\n\tmfa {\n\t\tstorage\n\t}\n}\n",
 		"negative cost":      "{\n\tmfa {\n\t\tbcrypt_cost -1\n\t}\n}\n",
+		"score too high":     "{\n\tmfa {\n\t\tmin_password_score 5\n\t}\n}\n",
+		"score not a number": "{\n\tmfa {\n\t\tmin_password_score high\n\t}\n}\n",
+		"score missing":      "{\n\tmfa {\n\t\tmin_password_score\n\t}\n}\n",
 		"issuer two values":  "{\n\tmfa {\n\t\tissuer a b\n\t}\n}\n",
 		"directive arg":      ":80 {\n\tmfa_gateway now\n}\n",
 		"directive option":   ":80 {\n\tmfa_gateway {\n\t\tnope\n\t}\n}\n",

@@ -37,7 +37,7 @@ creates the SQLite database: start the server once first. Commands that change
 the store print on stderr which store they used.
 
   caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
-  echo 'pw' | caddy mfa user add alice --config Caddyfile --password-stdin
+  echo 'violet tractor 7 umbrella' | caddy mfa user add alice --config Caddyfile --password-stdin
   caddy mfa user passwd alice [--keep-app-passwords]
   caddy mfa user mfa alice enforced
   caddy mfa user list
@@ -115,7 +115,9 @@ func userAddCommand(opts *cliOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "add <username>",
 		Short: "Adds a user (password read from the terminal or --password-stdin)",
-		Args:  cobra.ExactArgs(1),
+		Long: "Adds a user. The password is read from the terminal (twice) or, with --password-stdin, from the first line of standard input;" +
+			" it must have 8 to 72 bytes and pass the config's min_password_score (default 3), the username and issuer counting as easy to guess.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(cmd, stdin)
 			if err != nil {
@@ -146,7 +148,8 @@ func userPasswdCommand(opts *cliOptions) *cobra.Command {
 		Use:   "passwd <username>",
 		Short: "Sets a user's password, ends their sessions and deletes their app passwords",
 		Long: "Sets a user's password, ends their sessions and deletes their app passwords (unless --keep-app-passwords):" +
-			" a reset usually follows a suspected compromise. Running servers refuse the deleted app passwords within 5 seconds.",
+			" a reset usually follows a suspected compromise. Running servers refuse the deleted app passwords within 5 seconds." +
+			" The password must pass the config's min_password_score, as for add.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(cmd, stdin)
@@ -395,7 +398,9 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mode cliMode, fn func(conte
 	if err != nil {
 		return fmt.Errorf("bcrypt_cost: %w", err)
 	}
-	return fn(ctx, core.NewAccounts(st, hasher).WithActor(cliActor()))
+	// Passwords given to add and passwd pass the server's policy, with
+	// the app's issuer among the guessable words.
+	return fn(ctx, core.NewAccounts(st, hasher).WithActor(cliActor()).WithPasswordPolicy(app.passwordPolicy(), app.Issuer))
 }
 
 // cliActor names who runs a CLI change in the audit log: the CLI and the
@@ -465,5 +470,8 @@ func appFromConfig(configFile, adapter string) (*App, string, error) {
 		}
 	}
 	app.setDefaults()
+	if err := app.passwordPolicy().Validate(); err != nil {
+		return nil, "", fmt.Errorf("min_password_score: %w", err)
+	}
 	return app, configFile, nil
 }

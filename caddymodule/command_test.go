@@ -14,6 +14,9 @@ import (
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 )
 
+// strongPassword passes the default password policy.
+const strongPassword = "orchid lantern 42 quibble"
+
 // runCLI runs `caddy mfa args...` in-process with stdin as the standard
 // input; it returns standard output and standard error.
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
@@ -152,5 +155,49 @@ func TestCLIRefusesGroupWithComma(t *testing.T) {
 	stdout, _, err := runCLI(t, "", "user", "list", "--config", config)
 	if err != nil || strings.Contains(stdout, "alice") {
 		t.Fatalf("list after refused adds: %v\n%s", err, stdout)
+	}
+}
+
+// Passwords given to add and passwd pass the config's policy: the error
+// says why one is refused (the username and issuer count as guessable)
+// and nothing changes; min_password_score 0 leaves the length rule only.
+func TestCLIAppliesPasswordPolicy(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mfagate.db")
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10\n\t\tissuer \"Example Corp\"")
+	for pw, reason := range map[string]string{
+		"password1":       "The password is too easy to guess: it is a very common password.",
+		"alice2024":       "The password is too easy to guess: it contains your username or the name of this service.",
+		"examplecorp2024": "it contains your username or the name of this service",
+		"Xk9#vQ2":         "The password is too short: use at least 8 characters.",
+	} {
+		stdout, _, err := runCLI(t, pw+"\n", "user", "add", "alice", "--password-stdin", "--config", config)
+		if err == nil || !strings.Contains(err.Error(), reason) || stdout != "" {
+			t.Errorf("add with %q: %v (stdout %q), want the reason %q", pw, err, stdout, reason)
+		}
+	}
+	if stdout, _, err := runCLI(t, "", "user", "list", "--config", config); err != nil || strings.Contains(stdout, "alice") {
+		t.Fatalf("list after refused adds: %v\n%s", err, stdout)
+	}
+	if _, _, err := runCLI(t, strongPassword+"\n", "user", "add", "alice", "--password-stdin", "--config", config); err != nil {
+		t.Fatalf("add with a strong password: %v", err)
+	}
+	_, _, err = runCLI(t, "password1\n", "user", "passwd", "alice", "--password-stdin", "--config", config)
+	if err == nil || !strings.Contains(err.Error(), "too easy to guess") {
+		t.Fatalf("passwd with a weak password: %v", err)
+	}
+
+	lax := writeConfig(t, t.TempDir(), "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10\n\t\tmin_password_score 0")
+	if _, _, err := runCLI(t, "password1\n", "user", "passwd", "alice", "--password-stdin", "--config", lax); err != nil {
+		t.Fatalf("passwd with min_password_score 0: %v", err)
+	}
+	if _, _, err := runCLI(t, "short\n", "user", "passwd", "alice", "--password-stdin", "--config", lax); err == nil ||
+		!strings.Contains(err.Error(), "too short") {
+		t.Fatalf("short password with min_password_score 0: %v", err)
 	}
 }

@@ -18,8 +18,11 @@ type services struct{ *wiring.Services }
 
 // newServices wires the domain packages from the app's config.
 func newServices(ctx context.Context, a *App, st store.Store, events *core.Events, logger *zap.Logger) (*services, error) {
+	policy := a.passwordPolicy()
 	svc, err := wiring.New(ctx, st, wiring.Options{
 		Keys:            a.keys,
+		Issuer:          a.Issuer,
+		PasswordPolicy:  &policy,
 		BcryptCost:      a.BcryptCost,
 		SignInCPUShare:  a.SignInCPUShare,
 		SessionIdle:     time.Duration(a.SessionIdleTimeout),

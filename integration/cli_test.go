@@ -45,8 +45,12 @@ func TestCLIUserCommands(t *testing.T) {
 	if out, err := run("pw one is fine\n", "mfa", "user", "add", "Gina", "--password-stdin", "--group", "staff", "--group", "ops", "--name", "Gina G", "--email", "gina@example.com"); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
-	if out, err := run("x\n", "mfa", "user", "add", "gina", "--password-stdin"); err == nil || !strings.Contains(out, "already exists") {
+	if out, err := run("another fine pw\n", "mfa", "user", "add", "gina", "--password-stdin"); err == nil || !strings.Contains(out, "already exists") {
 		t.Fatalf("duplicate add: %v\n%s", err, out)
+	}
+	if out, err := run("password1\n", "mfa", "user", "add", "weak", "--password-stdin"); err == nil ||
+		!strings.Contains(out, "The password is too easy to guess: it is a very common password.") {
+		t.Fatalf("weak password: %v\n%s", err, out)
 	}
 	if out, err := run(strings.Repeat("a", 73)+"\n", "mfa", "user", "add", "long", "--password-stdin"); err == nil || !strings.Contains(out, "longer than 72 bytes") {
 		t.Fatalf("73-byte password: %v\n%s", err, out)

@@ -111,8 +111,11 @@ type MessagePage struct {
 // (all POST) to change the default method (Prefix+"security/default", field
 // method), delete an authenticator (Prefix+"security/authenticator/delete",
 // field id) or an app password (Prefix+"security/app-password/delete", field
-// id) and sign out (Prefix+"logout"), plus a GET form to Prefix+"security/add"
-// with field method ("authenticator" or "app-password").
+// id), sign out everywhere else (Prefix+"security/sign-out-everywhere") and
+// sign out (Prefix+"logout"), a link to change the password
+// (Prefix+"security/password", a [ChangePasswordPage]), plus a GET form to
+// Prefix+"security/add" with field method ("authenticator" or
+// "app-password").
 type SecurityPage struct {
 	Common
 	Notice         string         // confirmation shown in a role="status" box, e.g. "App password deleted." ("" = none)
@@ -222,7 +225,7 @@ func (EnrolAnotherTOTPPage) pageName() string   { return "enrol-another" }
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
-	"approval-wait", "pair-phone",
+	"approval-wait", "pair-phone", "change-password",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

@@ -36,7 +36,11 @@ func allPages() map[string]Page {
 		"app-password-new":     NewAppPasswordPage{Common: common(""), Name: "Laptop mail", Error: "That name is taken.", Count: 3, Limit: 40},
 		"app-password-created": AppPasswordCreatedPage{Common: common(""), Name: "Laptop mail", Password: "abcdefghijklmnop"},
 		"reverify":             ReverifyPage{Common: common(""), Next: "/.mfa/security/add?method=app-password"},
-		"enrol-another":        &EnrolAnotherTOTPPage{Common: common(""), QRDataURI: qrPNG, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Account: "alice@example.com"},
+		"change-password":      ChangePasswordPage{Common: common(""), MinLength: 8},
+		"change-password-errors": ChangePasswordPage{Common: common(""), MinLength: 8, CurrentError: "That is not your current password.",
+			NewError: "The password is too short: use at least 8 characters.", RepeatError: "The two new passwords are not the same.",
+			AppPasswordCount: 2, DeleteAppPasswords: true},
+		"enrol-another": &EnrolAnotherTOTPPage{Common: common(""), QRDataURI: qrPNG, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Account: "alice@example.com"},
 	}
 }
 

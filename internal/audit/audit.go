@@ -23,6 +23,8 @@ const (
 	UserCreated        = "user.created"
 	UserRemoved        = "user.removed"
 	PasswordChanged    = "user.password.changed"
+	PasswordChangeFail = "user.password.change_fail"
+	SessionsEnded      = "sessions.ended"
 	MFAStateChanged    = "user.mfa_state.changed"
 	BasicAuthFail      = "basicauth.fail"
 	AppPasswordCreated = "app_password.created"

@@ -46,15 +46,42 @@ type Accounts struct {
 	audit  *audit.Log
 	events *Events
 	actor  string // who makes the changes, for the audit log
+	// policy judges chosen passwords; issuer is one of the words it
+	// counts as easy to guess.
+	policy password.Policy
+	issuer string
+	// attempts puts the current password of ChangeOwnPassword under the
+	// brute-force rules (nil outside a server's core).
+	attempts *Attempts
 }
 
 // New returns a Accounts. Its changes are audited in the store only (the
 // CLI has no server log), as made by "admin" until WithActor says who.
 // Changes are announced on the store's event channel when it has one
-// (PostgreSQL), so running servers drop their caches at once.
+// (PostgreSQL), so running servers drop their caches at once. Chosen
+// passwords must pass password.DefaultPolicy until WithPasswordPolicy
+// says otherwise.
 func NewAccounts(st store.Store, h *password.Hasher) *Accounts {
 	ch, _ := st.(Channel)
-	return &Accounts{store: st, hasher: h, audit: audit.New(st, nil), events: NewEvents(ch), actor: "admin"}
+	return &Accounts{store: st, hasher: h, audit: audit.New(st, nil), events: NewEvents(ch), actor: "admin",
+		policy: password.DefaultPolicy()}
+}
+
+// WithPasswordPolicy returns an Accounts whose chosen passwords must pass
+// p, with issuer (the organisation's name) among the words an attacker
+// tries first.
+func (s *Accounts) WithPasswordPolicy(p password.Policy, issuer string) *Accounts {
+	c := *s
+	c.policy, c.issuer = p, issuer
+	return &c
+}
+
+// CheckNewPassword applies the password policy to pw chosen for u: the
+// username, display name, email and the issuer count as guessable words.
+// The error (a *password.PolicyError) is a sentence for the person who
+// chose it.
+func (s *Accounts) CheckNewPassword(u *model.User, pw string) error {
+	return s.policy.Check(pw, u.Username, u.DisplayName, u.Email, s.issuer)
 }
 
 // WithActor returns a Accounts whose changes are audited as made by actor,
@@ -125,9 +152,9 @@ func checkGroup(g string) error {
 	return nil
 }
 
-// Add creates a user.
+// Add creates a user; the password must pass the password policy.
 func (s *Accounts) Add(ctx context.Context, nu NewUser) (*model.User, error) {
-	u, err := s.build(nu)
+	u, err := s.build(nu, true)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +168,9 @@ func (s *Accounts) Add(ctx context.Context, nu NewUser) (*model.User, error) {
 	return u, nil
 }
 
-func (s *Accounts) build(nu NewUser) (*model.User, error) {
+// build checks nu and hashes its password, which must pass the policy
+// when chosen (not when generated, as the first admin's).
+func (s *Accounts) build(nu NewUser, chosen bool) (*model.User, error) {
 	name, err := NormalizeUsername(nu.Username)
 	if err != nil {
 		return nil, err
@@ -157,18 +186,22 @@ func (s *Accounts) build(nu NewUser) (*model.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(nu.Password)
-	if err != nil {
+	u := &model.User{
+		Username:    name,
+		DisplayName: strings.TrimSpace(nu.DisplayName),
+		Email:       strings.TrimSpace(nu.Email),
+		Groups:      groups,
+		MFAState:    state,
+	}
+	if chosen {
+		if err := s.CheckNewPassword(u, nu.Password); err != nil {
+			return nil, err
+		}
+	}
+	if u.PasswordHash, err = s.hasher.Hash(nu.Password); err != nil {
 		return nil, err
 	}
-	return &model.User{
-		Username:     name,
-		DisplayName:  strings.TrimSpace(nu.DisplayName),
-		Email:        strings.TrimSpace(nu.Email),
-		Groups:       groups,
-		PasswordHash: hash,
-		MFAState:     state,
-	}, nil
+	return u, nil
 }
 
 // Get finds a user by name.
@@ -198,10 +231,14 @@ type PasswordReset struct {
 
 // SetPassword replaces a user's password, ends all their sessions and,
 // unless opt.KeepAppPasswords, deletes their app passwords; it returns how
-// many app passwords were deleted. Each change is audited.
+// many app passwords were deleted. The password must pass the password
+// policy. Each change is audited.
 func (s *Accounts) SetPassword(ctx context.Context, username, pw string, opt PasswordReset) (int64, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
+		return 0, err
+	}
+	if err := s.CheckNewPassword(u, pw); err != nil {
 		return 0, err
 	}
 	hash, err := s.hasher.Hash(pw)
@@ -301,13 +338,14 @@ func (s *Accounts) Bootstrap(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Random and strong: not judged by the policy.
 	u, err := s.build(NewUser{
 		Username:    BootstrapUsername,
 		Password:    pw,
 		DisplayName: "Administrator",
 		Groups:      []string{AdminGroup},
 		MFAState:    model.MFAEnabled,
-	})
+	}, false)
 	if err != nil {
 		return "", err
 	}

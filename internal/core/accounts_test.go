@@ -164,7 +164,7 @@ func hasEvent(events []model.AuditEvent, name, detail string) bool {
 func TestRemoveClearsFailureCounter(t *testing.T) {
 	s, st := newService(t)
 	ctx := t.Context()
-	if _, err := s.Add(ctx, NewUser{Username: "lena", Password: "lena password"}); err != nil {
+	if _, err := s.Add(ctx, NewUser{Username: "lena", Password: "lena rides a violet tractor"}); err != nil {
 		t.Fatal(err)
 	}
 	key := bruteforce.AccountKey("lena")

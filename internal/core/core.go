@@ -56,6 +56,12 @@ type Config struct {
 	// SignInLogRetention is how long sign-in log rows are kept; 0: the
 	// default.
 	SignInLogRetention time.Duration
+	// PasswordPolicy judges the passwords people choose; nil:
+	// password.DefaultPolicy().
+	PasswordPolicy *password.Policy
+	// Issuer is the organisation's name, one of the words the policy
+	// counts as easy to guess.
+	Issuer string
 }
 
 // New builds the core on st.
@@ -87,9 +93,17 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
 		nonceKey: secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
 		audit:    auditLog, events: events, pushHosts: hosts, now: time.Now}
-	accounts := NewAccounts(st, cfg.Hasher)
+	policy := password.DefaultPolicy()
+	if cfg.PasswordPolicy != nil {
+		policy = *cfg.PasswordPolicy
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	accounts := NewAccounts(st, cfg.Hasher).WithPasswordPolicy(policy, cfg.Issuer)
 	accounts.events = events
 	accounts.audit = auditLog
+	accounts.attempts = attempts
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
 	return &Core{
 		Attempts: attempts,
@@ -98,7 +112,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		AppPasswords: &AppPasswords{Store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
 			Audit: auditLog, events: events},
 		Accounts: accounts,
-		Sessions: &Sessions{store: st, events: events},
+		Sessions: &Sessions{store: st, events: events, audit: auditLog},
 		Phones:   phones,
 		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
 			signins: signins, sender: cfg.Sender, timeout: timeout, now: time.Now},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -17,10 +18,13 @@ import (
 type Sessions struct {
 	store  store.Store
 	events *Events
+	audit  *audit.Log
 }
 
 // NewSessions returns the session records kept in st.
-func NewSessions(st store.Store) *Sessions { return &Sessions{store: st, events: NewEvents(nil)} }
+func NewSessions(st store.Store) *Sessions {
+	return &Sessions{store: st, events: NewEvents(nil), audit: audit.New(st, nil)}
+}
 
 // Start stores a new session record.
 func (s *Sessions) Start(ctx context.Context, rec *model.Session) error {
@@ -88,6 +92,20 @@ func (s *Sessions) EndAllForUser(ctx context.Context, userID int64) (int64, erro
 		return 0, fmt.Errorf("core: end sessions of user %d: %w", userID, err)
 	}
 	s.events.Publish(ctx, Event{Kind: EventUser, UserID: userID})
+	return n, nil
+}
+
+// EndAllBut ends every session of u except keepHash (the caller's own:
+// "sign out everywhere else") in one statement, audits it with ip, tells
+// the other nodes, and says how many ended.
+func (s *Sessions) EndAllBut(ctx context.Context, u *model.User, keepHash []byte, ip string) (int64, error) {
+	n, err := s.store.DeleteOtherSessions(ctx, u.ID, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("core: end other sessions of %q: %w", u.Username, err)
+	}
+	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.SessionsEnded, RemoteIP: ip,
+		Detail: fmt.Sprintf("signed out everywhere else by the user: %d ended", n)})
+	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	return n, nil
 }
 

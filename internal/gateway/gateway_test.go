@@ -21,7 +21,7 @@ func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *mo
 	t.Helper()
 	ctx := context.Background()
 	svc := testfixture.Services(t)
-	u, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "gus", Password: "gus password", Groups: []string{"ops"}, MFAState: model.MFAEnabled})
+	u, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "gus", Password: "gus rides a violet tractor", Groups: []string{"ops"}, MFAState: model.MFAEnabled})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestPublicPathsAndBasicAuth(t *testing.T) {
 	// Enabled (unregistered) user: the account password passes basic auth,
 	// and Authorization does not go upstream.
 	r := httptest.NewRequest("GET", "/dav/", nil)
-	r.SetBasicAuth("gus", "gus password")
+	r.SetBasicAuth("gus", "gus rides a violet tractor")
 	res, w := serve(g, r)
 	if res.Handled || res.User == nil || r.Header.Get("Authorization") != "" {
 		t.Fatalf("basic auth: %d %+v", w.Code, res)

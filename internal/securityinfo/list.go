@@ -17,12 +17,15 @@ const (
 
 // notices are the confirmations a finished change may show.
 var notices = map[string]string{
-	"default":              "Default sign-in method updated.",
-	"authenticator-added":  "Authenticator app added.",
-	"authenticator-delete": "Authenticator app deleted. Your other sessions were signed out.",
-	"app-password-deleted": "App password deleted. Apps using it can no longer sign in.",
-	"phone-added":          "Phone paired. Sign-in requests will be sent to it.",
-	"phone-removed":        "Phone removed. It can no longer approve sign-ins.",
+	"default":                        "Default sign-in method updated.",
+	"authenticator-added":            "Authenticator app added.",
+	"authenticator-delete":           "Authenticator app deleted. Your other sessions were signed out.",
+	"app-password-deleted":           "App password deleted. Apps using it can no longer sign in.",
+	"phone-added":                    "Phone paired. Sign-in requests will be sent to it.",
+	"phone-removed":                  "Phone removed. It can no longer approve sign-ins.",
+	"password-changed":               "Password changed. Your other sessions were signed out.",
+	"password-changed-app-passwords": "Password changed. Your other sessions were signed out and your app passwords deleted.",
+	"signed-out-everywhere":          "Your other sessions were signed out. This one stays signed in.",
 }
 
 const dateFormat = "2006-01-02"

@@ -1,7 +1,9 @@
 // Package securityinfo serves the Security info page, where signed-in users
 // manage their own sign-in methods: authenticator apps, the default
-// sign-in method, and app passwords for clients that cannot do MFA. Every
-// change needs a second factor within the last ten minutes.
+// sign-in method, and app passwords for clients that cannot do MFA; they
+// also change their password and sign out their other sessions. Every
+// change but signing out needs a second factor within the last ten
+// minutes.
 package securityinfo
 
 import (
@@ -69,6 +71,9 @@ func (p *Pages) Routes() map[string]http.Handler {
 		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
 		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
 		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
+		"GET " + pre + "/password":              http.HandlerFunc(p.showChangePassword),
+		"POST " + pre + "/password":             http.HandlerFunc(p.changePassword),
+		"POST " + pre + "/sign-out-everywhere":  http.HandlerFunc(p.signOutEverywhere),
 	}
 }
 
@@ -173,7 +178,7 @@ func (p *Pages) record(r *http.Request, u *model.User, event, detail string) {
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
 	switch next {
-	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone):
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath():
 		return next
 	}
 	return p.securityPath()

@@ -38,6 +38,14 @@ type Store interface {
 	// after a suspected compromise), deletes their app passwords, returning
 	// how many. model.ErrNotFound for unknown IDs (and nothing changes).
 	SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
+	// ChangePassword is the user's own change: when the stored hash is
+	// still currentHash (the one the caller checked the current password
+	// against; model.ErrConflict otherwise, and nothing changes) it
+	// replaces it by newHash and, in the same transaction, ends the user's
+	// sessions except keepSession (the one making the change; nil ends
+	// them all) and, with dropAppPasswords, deletes their app passwords,
+	// returning how many. model.ErrNotFound for unknown IDs.
+	ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
 	// SetDefaultMethod changes the user's default sign-in method;
@@ -104,6 +112,9 @@ type Store interface {
 	DeleteSession(ctx context.Context, idHash []byte) error
 	// DeleteUserSessions removes all sessions of a user and returns how many.
 	DeleteUserSessions(ctx context.Context, userID int64) (int64, error)
+	// DeleteOtherSessions removes all sessions of a user but keep (the
+	// caller's own; nil keeps none) and returns how many.
+	DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// DeleteStaleSessions removes sessions created before createdBefore or
 	// last seen before seenBefore, and returns how many.
 	DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error)

@@ -38,6 +38,12 @@ type Options struct {
 	// the store; nil: one for this config only.
 	Events *core.Events
 	Push   PushOptions
+	// PasswordPolicy judges the passwords people choose; nil: the
+	// default.
+	PasswordPolicy *password.Policy
+	// Issuer is the organisation's name, a word chosen passwords must not
+	// lean on.
+	Issuer string
 }
 
 // Services are the shared domain objects.
@@ -75,7 +81,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	}
 	var phones atomic.Pointer[core.Phones]
 	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
-		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout}
+		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer}
 	var sender *push.Sender
 	var vapidPublic string
 	if o.Push.Portal != "" {

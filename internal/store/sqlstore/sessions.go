@@ -98,6 +98,23 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, er
 	return n, s.wrap(ctx, "delete user sessions", err)
 }
 
+// DeleteOtherSessions removes all sessions of a user but keep (nil: none
+// kept) and returns how many.
+func (s *Store) DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.deleteSessionsBut(ctx, s.w, userID, keep)
+	return n, s.wrap(ctx, "delete other sessions", err)
+}
+
+// deleteSessionsBut deletes the user's sessions except keep (nil: all).
+func (s *Store) deleteSessionsBut(ctx context.Context, x db, userID int64, keep []byte) (int64, error) {
+	if keep == nil {
+		return s.count(ctx, x, "DELETE FROM sessions WHERE user_id = ?", userID)
+	}
+	return s.count(ctx, x, "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", userID, keep)
+}
+
 // DeleteStaleSessions removes sessions created before createdBefore or last
 // seen before seenBefore and returns how many. A zero bound is ignored.
 func (s *Store) DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error) {

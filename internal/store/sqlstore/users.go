@@ -223,12 +223,41 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
 func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
+	n, err := s.replacePassword(ctx, userID, nil, hash, nil, dropAppPasswords)
+	return n, s.wrap(ctx, "set password", err)
+}
+
+// ChangePassword replaces the password hash when it is still currentHash,
+// ends the user's other sessions and optionally deletes their app
+// passwords, in one transaction; see store.Store.ChangePassword.
+func (s *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.replacePassword(ctx, userID, &currentHash, newHash, keepSession, dropAppPasswords)
+	return n, s.wrap(ctx, "change password", err)
+}
+
+// replacePassword is SetPassword and ChangePassword: with current, the
+// update applies only to that stored hash (the row is locked by the
+// update, so of two changes checked against the same hash one wins).
+func (s *Store) replacePassword(ctx context.Context, userID int64, current *string, hash string, keepSession []byte, dropAppPasswords bool) (int64, error) {
 	var dropped int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, s.tm(Now()), userID); err != nil {
-			return err
+		if current == nil {
+			if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, s.tm(Now()), userID); err != nil {
+				return err
+			}
+		} else {
+			n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
+				hash, s.tm(Now()), userID, *current)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return s.missingOrChanged(ctx, tx, userID)
+			}
 		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM sessions WHERE user_id = ?", userID); err != nil {
+		if _, err := s.deleteSessionsBut(ctx, tx, userID, keepSession); err != nil {
 			return err
 		}
 		if !dropAppPasswords {
@@ -239,9 +268,23 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, drop
 		return err
 	})
 	if err != nil {
-		return 0, s.wrap(ctx, "set password", err)
+		return 0, err
 	}
 	return dropped, nil
+}
+
+// missingOrChanged tells why a conditional update of user userID changed
+// no row: model.ErrNotFound when there is no such user, else
+// model.ErrConflict (the condition no longer holds).
+func (s *Store) missingOrChanged(ctx context.Context, tx *sql.Tx, userID int64) error {
+	var exists bool
+	if err := s.row(ctx, tx, "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)", userID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return model.ErrNotFound
+	}
+	return model.ErrConflict
 }
 
 // SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.

@@ -32,6 +32,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Users/CreateAndLookup", testCreateAndLookup},
 		{"Users/PasswordResetEndsSessionsAndAppPasswords", testPasswordReset},
+		{"Users/ChangePassword", testChangePassword},
+		{"Users/ChangePasswordStale", testChangePasswordStale},
+		{"Users/ChangePasswordConcurrent", testChangePasswordConcurrent},
+		{"Sessions/DeleteOtherSessions", testDeleteOtherSessions},
 		{"Users/Conflict", testUserConflict},
 		{"Users/List", testListUsers},
 		{"Users/CreateFirstUser", testCreateFirstUser},
