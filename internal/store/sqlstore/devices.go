@@ -360,4 +360,3 @@ func (s *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, 
 	})
 	return s.wrap(ctx, "use nonce", err)
 }
-
