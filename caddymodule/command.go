@@ -61,7 +61,8 @@ func buildMFACommand(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVarP(&opts.adapter, "adapter", "a", "", "Name of config adapter to apply")
 	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
 	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
-		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts), userBlockCommand(opts))
+		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts), userBlockCommand(opts),
+		userResetPasswordCommand(opts))
 	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
 	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
 	cmd.AddCommand(user, aps, logCommand(opts), sessionsCommand(opts))

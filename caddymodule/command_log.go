@@ -33,6 +33,30 @@ func userBlockCommand(opts *cliOptions) *cobra.Command {
 	}
 }
 
+// userResetPasswordCommand gives a user a temporary password, printed
+// once, to choose their own with after signing in.
+func userResetPasswordCommand(opts *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-password <username>",
+		Short: "Gives a user a temporary password (printed once) that they must replace after signing in",
+		Long: "Gives a user a random temporary password, printed once. It works for 24 hours, never in basic auth, " +
+			"and after signing in with it (and their second factor) the user must choose their own password. " +
+			"The user's sessions end and their app passwords are deleted.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
+				pw, n, err := svc.ResetPassword(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "temporary password of %s (valid %s, shown once): %s\n", args[0], core.TemporaryPasswordTTL, pw)
+				fmt.Fprintf(cmd.ErrOrStderr(), "mfa: ended %s's sessions and deleted %d app passwords\n", args[0], n)
+				return nil
+			})
+		},
+	}
+}
+
 // sessionsCommand groups session commands.
 func sessionsCommand(opts *cliOptions) *cobra.Command {
 	c := &cobra.Command{Use: "sessions", Short: "End users' sessions"}

@@ -18,3 +18,15 @@ type ChangePasswordPage struct {
 }
 
 func (ChangePasswordPage) pageName() string { return "change-password" }
+
+// ChooseNewPasswordPage is where a user signed in with a temporary
+// password an admin set must choose their own before going anywhere else,
+// posted to Prefix+"password/new" as fields new and repeat.
+type ChooseNewPasswordPage struct {
+	Common
+	NewError    string
+	RepeatError string
+	MinLength   int
+}
+
+func (ChooseNewPasswordPage) pageName() string { return "choose-password" }

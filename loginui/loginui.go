@@ -226,6 +226,7 @@ var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
+	"choose-password",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

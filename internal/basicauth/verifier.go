@@ -203,7 +203,7 @@ func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result
 			return nil, nil
 		}
 	case KindAccountPassword:
-		if u.PasswordHash != old.proof || !site.AccountPasswordInBasicAuth(u) {
+		if u.PasswordHash != old.proof || !site.AccountPasswordInBasicAuth(u) || u.TemporaryPassword() {
 			return nil, nil
 		}
 	}
@@ -283,6 +283,11 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.Us
 	if !site.AccountPasswordInBasicAuth(user) {
 		_, err := v.hasher.VerifyBounded(ctx, "", secret)
 		return nil, "account password refused: app password required", err
+	}
+	if user.TemporaryPassword() {
+		// An admin's temporary password only leads to choosing one's own.
+		_, err := v.hasher.VerifyBounded(ctx, "", secret)
+		return nil, "account password refused: temporary password", err
 	}
 	ok, err := v.hasher.VerifyBounded(ctx, user.PasswordHash, secret)
 	if ok {

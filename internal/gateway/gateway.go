@@ -95,7 +95,22 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) 
 		g.challenge(w, r)
 		return Result{Handled: true}, nil
 	}
+	if cur.User.TemporaryPassword() {
+		g.toNewPassword(w, r)
+		return Result{Handled: true}, nil
+	}
 	return g.pass(r, &cur.User), nil
+}
+
+// toNewPassword sends a user signed in with an admin's temporary password
+// to choose their own, and nowhere else.
+func (g *Gateway) toNewPassword(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, g.prefix+"password/new", http.StatusSeeOther)
+		return
+	}
+	http.Error(w, "Choose a new password first: open "+g.prefix+"password/new", http.StatusForbidden)
 }
 
 // pass lets r continue as u.

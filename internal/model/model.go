@@ -57,7 +57,11 @@ type User struct {
 	Email        string
 	Groups       []string // sorted, unique
 	PasswordHash string   // bcrypt
-	MFAState     MFAState
+	// PasswordExpiresAt is set while the password is a temporary one an
+	// admin chose: it stops working then, never works in basic auth, and
+	// must be replaced right after sign-in. Zero for the user's own.
+	PasswordExpiresAt time.Time
+	MFAState          MFAState
 	// DefaultMethod is the second step offered first at sign-in.
 	DefaultMethod Method
 	// BlockedAt is when the user reported a sign-in request as fraud:
@@ -143,3 +147,6 @@ type AuditEvent struct {
 	RemoteIP string
 	Detail   string
 }
+
+// TemporaryPassword reports whether u's password is a temporary one.
+func (u *User) TemporaryPassword() bool { return !u.PasswordExpiresAt.IsZero() }

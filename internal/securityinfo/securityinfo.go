@@ -98,6 +98,11 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 		p.page.InternalError(w, r, "loading user", err)
 		return nil, nil
 	}
+	// A temporary password from an admin leads only to choosing one's own.
+	if u.TemporaryPassword() {
+		http.Redirect(w, r, p.cfg.Prefix+"password/new", http.StatusSeeOther)
+		return nil, nil
+	}
 	// The fresh user, not the session's cached copy: a state the admin
 	// just raised applies here at once.
 	if !p.cfg.Policy.SessionSatisfies(&cur.Session, u) {

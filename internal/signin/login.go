@@ -107,6 +107,8 @@ func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outc
 			return false, "unknown user", nil
 		case !matched:
 			return false, "wrong password", nil
+		case core.TemporaryPasswordExpired(u, p.now()):
+			return false, "temporary password expired", nil
 		}
 		return true, "", nil
 	})

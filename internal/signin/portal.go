@@ -86,6 +86,8 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("POST "+pre+"login", p.submitLogin)
 	mux.HandleFunc("GET "+pre+"verify", p.showVerify)
 	mux.HandleFunc("POST "+pre+"verify", p.submitVerify)
+	mux.HandleFunc("GET "+pre+"password/new", p.showNewPassword)
+	mux.HandleFunc("POST "+pre+"password/new", p.submitNewPassword)
 	mux.HandleFunc("GET "+pre+"push", p.showApproval)
 	mux.HandleFunc("POST "+pre+"push/new", p.newApproval)
 	mux.HandleFunc("GET "+pre+"push/wait", p.waitApproval)

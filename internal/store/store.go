@@ -38,6 +38,12 @@ type Store interface {
 	// after a suspected compromise), deletes their app passwords, returning
 	// how many. model.ErrNotFound for unknown IDs (and nothing changes).
 	SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
+	// SetTemporaryPassword replaces the password hash by a temporary one an
+	// admin chose, valid until expires (User.PasswordExpiresAt), and in the
+	// same transaction ends all the user's sessions and deletes their app
+	// passwords, returning how many. SetPassword and ChangePassword make a
+	// password permanent again. model.ErrNotFound for unknown IDs.
+	SetTemporaryPassword(ctx context.Context, userID int64, hash string, expires time.Time) (appPasswordsDeleted int64, err error)
 	// ChangePassword is the user's own change: when the stored hash is
 	// still currentHash (the one the caller checked the current password
 	// against; model.ErrConflict otherwise, and nothing changes) it

@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.blocked_at, u.blocked_reason, u.created_at, u.updated_at`
+const userColumns = `u.id, u.username, u.display_name, u.email, u.password_hash, u.mfa_state, u.default_method, u.blocked_at, u.blocked_reason, u.password_expires_at, u.created_at, u.updated_at`
 
 // selectUsers selects users (alias u) and their groups as a JSON array, in
 // one statement (one snapshot).
@@ -179,9 +180,9 @@ func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) (
 func scanUser(r scanner) (*model.User, error) {
 	var u model.User
 	var state, method string
-	var blocked, created, updated dbTime
+	var blocked, pwExpires, created, updated dbTime
 	var groups []byte
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &blocked, &u.BlockedReason, &created, &updated, &groups); err != nil {
+	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &blocked, &u.BlockedReason, &pwExpires, &created, &updated, &groups); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(groups, &u.Groups); err != nil {
@@ -189,7 +190,7 @@ func scanUser(r scanner) (*model.User, error) {
 	}
 	u.Groups = normGroups(u.Groups)
 	u.MFAState, u.DefaultMethod = model.MFAState(state), model.Method(method)
-	u.BlockedAt, u.CreatedAt, u.UpdatedAt = blocked.t, created.t, updated.t
+	u.BlockedAt, u.PasswordExpiresAt, u.CreatedAt, u.UpdatedAt = blocked.t, pwExpires.t, created.t, updated.t
 	return &u, nil
 }
 
@@ -223,8 +224,18 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
 func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.replacePassword(ctx, userID, nil, hash, nil, dropAppPasswords)
+	n, err := s.replacePassword(ctx, userID, nil, hash, time.Time{}, nil, dropAppPasswords)
 	return n, s.wrap(ctx, "set password", err)
+}
+
+// SetTemporaryPassword replaces the password hash by an admin's temporary
+// one valid until expires, ends the user's sessions and deletes their app
+// passwords, in one transaction; see store.Store.SetTemporaryPassword.
+func (s *Store) SetTemporaryPassword(ctx context.Context, userID int64, hash string, expires time.Time) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.replacePassword(ctx, userID, nil, hash, expires, nil, true)
+	return n, s.wrap(ctx, "set temporary password", err)
 }
 
 // ChangePassword replaces the password hash when it is still currentHash,
@@ -233,23 +244,24 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, drop
 func (s *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.replacePassword(ctx, userID, &currentHash, newHash, keepSession, dropAppPasswords)
+	n, err := s.replacePassword(ctx, userID, &currentHash, newHash, time.Time{}, keepSession, dropAppPasswords)
 	return n, s.wrap(ctx, "change password", err)
 }
 
 // replacePassword is SetPassword and ChangePassword: with current, the
 // update applies only to that stored hash (the row is locked by the
 // update, so of two changes checked against the same hash one wins).
-func (s *Store) replacePassword(ctx context.Context, userID int64, current *string, hash string, keepSession []byte, dropAppPasswords bool) (int64, error) {
+func (s *Store) replacePassword(ctx context.Context, userID int64, current *string, hash string, expires time.Time, keepSession []byte, dropAppPasswords bool) (int64, error) {
 	var dropped int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if current == nil {
-			if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, s.tm(Now()), userID); err != nil {
+			if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?",
+				hash, s.nullTm(expires), s.tm(Now()), userID); err != nil {
 				return err
 			}
 		} else {
-			n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
-				hash, s.tm(Now()), userID, *current)
+			n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
+				hash, s.nullTm(expires), s.tm(Now()), userID, *current)
 			if err != nil {
 				return err
 			}

@@ -23,3 +23,8 @@ CREATE INDEX sign_in_log_at ON sign_in_log (at);
 CREATE INDEX sign_in_log_user_id ON sign_in_log (user_id, id);
 
 ALTER TABLE users ADD COLUMN blocked_reason text NOT NULL DEFAULT '';
+
+-- Set while the password is a temporary one an admin chose: it stops
+-- working then, never works in basic auth, and must be replaced after
+-- sign-in. NULL for a password the user chose.
+ALTER TABLE users ADD COLUMN password_expires_at timestamptz;
