@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -46,6 +47,8 @@ type Accounts struct {
 	audit  *audit.Log
 	events *Events
 	actor  string // who makes the changes, for the audit log
+	// adminGroup is the first admin's group ("": AdminGroup).
+	adminGroup string
 }
 
 // New returns a Accounts. Its changes are audited in the store only (the
@@ -305,7 +308,7 @@ func (s *Accounts) Bootstrap(ctx context.Context) (string, error) {
 		Username:    BootstrapUsername,
 		Password:    pw,
 		DisplayName: "Administrator",
-		Groups:      []string{AdminGroup},
+		Groups:      []string{cmp.Or(s.adminGroup, AdminGroup)},
 		MFAState:    model.MFAEnabled,
 	})
 	if err != nil {

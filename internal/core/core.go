@@ -34,6 +34,7 @@ type Core struct {
 	Events       *Events
 	SignInLog    *SignInLog
 	Audit        *audit.Log
+	Admin        *Admin
 }
 
 // Config is what the core needs besides the store.
@@ -56,6 +57,9 @@ type Config struct {
 	// SignInLogRetention is how long sign-in log rows are kept; 0: the
 	// default.
 	SignInLogRetention time.Duration
+	// AdminGroup is the group whose members use the admin center (and
+	// the first admin's); "": AdminGroup.
+	AdminGroup string
 }
 
 // New builds the core on st.
@@ -90,6 +94,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	accounts := NewAccounts(st, cfg.Hasher)
 	accounts.events = events
 	accounts.audit = auditLog
+	accounts.adminGroup = cfg.AdminGroup
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
 	return &Core{
 		Attempts: attempts,
@@ -105,6 +110,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		Events:    events,
 		SignInLog: signins,
 		Audit:     auditLog,
+		Admin:     newAdmin(st, auditLog, events, cfg.AdminGroup),
 	}, nil
 }
 
