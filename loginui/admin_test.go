@@ -23,7 +23,7 @@ func adminPages() map[string]Page {
 	return map[string]Page{
 		"users": AdminUsersPage{Common: adminCommon(), AdminNav: adminNav("users"), Search: `a"b`, MFA: "enforced", Status: "locked",
 			Sort: "name", Desc: true, Columns: []AdminColumn{{Label: "User", Href: "/admin/?sort=username"}, {Label: "Display name", Href: "/admin/?sort=name", Current: true, Desc: true}, {Label: "Groups"}},
-			Rows: []AdminUserRow{adminRow(), {ID: 1, Username: "admin", Self: true, Admin: true, MFAState: "Enabled", LastSignIn: "Never", State: "Active", StateClass: "ok"}},
+			Rows:  []AdminUserRow{adminRow(), {ID: 1, Username: "admin", Self: true, Admin: true, MFAState: "Enabled", LastSignIn: "Never", State: "Active", StateClass: "ok"}},
 			Total: 120, From: 51, To: 100, PrevHref: "/admin/?page=1", NextHref: "/admin/?page=3", Back: "/admin/?page=2",
 			Ops: []AdminOp{{Value: "enforce", Label: "Enforce"}, {Value: "remove", Label: "Remove", Danger: true}}},
 		"users-empty": AdminUsersPage{Common: adminCommon(), AdminNav: adminNav("users"), Back: "/admin/"},
