@@ -65,6 +65,20 @@ func (a *Admin) Users(ctx context.Context, q model.UserQuery) (model.UserPage, e
 	return page, nil
 }
 
+// UserByName finds a user by username (model.ErrNotFound when there is
+// none, or the name cannot be a username).
+func (a *Admin) UserByName(ctx context.Context, name string) (*model.User, error) {
+	n, err := NormalizeUsername(name)
+	if err != nil {
+		return nil, fmt.Errorf("core: user %q: %w", name, model.ErrNotFound)
+	}
+	u, err := a.store.UserByName(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("core: user %q: %w", n, err)
+	}
+	return u, nil
+}
+
 // Selected returns the users of ids that exist, by username; more than
 // MaxBatch ids are an error.
 func (a *Admin) Selected(ctx context.Context, ids []int64) ([]model.UserSummary, error) {
@@ -151,6 +165,17 @@ func (k ActionKind) Valid() bool {
 // (ActionEdit only while the groups stay as they are).
 func (k ActionKind) selfAllowed() bool {
 	return k == ActionDeleteAppPasswords || k == ActionSignOut || k == ActionEdit
+}
+
+// RefusedForSelf reports whether act is refused on the acting admin's own
+// account (self, as stored now): everything but deleting their app
+// passwords, ending their sessions and editing their name and email.
+func (act Action) RefusedForSelf(self *model.User) bool {
+	if act.Kind == ActionEdit {
+		groups, err := NormalizeGroups(act.Groups)
+		return err != nil || !sameGroups(groups, self.Groups)
+	}
+	return !act.Kind.selfAllowed()
 }
 
 // Action is one action with its input.
@@ -262,7 +287,7 @@ func (a *Admin) applyOne(ctx context.Context, actor *model.User, ip string, act 
 		return Result{}, fmt.Errorf("core: user %d: %w", id, err)
 	}
 	res := Result{UserID: id, Username: u.Username}
-	if id == actor.ID && (!act.Kind.selfAllowed() || act.Kind == ActionEdit && !sameGroups(act.Groups, u.Groups)) {
+	if id == actor.ID && act.RefusedForSelf(u) {
 		res.Kind, res.Detail = ResultSkipped, msgSelf
 		return res, nil
 	}
