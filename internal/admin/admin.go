@@ -196,9 +196,9 @@ func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
 // forbidden answers a signed-in user who is no admin.
 func (p *Pages) forbidden(w http.ResponseWriter, u *model.User) {
 	p.UI.Render(w, http.StatusForbidden, loginui.MessagePage{
-		Common:  p.page.Common("You don't have access", u),
-		Heading: "You don't have access",
-		Message: "The admin center is for administrators only, and " + web.DisplayName(u) + " is not one. Sign in with an administrator's account, or go back to where you came from.",
+		Common:   p.page.Common("You don't have access", u),
+		Heading:  "You don't have access",
+		Message:  "The admin center is for administrators only, and " + web.DisplayName(u) + " is not one. Sign in with an administrator's account, or go back to where you came from.",
 		LinkText: "Sign in with another account", LinkHref: p.cfg.Prefix + "logout",
 	})
 }

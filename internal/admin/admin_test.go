@@ -293,7 +293,10 @@ func TestActions(t *testing.T) {
 		{"reset-methods", nil, []string{"Reset sign-in methods?"}, []string{"1 sign-in method removed"},
 			func() bool { a, _ := f.st.TOTPAuthenticators(ctx, amy.ID); return len(a) == 0 }},
 		{"block", nil, []string{"Block sign-in?"}, []string{"Sign-in blocked", "sessions ended"},
-			func() bool { u := f.fresh(amy.ID); return !u.BlockedAt.IsZero() && u.BlockedReason == "by an admin (root)" }},
+			func() bool {
+				u := f.fresh(amy.ID)
+				return !u.BlockedAt.IsZero() && u.BlockedReason == "by an admin (root)"
+			}},
 		{"unblock", nil, []string{"Unblock sign-in?", "failed sign-in counter is cleared"}, []string{"sign-in unblocked (was blocked: by an admin (root))"},
 			func() bool {
 				c, _ := f.st.FailuresFor(ctx, bruteforce.AccountKey("amy"))
