@@ -38,6 +38,8 @@ type Options struct {
 	// the store; nil: one for this config only.
 	Events *core.Events
 	Push   PushOptions
+	// AdminGroup is the admin center's group ("": core.AdminGroup).
+	AdminGroup string
 }
 
 // Services are the shared domain objects.
@@ -75,7 +77,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	}
 	var phones atomic.Pointer[core.Phones]
 	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
-		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout}
+		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, AdminGroup: o.AdminGroup}
 	var sender *push.Sender
 	var vapidPublic string
 	if o.Push.Portal != "" {
