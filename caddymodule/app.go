@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/session"
@@ -91,6 +92,11 @@ type App struct {
 	// mailto: address or an https URL. Default: mailto:admin@ + the portal
 	// host.
 	PushContact string `json:"push_contact,omitempty"`
+
+	// Members of this group (unblocked, with a second factor) use the
+	// admin center on the portal origin; the first admin is created in
+	// it. Default: "admins".
+	AdminGroup string `json:"admin_group,omitempty"`
 
 	storage  Storage
 	keys     secrets.Configured // Keys expanded and checked by validate
@@ -199,6 +205,9 @@ func (a *App) setDefaults() {
 	if a.Lockout == nil {
 		a.Lockout = new(LockoutConfig)
 	}
+	if a.AdminGroup == "" {
+		a.AdminGroup = core.AdminGroup
+	}
 }
 
 // validate checks every option of the app (the storage module checks its
@@ -225,6 +234,9 @@ func (a *App) validate() error {
 	if a.SessionIdleTimeout > a.SessionLifetime {
 		return fmt.Errorf("session_idle_timeout (%s) is longer than session_lifetime (%s)",
 			time.Duration(a.SessionIdleTimeout), time.Duration(a.SessionLifetime))
+	}
+	if g, err := core.NormalizeGroups([]string{a.AdminGroup}); err != nil || len(g) != 1 || g[0] != a.AdminGroup {
+		return fmt.Errorf("admin_group %q must be a group name without commas, control or formatting characters, or surrounding spaces", a.AdminGroup)
 	}
 	a.push, err = a.pushOptions()
 	return err

@@ -95,6 +95,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "push_contact":
 			err = oneArg(d, &a.PushContact)
+		case "admin_group":
+			err = oneArg(d, &a.AdminGroup)
 		default:
 			return d.Errf("unknown mfa option %q", d.Val())
 		}

@@ -12,7 +12,10 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/mfagate/mfagate/internal/admin"
 	"github.com/mfagate/mfagate/internal/phoneportal"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/signin"
 )
 
 func init() {
@@ -23,12 +26,18 @@ func init() {
 
 // Portal is the `mfa_portal` handler: mfagate's own pages that must not
 // live on any protected site's origin (pairing a phone, the phone's
-// sign-in approval app and its API). Put it alone in the site block of
-// the host named by the mfa app's portal option; it answers only for that
-// host, and 404 for anything that is not its own.
+// sign-in approval app and its API, and the admin center with its own
+// sign-in). Put it alone in the site block of the host named by the mfa
+// app's portal option; it answers only for that host, and 404 for
+// anything that is not its own.
 type Portal struct {
 	host    string // the portal option's host[:port], lower-cased
 	handler http.Handler
+	// signin is the portal's own sign-in (multi-factor for everyone),
+	// under signin.DefaultPrefix; admin is the admin center under
+	// admin.DefaultBase, which "/" leads to.
+	signin *signin.Portal
+	admin  http.Handler
 }
 
 // CaddyModule returns the Caddy module information.
@@ -57,6 +66,20 @@ func (p *Portal) Provision(ctx caddy.Context) error {
 	p.host = strings.ToLower(u.Host)
 	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger()},
 		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic, ManifestKey: svc.PortalKey})
+	// The portal's own sign-in: a second factor for everyone, the session
+	// cookie host-only on this origin.
+	site := policy.Site{RequireMFA: true}
+	p.signin = signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
+	p.admin = admin.New(admin.Deps{Deps: svc.Web(ctx.Logger(), clientIP)},
+		admin.Config{Base: admin.DefaultBase, Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
+	return nil
+}
+
+// Cleanup ends the portal sign-in's long-polls when the config unloads.
+func (p *Portal) Cleanup() error {
+	if p.signin != nil {
+		p.signin.Close()
+	}
 	return nil
 }
 
@@ -66,7 +89,17 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.H
 		return caddyhttp.Error(http.StatusMisdirectedRequest,
 			fmt.Errorf("mfa_portal: request for %q, but the portal option names %q", r.Host, p.host))
 	}
-	p.handler.ServeHTTP(w, r)
+	switch path := r.URL.Path; {
+	case strings.HasPrefix(path, signin.DefaultPrefix):
+		p.signin.ServeHTTP(w, r)
+	case path == "/":
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, admin.DefaultBase, http.StatusFound)
+	case path == strings.TrimSuffix(admin.DefaultBase, "/") || strings.HasPrefix(path, admin.DefaultBase):
+		p.admin.ServeHTTP(w, r)
+	default:
+		p.handler.ServeHTTP(w, r) // the phone's pages; 404 for the rest
+	}
 	return nil
 }
 
@@ -89,6 +122,7 @@ func (p *Portal) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Portal)(nil)
+	_ caddy.CleanerUpper          = (*Portal)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Portal)(nil)
 	_ caddyfile.Unmarshaler       = (*Portal)(nil)
 )

@@ -31,6 +31,7 @@ func newServices(ctx context.Context, a *App, st store.Store, events *core.Event
 		Logger:          logger,
 		Events:          events,
 		Push:            a.push,
+		AdminGroup:      a.AdminGroup,
 	})
 	if err != nil {
 		return nil, err

@@ -227,6 +227,7 @@ var pageNames = []string{
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
+	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins", "admin-reverify",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.
@@ -248,7 +249,7 @@ func New(logger *zap.Logger) (*Renderer, error) {
 		"stateLabel":   stateLabel,
 		"assetVersion": func() string { return assetVersion },
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
 	if err != nil {
 		return nil, fmt.Errorf("loginui: parse layout: %w", err)
 	}

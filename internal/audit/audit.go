@@ -24,7 +24,7 @@ const (
 	UserRemoved        = "user.removed"
 	PasswordChanged    = "user.password.changed"
 	PasswordChangeFail = "user.password.change_fail"
-	SessionsEnded      = "sessions.ended"
+	SessionsEnded      = "user.sessions.ended"
 	MFAStateChanged    = "user.mfa_state.changed"
 	BasicAuthFail      = "basicauth.fail"
 	AppPasswordCreated = "app_password.created"
@@ -42,7 +42,6 @@ const (
 	UserBlocked        = "user.blocked"
 	UserUnblocked      = "user.unblocked"
 	MethodsReset       = "user.methods_reset"
-	SessionsRevoked    = "user.sessions_revoked"
 )
 
 // Log writes events. A failure to write is logged, never shown to the user:

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -53,6 +54,8 @@ type Accounts struct {
 	// attempts puts the current password of ChangeOwnPassword under the
 	// brute-force rules (nil outside a server's core).
 	attempts *Attempts
+	// adminGroup is the first admin's group ("": AdminGroup).
+	adminGroup string
 }
 
 // New returns a Accounts. Its changes are audited in the store only (the
@@ -343,7 +346,7 @@ func (s *Accounts) Bootstrap(ctx context.Context) (string, error) {
 		Username:    BootstrapUsername,
 		Password:    pw,
 		DisplayName: "Administrator",
-		Groups:      []string{AdminGroup},
+		Groups:      []string{cmp.Or(s.adminGroup, AdminGroup)},
 		MFAState:    model.MFAEnabled,
 	}, false)
 	if err != nil {
@@ -463,6 +466,6 @@ func (s *Accounts) RevokeSessions(ctx context.Context, username string) (int64, 
 	if err != nil {
 		return 0, fmt.Errorf("ending the sessions of %q: %w", u.Username, err)
 	}
-	s.record(ctx, u, audit.SessionsRevoked, fmt.Sprintf("%d sessions", n))
+	s.record(ctx, u, audit.SessionsEnded, fmt.Sprintf("%d sessions", n))
 	return n, nil
 }

@@ -34,6 +34,7 @@ type Core struct {
 	Events       *Events
 	SignInLog    *SignInLog
 	Audit        *audit.Log
+	Admin        *Admin
 }
 
 // Config is what the core needs besides the store.
@@ -62,6 +63,9 @@ type Config struct {
 	// Issuer is the organisation's name, one of the words the policy
 	// counts as easy to guess.
 	Issuer string
+	// AdminGroup is the group whose members use the admin center (and
+	// the first admin's); "": AdminGroup.
+	AdminGroup string
 }
 
 // New builds the core on st.
@@ -104,6 +108,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	accounts.events = events
 	accounts.audit = auditLog
 	accounts.attempts = attempts
+	accounts.adminGroup = cfg.AdminGroup
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
 	return &Core{
 		Attempts: attempts,
@@ -119,6 +124,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		Events:    events,
 		SignInLog: signins,
 		Audit:     auditLog,
+		Admin:     newAdmin(st, auditLog, events, cfg.AdminGroup),
 	}, nil
 }
 

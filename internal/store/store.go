@@ -261,6 +261,18 @@ type Store interface {
 	// oldest first, and says how many.
 	DeleteSignInsBefore(ctx context.Context, before time.Time, batch int) (int64, error)
 
+	// SearchUsers returns the page of users q selects, in q's order (ties
+	// by ID), with their method counts, last successful sign-in and
+	// account lock, and how many users match in all. Only the page's rows
+	// are read into memory.
+	SearchUsers(ctx context.Context, q model.UserQuery) (model.UserPage, error)
+	// ApplyAdminChange applies ch in one write transaction under g's
+	// checks (see model.AdminGuard): model.ErrNotAdmin or
+	// model.ErrLastAdmin refuse it and nothing changes; model.ErrNotFound
+	// for an unknown user. Concurrent admin changes are serialised, on
+	// every node.
+	ApplyAdminChange(ctx context.Context, g model.AdminGuard, ch model.AdminChange) (model.AdminOutcome, error)
+
 	// Close releases the database.
 	Close() error
 }

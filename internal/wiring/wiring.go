@@ -44,6 +44,8 @@ type Options struct {
 	// Issuer is the organisation's name, a word chosen passwords must not
 	// lean on.
 	Issuer string
+	// AdminGroup is the admin center's group ("": core.AdminGroup).
+	AdminGroup string
 }
 
 // Services are the shared domain objects.
@@ -81,7 +83,8 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	}
 	var phones atomic.Pointer[core.Phones]
 	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
-		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer}
+		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer,
+		AdminGroup: o.AdminGroup}
 	var sender *push.Sender
 	var vapidPublic string
 	if o.Push.Portal != "" {

@@ -103,6 +103,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Approvals/DeleteStale", testDeleteStaleApprovals},
 		{"Phones/KeepOneConfirmConcurrent", testKeepOneConfirmConcurrent},
 		{"Phones/PairingLocksConcurrent", testPairingLocksConcurrent},
+		{"Admin/SearchUsers", testSearchUsers},
+		{"Admin/Changes", testAdminChanges},
+		{"Admin/LastAdmin", testAdminLastAdmin},
+		{"Admin/LastAdminConcurrent", testAdminLastAdminConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,264 @@
+// Package admin serves the admin center on the portal origin (never on a
+// protected site's origin, where an upstream's script could drive it):
+// the list of users with search, filters, sorting and paging; one user's
+// page; actions on one user or several, each confirmed first and followed
+// by a page saying what changed; and the sign-in log.
+//
+// Only members of the admin group with a complete multi-factor session
+// get in, and only with a second factor from the last ten minutes (else
+// they verify a fresh code first); everyone else gets 403 and nothing is
+// applied. Sessions come from the portal's own sign-in (cookie only:
+// basic auth and app passwords never reach these pages). Every POST
+// passes the cross-origin check, and no GET changes anything.
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/redirect"
+	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/web"
+	"github.com/mfagate/mfagate/loginui"
+)
+
+// DefaultBase is where the admin center lives on the portal origin.
+const DefaultBase = "/admin/"
+
+// RecentMFA is how fresh the admin's second factor must be.
+const RecentMFA = 10 * time.Minute
+
+// DefaultPageSize is how many users or sign-ins a page lists.
+const DefaultPageSize = 50
+
+// Deps are the shared services the pages use.
+type Deps struct {
+	web.Deps
+}
+
+// Config is per portal origin.
+type Config struct {
+	Base   string // default DefaultBase; must start and end with "/"
+	Prefix string // the portal's sign-in prefix, e.g. "/.mfa/"
+	Issuer string
+	// Policy is the portal's sign-in policy: a session must satisfy it
+	// (on the portal, a second factor for everyone).
+	Policy   policy.Site
+	PageSize int // default DefaultPageSize
+}
+
+// Pages serves the admin center under Config.Base.
+type Pages struct {
+	Deps
+	cfg     Config
+	page    web.Responder
+	handler http.Handler
+	now     func() time.Time
+}
+
+// New builds the pages.
+func New(d Deps, cfg Config) *Pages {
+	if cfg.Base == "" {
+		cfg.Base = DefaultBase
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	d.Deps = d.Deps.WithDefaults()
+	p := &Pages{Deps: d, cfg: cfg, now: time.Now, page: web.Responder{
+		UI: d.UI, Logger: d.Logger, Issuer: cfg.Issuer, Prefix: cfg.Prefix,
+		BackText: "Back to the admin center", BackHref: cfg.Base,
+		Unavailable: "The admin center could not do that just now. Please try again in a moment.",
+	}}
+	p.handler = p.page.CrossOriginProtected(p.routes())
+	return p
+}
+
+// ServeHTTP answers the admin center's paths.
+func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.handler.ServeHTTP(w, r)
+}
+
+func (p *Pages) routes() http.Handler {
+	mux := http.NewServeMux()
+	b := p.cfg.Base
+	mux.HandleFunc("GET "+b+"{$}", p.users)
+	mux.HandleFunc("GET "+b+"users/{id}", p.user)
+	mux.HandleFunc("POST "+b+"action", p.action)
+	mux.HandleFunc("GET "+b+"sign-ins", p.signIns)
+	mux.HandleFunc("POST "+b+"reverify", p.reverify)
+	mux.HandleFunc(b, p.notFound)
+	return mux
+}
+
+func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		p.page.Message(w, http.StatusMethodNotAllowed, "Method not allowed", "This page does not accept that kind of request.")
+		return
+	}
+	p.page.Message(w, http.StatusNotFound, "Page not found", "There is no admin page at this address.")
+}
+
+// request is an admitted request: the session and the admin as stored now.
+type request struct {
+	cur   *session.Current
+	admin *model.User
+}
+
+// signedInAdmin returns the session and a fresh copy of its user when the
+// user is an admin with a complete session; otherwise it answers (the
+// sign-in page, or 403) and returns nil. POST forms are read here.
+func (p *Pages) signedInAdmin(w http.ResponseWriter, r *http.Request) *request {
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		p.page.InternalError(w, r, "loading session", err)
+		return nil
+	}
+	if cur == nil || cur.Session.Stage != model.StageComplete {
+		p.toSignIn(w, r)
+		return nil
+	}
+	u, err := p.Core.Accounts.ByID(r.Context(), cur.User.ID)
+	if errors.Is(err, model.ErrNotFound) {
+		p.toSignIn(w, r)
+		return nil
+	}
+	if err != nil {
+		p.page.InternalError(w, r, "loading user", err)
+		return nil
+	}
+	if !p.cfg.Policy.SessionSatisfies(&cur.Session, u) {
+		p.toSignIn(w, r)
+		return nil
+	}
+	if !p.Core.Admin.IsAdmin(u) {
+		p.forbidden(w, u)
+		return nil
+	}
+	if r.Method == http.MethodPost && !p.page.ReadForm(w, r) {
+		return nil
+	}
+	return &request{cur: cur, admin: u}
+}
+
+// admitted is signedInAdmin plus a second factor within RecentMFA; else
+// the re-verification page (nothing posted is applied).
+func (p *Pages) admitted(w http.ResponseWriter, r *http.Request) *request {
+	req := p.signedInAdmin(w, r)
+	if req == nil {
+		return nil
+	}
+	if at := req.cur.Session.MFAAt; !at.IsZero() && p.now().Sub(at) < RecentMFA {
+		return req
+	}
+	auths, err := p.Core.Methods.Authenticators(r.Context(), req.admin.ID)
+	if err != nil {
+		p.page.InternalError(w, r, "listing authenticators", err)
+		return nil
+	}
+	if len(auths) == 0 {
+		// Re-verification takes a code; with a phone only, a fresh
+		// sign-in is the way.
+		p.UI.Render(w, http.StatusForbidden, loginui.MessagePage{
+			Common:  p.page.Common("Sign in again", req.admin),
+			Heading: "Sign in again", Message: "The admin center needs a second factor from the last 10 minutes: sign out and sign in again.",
+			LinkText: "Sign out", LinkHref: p.cfg.Prefix + "logout",
+		})
+		return nil
+	}
+	next := p.cfg.Base
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		next = p.safeBack(r.URL.RequestURI())
+	}
+	p.UI.Render(w, http.StatusOK, loginui.AdminReverifyPage{Common: p.page.Common("Verify your identity", req.admin),
+		AdminNav: p.nav(""), Action: p.cfg.Base + "reverify", Next: next})
+	return nil
+}
+
+// toSignIn sends the browser to the portal's sign-in, coming back to the
+// page asked for (after a POST, whose form is not replayed, to the list).
+func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
+	back := p.cfg.Base
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		back = p.safeBack(r.URL.RequestURI())
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, p.cfg.Prefix+"login?rd="+url.QueryEscape(back), http.StatusFound)
+}
+
+// forbidden answers a signed-in user who is no admin.
+func (p *Pages) forbidden(w http.ResponseWriter, u *model.User) {
+	p.UI.Render(w, http.StatusForbidden, loginui.MessagePage{
+		Common:   p.page.Common("You don't have access", u),
+		Heading:  "You don't have access",
+		Message:  "The admin center is for administrators only, and " + web.DisplayName(u) + " is not one. Sign in with an administrator's account, or go back to where you came from.",
+		LinkText: "Sign in with another account", LinkHref: p.cfg.Prefix + "logout",
+	})
+}
+
+// msgBadCode is the only answer to a failed code.
+const msgBadCode = "That code didn't work. Wait for a new code in your authenticator app and try again."
+
+// reverify checks a fresh code and marks the session as recently verified
+// (under a new identifier), then returns to the page that asked.
+func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
+	req := p.signedInAdmin(w, r)
+	if req == nil {
+		return
+	}
+	next := p.safeBack(r.PostForm.Get("next"))
+	ip := p.ClientIP(r)
+	ok, detail, err := p.Codes.Check(r.Context(), req.admin, r.PostForm.Get("code"), ip)
+	if err != nil {
+		p.page.InternalError(w, r, "checking code", err)
+		return
+	}
+	if !ok {
+		p.Audit.Record(r.Context(), model.AuditEvent{UserID: req.admin.ID, Username: req.admin.Username,
+			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "admin center re-verification: " + detail})
+		p.UI.Render(w, http.StatusOK, loginui.AdminReverifyPage{Common: p.page.Common("Verify your identity", req.admin),
+			AdminNav: p.nav(""), Action: p.cfg.Base + "reverify", Next: next, Error: msgBadCode})
+		return
+	}
+	rec := req.cur.Session
+	rec.MFAAt = p.now()
+	if err := p.Sessions.Rotate(w, r, req.cur, rec); err != nil {
+		p.page.InternalError(w, r, "updating session", err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// safeBack accepts only a path of the admin center (with its query), the
+// list otherwise.
+func (p *Pages) safeBack(target string) string {
+	s := redirect.Safe(target, "")
+	if !strings.HasPrefix(s, p.cfg.Base) || strings.ContainsAny(s, "\\#") {
+		return p.cfg.Base
+	}
+	return s
+}
+
+func (p *Pages) nav(section string) loginui.AdminNav {
+	return loginui.AdminNav{Base: p.cfg.Base, Section: section}
+}
+
+// Dates and times as the pages show them: UTC, to the minute.
+const (
+	timeLayout = "2006-01-02 15:04 UTC"
+	dateLayout = "2006-01-02"
+)
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}

@@ -1,0 +1,196 @@
+package loginui
+
+// The admin center's pages, served on the portal origin under
+// AdminNav.Base (e.g. "/admin/"). Every form POSTs to Base+"action"
+// (the cross-origin check applies); the search and filter forms are GETs.
+// Common.Prefix is the portal's sign-in prefix, for the static files and
+// the sign-out link.
+
+// AdminNav is what every admin page links to.
+type AdminNav struct {
+	Base    string // e.g. "/admin/"
+	Section string // "users" or "sign-ins": the current one
+}
+
+// AdminUsersPage is the list of users: a GET search form (fields q, mfa,
+// status) and a POST form on Base+"action" with a checkbox per row (field
+// id) and one button per action (field op).
+type AdminUsersPage struct {
+	Common
+	AdminNav
+	Search   string
+	MFA      string // "", "disabled", "enabled" or "enforced"
+	Status   string // "", "active", "blocked" or "locked"
+	Sort     string
+	Desc     bool
+	Columns  []AdminColumn
+	Rows     []AdminUserRow
+	Total    int
+	From, To int // 1-based positions of the rows shown
+	PrevHref string
+	NextHref string
+	// Back is this page's address, carried through the action forms.
+	Back   string
+	Notice string
+	Error  string
+	// Ops are the buttons under the list.
+	Ops []AdminOp
+}
+
+// AdminColumn is a column heading; Href sorts by it (the other way when
+// it is the current sort).
+type AdminColumn struct {
+	Label   string
+	Href    string // "" when the column does not sort
+	Current bool
+	Desc    bool
+}
+
+// AdminOp is one action button: Value is the op field.
+type AdminOp struct {
+	Value  string
+	Label  string
+	Danger bool
+}
+
+// AdminUserRow is one user in the list.
+type AdminUserRow struct {
+	ID          int64
+	Username    string
+	DisplayName string
+	Email       string
+	Href        string // the user's page
+	Groups      string // joined with ", "
+	MFAState    string // "Disabled", "Enabled" or "Enforced"
+	// Methods, e.g. "2 authenticator apps, 1 phone, 3 app passwords", or
+	// "none".
+	Authenticators int
+	Phones         int
+	AppPasswords   int
+	LastSignIn     string // "Never" when none
+	State          string // "Active", "Blocked (reported by the user)", "Locked until 12:00 UTC"
+	StateClass     string // "ok", "blocked" or "locked"
+	Self           bool   // the signed-in admin
+	Admin          bool   // in the admin group
+}
+
+// AdminUserPage is one user: details, methods, recent sign-ins, and forms
+// posting to Base+"action" with field id: the MFA state (op enable,
+// enforce or disable), user settings (op settings, checkboxes do),
+// block or unblock, the profile (op edit: display_name, email, groups)
+// and removal.
+type AdminUserPage struct {
+	Common
+	AdminNav
+	Row            AdminUserRow
+	Created        string
+	Authenticators []AdminMethodRow
+	Phones         []AdminMethodRow
+	AppPasswords   []AdminMethodRow
+	SignIns        []AdminSignInRow
+	SignInsHref    string // the sign-in log of this user
+	Back           string // the list this page came from
+	Here           string // this page, where its actions come back to
+	Blocked        bool
+	// GroupsInput is the groups as the edit form shows them.
+	GroupsInput string
+	Notice      string
+	Error       string
+}
+
+// AdminMethodRow is one authenticator app, phone or app password.
+type AdminMethodRow struct {
+	Name     string
+	Added    string
+	LastUsed string
+}
+
+// AdminConfirmPage says what an action will do and to whom, and posts it
+// again with confirmed=yes (Fields carry the request's fields).
+type AdminConfirmPage struct {
+	Common
+	AdminNav
+	Heading string
+	// What lists what will happen, one sentence each.
+	What    []string
+	Users   []AdminConfirmUser
+	Fields  []AdminField
+	Confirm string // the button's label
+	Danger  bool
+	Cancel  string // where Cancel leads
+}
+
+// AdminConfirmUser is one user the action applies to (Note says why it
+// will not, e.g. for the admin's own account).
+type AdminConfirmUser struct {
+	Username    string
+	DisplayName string
+	Note        string
+}
+
+// AdminField is a hidden form field.
+type AdminField struct{ Name, Value string }
+
+// AdminResultPage says what an action changed, per user.
+type AdminResultPage struct {
+	Common
+	AdminNav
+	Heading string
+	Summary string // e.g. "2 changed, 1 skipped"
+	Rows    []AdminResultRow
+	Back    string
+	// BackText names Back ("Back to the users").
+	BackText string
+}
+
+// AdminResultRow is one user's outcome.
+type AdminResultRow struct {
+	Username string
+	Href     string // "" when the user is gone
+	Outcome  string // "Changed", "No change", "Skipped", "Refused", "Not found"
+	Class    string // "ok", "same", "skipped" or "refused"
+	Detail   string
+}
+
+// AdminSignInsPage is the sign-in log: a GET filter form (user, result,
+// site, since, until) and pages backwards by ID.
+type AdminSignInsPage struct {
+	Common
+	AdminNav
+	User, Result, Site, Since, Until string
+	Rows                             []AdminSignInRow
+	OlderHref                        string
+	NewestHref                       string // "" on the newest page
+	Error                            string
+}
+
+// AdminSignInRow is one sign-in attempt.
+type AdminSignInRow struct {
+	When     string
+	Username string
+	UserHref string
+	Site     string
+	From     string
+	Client   string
+	Method   string
+	Success  bool
+	Reason   string
+	Agent    string
+}
+
+// AdminReverifyPage asks for a fresh authenticator code before the admin
+// center (posted to Action with fields code and next).
+type AdminReverifyPage struct {
+	Common
+	AdminNav
+	Action string
+	Next   string
+	Error  string
+}
+
+func (AdminUsersPage) pageName() string    { return "admin-users" }
+func (AdminUserPage) pageName() string     { return "admin-user" }
+func (AdminConfirmPage) pageName() string  { return "admin-confirm" }
+func (AdminResultPage) pageName() string   { return "admin-result" }
+func (AdminSignInsPage) pageName() string  { return "admin-signins" }
+func (AdminReverifyPage) pageName() string { return "admin-reverify" }

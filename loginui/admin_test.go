@@ -1,0 +1,109 @@
+package loginui
+
+import (
+	"strings"
+	"testing"
+)
+
+func adminCommon() Common {
+	return Common{Title: "Users", Issuer: "Example Corp", Prefix: "/.mfa/", User: "Administrator"}
+}
+
+func adminNav(section string) AdminNav { return AdminNav{Base: "/admin/", Section: section} }
+
+func adminRow() AdminUserRow {
+	return AdminUserRow{ID: 7, Username: "amy", DisplayName: "Amy <Pond>", Email: "amy@example.com", Href: "/admin/users/7",
+		Groups: "ops, staff", MFAState: "Enforced", Authenticators: 2, Phones: 1, AppPasswords: 3,
+		LastSignIn: "2026-11-25 12:00 UTC", State: "Locked until 12:15 UTC", StateClass: "locked"}
+}
+
+func adminPages() map[string]Page {
+	signIns := []AdminSignInRow{{When: "2026-11-25 12:00 UTC", Username: "amy", UserHref: "/admin/users/7", Site: "files.example.com",
+		From: "192.0.2.1", Client: "non-browser", Method: "app password", Reason: "wrong password", Agent: "curl/8"}}
+	return map[string]Page{
+		"users": AdminUsersPage{Common: adminCommon(), AdminNav: adminNav("users"), Search: `a"b`, MFA: "enforced", Status: "locked",
+			Sort: "name", Desc: true, Columns: []AdminColumn{{Label: "User", Href: "/admin/?sort=username"}, {Label: "Display name", Href: "/admin/?sort=name", Current: true, Desc: true}, {Label: "Groups"}},
+			Rows:  []AdminUserRow{adminRow(), {ID: 1, Username: "admin", Self: true, Admin: true, MFAState: "Enabled", LastSignIn: "Never", State: "Active", StateClass: "ok"}},
+			Total: 120, From: 51, To: 100, PrevHref: "/admin/?page=1", NextHref: "/admin/?page=3", Back: "/admin/?page=2",
+			Ops: []AdminOp{{Value: "enforce", Label: "Enforce"}, {Value: "remove", Label: "Remove", Danger: true}}},
+		"users-empty": AdminUsersPage{Common: adminCommon(), AdminNav: adminNav("users"), Back: "/admin/"},
+		"user": AdminUserPage{Common: adminCommon(), AdminNav: adminNav("users"), Row: adminRow(), Created: "2026-01-01",
+			Authenticators: []AdminMethodRow{{Name: "Authenticator app", Added: "2026-01-02"}},
+			Phones:         []AdminMethodRow{{Name: "Pixel", Added: "2026-01-03", LastUsed: "2026-11-25"}},
+			AppPasswords:   []AdminMethodRow{{Name: "Mail", Added: "2026-01-04", LastUsed: "Never"}},
+			SignIns:        signIns, SignInsHref: "/admin/sign-ins?user=amy", Back: "/admin/", Here: "/admin/users/7", GroupsInput: "ops, staff"},
+		"user-self": AdminUserPage{Common: adminCommon(), AdminNav: adminNav("users"), Row: AdminUserRow{ID: 1, Username: "admin", Self: true, MFAState: "Enabled"},
+			Blocked: true, Back: "/admin/", Here: "/admin/users/1"},
+		"confirm": AdminConfirmPage{Common: adminCommon(), AdminNav: adminNav("users"), Heading: "Enforce multi-factor sign-in?",
+			What: []string{"They must use a second factor."}, Users: []AdminConfirmUser{{Username: "amy", DisplayName: "Amy"}, {Username: "admin", Note: "skipped: your own account"}},
+			Fields: []AdminField{{"op", "enforce"}, {"id", "7"}, {"id", "1"}, {"back", "/admin/?q=a&b"}}, Confirm: "Enforce", Cancel: "/admin/"},
+		"result": AdminResultPage{Common: adminCommon(), AdminNav: adminNav("users"), Heading: "Multi-factor sign-in enforced", Summary: "1 changed, 1 skipped",
+			Rows: []AdminResultRow{{Username: "amy", Href: "/admin/users/7", Outcome: "Changed", Class: "ok", Detail: "Enabled → Enforced"}}, Back: "/admin/", BackText: "Back to the users"},
+		"signins": AdminSignInsPage{Common: adminCommon(), AdminNav: adminNav("sign-ins"), User: "amy", Result: "failure", Since: "2026-11-25",
+			Rows: signIns, OlderHref: "/admin/sign-ins?before=5", NewestHref: "/admin/sign-ins"},
+		"signins-empty": AdminSignInsPage{Common: adminCommon(), AdminNav: adminNav("sign-ins"), Error: "No user named bob."},
+		"reverify":      AdminReverifyPage{Common: adminCommon(), AdminNav: adminNav("users"), Action: "/admin/reverify", Next: "/admin/users/7", Error: "That code didn't work."},
+	}
+}
+
+// Admin pages: no inline script or style, labelled inputs, forms that
+// POST to the admin center (or GET its own filters), the admin stylesheet.
+func TestAdminPagesRender(t *testing.T) {
+	r := newRenderer(t)
+	for name, p := range adminPages() {
+		t.Run(name, func(t *testing.T) {
+			rec, body := render(t, r, 200, p)
+			if rec.Code != 200 {
+				t.Fatalf("status %d: %s", rec.Code, body)
+			}
+			checkSecurityHeaders(t, rec.Header())
+			checkNoInlineOrExternal(t, body)
+			checkLabels(t, body)
+			if !strings.Contains(body, `<link rel="stylesheet" href="/.mfa/static/admin.css?v=`+AssetVersion()+`">`) {
+				t.Error("no admin stylesheet")
+			}
+			for _, f := range formTagRe.FindAllString(body, -1) {
+				switch {
+				case strings.Contains(f, `method="post"`) && (strings.Contains(f, `action="/admin/`) || strings.Contains(f, `action="/.mfa/logout"`)):
+				case strings.Contains(f, `method="get"`) && (strings.Contains(f, `action="/admin/"`) || strings.Contains(f, `action="/admin/sign-ins"`)):
+				default:
+					t.Errorf("unexpected form: %s", f)
+				}
+			}
+		})
+	}
+}
+
+func TestAdminPagesContent(t *testing.T) {
+	r := newRenderer(t)
+	pages := adminPages()
+	for name, want := range map[string][]string{
+		"users": {`value="a&#34;b"`, `<option value="enforced" selected>`, `<option value="locked" selected>`,
+			`<input type="hidden" name="dir" value="desc">`, `aria-sort="descending"`, `51–100 of 120 users`,
+			`<input type="checkbox" name="id" value="7" id="sel-7"><label for="sel-7" class="visually-hidden">Select amy</label>`,
+			`Amy &lt;Pond&gt;`, `2 authenticator apps`, `1 phone`, `3 app passwords`, `class="state-locked">Locked until 12:15 UTC`,
+			`<span class="badge">you</span>`, `<button type="submit" name="op" value="remove" class="btn small danger">Remove</button>`,
+			`<input type="hidden" name="back" value="/admin/?page=2">`, `href="/admin/?page=3" rel="next"`},
+		"users-empty": {"No users match."},
+		"user": {`<h1>amy</h1>`, `name="do" value="delete-app-passwords"`, `value="settings"`, `name="op" value="block"`,
+			`<button type="submit" name="op" value="unblock" class="btn small">Clear the lockout</button>`,
+			`<input id="groups" name="groups" type="text" value="ops, staff"`, `<input type="hidden" name="back" value="/admin/users/7">`,
+			`<tr class="app-password"><td>App password</td><td>Mail</td>`, `curl/8`, `(app)`, `href="/admin/sign-ins?user=amy"`,
+			`<button type="submit" name="op" value="enforce" class="btn small" disabled>Enforce</button>`},
+		"user-self": {`This is your own account`, `value="unblock"`, ` readonly>`, "No sign-in methods."},
+		"confirm": {`<input type="hidden" name="id" value="7">`, `<input type="hidden" name="id" value="1">`,
+			`<input type="hidden" name="back" value="/admin/?q=a&amp;b">`, `<input type="hidden" name="confirmed" value="yes">`,
+			`— <em>skipped: your own account</em>`, `2 users`, `id="confirm">Enforce</button>`},
+		"result":        {`id="result-summary">1 changed, 1 skipped</div>`, `Enabled → Enforced`, `href="/admin/" id="result-back">Back to the users</a>`},
+		"signins":       {`<input id="user" name="user" type="text" value="amy"`, `<option value="failure" selected>`, `Failed</strong>: wrong password`, `id="older-page"`},
+		"signins-empty": {"No sign-ins match.", "No user named bob."},
+		"reverify":      {`action="/admin/reverify"`, `name="next" value="/admin/users/7"`, `That code didn&#39;t work.`},
+	} {
+		_, body := render(t, r, 200, pages[name])
+		for _, s := range want {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s lacks %q", name, s)
+			}
+		}
+	}
+}
