@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -141,31 +140,17 @@ func escapeLike(s string) string {
 
 func scanUserSummary(r scanner) (*model.UserSummary, error) {
 	var su model.UserSummary
-	var state, method string
-	var blocked, created, updated, last, locked dbTime
-	var groups []byte
-	if err := r.Scan(&su.ID, &su.Username, &su.DisplayName, &su.Email, &su.PasswordHash, &state, &method, &blocked,
-		&su.BlockedReason, &created, &updated, &groups, &su.Authenticators, &su.Phones, &su.AppPasswords, &last, &locked); err != nil {
+	var c userCols
+	var last, locked dbTime
+	if err := r.Scan(append(c.targets(), &su.Authenticators, &su.Phones, &su.AppPasswords, &last, &locked)...); err != nil {
 		return nil, err
 	}
-	u, err := userFromColumns(su.User, state, method, blocked, created, updated, groups)
+	u, err := c.user()
 	if err != nil {
 		return nil, err
 	}
 	su.User, su.LastSignIn, su.LockedUntil = u, last.t, locked.t
 	return &su, nil
-}
-
-// userFromColumns completes u from the scanned columns, as scanUser does.
-func userFromColumns(u model.User, state, method string, blocked, created, updated dbTime, groups []byte) (model.User, error) {
-	u.Groups = nil
-	if err := json.Unmarshal(groups, &u.Groups); err != nil {
-		return u, fmt.Errorf("groups of user %d: %w", u.ID, err)
-	}
-	u.Groups = normGroups(u.Groups)
-	u.MFAState, u.DefaultMethod = model.MFAState(state), model.Method(method)
-	u.BlockedAt, u.CreatedAt, u.UpdatedAt = blocked.t, created.t, updated.t
-	return u, nil
 }
 
 // qualifiedAdminsSQL counts the users in group ? who may administer: not

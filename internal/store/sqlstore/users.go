@@ -178,20 +178,39 @@ func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) (
 }
 
 func scanUser(r scanner) (*model.User, error) {
-	var u model.User
-	var state, method string
-	var blocked, pwExpires, created, updated dbTime
-	var groups []byte
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.PasswordHash, &state, &method, &blocked, &u.BlockedReason, &pwExpires, &created, &updated, &groups); err != nil {
+	var c userCols
+	if err := r.Scan(c.targets()...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(groups, &u.Groups); err != nil {
-		return nil, fmt.Errorf("groups of user %d: %w", u.ID, err)
+	u, err := c.user()
+	return &u, err
+}
+
+// userCols receives the columns of selectUsers (userColumns, then the
+// groups as JSON), for every query that reads users.
+type userCols struct {
+	u                                model.User
+	state, method                    string
+	blocked, pwExpires, created, upd dbTime
+	groups                           []byte
+}
+
+func (c *userCols) targets() []any {
+	return []any{&c.u.ID, &c.u.Username, &c.u.DisplayName, &c.u.Email, &c.u.PasswordHash, &c.state, &c.method,
+		&c.blocked, &c.u.BlockedReason, &c.pwExpires, &c.created, &c.upd, &c.groups}
+}
+
+// user completes the scanned user.
+func (c *userCols) user() (model.User, error) {
+	u := c.u
+	u.Groups = nil
+	if err := json.Unmarshal(c.groups, &u.Groups); err != nil {
+		return u, fmt.Errorf("groups of user %d: %w", u.ID, err)
 	}
 	u.Groups = normGroups(u.Groups)
-	u.MFAState, u.DefaultMethod = model.MFAState(state), model.Method(method)
-	u.BlockedAt, u.PasswordExpiresAt, u.CreatedAt, u.UpdatedAt = blocked.t, pwExpires.t, created.t, updated.t
-	return &u, nil
+	u.MFAState, u.DefaultMethod = model.MFAState(c.state), model.Method(c.method)
+	u.BlockedAt, u.PasswordExpiresAt, u.CreatedAt, u.UpdatedAt = c.blocked.t, c.pwExpires.t, c.created.t, c.upd.t
+	return u, nil
 }
 
 // UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID and
