@@ -150,6 +150,8 @@ type AdminResultRow struct {
 	Outcome  string // "Changed", "No change", "Skipped", "Refused", "Not found"
 	Class    string // "ok", "same", "skipped" or "refused"
 	Detail   string
+	// Secret is a temporary password, shown on this page only.
+	Secret string
 }
 
 // AdminSignInsPage is the sign-in log: a GET filter form (user, result,

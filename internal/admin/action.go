@@ -46,6 +46,8 @@ var opTexts = map[core.ActionKind]opText{
 	core.ActionUnblock: {heading: "Unblock sign-in?", confirm: "Unblock sign-in", done: "Sign-in unblocked", label: "Unblock",
 		what: "Sign-in is unblocked and the failed sign-in counter is cleared, so a locked account can sign in at once."},
 	core.ActionEdit: {heading: "Save the profile?", confirm: "Save profile", done: "Profile saved", label: "Profile"},
+	core.ActionResetPassword: {heading: "Reset the password?", confirm: "Reset password", done: "Passwords reset", label: "Password", danger: true,
+		what: "The user gets a random temporary password, shown once on the next page: it works for 24 hours, never in basic auth, and after signing in with it (and their second factor) the user must choose their own. Their sessions end and their app passwords are deleted."},
 	core.ActionRemove: {heading: "Remove the user?", confirm: "Remove", done: "Users removed", label: "Remove", danger: true,
 		what: "The user is removed with their methods, app passwords and sessions. This cannot be undone; the sign-in log keeps their rows."},
 }
@@ -205,7 +207,8 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request, req *request, f fo
 		}
 		for _, x := range res {
 			counts[x.Kind]++
-			row := loginui.AdminResultRow{Username: x.Username, Outcome: outcomeLabel(x.Kind), Class: outcomeClass(x.Kind), Detail: x.Detail}
+			row := loginui.AdminResultRow{Username: x.Username, Outcome: outcomeLabel(x.Kind), Class: outcomeClass(x.Kind), Detail: x.Detail,
+				Secret: x.Secret}
 			if x.Kind != core.ResultGone && act.Kind != core.ActionRemove {
 				row.Href = p.userHref(x.UserID)
 			}

@@ -105,6 +105,7 @@ var listOps = []loginui.AdminOp{
 	{Value: string(core.ActionSignOut), Label: "Sign out everywhere"},
 	{Value: string(core.ActionBlock), Label: "Block sign-in", Danger: true},
 	{Value: string(core.ActionUnblock), Label: "Unblock sign-in"},
+	{Value: string(core.ActionResetPassword), Label: "Reset password", Danger: true},
 	{Value: string(core.ActionRemove), Label: "Remove", Danger: true},
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/store"
@@ -33,17 +34,18 @@ const (
 // about the user.
 type Admin struct {
 	store  store.Store
+	hasher *password.Hasher
 	audit  *audit.Log
 	events *Events
 	group  string
 	now    func() time.Time
 }
 
-func newAdmin(st store.Store, log *audit.Log, events *Events, group string) *Admin {
+func newAdmin(st store.Store, h *password.Hasher, log *audit.Log, events *Events, group string) *Admin {
 	if group == "" {
 		group = AdminGroup
 	}
-	return &Admin{store: st, audit: log, events: events, group: group, now: time.Now}
+	return &Admin{store: st, hasher: h, audit: log, events: events, group: group, now: time.Now}
 }
 
 // Group is the admin group.
@@ -149,13 +151,15 @@ const (
 	ActionUnblock            ActionKind = "unblock" // also clears the account's lockout
 	ActionEdit               ActionKind = "edit"    // display name, email, groups
 	ActionRemove             ActionKind = "remove"
+	// ActionResetPassword gives a temporary password, shown once.
+	ActionResetPassword ActionKind = "reset-password"
 )
 
 // Valid reports whether k is a known action.
 func (k ActionKind) Valid() bool {
 	switch k {
 	case ActionEnable, ActionEnforce, ActionDisable, ActionDeleteAppPasswords, ActionResetMethods,
-		ActionSignOut, ActionBlock, ActionUnblock, ActionEdit, ActionRemove:
+		ActionSignOut, ActionBlock, ActionUnblock, ActionEdit, ActionRemove, ActionResetPassword:
 		return true
 	}
 	return false
@@ -234,6 +238,9 @@ type Result struct {
 	Username string
 	Kind     ResultKind
 	Detail   string
+	// Secret is the temporary password of ActionResetPassword, to be
+	// shown to the admin once and never again.
+	Secret string
 }
 
 // Messages of refusals, as the result page shows them.
@@ -292,6 +299,11 @@ func (a *Admin) applyOne(ctx context.Context, actor *model.User, ip string, act 
 		return res, nil
 	}
 	ch := a.change(actor, act, u)
+	if act.Kind == ActionResetPassword {
+		if res.Secret, err = a.temporaryPassword(&ch); err != nil {
+			return Result{}, err
+		}
+	}
 	o, err := a.store.ApplyAdminChange(ctx, model.AdminGuard{Group: a.group, ActorID: actor.ID}, ch)
 	switch {
 	case errors.Is(err, model.ErrNotFound):
@@ -335,6 +347,8 @@ func (a *Admin) change(actor *model.User, act Action, u *model.User) model.Admin
 		ch.Kind, ch.DisplayName, ch.Email, ch.Groups = model.ChangeProfile, act.DisplayName, act.Email, act.Groups
 	case ActionRemove:
 		ch.Kind, ch.FailureKeys = model.ChangeRemove, []string{bruteforce.AccountKey(u.Username)}
+	case ActionResetPassword:
+		ch.Kind = model.ChangePassword
 	}
 	return ch
 }
@@ -392,6 +406,9 @@ func (a *Admin) describe(act Action, before *model.User, n int64) (ResultKind, s
 		return ResultChanged, strings.Join(parts, "; ")
 	case ActionRemove:
 		return ResultChanged, "user removed"
+	case ActionResetPassword:
+		return ResultChanged, fmt.Sprintf("temporary password set, valid %s (shown below, once); sessions ended; app passwords deleted: %d",
+			TemporaryPasswordTTL, n)
 	}
 	return ResultChanged, string(act.Kind)
 }
@@ -432,6 +449,8 @@ func auditEvent(k ActionKind) string {
 		return audit.ProfileChanged
 	case ActionRemove:
 		return audit.UserRemoved
+	case ActionResetPassword:
+		return audit.PasswordChanged
 	}
 	return string(k)
 }
@@ -456,4 +475,19 @@ func uniqueIDs(ids []int64) []int64 {
 		}
 	}
 	return out
+}
+
+// temporaryPassword makes a random temporary password for ch and returns
+// it in the clear (to be shown once).
+func (a *Admin) temporaryPassword(ch *model.AdminChange) (string, error) {
+	pw, err := RandomPassword()
+	if err != nil {
+		return "", err
+	}
+	hash, err := a.hasher.Hash(pw)
+	if err != nil {
+		return "", fmt.Errorf("core: hashing a temporary password: %w", err)
+	}
+	ch.PasswordHash, ch.PasswordExpiresAt = hash, a.now().Add(TemporaryPasswordTTL)
+	return pw, nil
 }

@@ -111,6 +111,9 @@ const (
 	ChangeUnblock      AdminChangeKind = "unblock"       // also deletes the FailureKeys counters
 	ChangeProfile      AdminChangeKind = "profile"       // DisplayName, Email, Groups
 	ChangeRemove       AdminChangeKind = "remove"        // the user and FailureKeys
+	// ChangePassword sets PasswordHash as a temporary password until
+	// PasswordExpiresAt, ends every session and deletes the app passwords.
+	ChangePassword AdminChangeKind = "password"
 )
 
 // AdminChange is one change to one user.
@@ -129,6 +132,9 @@ type AdminChange struct {
 	// FailureKeys are the account's failure counters, deleted by
 	// ChangeUnblock and ChangeRemove.
 	FailureKeys []string
+	// PasswordHash and PasswordExpiresAt for ChangePassword.
+	PasswordHash      string
+	PasswordExpiresAt time.Time
 }
 
 // AdminOutcome says what a change did.

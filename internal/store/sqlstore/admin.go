@@ -288,6 +288,18 @@ func (s *Store) adminChange(ctx context.Context, tx *sql.Tx, ch model.AdminChang
 			return 0, err
 		}
 		return 0, s.insertGroups(ctx, tx, id, normGroups(ch.Groups))
+	case model.ChangePassword:
+		if ch.PasswordHash == "" || ch.PasswordExpiresAt.IsZero() {
+			return 0, errors.New("a temporary password needs a hash and an expiry")
+		}
+		if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?",
+			ch.PasswordHash, s.tm(ch.PasswordExpiresAt), now, id); err != nil {
+			return 0, err
+		}
+		if _, err := s.exec(ctx, tx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+			return 0, err
+		}
+		return s.count(ctx, tx, "DELETE FROM app_passwords WHERE user_id = ?", id)
 	case model.ChangeRemove:
 		if err := s.execOne(ctx, tx, "DELETE FROM users WHERE id = ?", id); err != nil {
 			return 0, err
