@@ -196,3 +196,15 @@ func (AdminConfirmPage) pageName() string  { return "admin-confirm" }
 func (AdminResultPage) pageName() string   { return "admin-result" }
 func (AdminSignInsPage) pageName() string  { return "admin-signins" }
 func (AdminReverifyPage) pageName() string { return "admin-reverify" }
+
+// AdminAddUserPage adds a user, posted to Base+"users/new" as fields
+// username, name, email and groups (comma-separated); the result page
+// shows the temporary password once.
+type AdminAddUserPage struct {
+	Common
+	AdminNav
+	Username, Name, Email, Groups string // kept after an error
+	Error                         string
+}
+
+func (AdminAddUserPage) pageName() string { return "admin-add-user" }

@@ -228,6 +228,7 @@ var pageNames = []string{
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins", "admin-reverify",
+	"admin-add-user",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

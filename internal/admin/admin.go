@@ -89,6 +89,8 @@ func (p *Pages) routes() http.Handler {
 	mux := http.NewServeMux()
 	b := p.cfg.Base
 	mux.HandleFunc("GET "+b+"{$}", p.users)
+	mux.HandleFunc("GET "+b+"users/new", p.showAddUser)
+	mux.HandleFunc("POST "+b+"users/new", p.addUser)
 	mux.HandleFunc("GET "+b+"users/{id}", p.user)
 	mux.HandleFunc("POST "+b+"action", p.action)
 	mux.HandleFunc("GET "+b+"sign-ins", p.signIns)

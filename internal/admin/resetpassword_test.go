@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"testing"
 	"time"
@@ -38,4 +40,23 @@ func TestResetPasswordShowsTheTemporaryPasswordOnce(t *testing.T) {
 	if f.fresh(root.ID).TemporaryPassword() {
 		t.Error("the admin's own password was reset")
 	}
+}
+
+// Add user creates the user with a temporary password shown once; a taken
+// name or a bad one is refused with the form kept.
+func TestAddUserWithTemporaryPassword(t *testing.T) {
+	f := newFixture(t)
+	root := f.user("root", true, core.AdminGroup)
+	cookie := f.session(root, time.Minute)
+	wantPage(t, "form", f.get("/admin/users/new", cookie), http.StatusOK, "Add user", `action="/admin/users/new"`)
+	w := f.post("/admin/users/new", url.Values{"username": {"Nina"}, "name": {"Nina N"}, "email": {"nina@example.com"}, "groups": {"staff, dev"}}, cookie)
+	wantPage(t, "added", w, http.StatusOK, "User added", "Temporary password:")
+	u, err := f.svc.Core.Accounts.Get(context.Background(), "nina")
+	if err != nil || !u.TemporaryPassword() || u.MFAState != model.MFAEnabled || len(u.Groups) != 2 || u.DisplayName != "Nina N" {
+		t.Fatalf("added user = %+v, %v", u, err)
+	}
+	wantPage(t, "taken", f.post("/admin/users/new", url.Values{"username": {"nina"}}, cookie), http.StatusBadRequest, "was not added", `value="nina"`)
+	wantPage(t, "bad name", f.post("/admin/users/new", url.Values{"username": {"nina kim"}}, cookie), http.StatusBadRequest, "was not added")
+	amy := f.user("amy", true)
+	wantPage(t, "non-admin", f.get("/admin/users/new", f.session(amy, time.Minute)), http.StatusForbidden, "have access")
 }

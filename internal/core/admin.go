@@ -33,19 +33,20 @@ const (
 // audited with the admin's name and address, and drops what nodes cache
 // about the user.
 type Admin struct {
-	store  store.Store
-	hasher *password.Hasher
-	audit  *audit.Log
-	events *Events
-	group  string
-	now    func() time.Time
+	store    store.Store
+	accounts *Accounts
+	hasher   *password.Hasher
+	audit    *audit.Log
+	events   *Events
+	group    string
+	now      func() time.Time
 }
 
-func newAdmin(st store.Store, h *password.Hasher, log *audit.Log, events *Events, group string) *Admin {
+func newAdmin(st store.Store, accounts *Accounts, h *password.Hasher, log *audit.Log, events *Events, group string) *Admin {
 	if group == "" {
 		group = AdminGroup
 	}
-	return &Admin{store: st, hasher: h, audit: log, events: events, group: group, now: time.Now}
+	return &Admin{store: st, accounts: accounts, hasher: h, audit: log, events: events, group: group, now: time.Now}
 }
 
 // Group is the admin group.
@@ -491,3 +492,40 @@ func (a *Admin) temporaryPassword(ch *model.AdminChange) (string, error) {
 	ch.PasswordHash, ch.PasswordExpiresAt = hash, a.now().Add(TemporaryPasswordTTL)
 	return pw, nil
 }
+
+// AddUser creates a user with a random temporary password, returned in
+// the clear to be shown to the admin once: the user signs in with it,
+// registers a second factor and then chooses their own password. The
+// new user starts Enabled.
+func (a *Admin) AddUser(ctx context.Context, actor *model.User, ip string, nu NewUser) (*model.User, string, error) {
+	pw, err := RandomPassword()
+	if err != nil {
+		return nil, "", err
+	}
+	nu.Password = pw
+	if nu.MFAState == "" {
+		nu.MFAState = model.MFAEnabled
+	}
+	checked, err := Action{Kind: ActionEdit, DisplayName: nu.DisplayName, Email: nu.Email, Groups: nu.Groups}.CheckEdit()
+	if err != nil {
+		return nil, "", err
+	}
+	nu.DisplayName, nu.Email, nu.Groups = checked.DisplayName, checked.Email, checked.Groups
+	// Random, so no strength check.
+	u, err := a.accounts.build(nu, false)
+	if err != nil {
+		return nil, "", err
+	}
+	u.PasswordExpiresAt = a.now().Add(TemporaryPasswordTTL)
+	if err := a.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, model.ErrConflict) {
+			return nil, "", fmt.Errorf("%w: a user named %q exists", ErrUserExists, u.Username)
+		}
+		return nil, "", fmt.Errorf("core: add user: %w", err)
+	}
+	a.record(ctx, actor, ip, u, audit.UserCreated, "with a temporary password, valid "+TemporaryPasswordTTL.String())
+	return u, pw, nil
+}
+
+// ErrUserExists: the username is taken.
+var ErrUserExists = errors.New("username taken")

@@ -124,7 +124,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		Events:    events,
 		SignInLog: signins,
 		Audit:     auditLog,
-		Admin:     newAdmin(st, cfg.Hasher, auditLog, events, cfg.AdminGroup),
+		Admin:     newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup),
 	}, nil
 }
 

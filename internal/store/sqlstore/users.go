@@ -80,6 +80,10 @@ func (s *Store) insertUser(ctx context.Context, u *model.User, onlyFirst bool) (
 		}
 		err := s.row(ctx, tx, q, u.Username, u.DisplayName, u.Email, u.PasswordHash,
 			string(u.MFAState), string(u.DefaultMethod), s.tm(t), s.tm(t)).Scan(&id)
+		if err == nil && !u.PasswordExpiresAt.IsZero() {
+			// A temporary password an admin chose (Add user).
+			err = s.execOne(ctx, tx, "UPDATE users SET password_expires_at = ? WHERE id = ?", s.tm(u.PasswordExpiresAt), id)
+		}
 		if onlyFirst && errors.Is(err, sql.ErrNoRows) {
 			return nil // not the first user
 		}
