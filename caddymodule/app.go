@@ -98,6 +98,10 @@ type App struct {
 	// it. Default: "admins".
 	AdminGroup string `json:"admin_group,omitempty"`
 
+	// How long the sign-in log keeps its rows; older ones are deleted in
+	// the background in small batches. Default: 90 days (2160h).
+	SignInLogRetention caddy.Duration `json:"sign_in_log_retention,omitempty"`
+
 	storage  Storage
 	keys     secrets.Configured // Keys expanded and checked by validate
 	push     wiring.PushOptions // push options checked by validate
@@ -234,6 +238,9 @@ func (a *App) validate() error {
 	if a.SessionIdleTimeout > a.SessionLifetime {
 		return fmt.Errorf("session_idle_timeout (%s) is longer than session_lifetime (%s)",
 			time.Duration(a.SessionIdleTimeout), time.Duration(a.SessionLifetime))
+	}
+	if a.SignInLogRetention < 0 || (a.SignInLogRetention > 0 && time.Duration(a.SignInLogRetention) < time.Hour) {
+		return fmt.Errorf("sign_in_log_retention must be at least 1h, got %s", time.Duration(a.SignInLogRetention))
 	}
 	if g, err := core.NormalizeGroups([]string{a.AdminGroup}); err != nil || len(g) != 1 || g[0] != a.AdminGroup {
 		return fmt.Errorf("admin_group %q must be a group name without commas, control or formatting characters, or surrounding spaces", a.AdminGroup)

@@ -97,6 +97,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &a.PushContact)
 		case "admin_group":
 			err = oneArg(d, &a.AdminGroup)
+		case "sign_in_log_retention":
+			a.SignInLogRetention, err = durationArg(d)
 		default:
 			return d.Errf("unknown mfa option %q", d.Val())
 		}

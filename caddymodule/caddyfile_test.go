@@ -75,6 +75,12 @@ func TestGlobalOptionsAllAdapt(t *testing.T) {
 		min_password_score 2
 		session_idle_timeout 30m
 		session_lifetime 8h
+		portal https://mfa.example.com
+		push_timeout 90s
+		push_hosts fcm.googleapis.com *.notify.windows.com
+		push_contact mailto:it@example.com
+		admin_group ops
+		sign_in_log_retention 720h
 		keys {
 			session_hash {env.A}
 			session_block {env.B}
@@ -98,7 +104,9 @@ func TestGlobalOptionsAllAdapt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"bcrypt_cost":11`, `"min_password_score":2`, `"session_idle_timeout":1800000000000`, `"session_lifetime":28800000000000`,
-		`"session_hash":"{env.A}"`, `"factor":"{env.C}"`, `"account_limit":5`, `"duration":3600000000000`, `"portal_prefix":"/auth/"`} {
+		`"session_hash":"{env.A}"`, `"factor":"{env.C}"`, `"account_limit":5`, `"duration":3600000000000`, `"portal_prefix":"/auth/"`,
+		`"portal":"https://mfa.example.com"`, `"push_timeout":90000000000`, `"push_hosts":["fcm.googleapis.com","*.notify.windows.com"]`,
+		`"push_contact":"mailto:it@example.com"`, `"admin_group":"ops"`, `"sign_in_log_retention":2592000000000000`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("adapted JSON lacks %s:\n%s", want, out)
 		}

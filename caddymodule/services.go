@@ -20,18 +20,19 @@ type services struct{ *wiring.Services }
 func newServices(ctx context.Context, a *App, st store.Store, events *core.Events, logger *zap.Logger) (*services, error) {
 	policy := a.passwordPolicy()
 	svc, err := wiring.New(ctx, st, wiring.Options{
-		Keys:            a.keys,
-		Issuer:          a.Issuer,
-		PasswordPolicy:  &policy,
-		BcryptCost:      a.BcryptCost,
-		SignInCPUShare:  a.SignInCPUShare,
-		SessionIdle:     time.Duration(a.SessionIdleTimeout),
-		SessionLifetime: time.Duration(a.SessionLifetime),
-		Lockout:         a.Lockout.config(),
-		Logger:          logger,
-		Events:          events,
-		Push:            a.push,
-		AdminGroup:      a.AdminGroup,
+		Keys:               a.keys,
+		Issuer:             a.Issuer,
+		PasswordPolicy:     &policy,
+		BcryptCost:         a.BcryptCost,
+		SignInCPUShare:     a.SignInCPUShare,
+		SessionIdle:        time.Duration(a.SessionIdleTimeout),
+		SessionLifetime:    time.Duration(a.SessionLifetime),
+		Lockout:            a.Lockout.config(),
+		Logger:             logger,
+		Events:             events,
+		Push:               a.push,
+		AdminGroup:         a.AdminGroup,
+		SignInLogRetention: time.Duration(a.SignInLogRetention),
 	})
 	if err != nil {
 		return nil, err

@@ -46,6 +46,8 @@ type Options struct {
 	Issuer string
 	// AdminGroup is the admin center's group ("": core.AdminGroup).
 	AdminGroup string
+	// SignInLogRetention is how long sign-in log rows stay (0: default).
+	SignInLogRetention time.Duration
 }
 
 // Services are the shared domain objects.
@@ -84,7 +86,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	var phones atomic.Pointer[core.Phones]
 	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
 		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer,
-		AdminGroup: o.AdminGroup}
+		AdminGroup: o.AdminGroup, SignInLogRetention: o.SignInLogRetention}
 	var sender *push.Sender
 	var vapidPublic string
 	if o.Push.Portal != "" {
