@@ -311,3 +311,26 @@ func (a *Approvals) Sweep(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Expire records that ap, seen expired by its waiting page, was not
+// answered in time; the sign-in log gets one row however often the page
+// looks.
+func (a *Approvals) Expire(ctx context.Context, ap *model.Approval) error {
+	if !ap.Expired(a.now()) {
+		return nil
+	}
+	done, err := a.store.ExpireApproval(ctx, ap.ID, a.now())
+	if err != nil {
+		return fmt.Errorf("core: expire request: %w", err)
+	}
+	if done {
+		u, err := a.store.UserByID(ctx, ap.UserID)
+		if err != nil {
+			u = &model.User{ID: ap.UserID}
+		}
+		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
+			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: "notification",
+			Result: model.SignInFailure, Reason: "expired"})
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
@@ -173,5 +174,34 @@ func TestReportBlocksTheAccount(t *testing.T) {
 	}
 	if u, _ := f.st.UserByID(ctx, f.user.ID); !u.BlockedAt.IsZero() {
 		t.Error("still blocked after Unblock")
+	}
+}
+
+// An expired request is recorded once in the sign-in log, however often
+// its page looks.
+func TestExpiryIsLoggedOnce(t *testing.T) {
+	f := newApprovalFixture(t)
+	ctx := context.Background()
+	ap := f.request(t, "browser-a")
+	later := time.Now().Add(2 * DefaultApprovalTimeout)
+	f.c.Approvals.now = func() time.Time { return later }
+	stored, err := f.st.ApprovalByID(ctx, ap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := f.c.Approvals.Expire(ctx, stored); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := f.st.SignIns(ctx, model.SignInFilter{UserID: f.user.ID})
+	if err != nil || len(rows) != 1 || rows[0].Reason != "expired" || rows[0].SecondFactor != "notification" {
+		t.Fatalf("sign-in log after expiry = %+v, %v", rows, err)
+	}
+	if got, _ := f.st.ApprovalByID(ctx, ap.ID); got.Status != model.ApprovalExpired {
+		t.Errorf("status = %s, want expired", got.Status)
+	}
+	if _, err := f.c.Approvals.Answer(ctx, f.device, ap.ID, DecisionApprove, strconv.Itoa(ap.Number)); !errors.Is(err, ErrApprovalGone) {
+		t.Errorf("answering an expired request: %v", err)
 	}
 }

@@ -57,6 +57,7 @@ const (
 	ApprovalWrongNumber ApprovalStatus = "wrong_number" // voided: the phone typed another number
 	ApprovalCancelled   ApprovalStatus = "cancelled"    // replaced by a newer request
 	ApprovalConsumed    ApprovalStatus = "consumed"     // completed its sign-in
+	ApprovalExpired     ApprovalStatus = "expired"      // not answered in time (recorded once seen)
 )
 
 // Approval is a sign-in waiting for an answer on the user's phone.

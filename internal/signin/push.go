@@ -28,6 +28,7 @@ var approvalProblems = map[model.ApprovalStatus]string{
 	model.ApprovalWrongNumber: "The number entered on your phone did not match. The request was cancelled.",
 	model.ApprovalCancelled:   "This sign-in request was replaced by a newer one.",
 	model.ApprovalConsumed:    "This sign-in request was already used.",
+	model.ApprovalExpired:     msgApprovalExpired,
 }
 
 const msgApprovalExpired = "We didn't hear from your phone in time. The request has expired."
@@ -97,6 +98,9 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 		switch {
 		case ap.Expired(p.now()):
 			page.Problem = msgApprovalExpired
+			if err := p.Core.Approvals.Expire(r.Context(), ap); err != nil {
+				p.Logger.Warn("recording an expired sign-in request", zapErr(err))
+			}
 		case ap.Status == model.ApprovalPending:
 			page.Pending = true
 		default:

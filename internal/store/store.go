@@ -241,6 +241,10 @@ type Store interface {
 	// such request of that user, model.ErrConflict when it is no longer
 	// pending or has expired.
 	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)
+	// ExpireApproval records that request id, still pending, has expired
+	// at now, and reports whether this call did (so its expiry is logged
+	// once).
+	ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error)
 	// ConsumeApproval completes the sign-in request id approved for
 	// session oldHash: in one transaction the request becomes Consumed and
 	// session oldHash is replaced by next (see ReplaceSession).

@@ -1325,3 +1325,38 @@ func testDeleteStaleApprovals(t *testing.T, s store.Store) {
 		t.Errorf("DeleteStaleApprovals(again) = %d, want 0", n)
 	}
 }
+
+// testExpireApproval: only a pending request whose time is up becomes
+// expired, once; an answered one keeps its answer.
+func testExpireApproval(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	a := mustCreateApproval(t, s, "a", u.ID, hash(1))
+	done, err := s.ExpireApproval(ctx, "a", time.Now())
+	noErr(t, "ExpireApproval(before its time)", err)
+	if done {
+		t.Fatal("a request was expired before its time")
+	}
+	later := a.ExpiresAt.Add(time.Millisecond)
+	for i, want := range []bool{true, false} {
+		done, err := s.ExpireApproval(ctx, "a", later)
+		noErr(t, "ExpireApproval", err)
+		if done != want {
+			t.Errorf("call %d: ExpireApproval = %v, want %v", i+1, done, want)
+		}
+	}
+	if got := mustApproval(t, s, "a"); got.Status != model.ApprovalExpired {
+		t.Errorf("status = %s, want expired", got.Status)
+	}
+	d := mustPairDevice(t, s, u.ID, 1)
+	mustCreateApproval(t, s, "b", u.ID, hash(2))
+	if _, err := s.AnswerApproval(ctx, "b", u.ID, d.ID, model.ApprovalDenied, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := s.ExpireApproval(ctx, "b", later); done {
+		t.Error("an answered request was expired")
+	}
+	if done, _ := s.ExpireApproval(ctx, "missing", later); done {
+		t.Error("a missing request was expired")
+	}
+}

@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Nonces/Limit", testNonceLimit},
 		{"Nonces/UseConcurrent", testNonceConcurrent},
 		{"Approvals/Create", testApprovalCreate},
+		{"Approvals/Expire", testExpireApproval},
 		{"Approvals/Limit", testApprovalLimit},
 		{"Approvals/ForSession", testApprovalForSession},
 		{"Approvals/Pending", testPendingApproval},
