@@ -43,6 +43,8 @@ type Outcome struct {
 	// (a sign-in request was reported as fraud): only someone who knows
 	// the secret learns it, so the page may say so.
 	Blocked bool
+	// BlockedReason is the block's reason when Blocked.
+	BlockedReason string
 }
 
 // ByName judges a secret sent with a typed username.
@@ -108,7 +110,7 @@ func (a *Attempts) run(ctx context.Context, counter string, user *model.User, ip
 		return Outcome{}, err
 	}
 	if !user.BlockedAt.IsZero() {
-		out.Detail, out.Blocked = "account blocked", true
+		out.Detail, out.Blocked, out.BlockedReason = "account blocked", true, user.BlockedReason
 		return out, nil
 	}
 	out.User = user

@@ -25,6 +25,10 @@ const msgBadLogin = "Your account or password is incorrect."
 // owner, or whoever knows the password, learns that it is blocked).
 const msgBlocked = "Sign-in to this account is blocked because a sign-in request was reported as suspicious. Ask your administrator to unblock it."
 
+// msgBlockedByAdmin answers the right password of an account an admin
+// blocked.
+const msgBlockedByAdmin = "Sign-in to this account is blocked by an administrator. Ask your administrator to unblock it."
+
 // msgBusy answers an attempt shed under load (nothing was checked).
 const msgBusy = "Too many sign-in attempts are being processed right now. Please try again in a few seconds."
 
@@ -81,7 +85,10 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		p.logSignIn(r, out.Who, "", model.SignInFailure, out.Detail)
 		msg := msgBadLogin
 		if out.Blocked {
-			msg = msgBlocked
+			msg = msgBlockedByAdmin
+			if out.BlockedReason == model.BlockedByReport {
+				msg = msgBlocked
+			}
 		}
 		p.renderLogin(w, http.StatusOK, typed, rd, msg)
 		return
