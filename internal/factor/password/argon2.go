@@ -165,23 +165,27 @@ func checkBcrypt(hash string, maxCost int) error {
 }
 
 // CheckImportedHash says whether a password hash from another system can
-// be stored as it is: a bcrypt hash ($2a$, $2b$, $2y$) at a cost between
-// MinCost and ImportMaxBcryptCost (or the server's cost, when higher), or
-// an argon2id hash within the Argon2 bounds. scheme is "bcrypt" or
+// be stored as it is on a server hashing at bcrypt cost serverCost (0:
+// DefaultCost): a bcrypt hash ($2a$, $2b$, $2y$) at a cost between
+// MinCost and ImportMaxBcryptCost (or serverCost, when higher), or an
+// argon2id hash within the Argon2 bounds. scheme is "bcrypt" or
 // "argon2id". Any other scheme (sha512-crypt $6$, pbkdf2, scrypt, plain
 // text) wraps ErrUnsupportedHash; the error never quotes the hash.
-func (h *Hasher) CheckImportedHash(hash string) (scheme string, err error) {
+func CheckImportedHash(hash string, serverCost int) (scheme string, err error) {
 	switch {
 	case IsArgon2id(hash):
 		_, err := parseArgon2id(hash)
 		return "argon2id", err
 	case hasBcryptPrefix(hash):
-		return "bcrypt", checkBcrypt(hash, max(ImportMaxBcryptCost, h.cost))
+		return "bcrypt", checkBcrypt(hash, max(ImportMaxBcryptCost, serverCost))
 	case hash == "":
 		return "", fmt.Errorf("%w: no password hash", ErrUnsupportedHash)
 	}
 	return "", fmt.Errorf("%w: %s (only bcrypt $2a$/$2b$/$2y$ and argon2id are accepted)", ErrUnsupportedHash, describeScheme(hash))
 }
+
+// Cost is the bcrypt cost the hasher hashes at.
+func (h *Hasher) Cost() int { return h.cost }
 
 func hasBcryptPrefix(hash string) bool {
 	for _, p := range bcryptPrefixes {
@@ -308,6 +312,21 @@ func (h *Hasher) acquireArgon2(ctx context.Context, p *argon2Params) (func(), er
 		}
 	}
 	return giveBack, nil
+}
+
+// bcryptTokens is what a bcrypt comparison against hash spends of the
+// budget: one for a hash at or below the server's cost (every hash the
+// server makes), 2^(cost − server cost) for a costlier imported one, at
+// most the burst.
+func (h *Hasher) bcryptTokens(hash string) int {
+	if !hasBcryptPrefix(hash) {
+		return 1
+	}
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil || cost <= h.cost {
+		return 1
+	}
+	return min(1<<min(cost-h.cost, 20), max(h.budget.Burst(), 1))
 }
 
 // verifyArgon2 is Verify for an argon2id hash, unbounded.

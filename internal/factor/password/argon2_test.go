@@ -64,7 +64,7 @@ func TestArgon2idKnownVectors(t *testing.T) {
 		"$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
 		"$argon2id$v=19$m=65536,t=3,p=2$BpLnfgDsc2WD8F2q$o/vzA4myCqZZ36bUGsDY//8mKUYNZZaR0t4MFFSs+iM",
 	} {
-		if _, err := h.CheckImportedHash(hash); err != nil {
+		if _, err := CheckImportedHash(hash, h.Cost()); err != nil {
 			t.Fatalf("%s: %v", hash, err)
 		}
 		if !h.Verify(hash, "password") || h.Verify(hash, "Password") {
@@ -75,7 +75,7 @@ func TestArgon2idKnownVectors(t *testing.T) {
 
 func TestAutheliaExampleParses(t *testing.T) {
 	h, _ := NewHasher(MinCost)
-	scheme, err := h.CheckImportedHash(autheliaExample)
+	scheme, err := CheckImportedHash(autheliaExample, h.Cost())
 	if err != nil || scheme != "argon2id" {
 		t.Fatalf("Authelia's example: %q %v", scheme, err)
 	}
@@ -115,7 +115,7 @@ func TestImportedHashesRefused(t *testing.T) {
 		{"$2y$12$" + strings.Repeat("a", 52), "60 characters"},
 		{"$2y$12$" + strings.Repeat("a", 52) + "!", "alphabet"},
 	} {
-		_, err := h.CheckImportedHash(tc.hash)
+		_, err := CheckImportedHash(tc.hash, h.Cost())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%.40s…: %v, want %q", tc.hash, err, tc.want)
 		}
@@ -124,14 +124,14 @@ func TestImportedHashesRefused(t *testing.T) {
 		}
 	}
 	for _, ok := range []string{good, bcryptOK, "$2a$10$" + strings.Repeat("a", 53), "$2b$14$" + strings.Repeat("a", 53)} {
-		if _, err := h.CheckImportedHash(ok); err != nil {
+		if _, err := CheckImportedHash(ok, h.Cost()); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}
 	}
-	if s, _ := h.CheckImportedHash(bcryptOK); s != "bcrypt" {
+	if s, _ := CheckImportedHash(bcryptOK, h.Cost()); s != "bcrypt" {
 		t.Errorf("scheme %q", s)
 	}
-	if _, err := h.CheckImportedHash("$6$x$y"); !errors.Is(err, ErrUnsupportedHash) {
+	if _, err := CheckImportedHash("$6$x$y", h.Cost()); !errors.Is(err, ErrUnsupportedHash) {
 		t.Errorf("not ErrUnsupportedHash: %v", err)
 	}
 	// A stored argon2id hash outside the bounds never matches.
@@ -194,4 +194,24 @@ func TestArgon2idSpendsTheBudget(t *testing.T) {
 		t.Fatalf("no memory: %v, want ErrBusy", err)
 	}
 	h2.argon2.memory.Release(argon2InFlightKiB)
+}
+
+// TestCostlierBcryptSpendsMore: an imported bcrypt hash above the server's
+// cost spends 2^(difference) tokens; the server's own hashes one.
+func TestCostlierBcryptSpendsMore(t *testing.T) {
+	h, _ := NewHasher(MinCost)
+	own, _ := h.Hash("pw")
+	h12, _ := NewHasher(MinCost + 2)
+	dearer, _ := h12.Hash("pw")
+	if h.bcryptTokens(own) != 1 || h.bcryptTokens(dearer) != 4 || h12.bcryptTokens(own) != 1 || h.bcryptTokens("") != 1 {
+		t.Fatalf("tokens: own %d, cost+2 %d", h.bcryptTokens(own), h.bcryptTokens(dearer))
+	}
+	h.budget = rate.NewLimiter(rate.Limit(0.001), 4)
+	h.shedDelay = time.Millisecond
+	if ok, err := h.VerifyBounded(context.Background(), dearer, "pw"); !ok || err != nil {
+		t.Fatalf("within budget: %v %v", ok, err)
+	}
+	if _, err := h.VerifyBounded(context.Background(), own, "pw"); err != ErrBusy {
+		t.Fatalf("after a 4-token check on a 4-token budget: %v, want ErrBusy", err)
+	}
 }
