@@ -104,12 +104,12 @@ extra: 1
 	}
 
 	for text, want := range map[string]string{
-		"just text\n":                  "line 1: the file must be a mapping",
-		"people:\n  a: {}\n":           "line 1: unknown top-level key \"people\"",
-		"users: [a, b]\n":              "line 1: \"users\" must map usernames",
-		"users:\n":                     "line 1: no users in the file",
+		"just text\n":                 "line 1: the file must be a mapping",
+		"people:\n  a: {}\n":          "line 1: unknown top-level key \"people\"",
+		"users: [a, b]\n":             "line 1: \"users\" must map usernames",
+		"users:\n":                    "line 1: no users in the file",
 		"users: {}\n---\nusers: {}\n": "line 2: a second YAML document",
-		"{}\n":                         "line 1: no \"users\" key",
+		"{}\n":                        "line 1: no \"users\" key",
 	} {
 		_, err := ParseAuthelia([]byte(text))
 		wantProblems(t, err, want)
