@@ -149,13 +149,20 @@ func TestImportedHashesRefused(t *testing.T) {
 // and without slots, like bcrypt.
 func TestArgon2idSpendsTheBudget(t *testing.T) {
 	h, _ := NewHasher(MinCost)
-	hash := argon2Hash("pw", []byte("0123456789abcdef"), 8*1024, 4, 2, 32)
+	hash := argon2Hash("pw", []byte("0123456789abcdef"), 8000, 10, 2, 32)
 	p, _ := parseArgon2id(hash)
-	// Make one bcrypt look cheap: this check then costs several tokens.
-	h.oneCheck = time.Millisecond
+	// 80,000 block passes: two comparisons at cost 10, half of one at cost 11.
 	n := h.argon2Tokens(p)
-	if n < 2 {
-		t.Fatalf("an argon2id check of 32 MiB·passes costs %d tokens of 1 ms", n)
+	if n != 2 {
+		t.Fatalf("an argon2id check of 80,000 block passes costs %d tokens at cost 10, want 2", n)
+	}
+	if h11, _ := NewHasher(MinCost + 1); h11.argon2Tokens(p) != 1 {
+		t.Fatalf("at cost 11: %d tokens, want 1", h11.argon2Tokens(p))
+	}
+	// Authelia's default (64 MiB, 3 passes) at the default cost 12: a
+	// little more than one comparison (both take some 200 ms), so two.
+	if h12, _ := NewHasher(DefaultCost); h12.argon2Tokens(&argon2Params{memory: 65536, time: 3}) != 2 {
+		t.Fatalf("Authelia's default at cost 12: %d tokens", h12.argon2Tokens(&argon2Params{memory: 65536, time: 3}))
 	}
 	h.budget = rate.NewLimiter(rate.Limit(0.001), n)
 	h.shedDelay = time.Millisecond
@@ -166,9 +173,9 @@ func TestArgon2idSpendsTheBudget(t *testing.T) {
 		t.Fatalf("over budget: %v, want ErrBusy", err)
 	}
 	// Never more than the burst: a check can always run on a full budget.
-	h.oneCheck = time.Nanosecond
-	if got := h.argon2Tokens(p); got != h.budget.Burst() {
-		t.Fatalf("tokens %d, want the burst %d", got, h.budget.Burst())
+	h.budget = rate.NewLimiter(rate.Limit(0.001), 1)
+	if got := h.argon2Tokens(p); got != 1 {
+		t.Fatalf("tokens %d, want the burst 1", got)
 	}
 
 	h2, _ := NewHasher(MinCost)
