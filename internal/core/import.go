@@ -175,9 +175,10 @@ func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser,
 	}
 	var problems []ImportProblem
 	res := &ImportResult{Users: us}
+	lines := entryLines(in)
 	for i, u := range us {
 		if taken[u.Username] {
-			problems = append(problems, ImportProblem{Line: lineOf(in, u.Username), Username: u.Username,
+			problems = append(problems, ImportProblem{Line: lines[u.Username], Username: u.Username,
 				Reason: "a user of this name exists already"})
 		}
 		if password.NeedsUpgrade(u.PasswordHash) {
@@ -216,12 +217,15 @@ func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser,
 	return res, nil
 }
 
-// lineOf finds the line of the entry whose username normalises to name.
-func lineOf(in []ImportedUser, name string) int {
+// entryLines maps each valid username (normalised) to its entry's line.
+func entryLines(in []ImportedUser) map[string]int {
+	lines := make(map[string]int, len(in))
 	for _, iu := range in {
-		if n, err := NormalizeUsername(iu.Username); err == nil && n == name {
-			return iu.Line
+		if n, err := NormalizeUsername(iu.Username); err == nil {
+			if _, seen := lines[n]; !seen {
+				lines[n] = iu.Line
+			}
 		}
 	}
-	return 0
+	return lines
 }
