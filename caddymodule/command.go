@@ -37,6 +37,7 @@ creates the SQLite database: start the server once first. Commands that change
 the store print on stderr which store they used.
 
   caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
+  caddy mfa user import users_database.yml [--dry-run]
   echo 'violet tractor 7 umbrella' | caddy mfa user add alice --config Caddyfile --password-stdin
   caddy mfa user passwd alice [--keep-app-passwords]
   caddy mfa user mfa alice enforced
@@ -62,7 +63,7 @@ func buildMFACommand(cmd *cobra.Command) {
 	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
 	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
 		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts), userBlockCommand(opts),
-		userResetPasswordCommand(opts))
+		userResetPasswordCommand(opts), userImportCommand(opts))
 	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
 	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
 	cmd.AddCommand(user, aps, logCommand(opts), sessionsCommand(opts))
@@ -349,6 +350,9 @@ const (
 	readOnly   cliMode = iota
 	changes            // changes the store, which must exist
 	provisions         // changes the store, and may create an SQLite one first
+	// previewsProvision reads the store to say what provisions would do;
+	// fn gets nil Accounts when that would create the SQLite store first.
+	previewsProvision
 )
 
 // withUsers opens the store named by the config and runs fn. It creates a
@@ -376,6 +380,10 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mode cliMode, fn func(conte
 	created := false
 	if s, ok := app.storage.(*SQLiteStorage); ok {
 		if err := sqliteExists(s.path, s.Path, configFile); err != nil {
+			if mode == previewsProvision && sqliteCouldProvision(s) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "mfa: no sqlite store at %s yet: it would be created\n", s.path)
+				return fn(ctx, nil)
+			}
 			if mode != provisions || !provisionable(s) {
 				return err
 			}

@@ -251,6 +251,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 	if out.User == nil {
 		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username, UserID: out.Who.ID}
 	}
+	v.upgradeHash(ctx, res, secret, ip)
 	if res.AppPasswordID != 0 {
 		if err := v.apps.RecordUse(ctx, res.AppPasswordID, v.now(), ip); err != nil {
 			return nil, fmt.Errorf("basicauth: %w", err)

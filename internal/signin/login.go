@@ -93,6 +93,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		p.renderLogin(w, http.StatusOK, typed, rd, msg)
 		return
 	}
+	p.upgradeHash(r.Context(), out.User, pw, ip)
 	p.startSecondStep(w, r, out.User, rd, ip)
 }
 

@@ -22,6 +22,11 @@ type Store interface {
 	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
 	// CreatedAt and UpdatedAt. model.ErrConflict when the username exists.
 	CreateUser(ctx context.Context, u *model.User) error
+	// CreateUsers inserts every user of us (as CreateUser, with BlockedAt
+	// and BlockedReason) in one transaction, or none: model.ErrConflict,
+	// naming the username, when one exists or us names it twice. Sets each
+	// ID, CreatedAt and UpdatedAt.
+	CreateUsers(ctx context.Context, us []*model.User) error
 	// CreateFirstUser inserts u only when the users table is empty, atomically
 	// (several nodes may start at once). Reports whether it was inserted.
 	CreateFirstUser(ctx context.Context, u *model.User) (bool, error)
@@ -52,6 +57,12 @@ type Store interface {
 	// them all) and, with dropAppPasswords, deletes their app passwords,
 	// returning how many. model.ErrNotFound for unknown IDs.
 	ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
+	// UpgradePasswordHash replaces the password hash by newHash (the same
+	// password, hashed anew) when it is still oldHash (model.ErrConflict
+	// otherwise, and nothing changes). Sessions, app passwords and a
+	// temporary password's expiry are left as they are.
+	// model.ErrNotFound for unknown IDs.
+	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
 	// SetDefaultMethod changes the user's default sign-in method;

@@ -40,6 +40,7 @@ type Hasher struct {
 	shedDelay time.Duration
 	budget    *rate.Limiter
 	oneCheck  time.Duration // measured cost of one comparison
+	argon2    *argon2Gate   // bounds checks of imported argon2id hashes
 }
 
 // NewHasher returns a Hasher; cost 0 means DefaultCost.
@@ -57,7 +58,7 @@ func NewHasher(cost int) (*Hasher, error) {
 	}
 	oneCheck := time.Since(start)
 	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()), queueWait: DefaultQueueWait,
-		shedDelay: ShedDelay, oneCheck: oneCheck, budget: newBudget(oneCheck, DefaultCPUShare)}, nil
+		shedDelay: ShedDelay, oneCheck: oneCheck, budget: newBudget(oneCheck, DefaultCPUShare), argon2: newArgon2Gate()}, nil
 }
 
 // Check validates a new password without hashing it.
@@ -83,10 +84,14 @@ func (h *Hasher) Hash(pw string) (string, error) {
 	return string(b), nil
 }
 
-// Verify reports whether pw matches hash. An empty hash (unknown user) or an
+// Verify reports whether pw matches hash (bcrypt, or an imported argon2id
+// hash: see NeedsUpgrade). An empty hash (unknown user) or an
 // over-long password still costs one bcrypt comparison, so timing does not
 // tell them apart from a wrong password.
 func (h *Hasher) Verify(hash, pw string) bool {
+	if IsArgon2id(hash) {
+		return h.verifyArgon2(hash, pw)
+	}
 	target := []byte(hash)
 	usable := hash != "" && Check(pw) == nil
 	if !usable {

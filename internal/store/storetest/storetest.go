@@ -108,6 +108,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Admin/Changes", testAdminChanges},
 		{"Admin/LastAdmin", testAdminLastAdmin},
 		{"Admin/LastAdminConcurrent", testAdminLastAdminConcurrent},
+		{"Users/CreateUsers", testCreateUsers},
+		{"Users/CreateUsersAllOrNothing", testCreateUsersAllOrNothing},
+		{"Users/UpgradePasswordHash", testUpgradePasswordHash},
+		{"Users/UpgradePasswordHashConcurrent", testUpgradePasswordHashConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

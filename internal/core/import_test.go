@@ -1,0 +1,153 @@
+package core
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
+)
+
+// argon2idHash hashes pw as Authelia does (small parameters, for speed).
+func argon2idHash(pw string) string {
+	salt := []byte("import-test-salt")
+	key := argon2.IDKey([]byte(pw), salt, 1, 1024, 2, 32)
+	return fmt.Sprintf("$argon2id$v=19$m=1024,t=1,p=2$%s$%s", base64.RawStdEncoding.EncodeToString(salt),
+		base64.RawStdEncoding.EncodeToString(key))
+}
+
+func importFixture(t *testing.T) (*Accounts, []ImportedUser) {
+	t.Helper()
+	h, err := password.NewHasher(password.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bh, _ := h.Hash("bob's bcrypt password")
+	in := []ImportedUser{
+		{Username: "Alice", DisplayName: " Alice Smith ", Email: "alice@example.com", Groups: []string{"dev", "admins", "dev"},
+			PasswordHash: argon2idHash("alice's argon2 password"), Line: 2, PasswordLine: 5},
+		{Username: "bob", PasswordHash: bh, Line: 8},
+		{Username: "olga", PasswordHash: bh, Disabled: true, Line: 10},
+	}
+	return NewAccounts(teststore.Open(t), h).WithActor("cli (os user tester)"), in
+}
+
+func TestImportCreatesAllAtOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, in := importFixture(t)
+	res, err := svc.Import(ctx, "/etc/authelia/users.yml", in, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Users) != 3 || res.Argon2id != 1 || res.Blocked != 1 {
+		t.Fatalf("result: %d users, %d argon2id, %d blocked", len(res.Users), res.Argon2id, res.Blocked)
+	}
+	alice, err := svc.Get(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alice.PasswordHash != in[0].PasswordHash || alice.DisplayName != "Alice Smith" || fmt.Sprint(alice.Groups) != "[admins dev]" ||
+		alice.MFAState != model.MFAEnabled || !alice.BlockedAt.IsZero() {
+		t.Fatalf("alice: %+v", alice)
+	}
+	olga, _ := svc.Get(ctx, "olga")
+	if olga.BlockedAt.IsZero() || olga.BlockedReason != "disabled in the imported file /etc/authelia/users.yml" {
+		t.Fatalf("olga (disabled in the file): blocked %v %q", olga.BlockedAt, olga.BlockedReason)
+	}
+	if bob, _ := svc.Get(ctx, "bob"); bob.PasswordHash != in[1].PasswordHash {
+		t.Fatalf("bob's bcrypt hash was not kept: %q", bob.PasswordHash)
+	}
+	events, _ := svc.store.AuditEvents(ctx, 0, 0)
+	imported := 0
+	for _, e := range events {
+		if e.Event == audit.UserCreated && strings.HasSuffix(e.Detail, "imported from /etc/authelia/users.yml by cli (os user tester)") {
+			imported++
+		}
+	}
+	if imported != 3 {
+		t.Fatalf("%d imports audited, want 3: %+v", imported, events)
+	}
+}
+
+// TestImportRefusesAndKeepsNothing: one bad entry (or a name the store
+// has) refuses the whole file, naming its line; a dry run writes nothing.
+func TestImportRefusesAndKeepsNothing(t *testing.T) {
+	ctx := context.Background()
+	svc, in := importFixture(t)
+	bad := append([]ImportedUser{}, in...)
+	bad = append(bad, ImportedUser{Username: "sha", PasswordHash: "$6$rounds=5000$salt$hash", Line: 12, PasswordLine: 13})
+	_, err := svc.Import(ctx, "users.yml", bad, false)
+	var ie *ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || !strings.HasPrefix(ie.Problems[0].String(), `line 13: user "sha": password: unsupported`) {
+		t.Fatalf("bad hash: %v", err)
+	}
+	if us, _ := svc.List(ctx); len(us) != 0 {
+		t.Fatalf("%d users after a refused import", len(us))
+	}
+
+	res, err := svc.Import(ctx, "users.yml", in, true)
+	if err != nil || len(res.Users) != 3 || res.Argon2id != 1 {
+		t.Fatalf("dry run: %+v %v", res, err)
+	}
+	if us, _ := svc.List(ctx); len(us) != 0 {
+		t.Fatalf("%d users after a dry run", len(us))
+	}
+	if events, _ := svc.store.AuditEvents(ctx, 0, 0); len(events) != 0 {
+		t.Fatalf("a dry run was audited: %+v", events)
+	}
+
+	if _, err := svc.Add(ctx, NewUser{Username: "bob", Password: "violet tractor 7 umbrella"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Import(ctx, "users.yml", in, false)
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].String() != `line 8: user "bob": a user of this name exists already` {
+		t.Fatalf("existing user: %v", err)
+	}
+	_, err = svc.Import(ctx, "users.yml", in, true)
+	if !errors.As(err, &ie) {
+		t.Fatalf("a dry run does not see the existing user: %v", err)
+	}
+	if us, _ := svc.List(ctx); len(us) != 1 {
+		t.Fatalf("%d users after a refused import, want bob alone", len(us))
+	}
+}
+
+// TestUpgradePasswordHash: the argon2id hash becomes bcrypt at the
+// server's cost once; a hash changed meanwhile is never overwritten.
+func TestUpgradePasswordHash(t *testing.T) {
+	ctx := context.Background()
+	svc, in := importFixture(t)
+	if _, err := svc.Import(ctx, "users.yml", in, false); err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := svc.Get(ctx, "alice")
+	hash, err := svc.UpgradePasswordHash(ctx, alice, "alice's argon2 password", "192.0.2.1")
+	if err != nil || !strings.HasPrefix(hash, "$2a$10$") {
+		t.Fatalf("upgrade: %q %v", hash, err)
+	}
+	stored, _ := svc.Get(ctx, "alice")
+	if stored.PasswordHash != hash || !svc.hasher.Verify(stored.PasswordHash, "alice's argon2 password") {
+		t.Fatalf("stored hash %q", stored.PasswordHash)
+	}
+	// Again from the old hash (another node's sign-in): nothing changes.
+	if again, err := svc.UpgradePasswordHash(ctx, alice, "alice's argon2 password", ""); again != "" || err != nil {
+		t.Fatalf("second upgrade: %q %v", again, err)
+	}
+	// bcrypt hashes are kept.
+	bob, _ := svc.Get(ctx, "bob")
+	if h, err := svc.UpgradePasswordHash(ctx, bob, "bob's bcrypt password", ""); h != "" || err != nil {
+		t.Fatalf("bcrypt upgraded: %q %v", h, err)
+	}
+	events, _ := svc.store.AuditEvents(ctx, alice.ID, 0)
+	if len(events) == 0 || events[0].Event != audit.PasswordHashUpgraded || events[0].RemoteIP != "192.0.2.1" {
+		t.Fatalf("upgrade not audited: %+v", events)
+	}
+}

@@ -1,0 +1,43 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/model"
+)
+
+// UpgradePasswordHash replaces u's imported hash (argon2id: see
+// password.NeedsUpgrade) by a bcrypt hash of pw at the server's cost. Call
+// it right after pw matched u.PasswordHash at a sign-in (browser, or basic
+// auth with the account password): the store applies it only while the
+// stored hash is still u.PasswordHash, so of concurrent sign-ins one
+// upgrades and a password changed meanwhile is never overwritten.
+// Sessions and app passwords are left alone. It returns the new hash, ""
+// when nothing changed (no upgrade needed, or the hash changed meanwhile).
+// The hashing is paced like sign-in checks: shed under load it returns
+// password.ErrBusy and changes nothing, and the next sign-in tries again.
+// Audited from ip; other nodes drop what they cache about u.
+func (s *Accounts) UpgradePasswordHash(ctx context.Context, u *model.User, pw, ip string) (string, error) {
+	if !password.NeedsUpgrade(u.PasswordHash) {
+		return "", nil
+	}
+	hash, err := s.hasher.HashBounded(ctx, pw)
+	if err != nil {
+		return "", err
+	}
+	err = s.store.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, hash)
+	if errors.Is(err, model.ErrConflict) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("core: upgrading the password hash of %q: %w", u.Username, err)
+	}
+	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PasswordHashUpgraded,
+		RemoteIP: ip, Detail: fmt.Sprintf("imported argon2id hash replaced by bcrypt (cost %d) at sign-in", s.hasher.Cost())})
+	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	return hash, nil
+}

@@ -1,0 +1,57 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/signin"
+	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/userimport"
+)
+
+// TestImportedArgon2idUserInBasicAuth: an imported (Enabled, unregistered)
+// user's account password passes basic auth against the argon2id hash,
+// which is bcrypt afterwards; the password keeps working.
+func TestImportedArgon2idUserInBasicAuth(t *testing.T) {
+	ctx := context.Background()
+	svc := testfixture.Services(t)
+	salt := []byte("authelia-salt-16")
+	key := argon2.IDKey([]byte("ida's old password"), salt, 1, 2048, 1, 32)
+	file := fmt.Sprintf("users:\n  ida:\n    password: $argon2id$v=19$m=2048,t=1,p=1$%s$%s\n",
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	in, err := userimport.ParseAuthelia([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, false); err != nil {
+		t.Fatal(err)
+	}
+	site := policy.Site{}
+	portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, signin.Config{Issuer: "T", Policy: site})
+	g := New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, Config{Policy: site})
+
+	wrong := httptest.NewRequest("GET", "/dav/", nil)
+	wrong.SetBasicAuth("ida", "not ida's password")
+	if res, w := serve(g, wrong); !res.Handled || w.Code != 401 {
+		t.Fatalf("wrong password: %d", w.Code)
+	}
+	for i := range 2 {
+		r := httptest.NewRequest("GET", "/dav/", nil)
+		r.SetBasicAuth("ida", "ida's old password")
+		if res, w := serve(g, r); res.Handled || res.User == nil || res.User.Username != "ida" {
+			t.Fatalf("basic auth #%d: %d %+v", i, w.Code, res)
+		}
+		u, _ := svc.Core.Accounts.Get(ctx, "ida")
+		if password.NeedsUpgrade(u.PasswordHash) || !strings.HasPrefix(u.PasswordHash, "$2a$10$") {
+			t.Fatalf("hash after basic auth #%d: %q", i, u.PasswordHash)
+		}
+	}
+}
