@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
+	"github.com/mfagate/mfagate/internal/testfixture/chromium"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -54,30 +55,7 @@ http://localhost:%d {
 // chromePhoneNewChromium is newChromium with the longer session timeout.
 func chromePhoneNewChromium(t *testing.T) context.Context {
 	t.Helper()
-	execPath := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.WindowSize(1024, 768),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	timeoutCtx, cancelTimeout := context.WithTimeout(allocCtx, chromePhoneSessionTimeout)
-	t.Cleanup(cancelTimeout)
-	ctx, cancelBrowser := chromedp.NewContext(timeoutCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", execPath, err)
-	}
-	return ctx
+	return chromium.Start(t, chromium.Options{Timeout: chromePhoneSessionTimeout})
 }
 
 // chromePhoneConsole logs what the pages of a tab write to the console and

@@ -6,15 +6,14 @@ import (
 	"image/png"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/mfagate/mfagate/internal/testfixture/chromium"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -24,72 +23,6 @@ const (
 	chromeSessionTimeout = 60 * time.Second
 	chromeStepTimeout    = 20 * time.Second
 )
-
-// ciIsSet reports whether the CI variable asks for a strict run: set and not
-// a false value ("", "0", "false").
-func ciIsSet() bool {
-	v, ok := os.LookupEnv("CI")
-	if !ok || v == "" {
-		return false
-	}
-	if b, err := strconv.ParseBool(v); err == nil {
-		return b
-	}
-	return true
-}
-
-// chromiumPath finds Debian's Chromium. A missing browser skips the test on
-// a developer's machine and fails it in CI.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "Chromium not found (looked for chromium and chromium-browser in PATH); install it with: apt-get install -y chromium"
-	if ciIsSet() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg + " (the test fails instead of skipping when CI=true)")
-	return ""
-}
-
-// newChromium starts a headless Chromium with a fresh profile. The returned
-// context carries the browser and ends after chromeSessionTimeout.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	execPath := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.WindowSize(1024, 768),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	// Registered before the timeout's cancel, so it runs after it: the
-	// allocator's cancel waits for Chromium to exit, before t.TempDir
-	// removes the profile.
-	t.Cleanup(cancelAlloc)
-	timeoutCtx, cancelTimeout := context.WithTimeout(allocCtx, chromeSessionTimeout)
-	t.Cleanup(cancelTimeout)
-	ctx, cancelBrowser := chromedp.NewContext(timeoutCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-
-	// The first Do starts Chromium and binds its life to the context it
-	// gets, so it gets ctx (bounded by chromeSessionTimeout), not a step's.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", execPath, err)
-	}
-	return ctx
-}
 
 // step runs actions with a per-step timeout.
 func chromeStep(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -291,4 +224,14 @@ func TestBrowserSignIn(t *testing.T) {
 	if h := chromeHeading(t, ctx); h != "Sign in" {
 		t.Fatalf("after sign-out: heading %q", h)
 	}
+}
+
+// ciIsSet reports whether the tests run in CI (see package chromium).
+func ciIsSet() bool { return chromium.CIIsSet() }
+
+// newChromium starts a headless Chromium with a fresh profile for the
+// test, bounded by chromeSessionTimeout.
+func newChromium(t *testing.T) context.Context {
+	t.Helper()
+	return chromium.Start(t, chromium.Options{Timeout: chromeSessionTimeout})
 }

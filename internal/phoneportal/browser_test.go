@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/chromium"
 )
 
 // The browser test runs phone.js in a real headless Chromium against the
@@ -27,48 +27,12 @@ import (
 
 const browserTimeout = 90 * time.Second
 
-func chromium(t *testing.T) string {
+func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if v := os.Getenv("CI"); v != "" && v != "0" && v != "false" {
-		t.Fatal("Chromium not found (apt-get install -y chromium)")
-	}
-	t.Skip("Chromium not found (apt-get install -y chromium); the test fails instead when CI=true")
-	return ""
-}
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.WindowSize(420, 860),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	timeoutCtx, cancelTimeout := context.WithTimeout(allocCtx, browserTimeout)
-	t.Cleanup(cancelTimeout)
-	ctx, cancel := chromedp.NewContext(timeoutCtx, chromedp.WithLogf(t.Logf),
-		chromedp.WithBrowserOption(chromedp.WithConsolef(t.Logf)))
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
+	return chromium.Start(t, chromium.Options{Timeout: browserTimeout, Width: 420, Height: 860, Console: true})
 }
 
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
