@@ -62,23 +62,22 @@ func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
 	}
 }
 
-// RecordBasicSuccess logs a successful basic-auth request the first time
-// per credential (app password, or the account password) per hour.
-func (l *SignInLog) RecordBasicSuccess(ctx context.Context, e model.SignIn, appPasswordID int64) {
+// BasicSuccessDue reports whether a successful basic-auth request of
+// this credential (an app password, or the account password when
+// appPasswordID is 0) is to be logged: the first per credential per hour.
+// It is on the signed-in hot path, so it builds nothing; the caller builds
+// and records the row only when it is due.
+func (l *SignInLog) BasicSuccessDue(userID, appPasswordID int64) bool {
 	now := l.now()
-	k := basicKey{userID: e.UserID, appPasswordID: appPasswordID}
+	k := basicKey{userID: userID, appPasswordID: appPasswordID}
 	l.mu.Lock()
-	last, seen := l.basicSeen[k]
-	due := !seen || now.Sub(last) >= basicSuccessEvery
-	if due {
-		l.basicSeen[k] = now
-		l.forgetOld(now)
+	defer l.mu.Unlock()
+	if last, seen := l.basicSeen[k]; seen && now.Sub(last) < basicSuccessEvery {
+		return false
 	}
-	l.mu.Unlock()
-	if due {
-		e.At = now
-		l.Record(ctx, e)
-	}
+	l.basicSeen[k] = now
+	l.forgetOld(now)
+	return true
 }
 
 // forgetOld drops credentials not seen for an hour (mu held), so the map

@@ -145,10 +145,9 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
-	if g.cfg.SignInLog != nil {
-		e := g.basicEntry(r, ip, model.SignIn{UserID: res.User.ID, Username: res.User.Username, FirstFactor: string(res.Kind),
-			SecondFactor: "not required: " + string(res.Kind), Result: model.SignInSuccess})
-		g.cfg.SignInLog.RecordBasicSuccess(r.Context(), e, res.AppPasswordID)
+	if g.cfg.SignInLog != nil && g.cfg.SignInLog.BasicSuccessDue(res.User.ID, res.AppPasswordID) {
+		g.cfg.SignInLog.Record(r.Context(), g.basicEntry(r, ip, model.SignIn{UserID: res.User.ID, Username: res.User.Username,
+			FirstFactor: string(res.Kind), SecondFactor: "not required: " + string(res.Kind), Result: model.SignInSuccess}))
 	}
 	return g.pass(r, &res.User), nil
 }
