@@ -205,3 +205,38 @@ func TestExpiryIsLoggedOnce(t *testing.T) {
 		t.Errorf("answering an expired request: %v", err)
 	}
 }
+
+// Every answer that ends a sign-in is in the sign-in log with its reason,
+// the sign-in's address and agent (not the phone's).
+func TestPhoneAnswersAreLogged(t *testing.T) {
+	f := newApprovalFixture(t)
+	ctx := context.Background()
+	answer := func(decision, number string) {
+		t.Helper()
+		ap := f.request(t, "browser-a")
+		if number == "right" {
+			number = strconv.Itoa(ap.Number)
+		}
+		if _, err := f.c.Approvals.Answer(ctx, f.device, ap.ID, decision, number); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer(DecisionApprove, "0")
+	answer(DecisionDeny, "")
+	answer(DecisionApprove, "right") // not a failure: the page logs the completed sign-in
+	answer(DecisionReport, "")
+	rows, err := f.st.SignIns(ctx, model.SignInFilter{UserID: f.user.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, r := range rows {
+		if r.Result != model.SignInFailure || r.SecondFactor != "notification" || r.RemoteIP != "203.0.113.7" || r.Site != "files.example.com" {
+			t.Errorf("row = %+v", r)
+		}
+		reasons = append(reasons, r.Reason)
+	}
+	if got := strings.Join(reasons, ","); got != "reported,denied,wrong number" {
+		t.Errorf("reasons (newest first) = %s, want reported,denied,wrong number", got)
+	}
+}
