@@ -293,6 +293,11 @@ func TestPhoneSignIn(t *testing.T) {
 			t.Fatalf("requester's wait after the report: %q", s)
 		}
 		notSignedIn(t, b, "requester after the report")
+		// Without JavaScript the waiting page refreshes itself: it says why
+		// it stopped instead of landing on the login page.
+		if p := b.get("/.mfa/push"); p.status != http.StatusOK || !strings.Contains(p.body, "reported as suspicious") {
+			t.Fatalf("the requester's waiting page after the report: %d %q\n%s", p.status, p.location, p.body)
+		}
 		wantStatus(t, basicGet(t, e.g, "/dav", "cat", apw), http.StatusUnauthorized, "app password of a blocked account")
 		if p := newBrowser(t, e.g).login("cat", cat.pw, "/"); p.status != http.StatusOK || !strings.Contains(p.body, phoneMsgBlocked) {
 			t.Fatalf("right password of a blocked account: %d %q\n%s", p.status, p.location, p.body)

@@ -265,6 +265,17 @@ func (m *Manager) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	return m.records.Sweep(ctx, now.Add(-m.cfg.Lifetime), now.Add(-m.cfg.IdleTimeout))
 }
 
+// CookieHash returns the record hash the request's cookie names, whether
+// or not the record still exists (a session ended by a block still names
+// the sign-in request it was waiting on); false without a valid cookie.
+func (m *Manager) CookieHash(r *http.Request) ([]byte, bool) {
+	token, ok := m.tokenFromCookie(r)
+	if !ok {
+		return nil, false
+	}
+	return hashToken(token), true
+}
+
 func (m *Manager) tokenFromCookie(r *http.Request) (string, bool) {
 	c, err := r.Cookie(cookieName(r))
 	if err != nil || c.Value == "" {

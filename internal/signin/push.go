@@ -38,6 +38,9 @@ const msgApprovalExpired = "We didn't hear from your phone in time. The request 
 // so that the page's self-refresh (no JavaScript) and "Continue" finish
 // the sign-in: only this session's approved request can complete it.
 func (p *Portal) showApproval(w http.ResponseWriter, r *http.Request) {
+	if p.showReported(w, r) {
+		return
+	}
 	cur := p.halfSignedIn(w, r)
 	if cur == nil {
 		return
@@ -200,4 +203,24 @@ func writeStatus(w http.ResponseWriter, status string) {
 		body["message"] = approvalProblems[model.ApprovalReported]
 	}
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// showReported tells a browser whose sign-in request was reported as
+// fraud why it stopped: the report blocked the account and ended its
+// sessions, this one's too, so without it the page (refreshing itself,
+// without JavaScript) would just land on the login page.
+func (p *Portal) showReported(w http.ResponseWriter, r *http.Request) bool {
+	if cur, err := p.Sessions.Load(r); err != nil || cur != nil {
+		return false
+	}
+	hash, ok := p.Sessions.CookieHash(r)
+	if !ok {
+		return false
+	}
+	ap, err := p.Core.Approvals.ForSession(r.Context(), hash)
+	if err != nil || ap == nil || ap.Status != model.ApprovalReported {
+		return false
+	}
+	p.page.Message(w, http.StatusOK, "Sign-in blocked", approvalProblems[model.ApprovalReported])
+	return true
 }
