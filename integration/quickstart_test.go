@@ -41,7 +41,10 @@ func TestQuickStartAsWritten(t *testing.T) {
 	for _, port := range quickStartPorts {
 		requirePortFree(t, port)
 	}
-	args := quickStartRunArgs(t)
+	section := quickStartSection(t)
+	args := quickStartArgs(t, section, "run")
+	cliArgs := quickStartArgs(t, section, "mfa user list")
+	t.Logf("the README runs caddy %q, then caddy %q", args, cliArgs)
 	dir := copyRepoFiles(t, "Caddyfile.example")
 
 	inst, err := caddyproc.New(caddyBin, dir)
@@ -62,6 +65,15 @@ func TestQuickStartAsWritten(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "mfagate.db")); err != nil {
 		t.Errorf("the database is not ./mfagate.db beside Caddyfile.example: %v", err)
+	}
+
+	// The command line the quick start shows finds the same users.
+	out, err := g.caddy(nil, cliArgs...)
+	if err != nil {
+		t.Fatalf("%v (the README's CLI example): %v\n%s", cliArgs, err, out)
+	}
+	if !regexp.MustCompile(`(?m)^admin +Administrator `).MatchString(out) {
+		t.Errorf("%v does not list the admin:\n%s", cliArgs, out)
 	}
 
 	ctx := chromium.Start(t, chromium.Options{Timeout: quickStartTimeout})
@@ -127,10 +139,8 @@ func requirePortFree(t *testing.T, port int) {
 	}
 }
 
-// quickStartRunArgs returns the arguments the README's quick start gives
-// Caddy to run the demo (its line "… run --config Caddyfile.example"), so
-// the test runs what the README says.
-func quickStartRunArgs(t *testing.T) []string {
+// quickStartSection is the README's "Quick start" section.
+func quickStartSection(t *testing.T) string {
 	t.Helper()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -145,12 +155,25 @@ func quickStartRunArgs(t *testing.T) []string {
 	if end := strings.Index(section[3:], "\n## "); end >= 0 {
 		section = section[:end+3]
 	}
-	runLine := regexp.MustCompile(`(?m)^(?:\t|    )\S.* (run --config Caddyfile\.example)\s*$`)
-	m := runLine.FindStringSubmatch(section)
-	if m == nil {
-		t.Fatalf("the README's quick start shows no command running Caddy with `run --config Caddyfile.example`:\n%s", section)
+	return section
+}
+
+// quickStartArgs returns the arguments the quick start gives Caddy for
+// command (e.g. "run" in "go run ./cmd/caddy run --config
+// Caddyfile.example"), so the test runs what the README says. Every
+// command there names the example's config.
+func quickStartArgs(t *testing.T, section, command string) []string {
+	t.Helper()
+	// The program is `caddy`, `./caddy` or `go run ./cmd/caddy`; its
+	// arguments run to the end of the line or of the inline code.
+	re := regexp.MustCompile(`\bcaddy (` + regexp.QuoteMeta(command) + "(?: [^\\s`]+)*)")
+	for _, m := range re.FindAllStringSubmatch(section, -1) {
+		if strings.Contains(m[1], " --config Caddyfile.example") {
+			return strings.Fields(m[1])
+		}
 	}
-	return strings.Fields(m[1])
+	t.Fatalf("the README's quick start shows no `caddy %s … --config Caddyfile.example`:\n%s", command, section)
+	return nil
 }
 
 // copyRepoFiles copies the named files of the repository, byte for byte,
