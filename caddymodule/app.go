@@ -254,6 +254,11 @@ func (a *App) passwordPolicy() password.Policy {
 	return password.Policy{MinScore: *a.MinPasswordScore}
 }
 
+// bootstrapMessage is logged with the first admin's generated password. It
+// names the page a person changes it on, not a command line: the quick
+// start's reader is in the browser by then.
+const bootstrapMessage = "created the first admin user; sign in as admin and enrol an authenticator, then change this password on Security info → Change password"
+
 // bootstrapTimeout bounds creating the first admin at start.
 const bootstrapTimeout = time.Minute
 
@@ -266,7 +271,7 @@ func (a *App) Start() error {
 		return fmt.Errorf("mfa: %w", err)
 	}
 	if pw != "" {
-		a.logger.Warn("created the first admin user; sign in and enrol an authenticator, then change this password with `caddy mfa user passwd admin`",
+		a.logger.Warn(bootstrapMessage,
 			zap.String("username", "admin"), zap.String("password", pw))
 	}
 	sctx, stop := context.WithCancel(a.ctx)

@@ -17,11 +17,15 @@ func TestExampleAdaptsToJSONThatRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Same file, on free ports so tests can run beside a running demo.
-	text := strings.Replace(string(example), ":8080 {", fmt.Sprintf(":%d {", g.httpPort), 1)
-	text = strings.Replace(text, "reverse_proxy 127.0.0.1:9000", "reverse_proxy 127.0.0.1:"+up.port(), 1)
-	text = strings.Replace(text, "http://127.0.0.1:9000 {", fmt.Sprintf("http://127.0.0.1:%d {", freePort(t)), 1)
-	text = strings.Replace(text, "{\n\tmfa {", fmt.Sprintf("{\n\tadmin localhost:%d\n\tpersist_config off\n\tmfa {", g.adminPort), 1)
+	// Same file, on free ports so tests can run beside a running demo
+	// (TestQuickStartAsWritten runs it on its own ports, byte for byte).
+	portal := fmt.Sprintf("http://localhost:%d", freePort(t))
+	text := replaceOnce(t, string(example), ":8080 {", fmt.Sprintf(":%d {", g.httpPort))
+	text = replaceOnce(t, text, "reverse_proxy 127.0.0.1:9000", "reverse_proxy 127.0.0.1:"+up.port())
+	text = replaceOnce(t, text, "http://:9000 {", fmt.Sprintf("http://:%d {", freePort(t)))
+	text = replaceOnce(t, text, "portal http://localhost:8081", "portal "+portal)
+	text = replaceOnce(t, text, "http://localhost:8081 {", portal+" {")
+	text = replaceOnce(t, text, "{\n\tmfa {", fmt.Sprintf("{\n\tadmin localhost:%d\n\tpersist_config off\n\tmfa {", g.adminPort))
 	g.writeCaddyfile(text)
 	out, err := g.caddy(nil, "adapt", "--config", "Caddyfile")
 	if err != nil {
@@ -44,6 +48,17 @@ func TestExampleAdaptsToJSONThatRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(g.dir, "mfagate.db")); err != nil {
 		t.Fatalf("sqlite file not where the example says: %v", err)
 	}
+}
+
+// replaceOnce replaces the one occurrence of old in text, failing the test
+// when Caddyfile.example no longer holds it (so a changed example cannot
+// slip past on its real ports).
+func replaceOnce(t *testing.T, text, old, repl string) string {
+	t.Helper()
+	if n := strings.Count(text, old); n != 1 {
+		t.Fatalf("Caddyfile.example holds %q %d times, want once", old, n)
+	}
+	return strings.Replace(text, old, repl, 1)
 }
 
 // TestConfigErrorsNameTheProblem: bad config fails at load, naming the
