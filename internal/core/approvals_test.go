@@ -240,3 +240,50 @@ func TestPhoneAnswersAreLogged(t *testing.T) {
 		t.Errorf("reasons (newest first) = %s, want reported,denied,wrong number", got)
 	}
 }
+
+// A notification is the user's (one sent at a time) and is dropped unsent
+// once its request was replaced, answered or has expired: the sender asks
+// right before sending.
+func TestNotificationsLapseWithTheirRequest(t *testing.T) {
+	f := newApprovalFixture(t)
+	ctx := context.Background()
+	msg := func(i int) push.Message {
+		t.Helper()
+		f.sender.mu.Lock()
+		defer f.sender.mu.Unlock()
+		if len(f.sender.msgs) <= i {
+			t.Fatalf("%d messages, want more than %d", len(f.sender.msgs), i)
+		}
+		return f.sender.msgs[i]
+	}
+	wanted := func(m push.Message) bool {
+		t.Helper()
+		if m.Wanted == nil {
+			t.Fatal("message without a Wanted check")
+		}
+		return m.Wanted(ctx)
+	}
+	f.request(t, "browser-a")
+	if m := msg(0); m.Owner != strconv.FormatInt(f.user.ID, 10) || !wanted(m) {
+		t.Fatalf("pending request's message: owner %q, wanted %v", m.Owner, wanted(m))
+	}
+	second := f.request(t, "browser-a")
+	if wanted(msg(0)) {
+		t.Error("a replaced request's message is still wanted")
+	}
+	if !wanted(msg(1)) {
+		t.Error("the new request's message is not wanted")
+	}
+	if _, err := f.c.Approvals.Answer(ctx, f.device, second.ID, DecisionDeny, ""); err != nil {
+		t.Fatal(err)
+	}
+	if wanted(msg(1)) {
+		t.Error("an answered request's message is still wanted")
+	}
+	f.request(t, "browser-a")
+	later := time.Now().Add(2 * DefaultApprovalTimeout)
+	f.c.Approvals.now = func() time.Time { return later }
+	if wanted(msg(2)) {
+		t.Error("an expired request's message is still wanted")
+	}
+}

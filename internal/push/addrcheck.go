@@ -114,24 +114,34 @@ type dialPolicy struct {
 	private bool
 }
 
+// refusedError is a connection the allow-list does not allow; retrying
+// would be refused the same way.
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
+
+func refused(format string, args ...any) error {
+	return refusedError(fmt.Sprintf(format, args...))
+}
+
 // permit checks one address the sender is about to connect to.
 func (p dialPolicy) permit(ap netip.AddrPort) error {
 	ip := ap.Addr()
 	if ap.Port() != p.port {
-		return fmt.Errorf("push: refusing to connect to %s: port %d is not the allowed %d", ap, ap.Port(), p.port)
+		return refused("push: refusing to connect to %s: port %d is not the allowed %d", ap, ap.Port(), p.port)
 	}
 	if why := neverAddress(ip); why != "" {
-		return fmt.Errorf("push: refusing to connect to %s: %s address", ap, why)
+		return refused("push: refusing to connect to %s: %s address", ap, why)
 	}
 	switch {
 	case p.exactIP.IsValid():
 		if ip != p.exactIP {
-			return fmt.Errorf("push: refusing to connect to %s: only %s is allowed", ap, p.exactIP)
+			return refused("push: refusing to connect to %s: only %s is allowed", ap, p.exactIP)
 		}
 	case p.private:
 	default:
 		if why := nonPublic(ip); why != "" {
-			return fmt.Errorf("push: refusing to connect to %s: %s address (only an exact push_hosts entry may reach it)", ap, why)
+			return refused("push: refusing to connect to %s: %s address (only an exact push_hosts entry may reach it)", ap, why)
 		}
 	}
 	return nil

@@ -67,7 +67,7 @@ func (d *guardedDialer) dialTLS(ctx context.Context, network, addr string) (net.
 	}
 	policy, ok := d.allowed.policyFor(host, uint16(port))
 	if !ok {
-		return nil, fmt.Errorf("push: refusing to connect to %s: not on the allow-list", addr)
+		return nil, refused("push: refusing to connect to %s: not on the allow-list", addr)
 	}
 	addrs, err := d.lookup(ctx, host)
 	if err != nil {
@@ -141,7 +141,7 @@ func checkedDialer(p dialPolicy) *net.Dialer {
 		Control: func(network, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return fmt.Errorf("push: refusing to connect to %q: not an address", address)
+				return refused("push: refusing to connect to %q: not an address", address)
 			}
 			return p.permit(ap)
 		},

@@ -553,7 +553,11 @@ func (s *Sender) attempt(sub *webpush.Subscription, msg Message) (outcome, error
 		// The client wraps every transport failure in *url.Error; any
 		// other error is webpush-go refusing the message before sending.
 		var uerr *url.Error
+		var refusal refusedError
 		if errors.As(err, &uerr) {
+			if errors.As(err, &refusal) {
+				return permanent, fmt.Errorf("push: request refused: %w", err)
+			}
 			if isTimeout(err) {
 				return timedOut, fmt.Errorf("push: request timed out: %w", err)
 			}
