@@ -120,7 +120,8 @@ type Message struct {
 	// the same topic: at most 32 characters of base64url (RFC 8030, 5.4).
 	Topic string
 	// Owner names whose message it is (the user): at most MaxPerOwner
-	// messages of one owner are sent at once. "" is an owner of its own.
+	// messages of one owner are sent at once. Messages without one count
+	// as one owner.
 	Owner string
 	// Wanted, if set, is asked right before each attempt: false drops
 	// the message (its sign-in request was answered, replaced or has
@@ -424,6 +425,7 @@ func (s *Sender) Close(ctx context.Context) error {
 	s.signalIdleLocked()
 	s.mu.Unlock()
 
+	defer s.client.CloseIdleConnections()
 	select {
 	case <-s.idle:
 		s.cancel()

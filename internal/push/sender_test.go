@@ -492,3 +492,24 @@ func TestConcurrentSendAndClose(t *testing.T) {
 		t.Errorf("%d delivered, %d accepted", got, want)
 	}
 }
+
+// The sender's own TLS dialing keeps HTTP/2 with push services that offer
+// it (as the major ones do).
+func TestHTTP2(t *testing.T) {
+	var proto atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	cfg, logs := config(t, srv.Listener.Addr().String(), certPool(srv.Certificate()))
+	s := start(t, cfg)
+	s.Send(push.Message{Subscription: subscriptionAt(t, srv.URL+"/x"), Payload: []byte("hi")})
+	drain(t, s)
+	if p, _ := proto.Load().(string); p != "HTTP/2.0" {
+		t.Errorf("request made over %q: %v", p, logs.All())
+	}
+}
