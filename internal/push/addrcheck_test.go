@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -173,5 +174,51 @@ func TestControlRefusesBeforeConnecting(t *testing.T) {
 	}
 	if n := accepted.Load(); n != 1 {
 		t.Errorf("%d connections accepted, want 1 (the exact entry's)", n)
+	}
+}
+
+// At registration, a name an entry allows is resolved and refused when it
+// leads where the entry may not reach; nothing is connected to.
+func TestCheckAddressesAtRegistration(t *testing.T) {
+	p256dh, auth := testKeys(t)
+	hosts := append(DefaultHosts(), "push.internal:8443", "127.0.0.1:8443")
+	resolver := mapResolver{
+		"loop.notify.windows.com":   {netip.MustParseAddr("127.0.0.1")},
+		"meta.notify.windows.com":   {netip.MustParseAddr("169.254.169.254")},
+		"lan.notify.windows.com":    {netip.MustParseAddr("10.0.0.1")},
+		"ula.notify.windows.com":    {netip.MustParseAddr("fd00::1")},
+		"nat64.notify.windows.com":  {netip.MustParseAddr("64:ff9b::7f00:1")},
+		"mapped.notify.windows.com": {netip.MustParseAddr("::ffff:127.0.0.1")},
+		"mixed.notify.windows.com":  {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("192.168.0.1")},
+		"ok.notify.windows.com":     {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("2a00:1450::1")},
+		"fcm.googleapis.com":        {netip.MustParseAddr("127.0.0.1")},
+		"push.internal":             {netip.MustParseAddr("10.1.2.3")},
+	}
+	cases := map[string]bool{ // endpoint: accepted
+		"https://loop.notify.windows.com/w/":   false,
+		"https://meta.notify.windows.com/w/":   false,
+		"https://lan.notify.windows.com/w/":    false,
+		"https://ula.notify.windows.com/w/":    false,
+		"https://nat64.notify.windows.com/w/":  false,
+		"https://mapped.notify.windows.com/w/": false,
+		"https://mixed.notify.windows.com/w/":  false,
+		"https://fcm.googleapis.com/fcm/x":     false,
+		"https://ok.notify.windows.com/w/":     true,
+		"https://push.internal:8443/x":         true, // an exact private-host entry
+		"https://127.0.0.1:8443/x":             true, // an exact address entry
+		"https://unknown.notify.windows.com/w": true, // lookup failed: the Sender decides
+	}
+	for endpoint, want := range cases {
+		sub := Subscription{Endpoint: endpoint, P256dh: p256dh, Auth: auth}
+		if err := sub.Validate(hosts); err != nil {
+			t.Fatalf("%s: %v", endpoint, err)
+		}
+		err := sub.CheckAddresses(context.Background(), hosts, resolver)
+		if (err == nil) != want {
+			t.Errorf("%s: %v, want accepted %v", endpoint, err, want)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidSubscription) {
+			t.Errorf("%s: %v is not ErrInvalidSubscription", endpoint, err)
+		}
 	}
 }

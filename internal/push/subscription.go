@@ -1,6 +1,7 @@
 package push
 
 import (
+	"context"
 	"crypto/ecdh"
 	"errors"
 	"fmt"
@@ -147,4 +148,37 @@ func allowedEndpointHost(u *url.URL, allowed allowList) (entry, error) {
 		return e, nil
 	}
 	return entry{}, fmt.Errorf("%w: the endpoint host %q is not a known push service", ErrInvalidSubscription, u.Host)
+}
+
+// CheckAddresses resolves the endpoint's host with r and refuses it when
+// any address is one its allow-list entry may not reach (a wildcard or
+// default entry's name resolving to loopback or a private address, say),
+// so such a subscription is refused when registered, not only when the
+// Sender connects. A failed lookup passes: DNS answers can change before
+// sending anyway, and the Sender checks every address it connects to.
+// Call it after Validate.
+func (s Subscription) CheckAddresses(ctx context.Context, allowedHosts []string, r Resolver) error {
+	u, err := url.Parse(s.Endpoint)
+	if err != nil {
+		return fmt.Errorf("%w: the endpoint is not a URL", ErrInvalidSubscription)
+	}
+	e, err := allowedEndpointHost(u, newAllowList(allowedHosts))
+	if err != nil {
+		return err
+	}
+	name := strings.ToLower(u.Hostname())
+	if _, err := netip.ParseAddr(name); err == nil {
+		return nil // an exact entry's own address
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return nil
+	}
+	policy := e.policy()
+	for _, ip := range addrs {
+		if err := policy.permit(netip.AddrPortFrom(ip, policy.port)); err != nil {
+			return fmt.Errorf("%w: the endpoint host %q resolves to %s, which the push_hosts entry %q may not reach", ErrInvalidSubscription, u.Host, ip, e.raw)
+		}
+	}
+	return nil
 }
