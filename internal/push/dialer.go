@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -61,6 +62,7 @@ func (d *guardedDialer) dialTLS(ctx context.Context, network, addr string) (net.
 	if err != nil {
 		return nil, fmt.Errorf("push: dial %q: %w", addr, err)
 	}
+	host = strings.ToLower(host)
 	port, err := strconv.ParseUint(portText, 10, 16)
 	if err != nil {
 		return nil, fmt.Errorf("push: dial %q: bad port", addr)
