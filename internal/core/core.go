@@ -52,6 +52,10 @@ type Config struct {
 	// PushHosts are the push services subscriptions may point to; empty:
 	// push.DefaultHosts().
 	PushHosts []string
+	// PushResolver, if set, resolves a push subscription's host when it
+	// is registered, refusing names that lead where their push_hosts entry
+	// may not reach; nil: no lookup at registration.
+	PushResolver push.Resolver
 	// ApprovalTimeout is how long a sign-in request waits; 0: the default.
 	ApprovalTimeout time.Duration
 	// SignInLogRetention is how long sign-in log rows are kept; 0: the
@@ -96,7 +100,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	}
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
 		nonceKey: secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
-		audit:    auditLog, events: events, pushHosts: hosts, now: time.Now}
+		audit:    auditLog, events: events, pushHosts: hosts, pushResolver: cfg.PushResolver, now: time.Now}
 	policy := password.DefaultPolicy()
 	if cfg.PasswordPolicy != nil {
 		policy = *cfg.PasswordPolicy

@@ -58,7 +58,11 @@ type Phones struct {
 	audit     *audit.Log
 	events    *Events
 	pushHosts []string
-	now       func() time.Time
+	// pushResolver resolves a subscription's push host when it is
+	// registered (nil: not resolved; the sender checks every address it
+	// connects to either way).
+	pushResolver push.Resolver
+	now          func() time.Time
 	// endpoints maps push endpoints to devices, so the push service's
 	// "gone" (which names only the endpoint) marks the right device.
 	endpoints sync.Map
@@ -369,13 +373,24 @@ func (p *Phones) SetPush(ctx context.Context, d *model.Device, sub *push.Subscri
 }
 
 // CheckPush refuses a subscription that is malformed or points anywhere
-// but an allowed push service (ErrBadPush wrapping why).
+// but an allowed push service, including a name that resolves where its
+// allow-list entry may not reach (ErrBadPush wrapping why).
 func (p *Phones) CheckPush(sub *push.Subscription) error {
 	if err := sub.Validate(p.pushHosts); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadPush, err)
 	}
+	if p.pushResolver != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), pushLookupTimeout)
+		defer cancel()
+		if err := sub.CheckAddresses(ctx, p.pushHosts, p.pushResolver); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadPush, err)
+		}
+	}
 	return nil
 }
+
+// pushLookupTimeout bounds resolving a push host at registration.
+const pushLookupTimeout = 2 * time.Second
 
 // subscription opens a device's sealed subscription; nil when it has none
 // or the push service said it is gone.

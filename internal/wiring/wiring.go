@@ -7,6 +7,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -105,6 +106,9 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 			}
 		})
 		cc.Sender, vapidPublic = sender, vapid.Public
+		// Phones pair only through the portal: with it, their push hosts
+		// are resolved at registration too.
+		cc.PushResolver = net.DefaultResolver
 	}
 	c, err := core.New(st, cc)
 	if err != nil {
