@@ -113,7 +113,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	return &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
-		Methods:  &Methods{Store: st, Audit: auditLog},
+		Methods:  &Methods{Store: st, Audit: auditLog, events: events},
 		AppPasswords: &AppPasswords{Store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
 			Audit: auditLog, events: events},
 		Accounts: accounts,

@@ -228,27 +228,23 @@ func (p *Phones) Devices(ctx context.Context, userID int64) ([]model.Device, err
 	return ds, nil
 }
 
-// Remove deletes phone id of u; with keepOne not u's last method
+// Remove deletes phone id of u and ends u's sessions but keepSession (the
+// one removing it; see methodRemoved); with keepOne not u's last method
 // (model.ErrLimit).
-func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, ip string) error {
-	if err := p.store.DeleteDevice(ctx, u.ID, id, keepOne); err != nil {
+func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
+	if err := p.store.DeleteDevice(ctx, u.ID, id, keepOne, keepSession); err != nil {
 		return fmt.Errorf("core: remove device: %w", err)
 	}
-	p.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
-	p.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DeviceRemoved, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	methodRemoved(ctx, p.events, p.audit, u, audit.DeviceRemoved, ip, strconv.FormatInt(id, 10))
 	return nil
 }
 
-// IssueNonce gives a device a nonce for its next signed call. Issuing
-// stores nothing (so nobody can exhaust a device's nonces by asking for
-// them): the nonce carries its time and a MAC binding it to the device;
-// a signed call records its nonce as used, once.
-func (p *Phones) IssueNonce(ctx context.Context, deviceID int64) (string, error) {
-	if _, err := p.store.DeviceByID(ctx, deviceID); errors.Is(err, model.ErrNotFound) {
-		return "", ErrNotPaired
-	} else if err != nil {
-		return "", fmt.Errorf("core: device: %w", err)
-	}
+// IssueNonce gives a device id a nonce for its next signed call. Issuing
+// stores nothing and reads nothing (so nobody can exhaust a device's
+// nonces by asking for them, nor learn which devices exist): the nonce
+// carries its time and a MAC binding it to the id; a signed call checks
+// that the device exists and records its nonce as used, once.
+func (p *Phones) IssueNonce(deviceID int64) (string, error) {
 	var b [nonceLen]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(p.now().UnixMilli()))
 	if _, err := rand.Read(b[8:24]); err != nil {

@@ -66,8 +66,11 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if e.pushRefused {
 		body["push_refused"] = true
 	}
-	if e.status == http.StatusUnauthorized {
+	switch e.status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", devicekey.AuthScheme)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(nonceWindow.Seconds())))
 	}
 	writeJSON(w, e.status, body)
 }
@@ -381,8 +384,10 @@ func sentence(err error) string {
 	return s
 }
 
-// POST /phone/api/nonce {device_id} → {nonce}
-func (h *Handler) apiNonce(ctx context.Context, c *call) (any, *apiError) {
+// POST /phone/api/nonce {device_id} → {nonce}: for any well-formed id,
+// so the answer tells nobody which phones exist; the signed call that
+// uses the nonce finds out whether the device is still paired.
+func (h *Handler) apiNonce(_ context.Context, c *call) (any, *apiError) {
 	var in struct {
 		DeviceID string `json:"device_id"`
 	}
@@ -393,13 +398,11 @@ func (h *Handler) apiNonce(ctx context.Context, c *call) (any, *apiError) {
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != in.DeviceID {
 		return nil, errorf(http.StatusBadRequest, "The request is not valid: device_id must be the phone's number.")
 	}
-	nonce, err := h.core.Phones.IssueNonce(ctx, id)
-	switch {
-	case errors.Is(err, core.ErrNotPaired):
-		return nil, &apiError{status: http.StatusUnauthorized, msg: msgUnpaired, unpaired: true}
-	case errors.Is(err, core.ErrBadDeviceCall):
-		return nil, errorf(http.StatusTooManyRequests, "Too many requests from this phone: wait a minute and try again.")
-	case err != nil:
+	if !h.nonces.allow(h.clientIP(c.r), h.now()) {
+		return nil, errorf(http.StatusTooManyRequests, "Too many requests from this network: wait a minute and try again.")
+	}
+	nonce, err := h.core.Phones.IssueNonce(id)
+	if err != nil {
 		return nil, h.internal(c, "nonce", err)
 	}
 	return map[string]string{"nonce": nonce}, nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -32,6 +33,9 @@ type Deps struct {
 	Core   *core.Core
 	UI     *loginui.Renderer
 	Logger *zap.Logger // nil: none
+	// ClientIP returns the client address as the server trusts it (Caddy's
+	// trusted-proxies handling); nil: the connection's address.
+	ClientIP func(*http.Request) string
 }
 
 // Config is per portal origin.
@@ -52,13 +56,16 @@ type Config struct {
 
 // Handler serves /phone/ on the portal origin; other paths get 404.
 type Handler struct {
-	core    *core.Core
-	ui      *loginui.Renderer
-	log     *zap.Logger
-	cfg     Config
-	box     *secrets.Box
-	api     map[string]endpoint
-	handler http.Handler
+	core *core.Core
+	ui   *loginui.Renderer
+	log  *zap.Logger
+	cfg  Config
+	box  *secrets.Box
+	api  map[string]endpoint
+	// clientIP and nonces limit the nonces one client address gets.
+	clientIP func(*http.Request) string
+	nonces   *addrLimiter
+	handler  http.Handler
 	// appManifest and worker are fixed per config.
 	appManifest []byte
 	worker      []byte
@@ -71,7 +78,11 @@ func New(d Deps, cfg Config) *Handler {
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
 	}
-	h := &Handler{core: d.Core, ui: d.UI, log: d.Logger, cfg: cfg, now: time.Now}
+	if d.ClientIP == nil {
+		d.ClientIP = web.RemoteIP
+	}
+	h := &Handler{core: d.Core, ui: d.UI, log: d.Logger, cfg: cfg, now: time.Now,
+		clientIP: d.ClientIP, nonces: newAddrLimiter(nonceLimit, nonceWindow)}
 	h.box = manifestBox(cfg.ManifestKey, d.Logger)
 	h.api = h.endpoints()
 	h.appManifest = h.manifest(Prefix)

@@ -475,24 +475,57 @@ func TestSignedCallsRefused(t *testing.T) {
 
 func TestUnknownDevice(t *testing.T) {
 	e := newEnv(t)
-	wantUnpaired(t, "nonce of unknown device", e.post("nonce", `{"device_id":"99999"}`))
+	// Any id gets a nonce, shaped like a paired phone's: the answer does
+	// not tell which phones exist. Using it says the phone is unpaired.
+	p := e.paired()
+	known, unknown := e.post("nonce", `{"device_id":"`+p.DeviceID()+`"}`), e.post("nonce", `{"device_id":"99999"}`)
+	wantStatus(t, "nonce of unknown device", unknown, http.StatusOK)
+	if k, u := known.body["nonce"].(string), unknown.body["nonce"].(string); len(k) != len(u) || u == "" || len(known.raw) != len(unknown.raw) {
+		t.Errorf("nonces differ in shape: paired %q, unknown %q", known.raw, unknown.raw)
+	}
 	ghost, _ := phoneclient.New()
 	ghost.SetDeviceID("99999")
+	wantUnpaired(t, "call of unknown device with its nonce", e.signedWith(ghost, "pending", `{}`, unknown.body["nonce"].(string)))
 	wantUnpaired(t, "call of unknown device", e.signedWith(ghost, "pending", `{}`, "some-nonce"))
 
-	// A removed phone learns that it is unpaired.
-	p := e.paired()
+	// A removed phone learns that it is unpaired, from its signed call.
 	id, _ := strconv.ParseInt(p.DeviceID(), 10, 64)
 	nonce := e.nonce(p.DeviceID())
-	if err := e.svc.Core.Phones.Remove(e.ctx, e.user, id, false, "192.0.2.1"); err != nil {
+	if err := e.svc.Core.Phones.Remove(e.ctx, e.user, id, false, nil, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	wantUnpaired(t, "removed phone", e.signedWith(p, "status", `{}`, nonce))
-	wantUnpaired(t, "nonce of removed phone", e.post("nonce", `{"device_id":"`+p.DeviceID()+`"}`))
+	wantUnpaired(t, "removed phone, fresh nonce", e.signed(p, "status", `{}`))
 
 	for _, bad := range []string{`{"device_id":"0"}`, `{"device_id":"-1"}`, `{"device_id":"01"}`, `{"device_id":"x"}`, `{"device_id":1}`, `{}`} {
 		wantStatus(t, "nonce "+bad, e.post("nonce", bad), http.StatusBadRequest)
 	}
+}
+
+// Nonces are limited per client address, not per device id: one address
+// asking for too many is refused for the window; another is not.
+func TestNonceRateLimitedPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.h.clientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+	ask := func(addr, id string) reply {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/phone/api/nonce", strings.NewReader(`{"device_id":"`+id+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-Client", addr)
+		return e.do(req)
+	}
+	for i := range nonceLimit {
+		if r := ask("198.51.100.7", strconv.Itoa(i+1)); r.status != http.StatusOK {
+			t.Fatalf("nonce %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	r := ask("198.51.100.7", "1")
+	wantStatus(t, "nonce over the limit", r, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	wantStatus(t, "another address", ask("198.51.100.8", "1"), http.StatusOK)
+	e.h.now = func() time.Time { return time.Now().Add(nonceWindow) }
+	wantStatus(t, "next window", ask("198.51.100.7", "1"), http.StatusOK)
 }
 
 // Asking for nonces stores nothing, so nobody can use up a device's

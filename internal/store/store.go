@@ -109,7 +109,9 @@ type Store interface {
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
 	// last method (authenticators and active devices count; model.ErrLimit),
 	// so two concurrent deletes cannot leave an Enforced user with none.
-	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error
+	// In the same transaction it ends the user's sessions except
+	// keepSession (the one making the change; nil ends all).
+	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
@@ -218,7 +220,9 @@ type Store interface {
 	// DeleteDevice removes one device of the user; model.ErrNotFound
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
 	// last method (authenticators and active devices count; model.ErrLimit).
-	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool) error
+	// In the same transaction it ends the user's sessions except
+	// keepSession (the one making the change; nil ends all).
+	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
 
 	// UseNonce records that a device's signed call used a nonce (its
 	// hash), until expires, first dropping the device's records that have

@@ -304,7 +304,7 @@ func (s *Store) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 
 // DeleteDevice removes one device of the user; with keepOne, under the
 // user's row lock, not the last method.
-func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool) error {
+func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -329,7 +329,11 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool
 				}
 			}
 		}
-		return s.execOne(ctx, tx, "DELETE FROM devices WHERE id = ? AND user_id = ?", id, userID)
+		if err := s.execOne(ctx, tx, "DELETE FROM devices WHERE id = ? AND user_id = ?", id, userID); err != nil {
+			return err
+		}
+		_, err := s.deleteSessionsBut(ctx, tx, userID, keepSession)
+		return err
 	})
 	return s.wrap(ctx, "delete device", err)
 }

@@ -344,7 +344,7 @@ func testRegisterLimit(t *testing.T, s store.Store) {
 	mustPairDevice(t, s, v.ID, 30)
 
 	// After a delete exactly one more fits, through the same link.
-	noErr(t, "DeleteDevice", s.DeleteDevice(ctx, u.ID, devs[0].ID, false))
+	noErr(t, "DeleteDevice", s.DeleteDevice(ctx, u.ID, devs[0].ID, false, nil))
 	d := mustRegister(t, s, 20, now)
 	if d.UserID != u.ID {
 		t.Errorf("registered for user %d, want %d", d.UserID, u.ID)
@@ -564,29 +564,29 @@ func testDeleteDeviceKeepOne(t *testing.T, s store.Store) {
 	// The only method.
 	a := mustCreateUser(t, s, "a")
 	da := mustPairDevice(t, s, a.ID, 1)
-	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, a.ID, da.ID, true), model.ErrLimit)
+	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, a.ID, da.ID, true, nil), model.ErrLimit)
 	mustDevice(t, s, da.ID)
 	other := mustCreateUser(t, s, "other")
-	wantErr(t, "DeleteDevice(other user)", s.DeleteDevice(ctx, other.ID, da.ID, false), model.ErrNotFound)
-	wantErr(t, "DeleteDevice(other user, keepOne)", s.DeleteDevice(ctx, other.ID, da.ID, true), model.ErrNotFound)
-	wantErr(t, "DeleteDevice(unknown)", s.DeleteDevice(ctx, a.ID, da.ID+1000, false), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(other user)", s.DeleteDevice(ctx, other.ID, da.ID, false, nil), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(other user, keepOne)", s.DeleteDevice(ctx, other.ID, da.ID, true, nil), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(unknown)", s.DeleteDevice(ctx, a.ID, da.ID+1000, false, nil), model.ErrNotFound)
 	mustDevice(t, s, da.ID)
-	noErr(t, "DeleteDevice(without keepOne)", s.DeleteDevice(ctx, a.ID, da.ID, false))
+	noErr(t, "DeleteDevice(without keepOne)", s.DeleteDevice(ctx, a.ID, da.ID, false, nil))
 	deviceGone(t, s, "deleted device", da.ID)
-	wantErr(t, "DeleteDevice(again)", s.DeleteDevice(ctx, a.ID, da.ID, false), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(again)", s.DeleteDevice(ctx, a.ID, da.ID, false, nil), model.ErrNotFound)
 
 	// An authenticator and an active device: either may go, then the
 	// other is the last.
 	b := mustCreateUser(t, s, "b")
 	tb := mustAddTOTP(t, s, b.ID)
 	db := mustPairDevice(t, s, b.ID, 2)
-	noErr(t, "DeleteDevice(keepOne, authenticator left)", s.DeleteDevice(ctx, b.ID, db.ID, true))
-	wantErr(t, "DeleteTOTP(keepOne, last method)", s.DeleteTOTP(ctx, b.ID, tb.ID, true), model.ErrLimit)
+	noErr(t, "DeleteDevice(keepOne, authenticator left)", s.DeleteDevice(ctx, b.ID, db.ID, true, nil))
+	wantErr(t, "DeleteTOTP(keepOne, last method)", s.DeleteTOTP(ctx, b.ID, tb.ID, true, nil), model.ErrLimit)
 	c := mustCreateUser(t, s, "c")
 	tc := mustAddTOTP(t, s, c.ID)
 	dc := mustPairDevice(t, s, c.ID, 3)
-	noErr(t, "DeleteTOTP(keepOne, active device left)", s.DeleteTOTP(ctx, c.ID, tc.ID, true))
-	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, c.ID, dc.ID, true), model.ErrLimit)
+	noErr(t, "DeleteTOTP(keepOne, active device left)", s.DeleteTOTP(ctx, c.ID, tc.ID, true, nil))
+	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, c.ID, dc.ID, true, nil), model.ErrLimit)
 	if n := methods(t, s, c.ID); n != 1 {
 		t.Errorf("c has %d methods, want 1", n)
 	}
@@ -596,20 +596,20 @@ func testDeleteDeviceKeepOne(t *testing.T, s store.Store) {
 	te := mustAddTOTP(t, s, e.ID)
 	mustCreatePairing(t, s, e.ID, 4, now.Add(time.Minute))
 	de := mustRegister(t, s, 4, now)
-	wantErr(t, "DeleteTOTP(keepOne, only an inactive device left)", s.DeleteTOTP(ctx, e.ID, te.ID, true), model.ErrLimit)
-	noErr(t, "DeleteDevice(keepOne, inactive)", s.DeleteDevice(ctx, e.ID, de.ID, true))
+	wantErr(t, "DeleteTOTP(keepOne, only an inactive device left)", s.DeleteTOTP(ctx, e.ID, te.ID, true, nil), model.ErrLimit)
+	noErr(t, "DeleteDevice(keepOne, inactive)", s.DeleteDevice(ctx, e.ID, de.ID, true, nil))
 	deviceGone(t, s, "deleted inactive device", de.ID)
 	f := mustCreateUser(t, s, "f") // no method at all
 	mustCreatePairing(t, s, f.ID, 5, now.Add(time.Minute))
 	df := mustRegister(t, s, 5, now)
-	noErr(t, "DeleteDevice(keepOne, inactive, no method)", s.DeleteDevice(ctx, f.ID, df.ID, true))
+	noErr(t, "DeleteDevice(keepOne, inactive, no method)", s.DeleteDevice(ctx, f.ID, df.ID, true, nil))
 
 	// Two active devices.
 	g := mustCreateUser(t, s, "g")
 	g1 := mustPairDevice(t, s, g.ID, 6)
 	g2 := mustPairDevice(t, s, g.ID, 7)
-	noErr(t, "DeleteDevice(keepOne, one of two)", s.DeleteDevice(ctx, g.ID, g1.ID, true))
-	wantErr(t, "DeleteDevice(keepOne, last of two)", s.DeleteDevice(ctx, g.ID, g2.ID, true), model.ErrLimit)
+	noErr(t, "DeleteDevice(keepOne, one of two)", s.DeleteDevice(ctx, g.ID, g1.ID, true, nil))
+	wantErr(t, "DeleteDevice(keepOne, last of two)", s.DeleteDevice(ctx, g.ID, g2.ID, true, nil), model.ErrLimit)
 }
 
 // testKeepOneConcurrentMixed: deleting the last authenticator and the last
@@ -623,9 +623,9 @@ func testKeepOneConcurrentMixed(t *testing.T, s store.Store) {
 		var errs [2]error
 		parallel(2, func(i int) {
 			if i == 0 {
-				errs[0] = s.DeleteTOTP(ctx, u.ID, a.ID, true)
+				errs[0] = s.DeleteTOTP(ctx, u.ID, a.ID, true, nil)
 			} else {
-				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true)
+				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true, nil)
 			}
 		})
 		ok := 0
@@ -668,9 +668,9 @@ func testKeepOneConfirmConcurrent(t *testing.T, s store.Store) {
 			case 0:
 				_, _, errs[0] = s.ConfirmPairing(ctx, u.ID, pairSession(round), codeHash(round), now, maxCodeAttempts)
 			case 1:
-				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true)
+				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true, nil)
 			case 2:
-				errs[2] = s.DeleteTOTP(ctx, u.ID, a.ID, true)
+				errs[2] = s.DeleteTOTP(ctx, u.ID, a.ID, true, nil)
 			}
 		})
 		for i, err := range errs {
@@ -703,7 +703,7 @@ func testPairingLocksConcurrent(t *testing.T, s store.Store) {
 			case 0:
 				_, _, errs[0] = s.ConfirmPairing(ctx, u.ID, pairSession(2*round), codeHash(2*round), now, maxCodeAttempts)
 			case 1:
-				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, false)
+				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, false, nil)
 			case 2:
 				errs[2] = s.CreatePairing(ctx, &model.Pairing{TokenHash: tokenHash(2*round + 1), UserID: u.ID,
 					SessionHash: pairSession(2*round + 1), ExpiresAt: expires.Add(time.Hour)})
@@ -1358,5 +1358,51 @@ func testExpireApproval(t *testing.T, s store.Store) {
 	}
 	if done, _ := s.ExpireApproval(ctx, "missing", later); done {
 		t.Error("a missing request was expired")
+	}
+}
+
+// testMethodRemovalEndsOtherSessions: removing an authenticator or a
+// device ends, in the same transaction, every session of the user but the
+// one kept (nil: all); a refused removal ends none, and other users'
+// sessions stay.
+func testMethodRemovalEndsOtherSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	a := mustAddTOTP(t, s, u.ID)
+	d1 := mustPairDevice(t, s, u.ID, 1)
+	d2 := mustPairDevice(t, s, u.ID, 2)
+	sessions := func() {
+		for i := byte(80); i < 83; i++ {
+			_ = s.DeleteSession(ctx, hash(i))
+			mustCreateSession(t, s, newSession(i, u.ID, base()))
+		}
+	}
+	mustCreateSession(t, s, newSession(89, v.ID, base()))
+
+	sessions()
+	noErr(t, "DeleteDevice(keep 81)", s.DeleteDevice(ctx, u.ID, d1.ID, true, hash(81)))
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[81 89]" {
+		t.Errorf("after DeleteDevice: sessions left %v, want [81 89]", got)
+	}
+
+	sessions()
+	noErr(t, "DeleteTOTP(keep 82)", s.DeleteTOTP(ctx, u.ID, a.ID, true, hash(82)))
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[82 89]" {
+		t.Errorf("after DeleteTOTP: sessions left %v, want [82 89]", got)
+	}
+
+	// Refused (last method, unknown id): nothing ends.
+	sessions()
+	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, u.ID, d2.ID, true, hash(80)), model.ErrLimit)
+	wantErr(t, "DeleteTOTP(unknown)", s.DeleteTOTP(ctx, u.ID, a.ID, false, hash(80)), model.ErrNotFound)
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[80 81 82 89]" {
+		t.Errorf("after refused removals: sessions left %v, want all", got)
+	}
+
+	// nil keeps none.
+	noErr(t, "DeleteDevice(keep none)", s.DeleteDevice(ctx, u.ID, d2.ID, false, nil))
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[89]" {
+		t.Errorf("after DeleteDevice(nil): sessions left %v, want [89]", got)
 	}
 }
