@@ -86,7 +86,8 @@ func TestPhoneSignIn(t *testing.T) {
 	up := newUpstream(t)
 	e := startPhoneEnv(t, up, phoneOptions{})
 	st := phoneStore(t, e)
-	site := "127.0.0.1:" + strconv.Itoa(e.g.httpPort)
+	// A Host that is an IP address is shown by the listener's port.
+	site := "this site (port " + strconv.Itoa(e.g.httpPort) + ")"
 	ann := e.newPairedUser("ann")
 	fay := e.newPairedUser("fay")
 
