@@ -95,8 +95,9 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		timeout = DefaultApprovalTimeout
 	}
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
-		nonceKey: secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
-		audit:    auditLog, events: events, pushHosts: hosts, now: time.Now}
+		nonceKey:    secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
+		manifestKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-manifest"),
+		audit:       auditLog, events: events, pushHosts: hosts, now: time.Now}
 	policy := password.DefaultPolicy()
 	if cfg.PasswordPolicy != nil {
 		policy = *cfg.PasswordPolicy

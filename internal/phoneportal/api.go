@@ -280,7 +280,7 @@ func (h *Handler) apiConfig(_ context.Context, c *call) (any, *apiError) {
 
 // POST /phone/api/install {token} → {manifest}: the per-link manifest an
 // iOS Home Screen app starts from.
-func (h *Handler) apiInstall(_ context.Context, c *call) (any, *apiError) {
+func (h *Handler) apiInstall(ctx context.Context, c *call) (any, *apiError) {
 	var in struct {
 		Token string `json:"token"`
 	}
@@ -290,11 +290,14 @@ func (h *Handler) apiInstall(_ context.Context, c *call) (any, *apiError) {
 	if !validID(in.Token) {
 		return nil, errorf(http.StatusBadRequest, "The pairing link is incomplete: scan the QR code in Security info again.")
 	}
-	id, err := h.sealLink(in.Token)
-	if err != nil {
-		return nil, h.internal(c, "sealing a manifest id", err)
+	handle, err := h.core.Phones.ManifestHandle(ctx, core.PairingToken(in.Token))
+	switch {
+	case errors.Is(err, core.ErrPairingInvalid):
+		return nil, errorf(http.StatusNotFound, "This pairing link is not valid any more: make a new one in Security info.")
+	case err != nil:
+		return nil, h.internal(c, "manifest handle", err)
 	}
-	return map[string]string{"manifest": Prefix + "manifest/" + id + manifestExt}, nil
+	return map[string]string{"manifest": Prefix + "manifest/" + handle + manifestExt}, nil
 }
 
 // POST /phone/api/register {token, public_key, name, subscription?},

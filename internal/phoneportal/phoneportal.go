@@ -19,7 +19,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
@@ -46,12 +45,6 @@ type Config struct {
 	// VAPIDPublicKey is the push application server key (unpadded
 	// base64url of the uncompressed P-256 point); "" when push is off.
 	VAPIDPublicKey string
-	// ManifestKey seals the ids of the per-link manifests (iOS), so any
-	// node with the same key serves them: 32 bytes shared by the nodes (a
-	// key derived for this purpose is derived again here). Empty: a random
-	// key of this process, so a link's manifest is served only by the
-	// node, and the config, that made it.
-	ManifestKey []byte
 }
 
 // Handler serves /phone/ on the portal origin; other paths get 404.
@@ -60,7 +53,6 @@ type Handler struct {
 	ui   *loginui.Renderer
 	log  *zap.Logger
 	cfg  Config
-	box  *secrets.Box
 	api  map[string]endpoint
 	// clientIP and nonces limit the nonces one client address gets.
 	clientIP func(*http.Request) string
@@ -83,7 +75,6 @@ func New(d Deps, cfg Config) *Handler {
 	}
 	h := &Handler{core: d.Core, ui: d.UI, log: d.Logger, cfg: cfg, now: time.Now,
 		clientIP: d.ClientIP, nonces: newAddrLimiter(nonceLimit, nonceWindow)}
-	h.box = manifestBox(cfg.ManifestKey, d.Logger)
 	h.api = h.endpoints()
 	h.appManifest = h.manifest(Prefix)
 	issuer, _ := json.Marshal(cfg.Issuer)

@@ -148,7 +148,7 @@ func pairStoreDevice(t *testing.T, st store.Store, userID int64) *model.Device {
 		t.Fatal(err)
 	}
 	d := &model.Device{Name: "Phone", PublicKey: []byte("spki")}
-	if err := st.RegisterDevice(ctx, token, d, code, time.Now(), model.MaxDevices); err != nil {
+	if err := st.RegisterDevice(ctx, token, d, code, time.Now(), model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
 	got, _, err := st.ConfirmPairing(ctx, userID, sess, code, time.Now(), 5)

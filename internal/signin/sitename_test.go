@@ -86,7 +86,7 @@ func TestSiteShownIsNeverClientText(t *testing.T) {
 // pairPhone gives the user an active phone, straight in the store.
 func pairPhone(t *testing.T, st interface {
 	CreatePairing(context.Context, *model.Pairing) error
-	RegisterDevice(context.Context, []byte, *model.Device, []byte, time.Time, int) error
+	RegisterDevice(context.Context, []byte, *model.Device, []byte, time.Time, int, int) error
 	ConfirmPairing(context.Context, int64, []byte, []byte, time.Time, int) (*model.Device, bool, error)
 }, userID int64) {
 	t.Helper()
@@ -95,7 +95,7 @@ func pairPhone(t *testing.T, st interface {
 	if err := st.CreatePairing(ctx, &model.Pairing{TokenHash: token, UserID: userID, SessionHash: sess, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RegisterDevice(ctx, token, &model.Device{Name: "Phone", PublicKey: []byte("spki")}, code, time.Now(), model.MaxDevices); err != nil {
+	if err := st.RegisterDevice(ctx, token, &model.Device{Name: "Phone", PublicKey: []byte("spki")}, code, time.Now(), model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := st.ConfirmPairing(ctx, userID, sess, code, time.Now(), 5); err != nil {
