@@ -1535,3 +1535,30 @@ func testMethodRemovalEndsOtherSessions(t *testing.T, s store.Store) {
 		t.Errorf("after DeleteDevice(nil): sessions left %v, want [89]", got)
 	}
 }
+
+// testRegisterWaitingConcurrent: of many phones registering through one
+// link at once, exactly maxWaiting are stored.
+func testRegisterWaitingConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	now := ms(base())
+	mustCreatePairing(t, s, u.ID, 1, now.Add(time.Minute))
+	const n = 8
+	var errs [n]error
+	parallel(n, func(i int) {
+		errs[i] = s.RegisterDevice(ctx, tokenHash(1), newDevice(10+i), codeHash(10+i), now, model.MaxDevices, model.MaxPairingPhones)
+	})
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, model.ErrNotFound):
+			t.Errorf("registration %d: %v", i, err)
+		}
+	}
+	list, _ := s.Devices(ctx, u.ID)
+	if p, err := s.PairingBySession(ctx, u.ID, pairSession(1)); ok != model.MaxPairingPhones || len(list) != ok || err != nil || p.Waiting != ok {
+		t.Errorf("%d registrations succeeded, %d devices stored, link %+v (%v); want %d", ok, len(list), p, err, model.MaxPairingPhones)
+	}
+}

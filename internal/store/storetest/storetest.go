@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Phones/RegisterLimit", testRegisterLimit},
 		{"Phones/Confirm", testConfirmPairing},
 		{"Phones/ConfirmPicksThePhone", testConfirmPicksThePhone},
+		{"Phones/RegisterWaitingConcurrent", testRegisterWaitingConcurrent},
 		{"Phones/PairingManifest", testPairingManifest},
 		{"Sessions/ReplaceMovesPairing", testReplaceSessionMovesPairing},
 		{"Phones/ConfirmMaxAttempts", testConfirmMaxAttempts},
