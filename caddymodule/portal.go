@@ -64,8 +64,8 @@ func (p *Portal) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("mfa_portal: portal: %w", err)
 	}
 	p.host = strings.ToLower(u.Host)
-	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger()},
-		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic, ManifestKey: svc.PortalKey})
+	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger(), ClientIP: clientIP},
+		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic})
 	// The portal's own sign-in: a second factor for everyone, the session
 	// cookie host-only on this origin.
 	site := policy.Site{RequireMFA: true}

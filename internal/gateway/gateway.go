@@ -33,6 +33,9 @@ type Config struct {
 	StripHeaders []string
 	// SignInLog receives basic-auth attempts (nil: not logged).
 	SignInLog *core.SignInLog
+	// SiteName is how the site is named in the sign-in log; "": see
+	// web.SiteLabel.
+	SiteName string
 }
 
 // Gateway guards one site.
@@ -164,7 +167,7 @@ func (g *Gateway) logBasic(r *http.Request, ip string, e model.SignIn) {
 
 // basicEntry fills in what every basic-auth row has.
 func (g *Gateway) basicEntry(r *http.Request, ip string, e model.SignIn) model.SignIn {
-	e.Site, e.RemoteIP, e.UserAgent, e.Client = r.Host, ip, r.UserAgent(), model.ClientNonBrowser
+	e.Site, e.RemoteIP, e.UserAgent, e.Client = web.SiteLabel(g.cfg.SiteName, r), ip, r.UserAgent(), model.ClientNonBrowser
 	return e
 }
 
