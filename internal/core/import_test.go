@@ -43,12 +43,12 @@ func importFixture(t *testing.T) (*Accounts, []ImportedUser) {
 func TestImportCreatesAllAtOnce(t *testing.T) {
 	ctx := context.Background()
 	svc, in := importFixture(t)
-	res, err := svc.Import(ctx, "/etc/authelia/users.yml", in, false)
+	res, err := svc.Import(ctx, "/etc/authelia/users.yml", in, ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Users) != 3 || res.Argon2id != 1 || res.Blocked != 1 {
-		t.Fatalf("result: %d users, %d argon2id, %d blocked", len(res.Users), res.Argon2id, res.Blocked)
+	if len(res.Users) != 3 || res.Rehashed != 1 || res.Blocked != 1 || res.Reset != 0 {
+		t.Fatalf("result: %d users, %d to rehash, %d blocked, %d reset", len(res.Users), res.Rehashed, res.Blocked, res.Reset)
 	}
 	alice, err := svc.Get(ctx, "alice")
 	if err != nil {
@@ -84,7 +84,7 @@ func TestImportRefusesAndKeepsNothing(t *testing.T) {
 	svc, in := importFixture(t)
 	bad := append([]ImportedUser{}, in...)
 	bad = append(bad, ImportedUser{Username: "sha", PasswordHash: "$6$rounds=5000$salt$hash", Line: 12, PasswordLine: 13})
-	_, err := svc.Import(ctx, "users.yml", bad, false)
+	_, err := svc.Import(ctx, "users.yml", bad, ImportOptions{})
 	var ie *ImportError
 	if !errors.As(err, &ie) || len(ie.Problems) != 1 || !strings.HasPrefix(ie.Problems[0].String(), `line 13: user "sha": password: unsupported`) {
 		t.Fatalf("bad hash: %v", err)
@@ -93,8 +93,8 @@ func TestImportRefusesAndKeepsNothing(t *testing.T) {
 		t.Fatalf("%d users after a refused import", len(us))
 	}
 
-	res, err := svc.Import(ctx, "users.yml", in, true)
-	if err != nil || len(res.Users) != 3 || res.Argon2id != 1 {
+	res, err := svc.Import(ctx, "users.yml", in, ImportOptions{DryRun: true})
+	if err != nil || len(res.Users) != 3 || res.Rehashed != 1 {
 		t.Fatalf("dry run: %+v %v", res, err)
 	}
 	if us, _ := svc.List(ctx); len(us) != 0 {
@@ -107,11 +107,11 @@ func TestImportRefusesAndKeepsNothing(t *testing.T) {
 	if _, err := svc.Add(ctx, NewUser{Username: "bob", Password: "violet tractor 7 umbrella"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Import(ctx, "users.yml", in, false)
+	_, err = svc.Import(ctx, "users.yml", in, ImportOptions{})
 	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].String() != `line 8: user "bob": a user of this name exists already` {
 		t.Fatalf("existing user: %v", err)
 	}
-	_, err = svc.Import(ctx, "users.yml", in, true)
+	_, err = svc.Import(ctx, "users.yml", in, ImportOptions{DryRun: true})
 	if !errors.As(err, &ie) {
 		t.Fatalf("a dry run does not see the existing user: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestImportRefusesAndKeepsNothing(t *testing.T) {
 func TestUpgradePasswordHash(t *testing.T) {
 	ctx := context.Background()
 	svc, in := importFixture(t)
-	if _, err := svc.Import(ctx, "users.yml", in, false); err != nil {
+	if _, err := svc.Import(ctx, "users.yml", in, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	alice, _ := svc.Get(ctx, "alice")
@@ -141,7 +141,7 @@ func TestUpgradePasswordHash(t *testing.T) {
 	if again, err := svc.UpgradePasswordHash(ctx, alice, "alice's argon2 password", ""); again != "" || err != nil {
 		t.Fatalf("second upgrade: %q %v", again, err)
 	}
-	// bcrypt hashes are kept.
+	// bcrypt hashes at the server's cost are kept.
 	bob, _ := svc.Get(ctx, "bob")
 	if h, err := svc.UpgradePasswordHash(ctx, bob, "bob's bcrypt password", ""); h != "" || err != nil {
 		t.Fatalf("bcrypt upgraded: %q %v", h, err)

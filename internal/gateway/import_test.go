@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/testfixture"
@@ -31,7 +31,7 @@ func TestImportedArgon2idUserInBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, false); err != nil {
+	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, core.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	site := policy.Site{}
@@ -50,7 +50,7 @@ func TestImportedArgon2idUserInBasicAuth(t *testing.T) {
 			t.Fatalf("basic auth #%d: %d %+v", i, w.Code, res)
 		}
 		u, _ := svc.Core.Accounts.Get(ctx, "ida")
-		if password.NeedsUpgrade(u.PasswordHash) || !strings.HasPrefix(u.PasswordHash, "$2a$10$") {
+		if svc.Hasher.NeedsRehash(u.PasswordHash) || !strings.HasPrefix(u.PasswordHash, "$2a$10$") {
 			t.Fatalf("hash after basic auth #%d: %q", i, u.PasswordHash)
 		}
 	}

@@ -9,9 +9,10 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfagate/mfagate/internal/audit"
-	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/testfixture"
 	"github.com/mfagate/mfagate/internal/userimport"
 )
@@ -32,6 +33,11 @@ func TestImportedUsersSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// cy's hash is bcrypt at another cost than the server's (11, not 10).
+	cyHash, err := bcrypt.GenerateFromPassword([]byte("cy's old bcrypt password"), svc.Hasher.Cost()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	file := fmt.Sprintf(`users:
   ada:
     displayname: "Ada"
@@ -40,13 +46,15 @@ func TestImportedUsersSignIn(t *testing.T) {
     groups: [dev]
   ben:
     password: "%s"
-`, argonHash, bcryptHash)
+  cy:
+    password: "%s"
+`, argonHash, bcryptHash, cyHash)
 	in, err := userimport.ParseAuthelia([]byte(file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := svc.Core.Accounts.Import(ctx, "users.yml", in, false)
-	if err != nil || len(res.Users) != 2 || res.Argon2id != 1 {
+	res, err := svc.Core.Accounts.Import(ctx, "users.yml", in, core.ImportOptions{})
+	if err != nil || len(res.Users) != 3 || res.Rehashed != 2 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
 	p := New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, Config{Issuer: "Test"})
@@ -59,6 +67,7 @@ func TestImportedUsersSignIn(t *testing.T) {
 	}
 	for _, tc := range []struct{ user, pw string }{
 		{"ada", "ada's old authelia password"}, {"ben", "ben's old bcrypt password"}, {"ada", "ada's old authelia password"},
+		{"cy", "cy's old bcrypt password"}, {"cy", "cy's old bcrypt password"},
 	} {
 		w := postLogin(p, tc.user, tc.pw, "192.0.2.8")
 		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/.mfa/enrol" {
@@ -66,10 +75,10 @@ func TestImportedUsersSignIn(t *testing.T) {
 		}
 		u, _ := svc.Core.Accounts.Get(ctx, tc.user)
 		switch {
-		case password.NeedsUpgrade(u.PasswordHash):
-			t.Fatalf("%s's hash after signing in is still argon2id", tc.user)
-		case tc.user == "ada" && !strings.HasPrefix(u.PasswordHash, "$2a$10$"):
-			t.Fatalf("ada's hash after signing in: %q, want bcrypt at the server's cost", u.PasswordHash)
+		case svc.Hasher.NeedsRehash(u.PasswordHash):
+			t.Fatalf("%s's hash after signing in is still the imported one", tc.user)
+		case tc.user != "ben" && !strings.HasPrefix(u.PasswordHash, "$2a$10$"):
+			t.Fatalf("%s's hash after signing in: %q, want bcrypt at the server's cost", tc.user, u.PasswordHash)
 		case tc.user == "ben" && u.PasswordHash != bcryptHash:
 			t.Fatalf("ben's bcrypt hash was replaced: %q", u.PasswordHash)
 		}
