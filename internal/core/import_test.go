@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/password"
@@ -149,5 +150,65 @@ func TestUpgradePasswordHash(t *testing.T) {
 	events, _ := svc.store.AuditEvents(ctx, alice.ID, 0)
 	if len(events) == 0 || events[0].Event != audit.PasswordHashUpgraded || events[0].RemoteIP != "192.0.2.1" {
 		t.Fatalf("upgrade not audited: %+v", events)
+	}
+	// A bcrypt hash at another cost than the server's is replaced too.
+	dearer, _ := bcrypt.GenerateFromPassword([]byte("carl's bcrypt password"), password.MinCost+1)
+	in2 := []ImportedUser{{Username: "carl", PasswordHash: string(dearer), Line: 1}}
+	if _, err := svc.Import(ctx, "more.yml", in2, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	carl, _ := svc.Get(ctx, "carl")
+	hash, err = svc.UpgradePasswordHash(ctx, carl, "carl's bcrypt password", "192.0.2.2")
+	if err != nil || !strings.HasPrefix(hash, "$2a$10$") {
+		t.Fatalf("bcrypt at cost 11 on a cost-10 server: %q %v", hash, err)
+	}
+	events, _ = svc.store.AuditEvents(ctx, carl.ID, 0)
+	if len(events) == 0 || events[0].Detail != "bcrypt (cost 11) hash replaced by bcrypt (cost 10) at sign-in" {
+		t.Fatalf("upgrade audited as %+v", events)
+	}
+}
+
+// TestImportCostBoundAndAllowReset: a hash costlier than 2 checks at the
+// server's bcrypt cost refuses the file, naming its line; with AllowReset
+// the user is imported with no usable password (no password matches, the
+// audit log says so), and the admin center's Reset password gives one.
+func TestImportCostBoundAndAllowReset(t *testing.T) {
+	ctx := context.Background()
+	f := newAdminFixture(t, "admins")
+	svc := f.c.Accounts
+	costly := "$2y$12$" + strings.Repeat("a", 53) // 4 checks at cost 10
+	in := []ImportedUser{{Username: "dee", PasswordHash: costly, Line: 3, PasswordLine: 4}}
+	_, err := svc.Import(ctx, "users.yml", in, ImportOptions{})
+	var ie *ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || !strings.HasPrefix(ie.Problems[0].String(),
+		`line 4: user "dee": password: password hash too costly to check: a check against this bcrypt hash costs about 4.0 checks at this server's bcrypt cost 10`) {
+		t.Fatalf("costly hash: %v", err)
+	}
+	res, err := svc.Import(ctx, "users.yml", in, ImportOptions{AllowReset: true})
+	if err != nil || res.Reset != 1 || res.Rehashed != 0 {
+		t.Fatalf("--allow-reset: %+v %v", res, err)
+	}
+	dee, err := svc.Get(ctx, "dee")
+	if err != nil || !NoUsablePassword(dee) {
+		t.Fatalf("dee: %+v %v", dee, err)
+	}
+	for _, pw := range []string{"", "x", costly} {
+		if ok, err := svc.hasher.VerifyBounded(ctx, dee.PasswordHash, pw); ok || err != nil {
+			t.Fatalf("a password %q matched the account with none: %v", pw, err)
+		}
+	}
+	events, _ := f.st.AuditEvents(ctx, dee.ID, 0)
+	if len(events) != 1 || !strings.Contains(events[0].Detail, "no usable password") {
+		t.Fatalf("import audited as %+v", events)
+	}
+
+	admin := f.user(t, "root", true, "admins")
+	out := f.apply(t, admin, Action{Kind: ActionResetPassword}, dee.ID)
+	if len(out) != 1 || out[0].Kind != ResultChanged || out[0].Secret == "" {
+		t.Fatalf("reset password: %+v", out)
+	}
+	dee, _ = svc.Get(ctx, "dee")
+	if NoUsablePassword(dee) || !svc.hasher.Verify(dee.PasswordHash, out[0].Secret) {
+		t.Fatal("the admin center's reset gave no password that works")
 	}
 }

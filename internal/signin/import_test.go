@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/argon2"
@@ -96,5 +98,60 @@ func TestImportedUsersSignIn(t *testing.T) {
 	}
 	if upgrades != 1 {
 		t.Fatalf("%d upgrades audited, want 1: %+v", upgrades, events)
+	}
+}
+
+// autheliaDefault is an argon2id hash with Authelia's default parameters
+// (64 MiB, 3 passes, 4 lanes): the example of its documentation.
+const autheliaDefault = "$argon2id$v=19$m=65536,t=3,p=4$BpLnfgDsc2WD8F2q$o/vzA4myCqZZ36bUGsDY//8mKUYNZZaR0t4MIFAhV8U"
+
+// TestImportedChecksPoolFullAnswers503: wrong passwords sent at once to an
+// imported argon2id account are checked one at a time in their own pool;
+// those that find it full answer 503 with Retry-After and the sign-in page
+// saying to try again shortly. Meanwhile an ordinary user signs in every
+// time: the imported checks take nothing of the ordinary slots or budget.
+func TestImportedChecksPoolFullAnswers503(t *testing.T) {
+	ctx := context.Background()
+	svc := testfixture.Services(t)
+	in, err := userimport.ParseAuthelia([]byte("users:\n  ivy:\n    password: \"" + autheliaDefault + "\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, core.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "olly", Password: "olly's ordinary password"}); err != nil {
+		t.Fatal(err)
+	}
+	p := New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, Config{Issuer: "Test"})
+
+	const guesses = 6
+	codes := make(chan *httptest.ResponseRecorder, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() { codes <- postLogin(p, "ivy", fmt.Sprintf("guess %d", i), "192.0.2.20") })
+	}
+	for range 3 {
+		if w := postLogin(p, "olly", "olly's ordinary password", "192.0.2.21"); w.Code != http.StatusSeeOther {
+			t.Errorf("an ordinary sign-in during imported checks: %d, want 303", w.Code)
+		}
+	}
+	wg.Wait()
+	close(codes)
+	shed := 0
+	for w := range codes {
+		switch {
+		case w.Code == http.StatusServiceUnavailable:
+			shed++
+			if w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), msgBusy) ||
+				!strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+				t.Errorf("503 without Retry-After or the page: %q %q\n%s", w.Header().Get("Retry-After"), w.Header().Get("Content-Type"), w.Body)
+			}
+		case w.Code != http.StatusOK || !strings.Contains(w.Body.String(), msgBadLogin):
+			t.Errorf("a wrong guess: %d", w.Code)
+		}
+	}
+	if shed == 0 || shed == guesses {
+		t.Fatalf("%d of %d simultaneous guesses shed, want some (one check at a time) but not all", shed, guesses)
 	}
 }
