@@ -169,7 +169,7 @@ func TestReportBlocksTheAccount(t *testing.T) {
 	if err != nil || u.BlockedAt.IsZero() {
 		t.Fatalf("user not blocked after a report: %+v, %v", u, err)
 	}
-	if err := f.c.Accounts.Unblock(ctx, "alice"); err != nil {
+	if _, err := f.c.Accounts.Unblock(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := f.st.UserByID(ctx, f.user.ID); !u.BlockedAt.IsZero() {
