@@ -87,7 +87,7 @@ func TestLitmusThroughGateway(t *testing.T) {
 				s, d.run, d.passed, d.failed, gw.run, gw.passed, gw.failed)
 		}
 	}
-	if t.Failed() || testing.Verbose() {
+	if t.Failed() {
 		t.Logf("litmus direct:\n%s\nlitmus through the gateway:\n%s", directOut, throughOut)
 	}
 }
