@@ -71,8 +71,25 @@ func TestAnswersLeavingTheBodyUnreadClose(t *testing.T) {
 	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StageComplete, MFAAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if res, w := serve(g, withCookie(putWithBody("/dav/f"), w.Result().Cookies()[0])); !res.Handled || w.Code != http.StatusForbidden || w.Header().Get("Connection") != "close" {
+	cookie := w.Result().Cookies()[0]
+	if res, w := serve(g, withCookie(putWithBody("/dav/f"), cookie)); !res.Handled || w.Code != http.StatusForbidden || w.Header().Get("Connection") != "close" {
 		t.Errorf("temporary password: %d, Connection %q", w.Code, w.Header().Get("Connection"))
+	}
+
+	// An error goes back to Caddy, which answers 503 with the header set
+	// here (the store fails: the request's context is cancelled; a session
+	// not yet looked up, so not in the node's cache).
+	w = httptest.NewRecorder()
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StageComplete, MFAAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := w.Result().Cookies()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w = httptest.NewRecorder()
+	res, err := g.Serve(w, withCookie(putWithBody("/dav/f"), fresh).WithContext(ctx))
+	if err == nil || res.Handled || w.Header().Get("Connection") != "close" {
+		t.Errorf("store error: %v, handled %v, Connection %q", err, res.Handled, w.Header().Get("Connection"))
 	}
 }
 
