@@ -31,10 +31,10 @@ func (a *App) pushOptions() (wiring.PushOptions, error) {
 		return o, fmt.Errorf("push_timeout must be between 0 (default %s) and %s, got %s",
 			core.DefaultApprovalTimeout, core.MaxApprovalTimeout, o.Timeout)
 	}
-	for _, h := range a.PushHosts {
-		if !validDomainPattern(strings.TrimPrefix(hostOnly(h), "*.")) {
-			return o, fmt.Errorf("push_hosts entry %q must be a host name like fcm.googleapis.com or *.notify.windows.com", h)
-		}
+	// Wildcards take DNS names only; an exact entry may name an address
+	// or a private host (warned about at load, see wiring).
+	if err := push.CheckHosts(a.PushHosts); err != nil {
+		return o, err
 	}
 	o.Hosts = a.PushHosts
 	o.Contact = a.PushContact
@@ -51,14 +51,6 @@ func (a *App) pushOptions() (wiring.PushOptions, error) {
 		}
 	}
 	return o, nil
-}
-
-// hostOnly strips a port from a push_hosts entry for checking.
-func hostOnly(h string) string {
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		return host
-	}
-	return h
 }
 
 // portalOrigin checks the portal option: an origin (scheme, host and

@@ -162,3 +162,24 @@ func TestProvisionChecksOptionsBeforeOpening(t *testing.T) {
 		}
 	}
 }
+
+// push_hosts takes DNS names and wildcards of them, and addresses only as
+// exact entries: an IPv6 zone, an IPv4-mapped or unspecified address, a
+// wildcard of an address are refused before the store opens.
+func TestPushHostsChecked(t *testing.T) {
+	for _, bad := range []string{"*.127.0.0.1", "[::ffff:127.0.0.1]:8443", "0.0.0.0", "[fe80::1%eth0]", "::1", "a_b.example.com", "*.com", "fcm.googleapis.com:0"} {
+		db := filepath.Join(t.TempDir(), "mfagate.db")
+		a := &App{StorageRaw: storageJSON(t, "sqlite", "path", db), BcryptCost: 10, PushHosts: []string{"fcm.googleapis.com", bad}}
+		if err := provision(t, a); err == nil || !strings.Contains(err.Error(), "push_hosts entry") {
+			t.Errorf("push_hosts %q: %v", bad, err)
+		}
+		if exists(db) {
+			t.Errorf("push_hosts %q: the store was opened", bad)
+		}
+	}
+	a := &App{StorageRaw: storageJSON(t, "sqlite", "path", filepath.Join(t.TempDir(), "ok.db")), BcryptCost: 10,
+		PushHosts: []string{"*.notify.windows.com", "127.0.0.1:8443", "[::1]:8443", "push.internal:8443"}}
+	if err := provision(t, a); err != nil {
+		t.Fatalf("valid push_hosts refused: %v", err)
+	}
+}

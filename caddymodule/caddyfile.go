@@ -232,6 +232,10 @@ func (g *Gateway) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := oneArg(d, &g.Realm); err != nil {
 				return err
 			}
+		case "site_name":
+			if err := oneArg(d, &g.SiteName); err != nil {
+				return err
+			}
 		case "public_paths":
 			g.PublicPaths = append(g.PublicPaths, d.RemainingArgs()...)
 			if len(g.PublicPaths) == 0 {

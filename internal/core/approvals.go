@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/audit"
@@ -155,16 +156,44 @@ type PushPayload struct {
 }
 
 // notify queues a message to every phone with a live subscription;
-// sending never blocks the sign-in.
+// sending never blocks the sign-in. The messages are the user's (one is
+// sent at a time) and are dropped unsent once the request is no longer
+// pending.
 func (a *Approvals) notify(ap *model.Approval, devices []model.Device) {
 	if a.sender == nil {
 		return
 	}
 	payload, _ := json.Marshal(PushPayload{Request: ap.ID, Text: "Sign-in request for " + ap.Site})
+	owner := strconv.FormatInt(ap.UserID, 10)
+	wanted := a.stillPending(ap.ID)
 	for i := range devices {
 		if sub := a.phones.subscription(&devices[i]); sub != nil {
-			a.sender.Send(push.Message{Subscription: *sub, Payload: payload, Urgency: push.UrgencyHigh})
+			a.sender.Send(push.Message{Subscription: *sub, Payload: payload, Urgency: push.UrgencyHigh,
+				Owner: owner, Wanted: wanted})
 		}
+	}
+}
+
+// stillPending returns the check the sender makes right before sending a
+// notification of request id: one lookup by primary key, and none once
+// the request was seen answered, replaced (cancelled) or expired. When
+// the store cannot say, the notification is sent.
+func (a *Approvals) stillPending(id string) func(context.Context) bool {
+	var over atomic.Bool
+	return func(ctx context.Context) bool {
+		if over.Load() {
+			return false
+		}
+		ap, err := a.store.ApprovalByID(ctx, id)
+		switch {
+		case errors.Is(err, model.ErrNotFound):
+		case err != nil:
+			return true
+		case ap.Status == model.ApprovalPending && a.now().Before(ap.ExpiresAt):
+			return true
+		}
+		over.Store(true)
+		return false
 	}
 }
 

@@ -2,9 +2,11 @@ package push
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,20 +25,34 @@ import (
 const MaxPayload = 4096 - 16 - 86 - 1
 
 // maxAttempts is one try and one retry: a sign-in prompt that arrives late
-// is useless, so persistent failures are better reported than retried.
+// is useless, so persistent failures are better reported than retried. A
+// timeout is never retried (see deliver).
 const maxAttempts = 2
 
 // maxResponseBody bounds how much of a push service's answer is read, for
 // the log; a hostile or broken service cannot make the gateway buffer more.
 const maxResponseBody = 512
 
+// Limits on concurrent sends. Each user's phones are sent to one at a
+// time, and each push host gets at most two of the workers, so one
+// account's (or one host's) slow or dead push services cannot hold every
+// worker while other users' sign-ins wait.
+const (
+	MaxPerOwner = 1
+	MaxPerHost  = 2
+)
+
+// wantedTimeout bounds Message.Wanted, which asks the store.
+const wantedTimeout = 2 * time.Second
+
 // Defaults for Config fields left zero.
 const (
-	DefaultQueueSize  = 256
-	DefaultWorkers    = 4
-	DefaultTimeout    = 10 * time.Second
-	DefaultRetryDelay = time.Second
-	DefaultTTL        = 60 * time.Second
+	DefaultQueueSize      = 256
+	DefaultWorkers        = 4
+	DefaultConnectTimeout = 3 * time.Second
+	DefaultTimeout        = 5 * time.Second
+	DefaultRetryDelay     = time.Second
+	DefaultTTL            = 60 * time.Second
 )
 
 // Urgency tells the push service how readily to wake the device
@@ -60,16 +76,23 @@ type Config struct {
 	// Required: some push services (Apple's) refuse requests without it.
 	Subscriber string
 	// AllowedHosts are the push services messages may go to, as for
-	// Subscription.Validate. Empty means DefaultHosts().
+	// Subscription.Validate. Empty means DefaultHosts(). Every address
+	// connected to is checked too: only an exact entry naming an address
+	// or a private host reaches a non-public address.
 	AllowedHosts []string
-	// Client sends the requests; nil means a client with Timeout. The
-	// Sender uses a copy that never follows redirects.
-	Client *http.Client
+	// RootCAs are the certificate authorities push services are trusted
+	// by; nil means the system's.
+	RootCAs *x509.CertPool
+	// Resolver looks up push hosts; nil means net.DefaultResolver.
+	Resolver Resolver
 	// QueueSize is how many messages may wait; default DefaultQueueSize.
 	QueueSize int
 	// Workers is how many messages are sent at once; default DefaultWorkers.
 	Workers int
-	// Timeout bounds each attempt; default DefaultTimeout.
+	// ConnectTimeout bounds connecting and the TLS handshake together;
+	// default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// Timeout bounds each attempt in all; default DefaultTimeout.
 	Timeout time.Duration
 	// RetryDelay is the pause before the one retry; default DefaultRetryDelay.
 	RetryDelay time.Duration
@@ -96,12 +119,28 @@ type Message struct {
 	// Topic, if set, makes this message replace an undelivered one with
 	// the same topic: at most 32 characters of base64url (RFC 8030, 5.4).
 	Topic string
+	// Owner names whose message it is (the user): at most MaxPerOwner
+	// messages of one owner are sent at once. Messages without one count
+	// as one owner.
+	Owner string
+	// Wanted, if set, is asked right before each attempt: false drops
+	// the message (its sign-in request was answered, replaced or has
+	// expired). It must be cheap.
+	Wanted func(ctx context.Context) bool
 }
 
-// Sender sends messages from a bounded queue with a fixed set of workers.
-// It is safe for concurrent use.
+// job is a queued message with its push host, the key of the per-host
+// limit.
+type job struct {
+	msg  Message
+	host string
+}
+
+// Sender sends messages from a bounded queue with a bounded number of
+// workers, at most MaxPerOwner at once per owner and MaxPerHost per push
+// host; a subscription that timed out twice is skipped for a while. It is
+// safe for concurrent use.
 type Sender struct {
-	queue        chan Message
 	client       *http.Client
 	keys         VAPIDKeys
 	subscriber   string
@@ -111,53 +150,65 @@ type Sender struct {
 	ttlSeconds   int
 	log          *zap.Logger
 	onGone       func(string)
+	dialer       *guardedDialer
+	backoff      *backoff
 	// configErr, if set, makes Send refuse every message: NewSender has no
 	// error result, and a Sender with bad keys could deliver nothing.
 	configErr error
 
-	// mu guards closed against Send racing Close's close(queue).
-	mu     sync.RWMutex
-	closed bool
+	// mu guards the queue and the counts of running sends.
+	mu        sync.Mutex
+	queue     []job
+	queueSize int
+	workers   int
+	running   int
+	byOwner   map[string]int
+	byHost    map[string]int
+	closed    bool
+	// idle is closed once the Sender is closed with nothing queued or
+	// running.
+	idle       chan struct{}
+	idleClosed bool
 
 	// ctx is cancelled when Close gives up waiting: in-flight requests and
 	// retry pauses end, queued messages are dropped.
 	ctx     context.Context
 	cancel  context.CancelFunc
 	dropped atomic.Int64
-	wg      sync.WaitGroup
-	done    chan struct{}
 }
 
-// NewSender starts a Sender's workers. The configuration is checked here;
-// if it is unusable the error is logged and every Send returns false.
+// NewSender makes a Sender. The configuration is checked here; if it is
+// unusable the error is logged and every Send returns false.
 func NewSender(cfg Config) *Sender {
 	cfg = withDefaults(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
+	dialer := &guardedDialer{allowed: newAllowList(cfg.AllowedHosts), resolver: cfg.Resolver,
+		rootCAs: cfg.RootCAs, timeout: cfg.ConnectTimeout}
 	s := &Sender{
-		queue:        make(chan Message, cfg.QueueSize),
-		client:       noRedirectClient(cfg.Client, cfg.Timeout),
+		client:       noRedirectClient(dialer.transport()),
 		allowedHosts: cfg.AllowedHosts,
 		timeout:      cfg.Timeout,
 		retryDelay:   cfg.RetryDelay,
 		ttlSeconds:   int(cfg.TTL / time.Second),
 		log:          cfg.Logger,
 		onGone:       cfg.OnGone,
+		dialer:       dialer,
+		backoff:      newBackoff(time.Now),
+		queueSize:    cfg.QueueSize,
+		workers:      cfg.Workers,
+		byOwner:      map[string]int{},
+		byHost:       map[string]int{},
+		idle:         make(chan struct{}),
 		ctx:          ctx,
 		cancel:       cancel,
-		done:         make(chan struct{}),
 	}
 	s.keys, s.subscriber, s.configErr = checkConfig(cfg)
+	if s.configErr == nil {
+		s.configErr = CheckHosts(cfg.AllowedHosts)
+	}
 	if s.configErr != nil {
 		s.log.Error("push: sender disabled", zap.Error(s.configErr))
 	}
-	s.wg.Add(cfg.Workers)
-	for range cfg.Workers {
-		go s.work()
-	}
-	go func() {
-		s.wg.Wait()
-		close(s.done)
-	}()
 	return s
 }
 
@@ -174,8 +225,14 @@ func withDefaults(cfg Config) Config {
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
 	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = DefaultRetryDelay
@@ -226,18 +283,14 @@ func vapidSubscriber(sub string) (string, error) {
 	return sub, nil
 }
 
-// noRedirectClient returns a copy of c (or a new client) that never
-// follows a redirect: a push service redirecting to an internal address
-// would otherwise turn the gateway into a request forger.
-func noRedirectClient(c *http.Client, timeout time.Duration) *http.Client {
-	var nc http.Client
-	if c != nil {
-		nc = *c
-	} else {
-		nc.Timeout = timeout
+// noRedirectClient returns a client over t that never follows a redirect:
+// a push service redirecting to an internal address would otherwise turn
+// the gateway into a request forger.
+func noRedirectClient(t http.RoundTripper) *http.Client {
+	return &http.Client{
+		Transport:     t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &nc
 }
 
 // Send queues msg and returns at once. It returns false, and logs why, if
@@ -258,18 +311,75 @@ func (s *Sender) Send(msg Message) bool {
 		msg.Urgency = UrgencyHigh
 	}
 
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		s.log.Warn("push: message refused: sender closed")
 		return false
 	}
-	select {
-	case s.queue <- msg:
-		return true
-	default:
-		s.log.Warn("push: message dropped: queue full", zap.Int("queue_size", cap(s.queue)))
+	if len(s.queue) >= s.queueSize {
+		s.log.Warn("push: message dropped: queue full", zap.Int("queue_size", s.queueSize))
 		return false
+	}
+	s.queue = append(s.queue, job{msg: msg, host: strings.ToLower(endpointHost(msg.Subscription.Endpoint))})
+	s.startReadyLocked()
+	return true
+}
+
+// startReadyLocked starts every queued message, oldest first, whose
+// owner, push host and the worker count have room; the others wait for a
+// send to end. s.mu is held.
+func (s *Sender) startReadyLocked() {
+	if s.ctx.Err() != nil {
+		s.dropped.Add(int64(len(s.queue)))
+		s.queue = nil
+		s.signalIdleLocked()
+		return
+	}
+	kept := s.queue[:0]
+	for _, j := range s.queue {
+		if s.running >= s.workers || s.byOwner[j.msg.Owner] >= MaxPerOwner || s.byHost[j.host] >= MaxPerHost {
+			kept = append(kept, j)
+			continue
+		}
+		s.running++
+		s.byOwner[j.msg.Owner]++
+		s.byHost[j.host]++
+		go s.run(j)
+	}
+	clear(s.queue[len(kept):])
+	s.queue = kept
+}
+
+// run sends one message and frees its slots.
+func (s *Sender) run(j job) {
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.running--
+		release(s.byOwner, j.msg.Owner)
+		release(s.byHost, j.host)
+		s.startReadyLocked()
+		s.signalIdleLocked()
+	}()
+	s.deliver(j.msg)
+}
+
+// release decrements a count, forgetting it at zero.
+func release(m map[string]int, key string) {
+	if m[key] <= 1 {
+		delete(m, key)
+		return
+	}
+	m[key]--
+}
+
+// signalIdleLocked closes idle once the Sender is closed and has nothing
+// queued or running. s.mu is held.
+func (s *Sender) signalIdleLocked() {
+	if s.closed && !s.idleClosed && s.running == 0 && len(s.queue) == 0 {
+		s.idleClosed = true
+		close(s.idle)
 	}
 }
 
@@ -311,43 +421,33 @@ func validTopic(t string) bool {
 // Later calls wait the same way.
 func (s *Sender) Close(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.queue)
-	}
+	s.closed = true
+	s.signalIdleLocked()
 	s.mu.Unlock()
 
+	defer s.client.CloseIdleConnections()
 	select {
-	case <-s.done:
+	case <-s.idle:
 		s.cancel()
 		return nil
 	case <-ctx.Done():
 	}
 	// Both may be ready at once; finished work is not an error.
 	select {
-	case <-s.done:
+	case <-s.idle:
 		s.cancel()
 		return nil
 	default:
 	}
 	s.cancel()
-	<-s.done
+	s.mu.Lock()
+	s.startReadyLocked() // drops what is queued, now that ctx is cancelled
+	s.mu.Unlock()
+	<-s.idle
 	if n := s.dropped.Load(); n > 0 {
 		s.log.Warn("push: undelivered messages dropped at close", zap.Int64("count", n))
 	}
 	return fmt.Errorf("push: close gave up on undelivered messages: %w", ctx.Err())
-}
-
-// work delivers queued messages until the queue is closed and empty.
-func (s *Sender) work() {
-	defer s.wg.Done()
-	for msg := range s.queue {
-		if s.ctx.Err() != nil {
-			s.dropped.Add(1)
-			continue
-		}
-		s.deliver(msg)
-	}
 }
 
 // outcome is how one attempt ended.
@@ -357,12 +457,16 @@ const (
 	delivered outcome = iota
 	gone              // 404 or 410: the subscription is dead
 	transient         // network error, 5xx or 429: worth one retry
+	timedOut          // no answer in time: not retried, counts against the subscription
 	permanent         // anything else: retrying would fail the same way
 )
 
-// deliver sends one message, retrying once after a transient failure.
+// deliver sends one message, retrying once after a transient failure
+// other than a timeout: a push service that did not answer in time will
+// hardly answer the retry, and waiting for it holds a worker.
 func (s *Sender) deliver(msg Message) {
-	log := s.log.With(zap.String("push_host", endpointHost(msg.Subscription.Endpoint)))
+	endpoint := msg.Subscription.Endpoint
+	log := s.log.With(zap.String("push_host", endpointHost(endpoint)))
 	// Checked again here, right before the request, so that no path to
 	// the queue can make the gateway POST to a host off the allow-list.
 	sub, err := s.webpushSubscription(msg.Subscription)
@@ -370,16 +474,33 @@ func (s *Sender) deliver(msg Message) {
 		log.Error("push: message dropped", zap.Error(err))
 		return
 	}
+	if s.backoff.skipping(endpoint) {
+		log.Info("push: message skipped: the subscription timed out repeatedly", zap.Duration("backoff", backoffPause))
+		return
+	}
 	for attempt := 1; ; attempt++ {
+		if !s.wanted(msg) {
+			log.Debug("push: message dropped: its sign-in request is no longer pending")
+			return
+		}
 		out, err := s.attempt(sub, msg)
 		switch {
 		case out == delivered:
+			s.backoff.succeeded(endpoint)
 			return
 		case out == gone:
 			log.Info("push: subscription gone", zap.Error(err))
 			if s.onGone != nil {
-				s.onGone(msg.Subscription.Endpoint)
+				s.onGone(endpoint)
 			}
+			return
+		case out == timedOut:
+			if s.ctx.Err() != nil {
+				log.Warn("push: message abandoned at close", zap.Error(err))
+				return
+			}
+			s.backoff.timedOut(endpoint)
+			log.Warn("push: delivery timed out, not retried", zap.Int("attempts", attempt), zap.Error(err))
 			return
 		case out == transient && attempt < maxAttempts:
 			log.Debug("push: retrying", zap.Error(err))
@@ -392,6 +513,16 @@ func (s *Sender) deliver(msg Message) {
 			return
 		}
 	}
+}
+
+// wanted asks the message whether it is still worth sending.
+func (s *Sender) wanted(msg Message) bool {
+	if msg.Wanted == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, wantedTimeout)
+	defer cancel()
+	return msg.Wanted(ctx)
 }
 
 // webpushSubscription validates sub and converts it for webpush-go, keys
@@ -424,7 +555,14 @@ func (s *Sender) attempt(sub *webpush.Subscription, msg Message) (outcome, error
 		// The client wraps every transport failure in *url.Error; any
 		// other error is webpush-go refusing the message before sending.
 		var uerr *url.Error
+		var refusal refusedError
 		if errors.As(err, &uerr) {
+			if errors.As(err, &refusal) {
+				return permanent, fmt.Errorf("push: request refused: %w", err)
+			}
+			if isTimeout(err) {
+				return timedOut, fmt.Errorf("push: request timed out: %w", err)
+			}
 			return transient, fmt.Errorf("push: request failed: %w", err)
 		}
 		return permanent, fmt.Errorf("push: preparing request: %w", err)
@@ -432,6 +570,13 @@ func (s *Sender) attempt(sub *webpush.Subscription, msg Message) (outcome, error
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	return classify(resp.StatusCode), statusError(resp.StatusCode, body)
+}
+
+// isTimeout reports whether a request failed for lack of an answer in
+// time (connect, handshake or the attempt's deadline).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // classify maps a push service's status code to an outcome.

@@ -2,42 +2,44 @@ package push
 
 import (
 	"context"
-	"errors"
-	"net/http"
+	"net"
 	"testing"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// The worker checks the allow-list itself, so a message that reached the
-// queue by any path still cannot make the gateway POST elsewhere.
-func TestWorkerRechecksAllowList(t *testing.T) {
+// noConnect is a guardedDialer.connect that fails the test: it proves a
+// refused address is never connected to, without any connection attempt.
+func noConnect(t *testing.T) func(context.Context, string, string, dialPolicy) (net.Conn, error) {
+	return func(_ context.Context, _, address string, _ dialPolicy) (net.Conn, error) {
+		t.Errorf("connected to %s", address)
+		return nil, net.ErrClosed
+	}
+}
+
+// testSender is a Sender whose connections fail the test.
+func testSender(t *testing.T, cfg Config) (*Sender, *observer.ObservedLogs) {
+	t.Helper()
 	keys, err := GenerateVAPIDKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
-	called := false
-	client := &http.Client{Transport: roundTripperFunc(func(*http.Request) (*http.Response, error) {
-		called = true
-		return nil, errors.New("no network in this test")
-	})}
 	core, logs := observer.New(zap.DebugLevel)
-	s := NewSender(Config{
-		Keys: keys, Subscriber: "mailto:ops@example.com",
-		Client: client, Logger: zap.New(core), Workers: 1,
-	})
-	defer s.Close(context.Background())
+	cfg.Keys, cfg.Subscriber, cfg.Logger, cfg.Workers = keys, "mailto:ops@example.com", zap.New(core), 1
+	s := NewSender(cfg)
+	s.dialer.connect = noConnect(t)
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s, logs
+}
+
+// The worker checks the allow-list itself, so a message that reached the
+// queue by any path still cannot make the gateway POST elsewhere.
+func TestWorkerRechecksAllowList(t *testing.T) {
+	s, logs := testSender(t, Config{})
 	p256dh, auth := testKeys(t)
 	s.deliver(Message{Subscription: Subscription{Endpoint: "https://169.254.169.254/latest/meta-data", P256dh: p256dh, Auth: auth}})
-	if called {
-		t.Fatal("request made to a host off the allow-list")
-	}
 	if logs.FilterMessage("push: message dropped").Len() != 1 {
 		t.Errorf("drop not logged: %v", logs.All())
 	}
 }
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,8 +26,8 @@ import (
 )
 
 // config returns a Sender configuration for a server, with fresh keys,
-// a log observer, and a short retry delay.
-func config(t *testing.T, host string, client *http.Client) (push.Config, *observer.ObservedLogs) {
+// a log observer, and a short retry delay; roots are the CAs trusted.
+func config(t *testing.T, host string, roots *x509.CertPool) (push.Config, *observer.ObservedLogs) {
 	t.Helper()
 	keys, err := push.GenerateVAPIDKeys()
 	if err != nil {
@@ -36,7 +38,7 @@ func config(t *testing.T, host string, client *http.Client) (push.Config, *obser
 		Keys:         keys,
 		Subscriber:   "mailto:ops@example.com",
 		AllowedHosts: []string{host},
-		Client:       client,
+		RootCAs:      roots,
 		RetryDelay:   5 * time.Millisecond,
 		Logger:       zap.New(core),
 	}, logs
@@ -106,7 +108,7 @@ func TestStatusHandling(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var gone []string
-			cfg, _ := config(t, svc.Host(), svc.Client())
+			cfg, _ := config(t, svc.Host(), svc.RootCAs())
 			cfg.OnGone = func(endpoint string) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -135,15 +137,43 @@ func TestStatusHandling(t *testing.T) {
 	}
 }
 
+// certPool trusts the given certificates.
+func certPool(certs ...*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
+}
+
+// hangUp is a loopback listener that accepts each connection and closes
+// it at once, counting them: a network error that is no timeout.
+func hangUp(t *testing.T) (net.Listener, *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return l, &n
+}
+
 func TestNetworkErrorRetriedOnce(t *testing.T) {
-	var calls atomic.Int32
-	client := &http.Client{Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-		calls.Add(1)
-		return nil, errors.New("connection refused")
-	})}
-	cfg, logs := config(t, "push.example", client)
+	l, calls := hangUp(t)
+	cfg, logs := config(t, l.Addr().String(), nil)
 	s := start(t, cfg)
-	s.Send(push.Message{Subscription: subscriptionAt(t, "https://push.example/x"), Payload: []byte("hi")})
+	s.Send(push.Message{Subscription: subscriptionAt(t, "https://"+l.Addr().String()+"/x"), Payload: []byte("hi")})
 	drain(t, s)
 	if n := calls.Load(); n != 2 {
 		t.Errorf("%d attempts, want 2", n)
@@ -153,11 +183,9 @@ func TestNetworkErrorRetriedOnce(t *testing.T) {
 	}
 }
 
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func TestTimeoutRetriedOnce(t *testing.T) {
+// A push service that does not answer in time is not tried again: the
+// retry would hold a worker as long again, for a prompt already late.
+func TestTimeoutNotRetried(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -167,13 +195,16 @@ func TestTimeoutRetriedOnce(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	cfg, _ := config(t, srv.Listener.Addr().String(), srv.Client())
+	cfg, logs := config(t, srv.Listener.Addr().String(), certPool(srv.Certificate()))
 	cfg.Timeout = 50 * time.Millisecond
 	s := start(t, cfg)
 	s.Send(push.Message{Subscription: subscriptionAt(t, srv.URL+"/x"), Payload: []byte("hi")})
 	drain(t, s)
-	if n := calls.Load(); n != 2 {
-		t.Errorf("%d attempts, want 2", n)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+	if logs.FilterMessage("push: delivery timed out, not retried").Len() != 1 {
+		t.Errorf("timeout not logged: %v", logs.All())
 	}
 }
 
@@ -188,11 +219,9 @@ func TestRedirectNotFollowed(t *testing.T) {
 			redirects.Add(1)
 			http.Redirect(w, r, internal.URL+"/admin", status)
 		}))
-		// The client trusts both servers, so only the redirect policy
+		// The sender trusts both servers, so only the redirect policy
 		// stands between the redirect and the internal server.
-		client := redirector.Client()
-		client.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(internal.Certificate())
-		cfg, logs := config(t, redirector.Listener.Addr().String(), client)
+		cfg, logs := config(t, redirector.Listener.Addr().String(), certPool(redirector.Certificate(), internal.Certificate()))
 		s := start(t, cfg)
 		s.Send(push.Message{Subscription: subscriptionAt(t, redirector.URL+"/x"), Payload: []byte("hi")})
 		drain(t, s)
@@ -234,7 +263,7 @@ func newGate(t *testing.T) *gate {
 }
 
 func (g *gate) config(t *testing.T) (push.Config, *observer.ObservedLogs) {
-	cfg, logs := config(t, g.srv.Listener.Addr().String(), g.srv.Client())
+	cfg, logs := config(t, g.srv.Listener.Addr().String(), certPool(g.srv.Certificate()))
 	cfg.Workers = 1
 	return cfg, logs
 }
@@ -346,7 +375,7 @@ func TestCloseGivesUpWhenContextEnds(t *testing.T) {
 
 func TestSendRefusesBadMessages(t *testing.T) {
 	svc := pushservice.New(t)
-	cfg, logs := config(t, svc.Host(), svc.Client())
+	cfg, logs := config(t, svc.Host(), svc.RootCAs())
 	s := start(t, cfg)
 	phone := svc.NewSubscription()
 	elsewhere := phone
@@ -387,7 +416,7 @@ func TestBadConfigRefusesEverything(t *testing.T) {
 		"mailto without an at": func(c *push.Config) { c.Subscriber = "mailto:ops" },
 	}
 	for name, change := range cases {
-		cfg, logs := config(t, svc.Host(), svc.Client())
+		cfg, logs := config(t, svc.Host(), svc.RootCAs())
 		change(&cfg)
 		s := start(t, cfg)
 		if s.Send(push.Message{Subscription: svc.NewSubscription(), Payload: []byte("x")}) {
@@ -401,7 +430,7 @@ func TestBadConfigRefusesEverything(t *testing.T) {
 
 func TestHTTPSSubscriber(t *testing.T) {
 	svc := pushservice.New(t)
-	cfg, _ := config(t, svc.Host(), svc.Client())
+	cfg, _ := config(t, svc.Host(), svc.RootCAs())
 	cfg.Subscriber = "https://gateway.example.com/contact"
 	s := start(t, cfg)
 	phone := svc.NewSubscription()
@@ -418,7 +447,7 @@ func TestHTTPSSubscriber(t *testing.T) {
 // between workers sending it to two phones.
 func TestPayloadWithSpareCapacity(t *testing.T) {
 	svc := pushservice.New(t)
-	cfg, _ := config(t, svc.Host(), svc.Client())
+	cfg, _ := config(t, svc.Host(), svc.RootCAs())
 	s := start(t, cfg)
 	buf := bytes.Repeat([]byte("Z"), 8192)
 	payload := buf[:5]
@@ -441,7 +470,7 @@ func TestPayloadWithSpareCapacity(t *testing.T) {
 
 func TestConcurrentSendAndClose(t *testing.T) {
 	svc := pushservice.New(t)
-	cfg, _ := config(t, svc.Host(), svc.Client())
+	cfg, _ := config(t, svc.Host(), svc.RootCAs())
 	cfg.QueueSize = 8
 	s := start(t, cfg)
 	phone := svc.NewSubscription()
@@ -461,5 +490,26 @@ func TestConcurrentSendAndClose(t *testing.T) {
 	wg.Wait()
 	if got, want := len(svc.Messages(phone)), int(accepted.Load()); got != want {
 		t.Errorf("%d delivered, %d accepted", got, want)
+	}
+}
+
+// The sender's own TLS dialing keeps HTTP/2 with push services that offer
+// it (as the major ones do).
+func TestHTTP2(t *testing.T) {
+	var proto atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	cfg, logs := config(t, srv.Listener.Addr().String(), certPool(srv.Certificate()))
+	s := start(t, cfg)
+	s.Send(push.Message{Subscription: subscriptionAt(t, srv.URL+"/x"), Payload: []byte("hi")})
+	drain(t, s)
+	if p, _ := proto.Load().(string); p != "HTTP/2.0" {
+		t.Errorf("request made over %q: %v", p, logs.All())
 	}
 }

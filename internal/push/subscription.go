@@ -1,10 +1,11 @@
 package push
 
 import (
+	"context"
 	"crypto/ecdh"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -48,10 +49,12 @@ func DefaultHosts() []string {
 // Validate checks the subscription before it is stored or used. The
 // endpoint must be an absolute https URL of at most MaxEndpointLength
 // characters, without a user name or password, on a host of allowedHosts:
-// names compare case-insensitively; an entry "*.example.com" matches any
-// name ending in ".example.com" (not "example.com" itself), any other entry
-// only the exact name; a port is allowed only if the entry names the same
-// port. The keys must decode as RFC 8291 requires. Because the gateway
+// the host must be a DNS name (never an IPv6 zone or an address spelled
+// otherwise) unless an exact entry names that address; names compare
+// case-insensitively; an entry "*.example.com" matches any name ending in
+// ".example.com" (not "example.com" itself), any other entry only the
+// exact name; a port is allowed only if the entry names the same port.
+// Where the name leads is checked when the Sender connects. The keys must decode as RFC 8291 requires. Because the gateway
 // POSTs to the endpoint, an unchecked endpoint would let whoever pairs a
 // phone make the gateway send requests to any host.
 func (s Subscription) Validate(allowedHosts []string) error {
@@ -112,48 +115,70 @@ func validateEndpoint(endpoint string, allowedHosts []string) error {
 	if u.User != nil {
 		return fmt.Errorf("%w: the endpoint must not contain a user name or password", ErrInvalidSubscription)
 	}
-	if !hostAllowed(u.Host, allowedHosts) {
-		return fmt.Errorf("%w: the endpoint host %q is not a known push service", ErrInvalidSubscription, u.Host)
+	if _, err := allowedEndpointHost(u, newAllowList(allowedHosts)); err != nil {
+		return err
 	}
 	return nil
 }
 
-// hostAllowed reports whether host (a URL's host: a name or IP, with an
-// optional port) matches an entry of the allow-list. Names compare
-// case-insensitively. An entry "*.example.com" matches any name ending in
-// ".example.com" but not "example.com" itself; any other entry matches
-// only the exact name. Ports must match exactly: a host with a port
-// matches only entries naming that port, a host without one only entries
-// without one.
-func hostAllowed(host string, allowedHosts []string) bool {
-	name, port := splitHostPort(host)
-	if name == "" {
-		return false
+// allowedEndpointHost judges an endpoint URL's host and returns the
+// allow-list entry that admits it. The host must be a DNS name (labels of
+// [a-z0-9-]; no '%', so no IPv6 zone whose text could pass a wildcard)
+// on a name or wildcard entry, or an address written in an exact entry;
+// a port must be named by the entry (none means none). An IPv4-mapped or
+// otherwise spelled address never equals the entry's.
+func allowedEndpointHost(u *url.URL, allowed allowList) (entry, error) {
+	name, port := strings.ToLower(u.Hostname()), u.Port()
+	if strings.HasSuffix(u.Host, ":") || (port != "" && !validPort(port)) {
+		return entry{}, fmt.Errorf("%w: the endpoint's port is not a number from 1 to 65535", ErrInvalidSubscription)
 	}
-	for _, entry := range allowedHosts {
-		pattern, entryPort := splitHostPort(entry)
-		if pattern == "" || port != entryPort {
-			continue
-		}
-		if suffix, ok := strings.CutPrefix(pattern, "*."); ok {
-			if len(name) > len(suffix)+1 && strings.HasSuffix(name, "."+suffix) {
-				return true
-			}
-			continue
-		}
-		if name == pattern {
-			return true
-		}
+	if strings.Contains(name, "%") {
+		return entry{}, fmt.Errorf("%w: the endpoint host %q has an IPv6 zone, which no push service has", ErrInvalidSubscription, u.Host)
 	}
-	return false
+	if ip, err := netip.ParseAddr(name); err == nil {
+		if e, ok := allowed.matchIP(ip, port); ok && strings.HasPrefix(u.Host, "[") == ip.Is6() {
+			return e, nil
+		}
+		return entry{}, fmt.Errorf("%w: the endpoint host %q is an address no exact push_hosts entry names, not a known push service", ErrInvalidSubscription, u.Host)
+	}
+	if why := badDNSName(name); why != "" {
+		return entry{}, fmt.Errorf("%w: the endpoint host %q is not a DNS name (%s), not a known push service", ErrInvalidSubscription, u.Host, why)
+	}
+	if e, ok := allowed.matchName(name, port); ok {
+		return e, nil
+	}
+	return entry{}, fmt.Errorf("%w: the endpoint host %q is not a known push service", ErrInvalidSubscription, u.Host)
 }
 
-// splitHostPort splits "name:port", "[v6]:port", "name" or "[v6]" into
-// a lower-cased name (IPv6 without brackets) and a port, "" if none.
-func splitHostPort(host string) (name, port string) {
-	host = strings.ToLower(strings.TrimSpace(host))
-	if h, p, err := net.SplitHostPort(host); err == nil {
-		return h, p
+// CheckAddresses resolves the endpoint's host with r and refuses it when
+// any address is one its allow-list entry may not reach (a wildcard or
+// default entry's name resolving to loopback or a private address, say),
+// so such a subscription is refused when registered, not only when the
+// Sender connects. A failed lookup passes: DNS answers can change before
+// sending anyway, and the Sender checks every address it connects to.
+// Call it after Validate.
+func (s Subscription) CheckAddresses(ctx context.Context, allowedHosts []string, r Resolver) error {
+	u, err := url.Parse(s.Endpoint)
+	if err != nil {
+		return fmt.Errorf("%w: the endpoint is not a URL", ErrInvalidSubscription)
 	}
-	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
+	e, err := allowedEndpointHost(u, newAllowList(allowedHosts))
+	if err != nil {
+		return err
+	}
+	name := strings.ToLower(u.Hostname())
+	if _, err := netip.ParseAddr(name); err == nil {
+		return nil // an exact entry's own address
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return nil
+	}
+	policy := e.policy()
+	for _, ip := range addrs {
+		if err := policy.permit(netip.AddrPortFrom(ip, policy.port)); err != nil {
+			return fmt.Errorf("%w: the endpoint host %q resolves to %s, which the push_hosts entry %q may not reach", ErrInvalidSubscription, u.Host, ip, e.raw)
+		}
+	}
+	return nil
 }

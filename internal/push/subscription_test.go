@@ -23,7 +23,7 @@ func testKeys(t *testing.T) (p256dh, auth string) {
 
 func TestEndpointAllowList(t *testing.T) {
 	p256dh, auth := testKeys(t)
-	allowed := append(DefaultHosts(), "127.0.0.1:8443", "push.example.org")
+	allowed := append(DefaultHosts(), "127.0.0.1:8443", "[::1]:8443", "push.example.org")
 	cases := []struct {
 		endpoint string
 		want     string // "" means accepted; else part of the error
@@ -36,6 +36,35 @@ func TestEndpointAllowList(t *testing.T) {
 		{"https://a.b.notify.windows.com/w/", ""},
 		{"https://127.0.0.1:8443/push/x", ""},
 		{"https://push.example.org/x", ""},
+		{"https://[::1]:8443/push/x", ""},
+		{"https://xn--bcher-kva.notify.windows.com/w/", ""},
+
+		// An IPv6 zone's text must not pass a name entry: the sender
+		// would dial the address and ignore the zone.
+		{"https://[::1%25x.notify.windows.com]/w/", "IPv6 zone"},
+		{"https://[::ffff:127.0.0.2%25x.notify.windows.com]/w/", "IPv6 zone"},
+		{"https://[fe80::1%25x.notify.windows.com]/w/", "IPv6 zone"},
+		{"https://[::1%25x.notify.windows.com]:8443/w/", "IPv6 zone"},
+		{"https://[::1%25eth0]:8443/push/x", "IPv6 zone"},
+		// An address is allowed only as an exact entry writes it.
+		{"https://[::ffff:127.0.0.1]:8443/push/x", "no exact push_hosts entry"},
+		{"https://[::ffff:7f00:1]:8443/push/x", "no exact push_hosts entry"},
+		{"https://[0:0:0:0:0:ffff:127.0.0.1]:8443/push/x", "no exact push_hosts entry"},
+		{"https://[::7f00:1]:8443/push/x", "no exact push_hosts entry"},
+		{"https://[64:ff9b::7f00:1]:8443/push/x", "no exact push_hosts entry"},
+		{"https://127.0.0.2:8443/push/x", "no exact push_hosts entry"},
+		// Names some resolvers read as addresses, and names that are not
+		// DNS names at all.
+		{"https://127.1:8443/push/x", "not a DNS name"},
+		{"https://0x7f.0.0.1:8443/push/x", "not a DNS name"},
+		{"https://2130706433:8443/push/x", "not a DNS name"},
+		{"https://a_b.notify.windows.com/w/", "not a DNS name"},
+		{"https://a..notify.windows.com/w/", "not a DNS name"},
+		{"https://-a.notify.windows.com/w/", "not a DNS name"},
+		{"https://a.notify.windows.com./w/", "not a DNS name"},
+		{"https://fcm.googleapis.com:/x", "port"},
+		{"https://127.0.0.1:08443/push/x", "port"},
+		{"https://127.0.0.1:0/push/x", "port"},
 
 		{"http://fcm.googleapis.com/fcm/send/abc", "https"},
 		{"ftp://fcm.googleapis.com/x", "https"},
@@ -115,5 +144,59 @@ func TestDefaultHostsIsACopy(t *testing.T) {
 	h[0] = "evil.example"
 	if DefaultHosts()[0] == "evil.example" {
 		t.Fatal("DefaultHosts shares its slice")
+	}
+}
+
+func TestAllowListEntries(t *testing.T) {
+	cases := []struct {
+		entry      string
+		want       string // "" means accepted; else part of the error
+		privileged bool
+	}{
+		{"fcm.googleapis.com", "", false},
+		{"*.notify.windows.com", "", false},
+		{"push.example.org:8443", "", false},
+		{"127.0.0.1:8443", "", true},
+		{"[::1]:8443", "", true},
+		{"[2001:4860::1]", "", true},
+		{"push.internal:8443", "", true},
+		{"pushsvc", "", true},
+		{"push.corp.lan", "", true},
+		{"*.push.internal", "", false},
+
+		{"*.127.0.0.1", "wildcard must be followed by a host name", false},
+		{"*.com", "at least two labels", false},
+		{"::1", "in brackets", false},
+		{"[::ffff:127.0.0.1]", "IPv4-mapped", false},
+		{"0.0.0.0:443", "unspecified", false},
+		{"[::]", "unspecified", false},
+		{"224.0.0.1", "multicast", false},
+		{"255.255.255.255", "broadcast", false},
+		{"[fe80::1%eth0]", "zoned", false},
+		{"[127.0.0.1]", "brackets hold an IPv6 address", false},
+		{"fcm.googleapis.com:0", "port", false},
+		{"fcm.googleapis.com:99999", "port", false},
+		{"fcm.googleapis.com:", "port", false},
+		{"a_b.example.com", "host name", false},
+		{"127.1", "host name", false},
+		{"", "host name", false},
+	}
+	for _, c := range cases {
+		err := CheckHosts([]string{c.entry})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q refused: %v", c.entry, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: got %v, want an error saying %q", c.entry, err, c.want)
+		}
+		if err == nil {
+			got := len(PrivilegedHosts([]string{c.entry})) == 1
+			if got != c.privileged {
+				t.Errorf("%q: privileged %v, want %v", c.entry, got, c.privileged)
+			}
+		}
+	}
+	if got := PrivilegedHosts(DefaultHosts()); len(got) != 0 {
+		t.Errorf("default entries may reach private addresses: %q", got)
 	}
 }

@@ -68,8 +68,13 @@ func loadVAPID(ctx context.Context, st store.Store, box *secrets.Box, o PushOpti
 }
 
 // newSender starts the Web Push sender; gone subscriptions are reported
-// to onGone.
+// to onGone. Entries that let the gateway connect to non-public addresses
+// are logged as a warning.
 func newSender(keys push.VAPIDKeys, o PushOptions, logger *zap.Logger, onGone func(endpoint string)) *push.Sender {
+	for _, h := range push.PrivilegedHosts(o.Hosts) {
+		logger.Warn("push_hosts entry names an address or a private host: the gateway will connect to it even at a private, loopback or link-local address (that address and port only)",
+			zap.String("entry", h))
+	}
 	return push.NewSender(push.Config{
 		Keys:         keys,
 		Subscriber:   o.Contact,

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -97,6 +98,14 @@ func (s *Service) Host() string { return strings.TrimPrefix(s.srv.URL, "https://
 
 // Client returns an HTTP client that trusts the service's certificate.
 func (s *Service) Client() *http.Client { return s.srv.Client() }
+
+// RootCAs returns a pool holding the service's certificate, which is its
+// own CA, for a push.Config.
+func (s *Service) RootCAs() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(s.srv.Certificate())
+	return pool
+}
 
 // WriteCACert writes the service's certificate, which is its own CA, as
 // PEM to path: a separately started process trusts the service when
