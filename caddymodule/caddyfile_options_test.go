@@ -56,6 +56,7 @@ var caddyfileOptionJSON = map[string]string{
 	"mfa_gateway/require_mfa":        "require_mfa",
 	"mfa_gateway/app_passwords_only": "app_passwords_only",
 	"mfa_gateway/realm":              "realm",
+	"mfa_gateway/site_name":          "site_name",
 	"mfa_gateway/public_paths":       "public_paths",
 	"mfa_gateway/redirect_domains":   "redirect_domains",
 	"mfa_gateway/strip_headers":      "strip_headers",
