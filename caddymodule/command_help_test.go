@@ -105,3 +105,27 @@ func TestCLIWithoutConfigSaysPassConfig(t *testing.T) {
 		t.Error("the CLI created the default database")
 	}
 }
+
+// Without --verbose, Caddy's warnings still show, as one plain line each
+// (here the adapter's about an unformatted Caddyfile), never as JSON log
+// lines; the answer stays alone on stdout.
+func TestCLIShowsCaddyWarningsPlainly(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mfagate.db")
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10")
+	if _, _, err := runCLI(t, strongPassword+"\n", "user", "add", "alice", "--password-stdin", "--config", config); err != nil {
+		t.Fatal(err)
+	}
+	messy := filepath.Join(dir, "Messy")
+	if err := os.WriteFile(messy, []byte("{\n  mfa {\n    storage sqlite "+db+"\n  }\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runCLI(t, "", "user", "list", "--config", messy, "--adapter", "caddyfile")
+	if err != nil || !strings.Contains(stdout, "alice") || strings.Contains(stdout, "mfa:") {
+		t.Fatalf("list: %v\nstdout:\n%s", err, stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "mfa: warn: Caddyfile input is not formatted") {
+		t.Errorf("stderr %q, want the adapter's warning as one plain line", stderr)
+	}
+}

@@ -1,16 +1,20 @@
 package caddymodule
 
 import (
+	"io"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
-// quietUnlessVerbose makes every subcommand of c run with Caddy's own log
-// lines ("using config from file", "adapted config to JSON", the
-// adapter's warnings, the store's) held back, unless --verbose: a command
-// prints its answer, its "mfa: ..." notes and its error, nothing else.
-// Errors are returned, so they still reach stderr as "Error: ...".
+// quietUnlessVerbose makes every subcommand of c run without Caddy's own
+// log lines ("using config from file", "adapted config to JSON", ...)
+// unless --verbose: a command prints its answer, its "mfa: ..." notes and
+// its error, nothing else. Warnings (an unformatted Caddyfile, a database
+// file others could read) still show, as one plain line each. Errors are
+// returned, so they reach stderr as "Error: ...".
 func quietUnlessVerbose(c *cobra.Command, opts *cliOptions) {
 	for _, sub := range c.Commands() {
 		quietUnlessVerbose(sub, opts)
@@ -21,23 +25,36 @@ func quietUnlessVerbose(c *cobra.Command, opts *cliOptions) {
 	}
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if !opts.verbose {
-			defer quietCaddyLog()()
+			defer warningsOnly(cmd.ErrOrStderr())()
 		}
 		return run(cmd, args)
 	}
 }
 
-// quietCaddyLog points Caddy's default logger at a buffer (as `caddy run`
-// does before its config is loaded) and returns the function that drops
-// what was buffered and restores the logger.
-func quietCaddyLog() (restore func()) {
+// warningsOnly makes Caddy's default logger write warnings and errors to
+// w as plain lines and drop the rest; it returns the function that puts
+// the previous logger back. Caddy has no setter for its default logger:
+// UnbufferDefaultLogger installs the logger it is given when a buffer (set
+// by BufferedLog, as `caddy run` does before loading its config) is in
+// place, so each swap goes through an (empty) buffer.
+func warningsOnly(w io.Writer) (restore func()) {
 	_, orig, _ := caddy.BufferedLog()
+	caddy.UnbufferDefaultLogger(plainWarnings(w))
 	return func() {
-		// UnbufferDefaultLogger flushes the buffer into the logger it is
-		// given and installs that logger: first a no-op one, to drop the
-		// lines; then, through an empty buffer, the original one again.
-		caddy.UnbufferDefaultLogger(zap.NewNop())
 		caddy.BufferedLog()
 		caddy.UnbufferDefaultLogger(orig)
 	}
+}
+
+// plainWarnings logs warnings and errors as "mfa: warn: message {fields}".
+func plainWarnings(w io.Writer) *zap.Logger {
+	enc := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{
+		MessageKey:       "msg",
+		LevelKey:         "level",
+		ConsoleSeparator: " ",
+		EncodeLevel: func(l zapcore.Level, enc zapcore.PrimitiveArrayEncoder) {
+			enc.AppendString("mfa: " + l.String() + ":")
+		},
+	})
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zapcore.WarnLevel))
 }
