@@ -38,6 +38,7 @@ Only 'user add' and 'user import' create a missing SQLite database (schema and
 keys, as the server would), and only when the config names it by an absolute
 path in an existing directory. Otherwise a missing database is an error: start
 the server once with its config, and it creates the database.
+
 Commands that change the store print on stderr which store they used; Caddy's
 own log lines are printed only with --verbose (its warnings always are, one
 plain line each).
