@@ -67,10 +67,12 @@ func (p *Portal) Provision(ctx caddy.Context) error {
 	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger()},
 		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic, ManifestKey: svc.PortalKey})
 	// The portal's own sign-in: a second factor for everyone, the session
-	// cookie host-only on this origin.
+	// cookie host-only on this origin, under the portal's own name and
+	// bound to this origin.
 	site := policy.Site{RequireMFA: true}
-	p.signin = signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
-	p.admin = admin.New(admin.Deps{Deps: svc.Web(ctx.Logger(), clientIP)},
+	deps := svc.portalOriginDeps(ctx.Logger())
+	p.signin = signin.New(deps, signin.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
+	p.admin = admin.New(admin.Deps{Deps: deps.Deps},
 		admin.Config{Base: admin.DefaultBase, Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
 	return nil
 }

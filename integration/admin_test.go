@@ -207,7 +207,7 @@ func TestAdminWhereAndWho(t *testing.T) {
 	}
 	// The portal's session cookie is host-only and HttpOnly.
 	jar := root.web.Client.Jar.Cookies(mustURL(e.portal + "/"))
-	if len(jar) != 1 || jar[0].Name != "mfagate" {
+	if len(jar) != 1 || jar[0].Name != "mfagate-portal" {
 		t.Fatalf("portal cookies: %v", jar)
 	}
 	login := e.client().post("/.mfa/login", url.Values{"username": {carl}, "password": {carlPW}})
