@@ -254,6 +254,11 @@ func (a *App) passwordPolicy() password.Policy {
 	return password.Policy{MinScore: *a.MinPasswordScore}
 }
 
+// msgSecurityInfoOnSites is logged once per config load without a portal.
+const msgSecurityInfoOnSites = "no portal is configured, so Security info is served on each protected site's origin, " +
+	"where that site's scripts (the upstream app, or an XSS in it) can drive it: create app passwords, add sign-in methods, read their secrets; " +
+	"set `portal https://mfa.example.com` in the global mfa block and serve mfa_portal there to move it out of their reach"
+
 // bootstrapTimeout bounds creating the first admin at start.
 const bootstrapTimeout = time.Minute
 
@@ -268,6 +273,9 @@ func (a *App) Start() error {
 	if pw != "" {
 		a.logger.Warn("created the first admin user; sign in and enrol an authenticator, then change this password with `caddy mfa user passwd admin`",
 			zap.String("username", "admin"), zap.String("password", pw))
+	}
+	if a.Portal == "" {
+		a.logger.Warn(msgSecurityInfoOnSites)
 	}
 	sctx, stop := context.WithCancel(a.ctx)
 	a.stopSweep, a.swept = stop, make(chan struct{})

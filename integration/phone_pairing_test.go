@@ -128,8 +128,9 @@ func TestPhonePairing(t *testing.T) {
 	// The link is used: another phone cannot register through it.
 	wantPhoneStatus(t, "used link", e.newPhone().register(token, "Thief", nil), http.StatusNotFound)
 
-	// Another session of the same user cannot confirm.
-	other := newBrowser(t, e.g)
+	// Another session of the same user (on the portal, where Security
+	// info is) cannot confirm.
+	other := newPortalBrowser(t, e.g, e.portalURL())
 	u.codeSignIn(other)
 	if p := other.confirmPhone(code); p.status != http.StatusConflict {
 		t.Fatalf("code from another session: %d\n%s", p.status, p.body)
