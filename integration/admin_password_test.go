@@ -75,3 +75,34 @@ func TestAdminResetPasswordSeenByTheUser(t *testing.T) {
 		t.Fatalf("new user's first sign-in: %d %q", p.status, p.location)
 	}
 }
+
+// TestAdminWithTemporaryPasswordChoosesOneFirst: an admin given a
+// temporary password with `caddy mfa user reset-password` signs in on the
+// portal and is sent to "Choose a new password" first; the admin center
+// shows and changes nothing until then, and works once it is chosen.
+func TestAdminWithTemporaryPasswordChoosesOneFirst(t *testing.T) {
+	e := adminStart(t, "")
+	e.g.addUser("ada", "ada password 1", "--group", "admins")
+	out, err := e.g.caddy(nil, "mfa", "user", "reset-password", "ada", "--config", "Caddyfile")
+	m := regexp.MustCompile(`shown once\): (\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("reset-password: %v\n%s", err, out)
+	}
+	ada := e.client()
+	if _, p := ada.signIn("ada", m[1], ""); p.status != http.StatusOK || !strings.Contains(p.body, "Choose a new password") || strings.Contains(p.body, "<h1>Users</h1>") {
+		t.Fatalf("the admin's sign-in with a temporary password ended at %d, want Choose a new password\n%s", p.status, p.body)
+	}
+	if p := ada.get("/admin/"); p.status != http.StatusSeeOther || p.location != "/.mfa/password/new" {
+		t.Fatalf("the admin center with a temporary password: %d %q", p.status, p.location)
+	}
+	if p := ada.post("/admin/users/new", url.Values{"username": {"mallory"}}); p.status != http.StatusForbidden {
+		t.Fatalf("adding a user with a temporary password: %d", p.status)
+	}
+	const own = "ada picks a teal bicycle"
+	if p := ada.post("/.mfa/password/new", url.Values{"new": {own}, "repeat": {own}}); p.status != http.StatusSeeOther || p.location != "/admin/" {
+		t.Fatalf("choosing a password: %d %q", p.status, p.location)
+	}
+	if p := ada.get("/admin/"); p.status != http.StatusOK || !strings.Contains(p.body, "<h1>Users</h1>") || strings.Contains(p.body, `data-user="mallory"`) {
+		t.Fatalf("the admin center after choosing a password: %d\n%s", p.status, p.body)
+	}
+}
