@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -60,6 +61,9 @@ func portalSecurityEnv(t *testing.T) *adminEnv {
 	portal := fmt.Sprintf("http://localhost:%d", port)
 	up := &upstream{}
 	up.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up.mu.Lock()
+		up.last = r.Clone(context.Background())
+		up.mu.Unlock()
 		if r.URL.Path == "/attack" {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(w, strings.Replace(attackPage, "PORTAL", fmt.Sprintf("%q", portal), -1))
@@ -97,10 +101,13 @@ func TestScriptOnProtectedSiteCannotDriveSecurityInfo(t *testing.T) {
 	e := portalSecurityEnv(t)
 	const user, pw = "sam", "sam password 1"
 	e.g.addUser(user, pw, "--name", "Sam Site")
+	// As in the demo, the site and the portal are two ports of one host:
+	// the browser sends each one's cookies to the other.
+	site := fmt.Sprintf("http://localhost:%d", e.g.httpPort)
 
 	// 1. Security info on the site leads to the portal's sign-in, and
 	// after it to the portal's Security info.
-	chromeStep(t, ctx, "open Security info on the site", chromedp.Navigate(e.g.url("/.mfa/security")))
+	chromeStep(t, ctx, "open Security info on the site", chromedp.Navigate(site+"/.mfa/security"))
 	if loc := chromeValue(t, ctx, "location", chromedp.Location()); !strings.HasPrefix(loc, e.portal+"/.mfa/login") {
 		t.Fatalf("Security info on the site: at %q, want the portal's sign-in", loc)
 	}
@@ -126,7 +133,7 @@ func TestScriptOnProtectedSiteCannotDriveSecurityInfo(t *testing.T) {
 
 	// 2. The user signs in on the protected site (a fresh second factor)
 	// and opens the app's page, whose script attacks.
-	chromeStep(t, ctx, "open the app", chromedp.Navigate(e.g.url("/attack")))
+	chromeStep(t, ctx, "open the app", chromedp.Navigate(site+"/attack"))
 	if got := chromeLocation(t, ctx); !strings.HasPrefix(got, "/.mfa/login") {
 		t.Fatalf("the app signed out: at %q, want the site's sign-in", got)
 	}
@@ -141,6 +148,11 @@ func TestScriptOnProtectedSiteCannotDriveSecurityInfo(t *testing.T) {
 	chromeSubmit(t, ctx, "submit code", `form[action$="/verify"] button[type="submit"]`)
 	if got := chromeLocation(t, ctx); got != "/attack" {
 		t.Fatalf("after sign-in on the site: at %q, want /attack", got)
+	}
+	// The upstream got neither session's cookie (the app's server side
+	// could replay the portal's on the portal).
+	if c := e.up.lastRequest().Header.Get("Cookie"); strings.Contains(c, "mfagate") {
+		t.Errorf("the upstream received mfagate's cookies: %q", c)
 	}
 	got := chromeValue(t, ctx, "run the app's script", chromedp.Evaluate[map[string]attackResult](`window.attack`, chromedp.EvalAwaitPromise))
 	for name, r := range got {
