@@ -76,7 +76,7 @@ func (p *Portal) Provision(ctx caddy.Context) error {
 	// the portal's rule: a second factor for everyone; app passwords for
 	// whoever holds one (or is Enforced), as on a site that requires MFA.
 	security := securityinfo.New(securityinfo.Deps{Deps: deps.Deps},
-		securityinfo.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal})
+		securityinfo.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal, OnPortal: true})
 	p.signin = signin.New(deps, signin.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site, Extra: security.Routes()})
 	p.admin = admin.New(admin.Deps{Deps: deps.Deps},
 		admin.Config{Base: admin.DefaultBase, Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})

@@ -238,6 +238,9 @@ func TestSecurityInfoLivesOnThePortal(t *testing.T) {
 	if p := portal.submitCode("/.mfa/verify", codeAt(t, secret, step+1)); p.status != http.StatusSeeOther || p.location != "/.mfa/security" {
 		t.Fatalf("portal code: %d %q", p.status, p.location)
 	}
+	if p := portal.get("/.mfa/security"); p.status != http.StatusOK || strings.Contains(p.body, "Back to the app") {
+		t.Errorf("the portal's Security info: %d, want no link back to an app the portal does not have", p.status)
+	}
 	apw, p := portal.createAppPassword("Mail")
 	if apw == "" {
 		t.Fatalf("app password on the portal: %d\n%s", p.status, p.body)
@@ -255,7 +258,7 @@ func TestSecurityInfoLivesOnThePortal(t *testing.T) {
 	g.addUser(user, pw)
 	b := newBrowser(t, g)
 	b.enrolled(user, pw)
-	if p := b.get("/.mfa/security"); p.status != http.StatusOK || !strings.Contains(p.body, "Security info") {
+	if p := b.get("/.mfa/security"); p.status != http.StatusOK || !strings.Contains(p.body, `<a href="/">Back to the app</a>`) {
 		t.Fatalf("Security info without a portal: %d\n%s", p.status, p.body)
 	}
 	if n := strings.Count(g.logs.String(), warning); n != 1 {
