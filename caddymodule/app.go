@@ -259,6 +259,11 @@ func (a *App) passwordPolicy() password.Policy {
 // start's reader is in the browser by then.
 const bootstrapMessage = "created the first admin user; sign in as admin and enrol an authenticator, then change this password on Security info → Change password"
 
+// msgSecurityInfoOnSites is logged once per config load without a portal.
+const msgSecurityInfoOnSites = "no portal is configured, so Security info is served on each protected site's origin, " +
+	"where that site's scripts (the upstream app, or an XSS in it) can drive it: create app passwords, add sign-in methods, read their secrets; " +
+	"set `portal https://mfa.example.com` in the global mfa block and serve mfa_portal there to move it out of their reach"
+
 // bootstrapTimeout bounds creating the first admin at start.
 const bootstrapTimeout = time.Minute
 
@@ -273,6 +278,9 @@ func (a *App) Start() error {
 	if pw != "" {
 		a.logger.Warn(bootstrapMessage,
 			zap.String("username", "admin"), zap.String("password", pw))
+	}
+	if a.Portal == "" {
+		a.logger.Warn(msgSecurityInfoOnSites)
 	}
 	sctx, stop := context.WithCancel(a.ctx)
 	a.stopSweep, a.swept = stop, make(chan struct{})

@@ -79,9 +79,9 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	chromeScreenshot(t, ctx, "admin-result-enforce")
 
-	// frank, now Enforced, signs in on the protected site and makes an
-	// app password for his mail client.
-	b := newBrowser(t, e.g)
+	// frank, now Enforced, signs in on the portal (where Security info
+	// is) and makes an app password for his mail client.
+	b := newPortalBrowser(t, e.g, e.portal)
 	b.enrolled(frank, frankPW)
 	ap, p := b.createAppPassword("Mail")
 	if ap == "" {

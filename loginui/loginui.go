@@ -136,6 +136,9 @@ type SecurityPage struct {
 	AppPasswordCount      int    // shown as "Count of Limit" when AppPasswordLimit > 0
 	AppPasswordLimit      int
 	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
+	// AppHref is the "Back to the app" link ("" = none: on the portal
+	// origin there is no app to go back to).
+	AppHref string
 }
 
 // MethodChoice is one option of the default-method selector, e.g.

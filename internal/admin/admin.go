@@ -140,6 +140,10 @@ func (p *Pages) signedInAdmin(w http.ResponseWriter, r *http.Request) *request {
 		p.toSignIn(w, r)
 		return nil
 	}
+	if u.TemporaryPassword() {
+		p.toNewPassword(w, r, u)
+		return nil
+	}
 	if !p.Core.Admin.IsAdmin(u) {
 		p.forbidden(w, u)
 		return nil
@@ -193,6 +197,24 @@ func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, p.cfg.Prefix+"login?rd="+url.QueryEscape(back), http.StatusFound)
+}
+
+// toNewPassword answers a session whose user still has an admin's
+// temporary password: they choose their own first, and nothing here is
+// shown or applied until then.
+func (p *Pages) toNewPassword(w http.ResponseWriter, r *http.Request, u *model.User) {
+	w.Header().Set("Cache-Control", "no-store")
+	target := p.cfg.Prefix + "password/new"
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	p.UI.Render(w, http.StatusForbidden, loginui.MessagePage{
+		Common:   p.page.Common("Choose a new password first", u),
+		Heading:  "Choose a new password first",
+		Message:  "You signed in with a temporary password. Choose your own password before using the admin center.",
+		LinkText: "Choose a new password", LinkHref: target,
+	})
 }
 
 // forbidden answers a signed-in user who is no admin.

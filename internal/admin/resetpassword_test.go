@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +60,37 @@ func TestAddUserWithTemporaryPassword(t *testing.T) {
 	wantPage(t, "bad name", f.post("/admin/users/new", url.Values{"username": {"nina kim"}}, cookie), http.StatusBadRequest, "was not added")
 	amy := f.user("amy", true)
 	wantPage(t, "non-admin", f.get("/admin/users/new", f.session(amy, time.Minute)), http.StatusForbidden, "have access")
+}
+
+// An admin whose password is an admin's temporary one (after Reset
+// password, Add user or the CLI's reset-password) is sent to choose their
+// own and can neither see nor change anything in the admin center until
+// then.
+func TestTemporaryPasswordKeepsAdminOut(t *testing.T) {
+	f := newFixture(t)
+	root := f.user("root", true, core.AdminGroup)
+	amy := f.user("amy", true)
+	if _, err := f.st.SetTemporaryPassword(f.ctx, root.ID, "$2a$10$temporary", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	cookie := f.session(root, time.Minute)
+	for _, path := range []string{"/admin/", "/admin/users/" + idv(amy)[0], "/admin/sign-ins", "/admin/users/new"} {
+		w := f.get(path, cookie)
+		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/.mfa/password/new" || strings.Contains(w.Body.String(), "amy") {
+			t.Errorf("GET %s with a temporary password: %d %q", path, w.Code, w.Header().Get("Location"))
+		}
+	}
+	before := f.fresh(amy.ID)
+	wantPage(t, "reset with a temporary password", f.act(cookie, "reset-password", true, []*model.User{amy}),
+		http.StatusForbidden, "Choose a new password first")
+	wantPage(t, "block with a temporary password", f.act(cookie, "block", true, []*model.User{amy}),
+		http.StatusForbidden, "Choose a new password first")
+	wantPage(t, "add user with a temporary password", f.post("/admin/users/new", url.Values{"username": {"mallory"}}, cookie),
+		http.StatusForbidden, "Choose a new password first")
+	if after := f.fresh(amy.ID); after.PasswordHash != before.PasswordHash || after.TemporaryPassword() || !after.BlockedAt.IsZero() {
+		t.Errorf("amy was changed by an admin with a temporary password: %+v", after)
+	}
+	if _, err := f.svc.Core.Accounts.Get(f.ctx, "mallory"); err == nil {
+		t.Error("a user was added by an admin with a temporary password")
+	}
 }

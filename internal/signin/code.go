@@ -25,7 +25,7 @@ func (p *Portal) halfSignedIn(w http.ResponseWriter, r *http.Request) *session.C
 		return nil
 	}
 	if cur.Session.Stage == model.StageComplete {
-		p.redirect(w, r, orRoot(cur.Session.RedirectTo))
+		p.redirect(w, r, p.afterSignIn(&cur.User, cur.Session.RedirectTo))
 		return nil
 	}
 	return cur
@@ -96,7 +96,18 @@ func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.C
 	p.finish(w, r, &cur.User, rec.RedirectTo, method)
 }
 
-// finish clears the failure counter, records the sign-in and redirects.
+// afterSignIn is where a complete sign-in of u goes: to choose a new
+// password first while u has an admin's temporary one (on the portal as
+// on a site: nothing else may be used with it), else to rd.
+func (p *Portal) afterSignIn(u *model.User, rd string) string {
+	if u.TemporaryPassword() {
+		return p.cfg.Prefix + "password/new"
+	}
+	return orRoot(rd)
+}
+
+// finish clears the failure counter, records the sign-in and redirects
+// (see afterSignIn).
 func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, rd, method string) {
 	ctx := r.Context()
 	if err := p.Core.Attempts.Completed(ctx, u.Username); err != nil {
@@ -105,5 +116,5 @@ func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, r
 	p.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username,
 		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
 	p.logSignIn(r, *u, secondFactors[method], model.SignInSuccess, "")
-	p.redirect(w, r, orRoot(rd))
+	p.redirect(w, r, p.afterSignIn(u, rd))
 }
