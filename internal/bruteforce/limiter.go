@@ -1,12 +1,15 @@
 // Package bruteforce limits password and code guessing. Failures are counted
 // in the store per account and per client IP, so limits survive restarts and
-// are shared by every node; all factors share the account counter, and only
-// a completed sign-in clears it.
+// are shared by every node; all factors share the account counter.
 //
 // An attempt claims its slot in both counters before its secret is checked
-// (Claim), and a right secret gives the slots back (Release). The store
-// makes each claim atomic, so however many guesses arrive at once, on one
-// node or several, at most the limit of them is ever checked per window.
+// (Claim), and a right secret gives back its own slots and nothing else
+// (Release). The store makes each claim atomic, so however many guesses
+// arrive at once, on one node or several, at most the limit of them is ever
+// checked per window. A success never clears the counter: that would hand
+// the guesses of a burst still in flight (or of an attacker who knows the
+// password and waits for the user to sign in) a fresh set of slots. Wrong
+// guesses age out with their window, or an admin unblocks the account.
 package bruteforce
 
 import (
@@ -37,7 +40,6 @@ type Config struct {
 type Counters interface {
 	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error)
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
-	ClearFailures(ctx context.Context, key string) error
 }
 
 // Limiter decides whether an attempt may be checked at all.
@@ -125,16 +127,6 @@ func (l *Limiter) Release(ctx context.Context, c *Claim) error {
 	}
 	if err := l.counters.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
 		return fmt.Errorf("bruteforce: release ip slot: %w", err)
-	}
-	return nil
-}
-
-// Succeeded clears the account counter after a completed sign-in. The IP
-// counter is left alone: one good account must not launder an IP's
-// guessing at others.
-func (l *Limiter) Succeeded(ctx context.Context, account string) error {
-	if err := l.counters.ClearFailures(ctx, accountKey(account)); err != nil {
-		return fmt.Errorf("bruteforce: clear: %w", err)
 	}
 	return nil
 }

@@ -155,12 +155,6 @@ func (s *Accounts) ByID(ctx context.Context, id int64) (*model.User, error) {
 	return u, nil
 }
 
-// Completed records a completed sign-in of account: only that clears its
-// failure counter.
-func (a *Attempts) Completed(ctx context.Context, account string) error {
-	return a.Limiter.Succeeded(ctx, account)
-}
-
 func newSignInLog(st store.Store, logger *zap.Logger, retention time.Duration) *SignInLog {
 	if retention <= 0 {
 		retention = DefaultSignInLogRetention
