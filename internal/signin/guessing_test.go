@@ -151,9 +151,10 @@ func TestMalformedNamesDoNotShareABucket(t *testing.T) {
 	if w := postLogin(p, "invalid", "invalid's password", "203.0.113.5"); w.Code != http.StatusSeeOther {
 		t.Fatalf("user 'invalid' locked by failures under other names: %d", w.Code)
 	}
-	// The same impossible name repeated is still counted and locks itself.
-	for range bruteforce.DefaultAccountLimit {
-		postLogin(p, "Bad User!", "x", "192.0.2.77")
+	// The same impossible name repeated is still counted and locks itself
+	// (distinct passwords: a repeat of the same wrong one counts once).
+	for i := range bruteforce.DefaultAccountLimit {
+		postLogin(p, "Bad User!", fmt.Sprintf("x%d", i), "192.0.2.77")
 	}
 	if n := countEvents(t, st, audit.SignInPasswordFail, "account locked"); n != 0 {
 		t.Fatalf("%d refusals before the limit", n)

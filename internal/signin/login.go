@@ -102,7 +102,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 // exists, is locked out or not, so neither answer nor timing tells them
 // apart.
 func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outcome, error) {
-	return p.Core.Attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *model.User) (bool, string, error) {
+	return p.Core.Attempts.ByName(r.Context(), typed, ip, core.Guess{Secret: pw, As: core.GuessAccountPassword}, func(ctx context.Context, u *model.User) (bool, string, error) {
 		hash := ""
 		if u != nil {
 			hash = u.PasswordHash
