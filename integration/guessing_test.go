@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -167,4 +168,38 @@ func wrongCodesFor(t *testing.T, secret string, n int) []string {
 		}
 	}
 	return out
+}
+
+// TestForgottenDeviceDoesNotLockItsOwnerOut: a device still sending a
+// deleted app password (rclone retries: 370 failures in one run) through
+// the real gateway gets 401 each time, and its owner, on the same address,
+// still signs in in the browser with the right password: where basic auth
+// takes app passwords only its failures never count against the account,
+// and the same wrong secret again counts once.
+func TestForgottenDeviceDoesNotLockItsOwnerOut(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	const user = "rita"
+	b := signedIn(t, g, user) // enrolled: Enforced, basic auth takes app passwords only
+	pw, p := b.createAppPassword("old phone")
+	if pw == "" {
+		t.Fatalf("no app password shown: %d", p.status)
+	}
+	wantStatus(t, basicGet(t, g, "/dav/", user, pw), 200, "app password before deletion")
+	p = b.get("/.mfa/security")
+	id := regexp.MustCompile(`security/app-password/delete">\s*<input type="hidden" name="id" value="(\d+)"`).FindStringSubmatch(p.body)
+	if id == nil {
+		t.Fatalf("no delete form:\n%s", p.body)
+	}
+	if p := b.post("/.mfa/security/app-password/delete", url.Values{"id": {id[1]}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	for i := range 370 {
+		if resp := basicGet(t, g, "/dav/", user, pw); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("deleted app password, attempt %d: %d", i, resp.StatusCode)
+		}
+	}
+	if p := newBrowser(t, g).login(user, user+" password 1", "/"); p.status != http.StatusSeeOther || p.location != "/.mfa/verify" {
+		t.Fatalf("the owner's password after 370 failures of a forgotten device: %d %q", p.status, p.location)
+	}
 }
