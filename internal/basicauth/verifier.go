@@ -1,7 +1,9 @@
 // Package basicauth checks HTTP basic-auth credentials from clients that
 // cannot do multi-factor sign-in: app passwords always, the account password
 // only where policy allows. Each uncached check costs exactly one bcrypt
-// comparison, for known and unknown users alike; successes are cached under
+// comparison, for known and unknown users alike (a repeat of a recent wrong
+// secret costs none: core.Attempts recognises it by its keyed hash and
+// refuses it again without judging it); successes are cached under
 // a keyed hash (never the plaintext) so a busy WebDAV client does not pay
 // bcrypt on every request.
 package basicauth

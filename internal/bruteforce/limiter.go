@@ -10,6 +10,10 @@
 // the guesses of a burst still in flight (or of an attacker who knows the
 // password and waits for the user to sign in) a fresh set of slots. Wrong
 // guesses age out with their window, or an admin unblocks the account.
+//
+// Basic auth where only app passwords pass counts against a counter of its
+// own (BasicAuthOnly), and a repeat of a recent wrong secret is not counted
+// again (repeats.go): a forgotten device must not lock its owner out.
 package bruteforce
 
 import (
