@@ -203,3 +203,78 @@ func TestForgottenDeviceDoesNotLockItsOwnerOut(t *testing.T) {
 		t.Fatalf("the owner's password after 370 failures of a forgotten device: %d %q", p.status, p.location)
 	}
 }
+
+// TestRightCodeAmidParallelGuesses: an attacker who knows the password
+// sends 99 wrong codes at once while the user sends the right one in the
+// same burst (from their own session, on pre-opened connections). The
+// right code gives back only its own slot, so at most the account limit
+// of wrong codes is checked in all: a completed sign-in does not clear the
+// counter under the guesses still in flight.
+func TestRightCodeAmidParallelGuesses(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	const user, pw, wrongN = "hal", "hal password 1", 99
+	g.addUser(user, pw)
+	secret, step := newBrowser(t, g).enrolled(user, pw)
+	attacker, owner := newBrowser(t, g), newBrowser(t, g)
+	for _, b := range []*browser{attacker, owner} {
+		if p := b.login(user, pw, "/"); p.status != http.StatusSeeOther || p.location != "/.mfa/verify" {
+			t.Fatalf("password step: %d %q", p.status, p.location)
+		}
+	}
+	transport := &http.Transport{MaxIdleConnsPerHost: wrongN + 1}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(b *browser, method string, form url.Values) int {
+		req, _ := http.NewRequest(method, g.url("/.mfa/verify"), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for _, c := range b.client.Jar.Cookies(mustURL(g.url("/"))) {
+			req.AddCookie(c)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var wg sync.WaitGroup
+	for range wrongN + 1 {
+		wg.Go(func() { send(attacker, "GET", nil) })
+	}
+	wg.Wait()
+
+	right := codeAt(t, secret, max(step+1, currentStep())) // the enrolment used step
+	start := make(chan struct{})
+	var rightStatus int
+	wg.Go(func() { <-start; rightStatus = send(owner, "POST", url.Values{"code": {right}}) })
+	for _, code := range wrongCodesFor(t, secret, wrongN) {
+		wg.Go(func() { <-start; send(attacker, "POST", url.Values{"code": {code}}) })
+	}
+	close(start)
+	wg.Wait()
+
+	st, err := sqlite.Open(t.Context(), filepath.Join(g.dir, "mfagate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.AuditEvents(t.Context(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, e := range events {
+		if e.Username == user && e.Event == "signin.code.fail" && e.Detail == "wrong code" {
+			checked++
+		}
+	}
+	if checked > accountLimit {
+		t.Fatalf("%d of %d wrong codes were checked around the right one, the account limit is %d", checked, wrongN, accountLimit)
+	}
+	t.Logf("%d wrong codes and the right one at once: %d wrong checked; the right one answered %d", wrongN, checked, rightStatus)
+}
