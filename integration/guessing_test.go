@@ -205,15 +205,35 @@ func TestForgottenDeviceDoesNotLockItsOwnerOut(t *testing.T) {
 }
 
 // TestRightCodeAmidParallelGuesses: an attacker who knows the password
-// sends 99 wrong codes at once while the user sends the right one in the
-// same burst (from their own session, on pre-opened connections). The
-// right code gives back only its own slot, so at most the account limit
-// of wrong codes is checked in all: a completed sign-in does not clear the
-// counter under the guesses still in flight.
+// sends 99 wrong codes while the user signs in with the right one (from
+// their own session; every request on a pre-opened connection). The right
+// code gives back only its own slot, so at most the account limit of wrong
+// codes is checked in all: a completed sign-in does not clear the counter
+// under the guesses of the burst. Twice: all 100 at once, and with the
+// right code between two waves of the burst (5 guesses judged before it,
+// 94 after; before the fix 15 were checked).
 func TestRightCodeAmidParallelGuesses(t *testing.T) {
 	up := newUpstream(t)
 	g := startGateway(t, up)
-	const user, pw, wrongN = "hal", "hal password 1", 99
+	for _, tc := range []struct {
+		user   string
+		before int // wrong codes judged before the right one is sent; 0: all at once
+	}{{"hal", 0}, {"ivy", 5}} {
+		checked, rightStatus := rightCodeAmidGuesses(t, g, tc.user, tc.before)
+		if checked > accountLimit {
+			t.Fatalf("%s: %d of 99 wrong codes were checked around the right one, the account limit is %d", tc.user, checked, accountLimit)
+		}
+		t.Logf("%s: 99 wrong codes around the right one (%d before it): %d wrong checked; the right one answered %d", tc.user, tc.before, checked, rightStatus)
+	}
+}
+
+// rightCodeAmidGuesses runs the burst of TestRightCodeAmidParallelGuesses
+// for a new user and returns how many wrong codes were checked and the
+// status the right code got.
+func rightCodeAmidGuesses(t *testing.T, g *gatewayInstance, user string, before int) (checked, rightStatus int) {
+	t.Helper()
+	const wrongN = 99
+	pw := user + " password 1"
 	g.addUser(user, pw)
 	secret, step := newBrowser(t, g).enrolled(user, pw)
 	attacker, owner := newBrowser(t, g), newBrowser(t, g)
@@ -248,12 +268,27 @@ func TestRightCodeAmidParallelGuesses(t *testing.T) {
 	}
 	wg.Wait()
 
+	wrong := wrongCodesFor(t, secret, wrongN)
+	for _, code := range wrong[:before] {
+		wg.Go(func() { send(attacker, "POST", url.Values{"code": {code}}) })
+	}
+	wg.Wait()
 	right := codeAt(t, secret, max(step+1, currentStep())) // the enrolment used step
 	start := make(chan struct{})
-	var rightStatus int
-	wg.Go(func() { <-start; rightStatus = send(owner, "POST", url.Values{"code": {right}}) })
-	for _, code := range wrongCodesFor(t, secret, wrongN) {
-		wg.Go(func() { <-start; send(attacker, "POST", url.Values{"code": {code}}) })
+	rightDone := make(chan struct{})
+	wg.Go(func() {
+		<-start
+		rightStatus = send(owner, "POST", url.Values{"code": {right}})
+		close(rightDone)
+	})
+	for _, code := range wrong[before:] {
+		wg.Go(func() {
+			<-start
+			if before > 0 {
+				<-rightDone
+			}
+			send(attacker, "POST", url.Values{"code": {code}})
+		})
 	}
 	close(start)
 	wg.Wait()
@@ -267,14 +302,10 @@ func TestRightCodeAmidParallelGuesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked := 0
 	for _, e := range events {
 		if e.Username == user && e.Event == "signin.code.fail" && e.Detail == "wrong code" {
 			checked++
 		}
 	}
-	if checked > accountLimit {
-		t.Fatalf("%d of %d wrong codes were checked around the right one, the account limit is %d", checked, wrongN, accountLimit)
-	}
-	t.Logf("%d wrong codes and the right one at once: %d wrong checked; the right one answered %d", wrongN, checked, rightStatus)
+	return checked, rightStatus
 }
