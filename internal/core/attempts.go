@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
@@ -15,10 +17,16 @@ import (
 
 // Attempts checks guessable secrets (passwords, codes, app passwords)
 // under the brute-force rules: every attempt claims its failure slots
-// before the secret is judged, and a right secret gives them back.
+// before the secret is judged, and a right secret gives them back; a
+// repeat of a recent wrong secret is refused again without being judged
+// or counted.
 type Attempts struct {
 	Store   store.Store
 	Limiter *bruteforce.Limiter
+	// Logger reports a wrong secret that could not be remembered (its
+	// failure stays counted; a repeat is then merely counted again); nil:
+	// none.
+	Logger *zap.Logger
 }
 
 // Judge decides one secret for account u. u is nil when there is no such
@@ -169,8 +177,9 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 	case !passed || user == nil:
 		out.Detail = detail
 		// Its slots stay counted; remembered, a repeat counts no more.
-		if err := a.Limiter.Wrong(ctx, counter, fingerprint); err != nil {
-			return Outcome{}, err
+		// Not remembering it costs only that, so the verdict stands.
+		if err := a.Limiter.Wrong(ctx, counter, fingerprint); err != nil && a.Logger != nil {
+			a.Logger.Warn("remembering a wrong secret", zap.Error(err))
 		}
 		return out, nil
 	}

@@ -81,7 +81,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	// Typed names that are no account are counted and logged as hashes
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, cfg.Lockout, secrets.Derive(cfg.Keys.AppPasswordTag, "mfagate/unknown-usernames"))
-	attempts := &Attempts{Store: st, Limiter: limiter}
+	attempts := &Attempts{Store: st, Limiter: limiter, Logger: cfg.Logger.Named("attempts")}
 	events := cfg.Events
 	if events == nil {
 		events = NewEvents(nil)
