@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Failures/Release", testFailuresRelease},
 		{"Failures/Clear", testFailuresClear},
 		{"Failures/WrongSecrets", testWrongSecrets},
+		{"Failures/WrongSecretsConcurrent", testWrongSecretsConcurrent},
 		{"Secret/Basic", testSecret},
 		{"Secret/Concurrent", testSecretConcurrent},
 		{"Audit/AppendList", testAudit},

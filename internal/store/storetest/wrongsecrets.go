@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,5 +72,53 @@ func testWrongSecrets(t *testing.T, s store.Store) {
 	}
 	if !seen("acct:c", 1, later) {
 		t.Error("the digest just remembered was forgotten")
+	}
+}
+
+// testWrongSecretsConcurrent: remembering from many goroutines at once,
+// on shared keys and while old digests are forgotten, fails none of them
+// and leaves at most keep digests per key.
+func testWrongSecretsConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	t0 := ms(base())
+	const keep, workers = 3, 16
+	for i := range 40 { // old digests, forgotten by the first remembering
+		noErr(t, "RememberWrongSecret(old)", s.RememberWrongSecret(ctx, fmt.Sprintf("old:%d", i), []byte{byte(i)}, t0, 100, t0.Add(-time.Hour)))
+	}
+	errs := make(chan error, workers*5)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for j := range 5 {
+				at := t0.Add(time.Hour + time.Duration(w*5+j)*time.Millisecond)
+				errs <- s.RememberWrongSecret(ctx, fmt.Sprintf("k:%d", w%3), []byte{byte(w), byte(j)}, at, keep, t0.Add(time.Minute))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		noErr(t, "RememberWrongSecret(concurrent)", err)
+	}
+	for i := range 40 {
+		if ok, _ := s.WrongSecretSeen(ctx, fmt.Sprintf("old:%d", i), []byte{byte(i)}, t0.Add(-time.Hour)); ok {
+			t.Fatalf("old digest %d kept", i)
+		}
+	}
+	// Concurrent trims may each keep their own view of the most recent
+	// digests, but the last remembering of a key trims it to keep.
+	for k := range 3 {
+		noErr(t, "RememberWrongSecret(last)", s.RememberWrongSecret(ctx, fmt.Sprintf("k:%d", k), []byte{0xff}, t0.Add(2*time.Hour), keep, t0.Add(time.Minute)))
+		n := 0
+		for w := range workers {
+			for j := range 5 {
+				if ok, _ := s.WrongSecretSeen(ctx, fmt.Sprintf("k:%d", k), []byte{byte(w), byte(j)}, t0); ok {
+					n++
+				}
+			}
+		}
+		if n != keep-1 {
+			t.Errorf("key k:%d keeps %d older digests besides the last, want %d", k, n, keep-1)
+		}
 	}
 }
