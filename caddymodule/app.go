@@ -136,6 +136,9 @@ type KeysConfig struct {
 // LockoutConfig sets brute-force limits.
 type LockoutConfig struct {
 	// Failures per account within Window before it is locked. Default: 10.
+	// Basic auth where only app passwords pass has a counter of its own
+	// with the same limit, which refuses basic auth alone; a repeat of a
+	// recent wrong secret is not counted again.
 	AccountLimit int `json:"account_limit,omitempty"`
 	// Failures per client IP within Window before it is refused. Default: 50.
 	IPLimit int `json:"ip_limit,omitempty"`

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -154,7 +155,8 @@ func TestTwoNodesSharePostgres(t *testing.T) {
 	})
 	t.Logf("logout on A: old cookie refused on B after %v", delay.Round(time.Millisecond))
 
-	// Lockout counts failures from both nodes (account limit 10).
+	// Lockout counts failures from both nodes (account limit 10; distinct
+	// passwords, as a repeat of a wrong one counts once).
 	const victim, victimPW = "omar", "omar password 1"
 	nodeB.addUser(victim, victimPW, "--mfa", "disabled")
 	const incorrect = "Your account or password is incorrect."
@@ -163,7 +165,7 @@ func TestTwoNodesSharePostgres(t *testing.T) {
 		if i >= 5 {
 			node = nodeB
 		}
-		p := newBrowser(t, node).login(victim, "wrong password", "/")
+		p := newBrowser(t, node).login(victim, fmt.Sprintf("wrong password %d", i), "/")
 		if p.status != 200 || !strings.Contains(p.body, incorrect) {
 			t.Fatalf("wrong password %d: %d %q\n%s", i+1, p.status, p.location, p.body)
 		}

@@ -347,7 +347,7 @@ func (a *Admin) change(actor *model.User, act Action, u *model.User) model.Admin
 	case ActionEdit:
 		ch.Kind, ch.DisplayName, ch.Email, ch.Groups = model.ChangeProfile, act.DisplayName, act.Email, act.Groups
 	case ActionRemove:
-		ch.Kind, ch.FailureKeys = model.ChangeRemove, []string{bruteforce.AccountKey(u.Username)}
+		ch.Kind, ch.FailureKeys = model.ChangeRemove, failureKeys(u.Username)
 	case ActionResetPassword:
 		ch.Kind = model.ChangePassword
 	}
@@ -526,3 +526,9 @@ func (a *Admin) AddUser(ctx context.Context, actor *model.User, ip string, nu Ne
 
 // ErrUserExists: the username is taken.
 var ErrUserExists = errors.New("username taken")
+
+// failureKeys are the store keys of an account's failure counters: the
+// account's and its basic-auth-only one.
+func failureKeys(username string) []string {
+	return []string{bruteforce.AccountKey(username), bruteforce.BasicAuthOnlyKey(username)}
+}

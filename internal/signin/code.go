@@ -80,8 +80,7 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 	p.complete(w, r, cur, "authenticator code", true)
 }
 
-// complete finishes sign-in: new identifier, stage complete, counter
-// cleared. withMFA records that a second factor passed just now.
+// complete finishes sign-in: new identifier, stage complete. withMFA records that a second factor passed just now.
 func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.Current, method string, withMFA bool) {
 	rec := cur.Session
 	rec.Stage = model.StageComplete
@@ -106,13 +105,12 @@ func (p *Portal) afterSignIn(u *model.User, rd string) string {
 	return orRoot(rd)
 }
 
-// finish clears the failure counter, records the sign-in and redirects
-// (see afterSignIn).
+// finish records the sign-in and redirects (see afterSignIn). The failure
+// counter is left as it is: each right secret gave back its own slot, and
+// clearing the rest would give guesses still in flight a fresh set (see
+// bruteforce).
 func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, rd, method string) {
 	ctx := r.Context()
-	if err := p.Core.Attempts.Completed(ctx, u.Username); err != nil {
-		p.Logger.Warn("clearing failure counter", zapErr(err))
-	}
 	p.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username,
 		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
 	p.logSignIn(r, *u, secondFactors[method], model.SignInSuccess, "")

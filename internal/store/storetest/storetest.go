@@ -68,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Failures/Concurrent", testFailuresConcurrent},
 		{"Failures/Release", testFailuresRelease},
 		{"Failures/Clear", testFailuresClear},
+		{"Failures/WrongSecrets", testWrongSecrets},
+		{"Failures/WrongSecretsConcurrent", testWrongSecretsConcurrent},
 		{"Secret/Basic", testSecret},
 		{"Secret/Concurrent", testSecretConcurrent},
 		{"Audit/AppendList", testAudit},
@@ -1608,9 +1610,14 @@ func testCanceled(t *testing.T, s store.Store) {
 			_, _, err := s.ClaimFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
 			return err
 		}(),
-		"ReleaseFailure":    s.ReleaseFailure(ctx, "k", time.Now(), 5),
-		"AppendAudit":       s.AppendAudit(ctx, &model.AuditEvent{Event: "x"}),
-		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), model.MaxAppPasswords),
+		"ReleaseFailure": s.ReleaseFailure(ctx, "k", time.Now(), 5),
+		"WrongSecretSeen": func() error {
+			_, err := s.WrongSecretSeen(ctx, "k", []byte{1}, time.Now())
+			return err
+		}(),
+		"RememberWrongSecret": s.RememberWrongSecret(ctx, "k", []byte{1}, time.Now(), 5, time.Now()),
+		"AppendAudit":         s.AppendAudit(ctx, &model.AuditEvent{Event: "x"}),
+		"CreateAppPassword":   s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), model.MaxAppPasswords),
 		"AppPasswords": func() error {
 			_, err := s.AppPasswords(ctx, u.ID)
 			return err
