@@ -97,7 +97,7 @@ func TestAppPasswordsForEnforcedUsers(t *testing.T) {
 	}
 
 	// Delete it: refused on the very next request, although it was cached.
-	id := regexp.MustCompile(`security/app-password/delete">\s*<input type="hidden" name="id" value="(\d+)"`).FindStringSubmatch(p.body)
+	id := regexp.MustCompile(`security/delete\?kind=app-password&amp;id=(\d+)"`).FindStringSubmatch(p.body)
 	if id == nil {
 		t.Fatalf("no delete form:\n%s", p.body)
 	}
