@@ -258,6 +258,21 @@ func TestSecurityInfoRefusesCrossOriginPosts(t *testing.T) {
 	if p := b.get("/.mfa/security"); strings.Contains(p.body, "evil") {
 		t.Fatal("app password created by a cross-origin POST")
 	}
+	// Renaming a method is a change like the others.
+	id := regexp.MustCompile(`security/rename\?kind=authenticator&amp;id=(\d+)"`).FindStringSubmatch(b.get("/.mfa/security").body)
+	if id == nil {
+		t.Fatal("no Rename on Security info")
+	}
+	req, _ = http.NewRequest("POST", g.url("/.mfa/security/rename"), strings.NewReader("kind=authenticator&id="+id[1]+"&name=evil"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := b.do(req); p.status != http.StatusForbidden {
+		t.Fatalf("cross-origin rename: %d", p.status)
+	}
+	if p := b.get("/.mfa/security"); strings.Contains(p.body, "evil") {
+		t.Fatal("method renamed by a cross-origin POST")
+	}
 }
 
 // TestLoginTimingDoesNotRevealUsers: on the login form too, an unknown user
