@@ -193,3 +193,29 @@ func TestRenameAndDeletePages(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityPagePhoneRows: a paired phone is a row of the same list,
+// with Rename and a Delete that leads to the confirmation step; the last
+// one an account must keep has a disabled Delete and the reason.
+func TestSecurityPagePhoneRows(t *testing.T) {
+	r := newRenderer(t)
+	p := SecurityPage{Common: common(""), DefaultMethod: "push", Devices: []DeviceRow{
+		{ID: 7, Name: "Pixel", Paired: "2026-11-20", LastUsed: "Never", CanDelete: true},
+		{ID: 8, Name: "iPhone", Paired: "2026-11-21", LastUsed: "Never", WhyNotDelete: "This is the only sign-in method on your account."},
+	}}
+	_, body := render(t, r, 200, p)
+	for _, s := range []string{
+		`<a class="btn small" href="/.mfa/security/rename?kind=phone&amp;id=7">Rename<span class="visually-hidden"> phone Pixel</span></a>`,
+		`<a class="btn small" href="/.mfa/security/delete?kind=phone&amp;id=7">Delete<span class="visually-hidden"> phone Pixel</span></a>`,
+		`<a class="btn small" href="/.mfa/security/rename?kind=phone&amp;id=8">Rename`,
+		`<button type="button" class="btn small" disabled aria-describedby="device-8-why">Delete`,
+		`<span class="method-why" id="device-8-why">This is the only sign-in method on your account.</span>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if strings.Contains(body, "delete?kind=phone&amp;id=8") || strings.Contains(body, ">Remove") {
+		t.Error("the phone that must stay has a Delete link, or a row says Remove")
+	}
+}
