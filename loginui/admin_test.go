@@ -139,7 +139,7 @@ func TestAdminPagesContent(t *testing.T) {
 			`<input type="hidden" name="op" value="block">`, `That code didn&#39;t work.`, `aria-invalid="true"`, "second factor from the last 10 minutes"},
 		"confirm-phone-only": {`id="verify-phone-only"`, `id="verify-sign-in-again"`},
 		"result-unchanged":   {`<div class="notice notice-neutral" role="status" id="result-summary">1 no change</div>`},
-		"result-passwords": {`<code class="temp-password" id="temp-password-0"><span>ABCD</span><span>EFGH</span>`, `<span>YZ</span></code>`,
+		"result-passwords": {`<code class="temp-password" id="temp-password-0"><span>ABCD</span><wbr><span>EFGH</span>`, `<wbr><span>YZ</span></code>`,
 			`data-copy="ABCDEFGHIJKLMNOPQRSTUVWXYZ" data-copy-what="password" aria-describedby="copy-status-0"`,
 			`data-copy="BCDEFGHIJKLMNOPQRSTUVWXYZA" data-copy-what="password" aria-describedby="copy-status-1"`,
 			`<p class="copy-status" id="copy-status-1" role="status"></p>`, `Temporary password of <strong>bob</strong>`},
