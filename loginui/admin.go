@@ -4,7 +4,8 @@ import "time"
 
 // The admin center's pages, served on the portal origin under
 // AdminNav.Base (e.g. "/admin/"). Every form POSTs to Base+"action"
-// (the cross-origin check applies); the search and filter forms are GETs.
+// (or, for a fresh second factor, Base+"reverify"; the cross-origin check
+// applies); the search and filter forms are GETs.
 // Common.Prefix is the portal's sign-in prefix, for the static files and
 // the sign-out link.
 
