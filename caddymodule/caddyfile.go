@@ -193,6 +193,7 @@ func parseLockout(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 //	    require_mfa
 //	    app_passwords_only
 //	    realm <name>
+//	    site_name <name>
 //	    public_paths <path>...
 //	    redirect_domains <domain>...
 //	    strip_headers <header>...
@@ -217,6 +218,10 @@ func (g *Gateway) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "realm":
 			if err := oneArg(d, &g.Realm); err != nil {
+				return err
+			}
+		case "site_name":
+			if err := oneArg(d, &g.SiteName); err != nil {
 				return err
 			}
 		case "public_paths":

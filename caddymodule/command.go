@@ -238,14 +238,15 @@ func userMFACommand(opts *cliOptions) *cobra.Command {
 func userUnblockCommand(opts *cliOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "unblock <username>",
-		Short: "Lets a user sign in again after they reported a sign-in request as suspicious",
+		Short: "Lets a user sign in again: lifts a block and clears the failed sign-in counter, as the admin center's Unblock",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
-				if err := svc.Unblock(ctx, args[0]); err != nil {
+				detail, err := svc.Unblock(ctx, args[0])
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "unblocked %s\n", args[0])
+				fmt.Fprintf(cmd.OutOrStdout(), "unblocked %s: %s\n", args[0], detail)
 				return nil
 			})
 		},

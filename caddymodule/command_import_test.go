@@ -93,7 +93,7 @@ func TestCLIImport(t *testing.T) {
     disabled: true
 `)
 	stdout, stderr, err := runCLI(t, "", "user", "import", good, "--dry-run", "--config", config)
-	if err != nil || !strings.Contains(stdout, "2 users would be imported (1 argon2id hashes to be upgraded at first sign-in); 1 blocked") ||
+	if err != nil || !strings.Contains(stdout, "2 users would be imported (1 hashes to be replaced by bcrypt cost 10 at first sign-in); 1 blocked") ||
 		!strings.Contains(stdout, "dry run: nothing was written") || !strings.Contains(stderr, "it would be created") {
 		t.Fatalf("dry run before the first start: %v\n%s\n%s", err, stdout, stderr)
 	}
@@ -105,7 +105,7 @@ func TestCLIImport(t *testing.T) {
 	}
 
 	stdout, stderr, err = runCLI(t, "", "user", "import", good, "--config", config)
-	if err != nil || !strings.Contains(stdout, "2 users imported (1 argon2id hashes to be upgraded at first sign-in); 1 blocked") {
+	if err != nil || !strings.Contains(stdout, "2 users imported (1 hashes to be replaced by bcrypt cost 10 at first sign-in); 1 blocked") {
 		t.Fatalf("import: %v\n%s\n%s", err, stdout, stderr)
 	}
 	if !strings.Contains(stderr, "created sqlite store "+db) {
@@ -149,7 +149,7 @@ func TestCLIImport(t *testing.T) {
 	if us, _ := st.ListUsers(ctx); len(us) != 2 {
 		t.Fatalf("%d users after refused imports", len(us))
 	}
-	if !password.NeedsUpgrade(ada.PasswordHash) {
+	if !password.IsArgon2id(ada.PasswordHash) {
 		t.Fatal("ada's hash should wait for her first sign-in")
 	}
 }
@@ -166,7 +166,7 @@ func TestCLIImportDryRunWritesNothing(t *testing.T) {
 	file := writeFile(t, dir, "users.yml", "users:\n  cy:\n    displayname: Cy\n    password: '"+bcryptHash+"'\n    groups: [ops]\n")
 	stdout, _, err := runCLI(t, "", "user", "import", file, "--dry-run", "--config", config)
 	if err != nil || !strings.Contains(stdout, "cy") || !strings.Contains(stdout, "ops") ||
-		!strings.Contains(stdout, "1 users would be imported (0 argon2id hashes") {
+		!strings.Contains(stdout, "1 users would be imported (0 hashes to be replaced") {
 		t.Fatalf("dry run: %v\n%s", err, stdout)
 	}
 	st := openSQLite(t, db)
@@ -175,5 +175,52 @@ func TestCLIImportDryRunWritesNothing(t *testing.T) {
 	}
 	if _, err := st.UserByName(context.Background(), "cy"); err == nil {
 		t.Fatal("the dry run created cy")
+	}
+}
+
+// TestCLIImportCostBound: a hash costlier than 2 checks at the server's
+// bcrypt cost (bcrypt 12 on a cost-10 server: 4) refuses the file, naming
+// its line and --allow-reset; with --allow-reset that user is imported
+// with no usable password, said in the output and the audit log, and
+// reset-password gives them one.
+func TestCLIImportCostBound(t *testing.T) {
+	_, bcryptHash := importHashes(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mfagate.db")
+	config := writeConfig(t, dir, "\t\tstorage sqlite "+db+"\n\t\tbcrypt_cost 10")
+	costly := "$2y$12$" + strings.Repeat("a", 53)
+	file := writeFile(t, dir, "users.yml", "users:\n  ben:\n    password: '"+bcryptHash+"'\n  dee:\n    displayname: Dee\n    password: '"+costly+"'\n")
+	stdout, _, err := runCLI(t, "", "user", "import", file, "--config", config)
+	if err == nil || !strings.Contains(err.Error(), `line 6: user "dee": password: password hash too costly to check: a check against this bcrypt hash costs about 4.0 checks at this server's bcrypt cost 10, more than 2.0`) ||
+		!strings.Contains(err.Error(), "--allow-reset") {
+		t.Fatalf("costly hash: %v\n%s", err, stdout)
+	}
+	if exists(db) {
+		t.Fatal("a refused file created the store")
+	}
+	stdout, _, err = runCLI(t, "", "user", "import", file, "--allow-reset", "--config", config)
+	if err != nil || !strings.Contains(stdout, "2 users imported (0 hashes to be replaced by bcrypt cost 10 at first sign-in); 1 with no usable password") ||
+		!strings.Contains(stdout, "none: too costly, an admin resets it") {
+		t.Fatalf("--allow-reset: %v\n%s", err, stdout)
+	}
+	st := openSQLite(t, db)
+	ctx := context.Background()
+	dee, err := st.UserByName(ctx, "dee")
+	if err != nil || dee.PasswordHash != "" || dee.DisplayName != "Dee" {
+		t.Fatalf("dee: %+v %v", dee, err)
+	}
+	if ben, _ := st.UserByName(ctx, "ben"); ben.PasswordHash != bcryptHash {
+		t.Fatal("ben's hash was not kept")
+	}
+	events, _ := st.AuditEvents(ctx, dee.ID, 0)
+	if len(events) != 1 || !strings.Contains(events[0].Detail, "no usable password") {
+		t.Fatalf("dee's import audited as %+v", events)
+	}
+	stdout, _, err = runCLI(t, "", "user", "reset-password", "dee", "--config", config)
+	if err != nil {
+		t.Fatalf("reset-password: %v\n%s", err, stdout)
+	}
+	if dee, _ = st.UserByName(ctx, "dee"); dee.PasswordHash == "" || dee.PasswordExpiresAt.IsZero() {
+		t.Fatalf("dee after reset-password: %+v", dee)
 	}
 }

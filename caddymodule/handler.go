@@ -11,6 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/gateway"
 	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/securityinfo"
 	"github.com/mfagate/mfagate/internal/signin"
 )
@@ -39,6 +40,15 @@ type Gateway struct {
 
 	// Realm of the basic-auth challenge. Default: the request's host.
 	Realm string `json:"realm,omitempty"`
+
+	// How this site is named to people: on the phone's sign-in prompt, in
+	// its notification, in Recent activity and the sign-in log, e.g.
+	// "files.example.com" or "Example Files" (up to 64 characters, no
+	// control or invisible characters). Default: the request's host name
+	// when it is a valid DNS name (with its port, if numeric), otherwise
+	// "this site (port N)": the Host header is the client's to choose, so
+	// set this on a catch-all site such as ":8080".
+	SiteName string `json:"site_name,omitempty"`
 
 	// Paths served without sign-in: "/dir/" or "/dir/*" for a folder and
 	// everything below it, anything else for one exact path. Paths with
@@ -88,10 +98,10 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
 	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal})
 	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
-		RedirectDomains: g.RedirectDomains, Extra: security.Routes()})
+		RedirectDomains: g.RedirectDomains, SiteName: g.SiteName, Extra: security.Routes()})
 	g.portal = portal
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
-		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders, SignInLog: svc.Core.SignInLog})
+		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders, SignInLog: svc.Core.SignInLog, SiteName: g.SiteName})
 	return nil
 }
 
@@ -123,6 +133,11 @@ func (g *Gateway) Validate() error {
 			return fmt.Errorf("mfa_gateway: redirect_domains entry %q must be an ASCII host name like example.com or *.example.com (write international names in their xn-- form)", d)
 		}
 	}
+	if g.SiteName != "" {
+		if name, err := safetext.ValidName(g.SiteName, maxSiteName); err != nil || name != g.SiteName {
+			return fmt.Errorf("mfa_gateway: site_name %q must be 1 to %d characters without control or invisible characters or surrounding spaces", g.SiteName, maxSiteName)
+		}
+	}
 	for _, h := range g.StripHeaders {
 		if h == "" || strings.ContainsAny(h, " :\t\r\n") {
 			return fmt.Errorf("mfa_gateway: strip_headers entry %q is not a header name", h)
@@ -130,6 +145,9 @@ func (g *Gateway) Validate() error {
 	}
 	return nil
 }
+
+// maxSiteName bounds site_name, in characters: it is shown on a phone.
+const maxSiteName = 64
 
 // ServeHTTP lets signed-in requests through with their identity; anything
 // else is answered by the sign-in portal.

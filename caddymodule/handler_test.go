@@ -10,6 +10,7 @@ func TestGatewayValidate(t *testing.T) {
 		{PortalPrefix: "/.mfa/"},
 		{PortalPrefix: "/auth/v1/", PublicPaths: []string{"/public/*", "/robots.txt"}},
 		{PortalPrefix: "/.mfa/", RedirectDomains: []string{"wiki.example.com", "*.apps.example.com", "xn--bcher-kva.example"}},
+		{PortalPrefix: "/.mfa/", SiteName: "Example Files (files.example.com)"},
 	}
 	for _, g := range ok {
 		if err := g.Validate(); err != nil {
@@ -27,11 +28,34 @@ func TestGatewayValidate(t *testing.T) {
 		"redirect_domains":   {PortalPrefix: "/.mfa/", RedirectDomains: []string{"w\u0130ki.example.com"}},
 		"redirect_domains ":  {PortalPrefix: "/.mfa/", RedirectDomains: []string{"example.com."}},
 		"redirect_domains  ": {PortalPrefix: "/.mfa/", RedirectDomains: []string{"*."}},
+		"site_name":          {PortalPrefix: "/.mfa/", SiteName: "Files\u202egnp.exe"},
+		"site_name ":         {PortalPrefix: "/.mfa/", SiteName: strings.Repeat("x", 65)},
+		"site_name  ":        {PortalPrefix: "/.mfa/", SiteName: " padded "},
+		"site_name   ":       {PortalPrefix: "/.mfa/", SiteName: "two\nlines"},
 	}
 	for want, g := range bad {
 		err := g.Validate()
 		if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(want)) {
 			t.Errorf("%+v: error %v, want one naming %q", g, err, strings.TrimSpace(want))
+		}
+	}
+}
+
+// site_name is read from the Caddyfile, quoted when it has spaces.
+func TestSiteNameCaddyfile(t *testing.T) {
+	out, err := adapt(t, ":8080 {\n\tmfa_gateway {\n\t\tsite_name \"Example Files\"\n\t}\n}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"site_name":"Example Files"`) {
+		t.Fatalf("site_name not in the config:\n%s", out)
+	}
+	for _, text := range []string{
+		":8080 {\n\tmfa_gateway {\n\t\tsite_name\n\t}\n}\n",
+		":8080 {\n\tmfa_gateway {\n\t\tsite_name a b\n\t}\n}\n",
+	} {
+		if _, err := adapt(t, text); err == nil || !strings.Contains(err.Error(), "Caddyfile:") {
+			t.Errorf("%q: error %v, want one naming the line", text, err)
 		}
 	}
 }

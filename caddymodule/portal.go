@@ -16,6 +16,7 @@ import (
 	"github.com/mfagate/mfagate/internal/phoneportal"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/signin"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 func init() {
@@ -64,8 +65,8 @@ func (p *Portal) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("mfa_portal: portal: %w", err)
 	}
 	p.host = strings.ToLower(u.Host)
-	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger()},
-		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic, ManifestKey: svc.PortalKey})
+	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger(), ClientIP: clientIP},
+		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic})
 	// The portal's own sign-in: a second factor for everyone, the session
 	// cookie host-only on this origin.
 	site := policy.Site{RequireMFA: true}
@@ -86,9 +87,14 @@ func (p *Portal) Cleanup() error {
 // ServeHTTP answers the portal's own paths on the portal host.
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	if !strings.EqualFold(r.Host, p.host) {
+		web.CloseUnreadBody(w, r) // Caddy answers, leaving the body unread
 		return caddyhttp.Error(http.StatusMisdirectedRequest,
 			fmt.Errorf("mfa_portal: request for %q, but the portal option names %q", r.Host, p.host))
 	}
+	// As on the gateway: an answer that leaves an announced body unread
+	// closes the connection, so a client waiting for "100 Continue" gets
+	// it at once (see web.CloseUnlessBodyRead).
+	w = web.CloseUnlessBodyRead(w, r)
 	switch path := r.URL.Path; {
 	case strings.HasPrefix(path, signin.DefaultPrefix):
 		p.signin.ServeHTTP(w, r)

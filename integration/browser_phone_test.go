@@ -471,7 +471,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	waitingShown := time.Now()
 	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-waiting"))
 
-	site := strings.TrimPrefix(g.url(""), "http://")
+	site := "this site (port " + strconv.Itoa(g.httpPort) + ")" // the Host is an IP address
 	text := chromePhoneWaitRequest(t, phone, sent)
 	for _, s := range []string{"Sign-in request for Test Corp — " + site, "from 127.0.0.1", "Chrome"} {
 		if !strings.Contains(text, s) {

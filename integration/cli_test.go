@@ -146,3 +146,27 @@ func TestCLIPasswdDeletesAppPasswords(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestCLIUnblockClearsLockout: `caddy mfa user unblock` does what the admin
+// center's Unblock does: a user locked out by wrong passwords signs in at
+// once with the right one (the failed sign-in counter is cleared), and
+// unblocking a user who is not blocked is no error.
+func TestCLIUnblockClearsLockout(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	g.addUser("lena", "lena password 1")
+	b := newBrowser(t, g)
+	for range 10 {
+		b.login("lena", "wrong password", "/")
+	}
+	if p := b.login("lena", "lena password 1", "/"); p.status != http.StatusOK {
+		t.Fatalf("right password while locked: %d %q (not locked?)", p.status, p.location)
+	}
+	out, err := g.caddy(nil, "mfa", "user", "unblock", "lena", "--config", "Caddyfile")
+	if err != nil || !strings.Contains(out, "failed sign-in counter cleared") {
+		t.Fatalf("unblock: %v\n%s", err, out)
+	}
+	if p := b.login("lena", "lena password 1", "/"); p.status != http.StatusSeeOther || p.location != "/.mfa/enrol" {
+		t.Fatalf("right password after the CLI's unblock: %d %q", p.status, p.location)
+	}
+}

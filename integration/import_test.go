@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,15 +24,25 @@ func autheliaArgon2id(pw, salt string) string {
 }
 
 // TestImportAutheliaUsers: `caddy mfa user import` against a running
-// server's store; the argon2id user signs in through Caddy with her old
+// server's store (bcrypt_cost 10); the argon2id user (Authelia's default
+// parameters, which still import) signs in through Caddy with her old
 // password, enrols an authenticator and reaches the upstream with her
 // groups, and her stored hash is bcrypt (the server's cost) afterwards;
 // another argon2id user's account password passes basic auth and is
-// upgraded the same way; the bcrypt user signs in with his hash kept.
+// upgraded the same way; the bcrypt user (cost 11, twice the server's)
+// signs in and his hash is bcrypt at the server's cost afterwards. A
+// bcrypt hash at cost 12 (four checks) refuses the file, naming its line;
+// with --allow-reset that user is imported with no usable password: her
+// old password works nowhere, browser or basic auth, until reset-password
+// gives her a temporary one.
 func TestImportAutheliaUsers(t *testing.T) {
 	up := newUpstream(t)
 	g := startGateway(t, up)
-	bcryptHash, err := bcrypt.GenerateFromPassword([]byte("ben's old password"), 12)
+	bcryptHash, err := bcrypt.GenerateFromPassword([]byte("ben's old password"), 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costly, err := bcrypt.GenerateFromPassword([]byte("eve's old password"), 12)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,19 +59,26 @@ func TestImportAutheliaUsers(t *testing.T) {
     groups: [dev]
   dav:
     password: "%s"
-`, autheliaArgon2id("ada's old password", "ada-salt-16bytes"), bcryptHash, autheliaArgon2id("dav's old password", "dav-salt-16bytes"))
+  eve:
+    password: "%s"
+`, autheliaArgon2id("ada's old password", "ada-salt-16bytes"), bcryptHash, autheliaArgon2id("dav's old password", "dav-salt-16bytes"), costly)
 	if err := os.WriteFile(filepath.Join(g.dir, "users.yml"), []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := g.caddy(nil, "mfa", "user", "import", "users.yml", "--dry-run", "--config", "Caddyfile")
-	if err != nil || !strings.Contains(out, "3 users would be imported (2 argon2id hashes") {
+	if err == nil || !strings.Contains(out, `line 15: user "eve": password: password hash too costly to check`) ||
+		!strings.Contains(out, "costs about 4.0 checks") || !strings.Contains(out, "--allow-reset") {
+		t.Fatalf("dry run with a costly hash: %v\n%s", err, out)
+	}
+	out, err = g.caddy(nil, "mfa", "user", "import", "users.yml", "--dry-run", "--allow-reset", "--config", "Caddyfile")
+	if err != nil || !strings.Contains(out, "4 users would be imported (3 hashes to be replaced by bcrypt cost 10 at first sign-in); 1 with no usable password") {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	if p := newBrowser(t, g).login("ada", "ada's old password", "/"); p.status != 200 {
 		t.Fatalf("ada signs in after a dry run: %d %q", p.status, p.location)
 	}
-	out, err = g.caddy(nil, "mfa", "user", "import", "users.yml", "--config", "Caddyfile")
-	if err != nil || !strings.Contains(out, "3 users imported (2 argon2id hashes to be upgraded at first sign-in)") {
+	out, err = g.caddy(nil, "mfa", "user", "import", "users.yml", "--allow-reset", "--config", "Caddyfile")
+	if err != nil || !strings.Contains(out, "4 users imported (3 hashes to be replaced by bcrypt cost 10 at first sign-in); 1 with no usable password") {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 
@@ -109,15 +127,33 @@ func TestImportAutheliaUsers(t *testing.T) {
 	}
 	wantStatus(t, basicGet(t, g, "/dav", "dav", "dav's old password"), 200, "dav, basic auth again")
 
-	// ben's bcrypt hash (cost 12, above the server's 10) is kept.
+	// ben's bcrypt hash (cost 11, above the server's 10) is replaced by
+	// bcrypt at cost 10 at his first sign-in.
 	bb := newBrowser(t, g)
 	bb.enrolled("ben", "ben's old password")
-	if h := hashOf("ben"); h != string(bcryptHash) {
-		t.Fatalf("ben's hash was replaced: %q", h)
+	if h := hashOf("ben"); !strings.HasPrefix(h, "$2a$10$") || bcrypt.CompareHashAndPassword([]byte(h), []byte("ben's old password")) != nil {
+		t.Fatalf("ben's hash after his first sign-in: %q, want bcrypt at cost 10 of his password", h)
+	}
+
+	// eve has no usable password: nothing signs her in until an admin
+	// resets it.
+	for _, pw := range []string{"eve's old password", "", "wrong"} {
+		if p := newBrowser(t, g).login("eve", pw, "/"); p.status != 200 || !strings.Contains(p.body, "incorrect") {
+			t.Fatalf("eve with %q: %d %q", pw, p.status, p.location)
+		}
+		wantStatus(t, basicGet(t, g, "/dav", "eve", pw), 401, "eve in basic auth")
+	}
+	out, err = g.caddy(nil, "mfa", "user", "reset-password", "eve", "--config", "Caddyfile")
+	m := regexp.MustCompile(`shown once\): (\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("reset-password: %v\n%s", err, out)
+	}
+	if p := newBrowser(t, g).login("eve", m[1], "/"); p.status != 303 || p.location != "/.mfa/enrol" {
+		t.Fatalf("eve's temporary password: %d %q", p.status, p.location)
 	}
 
 	// Importing the file again is refused, naming the lines.
-	out, err = g.caddy(nil, "mfa", "user", "import", "users.yml", "--config", "Caddyfile")
+	out, err = g.caddy(nil, "mfa", "user", "import", "users.yml", "--allow-reset", "--config", "Caddyfile")
 	if err == nil || !strings.Contains(out, `line 2: user "ada": a user of this name exists already`) {
 		t.Fatalf("second import: %v\n%s", err, out)
 	}

@@ -125,8 +125,15 @@ func TestPhonePairing(t *testing.T) {
 	}
 	inactive("registered")
 
-	// The link is used: another phone cannot register through it.
-	wantPhoneStatus(t, "used link", e.newPhone().register(token, "Thief", nil), http.StatusNotFound)
+	// Whoever else knows the link (it reaches a log on iPhones) may
+	// register through it too, up to three phones: none locks Pia's phone
+	// out, and only the phone whose code she types is paired.
+	thief := e.newPhone()
+	tr := thief.register(token, "Thief", nil)
+	wantPhoneStatus(t, "second phone on the link", tr, http.StatusOK)
+	thief.SetDeviceID(tr.str("device_id"))
+	wantPhoneStatus(t, "third phone on the link", e.newPhone().register(token, "Third", nil), http.StatusOK)
+	wantPhoneStatus(t, "link used up", e.newPhone().register(token, "Fourth", nil), http.StatusNotFound)
 
 	// Another session of the same user cannot confirm.
 	other := newBrowser(t, e.g)
@@ -157,6 +164,7 @@ func TestPhonePairing(t *testing.T) {
 	if req := ph.pending(); req != nil {
 		t.Fatalf("pending without a sign-in: %v", req)
 	}
+	wantPhoneUnpaired(t, "the other phone of the link", thief.call("status", struct{}{}))
 	if p := u.sec.get("/.mfa/security"); !strings.Contains(p.body, "Pia&#39;s phone") || !strings.Contains(p.body, "Authenticator app – notifications") {
 		t.Fatalf("Security info does not list the phone:\n%s", p.body)
 	}
@@ -223,7 +231,7 @@ func TestPhonePairing(t *testing.T) {
 		if p := u.sec.confirmPhone(code); p.status != http.StatusConflict {
 			t.Fatalf("right code after five wrong ones: %d\n%s", p.status, p.body)
 		}
-		wantPhoneUnpaired(t, "phone of a voided link", guessed.post("nonce", map[string]string{"device_id": guessed.DeviceID()}))
+		wantPhoneUnpaired(t, "phone of a voided link", guessed.call("status", struct{}{}))
 	})
 
 	t.Run("registration with a push subscription", func(t *testing.T) {

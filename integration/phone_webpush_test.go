@@ -61,7 +61,8 @@ func phonePushMessage(t *testing.T, e *phoneEnv, sub push.Subscription, n int) m
 func TestPhoneWebPush(t *testing.T) {
 	up := newUpstream(t)
 	e := startPhoneEnv(t, up, phoneOptions{})
-	site := "127.0.0.1:" + strconv.Itoa(e.g.httpPort)
+	// A Host that is an IP address is shown by the listener's port.
+	site := "this site (port " + strconv.Itoa(e.g.httpPort) + ")"
 
 	// The service accepts only the key the phone subscribed with: the
 	// one the portal hands out.

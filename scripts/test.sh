@@ -8,13 +8,13 @@
 #
 #     bash scripts/test.sh
 #
-# It installs what is missing (chromium, postgresql) with apt-get, starts a
-# throwaway PostgreSQL cluster for the tests (MFAGATE_TEST_POSTGRES_DSN) and
-# removes it at exit. Not as root, it only says what to install.
+# It installs what is missing (chromium, postgresql, litmus) with apt-get,
+# starts a throwaway PostgreSQL cluster for the tests
+# (MFAGATE_TEST_POSTGRES_DSN) and removes it at exit. Not as root, it only says what to install.
 #
 # Environment:
 #   CI                   passed to the tests; CI=true turns skips for missing
-#                        tools (Chromium) into failures. .ci/run sets it.
+#                        tools (Chromium, litmus) into failures. .ci/run sets it.
 #   FUZZTIME             how long each fuzz target runs (default 10s).
 #   MFAGATE_SCREENSHOTS  directory for the browser test's screenshots.
 set -euo pipefail
@@ -56,17 +56,20 @@ pg_bin_dir() {
 missing=()
 [ -n "$(chromium_bin)" ] || missing+=(chromium)
 [ -n "$(pg_bin_dir)" ] || missing+=(postgresql)
+# litmus: the WebDAV test suite the gateway is checked with (TestLitmusThroughGateway).
+command -v litmus >/dev/null || missing+=(litmus)
 if [ "${#missing[@]}" -gt 0 ]; then
 	if ! is_root; then
 		die "missing: ${missing[*]}. Install them with:
-    sudo apt-get update && sudo apt-get install -y chromium postgresql
+    sudo apt-get update && sudo apt-get install -y ${missing[*]}
 then run this script again (or run it as root and it installs them)."
 	fi
 	say "Installing missing packages: ${missing[*]}"
 	apt-get update
-	apt-get install -y chromium postgresql
+	apt-get install -y "${missing[@]}"
 	[ -n "$(chromium_bin)" ] || die "chromium still missing after apt-get install"
 	[ -n "$(pg_bin_dir)" ] || die "PostgreSQL server binaries (initdb, pg_ctl) still missing after apt-get install"
+	command -v litmus >/dev/null || die "litmus still missing after apt-get install"
 fi
 CHROMIUM="$(chromium_bin)"
 PGBIN="$(pg_bin_dir)"
@@ -197,6 +200,7 @@ TEST_LOG="$LOGDIR/go-test.log"
 run_tests() {
 	local rc
 	echo "Chromium: $CHROMIUM ($("$CHROMIUM" --version 2>/dev/null | tail -n1 || true))"
+	echo "litmus: $(command -v litmus)"
 	echo "CI=${CI:-}"
 	# -v for the counts below and the tests' logs; the per-test RUN/PASS
 	# lines are left out of the screen. (stage runs this with set +e.)

@@ -390,21 +390,26 @@ func (s *Accounts) AppPasswords(ctx context.Context, username string) ([]model.A
 	return aps, nil
 }
 
-// Unblock lets a blocked user (one who reported a sign-in request as
-// fraud) sign in again.
-func (s *Accounts) Unblock(ctx context.Context, username string) error {
+// Unblock lets a user sign in again, exactly as the admin center's Unblock
+// does (the rule is unblockChange): the block (a reported sign-in request,
+// an admin's block, a file's "disabled") is lifted and the account's
+// failed sign-in counter cleared, in one transaction, so a user locked out
+// by wrong guesses can sign in at once too. It returns what changed, in
+// the admin center's words.
+func (s *Accounts) Unblock(ctx context.Context, username string) (string, error) {
 	u, err := s.Get(ctx, username)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if u.BlockedAt.IsZero() {
-		return fmt.Errorf("%q is not blocked", u.Username)
+	// No admin group to guard: unblocking never removes an admin, and the
+	// CLI acts as the machine's operator, not as a member.
+	o, err := s.store.ApplyAdminChange(ctx, model.AdminGuard{}, unblockChange(u))
+	if err != nil {
+		return "", fmt.Errorf("unblocking %q: %w", u.Username, err)
 	}
-	if err := s.store.SetBlocked(ctx, u.ID, time.Time{}, ""); err != nil {
-		return fmt.Errorf("unblocking %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.UserUnblocked, "blocked since "+u.BlockedAt.UTC().Format(time.RFC3339)+", "+u.BlockedReason)
-	return nil
+	detail := describeUnblock(&o.Before)
+	s.record(ctx, u, audit.UserUnblocked, detail)
+	return detail, nil
 }
 
 // Block refuses every sign-in of a user (password, code, phone, basic

@@ -344,7 +344,7 @@ func (a *Admin) change(actor *model.User, act Action, u *model.User) model.Admin
 	case ActionBlock:
 		ch.Kind, ch.BlockedAt, ch.BlockedReason = model.ChangeBlock, a.now(), "by an admin ("+actor.Username+")"
 	case ActionUnblock:
-		ch.Kind, ch.FailureKeys = model.ChangeUnblock, []string{bruteforce.AccountKey(u.Username)}
+		return unblockChange(u)
 	case ActionEdit:
 		ch.Kind, ch.DisplayName, ch.Email, ch.Groups = model.ChangeProfile, act.DisplayName, act.Email, act.Groups
 	case ActionRemove:
@@ -387,10 +387,7 @@ func (a *Admin) describe(act Action, before *model.User, n int64) (ResultKind, s
 		}
 		return ResultChanged, "sign-in blocked; sessions ended"
 	case ActionUnblock:
-		if before.BlockedAt.IsZero() {
-			return ResultChanged, "was not blocked; failed sign-in counter cleared"
-		}
-		return ResultChanged, "sign-in unblocked (was blocked: " + before.BlockedReason + "); failed sign-in counter cleared"
+		return ResultChanged, describeUnblock(before)
 	case ActionEdit:
 		var parts []string
 		if before.DisplayName != act.DisplayName {

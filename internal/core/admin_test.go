@@ -319,3 +319,45 @@ func TestAdminUsersAndDetail(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
+
+// TestUnblockIsOneRule: Accounts.Unblock (the CLI) does what the admin
+// center's Unblock does: it lifts a block and clears the account's failed
+// sign-in counter, and on an unblocked user it clears the counter too.
+func TestUnblockIsOneRule(t *testing.T) {
+	f := newAdminFixture(t, "admins")
+	u := f.user(t, "lena", false)
+	key := bruteforce.AccountKey(u.Username)
+	lock := func() {
+		t.Helper()
+		for range 10 {
+			if _, _, err := f.st.ClaimFailure(f.ctx, key, time.Now(), time.Hour, 10, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fl, _ := f.st.FailuresFor(f.ctx, key); fl.Count == 0 {
+			t.Fatal("no failures counted")
+		}
+	}
+	lock()
+	detail, err := f.c.Accounts.Unblock(f.ctx, "lena")
+	if err != nil || detail != "was not blocked; failed sign-in counter cleared" {
+		t.Fatalf("unblock of a locked user: %q %v", detail, err)
+	}
+	if fl, _ := f.st.FailuresFor(f.ctx, key); fl.Count != 0 || !fl.LockedUntil.IsZero() {
+		t.Fatalf("counter after the CLI's unblock: %+v", fl)
+	}
+	lock()
+	if err := f.c.Accounts.Block(f.ctx, "lena"); err != nil {
+		t.Fatal(err)
+	}
+	detail, err = f.c.Accounts.Unblock(f.ctx, "lena")
+	if err != nil || !strings.HasPrefix(detail, "sign-in unblocked (was blocked: by an admin") {
+		t.Fatalf("unblock of a blocked user: %q %v", detail, err)
+	}
+	if got, _ := f.st.UserByID(f.ctx, u.ID); !got.BlockedAt.IsZero() {
+		t.Fatal("still blocked")
+	}
+	if fl, _ := f.st.FailuresFor(f.ctx, key); fl.Count != 0 {
+		t.Fatalf("counter after unblocking a blocked user: %+v", fl)
+	}
+}

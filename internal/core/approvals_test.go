@@ -67,7 +67,7 @@ func newApprovalFixture(t *testing.T) *approvalFixture {
 	}
 	d := &model.Device{Name: "Phone", PublicKey: []byte("key")}
 	code := "123456"
-	if err := st.RegisterDevice(ctx, token.hash(), d, c.Phones.codeHash(token.hash(), code), c.Phones.now(), model.MaxDevices); err != nil {
+	if err := st.RegisterDevice(ctx, token.hash(), d, c.Phones.codeHash(token.hash(), code), c.Phones.now(), model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Phones.Confirm(ctx, u, sess, code, "192.0.2.1"); err != nil {
@@ -169,7 +169,7 @@ func TestReportBlocksTheAccount(t *testing.T) {
 	if err != nil || u.BlockedAt.IsZero() {
 		t.Fatalf("user not blocked after a report: %+v, %v", u, err)
 	}
-	if err := f.c.Accounts.Unblock(ctx, "alice"); err != nil {
+	if _, err := f.c.Accounts.Unblock(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := f.st.UserByID(ctx, f.user.ID); !u.BlockedAt.IsZero() {

@@ -99,8 +99,9 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		timeout = DefaultApprovalTimeout
 	}
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
-		nonceKey: secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
-		audit:    auditLog, events: events, pushHosts: hosts, pushResolver: cfg.PushResolver, now: time.Now}
+		nonceKey:    secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
+		manifestKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-manifest"),
+		audit:       auditLog, events: events, pushHosts: hosts, pushResolver: cfg.PushResolver, now: time.Now}
 	policy := password.DefaultPolicy()
 	if cfg.PasswordPolicy != nil {
 		policy = *cfg.PasswordPolicy
@@ -117,7 +118,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	return &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
-		Methods:  &Methods{Store: st, Audit: auditLog},
+		Methods:  &Methods{Store: st, Audit: auditLog, events: events},
 		AppPasswords: &AppPasswords{Store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
 			Audit: auditLog, events: events},
 		Accounts: accounts,

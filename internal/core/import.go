@@ -20,7 +20,7 @@ type ImportedUser struct {
 	DisplayName  string
 	Email        string
 	Groups       []string
-	PasswordHash string // bcrypt or argon2id (password.CheckImportedHash)
+	PasswordHash string // bcrypt or argon2id (password.Hasher.CheckImportedHash)
 	// Disabled accounts are imported blocked: they sign in once an admin
 	// unblocks them.
 	Disabled bool
@@ -76,10 +76,46 @@ func (e *ImportError) Error() string {
 type ImportResult struct {
 	// Users as created (IDs set) or, dry, as they would be.
 	Users []*model.User
-	// Argon2id counts the argon2id hashes, replaced by bcrypt at each
-	// user's first successful sign-in; Blocked the users imported blocked
-	// (disabled in the file).
-	Argon2id, Blocked int
+	// Rehashed counts the hashes replaced by bcrypt at the server's cost
+	// at each user's first successful sign-in (argon2id, or bcrypt at
+	// another cost); Blocked the users imported blocked (disabled in the
+	// file); Reset those imported with no usable password (ImportOptions.
+	// AllowReset).
+	Rehashed, Blocked, Reset int
+}
+
+// ImportOptions says how to import.
+type ImportOptions struct {
+	// DryRun writes nothing: the result says what would be created.
+	DryRun bool
+	// AllowReset imports a user whose hash costs more than
+	// password.MaxImportedCost checks with no usable password (no
+	// password matches until an admin resets it) instead of refusing the
+	// file.
+	AllowReset bool
+}
+
+// NoUsablePassword reports whether u has no password that can match:
+// imported with AllowReset, until an admin resets it (reset-password gives
+// a temporary one).
+func NoUsablePassword(u *model.User) bool { return u.PasswordHash == "" }
+
+// SummarizeImport counts what importing us (CheckImport's users) makes,
+// for a server whose hasher is h.
+func SummarizeImport(us []*model.User, h *password.Hasher) *ImportResult {
+	r := &ImportResult{Users: us}
+	for _, u := range us {
+		switch {
+		case NoUsablePassword(u):
+			r.Reset++
+		case h.NeedsRehash(u.PasswordHash):
+			r.Rehashed++
+		}
+		if !u.BlockedAt.IsZero() {
+			r.Blocked++
+		}
+	}
+	return r
 }
 
 // importedReason is the block reason of a user disabled in the file.
@@ -88,12 +124,14 @@ func importedReason(source string) string {
 }
 
 // CheckImport validates users read from a file without the store, for a
-// server hashing at bcrypt cost bcryptCost: usernames (normalised, none
-// twice), group names, and hashes (password.CheckImportedHash). It returns
-// the users to create (MFA state Enabled: they register a second factor
-// at their first sign-in), or an *ImportError naming every problem with
-// its line.
-func CheckImport(in []ImportedUser, bcryptCost int) ([]*model.User, error) {
+// server whose hasher is h: usernames (normalised, none twice), group
+// names, and hashes (password.Hasher.CheckImportedHash: a supported
+// scheme, at most password.MaxImportedCost checks at the server's bcrypt
+// cost). It returns the users to create (MFA state Enabled: they register
+// a second factor at their first sign-in), or an *ImportError naming every
+// problem with its line. With allowReset a user whose hash is only too
+// costly is kept with no usable password (NoUsablePassword).
+func CheckImport(in []ImportedUser, h *password.Hasher, allowReset bool) ([]*model.User, error) {
 	var problems []ImportProblem
 	bad := func(line int, name, format string, args ...any) {
 		problems = append(problems, ImportProblem{Line: line, Username: name, Reason: fmt.Sprintf(format, args...)})
@@ -122,13 +160,22 @@ func CheckImport(in []ImportedUser, bcryptCost int) ([]*model.User, error) {
 				ok = false
 			}
 		}
-		if _, err := password.CheckImportedHash(iu.PasswordHash, bcryptCost); err != nil {
+		hash := iu.PasswordHash
+		if _, _, err := h.CheckImportedHash(hash); err != nil {
 			line := iu.Line
 			if iu.PasswordLine > 0 {
 				line = iu.PasswordLine
 			}
-			bad(line, iu.Username, "password: %v", err)
-			ok = false
+			switch {
+			case allowReset && errors.Is(err, password.ErrTooCostly):
+				hash = "" // no usable password: an admin resets it
+			case errors.Is(err, password.ErrTooCostly):
+				bad(line, iu.Username, "password: %v (--allow-reset imports the user with no usable password, for an admin to reset)", err)
+				ok = false
+			default:
+				bad(line, iu.Username, "password: %v", err)
+				ok = false
+			}
 		}
 		if !ok {
 			continue
@@ -139,7 +186,7 @@ func CheckImport(in []ImportedUser, bcryptCost int) ([]*model.User, error) {
 			DisplayName:  strings.TrimSpace(iu.DisplayName),
 			Email:        strings.TrimSpace(iu.Email),
 			Groups:       groups,
-			PasswordHash: iu.PasswordHash,
+			PasswordHash: hash,
 			MFAState:     model.MFAEnabled,
 		}
 		if iu.Disabled {
@@ -155,13 +202,14 @@ func CheckImport(in []ImportedUser, bcryptCost int) ([]*model.User, error) {
 
 // Import creates the users read from source (a file name, for the block
 // reason and the audit log) all at once or not at all: it validates them
-// (CheckImport), refuses names that exist in the store (with their line),
-// and then creates every user in one store transaction. Users disabled in
-// the file are created blocked. Each creation is audited as "imported from
-// source by <actor>". With dryRun nothing is written and the result says
-// what would be created.
-func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser, dryRun bool) (*ImportResult, error) {
-	us, err := CheckImport(in, s.hasher.Cost())
+// (CheckImport, with opts.AllowReset), refuses names that exist in the
+// store (with their line), and then creates every user in one store
+// transaction. Users disabled in the file are created blocked. Each
+// creation is audited as "imported from source by <actor>". With
+// opts.DryRun nothing is written and the result says what would be
+// created.
+func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser, opts ImportOptions) (*ImportResult, error) {
+	us, err := CheckImport(in, s.hasher, opts.AllowReset)
 	if err != nil {
 		return nil, err
 	}
@@ -174,25 +222,21 @@ func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser,
 		taken[u.Username] = true
 	}
 	var problems []ImportProblem
-	res := &ImportResult{Users: us}
+	res := SummarizeImport(us, s.hasher)
 	lines := entryLines(in)
-	for i, u := range us {
+	for _, u := range us {
 		if taken[u.Username] {
 			problems = append(problems, ImportProblem{Line: lines[u.Username], Username: u.Username,
 				Reason: "a user of this name exists already"})
 		}
-		if password.NeedsUpgrade(u.PasswordHash) {
-			res.Argon2id++
-		}
 		if !u.BlockedAt.IsZero() {
-			res.Blocked++
-			us[i].BlockedReason = importedReason(source)
+			u.BlockedReason = importedReason(source)
 		}
 	}
 	if len(problems) > 0 {
 		return nil, NewImportError(problems)
 	}
-	if dryRun || len(us) == 0 {
+	if opts.DryRun || len(us) == 0 {
 		return res, nil
 	}
 	if err := s.store.CreateUsers(ctx, us); err != nil {
@@ -202,19 +246,28 @@ func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser,
 		return nil, fmt.Errorf("nothing imported: %w", err)
 	}
 	for _, u := range us {
-		detail := fmt.Sprintf("state %s, groups %v", u.MFAState, u.Groups)
-		if password.NeedsUpgrade(u.PasswordHash) {
-			detail += ", argon2id hash (bcrypt at first sign-in)"
-		}
-		if !u.BlockedAt.IsZero() {
-			detail += ", blocked (disabled in the file)"
-		}
 		// New accounts: nothing about them is cached anywhere, so no
 		// event is announced.
 		s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.UserCreated,
-			Detail: detail + "; imported from " + source + " by " + s.actor})
+			Detail: s.importDetail(u) + "; imported from " + source + " by " + s.actor})
 	}
 	return res, nil
+}
+
+// importDetail says, for the audit log, what an import made of u.
+func (s *Accounts) importDetail(u *model.User) string {
+	detail := fmt.Sprintf("state %s, groups %v", u.MFAState, u.Groups)
+	switch {
+	case NoUsablePassword(u):
+		detail += fmt.Sprintf(", no usable password (its hash costs more than %.1f checks at bcrypt cost %d; an admin resets it)",
+			password.MaxImportedCost, s.hasher.Cost())
+	case s.hasher.NeedsRehash(u.PasswordHash):
+		detail += fmt.Sprintf(", %s hash (bcrypt cost %d at first sign-in)", describeHash(u.PasswordHash), s.hasher.Cost())
+	}
+	if !u.BlockedAt.IsZero() {
+		detail += ", blocked (disabled in the file)"
+	}
+	return detail
 }
 
 // entryLines maps each valid username (normalised) to its entry's line.

@@ -17,8 +17,9 @@ const AuthenticatorName = "Authenticator app"
 // Methods changes users' sign-in methods under the MFA-state rules, each
 // change in one store transaction, and audits it.
 type Methods struct {
-	Store store.Store
-	Audit *audit.Log
+	Store  store.Store
+	Audit  *audit.Log
+	events *Events
 }
 
 // AddAuthenticator stores a verified, sealed secret. Registering a method
@@ -50,17 +51,28 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []
 // ErrNoSuchMethod means the user does not have the method asked for.
 var ErrNoSuchMethod = errors.New("core: the user has no such sign-in method")
 
-// DeleteAuthenticator removes authenticator id of u. With keepOne (the
-// site's policy requires a second factor of u) it refuses, atomically in
-// the store, to remove the last one (model.ErrLimit), so two deletes sent
-// at once cannot leave such a user without a method. model.ErrNotFound
-// when u has no such authenticator.
-func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int64, keepOne bool, ip string) error {
-	if err := m.Store.DeleteTOTP(ctx, u.ID, id, keepOne); err != nil {
+// DeleteAuthenticator removes authenticator id of u and ends u's other
+// sessions (see methodRemoved). With keepOne (the site's policy requires
+// a second factor of u) it refuses, atomically in the store, to remove
+// the last one (model.ErrLimit), so two deletes sent at once cannot leave
+// such a user without a method. model.ErrNotFound when u has no such
+// authenticator.
+func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
+	if err := m.Store.DeleteTOTP(ctx, u.ID, id, keepOne, keepSession); err != nil {
 		return fmt.Errorf("core: delete authenticator: %w", err)
 	}
-	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	methodRemoved(ctx, m.events, m.Audit, u, audit.TOTPDeleted, ip, strconv.FormatInt(id, 10))
 	return nil
+}
+
+// methodRemoved is the one rule after any sign-in method (authenticator
+// app or phone) is removed: the store has ended, in the removal's
+// transaction, every session of u but the one that removed it (they may
+// have been signed in with that method), and now every node drops its
+// cached copies of u's sessions and basic-auth successes at once.
+func methodRemoved(ctx context.Context, events *Events, log *audit.Log, u *model.User, event, ip, detail string) {
+	events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	log.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, RemoteIP: ip, Detail: detail})
 }
 
 // SetDefaultMethod makes method the one u is offered first at sign-in;

@@ -51,13 +51,15 @@ var (
 // Phones pairs users' phones and authenticates the calls they sign with
 // their device keys.
 type Phones struct {
-	store     store.Store
-	box       *secrets.Box
-	codeKey   []byte
-	nonceKey  []byte
-	audit     *audit.Log
-	events    *Events
-	pushHosts []string
+	store    store.Store
+	box      *secrets.Box
+	codeKey  []byte
+	nonceKey []byte
+	// manifestKey makes the handles of links' install manifests.
+	manifestKey []byte
+	audit       *audit.Log
+	events      *Events
+	pushHosts   []string
 	// pushResolver resolves a subscription's push host when it is
 	// registered (nil: not resolved; the sender checks every address it
 	// connects to either way).
@@ -69,7 +71,12 @@ type Phones struct {
 }
 
 // PairingToken is the secret of a pairing link, carried in the link's
-// fragment (never in a request line).
+// fragment. It does reach a request line once in the link's life, on iOS,
+// where the install manifest's start_url holds it: the manifest is named
+// by an opaque handle, but whoever reads that address (from an access log,
+// say) can fetch the manifest while the link lives. So a link takes
+// several phones (model.MaxPairingPhones) and only the code the user
+// types activates one.
 type PairingToken string
 
 func (t PairingToken) hash() []byte {
@@ -129,7 +136,8 @@ type Registration struct {
 
 // Register stores the phone, inactive, and returns it with the
 // confirmation code the phone shows; the device becomes active only when
-// the session that made the link enters the code (Confirm).
+// the session that made the link enters the code (Confirm). A link takes
+// up to model.MaxPairingPhones phones, each with its own code.
 func (p *Phones) Register(ctx context.Context, reg Registration) (*model.Device, string, error) {
 	pub, err := devicekey.ParsePublicKey(reg.PublicKey)
 	if err != nil {
@@ -151,24 +159,15 @@ func (p *Phones) Register(ctx context.Context, reg Registration) (*model.Device,
 	if err != nil {
 		return nil, "", err
 	}
-	code, err := randomDigits(6)
-	if err != nil {
-		return nil, "", err
-	}
 	if reg.Push != nil {
 		if err := p.CheckPush(reg.Push); err != nil {
 			return nil, "", err
 		}
 	}
 	d := &model.Device{Name: name, PublicKey: spki}
-	err = p.store.RegisterDevice(ctx, reg.Token.hash(), d, p.codeHash(reg.Token.hash(), code), p.now(), model.MaxDevices)
-	switch {
-	case errors.Is(err, model.ErrNotFound):
-		return nil, "", ErrPairingInvalid
-	case errors.Is(err, model.ErrLimit):
-		return nil, "", ErrTooManyDevices
-	case err != nil:
-		return nil, "", fmt.Errorf("core: register device: %w", err)
+	code, err := p.registerWithCode(ctx, reg.Token, d)
+	if err != nil {
+		return nil, "", err
 	}
 	if reg.Push != nil {
 		if err := p.SetPush(ctx, d, reg.Push); err != nil {
@@ -176,6 +175,32 @@ func (p *Phones) Register(ctx context.Context, reg Registration) (*model.Device,
 		}
 	}
 	return d, code, nil
+}
+
+// registerWithCode stores d through the link token with a fresh
+// confirmation code, one no other phone waiting on the link shows, and
+// returns the code.
+func (p *Phones) registerWithCode(ctx context.Context, token PairingToken, d *model.Device) (string, error) {
+	for range 3 {
+		code, err := randomDigits(6)
+		if err != nil {
+			return "", err
+		}
+		err = p.store.RegisterDevice(ctx, token.hash(), d, p.codeHash(token.hash(), code), p.now(), model.MaxDevices, model.MaxPairingPhones)
+		switch {
+		case err == nil:
+			return code, nil
+		case errors.Is(err, model.ErrConflict):
+			continue // another phone shows this code: draw again
+		case errors.Is(err, model.ErrNotFound):
+			return "", ErrPairingInvalid // used up, expired or voided
+		case errors.Is(err, model.ErrLimit):
+			return "", ErrTooManyDevices
+		default:
+			return "", fmt.Errorf("core: register device: %w", err)
+		}
+	}
+	return "", fmt.Errorf("core: register device: no free confirmation code")
 }
 
 // deviceName checks a phone's chosen name; empty gives "Phone".
@@ -199,15 +224,15 @@ func (p *Phones) codeHash(tokenHash []byte, code string) []byte {
 	return m.Sum(nil)
 }
 
-// Confirm activates the phone registered through the pairing this session
-// made, when code is the one the phone shows. Wrong codes count; five void
-// the pairing.
+// Confirm activates, of the phones registered through the pairing this
+// session made, the one that shows code; the others are dropped. Wrong
+// codes count; five void the pairing and its phones.
 func (p *Phones) Confirm(ctx context.Context, u *model.User, sessionHash []byte, code, ip string) (*model.Device, error) {
 	pr, err := p.PairingFor(ctx, u.ID, sessionHash)
 	if err != nil {
 		return nil, err
 	}
-	if pr == nil || pr.DeviceID == 0 {
+	if pr == nil || pr.Waiting == 0 {
 		return nil, ErrNoPairing
 	}
 	d, _, err := p.store.ConfirmPairing(ctx, u.ID, sessionHash, p.codeHash(pr.TokenHash, code), p.now(), maxConfirmAttempts)
@@ -232,27 +257,23 @@ func (p *Phones) Devices(ctx context.Context, userID int64) ([]model.Device, err
 	return ds, nil
 }
 
-// Remove deletes phone id of u; with keepOne not u's last method
+// Remove deletes phone id of u and ends u's sessions but keepSession (the
+// one removing it; see methodRemoved); with keepOne not u's last method
 // (model.ErrLimit).
-func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, ip string) error {
-	if err := p.store.DeleteDevice(ctx, u.ID, id, keepOne); err != nil {
+func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
+	if err := p.store.DeleteDevice(ctx, u.ID, id, keepOne, keepSession); err != nil {
 		return fmt.Errorf("core: remove device: %w", err)
 	}
-	p.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
-	p.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DeviceRemoved, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	methodRemoved(ctx, p.events, p.audit, u, audit.DeviceRemoved, ip, strconv.FormatInt(id, 10))
 	return nil
 }
 
-// IssueNonce gives a device a nonce for its next signed call. Issuing
-// stores nothing (so nobody can exhaust a device's nonces by asking for
-// them): the nonce carries its time and a MAC binding it to the device;
-// a signed call records its nonce as used, once.
-func (p *Phones) IssueNonce(ctx context.Context, deviceID int64) (string, error) {
-	if _, err := p.store.DeviceByID(ctx, deviceID); errors.Is(err, model.ErrNotFound) {
-		return "", ErrNotPaired
-	} else if err != nil {
-		return "", fmt.Errorf("core: device: %w", err)
-	}
+// IssueNonce gives a device id a nonce for its next signed call. Issuing
+// stores nothing and reads nothing (so nobody can exhaust a device's
+// nonces by asking for them, nor learn which devices exist): the nonce
+// carries its time and a MAC binding it to the id; a signed call checks
+// that the device exists and records its nonce as used, once.
+func (p *Phones) IssueNonce(deviceID int64) (string, error) {
 	var b [nonceLen]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(p.now().UnixMilli()))
 	if _, err := rand.Read(b[8:24]); err != nil {

@@ -33,6 +33,9 @@ type Config struct {
 	StripHeaders []string
 	// SignInLog receives basic-auth attempts (nil: not logged).
 	SignInLog *core.SignInLog
+	// SiteName is how the site is named in the sign-in log; "": see
+	// web.SiteLabel.
+	SiteName string
 }
 
 // Gateway guards one site.
@@ -70,9 +73,32 @@ type Result struct {
 // longer carry the gateway's cookie or the client's Authorization.
 func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) {
 	identity.Strip(r.Header, g.cfg.StripHeaders...)
-	if g.isPortal(r.URL.Path) {
-		g.portal.ServeHTTP(w, r)
+	res, ans, err := g.route(r)
+	switch {
+	case err != nil:
+		// Caddy answers 503, leaving the body unread.
+		web.CloseUnreadBody(w, r)
+		return Result{}, err
+	case ans != nil:
+		// Every answer of the gateway's own (refusals, redirects, the
+		// sign-in pages) is written here and only here: one that leaves an
+		// announced body unread closes the connection, so a client waiting
+		// for "100 Continue" gets it at once. Requests that pass never
+		// come here and pay nothing for it.
+		ans(web.CloseUnlessBodyRead(w, r), r)
 		return Result{Handled: true}, nil
+	}
+	return res, nil
+}
+
+// answer writes the gateway's own response: r goes no further.
+type answer func(http.ResponseWriter, *http.Request)
+
+// route decides what becomes of r: the answer to write, or the Result of
+// a request that continues.
+func (g *Gateway) route(r *http.Request) (Result, answer, error) {
+	if g.isPortal(r.URL.Path) {
+		return Result{}, g.portal.ServeHTTP, nil
 	}
 	if g.cfg.Policy.IsPublic(r) {
 		// Our credentials never reach the upstream: neither the session
@@ -82,24 +108,22 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *http.Request) (Result, error) 
 		if basicauth.IsBasic(r.Header.Get("Authorization")) {
 			r.Header.Del("Authorization")
 		}
-		return Result{Public: true}, nil
+		return Result{Public: true}, nil, nil
 	}
 	if basicauth.IsBasic(r.Header.Get("Authorization")) {
-		return g.serveBasic(w, r)
+		return g.serveBasic(r)
 	}
 	cur, err := g.sessions.Load(r)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	if cur == nil || !g.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
-		g.challenge(w, r)
-		return Result{Handled: true}, nil
+		return Result{}, g.challenge, nil
 	}
 	if cur.User.TemporaryPassword() {
-		g.toNewPassword(w, r)
-		return Result{Handled: true}, nil
+		return Result{}, g.toNewPassword, nil
 	}
-	return g.pass(r, &cur.User), nil
+	return g.pass(r, &cur.User), nil, nil
 }
 
 // toNewPassword sends a user signed in with an admin's temporary password
@@ -122,11 +146,10 @@ func (g *Gateway) pass(r *http.Request, u *model.User) Result {
 }
 
 // serveBasic checks HTTP basic auth; it is never redirected.
-func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (g *Gateway) serveBasic(r *http.Request) (Result, answer, error) {
 	username, secret, ok := basicauth.ParseHeader(r.Header.Get("Authorization"))
 	if !ok {
-		g.unauthorized(w, r, "Malformed basic authorization.")
-		return Result{Handled: true}, nil
+		return Result{}, g.unauthorizedWith("Malformed basic authorization."), nil
 	}
 	ip := g.cfg.ClientIP(r)
 	res, err := g.verifier.Verify(r.Context(), g.cfg.Policy, username, secret, ip)
@@ -134,22 +157,25 @@ func (g *Gateway) serveBasic(w http.ResponseWriter, r *http.Request) (Result, er
 	if errors.As(err, &denied) {
 		g.audit.Record(r.Context(), model.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
 		g.logBasic(r, ip, model.SignIn{UserID: denied.UserID, Username: denied.Username, Result: model.SignInFailure, Reason: core.Reason(denied.Detail)})
-		g.unauthorized(w, r, "Invalid credentials.")
-		return Result{Handled: true}, nil
+		return Result{}, g.unauthorizedWith("Invalid credentials."), nil
 	}
 	if errors.Is(err, basicauth.ErrBusy) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "Too many sign-in attempts in progress; try again shortly.", http.StatusServiceUnavailable)
-		return Result{Handled: true}, nil
+		return Result{}, busy, nil
 	}
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	if g.cfg.SignInLog != nil && g.cfg.SignInLog.BasicSuccessDue(res.User.ID, res.AppPasswordID) {
 		g.cfg.SignInLog.Record(r.Context(), g.basicEntry(r, ip, model.SignIn{UserID: res.User.ID, Username: res.User.Username,
 			FirstFactor: string(res.Kind), SecondFactor: "not required: " + string(res.Kind), Result: model.SignInSuccess}))
 	}
-	return g.pass(r, &res.User), nil
+	return g.pass(r, &res.User), nil, nil
+}
+
+// busy answers a check the CPU budget could not take now.
+func busy(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "Too many sign-in attempts in progress; try again shortly.", http.StatusServiceUnavailable)
 }
 
 // logBasic writes a basic-auth attempt to the sign-in log.
@@ -164,7 +190,7 @@ func (g *Gateway) logBasic(r *http.Request, ip string, e model.SignIn) {
 
 // basicEntry fills in what every basic-auth row has.
 func (g *Gateway) basicEntry(r *http.Request, ip string, e model.SignIn) model.SignIn {
-	e.Site, e.RemoteIP, e.UserAgent, e.Client = r.Host, ip, r.UserAgent(), model.ClientNonBrowser
+	e.Site, e.RemoteIP, e.UserAgent, e.Client = web.SiteLabel(g.cfg.SiteName, r), ip, r.UserAgent(), model.ClientNonBrowser
 	return e
 }
 
@@ -192,6 +218,11 @@ func (g *Gateway) challenge(w http.ResponseWriter, r *http.Request) {
 
 func looksLikeBrowser(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// unauthorizedWith is the basic-auth challenge saying msg.
+func (g *Gateway) unauthorizedWith(msg string) answer {
+	return func(w http.ResponseWriter, r *http.Request) { g.unauthorized(w, r, msg) }
 }
 
 func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/testfixture"
@@ -31,7 +33,7 @@ func TestImportedArgon2idUserInBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, false); err != nil {
+	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, core.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	site := policy.Site{}
@@ -50,8 +52,58 @@ func TestImportedArgon2idUserInBasicAuth(t *testing.T) {
 			t.Fatalf("basic auth #%d: %d %+v", i, w.Code, res)
 		}
 		u, _ := svc.Core.Accounts.Get(ctx, "ida")
-		if password.NeedsUpgrade(u.PasswordHash) || !strings.HasPrefix(u.PasswordHash, "$2a$10$") {
+		if svc.Hasher.NeedsRehash(u.PasswordHash) || !strings.HasPrefix(u.PasswordHash, "$2a$10$") {
 			t.Fatalf("hash after basic auth #%d: %q", i, u.PasswordHash)
 		}
+	}
+}
+
+// TestImportedChecksPoolFullBasicAuth503: basic-auth guesses sent at once
+// to an imported argon2id account (Authelia's default parameters) are
+// checked one at a time; those that find the imported checks' pool full
+// answer 503 with Retry-After and a short text, never 401 or 500.
+func TestImportedChecksPoolFullBasicAuth503(t *testing.T) {
+	ctx := context.Background()
+	svc := testfixture.Services(t)
+	const autheliaDefault = "$argon2id$v=19$m=65536,t=3,p=4$BpLnfgDsc2WD8F2q$o/vzA4myCqZZ36bUGsDY//8mKUYNZZaR0t4MIFAhV8U"
+	in, err := userimport.ParseAuthelia([]byte("users:\n  ivo:\n    password: \"" + autheliaDefault + "\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Core.Accounts.Import(ctx, "users.yml", in, core.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	site := policy.Site{}
+	portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, signin.Config{Issuer: "T", Policy: site})
+	g := New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, Config{Policy: site})
+
+	const guesses = 6
+	codes := make(chan *httptest.ResponseRecorder, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			r := httptest.NewRequest("GET", "/dav/", nil)
+			r.SetBasicAuth("ivo", fmt.Sprintf("guess %d", i)) // distinct: identical ones share one check
+			_, w := serve(g, r)
+			codes <- w
+		})
+	}
+	wg.Wait()
+	close(codes)
+	shed := 0
+	for w := range codes {
+		switch w.Code {
+		case http.StatusServiceUnavailable:
+			shed++
+			if w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "try again shortly") {
+				t.Errorf("503 without Retry-After or text: %q %q", w.Header().Get("Retry-After"), w.Body)
+			}
+		case http.StatusUnauthorized:
+		default:
+			t.Errorf("a wrong guess: %d", w.Code)
+		}
+	}
+	if shed == 0 || shed == guesses {
+		t.Fatalf("%d of %d simultaneous guesses shed, want some (one check at a time) but not all", shed, guesses)
 	}
 }

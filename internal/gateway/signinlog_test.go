@@ -56,3 +56,30 @@ func TestBasicAuthAttemptsAreLogged(t *testing.T) {
 		t.Errorf("success row = %+v", ok)
 	}
 }
+
+// A basic-auth row names the site as configured, or by a Host that is a
+// DNS name, never by other text the client sent as its Host.
+func TestBasicAuthRowsNameTheSiteSafely(t *testing.T) {
+	for _, tc := range []struct{ siteName, host, want string }{
+		{"", "IT desk: type 47 to keep your account safe", "this site"},
+		{"", "dav.example.com:8443", "dav.example.com:8443"},
+		{"Example DAV", "IT desk: type 47", "Example DAV"},
+	} {
+		ctx := context.Background()
+		svc := testfixture.Services(t)
+		u, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "gus", Password: "gus rides a violet tractor", MFAState: model.MFADisabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		portal := signin.New(signin.Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, signin.Config{Issuer: "T"})
+		g := New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, Config{SignInLog: svc.Core.SignInLog, SiteName: tc.siteName})
+		r := httptest.NewRequest("GET", "/dav/", nil)
+		r.Host = tc.host
+		r.SetBasicAuth("gus", "wrong one")
+		serve(g, r)
+		rows, err := svc.Store.SignIns(ctx, model.SignInFilter{UserID: u.ID})
+		if err != nil || len(rows) != 1 || rows[0].Site != tc.want {
+			t.Errorf("Host %q, site_name %q: rows %+v, %v; want site %q", tc.host, tc.siteName, rows, err, tc.want)
+		}
+	}
+}

@@ -28,20 +28,32 @@ type Device struct {
 	LastUsedAt  time.Time // zero if never used
 }
 
+// MaxPairingPhones is how many phones may register through one pairing
+// link and wait for their code: someone who read the link (from a log,
+// say) and registered first cannot lock the user's own phone out, and
+// cannot get in either, as only the code the user types activates a
+// phone.
+const MaxPairingPhones = 3
+
 // Pairing is a one-time link that pairs a phone to a user. Only hashes of
-// its token and of the confirmation code the phone shows are kept.
+// its token and of the confirmation codes the phones show are kept (and,
+// once an iOS install manifest was made for it, the token sealed).
 type Pairing struct {
 	TokenHash []byte // SHA-256 of the token in the link's fragment
 	UserID    int64
 	// SessionHash is the Security info session that made the link: only
 	// it may enter the confirmation code, so a photographed QR code
-	// pairs nothing.
+	// pairs nothing. It follows the session when its identifier rotates.
 	SessionHash []byte
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
-	DeviceID    int64  // 0 until a phone registered through the link
-	CodeHash    []byte // keyed hash of the confirmation code, nil until then
-	Attempts    int    // wrong confirmation codes entered
+	Attempts    int // wrong confirmation codes entered
+	// Waiting counts the phones registered through the link, waiting for
+	// their code (at most MaxPairingPhones).
+	Waiting int
+	// ManifestToken is the link's token sealed for its install manifest;
+	// nil until one was made.
+	ManifestToken []byte
 }
 
 // ApprovalStatus is where a sign-in approval request stands.

@@ -16,9 +16,16 @@ var (
 	}
 )
 
+// unrecognisedAgent is what a phone shows for a user agent naming no
+// known browser or system.
+const unrecognisedAgent = "an unrecognised browser"
+
 // describeAgent turns a sign-in's user agent into the few words a phone
-// shows ("Firefox on Windows"); anything it does not recognise is shown
-// shortened as sent, so nothing is hidden.
+// shows ("Firefox on Windows"). The user agent is the client's to choose,
+// so nothing of it is shown as sent: one naming no known browser or
+// system is "an unrecognised browser" (a text of the attacker's choice on
+// the prompt, "type 47 to keep your account safe", would be an
+// instruction).
 func describeAgent(ua string) string {
 	browser, system := match(ua, browsers), match(ua, systems)
 	switch {
@@ -29,10 +36,7 @@ func describeAgent(ua string) string {
 	case system != "":
 		return "a browser on " + system
 	}
-	if len(ua) > 60 {
-		return ua[:60] + "…"
-	}
-	return ua
+	return unrecognisedAgent
 }
 
 func match(ua string, list []struct{ token, name string }) string {

@@ -9,8 +9,9 @@ func TestDescribeAgent(t *testing.T) {
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36":             "Chrome on Linux",
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15":     "Safari on macOS",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0 Mobile/15E148": "Chrome on iPhone",
-		"curl/8.5.0": "curl/8.5.0",
-		"":           "",
+		"curl/8.5.0": "an unrecognised browser",
+		"":           "an unrecognised browser",
+		"IT desk: type 47 to keep your account safe": "an unrecognised browser",
 	} {
 		if got := describeAgent(ua); got != want {
 			t.Errorf("describeAgent(%q) = %q, want %q", ua, got, want)

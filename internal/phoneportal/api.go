@@ -66,8 +66,11 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if e.pushRefused {
 		body["push_refused"] = true
 	}
-	if e.status == http.StatusUnauthorized {
+	switch e.status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", devicekey.AuthScheme)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(nonceWindow.Seconds())))
 	}
 	writeJSON(w, e.status, body)
 }
@@ -277,7 +280,7 @@ func (h *Handler) apiConfig(_ context.Context, c *call) (any, *apiError) {
 
 // POST /phone/api/install {token} → {manifest}: the per-link manifest an
 // iOS Home Screen app starts from.
-func (h *Handler) apiInstall(_ context.Context, c *call) (any, *apiError) {
+func (h *Handler) apiInstall(ctx context.Context, c *call) (any, *apiError) {
 	var in struct {
 		Token string `json:"token"`
 	}
@@ -287,11 +290,14 @@ func (h *Handler) apiInstall(_ context.Context, c *call) (any, *apiError) {
 	if !validID(in.Token) {
 		return nil, errorf(http.StatusBadRequest, "The pairing link is incomplete: scan the QR code in Security info again.")
 	}
-	id, err := h.sealLink(in.Token)
-	if err != nil {
-		return nil, h.internal(c, "sealing a manifest id", err)
+	handle, err := h.core.Phones.ManifestHandle(ctx, core.PairingToken(in.Token))
+	switch {
+	case errors.Is(err, core.ErrPairingInvalid):
+		return nil, errorf(http.StatusNotFound, "This pairing link is not valid any more: make a new one in Security info.")
+	case err != nil:
+		return nil, h.internal(c, "manifest handle", err)
 	}
-	return map[string]string{"manifest": Prefix + "manifest/" + id + manifestExt}, nil
+	return map[string]string{"manifest": Prefix + "manifest/" + handle + manifestExt}, nil
 }
 
 // POST /phone/api/register {token, public_key, name, subscription?},
@@ -381,8 +387,10 @@ func sentence(err error) string {
 	return s
 }
 
-// POST /phone/api/nonce {device_id} → {nonce}
-func (h *Handler) apiNonce(ctx context.Context, c *call) (any, *apiError) {
+// POST /phone/api/nonce {device_id} → {nonce}: for any well-formed id,
+// so the answer tells nobody which phones exist; the signed call that
+// uses the nonce finds out whether the device is still paired.
+func (h *Handler) apiNonce(_ context.Context, c *call) (any, *apiError) {
 	var in struct {
 		DeviceID string `json:"device_id"`
 	}
@@ -393,13 +401,11 @@ func (h *Handler) apiNonce(ctx context.Context, c *call) (any, *apiError) {
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != in.DeviceID {
 		return nil, errorf(http.StatusBadRequest, "The request is not valid: device_id must be the phone's number.")
 	}
-	nonce, err := h.core.Phones.IssueNonce(ctx, id)
-	switch {
-	case errors.Is(err, core.ErrNotPaired):
-		return nil, &apiError{status: http.StatusUnauthorized, msg: msgUnpaired, unpaired: true}
-	case errors.Is(err, core.ErrBadDeviceCall):
-		return nil, errorf(http.StatusTooManyRequests, "Too many requests from this phone: wait a minute and try again.")
-	case err != nil:
+	if !h.nonces.allow(h.clientIP(c.r), h.now()) {
+		return nil, errorf(http.StatusTooManyRequests, "Too many requests from this network: wait a minute and try again.")
+	}
+	nonce, err := h.core.Phones.IssueNonce(id)
+	if err != nil {
 		return nil, h.internal(c, "nonce", err)
 	}
 	return map[string]string{"nonce": nonce}, nil

@@ -230,7 +230,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Removed in Security info: the app says so, and forgets its key.
-	if err := e.svc.Core.Phones.Remove(e.ctx, e.user, ds[0].ID, false, "192.0.2.1"); err != nil {
+	if err := e.svc.Core.Phones.Remove(e.ctx, e.user, ds[0].ID, false, nil, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	step(t, ctx, "unpaired", chromedp.Click(chromedp.ID("result-done")), chromedp.WaitVisible(chromedp.ID("unpaired")))

@@ -1,89 +1,31 @@
 package phoneportal
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/secrets"
 )
 
 // Web app manifests. The app's manifest starts at /phone/. On iOS a
 // Safari tab and a Home Screen app keep separate storage, and only the app
 // gets notifications, so the pairing page in a Safari tab links a
 // per-link manifest whose start_url carries the pairing link: the Home
-// Screen app opens the link and pairs itself. The per-link manifest's id
-// is the token sealed with an expiry (AES-256-GCM), so the token never
-// shows in a URL or a log and any node with the key serves it.
+// Screen app opens the link and pairs itself. The per-link manifest is
+// named by an opaque handle the core keeps with the link (see
+// core.Phones.ManifestHandle), so it lives as long as the link and any
+// node serves it.
 
 const (
 	manifestExt = ".webmanifest"
-	// manifestAAD binds sealed ids to this use.
-	manifestAAD = "mfagate/phone-manifest/v1"
-	// linkTTL is how long a per-link manifest is served: as long as the
-	// pairing link it carries lives.
-	linkTTL = core.PairingTTL
 	// themeColor is the accent of the pages (app.css --accent).
 	themeColor = "#0067b8"
 )
-
-// manifestBox derives the sealing key from the configured one, or makes
-// a random one for this process.
-func manifestBox(key []byte, log *zap.Logger) *secrets.Box {
-	if len(key) == 0 {
-		log.Warn("phone portal: no manifest key configured; iOS Home Screen installs work only on the node that served the pairing page")
-		var err error
-		if key, err = secrets.RandomBytes(32); err != nil {
-			panic("phoneportal: random key: " + err.Error())
-		}
-	}
-	box, err := secrets.NewBox(secrets.Derive(key, manifestAAD))
-	if err != nil {
-		// Derive gives 32 bytes, which NewBox always takes.
-		panic("phoneportal: " + err.Error())
-	}
-	return box
-}
-
-// sealLink makes the id of token's manifest: base64url(seal(expiry ‖
-// token)).
-func (h *Handler) sealLink(token string) (string, error) {
-	plain := binary.BigEndian.AppendUint64(nil, uint64(h.now().Add(linkTTL).Unix()))
-	plain = append(plain, token...)
-	sealed, err := h.box.Seal(plain, []byte(manifestAAD))
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(sealed), nil
-}
-
-// openLink returns the token sealed in id, if it is unexpired.
-func (h *Handler) openLink(id string) (string, bool) {
-	if len(id) > 512 {
-		return "", false
-	}
-	sealed, err := base64.RawURLEncoding.Strict().DecodeString(id)
-	if err != nil {
-		return "", false
-	}
-	plain, err := h.box.Open(sealed, []byte(manifestAAD))
-	if err != nil || len(plain) <= 8 {
-		return "", false
-	}
-	expires := time.Unix(int64(binary.BigEndian.Uint64(plain[:8])), 0)
-	token := string(plain[8:])
-	if !h.now().Before(expires) || !validID(token) {
-		return "", false
-	}
-	return token, true
-}
 
 type manifestIcon struct {
 	Src     string `json:"src"`
@@ -154,20 +96,25 @@ func (h *Handler) serveAppManifest(w http.ResponseWriter, r *http.Request) {
 	writeManifest(w, h.appManifest, "no-cache")
 }
 
-// GET /phone/manifest/ID.webmanifest: the per-link manifest.
+// GET /phone/manifest/HANDLE.webmanifest: the per-link manifest.
 func (h *Handler) serveLinkManifest(w http.ResponseWriter, r *http.Request) {
 	if !readOnly(w, r) {
 		return
 	}
-	id, ok := strings.CutSuffix(r.PathValue("file"), manifestExt)
-	if !ok {
+	handle, ok := strings.CutSuffix(r.PathValue("file"), manifestExt)
+	if !ok || !validID(handle) {
 		h.notFound(w, r)
 		return
 	}
-	token, ok := h.openLink(id)
-	if !ok {
+	token, err := h.core.Phones.ManifestToken(r.Context(), handle)
+	switch {
+	case errors.Is(err, core.ErrPairingInvalid):
 		h.message(w, http.StatusNotFound, "Link expired", "This pairing link is not valid any more: make a new one in Security info.")
 		return
+	case err != nil:
+		h.log.Error("phone portal: link manifest", zap.Error(err))
+		h.message(w, http.StatusInternalServerError, "Something went wrong", msgUnavailable)
+		return
 	}
-	writeManifest(w, h.manifest(Prefix+"pair#t="+token), "no-store")
+	writeManifest(w, h.manifest(Prefix+"pair#t="+string(token)), "no-store")
 }

@@ -19,7 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/secrets"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -32,6 +32,9 @@ type Deps struct {
 	Core   *core.Core
 	UI     *loginui.Renderer
 	Logger *zap.Logger // nil: none
+	// ClientIP returns the client address as the server trusts it (Caddy's
+	// trusted-proxies handling); nil: the connection's address.
+	ClientIP func(*http.Request) string
 }
 
 // Config is per portal origin.
@@ -42,23 +45,19 @@ type Config struct {
 	// VAPIDPublicKey is the push application server key (unpadded
 	// base64url of the uncompressed P-256 point); "" when push is off.
 	VAPIDPublicKey string
-	// ManifestKey seals the ids of the per-link manifests (iOS), so any
-	// node with the same key serves them: 32 bytes shared by the nodes (a
-	// key derived for this purpose is derived again here). Empty: a random
-	// key of this process, so a link's manifest is served only by the
-	// node, and the config, that made it.
-	ManifestKey []byte
 }
 
 // Handler serves /phone/ on the portal origin; other paths get 404.
 type Handler struct {
-	core    *core.Core
-	ui      *loginui.Renderer
-	log     *zap.Logger
-	cfg     Config
-	box     *secrets.Box
-	api     map[string]endpoint
-	handler http.Handler
+	core *core.Core
+	ui   *loginui.Renderer
+	log  *zap.Logger
+	cfg  Config
+	api  map[string]endpoint
+	// clientIP and nonces limit the nonces one client address gets.
+	clientIP func(*http.Request) string
+	nonces   *addrLimiter
+	handler  http.Handler
 	// appManifest and worker are fixed per config.
 	appManifest []byte
 	worker      []byte
@@ -71,8 +70,11 @@ func New(d Deps, cfg Config) *Handler {
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
 	}
-	h := &Handler{core: d.Core, ui: d.UI, log: d.Logger, cfg: cfg, now: time.Now}
-	h.box = manifestBox(cfg.ManifestKey, d.Logger)
+	if d.ClientIP == nil {
+		d.ClientIP = web.RemoteIP
+	}
+	h := &Handler{core: d.Core, ui: d.UI, log: d.Logger, cfg: cfg, now: time.Now,
+		clientIP: d.ClientIP, nonces: newAddrLimiter(nonceLimit, nonceWindow)}
 	h.api = h.endpoints()
 	h.appManifest = h.manifest(Prefix)
 	issuer, _ := json.Marshal(cfg.Issuer)

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"io"
 	"net/http"
@@ -32,8 +33,6 @@ import (
 
 const testVAPID = "BKxvz0L1mZ0pSLAn0Zf8QT2gZtPDk6oLr1u4XR0E3Q4u1v6iSxP6yHk8bC9QJmF7nV2s3a4b5c6d7e8f9g0h1i2"
 
-var manifestKey = bytes.Repeat([]byte{7}, 32)
-
 // env is a phone portal on a real SQLite store, served over HTTP, with
 // one user.
 type env struct {
@@ -49,7 +48,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	svc := testfixture.Services(t)
 	h := New(Deps{Core: svc.Core, UI: svc.UI, Logger: zaptest.NewLogger(t)},
-		Config{Issuer: "Example Corp", VAPIDPublicKey: testVAPID, ManifestKey: manifestKey})
+		Config{Issuer: "Example Corp", VAPIDPublicKey: testVAPID})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
@@ -475,24 +474,57 @@ func TestSignedCallsRefused(t *testing.T) {
 
 func TestUnknownDevice(t *testing.T) {
 	e := newEnv(t)
-	wantUnpaired(t, "nonce of unknown device", e.post("nonce", `{"device_id":"99999"}`))
+	// Any id gets a nonce, shaped like a paired phone's: the answer does
+	// not tell which phones exist. Using it says the phone is unpaired.
+	p := e.paired()
+	known, unknown := e.post("nonce", `{"device_id":"`+p.DeviceID()+`"}`), e.post("nonce", `{"device_id":"99999"}`)
+	wantStatus(t, "nonce of unknown device", unknown, http.StatusOK)
+	if k, u := known.body["nonce"].(string), unknown.body["nonce"].(string); len(k) != len(u) || u == "" || len(known.raw) != len(unknown.raw) {
+		t.Errorf("nonces differ in shape: paired %q, unknown %q", known.raw, unknown.raw)
+	}
 	ghost, _ := phoneclient.New()
 	ghost.SetDeviceID("99999")
+	wantUnpaired(t, "call of unknown device with its nonce", e.signedWith(ghost, "pending", `{}`, unknown.body["nonce"].(string)))
 	wantUnpaired(t, "call of unknown device", e.signedWith(ghost, "pending", `{}`, "some-nonce"))
 
-	// A removed phone learns that it is unpaired.
-	p := e.paired()
+	// A removed phone learns that it is unpaired, from its signed call.
 	id, _ := strconv.ParseInt(p.DeviceID(), 10, 64)
 	nonce := e.nonce(p.DeviceID())
-	if err := e.svc.Core.Phones.Remove(e.ctx, e.user, id, false, "192.0.2.1"); err != nil {
+	if err := e.svc.Core.Phones.Remove(e.ctx, e.user, id, false, nil, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	wantUnpaired(t, "removed phone", e.signedWith(p, "status", `{}`, nonce))
-	wantUnpaired(t, "nonce of removed phone", e.post("nonce", `{"device_id":"`+p.DeviceID()+`"}`))
+	wantUnpaired(t, "removed phone, fresh nonce", e.signed(p, "status", `{}`))
 
 	for _, bad := range []string{`{"device_id":"0"}`, `{"device_id":"-1"}`, `{"device_id":"01"}`, `{"device_id":"x"}`, `{"device_id":1}`, `{}`} {
 		wantStatus(t, "nonce "+bad, e.post("nonce", bad), http.StatusBadRequest)
 	}
+}
+
+// Nonces are limited per client address, not per device id: one address
+// asking for too many is refused for the window; another is not.
+func TestNonceRateLimitedPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.h.clientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+	ask := func(addr, id string) reply {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/phone/api/nonce", strings.NewReader(`{"device_id":"`+id+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-Client", addr)
+		return e.do(req)
+	}
+	for i := range nonceLimit {
+		if r := ask("198.51.100.7", strconv.Itoa(i+1)); r.status != http.StatusOK {
+			t.Fatalf("nonce %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	r := ask("198.51.100.7", "1")
+	wantStatus(t, "nonce over the limit", r, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	wantStatus(t, "another address", ask("198.51.100.8", "1"), http.StatusOK)
+	e.h.now = func() time.Time { return time.Now().Add(nonceWindow) }
+	wantStatus(t, "next window", ask("198.51.100.7", "1"), http.StatusOK)
 }
 
 // Asking for nonces stores nothing, so nobody can use up a device's
@@ -589,12 +621,75 @@ func TestRegister(t *testing.T) {
 		t.Fatalf("devices after registration: %+v %v", ds, err)
 	}
 
-	// The link is used now.
+	// The link takes two more phones, then no more.
+	for i := 2; i <= model.MaxPairingPhones; i++ {
+		more, _ := phoneclient.New()
+		wantStatus(t, fmt.Sprintf("phone %d on the link", i), e.register(more, token, nil), http.StatusOK)
+	}
 	again, _ := phoneclient.New()
 	r = e.register(again, token, nil)
-	wantStatus(t, "used link", r, http.StatusNotFound)
+	wantStatus(t, "link used up", r, http.StatusNotFound)
 	if !strings.Contains(r.raw, "not valid any more") {
-		t.Errorf("used link: %s", r.raw)
+		t.Errorf("link used up: %s", r.raw)
+	}
+}
+
+// Whoever reads the install manifest's address (from an access log, say)
+// and registers first through its link cannot lock the user's own phone
+// out: the user's phone still registers, the code the user types (the one
+// their phone shows) activates it, and the reader's phone is dropped.
+func TestLinkReadFromALogCannotLockOutTheUsersPhone(t *testing.T) {
+	e := newEnv(t)
+	sess := sessionHash("security-info")
+	token, err := e.svc.Core.Phones.StartPairing(e.ctx, e.user, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The user's phone asks for its install manifest: the address is what
+	// a log shows.
+	logged, _ := e.post("install", mustJSON(t, map[string]string{"token": string(token)})).body["manifest"].(string)
+	if strings.Contains(logged, string(token)) {
+		t.Fatalf("the manifest address %q holds the token", logged)
+	}
+	// The reader fetches it, takes the token from start_url and registers
+	// first.
+	var m webManifest
+	if r := e.get(logged); r.status != http.StatusOK || json.Unmarshal([]byte(r.raw), &m) != nil {
+		t.Fatalf("manifest: %d %s", r.status, r.raw)
+	}
+	stolen := core.PairingToken(strings.TrimPrefix(m.StartURL, "/phone/pair#t="))
+	reader, _ := phoneclient.New()
+	rr := e.register(reader, stolen, nil)
+	wantStatus(t, "reader's registration", rr, http.StatusOK)
+	reader.SetDeviceID(rr.body["device_id"].(string))
+
+	// The user's own phone, opened from the Home Screen, still registers.
+	own, _ := phoneclient.New()
+	ro := e.register(own, token, nil)
+	wantStatus(t, "user's own phone after the reader", ro, http.StatusOK)
+	own.SetDeviceID(ro.body["device_id"].(string))
+	if ro.body["code"] == rr.body["code"] {
+		t.Fatal("two phones of one link show the same code")
+	}
+
+	// The user types the code their phone shows.
+	d, err := e.svc.Core.Phones.Confirm(e.ctx, e.user, sess, ro.body["code"].(string), "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strconv.FormatInt(d.ID, 10) != own.DeviceID() || !d.Active {
+		t.Fatalf("confirmed %+v, want the user's phone %s", d, own.DeviceID())
+	}
+	if r := e.signed(own, "status", `{}`); r.status != http.StatusOK || r.body["active"] != true {
+		t.Errorf("user's phone: %d %s", r.status, r.raw)
+	}
+	wantUnpaired(t, "reader's phone", e.signed(reader, "status", `{}`))
+	if ds, _ := e.svc.Core.Phones.Devices(e.ctx, e.user.ID); len(ds) != 1 {
+		t.Errorf("devices after confirmation: %+v", ds)
+	}
+	// The manifest went with its link.
+	if r := e.get(logged); r.status != http.StatusNotFound {
+		t.Errorf("manifest after confirmation: %d", r.status)
 	}
 }
 
@@ -811,17 +906,30 @@ func TestManifests(t *testing.T) {
 		}
 	}
 
-	// The per-link manifest starts at the pairing link.
+	// The per-link manifest starts at the pairing link. Its address is
+	// an opaque handle: neither the token nor anything it is sealed in.
 	token, _ := e.svc.Core.Phones.StartPairing(e.ctx, e.user, sessionHash("s"))
 	r = e.post("install", mustJSON(t, map[string]string{"token": string(token)}))
 	wantStatus(t, "install", r, http.StatusOK)
 	link, _ := r.body["manifest"].(string)
-	if !regexp.MustCompile(`^/phone/manifest/[A-Za-z0-9_-]+\.webmanifest$`).MatchString(link) || strings.Contains(link, string(token)) {
+	if !regexp.MustCompile(`^/phone/manifest/[A-Za-z0-9_-]{43}\.webmanifest$`).MatchString(link) || strings.Contains(link, string(token)) {
 		t.Fatalf("manifest link %q", link)
 	}
-	r = e.get(link)
-	if r.status != http.StatusOK {
-		t.Fatalf("link manifest: %d %s", r.status, r.raw)
+	handle := strings.TrimSuffix(strings.TrimPrefix(link, "/phone/manifest/"), ".webmanifest")
+	if raw, err := base64.RawURLEncoding.DecodeString(handle); err != nil || len(raw) != sha256.Size || bytes.Contains(raw, []byte(token)) {
+		t.Fatalf("handle %q is not an opaque 32-byte value", handle)
+	}
+	// Installing again (the page reloaded) names the same manifest.
+	if again := e.post("install", mustJSON(t, map[string]string{"token": string(token)})); again.body["manifest"] != link {
+		t.Errorf("second install: %v, want %s", again.body["manifest"], link)
+	}
+	// iOS fetches the manifest more than once: it lives as long as the
+	// link.
+	for i := range 3 {
+		r = e.get(link)
+		if r.status != http.StatusOK {
+			t.Fatalf("link manifest, fetch %d: %d %s", i+1, r.status, r.raw)
+		}
 	}
 	if err := json.Unmarshal([]byte(r.raw), &m); err != nil {
 		t.Fatal(err)
@@ -833,34 +941,33 @@ func TestManifests(t *testing.T) {
 		t.Errorf("link manifest Cache-Control %q", r.header.Get("Cache-Control"))
 	}
 
-	// Any node with the key serves it; another key does not.
-	same := New(Deps{Core: e.svc.Core, UI: e.svc.UI}, Config{ManifestKey: manifestKey})
+	// Any node sharing the store serves it.
+	other := New(Deps{Core: e.svc.Core, UI: e.svc.UI}, Config{})
 	rec := httptest.NewRecorder()
-	same.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, link, nil))
+	other.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, link, nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), string(token)) {
 		t.Errorf("other node: %d", rec.Code)
 	}
-	otherKey := New(Deps{Core: e.svc.Core, UI: e.svc.UI}, Config{ManifestKey: bytes.Repeat([]byte{8}, 32)})
-	rec = httptest.NewRecorder()
-	otherKey.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, link, nil))
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("other key: %d", rec.Code)
-	}
 
-	// Tampered, truncated or expired ids are not found.
-	id := strings.TrimSuffix(strings.TrimPrefix(link, "/phone/manifest/"), ".webmanifest")
-	flipped := []byte(id)
+	// Altered or malformed handles are not found.
+	flipped := []byte(handle)
 	flipped[len(flipped)/2] ^= 1
-	for _, p := range []string{"/phone/manifest/" + string(flipped) + ".webmanifest", "/phone/manifest/" + id[:20] + ".webmanifest",
-		"/phone/manifest/" + id, "/phone/manifest/" + id + ".json", "/phone/manifest/%2e%2e.webmanifest"} {
+	for _, p := range []string{"/phone/manifest/" + string(flipped) + ".webmanifest", "/phone/manifest/" + handle[:20] + ".webmanifest",
+		"/phone/manifest/" + handle, "/phone/manifest/" + handle + ".json", "/phone/manifest/%2e%2e.webmanifest",
+		"/phone/manifest/" + strings.Repeat("a", 200) + ".webmanifest"} {
 		if r := e.get(p); r.status != http.StatusNotFound {
 			t.Errorf("%s: %d", p, r.status)
 		}
 	}
-	e.h.now = func() time.Time { return time.Now().Add(core.PairingTTL + time.Second) }
+	// A new link voids the old one and its manifest; an unknown token
+	// gets none.
+	newer, _ := e.svc.Core.Phones.StartPairing(e.ctx, e.user, sessionHash("s"))
 	if r := e.get(link); r.status != http.StatusNotFound {
-		t.Errorf("expired: %d", r.status)
+		t.Errorf("manifest of a voided link: %d", r.status)
 	}
+	wantStatus(t, "install, voided link", e.post("install", mustJSON(t, map[string]string{"token": string(token)})), http.StatusNotFound)
+	wantStatus(t, "install, unknown token", e.post("install", `{"token":"unknown-token"}`), http.StatusNotFound)
+	wantStatus(t, "install, newer link", e.post("install", mustJSON(t, map[string]string{"token": string(newer)})), http.StatusOK)
 
 	for _, bad := range []string{`{"token":""}`, `{"token":"a/b"}`, `{"token":"` + strings.Repeat("a", 129) + `"}`, `{}`} {
 		wantStatus(t, "install "+bad, e.post("install", bad), http.StatusBadRequest)

@@ -10,7 +10,6 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
-	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/loginui"
 )
@@ -109,7 +108,8 @@ func (p *Pages) alreadyEnrolled(r *http.Request, u *model.User, secret []byte) (
 }
 
 // deleteAuthenticator removes one authenticator, never the last method of
-// an Enforced user, and signs out the user's other sessions.
+// an Enforced user, and signs out the user's other sessions (as every
+// removed method does; this one stays).
 func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 	cur, u := p.forChange(w, r, p.securityPath())
 	if cur == nil {
@@ -120,7 +120,7 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
 		return
 	}
-	err = p.Core.Methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
+	err = p.Core.Methods.DeleteAuthenticator(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), cur.IDHash(), p.ClientIP(r))
 	if errors.Is(err, model.ErrLimit) {
 		p.page.Message(w, http.StatusConflict, "Cannot delete", msgLastAuthenticator)
 		return
@@ -133,19 +133,5 @@ func (p *Pages) deleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "deleting authenticator", err)
 		return
 	}
-	if err := p.keepOnlyThisSession(w, r, cur); err != nil {
-		p.page.InternalError(w, r, "ending other sessions", err)
-		return
-	}
 	p.done(w, r, "authenticator-delete")
-}
-
-// keepOnlyThisSession ends every session of the user, then gives this
-// browser a new one with the same state: a changed factor must end the
-// sessions it may have protected.
-func (p *Pages) keepOnlyThisSession(w http.ResponseWriter, r *http.Request, cur *session.Current) error {
-	if err := p.Sessions.EndAllForUser(r.Context(), cur.User.ID); err != nil {
-		return err
-	}
-	return p.Sessions.Start(w, r, cur.Session)
 }

@@ -76,7 +76,8 @@ func sentence(err error) string {
 }
 
 // deletePhone removes a paired phone, never the last method of a user who
-// must keep one.
+// must keep one, and signs out the user's other sessions (as every
+// removed method does; this one stays).
 func (p *Pages) deletePhone(w http.ResponseWriter, r *http.Request) {
 	cur, u := p.forChange(w, r, p.securityPath())
 	if cur == nil {
@@ -87,7 +88,7 @@ func (p *Pages) deletePhone(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "That sign-in method does not exist.")
 		return
 	}
-	err = p.Core.Phones.Remove(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), p.ClientIP(r))
+	err = p.Core.Phones.Remove(r.Context(), u, id, p.cfg.Policy.MustKeepOneMethod(u), cur.IDHash(), p.ClientIP(r))
 	switch {
 	case errors.Is(err, model.ErrLimit):
 		p.page.Message(w, http.StatusConflict, "Cannot remove", msgLastMethod)

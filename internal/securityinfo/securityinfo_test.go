@@ -176,7 +176,7 @@ func TestDefaultMethodMustBeOneTheUserHas(t *testing.T) {
 		t.Fatalf("default = code with an authenticator: %d", w.Code)
 	}
 	auths, _ := f.st.TOTPAuthenticators(ctx, f.user.ID)
-	if err := f.st.DeleteTOTP(ctx, f.user.ID, auths[0].ID, false); err != nil {
+	if err := f.st.DeleteTOTP(ctx, f.user.ID, auths[0].ID, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if w := f.post("/.mfa/security/default", url.Values{"method": {"code"}}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "Add an authenticator app first") {

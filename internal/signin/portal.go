@@ -32,6 +32,10 @@ type Config struct {
 	// RedirectDomains allow-lists other https hosts as targets after
 	// sign-in ("example.com", "*.example.com"); same host is always allowed.
 	RedirectDomains []string
+	// SiteName is how the site is shown on the phone's prompt and in the
+	// sign-in log; "": its host name, when the request's Host is one (see
+	// web.SiteLabel).
+	SiteName string
 	// Extra serves further pages under Prefix (e.g. Security info),
 	// registered on the portal's mux by pattern.
 	Extra map[string]http.Handler

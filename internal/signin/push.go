@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -73,7 +74,7 @@ func (p *Portal) newApproval(w http.ResponseWriter, r *http.Request) {
 
 func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *session.Current) {
 	ap, err := p.Core.Approvals.Request(r.Context(), &cur.User, cur.IDHash(), core.Context{
-		Site: r.Host, RemoteIP: p.ClientIP(r), UserAgent: cur.Session.UserAgent,
+		Site: web.SiteLabel(p.cfg.SiteName, r), RemoteIP: p.ClientIP(r), UserAgent: cur.Session.UserAgent,
 	})
 	switch {
 	case errors.Is(err, core.ErrTooManyApprovals):

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 // Second factors as the sign-in log names them.
@@ -26,7 +27,7 @@ var secondFactors = map[string]string{
 // name's stand-in, when u is nil) to the sign-in log.
 func (p *Portal) logSignIn(r *http.Request, who model.User, secondFactor, result, detail string) {
 	p.Core.SignInLog.Record(r.Context(), model.SignIn{
-		UserID: who.ID, Username: who.Username, Site: r.Host, RemoteIP: p.ClientIP(r), UserAgent: r.UserAgent(),
+		UserID: who.ID, Username: who.Username, Site: web.SiteLabel(p.cfg.SiteName, r), RemoteIP: p.ClientIP(r), UserAgent: r.UserAgent(),
 		Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: secondFactor,
 		Result: result, Reason: core.Reason(detail),
 	})

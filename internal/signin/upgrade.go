@@ -5,16 +5,16 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-// upgradeHash replaces an imported argon2id hash by a bcrypt one once the
-// password matched it (see core.Accounts.UpgradePasswordHash). A failure
+// upgradeHash replaces a hash whose scheme or cost is not the server's (an
+// imported one) by a bcrypt one at the server's cost once the password
+// matched it (see core.Accounts.UpgradePasswordHash). A failure
 // (shed under load, the store) is logged, never shown: the password was
 // right, and the next sign-in tries again.
 func (p *Portal) upgradeHash(ctx context.Context, u *model.User, pw, ip string) {
-	if !password.NeedsUpgrade(u.PasswordHash) {
+	if !p.Hasher.NeedsRehash(u.PasswordHash) {
 		return
 	}
 	hash, err := p.Core.Accounts.UpgradePasswordHash(ctx, u, pw, ip)

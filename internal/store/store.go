@@ -109,7 +109,9 @@ type Store interface {
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
 	// last method (authenticators and active devices count; model.ErrLimit),
 	// so two concurrent deletes cannot leave an Enforced user with none.
-	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error
+	// In the same transaction it ends the user's sessions except
+	// keepSession (the one making the change; nil ends all).
+	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
@@ -120,8 +122,10 @@ type Store interface {
 	// SessionByHash returns the session; model.ErrNotFound otherwise.
 	SessionByHash(ctx context.Context, idHash []byte) (*model.Session, error)
 	// ReplaceSession atomically deletes the session oldHash and inserts s
-	// (identifier rotation). model.ErrNotFound when oldHash no longer exists, in
-	// which case s is not inserted either.
+	// (identifier rotation), and moves the pairing link made by oldHash, if
+	// any, to s, so a link started before a re-verification can still be
+	// confirmed. model.ErrNotFound when oldHash no longer exists, in which
+	// case nothing changes.
 	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
 	// TouchSession sets LastSeenAt; model.ErrNotFound if the session is gone.
 	TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error
@@ -186,22 +190,34 @@ type Store interface {
 	// a new link voids the old. model.ErrNotFound for unknown users.
 	CreatePairing(ctx context.Context, p *model.Pairing) error
 	// PairingBySession returns the user's pairing made by session
-	// sessionHash; model.ErrNotFound when there is none.
+	// sessionHash (with Waiting counted); model.ErrNotFound when there is
+	// none.
 	PairingBySession(ctx context.Context, userID int64, sessionHash []byte) (*model.Pairing, error)
-	// RegisterDevice stores d, inactive, through the pairing tokenHash and
-	// records codeHash (the confirmation code's) on the pairing, in one
+	// SetPairingManifest records on the pairing tokenHash, unexpired at
+	// now, the hash of its install manifest's handle and the token sealed
+	// for that manifest (replacing earlier ones); model.ErrNotFound when
+	// there is no such pairing.
+	SetPairingManifest(ctx context.Context, tokenHash, manifestHash, sealedToken []byte, now time.Time) error
+	// PairingByManifest returns the pairing whose install manifest's
+	// handle hashes to manifestHash (with ManifestToken); model.ErrNotFound
+	// when there is none. Expiry is the caller's to check.
+	PairingByManifest(ctx context.Context, manifestHash []byte) (*model.Pairing, error)
+	// RegisterDevice stores d, inactive, through the pairing tokenHash with
+	// codeHash (the keyed hash of the confirmation code it shows), in one
 	// transaction, when the pairing exists, has not expired at now and has
-	// no device yet (model.ErrNotFound otherwise: each link pairs once), and
-	// the user has fewer than limit devices (model.ErrLimit). Sets d.ID,
-	// d.UserID and d.CreatedAt.
-	RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit int) error
-	// ConfirmPairing activates the device registered through the user's
-	// pairing made by session sessionHash when codeHash matches and the
-	// pairing has not expired at now; the pairing is then deleted and an
-	// Enabled user becomes Enforced (promoted), in one transaction.
-	// model.ErrNotFound when there is no such pairing or no device has
-	// registered through it yet; model.ErrConflict for a wrong code, which
-	// counts an attempt: at maxAttempts the pairing and its device go.
+	// fewer than maxWaiting devices waiting (model.ErrNotFound otherwise),
+	// and the user has fewer than limit active devices (model.ErrLimit).
+	// model.ErrConflict when a device waiting on the link has the same
+	// codeHash (make another code). Sets d.ID, d.UserID and d.CreatedAt.
+	RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit, maxWaiting int) error
+	// ConfirmPairing activates the device, registered through the user's
+	// pairing made by session sessionHash, whose code hashes to codeHash,
+	// when the pairing has not expired at now; the pairing and the other
+	// devices waiting on it are then deleted and an Enabled user becomes
+	// Enforced (promoted), in one transaction. model.ErrNotFound when there
+	// is no such pairing or no device has registered through it yet;
+	// model.ErrConflict for a code no waiting device has, which counts an
+	// attempt: at maxAttempts the pairing and its devices go.
 	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (d *model.Device, promoted bool, err error)
 
 	// Devices lists a user's devices (active or not), oldest first.
@@ -218,7 +234,9 @@ type Store interface {
 	// DeleteDevice removes one device of the user; model.ErrNotFound
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
 	// last method (authenticators and active devices count; model.ErrLimit).
-	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool) error
+	// In the same transaction it ends the user's sessions except
+	// keepSession (the one making the change; nil ends all).
+	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
 
 	// UseNonce records that a device's signed call used a nonce (its
 	// hash), until expires, first dropping the device's records that have

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/factor/password"
 )
 
 const sample = `# Authelia users
@@ -44,7 +45,7 @@ func TestParseAuthelia(t *testing.T) {
 		t.Fatalf("got\n%+v\nwant\n%+v", got, want)
 	}
 	// The values pass core's rules.
-	if _, err := core.CheckImport(got, 12); err != nil {
+	if _, err := core.CheckImport(got, hasher(t), false); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -148,7 +149,7 @@ func TestCheckImportNamesTheLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = core.CheckImport(in, 12)
+	_, err = core.CheckImport(in, hasher(t), false)
 	wantProblems(t, err,
 		`line 7: user "bob": password: unsupported password hash: sha512-crypt`,
 		`line 8: user "bad name": username must be`,
@@ -159,4 +160,14 @@ func TestCheckImportNamesTheLine(t *testing.T) {
 	if strings.Contains(err.Error(), "plaintext-password") || strings.Contains(err.Error(), "saltsalt") {
 		t.Errorf("the error quotes a secret: %v", err)
 	}
+}
+
+// hasher is a server's hasher at the default bcrypt cost, 12.
+func hasher(t *testing.T) *password.Hasher {
+	t.Helper()
+	h, err := password.NewHasher(password.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

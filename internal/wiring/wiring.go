@@ -63,10 +63,7 @@ type Services struct {
 	// portal origin).
 	VAPIDPublic string
 	// Portal is the portal origin ("" when none is configured).
-	Portal string
-	// PortalKey seals what the portal's pages hand out to be handed back
-	// (the per-link manifests of iPhones), alike on every node.
-	PortalKey   []byte
+	Portal      string
 	sender      *push.Sender
 	unsubscribe func()
 }
@@ -148,7 +145,6 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 		UI:          ui,
 		VAPIDPublic: vapidPublic,
 		Portal:      o.Push.Portal,
-		PortalKey:   secrets.Derive(keys.Factor, "mfagate/portal"),
 		sender:      sender,
 		unsubscribe: unsubscribe,
 	}, nil

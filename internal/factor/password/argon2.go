@@ -1,25 +1,22 @@
 package password
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/sync/semaphore"
 )
 
 // Imported hashes. Accounts imported from another system (an Authelia
-// users file) keep the hash they had: bcrypt hashes as they are, argon2id
-// hashes (Authelia's default) until the user's first successful sign-in,
-// which replaces them by a bcrypt hash at the server's cost (NeedsUpgrade).
+// users file) keep the hash they had, bcrypt or argon2id (Authelia's
+// default), until the user's first successful sign-in, which replaces it
+// by a bcrypt hash at the server's cost (NeedsRehash). Checks against
+// them are paced apart from ordinary sign-ins (see imported.go).
 //
 // An argon2id hash is in the PHC string format
 //
@@ -28,7 +25,9 @@ import (
 // with salt and key in unpadded standard base64. Its parameters are
 // bounded, since every sign-in attempt against it costs m KiB of memory
 // and m·t block passes of CPU: larger ones are refused at import, and a
-// stored hash outside the bounds never matches.
+// stored hash outside the bounds never matches. Within them, an import
+// also refuses a hash dearer than MaxImportedCost checks at the server's
+// cost (Hasher.CheckImportedHash).
 const (
 	Argon2MaxMemoryKiB = 256 * 1024 // 256 MiB
 	Argon2MaxTime      = 10
@@ -39,18 +38,8 @@ const (
 	Argon2MaxKeyBytes  = 64
 )
 
-// ImportMaxBcryptCost is the highest bcrypt cost accepted at import (or
-// the server's own cost, when higher): a sign-in check is paced as one
-// comparison at the server's cost, so a much dearer imported hash would
-// spend more CPU than the budget counts.
-const ImportMaxBcryptCost = 14
-
 // argon2Prefix starts every argon2id hash.
 const argon2Prefix = "$argon2id$"
-
-// argon2InFlightKiB bounds the memory that concurrent argon2id checks
-// hold together: at least two checks at the largest memory parameter.
-const argon2InFlightKiB = 2 * Argon2MaxMemoryKiB
 
 // ErrUnsupportedHash is wrapped by CheckImportedHash for a hash in a scheme
 // this server does not verify.
@@ -68,12 +57,6 @@ type argon2Params struct {
 // IsArgon2id reports whether hash is in the argon2id format (whatever its
 // parameters).
 func IsArgon2id(hash string) bool { return strings.HasPrefix(hash, argon2Prefix) }
-
-// NeedsUpgrade reports whether a stored hash should be replaced by a
-// bcrypt hash of the password that just matched it: argon2id hashes
-// imported from another system. bcrypt hashes are kept, whatever their
-// cost.
-func NeedsUpgrade(hash string) bool { return IsArgon2id(hash) }
 
 // parseArgon2id parses and bounds an argon2id hash.
 func parseArgon2id(hash string) (*argon2Params, error) {
@@ -163,26 +146,6 @@ func checkBcrypt(hash string, maxCost int) error {
 	return nil
 }
 
-// CheckImportedHash says whether a password hash from another system can
-// be stored as it is on a server hashing at bcrypt cost serverCost (0:
-// DefaultCost): a bcrypt hash ($2a$, $2b$, $2y$) at a cost between
-// MinCost and ImportMaxBcryptCost (or serverCost, when higher), or an
-// argon2id hash within the Argon2 bounds. scheme is "bcrypt" or
-// "argon2id". Any other scheme (sha512-crypt $6$, pbkdf2, scrypt, plain
-// text) wraps ErrUnsupportedHash; the error never quotes the hash.
-func CheckImportedHash(hash string, serverCost int) (scheme string, err error) {
-	switch {
-	case IsArgon2id(hash):
-		_, err := parseArgon2id(hash)
-		return "argon2id", err
-	case hasBcryptPrefix(hash):
-		return "bcrypt", checkBcrypt(hash, max(ImportMaxBcryptCost, serverCost))
-	case hash == "":
-		return "", fmt.Errorf("%w: no password hash", ErrUnsupportedHash)
-	}
-	return "", fmt.Errorf("%w: %s (only bcrypt $2a$/$2b$/$2y$ and argon2id are accepted)", ErrUnsupportedHash, describeScheme(hash))
-}
-
 // Cost is the bcrypt cost the hasher hashes at.
 func (h *Hasher) Cost() int { return h.cost }
 
@@ -211,114 +174,6 @@ func describeScheme(hash string) string {
 		return "an unknown scheme"
 	}
 	return "scheme $" + id + "$"
-}
-
-// argon2Gate orders argon2id checks: the one holding gate collects its
-// CPU slots, so two checks never each hold part of what they need; memory
-// bounds what concurrent checks hold together.
-type argon2Gate struct {
-	gate   chan struct{}
-	memory *semaphore.Weighted
-}
-
-func newArgon2Gate() *argon2Gate {
-	return &argon2Gate{gate: make(chan struct{}, 1), memory: semaphore.NewWeighted(argon2InFlightKiB)}
-}
-
-// kibPassesPerBcrypt10 is how many argon2 block passes (1 KiB each) cost
-// as much CPU as one bcrypt comparison at cost 10: both are bound by the
-// same core, so the ratio holds across machines where a measurement at
-// start-up (on a busy core, with the first use's page faults) would not.
-// Measured on x86-64: a pass takes 0.9–1.5 µs, a cost-10 bcrypt 55–60 ms;
-// the ratio is rounded towards counting argon2 dearer.
-const kibPassesPerBcrypt10 = 40_000
-
-// argon2Tokens is how many comparisons at the server's bcrypt cost one
-// check with p costs in CPU (m·t block passes, all lanes together), at
-// least one and at most the budget's burst (so a check can always run
-// once the budget is full).
-func (h *Hasher) argon2Tokens(p *argon2Params) int {
-	perToken := float64(kibPassesPerBcrypt10) * math.Exp2(float64(h.cost-10))
-	n := int(math.Ceil(float64(p.memory) * float64(p.time) / perToken))
-	return min(max(n, 1), max(h.budget.Burst(), 1))
-}
-
-// verifyArgon2Bounded is VerifyBounded for an argon2id hash: the check
-// spends as many budget tokens as comparisons at the server's bcrypt cost
-// it costs in CPU, holds one slot per lane (at most all slots: its lanes
-// run in parallel) and its memory in the argon2 memory bound. Over the
-// budget, or without slots or memory within the queue wait, ErrBusy.
-func (h *Hasher) verifyArgon2Bounded(ctx context.Context, hash, pw string) (bool, error) {
-	p, err := parseArgon2id(hash)
-	if err != nil || Check(pw) != nil {
-		// Out of bounds (never imported so) or unusable password: the
-		// cost of a wrong password, as for an unknown user.
-		return h.VerifyBounded(ctx, "", pw)
-	}
-	if !h.budget.AllowN(time.Now(), h.argon2Tokens(p)) {
-		return false, h.shed(ctx)
-	}
-	release, err := h.acquireArgon2(ctx, p)
-	if err != nil {
-		return false, err
-	}
-	defer release()
-	return p.matches(pw), nil
-}
-
-// acquireArgon2 takes the gate, the check's memory and min(lanes, all)
-// slots within the queue wait, and returns what gives them back.
-func (h *Hasher) acquireArgon2(ctx context.Context, p *argon2Params) (func(), error) {
-	g := h.argon2
-	wctx, cancel := context.WithTimeout(ctx, h.queueWait)
-	defer cancel()
-	busy := func() error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return ErrBusy
-	}
-	select {
-	case g.gate <- struct{}{}:
-	case <-wctx.Done():
-		return nil, busy()
-	}
-	defer func() { <-g.gate }()
-	if err := g.memory.Acquire(wctx, int64(p.memory)); err != nil {
-		return nil, busy()
-	}
-	want, held := min(int(p.lanes), cap(h.slots)), 0
-	giveBack := func() {
-		for range held {
-			<-h.slots
-		}
-		g.memory.Release(int64(p.memory))
-	}
-	for held < want {
-		select {
-		case h.slots <- struct{}{}:
-			held++
-		case <-wctx.Done():
-			giveBack()
-			return nil, busy()
-		}
-	}
-	return giveBack, nil
-}
-
-// bcryptTokens is what a bcrypt comparison against hash spends of the
-// budget: one for a hash at or below the server's cost (every hash the
-// server makes), 2^(cost − server cost) for a costlier imported one, at
-// most the burst.
-func (h *Hasher) bcryptTokens(hash string) int {
-	if !hasBcryptPrefix(hash) {
-		return 1
-	}
-	cost, err := bcrypt.Cost([]byte(hash))
-	if err != nil || cost <= h.cost {
-		return 1
-	}
-	return min(1<<min(cost-h.cost, 20), max(h.budget.Burst(), 1))
 }
 
 // verifyArgon2 is Verify for an argon2id hash, unbounded.

@@ -58,14 +58,15 @@ func (h *Hasher) SetCPUShare(share float64) error {
 // VerifyBounded is Verify with bounded CPU: comparisons are paced to a
 // share of the cores (DefaultCPUShare unless set) (with a short burst allowance) and at most half the
 // cores run them at once; an attempt over the budget, or that cannot get a
-// slot within the queue wait, returns ErrBusy without comparing. An
-// imported hash spends the budget its CPU cost is worth (see
-// verifyArgon2Bounded and bcryptTokens).
+// slot within the queue wait, returns ErrBusy without comparing. A hash
+// dearer than the server's own (an imported one) is checked in its own
+// pool instead, which never touches these slots and budget (see
+// ImportedChecks): ErrImportedBusy when it is full.
 func (h *Hasher) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {
-	if IsArgon2id(hash) {
-		return h.verifyArgon2Bounded(ctx, hash, pw)
+	if h.dearer(hash) {
+		return h.verifyImported(ctx, hash, pw)
 	}
-	if !h.budget.AllowN(time.Now(), h.bcryptTokens(hash)) {
+	if !h.budget.Allow() {
 		return false, h.shed(ctx)
 	}
 	if err := h.acquire(ctx); err != nil {

@@ -40,7 +40,11 @@ type Hasher struct {
 	shedDelay time.Duration
 	budget    *rate.Limiter
 	oneCheck  time.Duration // measured cost of one comparison
-	argon2    *argon2Gate   // bounds checks of imported argon2id hashes
+	// imported runs the checks against hashes dearer than the server's
+	// own, apart from the slots and budget (see ImportedChecks); calib
+	// says what argon2id costs against bcrypt here.
+	imported *importPool
+	calib    *calibration
 }
 
 // NewHasher returns a Hasher; cost 0 means DefaultCost.
@@ -58,7 +62,7 @@ func NewHasher(cost int) (*Hasher, error) {
 	}
 	oneCheck := time.Since(start)
 	return &Hasher{cost: cost, dummy: dummy, slots: make(chan struct{}, defaultSlots()), queueWait: DefaultQueueWait,
-		shedDelay: ShedDelay, oneCheck: oneCheck, budget: newBudget(oneCheck, DefaultCPUShare), argon2: newArgon2Gate()}, nil
+		shedDelay: ShedDelay, oneCheck: oneCheck, budget: newBudget(oneCheck, DefaultCPUShare), imported: newImportPool(), calib: &calibration{}}, nil
 }
 
 // Check validates a new password without hashing it.
@@ -85,7 +89,7 @@ func (h *Hasher) Hash(pw string) (string, error) {
 }
 
 // Verify reports whether pw matches hash (bcrypt, or an imported argon2id
-// hash: see NeedsUpgrade). An empty hash (unknown user) or an
+// hash: see NeedsRehash). An empty hash (unknown user) or an
 // over-long password still costs one bcrypt comparison, so timing does not
 // tell them apart from a wrong password.
 func (h *Hasher) Verify(hash, pw string) bool {

@@ -423,3 +423,53 @@ func TestTwoNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestUpgradePairingRegistrations upgrades a database with paired phones
+// and an open pairing link from migration 0004: active phones stay; the
+// open link and the phone waiting on it are dropped; pairing works on the
+// new tables.
+func TestUpgradePairingRegistrations(t *testing.T) {
+	ctx := t.Context()
+	dsn := freshDB(t)
+	if err := postgres.MigrateTo(ctx, dsn, 4); err != nil {
+		t.Fatalf("MigrateTo(4): %v", err)
+	}
+	conn := connect(t, dsn)
+	var uid, active, waiting int64
+	for _, q := range []struct {
+		sql string
+		id  *int64
+	}{
+		{`INSERT INTO users (username, mfa_state, created_at, updated_at) VALUES ('alice', 'enforced', now(), now()) RETURNING id`, &uid},
+		{`INSERT INTO devices (user_id, name, public_key, active, created_at, activated_at)
+			SELECT id, 'paired', '\x01', 1, now(), now() FROM users RETURNING id`, &active},
+		{`INSERT INTO devices (user_id, name, public_key, active, created_at) SELECT id, 'waiting', '\x02', 0, now() FROM users RETURNING id`, &waiting},
+	} {
+		if err := conn.QueryRow(ctx, q.sql).Scan(q.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO pairings (token_hash, user_id, session_hash, created_at, expires_at, device_id, code_hash)
+		VALUES ('\xaa', $1, '\xbb', now(), now() + interval '10 minutes', $2, '\xcc')`, uid, waiting); err != nil {
+		t.Fatal(err)
+	}
+	s := openNode(t, dsn)
+	ds, err := s.Devices(ctx, uid)
+	if err != nil || len(ds) != 1 || ds[0].ID != active || !ds[0].Active {
+		t.Fatalf("devices after the upgrade = %+v, %v; want only the active one", ds, err)
+	}
+	if _, err := s.PairingBySession(ctx, uid, []byte{0xbb}); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("open link after the upgrade: %v", err)
+	}
+	now := time.Now()
+	if err := s.CreatePairing(ctx, &model.Pairing{TokenHash: []byte("t"), UserID: uid, SessionHash: []byte("s"), ExpiresAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	d := &model.Device{Name: "new", PublicKey: []byte{3}}
+	if err := s.RegisterDevice(ctx, []byte("t"), d, []byte("c"), now, model.MaxDevices, model.MaxPairingPhones); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.ConfirmPairing(ctx, uid, []byte("s"), []byte("c"), now, 5); err != nil || got.ID != d.ID || !got.Active {
+		t.Fatalf("ConfirmPairing after the upgrade = %+v, %v", got, err)
+	}
+}

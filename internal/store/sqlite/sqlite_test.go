@@ -395,3 +395,54 @@ func TestAppPasswordEmptyTagRejected(t *testing.T) {
 		t.Errorf("app passwords = %+v, %v; want none", aps, err)
 	}
 }
+
+// TestMigratePairingRegistrations upgrades a database with paired phones
+// and an open pairing link from migration 0004: active phones stay; the
+// open link and the phone waiting on it are dropped (links live ten
+// minutes); pairing works on the new tables.
+func TestMigratePairingRegistrations(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := sqlite.MigrateTo(ctx, path, 4); err != nil {
+		t.Fatalf("MigrateTo(4): %v", err)
+	}
+	db := rawDB(t, path)
+	for _, q := range []string{
+		`INSERT INTO users (username, display_name, email, password_hash, mfa_state, created_at, updated_at)
+			VALUES ('alice', 'Alice', '', '$2a$10$x', 'enforced', 1700000000000, 1700000000000)`,
+		`INSERT INTO devices (id, user_id, name, public_key, active, created_at, activated_at) VALUES (1, 1, 'paired', x'01', 1, 1700000000000, 1700000000000)`,
+		`INSERT INTO devices (id, user_id, name, public_key, active, created_at) VALUES (2, 1, 'waiting', x'02', 0, 1700000000000)`,
+		`INSERT INTO pairings (token_hash, user_id, session_hash, created_at, expires_at, device_id, code_hash)
+			VALUES (x'aa', 1, x'bb', 1700000000000, 1700000600000, 2, x'cc')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(old database): %v", err)
+	}
+	defer s.Close()
+	ds, err := s.Devices(ctx, 1)
+	if err != nil || len(ds) != 1 || ds[0].ID != 1 || !ds[0].Active {
+		t.Fatalf("devices after the upgrade = %+v, %v; want only the active one", ds, err)
+	}
+	if _, err := s.PairingBySession(ctx, 1, []byte{0xbb}); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("open link after the upgrade: %v", err)
+	}
+	now := time.Now()
+	if err := s.CreatePairing(ctx, &model.Pairing{TokenHash: []byte("t"), UserID: 1, SessionHash: []byte("s"), ExpiresAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	d := &model.Device{Name: "new", PublicKey: []byte{3}}
+	if err := s.RegisterDevice(ctx, []byte("t"), d, []byte("c"), now, model.MaxDevices, model.MaxPairingPhones); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.ConfirmPairing(ctx, 1, []byte("s"), []byte("c"), now, 5); err != nil || got.ID != d.ID || !got.Active {
+		t.Fatalf("ConfirmPairing after the upgrade = %+v, %v", got, err)
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}

@@ -187,16 +187,7 @@ func (s *Store) DeleteStaleApprovals(ctx context.Context, before, now time.Time)
 		if _, err := s.exec(ctx, tx, "DELETE FROM device_nonces WHERE expires_at <= ?", s.tm(now)); err != nil {
 			return err
 		}
-		// Links before devices, in ConfirmPairing's order.
-		if err := s.lockPairings(ctx, tx, "expires_at <= ?", s.tm(now)); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, `DELETE FROM devices WHERE active = 0 AND id IN
-			(SELECT device_id FROM pairings WHERE expires_at <= ? AND device_id IS NOT NULL)`, s.tm(now)); err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, "DELETE FROM pairings WHERE expires_at <= ?", s.tm(now))
-		return err
+		return s.deletePairings(ctx, tx, "expires_at <= ?", s.tm(now))
 	})
 	if err != nil {
 		return 0, s.wrap(ctx, "delete stale approvals", err)

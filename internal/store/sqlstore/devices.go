@@ -76,15 +76,7 @@ func (s *Store) CreatePairing(ctx context.Context, p *model.Pairing) error {
 	defer cancel()
 	t := Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// Links before devices, in ConfirmPairing's order.
-		if err := s.lockPairings(ctx, tx, "user_id = ?", p.UserID); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, `DELETE FROM devices WHERE active = 0 AND id IN
-			(SELECT device_id FROM pairings WHERE user_id = ? AND device_id IS NOT NULL)`, p.UserID); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM pairings WHERE user_id = ?", p.UserID); err != nil {
+		if err := s.deletePairings(ctx, tx, "user_id = ?", p.UserID); err != nil {
 			return err
 		}
 		_, err := s.exec(ctx, tx, `INSERT INTO pairings (token_hash, user_id, session_hash, created_at, expires_at)
@@ -96,6 +88,20 @@ func (s *Store) CreatePairing(ctx context.Context, p *model.Pairing) error {
 	}
 	p.CreatedAt = t
 	return nil
+}
+
+// deletePairings deletes the pairings matching cond and the inactive
+// devices waiting on them, links locked first (ConfirmPairing's order).
+func (s *Store) deletePairings(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
+	if err := s.lockPairings(ctx, tx, cond, args...); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM devices WHERE active = 0 AND id IN
+		(SELECT device_id FROM pairing_devices WHERE token_hash IN (SELECT token_hash FROM pairings WHERE `+cond+`))`, args...); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, tx, "DELETE FROM pairings WHERE "+cond, args...)
+	return err
 }
 
 // lockPairings locks the pairings matching cond for the rest of tx. Locks
@@ -114,20 +120,30 @@ func (s *Store) lockPairings(ctx context.Context, tx *sql.Tx, cond string, args 
 	return errors.Join(rows.Err(), rows.Close())
 }
 
-const pairingColumns = `token_hash, user_id, session_hash, created_at, expires_at, device_id, code_hash, attempts`
+const pairingColumns = `token_hash, user_id, session_hash, created_at, expires_at, attempts, manifest_token,
+	(SELECT count(*) FROM pairing_devices r WHERE r.token_hash = pairings.token_hash)`
 
 func scanPairing(r scanner) (*model.Pairing, error) {
 	var p model.Pairing
 	var created, expires dbTime
-	var device sql.NullInt64
-	if err := r.Scan(&p.TokenHash, &p.UserID, &p.SessionHash, &created, &expires, &device, &p.CodeHash, &p.Attempts); err != nil {
+	if err := r.Scan(&p.TokenHash, &p.UserID, &p.SessionHash, &created, &expires, &p.Attempts, &p.ManifestToken, &p.Waiting); err != nil {
 		return nil, err
 	}
-	p.CreatedAt, p.ExpiresAt, p.DeviceID = created.t, expires.t, device.Int64
-	if len(p.CodeHash) == 0 {
-		p.CodeHash = nil
+	p.CreatedAt, p.ExpiresAt = created.t, expires.t
+	if len(p.ManifestToken) == 0 {
+		p.ManifestToken = nil
 	}
 	return &p, nil
+}
+
+// lockedPairing reads the pairing matching cond, locked for the rest of
+// tx. (PostgreSQL locks no row of a query with an aggregate, so the lock
+// is taken by its own statement.)
+func (s *Store) lockedPairing(ctx context.Context, tx *sql.Tx, cond string, args ...any) (*model.Pairing, error) {
+	if err := s.lockPairings(ctx, tx, cond, args...); err != nil {
+		return nil, err
+	}
+	return scanPairing(s.row(ctx, tx, "SELECT "+pairingColumns+" FROM pairings WHERE "+cond, args...))
 }
 
 // PairingBySession returns the user's pairing made by sessionHash.
@@ -142,34 +158,63 @@ func (s *Store) PairingBySession(ctx context.Context, userID int64, sessionHash 
 	return p, nil
 }
 
+// SetPairingManifest records the install manifest's handle hash and
+// sealed token on an unexpired pairing.
+func (s *Store) SetPairingManifest(ctx context.Context, tokenHash, manifestHash, sealedToken []byte, now time.Time) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	err := s.execOne(ctx, s.w, "UPDATE pairings SET manifest_hash = ?, manifest_token = ? WHERE token_hash = ? AND expires_at > ?",
+		nonNilBlob(manifestHash), nonNilBlob(sealedToken), nonNilBlob(tokenHash), s.tm(now))
+	return s.wrap(ctx, "set pairing manifest", err)
+}
+
+// PairingByManifest returns the pairing whose manifest handle hashes to
+// manifestHash.
+func (s *Store) PairingByManifest(ctx context.Context, manifestHash []byte) (*model.Pairing, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	p, err := scanPairing(s.row(ctx, s.r, "SELECT "+pairingColumns+" FROM pairings WHERE manifest_hash = ?", nonNilBlob(manifestHash)))
+	if err != nil {
+		return nil, s.wrap(ctx, "pairing by manifest", err)
+	}
+	return p, nil
+}
+
 // RegisterDevice stores d, inactive, through pairing tokenHash; see
 // store.Store.RegisterDevice.
-func (s *Store) RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit int) error {
+func (s *Store) RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit, maxWaiting int) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	t := Now()
 	var userID, id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		p, err := scanPairing(s.row(ctx, tx, "SELECT "+pairingColumns+" FROM pairings WHERE token_hash = ?"+s.d.LockCounterRow, nonNilBlob(tokenHash)))
+		p, err := s.lockedPairing(ctx, tx, "token_hash = ?", nonNilBlob(tokenHash))
 		if err != nil {
 			return err
 		}
-		if p.DeviceID != 0 || !now.Before(p.ExpiresAt) {
-			return fmt.Errorf("%w: the pairing link was used or has expired", model.ErrNotFound)
+		if p.Waiting >= maxWaiting || !now.Before(p.ExpiresAt) {
+			return fmt.Errorf("%w: the pairing link has %d phones waiting or has expired", model.ErrNotFound, p.Waiting)
 		}
-		n, err := s.lockedCount(ctx, tx, "devices", p.UserID)
-		if err != nil {
+		// Active devices count: phones waiting on the link are no
+		// method, and its confirmation keeps one of them only.
+		var one, active int
+		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, p.UserID).Scan(&one); err != nil {
 			return err
 		}
-		if n >= limit {
-			return fmt.Errorf("%w: the user has %d devices", model.ErrLimit, n)
+		if err := s.row(ctx, tx, "SELECT count(*) FROM devices WHERE user_id = ? AND active = 1", p.UserID).Scan(&active); err != nil {
+			return err
+		}
+		if active >= limit {
+			return fmt.Errorf("%w: the user has %d devices", model.ErrLimit, active)
 		}
 		if err := s.row(ctx, tx, `INSERT INTO devices (user_id, name, public_key, push, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, p.UserID, d.Name, nonNilBlob(d.PublicKey), nullBlob(d.Push), s.tm(t)).Scan(&id); err != nil {
 			return err
 		}
 		userID = p.UserID
-		return s.execOne(ctx, tx, "UPDATE pairings SET device_id = ?, code_hash = ? WHERE token_hash = ?", id, nonNilBlob(codeHash), nonNilBlob(tokenHash))
+		_, err = s.exec(ctx, tx, "INSERT INTO pairing_devices (device_id, token_hash, code_hash) VALUES (?, ?, ?)",
+			id, nonNilBlob(tokenHash), nonNilBlob(codeHash))
+		return err
 	})
 	if err != nil {
 		return s.wrap(ctx, "register device", err)
@@ -178,31 +223,33 @@ func (s *Store) RegisterDevice(ctx context.Context, tokenHash []byte, d *model.D
 	return nil
 }
 
-// ConfirmPairing activates the device of the session's pairing when the
-// code matches; see store.Store.ConfirmPairing.
+// ConfirmPairing activates the device of the session's pairing whose code
+// matches and drops the others; see store.Store.ConfirmPairing.
 func (s *Store) ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, bool, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	var deviceID int64
 	var promoted, wrong bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		p, err := scanPairing(s.row(ctx, tx, "SELECT "+pairingColumns+" FROM pairings WHERE user_id = ? AND session_hash = ?"+s.d.LockCounterRow,
-			userID, nonNilBlob(sessionHash)))
+		p, err := s.lockedPairing(ctx, tx, "user_id = ? AND session_hash = ?", userID, nonNilBlob(sessionHash))
 		if err != nil {
 			return err
 		}
-		if p.DeviceID == 0 || !now.Before(p.ExpiresAt) {
+		if p.Waiting == 0 || !now.Before(p.ExpiresAt) {
 			return fmt.Errorf("%w: no phone has registered through the link, or it has expired", model.ErrNotFound)
 		}
-		if subtle.ConstantTimeCompare(p.CodeHash, codeHash) != 1 {
+		deviceID, err = s.waitingDevice(ctx, tx, p.TokenHash, codeHash)
+		if err != nil {
+			return err
+		}
+		if deviceID == 0 {
 			wrong = true
 			return s.countWrongCode(ctx, tx, p, maxAttempts)
 		}
-		deviceID = p.DeviceID
-		if err := s.execOne(ctx, tx, "UPDATE devices SET active = 1, activated_at = ? WHERE id = ?", s.tm(Now()), p.DeviceID); err != nil {
+		if err := s.execOne(ctx, tx, "UPDATE devices SET active = 1, activated_at = ? WHERE id = ?", s.tm(Now()), deviceID); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM pairings WHERE token_hash = ?", p.TokenHash); err != nil {
+		if err := s.deletePairings(ctx, tx, "token_hash = ?", p.TokenHash); err != nil {
 			return err
 		}
 		promoted, err = s.promote(ctx, tx, userID)
@@ -218,18 +265,35 @@ func (s *Store) ConfirmPairing(ctx context.Context, userID int64, sessionHash, c
 	return d, promoted, err
 }
 
+// waitingDevice returns the device waiting on link tokenHash whose code
+// hashes to codeHash (compared in constant time), or 0.
+func (s *Store) waitingDevice(ctx context.Context, tx *sql.Tx, tokenHash, codeHash []byte) (int64, error) {
+	rows, err := s.query(ctx, tx, "SELECT device_id, code_hash FROM pairing_devices WHERE token_hash = ?", nonNilBlob(tokenHash))
+	if err != nil {
+		return 0, err
+	}
+	var found int64
+	for rows.Next() {
+		var id int64
+		var h []byte
+		if err := rows.Scan(&id, &h); err != nil {
+			return 0, errors.Join(err, rows.Close())
+		}
+		if subtle.ConstantTimeCompare(h, codeHash) == 1 {
+			found = id
+		}
+	}
+	return found, errors.Join(rows.Err(), rows.Close())
+}
+
 // countWrongCode counts a wrong confirmation code on p; at maxAttempts the
-// pairing and its device go.
+// pairing and its devices go.
 func (s *Store) countWrongCode(ctx context.Context, tx *sql.Tx, p *model.Pairing, maxAttempts int) error {
 	if p.Attempts+1 < maxAttempts {
 		_, err := s.exec(ctx, tx, "UPDATE pairings SET attempts = attempts + 1 WHERE token_hash = ?", p.TokenHash)
 		return err
 	}
-	if _, err := s.exec(ctx, tx, "DELETE FROM pairings WHERE token_hash = ?", p.TokenHash); err != nil {
-		return err
-	}
-	_, err := s.exec(ctx, tx, "DELETE FROM devices WHERE id = ? AND active = 0", p.DeviceID)
-	return err
+	return s.deletePairings(ctx, tx, "token_hash = ?", p.TokenHash)
 }
 
 // promote makes an Enabled user Enforced (registering a method does that)
@@ -304,7 +368,7 @@ func (s *Store) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 
 // DeleteDevice removes one device of the user; with keepOne, under the
 // user's row lock, not the last method.
-func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool) error {
+func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -313,7 +377,7 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool
 		// activate the device between the check below and the delete
 		// (letting a concurrent DeleteTOTP remove the last method) nor
 		// deadlock with the delete's cascade to the link.
-		if err := s.lockPairings(ctx, tx, "user_id = ? AND device_id = ?", userID, id); err != nil {
+		if err := s.lockPairings(ctx, tx, "user_id = ? AND token_hash IN (SELECT token_hash FROM pairing_devices WHERE device_id = ?)", userID, id); err != nil {
 			return err
 		}
 		if keepOne {
@@ -329,7 +393,11 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool
 				}
 			}
 		}
-		return s.execOne(ctx, tx, "DELETE FROM devices WHERE id = ? AND user_id = ?", id, userID)
+		if err := s.execOne(ctx, tx, "DELETE FROM devices WHERE id = ? AND user_id = ?", id, userID); err != nil {
+			return err
+		}
+		_, err := s.deleteSessionsBut(ctx, tx, userID, keepSession)
+		return err
 	})
 	return s.wrap(ctx, "delete device", err)
 }

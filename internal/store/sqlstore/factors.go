@@ -196,7 +196,7 @@ func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.T
 // DeleteTOTP removes authenticator id of the user; model.ErrNotFound when
 // the user has no such authenticator (or does not exist). With keepOne,
 // under the user's row lock, the last one is kept (model.ErrLimit).
-func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) error {
+func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -205,7 +205,11 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool) 
 				return err
 			}
 		}
-		return s.execOne(ctx, tx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID)
+		if err := s.execOne(ctx, tx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID); err != nil {
+			return err
+		}
+		_, err := s.deleteSessionsBut(ctx, tx, userID, keepSession)
+		return err
 	})
 	return s.wrap(ctx, "delete totp", err)
 }

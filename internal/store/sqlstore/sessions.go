@@ -56,14 +56,19 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*model.Sessio
 	return &sess, nil
 }
 
-// ReplaceSession deletes oldHash and inserts sess in one transaction.
-// model.ErrNotFound (and nothing inserted) when oldHash is gone; a failing
-// insert keeps the old session.
+// ReplaceSession deletes oldHash and inserts sess in one transaction,
+// moving oldHash's pairing link to sess. model.ErrNotFound (and nothing
+// changed) when oldHash is gone; a failing insert keeps the old session.
 func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *model.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	args := s.sessionArgs(sess)
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// The link first: links are locked before sessions (DeleteDevice).
+		if _, err := s.exec(ctx, tx, "UPDATE pairings SET session_hash = ? WHERE session_hash = ?",
+			nonNilBlob(sess.IDHash), nonNilBlob(oldHash)); err != nil {
+			return err
+		}
 		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func mustCreatePairing(t *testing.T, s store.Store, userID int64, i int, expires
 func mustRegister(t *testing.T, s store.Store, i int, now time.Time) *model.Device {
 	t.Helper()
 	d := newDevice(i)
-	noErr(t, "RegisterDevice", s.RegisterDevice(t.Context(), tokenHash(i), d, codeHash(i), now, model.MaxDevices))
+	noErr(t, "RegisterDevice", s.RegisterDevice(t.Context(), tokenHash(i), d, codeHash(i), now, model.MaxDevices, model.MaxPairingPhones))
 	return d
 }
 
@@ -196,7 +196,8 @@ func msLater() { time.Sleep(3 * time.Millisecond) }
 // --- pairing ---
 
 // testPairingCreateRegister: a link is stored with its hashes and expiry,
-// and pairs exactly one phone, which starts inactive.
+// and takes up to maxWaiting phones, which start inactive, each with its
+// own code.
 func testPairingCreateRegister(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
@@ -208,18 +209,18 @@ func testPairingCreateRegister(t *testing.T, s store.Store) {
 	noErr(t, "CreatePairing", s.CreatePairing(ctx, p))
 	aboutNow(t, "pairing CreatedAt", p.CreatedAt, before)
 
-	check := func(what string, deviceID int64, code []byte) {
+	check := func(what string, waiting int) {
 		t.Helper()
 		got, err := s.PairingBySession(ctx, u.ID, pairSession(1))
 		noErr(t, what+": PairingBySession", err)
 		if !bytes.Equal(got.TokenHash, tokenHash(1)) || got.UserID != u.ID || !bytes.Equal(got.SessionHash, pairSession(1)) ||
-			got.DeviceID != deviceID || !bytes.Equal(got.CodeHash, code) || (got.CodeHash == nil) != (code == nil) || got.Attempts != 0 {
-			t.Errorf("%s: pairing = %+v, want device %d, code %q, no attempts", what, got, deviceID, code)
+			got.Waiting != waiting || got.Attempts != 0 || got.ManifestToken != nil {
+			t.Errorf("%s: pairing = %+v, want %d waiting, no attempts, no manifest", what, got, waiting)
 		}
 		sameTime(t, what+": CreatedAt", got.CreatedAt, p.CreatedAt)
 		sameTime(t, what+": ExpiresAt", got.ExpiresAt, ms(expires))
 	}
-	check("before registration", 0, nil)
+	check("before registration", 0)
 	_, err := s.PairingBySession(ctx, v.ID, pairSession(1))
 	wantErr(t, "PairingBySession(other user)", err, model.ErrNotFound)
 	_, err = s.PairingBySession(ctx, u.ID, pairSession(2))
@@ -232,12 +233,12 @@ func testPairingCreateRegister(t *testing.T, s store.Store) {
 	d.Push = []byte("sealed-subscription")
 	d.Active = true // ignored: a registered device waits for its code
 	before = time.Now()
-	noErr(t, "RegisterDevice", s.RegisterDevice(ctx, tokenHash(1), d, codeHash(1), now, model.MaxDevices))
+	noErr(t, "RegisterDevice", s.RegisterDevice(ctx, tokenHash(1), d, codeHash(1), now, model.MaxDevices, 3))
 	if d.ID == 0 || d.UserID != u.ID || d.Active {
 		t.Fatalf("registered device = %+v, want an ID, user %d, inactive", d, u.ID)
 	}
 	aboutNow(t, "device CreatedAt", d.CreatedAt, before)
-	check("after registration", d.ID, codeHash(1))
+	check("after registration", 1)
 	checkDevice(t, mustDevice(t, s, d.ID), d)
 	list, err := s.Devices(ctx, u.ID)
 	noErr(t, "Devices", err)
@@ -245,17 +246,39 @@ func testPairingCreateRegister(t *testing.T, s store.Store) {
 		t.Errorf("Devices = %+v, want only inactive device %d", list, d.ID)
 	}
 
-	// Each link pairs once.
-	second := newDevice(2)
-	wantErr(t, "RegisterDevice(link used)", s.RegisterDevice(ctx, tokenHash(1), second, codeHash(2), now, model.MaxDevices), model.ErrNotFound)
-	if second.ID != 0 {
-		t.Errorf("refused RegisterDevice set ID %d", second.ID)
+	// A code a waiting phone has already is refused: the caller makes
+	// another.
+	dup := newDevice(2)
+	wantErr(t, "RegisterDevice(same code)", s.RegisterDevice(ctx, tokenHash(1), dup, codeHash(1), now, model.MaxDevices, 3), model.ErrConflict)
+	if dup.ID != 0 {
+		t.Errorf("refused RegisterDevice set ID %d", dup.ID)
 	}
-	check("after a second registration", d.ID, codeHash(1))
-	wantErr(t, "RegisterDevice(unknown link)", s.RegisterDevice(ctx, tokenHash(99), newDevice(3), codeHash(3), now, model.MaxDevices), model.ErrNotFound)
-	if list, _ := s.Devices(ctx, u.ID); len(list) != 1 {
-		t.Errorf("refused registrations stored devices: %+v", list)
+	check("after a refused code", 1)
+
+	// Up to maxWaiting phones, then the link takes no more.
+	mustRegisterCode(t, s, 1, 2, now)
+	mustRegisterCode(t, s, 1, 3, now)
+	check("after three registrations", 3)
+	fourth := newDevice(4)
+	wantErr(t, "RegisterDevice(link full)", s.RegisterDevice(ctx, tokenHash(1), fourth, codeHash(4), now, model.MaxDevices, 3), model.ErrNotFound)
+	if fourth.ID != 0 {
+		t.Errorf("refused RegisterDevice set ID %d", fourth.ID)
 	}
+	check("after a fourth registration", 3)
+	wantErr(t, "RegisterDevice(unknown link)", s.RegisterDevice(ctx, tokenHash(99), newDevice(5), codeHash(5), now, model.MaxDevices, 3), model.ErrNotFound)
+	if list, _ := s.Devices(ctx, u.ID); len(list) != 3 {
+		t.Errorf("%d devices stored, want the 3 registered", len(list))
+	}
+}
+
+// mustRegisterCode registers a new device through link i with code
+// code.
+func mustRegisterCode(t *testing.T, s store.Store, i, code int, now time.Time) *model.Device {
+	t.Helper()
+	d := newDevice(100*i + code)
+	noErr(t, fmt.Sprintf("RegisterDevice(link %d, code %d)", i, code),
+		s.RegisterDevice(t.Context(), tokenHash(i), d, codeHash(code), now, model.MaxDevices, model.MaxPairingPhones))
+	return d
 }
 
 // testPairingVoidsOld: a new link voids the user's earlier links and the
@@ -281,7 +304,7 @@ func testPairingVoidsOld(t *testing.T, s store.Store) {
 	// An unregistered link is voided too: its token pairs nothing.
 	mustCreatePairing(t, s, u.ID, 5, expires)
 	pairingGone(t, s, "unregistered link after a new one", u.ID, 4)
-	wantErr(t, "RegisterDevice(voided link)", s.RegisterDevice(ctx, tokenHash(4), newDevice(4), codeHash(4), now, model.MaxDevices), model.ErrNotFound)
+	wantErr(t, "RegisterDevice(voided link)", s.RegisterDevice(ctx, tokenHash(4), newDevice(4), codeHash(4), now, model.MaxDevices, model.MaxPairingPhones), model.ErrNotFound)
 
 	// Active devices and other users' links stay; the newest link works.
 	if d := mustDevice(t, s, active.ID); !d.Active {
@@ -305,9 +328,9 @@ func testRegisterExpired(t *testing.T, s store.Store) {
 	mustCreatePairing(t, s, u.ID, 1, expires)
 	for _, at := range []time.Time{expires, expires.Add(time.Hour)} {
 		wantErr(t, fmt.Sprintf("RegisterDevice(at %v, expires %v)", at, expires),
-			s.RegisterDevice(ctx, tokenHash(1), newDevice(1), codeHash(1), at, model.MaxDevices), model.ErrNotFound)
+			s.RegisterDevice(ctx, tokenHash(1), newDevice(1), codeHash(1), at, model.MaxDevices, model.MaxPairingPhones), model.ErrNotFound)
 	}
-	if p, err := s.PairingBySession(ctx, u.ID, pairSession(1)); err != nil || p.DeviceID != 0 || p.CodeHash != nil {
+	if p, err := s.PairingBySession(ctx, u.ID, pairSession(1)); err != nil || p.Waiting != 0 {
 		t.Errorf("after refused registrations: pairing %+v, %v", p, err)
 	}
 	if list, _ := s.Devices(ctx, u.ID); len(list) != 0 {
@@ -316,8 +339,9 @@ func testRegisterExpired(t *testing.T, s store.Store) {
 	mustRegister(t, s, 1, expires.Add(-time.Millisecond))
 }
 
-// testRegisterLimit: a user holds at most limit devices; a refused
-// registration leaves its link unused.
+// testRegisterLimit: a user holds at most limit active devices; phones
+// waiting on a link do not count (the confirmation keeps one of them);
+// a refused registration leaves its link unused.
 func testRegisterLimit(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
@@ -329,33 +353,138 @@ func testRegisterLimit(t *testing.T, s store.Store) {
 	}
 	mustCreatePairing(t, s, u.ID, 20, expires)
 	over := newDevice(20)
-	wantErr(t, "RegisterDevice(over the limit)", s.RegisterDevice(ctx, tokenHash(20), over, codeHash(20), now, model.MaxDevices), model.ErrLimit)
+	wantErr(t, "RegisterDevice(over the limit)", s.RegisterDevice(ctx, tokenHash(20), over, codeHash(20), now, model.MaxDevices, model.MaxPairingPhones), model.ErrLimit)
 	if over.ID != 0 {
 		t.Errorf("refused RegisterDevice set ID %d", over.ID)
 	}
 	if list, _ := s.Devices(ctx, u.ID); len(list) != model.MaxDevices {
 		t.Errorf("%d devices stored, want %d", len(list), model.MaxDevices)
 	}
-	if p, err := s.PairingBySession(ctx, u.ID, pairSession(20)); err != nil || p.DeviceID != 0 {
+	if p, err := s.PairingBySession(ctx, u.ID, pairSession(20)); err != nil || p.Waiting != 0 {
 		t.Errorf("link after a refused registration: %+v, %v; want unused", p, err)
 	}
 	// The limit is per user.
 	v := mustCreateUser(t, s, "bob")
 	mustPairDevice(t, s, v.ID, 30)
 
-	// After a delete exactly one more fits, through the same link.
-	noErr(t, "DeleteDevice", s.DeleteDevice(ctx, u.ID, devs[0].ID, false))
-	d := mustRegister(t, s, 20, now)
-	if d.UserID != u.ID {
-		t.Errorf("registered for user %d, want %d", d.UserID, u.ID)
+	// After a delete one more active device fits: every phone of the link
+	// may wait for its code, and the confirmation activates one.
+	noErr(t, "DeleteDevice", s.DeleteDevice(ctx, u.ID, devs[0].ID, false, nil))
+	first := mustRegisterCode(t, s, 20, 1, now)
+	mustRegisterCode(t, s, 20, 2, now)
+	got, _, err := s.ConfirmPairing(ctx, u.ID, pairSession(20), codeHash(1), now, maxCodeAttempts)
+	noErr(t, "ConfirmPairing", err)
+	if got.ID != first.ID || got.UserID != u.ID {
+		t.Errorf("confirmed %+v, want device %d of user %d", got, first.ID, u.ID)
+	}
+	if list, _ := s.Devices(ctx, u.ID); len(list) != model.MaxDevices {
+		t.Errorf("%d devices after the confirmation, want %d", len(list), model.MaxDevices)
 	}
 
-	// The limit is the caller's; the inactive device of the voided link
-	// went, so the user has MaxDevices-1.
+	// The limit is the caller's.
+	noErr(t, "DeleteDevice", s.DeleteDevice(ctx, u.ID, devs[1].ID, false, nil))
 	mustCreatePairing(t, s, u.ID, 21, expires)
 	wantErr(t, "RegisterDevice(smaller limit)",
-		s.RegisterDevice(ctx, tokenHash(21), newDevice(21), codeHash(21), now, model.MaxDevices-1), model.ErrLimit)
-	noErr(t, "RegisterDevice(limit MaxDevices)", s.RegisterDevice(ctx, tokenHash(21), newDevice(21), codeHash(21), now, model.MaxDevices))
+		s.RegisterDevice(ctx, tokenHash(21), newDevice(21), codeHash(21), now, model.MaxDevices-1, model.MaxPairingPhones), model.ErrLimit)
+	noErr(t, "RegisterDevice(limit MaxDevices)", s.RegisterDevice(ctx, tokenHash(21), newDevice(21), codeHash(21), now, model.MaxDevices, model.MaxPairingPhones))
+}
+
+// testConfirmPicksThePhone: of the phones waiting on a link, the code
+// activates the one that showed it; the others go with the link. Too many
+// wrong codes take every waiting phone.
+func testConfirmPicksThePhone(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	now := ms(base())
+	mustCreatePairing(t, s, u.ID, 1, now.Add(10*time.Minute))
+	reader := mustRegisterCode(t, s, 1, 1, now) // registered first, from a log
+	own := mustRegisterCode(t, s, 1, 2, now)
+	third := mustRegisterCode(t, s, 1, 3, now)
+	_, _, err := s.ConfirmPairing(ctx, u.ID, pairSession(1), codeHash(9), now, maxCodeAttempts)
+	wantErr(t, "ConfirmPairing(no phone's code)", err, model.ErrConflict)
+	got, _, err := s.ConfirmPairing(ctx, u.ID, pairSession(1), codeHash(2), now, maxCodeAttempts)
+	noErr(t, "ConfirmPairing(the own phone's code)", err)
+	if got.ID != own.ID || !got.Active {
+		t.Fatalf("ConfirmPairing = %+v, want device %d active", got, own.ID)
+	}
+	deviceGone(t, s, "phone registered first", reader.ID)
+	deviceGone(t, s, "third phone", third.ID)
+	pairingGone(t, s, "confirmed link", u.ID, 1)
+	if list, _ := s.Devices(ctx, u.ID); len(list) != 1 || list[0].ID != own.ID {
+		t.Errorf("Devices = %+v, want only %d", list, own.ID)
+	}
+
+	mustCreatePairing(t, s, u.ID, 2, now.Add(10*time.Minute))
+	a, b := mustRegisterCode(t, s, 2, 4, now), mustRegisterCode(t, s, 2, 5, now)
+	for i := range maxCodeAttempts {
+		_, _, err := s.ConfirmPairing(ctx, u.ID, pairSession(2), codeHash(90+i), now, maxCodeAttempts)
+		wantErr(t, "ConfirmPairing(wrong code)", err, model.ErrConflict)
+	}
+	pairingGone(t, s, "link after too many wrong codes", u.ID, 2)
+	deviceGone(t, s, "first waiting phone after too many wrong codes", a.ID)
+	deviceGone(t, s, "second waiting phone after too many wrong codes", b.ID)
+	mustDevice(t, s, own.ID)
+}
+
+// testPairingManifest: a link holds its install manifest's handle hash
+// and sealed token until it goes; an expired link takes none.
+func testPairingManifest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	now := ms(base())
+	expires := now.Add(10 * time.Minute)
+	mustCreatePairing(t, s, u.ID, 1, expires)
+	handle := phoneHash("manifest", 1)
+	_, err := s.PairingByManifest(ctx, handle)
+	wantErr(t, "PairingByManifest(none yet)", err, model.ErrNotFound)
+	noErr(t, "SetPairingManifest", s.SetPairingManifest(ctx, tokenHash(1), handle, []byte("sealed-1"), now))
+	noErr(t, "SetPairingManifest(again)", s.SetPairingManifest(ctx, tokenHash(1), handle, []byte("sealed-2"), now))
+	got, err := s.PairingByManifest(ctx, handle)
+	noErr(t, "PairingByManifest", err)
+	if !bytes.Equal(got.TokenHash, tokenHash(1)) || string(got.ManifestToken) != "sealed-2" || got.UserID != u.ID {
+		t.Errorf("PairingByManifest = %+v", got)
+	}
+	sameTime(t, "manifest's link ExpiresAt", got.ExpiresAt, expires)
+	if p, _ := s.PairingBySession(ctx, u.ID, pairSession(1)); string(p.ManifestToken) != "sealed-2" {
+		t.Errorf("PairingBySession ManifestToken = %q", p.ManifestToken)
+	}
+	wantErr(t, "SetPairingManifest(unknown link)", s.SetPairingManifest(ctx, tokenHash(2), phoneHash("manifest", 2), []byte("x"), now), model.ErrNotFound)
+	wantErr(t, "SetPairingManifest(expired)", s.SetPairingManifest(ctx, tokenHash(1), handle, []byte("x"), expires), model.ErrNotFound)
+
+	// The handle lives as long as its link.
+	mustCreatePairing(t, s, u.ID, 3, expires)
+	_, err = s.PairingByManifest(ctx, handle)
+	wantErr(t, "PairingByManifest(voided link)", err, model.ErrNotFound)
+}
+
+// testReplaceSessionMovesPairing: a rotated session keeps its link: the
+// code is entered under the new identifier; nothing moves when the old
+// session is gone.
+func testReplaceSessionMovesPairing(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	now := ms(base())
+	old := newSession(60, u.ID, base())
+	old.Stage = model.StageComplete
+	mustCreateSession(t, s, old)
+	noErr(t, "CreatePairing", s.CreatePairing(ctx, &model.Pairing{TokenHash: tokenHash(1), UserID: u.ID, SessionHash: hash(60), ExpiresAt: now.Add(time.Minute)}))
+	d := mustRegisterCode(t, s, 1, 1, now)
+	next := newSession(61, u.ID, base())
+	noErr(t, "ReplaceSession", s.ReplaceSession(ctx, hash(60), next))
+	_, err := s.PairingBySession(ctx, u.ID, hash(60))
+	wantErr(t, "PairingBySession(old identifier)", err, model.ErrNotFound)
+	got, _, err := s.ConfirmPairing(ctx, u.ID, hash(61), codeHash(1), now, maxCodeAttempts)
+	noErr(t, "ConfirmPairing(new identifier)", err)
+	if got.ID != d.ID || !got.Active {
+		t.Errorf("ConfirmPairing = %+v, want device %d active", got, d.ID)
+	}
+
+	// A replace that fails (old session gone) moves nothing.
+	noErr(t, "CreatePairing", s.CreatePairing(ctx, &model.Pairing{TokenHash: tokenHash(2), UserID: u.ID, SessionHash: hash(62), ExpiresAt: now.Add(time.Minute)}))
+	wantErr(t, "ReplaceSession(gone)", s.ReplaceSession(ctx, hash(62), newSession(63, u.ID, base())), model.ErrNotFound)
+	if _, err := s.PairingBySession(ctx, u.ID, hash(62)); err != nil {
+		t.Errorf("link of a failed replace: %v", err)
+	}
 }
 
 // --- confirmation ---
@@ -385,7 +514,7 @@ func testConfirmPairing(t *testing.T, s store.Store) {
 		}
 		p, err := s.PairingBySession(ctx, u.ID, pairSession(1))
 		noErr(t, "PairingBySession after a wrong code", err)
-		if p.Attempts != i || p.DeviceID != d.ID {
+		if p.Attempts != i || p.Waiting != 1 {
 			t.Errorf("after %d wrong codes: pairing %+v", i, p)
 		}
 		if dev := mustDevice(t, s, d.ID); dev.Active {
@@ -412,7 +541,7 @@ func testConfirmPairing(t *testing.T, s store.Store) {
 	pairingGone(t, s, "confirmed link", u.ID, 1)
 	_, _, err = s.ConfirmPairing(ctx, u.ID, pairSession(1), codeHash(1), now, maxCodeAttempts)
 	wantErr(t, "ConfirmPairing(again)", err, model.ErrNotFound)
-	wantErr(t, "RegisterDevice(confirmed link)", s.RegisterDevice(ctx, tokenHash(1), newDevice(2), codeHash(2), now, model.MaxDevices), model.ErrNotFound)
+	wantErr(t, "RegisterDevice(confirmed link)", s.RegisterDevice(ctx, tokenHash(1), newDevice(2), codeHash(2), now, model.MaxDevices, model.MaxPairingPhones), model.ErrNotFound)
 }
 
 // testConfirmMaxAttempts: the last allowed wrong code voids the link and
@@ -564,29 +693,29 @@ func testDeleteDeviceKeepOne(t *testing.T, s store.Store) {
 	// The only method.
 	a := mustCreateUser(t, s, "a")
 	da := mustPairDevice(t, s, a.ID, 1)
-	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, a.ID, da.ID, true), model.ErrLimit)
+	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, a.ID, da.ID, true, nil), model.ErrLimit)
 	mustDevice(t, s, da.ID)
 	other := mustCreateUser(t, s, "other")
-	wantErr(t, "DeleteDevice(other user)", s.DeleteDevice(ctx, other.ID, da.ID, false), model.ErrNotFound)
-	wantErr(t, "DeleteDevice(other user, keepOne)", s.DeleteDevice(ctx, other.ID, da.ID, true), model.ErrNotFound)
-	wantErr(t, "DeleteDevice(unknown)", s.DeleteDevice(ctx, a.ID, da.ID+1000, false), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(other user)", s.DeleteDevice(ctx, other.ID, da.ID, false, nil), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(other user, keepOne)", s.DeleteDevice(ctx, other.ID, da.ID, true, nil), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(unknown)", s.DeleteDevice(ctx, a.ID, da.ID+1000, false, nil), model.ErrNotFound)
 	mustDevice(t, s, da.ID)
-	noErr(t, "DeleteDevice(without keepOne)", s.DeleteDevice(ctx, a.ID, da.ID, false))
+	noErr(t, "DeleteDevice(without keepOne)", s.DeleteDevice(ctx, a.ID, da.ID, false, nil))
 	deviceGone(t, s, "deleted device", da.ID)
-	wantErr(t, "DeleteDevice(again)", s.DeleteDevice(ctx, a.ID, da.ID, false), model.ErrNotFound)
+	wantErr(t, "DeleteDevice(again)", s.DeleteDevice(ctx, a.ID, da.ID, false, nil), model.ErrNotFound)
 
 	// An authenticator and an active device: either may go, then the
 	// other is the last.
 	b := mustCreateUser(t, s, "b")
 	tb := mustAddTOTP(t, s, b.ID)
 	db := mustPairDevice(t, s, b.ID, 2)
-	noErr(t, "DeleteDevice(keepOne, authenticator left)", s.DeleteDevice(ctx, b.ID, db.ID, true))
-	wantErr(t, "DeleteTOTP(keepOne, last method)", s.DeleteTOTP(ctx, b.ID, tb.ID, true), model.ErrLimit)
+	noErr(t, "DeleteDevice(keepOne, authenticator left)", s.DeleteDevice(ctx, b.ID, db.ID, true, nil))
+	wantErr(t, "DeleteTOTP(keepOne, last method)", s.DeleteTOTP(ctx, b.ID, tb.ID, true, nil), model.ErrLimit)
 	c := mustCreateUser(t, s, "c")
 	tc := mustAddTOTP(t, s, c.ID)
 	dc := mustPairDevice(t, s, c.ID, 3)
-	noErr(t, "DeleteTOTP(keepOne, active device left)", s.DeleteTOTP(ctx, c.ID, tc.ID, true))
-	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, c.ID, dc.ID, true), model.ErrLimit)
+	noErr(t, "DeleteTOTP(keepOne, active device left)", s.DeleteTOTP(ctx, c.ID, tc.ID, true, nil))
+	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, c.ID, dc.ID, true, nil), model.ErrLimit)
 	if n := methods(t, s, c.ID); n != 1 {
 		t.Errorf("c has %d methods, want 1", n)
 	}
@@ -596,20 +725,20 @@ func testDeleteDeviceKeepOne(t *testing.T, s store.Store) {
 	te := mustAddTOTP(t, s, e.ID)
 	mustCreatePairing(t, s, e.ID, 4, now.Add(time.Minute))
 	de := mustRegister(t, s, 4, now)
-	wantErr(t, "DeleteTOTP(keepOne, only an inactive device left)", s.DeleteTOTP(ctx, e.ID, te.ID, true), model.ErrLimit)
-	noErr(t, "DeleteDevice(keepOne, inactive)", s.DeleteDevice(ctx, e.ID, de.ID, true))
+	wantErr(t, "DeleteTOTP(keepOne, only an inactive device left)", s.DeleteTOTP(ctx, e.ID, te.ID, true, nil), model.ErrLimit)
+	noErr(t, "DeleteDevice(keepOne, inactive)", s.DeleteDevice(ctx, e.ID, de.ID, true, nil))
 	deviceGone(t, s, "deleted inactive device", de.ID)
 	f := mustCreateUser(t, s, "f") // no method at all
 	mustCreatePairing(t, s, f.ID, 5, now.Add(time.Minute))
 	df := mustRegister(t, s, 5, now)
-	noErr(t, "DeleteDevice(keepOne, inactive, no method)", s.DeleteDevice(ctx, f.ID, df.ID, true))
+	noErr(t, "DeleteDevice(keepOne, inactive, no method)", s.DeleteDevice(ctx, f.ID, df.ID, true, nil))
 
 	// Two active devices.
 	g := mustCreateUser(t, s, "g")
 	g1 := mustPairDevice(t, s, g.ID, 6)
 	g2 := mustPairDevice(t, s, g.ID, 7)
-	noErr(t, "DeleteDevice(keepOne, one of two)", s.DeleteDevice(ctx, g.ID, g1.ID, true))
-	wantErr(t, "DeleteDevice(keepOne, last of two)", s.DeleteDevice(ctx, g.ID, g2.ID, true), model.ErrLimit)
+	noErr(t, "DeleteDevice(keepOne, one of two)", s.DeleteDevice(ctx, g.ID, g1.ID, true, nil))
+	wantErr(t, "DeleteDevice(keepOne, last of two)", s.DeleteDevice(ctx, g.ID, g2.ID, true, nil), model.ErrLimit)
 }
 
 // testKeepOneConcurrentMixed: deleting the last authenticator and the last
@@ -623,9 +752,9 @@ func testKeepOneConcurrentMixed(t *testing.T, s store.Store) {
 		var errs [2]error
 		parallel(2, func(i int) {
 			if i == 0 {
-				errs[0] = s.DeleteTOTP(ctx, u.ID, a.ID, true)
+				errs[0] = s.DeleteTOTP(ctx, u.ID, a.ID, true, nil)
 			} else {
-				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true)
+				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true, nil)
 			}
 		})
 		ok := 0
@@ -668,9 +797,9 @@ func testKeepOneConfirmConcurrent(t *testing.T, s store.Store) {
 			case 0:
 				_, _, errs[0] = s.ConfirmPairing(ctx, u.ID, pairSession(round), codeHash(round), now, maxCodeAttempts)
 			case 1:
-				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true)
+				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, true, nil)
 			case 2:
-				errs[2] = s.DeleteTOTP(ctx, u.ID, a.ID, true)
+				errs[2] = s.DeleteTOTP(ctx, u.ID, a.ID, true, nil)
 			}
 		})
 		for i, err := range errs {
@@ -703,7 +832,7 @@ func testPairingLocksConcurrent(t *testing.T, s store.Store) {
 			case 0:
 				_, _, errs[0] = s.ConfirmPairing(ctx, u.ID, pairSession(2*round), codeHash(2*round), now, maxCodeAttempts)
 			case 1:
-				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, false)
+				errs[1] = s.DeleteDevice(ctx, u.ID, d.ID, false, nil)
 			case 2:
 				errs[2] = s.CreatePairing(ctx, &model.Pairing{TokenHash: tokenHash(2*round + 1), UserID: u.ID,
 					SessionHash: pairSession(2*round + 1), ExpiresAt: expires.Add(time.Hour)})
@@ -724,7 +853,7 @@ func testPairingLocksConcurrent(t *testing.T, s store.Store) {
 			if dev.Active {
 				continue
 			}
-			if p, err := s.PairingBySession(ctx, u.ID, pairSession(2*round)); err != nil || p.DeviceID != dev.ID {
+			if p, err := s.PairingBySession(ctx, u.ID, pairSession(2*round)); err != nil || p.Waiting != 1 {
 				t.Errorf("round %d: inactive device %d left without its link (%+v, %v)", round, dev.ID, p, err)
 			}
 		}
@@ -757,7 +886,7 @@ func testDeleteAllMethods(t *testing.T, s store.Store) {
 	}
 	pairingGone(t, s, "link after DeleteAllMethods", u.ID, 3)
 	wantErr(t, "RegisterDevice(link after DeleteAllMethods)",
-		s.RegisterDevice(ctx, tokenHash(3), newDevice(3), codeHash(3), now, model.MaxDevices), model.ErrNotFound)
+		s.RegisterDevice(ctx, tokenHash(3), newDevice(3), codeHash(3), now, model.MaxDevices, model.MaxPairingPhones), model.ErrNotFound)
 	if _, err := s.UserByID(ctx, u.ID); err != nil {
 		t.Errorf("user after DeleteAllMethods: %v", err)
 	}
@@ -1358,5 +1487,78 @@ func testExpireApproval(t *testing.T, s store.Store) {
 	}
 	if done, _ := s.ExpireApproval(ctx, "missing", later); done {
 		t.Error("a missing request was expired")
+	}
+}
+
+// testMethodRemovalEndsOtherSessions: removing an authenticator or a
+// device ends, in the same transaction, every session of the user but the
+// one kept (nil: all); a refused removal ends none, and other users'
+// sessions stay.
+func testMethodRemovalEndsOtherSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	v := mustCreateUser(t, s, "bob")
+	a := mustAddTOTP(t, s, u.ID)
+	d1 := mustPairDevice(t, s, u.ID, 1)
+	d2 := mustPairDevice(t, s, u.ID, 2)
+	sessions := func() {
+		for i := byte(80); i < 83; i++ {
+			_ = s.DeleteSession(ctx, hash(i))
+			mustCreateSession(t, s, newSession(i, u.ID, base()))
+		}
+	}
+	mustCreateSession(t, s, newSession(89, v.ID, base()))
+
+	sessions()
+	noErr(t, "DeleteDevice(keep 81)", s.DeleteDevice(ctx, u.ID, d1.ID, true, hash(81)))
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[81 89]" {
+		t.Errorf("after DeleteDevice: sessions left %v, want [81 89]", got)
+	}
+
+	sessions()
+	noErr(t, "DeleteTOTP(keep 82)", s.DeleteTOTP(ctx, u.ID, a.ID, true, hash(82)))
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[82 89]" {
+		t.Errorf("after DeleteTOTP: sessions left %v, want [82 89]", got)
+	}
+
+	// Refused (last method, unknown id): nothing ends.
+	sessions()
+	wantErr(t, "DeleteDevice(keepOne, last method)", s.DeleteDevice(ctx, u.ID, d2.ID, true, hash(80)), model.ErrLimit)
+	wantErr(t, "DeleteTOTP(unknown)", s.DeleteTOTP(ctx, u.ID, a.ID, false, hash(80)), model.ErrNotFound)
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[80 81 82 89]" {
+		t.Errorf("after refused removals: sessions left %v, want all", got)
+	}
+
+	// nil keeps none.
+	noErr(t, "DeleteDevice(keep none)", s.DeleteDevice(ctx, u.ID, d2.ID, false, nil))
+	if got := sessionsLeft(t, s, 80, 81, 82, 89); fmt.Sprint(got) != "[89]" {
+		t.Errorf("after DeleteDevice(nil): sessions left %v, want [89]", got)
+	}
+}
+
+// testRegisterWaitingConcurrent: of many phones registering through one
+// link at once, exactly maxWaiting are stored.
+func testRegisterWaitingConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	now := ms(base())
+	mustCreatePairing(t, s, u.ID, 1, now.Add(time.Minute))
+	const n = 8
+	var errs [n]error
+	parallel(n, func(i int) {
+		errs[i] = s.RegisterDevice(ctx, tokenHash(1), newDevice(10+i), codeHash(10+i), now, model.MaxDevices, model.MaxPairingPhones)
+	})
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, model.ErrNotFound):
+			t.Errorf("registration %d: %v", i, err)
+		}
+	}
+	list, _ := s.Devices(ctx, u.ID)
+	if p, err := s.PairingBySession(ctx, u.ID, pairSession(1)); ok != model.MaxPairingPhones || len(list) != ok || err != nil || p.Waiting != ok {
+		t.Errorf("%d registrations succeeded, %d devices stored, link %+v (%v); want %d", ok, len(list), p, err, model.MaxPairingPhones)
 	}
 }

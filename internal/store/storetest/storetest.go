@@ -80,11 +80,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Phones/RegisterExpired", testRegisterExpired},
 		{"Phones/RegisterLimit", testRegisterLimit},
 		{"Phones/Confirm", testConfirmPairing},
+		{"Phones/ConfirmPicksThePhone", testConfirmPicksThePhone},
+		{"Phones/RegisterWaitingConcurrent", testRegisterWaitingConcurrent},
+		{"Phones/PairingManifest", testPairingManifest},
+		{"Sessions/ReplaceMovesPairing", testReplaceSessionMovesPairing},
 		{"Phones/ConfirmMaxAttempts", testConfirmMaxAttempts},
 		{"Phones/ConfirmExpired", testConfirmExpired},
 		{"Phones/ConfirmPromotesEnabled", testConfirmPromotesEnabled},
 		{"Phones/DevicesListPushTouch", testDevicesListPushTouch},
 		{"Phones/DeleteDeviceKeepOne", testDeleteDeviceKeepOne},
+		{"Phones/MethodRemovalEndsOtherSessions", testMethodRemovalEndsOtherSessions},
 		{"Phones/KeepOneConcurrent", testKeepOneConcurrentMixed},
 		{"Phones/DeleteAllMethods", testDeleteAllMethods},
 		{"Phones/DeleteUserCascades", testDeleteUserCascades},
@@ -863,10 +868,10 @@ func testTOTP(t *testing.T, s store.Store) {
 		t.Errorf("bob's authenticators = %v, %v; want none", l, err)
 	}
 
-	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID, false), model.ErrNotFound)
-	noErr(t, "DeleteTOTP(keepOne, two left)", s.DeleteTOTP(ctx, u.ID, a1.ID, true))
-	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID, false), model.ErrNotFound)
-	wantErr(t, "DeleteTOTP(keepOne, last)", s.DeleteTOTP(ctx, u.ID, a2.ID, true), model.ErrLimit)
+	wantErr(t, "DeleteTOTP(other user)", s.DeleteTOTP(ctx, v.ID, a1.ID, false, nil), model.ErrNotFound)
+	noErr(t, "DeleteTOTP(keepOne, two left)", s.DeleteTOTP(ctx, u.ID, a1.ID, true, nil))
+	wantErr(t, "DeleteTOTP(again)", s.DeleteTOTP(ctx, u.ID, a1.ID, false, nil), model.ErrNotFound)
+	wantErr(t, "DeleteTOTP(keepOne, last)", s.DeleteTOTP(ctx, u.ID, a2.ID, true, nil), model.ErrLimit)
 	list, err = s.TOTPAuthenticators(ctx, u.ID)
 	noErr(t, "TOTPAuthenticators", err)
 	if len(list) != 1 || list[0].ID != a2.ID {
@@ -911,7 +916,7 @@ func testTOTPKeepOneConcurrent(t *testing.T, s store.Store) {
 		ids[i] = a.ID
 	}
 	var errs [n]error
-	parallel(n, func(i int) { errs[i] = s.DeleteTOTP(ctx, u.ID, ids[i], true) })
+	parallel(n, func(i int) { errs[i] = s.DeleteTOTP(ctx, u.ID, ids[i], true, nil) })
 	for i, err := range errs {
 		if err != nil && !errors.Is(err, model.ErrLimit) {
 			t.Errorf("DeleteTOTP #%d: %v", i, err)

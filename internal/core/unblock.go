@@ -1,0 +1,24 @@
+package core
+
+import (
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/model"
+)
+
+// unblockChange is the one rule of unblocking, for the admin center's
+// Unblock and `caddy mfa user unblock` alike: lift the user's block and
+// delete the account's failed sign-in counter in the same transaction, so
+// an account locked out by wrong guesses signs in at once with the right
+// password, whoever unblocks it and however it was stopped.
+func unblockChange(u *model.User) model.AdminChange {
+	return model.AdminChange{Kind: model.ChangeUnblock, UserID: u.ID,
+		FailureKeys: []string{bruteforce.AccountKey(u.Username)}}
+}
+
+// describeUnblock says what unblocking did to the user, who was before.
+func describeUnblock(before *model.User) string {
+	if before.BlockedAt.IsZero() {
+		return "was not blocked; failed sign-in counter cleared"
+	}
+	return "sign-in unblocked (was blocked: " + before.BlockedReason + "); failed sign-in counter cleared"
+}
