@@ -111,6 +111,22 @@ func (p *Pages) signIns(w http.ResponseWriter, r *http.Request) {
 	p.UI.Render(w, http.StatusOK, pg)
 }
 
+// maxClientName bounds an unrecognised agent as a row names it, in bytes.
+const maxClientName = 60
+
+// clientName names a sign-in's client as the phone does ("Chrome on
+// Linux"); an agent naming no known browser (an app's "git/2.47.0") is
+// shown as sent, shortened: the admin reads the log to tell clients apart.
+func clientName(ua string) string {
+	if name, known := phoneportal.DescribeAgent(ua); known {
+		return name
+	}
+	if len(ua) > maxClientName {
+		return strings.ToValidUTF8(ua[:maxClientName], "") + "…"
+	}
+	return ua
+}
+
 // signInRow is how the pages show a sign-in.
 func (p *Pages) signInRow(e *model.SignIn) loginui.AdminSignInRow {
 	method := e.FirstFactor
@@ -123,7 +139,7 @@ func (p *Pages) signInRow(e *model.SignIn) loginui.AdminSignInRow {
 	}
 	row := loginui.AdminSignInRow{When: when(e.At), Username: e.Username, Site: e.Site, From: e.RemoteIP,
 		Client: e.Client, Method: method, Success: e.Result == model.SignInSuccess, Reason: e.Reason,
-		Browser: phoneportal.DescribeAgent(e.UserAgent), Agent: agent}
+		Browser: clientName(e.UserAgent), Agent: agent}
 	if e.UserID != 0 {
 		row.UserHref = p.userHref(e.UserID)
 	}

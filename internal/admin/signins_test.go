@@ -17,7 +17,8 @@ const chromeLinux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, 
 func TestSignInLogNamesBrowsers(t *testing.T) {
 	f, _, cookie, amy := admins(t)
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	for i, ua := range []string{chromeLinux, "git/2.47.0"} {
+	long := "SomeSyncClient/1.0 " + strings.Repeat("x", 80)
+	for i, ua := range []string{chromeLinux, "git/2.47.0", long} {
 		e := model.SignIn{At: at.Add(time.Duration(i) * time.Minute), UserID: amy.ID, Username: "amy", Site: "files.example",
 			RemoteIP: "192.0.2.1", UserAgent: ua, Client: model.ClientBrowser, FirstFactor: "password", Result: model.SignInSuccess}
 		if err := f.st.AppendSignIn(f.ctx, &e); err != nil {
@@ -27,7 +28,8 @@ func TestSignInLogNamesBrowsers(t *testing.T) {
 	for _, path := range []string{"/admin/sign-ins", "/admin/users/2"} {
 		w := f.get(path, cookie)
 		wantPage(t, path, w, http.StatusOK, `<details><summary>Chrome on Linux</summary><span class="admin-agent-full">`+chromeLinux+`</span></details>`,
-			`<td class="admin-agent">git/2.47.0</td>`)
+			`<td class="admin-agent">git/2.47.0</td>`,
+			`<details><summary>`+long[:60]+`…</summary><span class="admin-agent-full">`+long+`</span></details>`)
 	}
 }
 
