@@ -7,8 +7,9 @@
 // Only members of the admin group with a complete multi-factor session
 // get in; everyone else gets 403 and nothing is applied. Reading pages
 // needs nothing more; a change also needs a second factor from the last
-// ten minutes, asked for on its confirmation step (reverify.go). Sessions come from the portal's own sign-in (cookie only:
-// basic auth and app passwords never reach these pages). Every POST
+// ten minutes, asked for on its confirmation step (reverify.go). Sessions
+// come from the portal's own sign-in (cookie only: basic auth and app
+// passwords never reach these pages). Every POST
 // passes the cross-origin check, and no GET changes anything.
 package admin
 
