@@ -285,8 +285,8 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	}
 	options := chromeValue(t, laptop, "read add-method options", chromedp.Evaluate[map[string]string](
 		`Object.fromEntries(Array.from(document.querySelectorAll('#add-method option')).map(o => [o.value, o.textContent.trim()]))`))
-	if options["phone"] != "Authenticator app – notifications" {
-		t.Fatalf("add-method options %v: no Authenticator app – notifications", options)
+	if options["phone"] != "Phone (sign-in approval)" {
+		t.Fatalf("add-method options %v: no Phone (sign-in approval)", options)
 	}
 	securityAddMethod(t, laptop, "phone")
 	if got := chromeLocation(t, laptop); got != "/.mfa/security/add?method=phone" {
@@ -431,7 +431,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	if n := securityNotice(t, laptop); n != "Phone paired. Sign-in requests will be sent to it." {
 		t.Fatalf("after the code: notice %q", n)
 	}
-	phones := securityRowsOf(securityRows(t, laptop), "Authenticator app – notifications")
+	phones := securityRowsOf(securityRows(t, laptop), "Phone (sign-in approval)")
 	if len(phones) != 1 || phones[0].Name != "Carol's Pixel" {
 		t.Fatalf("phones in Security info: %+v", phones)
 	}

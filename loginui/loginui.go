@@ -127,7 +127,7 @@ type SecurityPage struct {
 	Devices        []DeviceRow
 	// Activity is the user's recent sign-ins, newest first.
 	Activity []ActivityRow
-	// CanPairPhone offers "Authenticator app – notifications"; otherwise
+	// CanPairPhone offers [PhoneMethod]; otherwise
 	// PhoneWhyNot says why not (no portal origin configured).
 	CanPairPhone          bool
 	PhoneWhyNot           string
@@ -138,8 +138,14 @@ type SecurityPage struct {
 	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
 }
 
+// PhoneMethod is the one name of a paired phone that approves sign-ins
+// (a browser page on the phone, not an app): in Security info, its "Add
+// sign-in method" list and default-method choice, the pairing page and the
+// admin center.
+const PhoneMethod = "Phone (sign-in approval)"
+
 // MethodChoice is one option of the default-method selector, e.g.
-// {"code", "Authenticator app – code"} or {"push", "Authenticator app – notification"}.
+// {"code", "Authenticator app or hardware token – code"} or {"push", PhoneMethod}.
 type MethodChoice struct{ Value, Label string }
 
 // AuthenticatorRow is one registered authenticator app on the [SecurityPage].
@@ -248,6 +254,7 @@ func New(logger *zap.Logger) (*Renderer, error) {
 		"compact":      compact,
 		"methodLabel":  methodLabel,
 		"stateLabel":   stateLabel,
+		"phoneMethod":  func() string { return PhoneMethod },
 		"assetVersion": func() string { return assetVersion },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
@@ -373,7 +380,7 @@ func methodLabel(choices []MethodChoice, value string) string {
 	case "code":
 		return "Authenticator app – code"
 	case "push":
-		return "Authenticator app – notification"
+		return PhoneMethod
 	}
 	return value
 }
