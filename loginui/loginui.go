@@ -71,6 +71,22 @@ type LoginPage struct {
 	Username string // pre-filled username (after a failed attempt)
 	RD       string // redirect target carried through the form
 	Error    string
+	// ErrorField is the field Error asks to fix, "username" or "password"
+	// (marked aria-invalid and focused); "" when Error is about neither
+	// (a blocked account, a busy server): focus then goes to the password
+	// when the username is known.
+	ErrorField string
+}
+
+// FocusField is the id of the field that gets the focus.
+func (p LoginPage) FocusField() string {
+	if p.ErrorField != "" {
+		return p.ErrorField
+	}
+	if p.Username != "" {
+		return "password"
+	}
+	return "username"
 }
 
 // VerifyCodePage asks for a 6-digit one-time code, posted to Prefix+"verify"
