@@ -36,7 +36,8 @@ const msgApprovalExpired = "We didn't hear from your phone in time. The request 
 
 // showApproval shows the session's sign-in request, starting one on the
 // first visit, and completes the sign-in once it is approved. It is a GET
-// so that the page's self-refresh (no JavaScript) and "Continue" finish
+// so that the page's self-refresh (no JavaScript) and "I approved it on
+// my phone" finish
 // the sign-in: only this session's approved request can complete it.
 func (p *Portal) showApproval(w http.ResponseWriter, r *http.Request) {
 	if p.showReported(w, r) {
@@ -116,7 +117,8 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return
 	}
-	page.CanUseCode = len(auths) > 0
+	// A reported request blocked the account: no other way on.
+	page.CanUseCode = len(auths) > 0 && (ap == nil || ap.Status != model.ApprovalReported)
 	p.UI.Render(w, http.StatusOK, page)
 }
 

@@ -58,7 +58,8 @@
   // let the server complete (or explain) the sign-in. Without JavaScript
   // the page refreshes itself instead. An answer with a message (a report:
   // the session has ended, so a reload would only show the login page) is
-  // shown here instead.
+  // shown here instead, and the ways on ([data-approval-next]: checking
+  // again, a verification code) go, as the blocked sign-in has none.
   var wait = document.querySelector('[data-approval-wait]');
   if (wait && window.fetch) {
     var url = wait.getAttribute('data-approval-wait');
@@ -68,8 +69,9 @@
       alert.className = 'alert';
       alert.setAttribute('role', 'alert');
       alert.textContent = msg;
-      var next = wait.nextElementSibling;
-      if (next && next.tagName === 'FORM') next.hidden = true;
+      Array.prototype.forEach.call(document.querySelectorAll('[data-approval-next]'), function (el) {
+        el.hidden = true;
+      });
       wait.parentNode.replaceChild(alert, wait);
     };
     var poll = function () {
