@@ -545,7 +545,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	shots = append(shots, chromeScreenshot(t, phone, "browser-phone-app-approved"))
 	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-upstream"))
 
-	// 5. Deny and report the next sign-in.
+	// 5. "No, it's not me" and Report on the next sign-in.
 	chromeStep(t, phone, "tap OK", chromedp.Click(chromedp.ID("result-done")))
 	chromePhoneVisible(t, phone, "idle", 10*time.Second)
 	chromePhoneSignOut(t, laptop, g)
