@@ -298,7 +298,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 		t.Fatalf("pairing link %q is not %s/phone/pair#t=TOKEN", link, portal)
 	}
 	qrWidth := chromeValue(t, laptop, "QR image", chromedp.Evaluate[int](`(() => {
-		const img = document.querySelector('p.qr img');
+		const img = document.querySelector('img.qr');
 		if (!img) return -1;
 		return img.decode().then(() => img.naturalWidth, () => 0);
 	})()`, chromedp.EvalAwaitPromise))

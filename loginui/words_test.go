@@ -18,6 +18,7 @@ func TestPhoneMethodHasOneName(t *testing.T) {
 		"security":   sec,
 		"pair-phone": PairPhonePage{Common: common("Add a phone"), QRDataURI: qrPNG, Link: pairingLink, Minutes: 10},
 		"admin-user": AdminUserPage{Common: common("User"), Phones: []AdminMethodRow{{Name: "Pixel", Added: "2026-11-25", LastUsed: "Never"}}},
+		"phone-pair": PhonePairPage{Common: common("Pair this phone")},
 	}
 	wants := map[string][]string{
 		"security": {
@@ -27,6 +28,8 @@ func TestPhoneMethodHasOneName(t *testing.T) {
 		},
 		"pair-phone": {`<h1>Phone (sign-in approval)</h1>`},
 		"admin-user": {`<td>Phone (sign-in approval)</td>`},
+		// The phone's own page, opened without the link, says where to go.
+		"phone-pair": {`choose <strong>Add sign-in method</strong>, then <strong>Phone (sign-in approval)</strong>`},
 	}
 	for name, page := range pages {
 		_, body := render(t, r, 200, page)
