@@ -559,6 +559,16 @@ func TestBrowserPhoneApproval(t *testing.T) {
 		t.Errorf("after \"No, it's not me\": %q", q)
 	}
 	shots = append(shots, chromeScreenshot(t, phone, "browser-phone-app-deny"))
+	// The denial reaches the laptop at once; its page listens on, as a
+	// report may follow.
+	chromePhoneWait(t, laptop, "laptop says the request was denied", 10*time.Second, func(ctx context.Context) (bool, string) {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		if err != nil {
+			return false, err.Error()
+		}
+		return strings.Contains(s, "The sign-in request was denied on your phone."), s
+	})
+	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-denied"))
 	reported := time.Now()
 	chromeStep(t, phone, "tap Report", chromedp.Click(chromedp.ID("report")))
 	chromePhoneVisible(t, phone, "result", 15*time.Second)
@@ -587,8 +597,8 @@ func TestBrowserPhoneApproval(t *testing.T) {
 		t.Errorf("laptop alert %q, want %q", alert, msgReported)
 	}
 	if shown := chromeValue(t, laptop, "number, check and code", chromedp.Evaluate[int](
-		`document.querySelectorAll('.approval-number').length + Array.from(document.querySelectorAll('form[action$="/push"], a[href$="/verify"]')).filter(e => e.checkVisibility()).length`)); shown != 0 {
-		t.Errorf("after Report the laptop still shows the number, \"I approved it on my phone\" or \"Use a verification code instead\" (%d elements)", shown)
+		`document.querySelectorAll('.approval-number').length + Array.from(document.querySelectorAll('form[action$="/push"], form[action$="/push/new"], a[href$="/verify"]')).filter(e => e.checkVisibility()).length`)); shown != 0 {
+		t.Errorf("after Report the laptop still shows the number, \"I approved it on my phone\", \"Send another request\" or \"Use a verification code instead\" (%d elements)", shown)
 	}
 	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-reported"))
 

@@ -22,6 +22,11 @@ type ApprovalWaitPage struct {
 	// CanUseCode offers "Use a verification code instead" (the user has an
 	// authenticator app, and the sign-in is not blocked).
 	CanUseCode bool
+	// Denied is true when the phone denied the request: it may still report
+	// it, so app.js keeps listening (Prefix+"push/wait?id=RequestID&while=denied")
+	// and, when a report blocks the sign-in, says so and takes the ways on
+	// away.
+	Denied bool
 }
 
 func (ApprovalWaitPage) pageName() string { return "approval-wait" }

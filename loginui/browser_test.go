@@ -228,3 +228,53 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// After "No, it's not me" the laptop shows the denial and keeps listening:
+// when the phone then reports the request, the page says the sign-in is
+// blocked and takes "Send another request" and the code away.
+func TestBrowserReportAfterDenyOffersNoWayOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	answered := make(chan struct{})
+	waits := make(chan string, 4)
+	origin := pageServer(t, map[string]Page{
+		"/.mfa/push": ApprovalWaitPage{Common: common("Approve sign-in request"), Problem: "The sign-in request was denied on your phone.",
+			Denied: true, RequestID: "req2", CanUseCode: true},
+	}, map[string]http.HandlerFunc{
+		"/.mfa/push/wait": func(w http.ResponseWriter, r *http.Request) {
+			waits <- r.URL.RawQuery
+			select {
+			case <-answered:
+			case <-r.Context().Done():
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"status":"reported","message":%q}`, msgReportedForTest)
+		},
+	})
+	ctx := chromium.Start(t, chromium.Options{Timeout: 60 * time.Second, Width: 1280, Height: 800})
+	browserStep(t, ctx, "open the denied page", chromedp.Navigate(origin+"/.mfa/push"), chromedp.WaitVisible(chromedp.CSS(`.alert[role="alert"]`)))
+	select {
+	case q := <-waits:
+		if q != "id=req2&while=denied" {
+			t.Errorf("the denied page waits with %q", q)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the denied page does not listen for a report")
+	}
+	visible := `Array.from(document.querySelectorAll('main a, main button')).filter(e => e.checkVisibility()).map(e => e.textContent.trim())`
+	if before := browserValue(t, ctx, "ways on", chromedp.Evaluate[[]string](visible)); !containsString(before, "Send another request") || !containsString(before, "Use a verification code instead") {
+		t.Fatalf("the denied page offers %q", before)
+	}
+	close(answered)
+	browserValue(t, ctx, "the report arrives", chromedp.Poll[bool](
+		`document.querySelector('.alert[role="alert"]').textContent.includes('reported as suspicious')`))
+	after := browserValue(t, ctx, "ways on after the report", chromedp.Evaluate[[]string](visible))
+	for _, s := range []string{"Send another request", "Use a verification code instead"} {
+		if containsString(after, s) {
+			t.Errorf("after the report the page still offers %q (all: %q)", s, after)
+		}
+	}
+	saveScreenshot(t, ctx, "approval-denied-then-reported")
+}

@@ -55,7 +55,8 @@
   });
 
   // Sign-in approval: wait for the phone's answer without reloading, then
-  // let the server complete (or explain) the sign-in. Without JavaScript
+  // let the server complete (or explain) the sign-in. A denied request's
+  // page keeps listening: the phone may still report it. Without JavaScript
   // the page refreshes itself instead. An answer with a message (a report:
   // the session has ended, so a reload would only show the login page) is
   // shown here instead, and the ways on ([data-approval-next]: checking
@@ -64,6 +65,8 @@
   if (wait && window.fetch) {
     var url = wait.getAttribute('data-approval-wait');
     var done = wait.getAttribute('data-approval-done');
+    // The state the page shows: pending, or denied (a report may follow).
+    var shown = wait.getAttribute('data-approval-while') || 'pending';
     var ended = function (msg) {
       var alert = document.createElement('div');
       alert.className = 'alert';
@@ -79,7 +82,7 @@
         if (!res.ok) throw new Error('status ' + res.status);
         return res.json();
       }).then(function (body) {
-        if (body.status === 'pending') {
+        if (body.status === shown) {
           poll();
         } else if (typeof body.message === 'string' && body.message) {
           ended(body.message);
