@@ -212,6 +212,9 @@ func TestBrowserReportedSignInOffersNoCode(t *testing.T) {
 	if alert := strings.TrimSpace(browserValue(t, ctx, "alert", chromedp.Text(chromedp.CSS(`.alert[role="alert"]`)))); alert != msgReportedForTest {
 		t.Errorf("alert %q", alert)
 	}
+	if h := browserValue(t, ctx, "heading", chromedp.Evaluate[string](`document.querySelector('main h1').textContent`)); h != "Sign-in blocked" {
+		t.Errorf("heading after the report %q, want the blocked page's \"Sign-in blocked\"", h)
+	}
 	after := browserValue(t, ctx, "links after the report", chromedp.Evaluate[[]string](visible))
 	for _, s := range []string{"Use a verification code instead", "I approved it on my phone"} {
 		if containsString(after, s) {

@@ -75,6 +75,8 @@
       Array.prototype.forEach.call(document.querySelectorAll('[data-approval-next]'), function (el) {
         el.hidden = true;
       });
+      var heading = document.querySelector('main h1');
+      if (heading) heading.textContent = 'Sign-in blocked';
       wait.parentNode.replaceChild(alert, wait);
     };
     var poll = function () {
