@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/humanize"
 )
 
 //go:embed templates/*.html
@@ -152,6 +154,9 @@ type SecurityPage struct {
 	AppPasswordCount      int    // shown as "Count of Limit" when AppPasswordLimit > 0
 	AppPasswordLimit      int
 	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
+	// AppHref is the "Back to the app" link ("" = none: on the portal
+	// origin there is no app to go back to).
+	AppHref string
 }
 
 // PhoneMethod is the one name of a paired phone that approves sign-ins
@@ -249,7 +254,7 @@ var pageNames = []string{
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
-	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins", "admin-reverify",
+	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
 }
 
@@ -272,6 +277,8 @@ func New(logger *zap.Logger) (*Renderer, error) {
 		"stateLabel":   stateLabel,
 		"phoneMethod":  func() string { return PhoneMethod },
 		"assetVersion": func() string { return assetVersion },
+		"chunks4":      chunks4,
+		"duration":     humanize.Duration,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
 	if err != nil {
@@ -377,6 +384,16 @@ func group4(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// chunks4 splits s (without whitespace) into groups of four characters,
+// for a secret shown in groups without spaces that would be copied too.
+func chunks4(s string) []string {
+	var out []string
+	for r := []rune(compact(s)); len(r) > 0; r = r[min(4, len(r)):] {
+		out = append(out, string(r[:min(4, len(r))]))
+	}
+	return out
 }
 
 // compact removes all whitespace from s.
