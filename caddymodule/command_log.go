@@ -135,11 +135,8 @@ func printSignIns(w io.Writer, list []model.SignIn, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (UTC)\tUSER\tSITE\tFROM\tCLIENT\tFACTORS\tRESULT")
-	for _, r := range rows {
-		factors := r.FirstFactor
-		if r.SecondFactor != "" {
-			factors += " + " + r.SecondFactor
-		}
+	for i, r := range rows {
+		factors := list[i].Factors()
 		result := r.Result
 		if r.Reason != "" {
 			result += ": " + r.Reason

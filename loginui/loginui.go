@@ -73,6 +73,22 @@ type LoginPage struct {
 	Username string // pre-filled username (after a failed attempt)
 	RD       string // redirect target carried through the form
 	Error    string
+	// ErrorField is the field Error asks to fix, "username" or "password"
+	// (marked aria-invalid and focused); "" when Error is about neither
+	// (a blocked account, a busy server): focus then goes to the password
+	// when the username is known.
+	ErrorField string
+}
+
+// FocusField is the id of the field that gets the focus.
+func (p LoginPage) FocusField() string {
+	if p.ErrorField != "" {
+		return p.ErrorField
+	}
+	if p.Username != "" {
+		return "password"
+	}
+	return "username"
 }
 
 // VerifyCodePage asks for a 6-digit one-time code, posted to Prefix+"verify"
@@ -129,7 +145,7 @@ type SecurityPage struct {
 	Devices        []DeviceRow
 	// Activity is the user's recent sign-ins, newest first.
 	Activity []ActivityRow
-	// CanPairPhone offers "Authenticator app – notifications"; otherwise
+	// CanPairPhone offers [PhoneMethod]; otherwise
 	// PhoneWhyNot says why not (no portal origin configured).
 	CanPairPhone          bool
 	PhoneWhyNot           string
@@ -143,8 +159,14 @@ type SecurityPage struct {
 	AppHref string
 }
 
+// PhoneMethod is the one name of a paired phone that approves sign-ins
+// (a browser page on the phone, not an app): in Security info, its "Add
+// sign-in method" list and default-method choice, the pairing page and the
+// admin center.
+const PhoneMethod = "Phone (sign-in approval)"
+
 // MethodChoice is one option of the default-method selector, e.g.
-// {"code", "Authenticator app – code"} or {"push", "Authenticator app – notification"}.
+// {"code", "Authenticator app or hardware token – code"} or {"push", PhoneMethod}.
 type MethodChoice struct{ Value, Label string }
 
 // AuthenticatorRow is one registered authenticator app on the [SecurityPage].
@@ -253,6 +275,7 @@ func New(logger *zap.Logger) (*Renderer, error) {
 		"compact":      compact,
 		"methodLabel":  methodLabel,
 		"stateLabel":   stateLabel,
+		"phoneMethod":  func() string { return PhoneMethod },
 		"assetVersion": func() string { return assetVersion },
 		"chunks4":      chunks4,
 		"duration":     humanize.Duration,
@@ -390,7 +413,7 @@ func methodLabel(choices []MethodChoice, value string) string {
 	case "code":
 		return "Authenticator app – code"
 	case "push":
-		return "Authenticator app – notification"
+		return PhoneMethod
 	}
 	return value
 }
