@@ -137,11 +137,7 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	chromePhoneVisible(t, phone, "request", 15*time.Second)
 	l.check(phone, "phone-app-request")
-	chromeStep(t, phone, "tap Deny", chromedp.Click(chromedp.ID("deny")))
-	chromePhoneVisible(t, phone, "deny-confirm", 10*time.Second)
-	l.check(phone, "phone-app-deny")
-	chromeStep(t, phone, "tap Deny only", chromedp.Click(chromedp.ID("deny-only")))
-	chromePhoneVisible(t, phone, "result", 10*time.Second)
+	layoutPhoneDeny(t, phone, func() { l.check(phone, "phone-app-deny") })
 	l.check(phone, "phone-app-result")
 	if l.pages < 18 {
 		// Not seen idle yet: deny what is left until it is.
@@ -153,10 +149,7 @@ func TestBrowserLayout(t *testing.T) {
 			if i == 3 {
 				t.Fatal("the phone keeps showing requests")
 			}
-			chromeStep(t, phone, "tap Deny", chromedp.Click(chromedp.ID("deny")))
-			chromePhoneVisible(t, phone, "deny-confirm", 10*time.Second)
-			chromeStep(t, phone, "tap Deny only", chromedp.Click(chromedp.ID("deny-only")))
-			chromePhoneVisible(t, phone, "result", 10*time.Second)
+			layoutPhoneDeny(t, phone, func() {})
 		}
 		l.check(phone, "phone-app-idle")
 	}
@@ -183,6 +176,22 @@ func layoutPhoneShows(t *testing.T, ctx context.Context, ids ...string) string {
 		return false, ""
 	})
 	return shown
+}
+
+// layoutPhoneDeny denies the request the phone shows without reporting
+// it, calling shown on the page that offers the report, and waits for
+// the result. (The page asks to deny only, or offers the report after
+// "No, it's not me".)
+func layoutPhoneDeny(t *testing.T, ctx context.Context, shown func()) {
+	t.Helper()
+	chromeStep(t, ctx, "tap Deny", chromedp.Click(chromedp.ID("deny")))
+	skip := map[string]string{"deny-confirm": "deny-only", "report-offer": "report-skip"}
+	offer := layoutPhoneShows(t, ctx, "deny-confirm", "report-offer", "result")
+	if offer != "result" {
+		shown()
+		chromeStep(t, ctx, "deny without a report", chromedp.Click(chromedp.ID(skip[offer])))
+	}
+	chromePhoneVisible(t, ctx, "result", 10*time.Second)
 }
 
 // layoutSecurityURL is where Security info lives: the one place to change
