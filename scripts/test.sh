@@ -16,7 +16,7 @@
 #
 # Environment:
 #   CI                   passed to the tests; CI=true turns skips for missing
-#                        tools (Chromium, litmus) into failures. .ci/run sets it.
+#                        tools (Chromium, litmus, axe-core) into failures. .ci/run sets it.
 #   FUZZTIME             how long each fuzz target runs (default 10s).
 #   MFAGATE_SCREENSHOTS  directory for the browser test's screenshots.
 set -euo pipefail
