@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +53,8 @@ func TestBrowserLayout(t *testing.T) {
 	// The browser reaches the gateway by a host name, as people do: the
 	// activity's Site column then shows it.
 	gateway, portal := fmt.Sprintf("http://localhost:%d", e.g.httpPort), e.portalURL()
+
+	l.selfTest(ctx)
 
 	// Pages of the sign-in, and the admin center on the portal: the first
 	// admin's first sign-in enrols an authenticator app.
@@ -322,6 +325,47 @@ func (l *layoutRun) variant(ctx context.Context, v layoutVariant) {
 		`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise))
 }
 
+// layoutBadPage breaks every rule the checks enforce: it is wider than a
+// phone, two paragraphs overlap, a field has no label and a text is grey
+// on grey. Its wide table scrolls in a box of its own, which is allowed.
+const layoutBadPage = `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>bad</title></head><body><main>
+<h1>Bad page</h1>
+<p style="position:absolute; top:0; left:0; width:200px">first paragraph</p>
+<p style="position:absolute; top:4px; left:8px; width:200px">second paragraph</p>
+<div style="width:600px; height:10px"></div>
+<input id="nameless" type="text">
+<p style="color:#999; background:#aaa">grey on grey</p>
+<div style="overflow-x:auto"><table><tr><td id="wide-cell" style="min-width:900px">wide cell</td></tr></table></div>
+</main></body></html>`
+
+// selfTest shows that the checks fail where they should: on
+// layoutBadPage, at the phone size.
+func (l *layoutRun) selfTest(ctx context.Context) {
+	l.t.Helper()
+	chromeStep(l.t, ctx, "open the bad page", chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(layoutBadPage)))
+	v := layoutVariants[2]
+	l.variant(ctx, v)
+	f := chromeValue(l.t, ctx, "layout of the bad page", chromedp.Evaluate[layoutFindings](fmt.Sprintf("(%s)(%d)", layoutCheckJS, v.width)))
+	if f.ScrollWidth <= float64(v.width) || len(f.Overlaps) == 0 || len(f.PastEdge) == 0 {
+		l.t.Fatalf("the layout checks miss the bad page's faults: %+v", f)
+	}
+	for _, e := range f.PastEdge {
+		if strings.Contains(e, "wide-cell") {
+			l.t.Errorf("a cell inside a sideways-scrolling box is judged against the device: %s", e)
+		}
+	}
+	if l.axe == "" {
+		return
+	}
+	found := map[string]bool{}
+	for _, v := range l.axeRun(ctx, "the bad page").Violations {
+		found[v.ID] = true
+	}
+	if !found["label"] || !found["color-contrast"] {
+		l.t.Fatalf("axe-core misses the bad page's faults (label, color-contrast): found %v", found)
+	}
+}
+
 // layoutFindings is what layoutCheckJS reports.
 type layoutFindings struct {
 	ScrollWidth float64  `json:"scrollWidth"`
@@ -381,17 +425,31 @@ type axeResult struct {
 	Violations []axeViolation `json:"violations"`
 }
 
-// axeCheck injects axe-core into the page (once per document) and fails
-// on serious and critical violations of WCAG 2.0/2.1 A and AA.
+// axeCheck runs axe-core on the page and fails on serious and critical
+// violations of WCAG 2.0/2.1 A and AA.
 func (l *layoutRun) axeCheck(ctx context.Context, where string) {
 	l.t.Helper()
 	if l.axe == "" {
 		return
 	}
+	res := l.axeRun(ctx, where)
+	if res.Version != "4.14.1" || res.Passed == 0 {
+		l.t.Errorf("%s: axe-core %q checked %d rules, want 4.14.1 checking some", where, res.Version, res.Passed)
+	}
+	for _, v := range res.Violations {
+		l.t.Errorf("%s: axe %s (%s): %s\n\t%s", where, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+	}
+}
+
+// axeRun injects axe-core into the page (once per document) and runs it
+// with the WCAG 2.0/2.1 A and AA rules, keeping the serious and critical
+// violations.
+func (l *layoutRun) axeRun(ctx context.Context, where string) axeResult {
+	l.t.Helper()
 	if !chromeValue(l.t, ctx, "axe loaded?", chromedp.Evaluate[bool](`typeof window.axe === 'object'`)) {
 		chromeValue(l.t, ctx, "inject axe-core", chromedp.Evaluate[bool](l.axe+"\n;true"))
 	}
-	res := chromeValue(l.t, ctx, "axe "+where, chromedp.Evaluate[axeResult](`axe.run(document, {
+	return chromeValue(l.t, ctx, "axe "+where, chromedp.Evaluate[axeResult](`axe.run(document, {
 		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']},
 		resultTypes: ['violations'],
 	}).then(r => ({
@@ -402,12 +460,6 @@ func (l *layoutRun) axeCheck(ctx context.Context, where string) {
 			nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\s+/g, ' ')),
 		})),
 	}))`, chromedp.EvalAwaitPromise))
-	if res.Version != "4.14.1" || res.Passed == 0 {
-		l.t.Errorf("%s: axe-core %q checked %d rules, want 4.14.1 checking some", where, res.Version, res.Passed)
-	}
-	for _, v := range res.Violations {
-		l.t.Errorf("%s: axe %s (%s): %s\n\t%s", where, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
-	}
 }
 
 // layoutCheckJS measures the page for a device deviceWidth px wide. The
