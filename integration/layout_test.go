@@ -56,10 +56,31 @@ func TestBrowserLayout(t *testing.T) {
 
 	l.selfTest(ctx)
 
-	// Pages of the sign-in, and the admin center on the portal: the first
-	// admin's first sign-in enrols an authenticator app.
+	// The sign-in page, then the admin center on the portal (whose first
+	// sign-in is the enrolment page), dana's sign-in, her Security info and
+	// the phone pages.
 	chromeStep(t, ctx, "open the sign-in page", chromedp.Navigate(gateway+"/.mfa/login?rd=%2F"))
 	l.check(ctx, "sign-in")
+	layoutAdminPages(t, ctx, l, portal, adminPW)
+	layoutSignInPages(t, ctx, l, gateway, dana)
+	link := layoutSecurityPages(t, ctx, l, layoutSecurityURL(gateway, portal), dana)
+	layoutPhonePages(t, ctx, l, link, dana)
+	chromeStep(t, ctx, "open the sign-out page", chromedp.Navigate(gateway+"/.mfa/logout"))
+	l.check(ctx, "sign-out")
+	chromeSubmit(t, ctx, "click Sign out", `form[action$="/logout"] button[type="submit"]`)
+	l.check(ctx, "signed-out")
+	t.Logf("checked %d pages in %d variants each; screenshots in %s", l.pages, len(layoutVariants), l.shots)
+	if axe == "" {
+		t.Skip("the layout checks ran; the accessibility check did not: " + axeMissing)
+	}
+}
+
+// layoutAdminPages signs the first admin in on the portal (enrolling an
+// authenticator app) and checks the admin center's pages: the list, a
+// change's confirmation and result (erin enforced), dana's page, the
+// sign-in log and Add user.
+func layoutAdminPages(t *testing.T, ctx context.Context, l *layoutRun, portal, adminPW string) {
+	t.Helper()
 	chromeStep(t, ctx, "open the portal", chromedp.Navigate(portal+"/admin/"))
 	layoutPassword(t, ctx, "admin", adminPW)
 	if got := chromeLocation(t, ctx); got != "/.mfa/enrol" {
@@ -89,9 +110,13 @@ func TestBrowserLayout(t *testing.T) {
 	l.check(ctx, "admin-sign-ins")
 	chromeStep(t, ctx, "open Add user", chromedp.Navigate(portal+"/admin/users/new"))
 	l.check(ctx, "admin-add-user")
+}
 
-	// dana signs in on the protected site: the waiting page (her phone is
-	// her default), then the code page.
+// layoutSignInPages signs dana in on the protected site with a fresh
+// browser: the waiting page (her phone is her default), then the code
+// page.
+func layoutSignInPages(t *testing.T, ctx context.Context, l *layoutRun, gateway string, dana *phoneUser) {
+	t.Helper()
 	chromeStep(t, ctx, "forget the admin", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, network.ClearBrowserCookies, struct{}{})
 		return err
@@ -106,9 +131,12 @@ func TestBrowserLayout(t *testing.T) {
 	l.check(ctx, "code")
 	chromeStep(t, ctx, "type code", chromedp.SendKeys(chromedp.ID("code"), dana.nextCode()))
 	chromeSubmit(t, ctx, "submit code", `form[action$="/verify"] button[type="submit"]`)
+}
 
-	// Security info and its pages. (Its origin is layoutSecurityURL's.)
-	security := layoutSecurityURL(gateway, portal)
+// layoutSecurityPages checks Security info (at security) and its pages,
+// and returns the pairing link its add-a-phone page shows.
+func layoutSecurityPages(t *testing.T, ctx context.Context, l *layoutRun, security string, dana *phoneUser) string {
+	t.Helper()
 	layoutOpen(t, ctx, dana, security)
 	l.check(ctx, "security-info")
 	layoutOpen(t, ctx, dana, security+"/password")
@@ -123,7 +151,15 @@ func TestBrowserLayout(t *testing.T) {
 	layoutOpen(t, ctx, dana, security+"/add?method=phone")
 	l.check(ctx, "pair-phone")
 	link := strings.TrimSpace(chromeValue(t, ctx, "read pairing link", chromedp.Text(chromedp.CSS("code.pair-link"))))
+	return link
+}
 
+// layoutPhonePages pairs a phone played by a browser tab of its own (its
+// own browser context) with the pairing link, the laptop tab ctx typing
+// its code, and checks the phone's pages: pairing (name, code), the app
+// page idle, with a request, its answer, and the deny page.
+func layoutPhonePages(t *testing.T, ctx context.Context, l *layoutRun, link string, dana *phoneUser) {
+	t.Helper()
 	// dana's sign-in above left a request on her first phone: deny it, so
 	// the phone paired next starts idle.
 	for r := dana.phone.pending(); r != nil; r = dana.phone.pending() {
@@ -163,15 +199,6 @@ func TestBrowserLayout(t *testing.T) {
 	dana.startPushSignIn("/")
 	chromePhoneVisible(t, phone, "request", 15*time.Second)
 	layoutPhoneDeny(t, phone, func() { l.check(phone, "phone-app-deny") })
-
-	chromeStep(t, ctx, "open the sign-out page", chromedp.Navigate(gateway+"/.mfa/logout"))
-	l.check(ctx, "sign-out")
-	chromeSubmit(t, ctx, "click Sign out", `form[action$="/logout"] button[type="submit"]`)
-	l.check(ctx, "signed-out")
-	t.Logf("checked %d pages in %d variants each; screenshots in %s", l.pages, len(layoutVariants), l.shots)
-	if axe == "" {
-		t.Skip("the layout checks ran; the accessibility check did not: " + axeMissing)
-	}
 }
 
 // layoutPhoneShows waits until the phone's app page shows one of the
