@@ -136,6 +136,9 @@ type KeysConfig struct {
 // LockoutConfig sets brute-force limits.
 type LockoutConfig struct {
 	// Failures per account within Window before it is locked. Default: 10.
+	// Basic auth where only app passwords pass has a counter of its own
+	// with the same limit, which refuses basic auth alone; a repeat of a
+	// recent wrong secret is not counted again.
 	AccountLimit int `json:"account_limit,omitempty"`
 	// Failures per client IP within Window before it is refused. Default: 50.
 	IPLimit int `json:"ip_limit,omitempty"`
@@ -259,6 +262,11 @@ func (a *App) passwordPolicy() password.Policy {
 // start's reader is in the browser by then.
 const bootstrapMessage = "created the first admin user; sign in as admin and enrol an authenticator, then change this password on Security info → Change password"
 
+// msgSecurityInfoOnSites is logged once per config load without a portal.
+const msgSecurityInfoOnSites = "no portal is configured, so Security info is served on each protected site's origin, " +
+	"where that site's scripts (the upstream app, or an XSS in it) can drive it: create app passwords, add sign-in methods, read their secrets; " +
+	"set `portal https://mfa.example.com` in the global mfa block and serve mfa_portal there to move it out of their reach"
+
 // bootstrapTimeout bounds creating the first admin at start.
 const bootstrapTimeout = time.Minute
 
@@ -273,6 +281,9 @@ func (a *App) Start() error {
 	if pw != "" {
 		a.logger.Warn(bootstrapMessage,
 			zap.String("username", "admin"), zap.String("password", pw))
+	}
+	if a.Portal == "" {
+		a.logger.Warn(msgSecurityInfoOnSites)
 	}
 	sctx, stop := context.WithCancel(a.ctx)
 	a.stopSweep, a.swept = stop, make(chan struct{})

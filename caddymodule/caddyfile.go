@@ -41,6 +41,8 @@ func init() {
 //	        session_block <base64>
 //	        factor        <base64>
 //	        app_password_tag <base64>
+//	        vapid_private <base64url>
+//	        vapid_public  <base64url>
 //	    }
 //	    lockout {
 //	        account_limit <n>
@@ -48,7 +50,17 @@ func init() {
 //	        window        <duration>
 //	        duration      <duration>
 //	    }
+//	    portal <origin>
+//	    push_timeout <duration>
+//	    push_hosts <host>...
+//	    push_contact <mailto: or https: URL>
+//	    admin_group <group>
+//	    sign_in_log_retention <duration>
 //	}
+//
+// The portal origin's site holds the `mfa_portal` directive alone; it
+// takes no options (its settings are portal and push_* above). Every
+// option must also be in caddyfileOptionJSON (caddyfile_options_test.go).
 func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 	app := new(App)
 	if err := app.UnmarshalCaddyfile(d); err != nil {

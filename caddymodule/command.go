@@ -27,24 +27,37 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "mfa",
-		Usage: "user <add|passwd|list|remove|mfa> ... | app-passwords <list|delete-all> <username>",
+		Usage: "user <add|import|passwd|reset-password|mfa|block|unblock|reset-methods|list|remove> ... | app-passwords <list|delete-all> <username> | sessions revoke <username> | log",
 		Short: "Manages mfagate users and app passwords in the store of a Caddy config",
 		Long: `
 Manages the users of mfagate directly in its store. The store is found in the
 config the server runs (--config, default ./Caddyfile; the adapter is guessed
-as 'caddy run' does), so run this where the server runs, as its user. It never
-creates the SQLite database: start the server once first. Commands that change
-the store print on stderr which store they used.
+as 'caddy run' does), so run this where the server runs, as its user.
+
+Only 'user add' and 'user import' create a missing SQLite database (schema and
+keys, as the server would), and only when the config names it by an absolute
+path in an existing directory. Otherwise a missing database is an error: start
+the server once with its config, and it creates the database.
+
+Commands that change the store print on stderr which store they used; Caddy's
+own log lines are printed only with --verbose (its warnings always are, one
+plain line each).
 
   caddy mfa user add alice --group staff --name "Alice Liddell" --email alice@example.com
   caddy mfa user import users_database.yml [--dry-run]
   echo 'violet tractor 7 umbrella' | caddy mfa user add alice --config Caddyfile --password-stdin
   caddy mfa user passwd alice [--keep-app-passwords]
+  caddy mfa user reset-password alice
   caddy mfa user mfa alice enforced
+  caddy mfa user block alice
+  caddy mfa user unblock alice
+  caddy mfa user reset-methods alice
   caddy mfa user list
   caddy mfa user remove alice
   caddy mfa app-passwords list alice
   caddy mfa app-passwords delete-all alice
+  caddy mfa sessions revoke alice
+  caddy mfa log --user alice --since 24h
 `,
 		CobraFunc: buildMFACommand,
 	})
@@ -54,12 +67,14 @@ the store print on stderr which store they used.
 type cliOptions struct {
 	config  string
 	adapter string
+	verbose bool // print Caddy's own log lines too
 }
 
 func buildMFACommand(cmd *cobra.Command) {
 	opts := new(cliOptions)
 	cmd.PersistentFlags().StringVarP(&opts.config, "config", "c", "", "Configuration file the server runs (default ./Caddyfile)")
 	cmd.PersistentFlags().StringVarP(&opts.adapter, "adapter", "a", "", "Name of config adapter to apply")
+	cmd.PersistentFlags().BoolVar(&opts.verbose, "verbose", false, "Also print Caddy's log lines (config loading, storage) on stderr")
 	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
 	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
 		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts), userBlockCommand(opts),
@@ -67,6 +82,7 @@ func buildMFACommand(cmd *cobra.Command) {
 	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
 	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
 	cmd.AddCommand(user, aps, logCommand(opts), sessionsCommand(opts))
+	quietUnlessVerbose(cmd, opts)
 }
 
 func appPasswordsListCommand(opts *cliOptions) *cobra.Command {
@@ -258,7 +274,7 @@ func userResetMethodsCommand(opts *cliOptions) *cobra.Command {
 		Use:   "reset-methods <username>",
 		Short: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them",
 		Long: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them. " +
-			"The user registers a method again at their next sign-in, with their password.",
+			"At their next sign-in the user registers a method again, with their password, unless multi-factor sign-in is disabled for them.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withUsers(cmd, opts, changes, func(ctx context.Context, svc *core.Accounts) error {
@@ -435,13 +451,14 @@ func sqliteExists(path, configured, configFile string) error {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("mfa storage: %w", err)
 	}
+	if configFile == "" {
+		// Most often the --config was forgotten: say that first, briefly.
+		return fmt.Errorf("mfa: no config given and no ./Caddyfile here: pass the server's, e.g. --config Caddyfile"+
+			" (there is no database at the default location %s either)", path)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "mfa storage: no sqlite database at %s, and the CLI does not create one (the server would not see it)", path)
-	if configFile == "" {
-		b.WriteString("; no config file was found (none given with --config, no ./Caddyfile)")
-	} else {
-		fmt.Fprintf(&b, "; config: %s", configFile)
-	}
+	fmt.Fprintf(&b, "; config: %s", configFile)
 	switch {
 	case configured == "":
 		b.WriteString("; this is the default location <caddy data dir>/mfagate/mfagate.db, and the data dir depends on" +

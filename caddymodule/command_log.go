@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/internal/model"
 )
 
@@ -49,7 +50,7 @@ func userResetPasswordCommand(opts *cliOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "temporary password of %s (valid %s, shown once): %s\n", args[0], core.TemporaryPasswordTTL, pw)
+				fmt.Fprintf(cmd.OutOrStdout(), "temporary password of %s (valid %s, shown once): %s\n", args[0], humanize.Duration(core.TemporaryPasswordTTL), pw)
 				fmt.Fprintf(cmd.ErrOrStderr(), "mfa: ended %s's sessions and deleted %d app passwords\n", args[0], n)
 				return nil
 			})

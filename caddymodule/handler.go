@@ -96,9 +96,14 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	app := appIface.(*App)
 	svc := app.services
 	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
-	security := securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal})
+	// With a portal, Security info lives there only: never on this
+	// origin, where the upstream's scripts run.
+	security := (&securityOnPortal{prefix: g.PortalPrefix, portal: svc.Portal, ui: svc.UI, issuer: app.Issuer}).routes()
+	if svc.Portal == "" {
+		security = securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site}).Routes()
+	}
 	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
-		RedirectDomains: g.RedirectDomains, SiteName: g.SiteName, Extra: security.Routes()})
+		RedirectDomains: g.RedirectDomains, SiteName: g.SiteName, Extra: security})
 	g.portal = portal
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders, SignInLog: svc.Core.SignInLog, SiteName: g.SiteName})

@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/admin"
 	"github.com/mfagate/mfagate/internal/phoneportal"
 	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/securityinfo"
 	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/web"
 )
@@ -26,9 +27,9 @@ func init() {
 }
 
 // Portal is the `mfa_portal` handler: mfagate's own pages that must not
-// live on any protected site's origin (pairing a phone, the phone's
-// sign-in approval app and its API, and the admin center with its own
-// sign-in). Put it alone in the site block of the host named by the mfa
+// live on any protected site's origin (Security info, pairing a phone,
+// the phone's sign-in approval app and its API, and the admin center,
+// behind the portal's own sign-in). Put it alone in the site block of the host named by the mfa
 // app's portal option; it answers only for that host, and 404 for
 // anything that is not its own.
 type Portal struct {
@@ -68,10 +69,17 @@ func (p *Portal) Provision(ctx caddy.Context) error {
 	p.handler = phoneportal.New(phoneportal.Deps{Core: svc.Core, UI: svc.UI, Logger: ctx.Logger(), ClientIP: clientIP},
 		phoneportal.Config{Issuer: app.Issuer, VAPIDPublicKey: svc.VAPIDPublic})
 	// The portal's own sign-in: a second factor for everyone, the session
-	// cookie host-only on this origin.
+	// cookie host-only on this origin, under the portal's own name and
+	// bound to this origin.
 	site := policy.Site{RequireMFA: true}
-	p.signin = signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
-	p.admin = admin.New(admin.Deps{Deps: svc.Web(ctx.Logger(), clientIP)},
+	deps := svc.portalOriginDeps(ctx.Logger())
+	// Security info lives here (the protected sites redirect to it), under
+	// the portal's rule: a second factor for everyone; app passwords for
+	// whoever holds one (or is Enforced), as on a site that requires MFA.
+	security := securityinfo.New(securityinfo.Deps{Deps: deps.Deps},
+		securityinfo.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site, Portal: svc.Portal, OnPortal: true})
+	p.signin = signin.New(deps, signin.Config{Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site, Extra: security.Routes()})
+	p.admin = admin.New(admin.Deps{Deps: deps.Deps},
 		admin.Config{Base: admin.DefaultBase, Prefix: signin.DefaultPrefix, Issuer: app.Issuer, Policy: site})
 	return nil
 }

@@ -45,6 +45,14 @@ func (s *services) portalDeps(logger *zap.Logger) signin.Deps {
 	return signin.Deps{Deps: s.Web(logger, clientIP), Hasher: s.Hasher}
 }
 
+// portalOriginDeps hands the services to the portal origin's pages: its
+// sessions carry the portal's own cookie name.
+func (s *services) portalOriginDeps(logger *zap.Logger) signin.Deps {
+	d := s.portalDeps(logger)
+	d.Sessions = s.Sessions.ForPortal()
+	return d
+}
+
 // securityDeps hands the services to a site's Security info pages.
 func (s *services) securityDeps(logger *zap.Logger) securityinfo.Deps {
 	return securityinfo.Deps{Deps: s.Web(logger, clientIP)}

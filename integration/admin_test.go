@@ -207,7 +207,7 @@ func TestAdminWhereAndWho(t *testing.T) {
 	}
 	// The portal's session cookie is host-only and HttpOnly.
 	jar := root.web.Client.Jar.Cookies(mustURL(e.portal + "/"))
-	if len(jar) != 1 || jar[0].Name != "mfagate" {
+	if len(jar) != 1 || jar[0].Name != "mfagate-portal" {
 		t.Fatalf("portal cookies: %v", jar)
 	}
 	login := e.client().post("/.mfa/login", url.Values{"username": {carl}, "password": {carlPW}})
@@ -292,8 +292,16 @@ func TestAdminActionsSeenByTheUser(t *testing.T) {
 	daveID, erinID := root.userID(dave), root.userID(erin)
 
 	b := newBrowser(t, e.g)
-	secret, _ := b.enrolled(dave, davePW) // dave is Enforced now
-	ap1, p := b.createAppPassword("Mail")
+	secret, step := b.enrolled(dave, davePW) // dave is Enforced now
+	// Security info is on the portal: dave signs in there too.
+	sec := newPortalBrowser(t, e.g, e.portal)
+	if p := sec.login(dave, davePW, "/.mfa/security"); p.status != http.StatusSeeOther || p.location != "/.mfa/verify" {
+		t.Fatalf("dave on the portal: %d %q", p.status, p.location)
+	}
+	if p := sec.submitCode("/.mfa/verify", codeAt(t, secret, step+1)); p.status != http.StatusSeeOther {
+		t.Fatalf("dave's code on the portal: %d\n%s", p.status, p.body)
+	}
+	ap1, p := sec.createAppPassword("Mail")
 	if ap1 == "" {
 		t.Fatalf("creating an app password: %d\n%s", p.status, p.body)
 	}
@@ -309,7 +317,10 @@ func TestAdminActionsSeenByTheUser(t *testing.T) {
 
 	// Sign out everywhere: dave's cookie is refused, his new app
 	// password still works.
-	ap2, _ := b.createAppPassword("Calendar")
+	ap2, _ := sec.createAppPassword("Calendar")
+	if p := sec.post("/.mfa/logout", nil); p.status != http.StatusOK {
+		t.Fatalf("dave's sign-out on the portal: %d", p.status)
+	}
 	adminWantResult(t, "sign out", root.act("sign-out", []string{daveID}), "1 session ended")
 	if p := b.get("/x", "Accept", "text/html"); p.status != http.StatusFound || !strings.HasPrefix(p.location, "/.mfa/login") {
 		t.Fatalf("dave's cookie after Sign out everywhere: %d %q", p.status, p.location)
@@ -339,8 +350,9 @@ func TestAdminActionsSeenByTheUser(t *testing.T) {
 
 	// Locked by wrong passwords: the list says until when; Unblock
 	// clears the counter, so the right password works at once.
-	for range 10 {
-		b.login(dave, "wrong password", "/")
+	for i := range 10 {
+		// Distinct: a repeat of the same wrong password counts once.
+		b.login(dave, fmt.Sprintf("wrong password %d", i), "/")
 	}
 	if p := b.login(dave, davePW, "/"); p.status != 200 {
 		t.Fatalf("right password while locked: %d %q (not locked?)", p.status, p.location)

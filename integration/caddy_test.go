@@ -80,9 +80,10 @@ func TestSpoofedIdentityHeadersStripped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /spoof HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n"+
+	// The Host of the origin the session was made for (it is bound to it).
+	fmt.Fprintf(conn, "GET /spoof HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: %s\r\n"+
 		"Remote-User: admin\r\nremote-groups: admins\r\nRemote-Email: boss@example.com\r\nRemote_User: admin\r\n"+
-		"Connection: keep-alive, Remote-User, Remote-Groups\r\n\r\n", cookie)
+		"Connection: keep-alive, Remote-User, Remote-Groups\r\n\r\n", g.httpPort, cookie)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {

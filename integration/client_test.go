@@ -20,10 +20,30 @@ type browser struct {
 	t      testing.TB
 	g      *gatewayInstance
 	client *http.Client
+	// origin is the origin paths are sent to when it is not the protected
+	// site's (g): the portal's, where Security info lives when one is
+	// configured.
+	origin string
 }
 
 func newBrowser(t testing.TB, g *gatewayInstance) *browser {
 	return &browser{t: t, g: g, client: caddyproc.NewBrowser(g.url).Client}
+}
+
+// newPortalBrowser is a browser of the portal origin (e.g.
+// http://localhost:PORT) of the config g runs.
+func newPortalBrowser(t testing.TB, g *gatewayInstance, origin string) *browser {
+	b := newBrowser(t, g)
+	b.origin = origin
+	return b
+}
+
+// url is the address of path on the browser's origin.
+func (b *browser) url(path string) string {
+	if b.origin != "" {
+		return b.origin + path
+	}
+	return b.g.url(path)
 }
 
 type page struct {
@@ -34,7 +54,7 @@ type page struct {
 }
 
 func (b *browser) web() *caddyproc.Browser {
-	return &caddyproc.Browser{URL: b.g.url, Client: b.client}
+	return &caddyproc.Browser{URL: b.url, Client: b.client}
 }
 
 func (b *browser) must(p caddyproc.Page, err error) page {

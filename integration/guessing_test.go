@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -167,4 +168,144 @@ func wrongCodesFor(t *testing.T, secret string, n int) []string {
 		}
 	}
 	return out
+}
+
+// TestForgottenDeviceDoesNotLockItsOwnerOut: a device still sending a
+// deleted app password (rclone retries: 370 failures in one run) through
+// the real gateway gets 401 each time, and its owner, on the same address,
+// still signs in in the browser with the right password: where basic auth
+// takes app passwords only its failures never count against the account,
+// and the same wrong secret again counts once.
+func TestForgottenDeviceDoesNotLockItsOwnerOut(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	const user = "rita"
+	b := signedIn(t, g, user) // enrolled: Enforced, basic auth takes app passwords only
+	pw, p := b.createAppPassword("old phone")
+	if pw == "" {
+		t.Fatalf("no app password shown: %d", p.status)
+	}
+	wantStatus(t, basicGet(t, g, "/dav/", user, pw), 200, "app password before deletion")
+	p = b.get("/.mfa/security")
+	id := regexp.MustCompile(`security/app-password/delete">\s*<input type="hidden" name="id" value="(\d+)"`).FindStringSubmatch(p.body)
+	if id == nil {
+		t.Fatalf("no delete form:\n%s", p.body)
+	}
+	if p := b.post("/.mfa/security/app-password/delete", url.Values{"id": {id[1]}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	for i := range 370 {
+		if resp := basicGet(t, g, "/dav/", user, pw); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("deleted app password, attempt %d: %d", i, resp.StatusCode)
+		}
+	}
+	if p := newBrowser(t, g).login(user, user+" password 1", "/"); p.status != http.StatusSeeOther || p.location != "/.mfa/verify" {
+		t.Fatalf("the owner's password after 370 failures of a forgotten device: %d %q", p.status, p.location)
+	}
+}
+
+// TestRightCodeAmidParallelGuesses: an attacker who knows the password
+// sends 99 wrong codes while the user signs in with the right one (from
+// their own session; every request on a pre-opened connection). The right
+// code gives back only its own slot, so at most the account limit of wrong
+// codes is checked in all: a completed sign-in does not clear the counter
+// under the guesses of the burst. Twice: all 100 at once, and with the
+// right code between two waves of the burst (5 guesses judged before it,
+// 94 after; before the fix 15 were checked).
+func TestRightCodeAmidParallelGuesses(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, up)
+	for _, tc := range []struct {
+		user   string
+		before int // wrong codes judged before the right one is sent; 0: all at once
+	}{{"hal", 0}, {"ivy", 5}} {
+		checked, rightStatus := rightCodeAmidGuesses(t, g, tc.user, tc.before)
+		if checked > accountLimit {
+			t.Fatalf("%s: %d of 99 wrong codes were checked around the right one, the account limit is %d", tc.user, checked, accountLimit)
+		}
+		t.Logf("%s: 99 wrong codes around the right one (%d before it): %d wrong checked; the right one answered %d", tc.user, tc.before, checked, rightStatus)
+	}
+}
+
+// rightCodeAmidGuesses runs the burst of TestRightCodeAmidParallelGuesses
+// for a new user and returns how many wrong codes were checked and the
+// status the right code got.
+func rightCodeAmidGuesses(t *testing.T, g *gatewayInstance, user string, before int) (checked, rightStatus int) {
+	t.Helper()
+	const wrongN = 99
+	pw := user + " password 1"
+	g.addUser(user, pw)
+	secret, step := newBrowser(t, g).enrolled(user, pw)
+	attacker, owner := newBrowser(t, g), newBrowser(t, g)
+	for _, b := range []*browser{attacker, owner} {
+		if p := b.login(user, pw, "/"); p.status != http.StatusSeeOther || p.location != "/.mfa/verify" {
+			t.Fatalf("password step: %d %q", p.status, p.location)
+		}
+	}
+	transport := &http.Transport{MaxIdleConnsPerHost: wrongN + 1}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(b *browser, method string, form url.Values) int {
+		req, _ := http.NewRequest(method, g.url("/.mfa/verify"), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for _, c := range b.client.Jar.Cookies(mustURL(g.url("/"))) {
+			req.AddCookie(c)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var wg sync.WaitGroup
+	for range wrongN + 1 {
+		wg.Go(func() { send(attacker, "GET", nil) })
+	}
+	wg.Wait()
+
+	wrong := wrongCodesFor(t, secret, wrongN)
+	for _, code := range wrong[:before] {
+		wg.Go(func() { send(attacker, "POST", url.Values{"code": {code}}) })
+	}
+	wg.Wait()
+	right := codeAt(t, secret, max(step+1, currentStep())) // the enrolment used step
+	start := make(chan struct{})
+	rightDone := make(chan struct{})
+	wg.Go(func() {
+		<-start
+		rightStatus = send(owner, "POST", url.Values{"code": {right}})
+		close(rightDone)
+	})
+	for _, code := range wrong[before:] {
+		wg.Go(func() {
+			<-start
+			if before > 0 {
+				<-rightDone
+			}
+			send(attacker, "POST", url.Values{"code": {code}})
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	st, err := sqlite.Open(t.Context(), filepath.Join(g.dir, "mfagate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.AuditEvents(t.Context(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Username == user && e.Event == "signin.code.fail" && e.Detail == "wrong code" {
+			checked++
+		}
+	}
+	return checked, rightStatus
 }

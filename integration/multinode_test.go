@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,10 +14,31 @@ import (
 // multinodeRevocationBound is the documented per-node cache bound (5 s) plus slack.
 const multinodeRevocationBound = 6 * time.Second
 
-// onNode returns a browser that talks to node g with b's client and cookie jar.
-// The jar keys cookies by host, not port, so both nodes see one session.
+// onNode returns a browser that talks to node g with b's client and cookie jar,
+// as a load balancer in front of the nodes would pass its requests on: under
+// the one origin of the site (b's node's host and port as the Host), which
+// every session is bound to. The jar keys cookies by host, not port, so
+// both nodes see one session.
 func (b *browser) onNode(g *gatewayInstance) *browser {
-	return &browser{t: b.t, g: g, client: b.client}
+	client := *b.client
+	client.Transport = siteHost{host: strings.TrimPrefix(strings.TrimSuffix(b.url("/"), "/"), "http://"), next: b.client.Transport}
+	return &browser{t: b.t, g: g, client: &client}
+}
+
+// siteHost sends every request with Host set to host.
+type siteHost struct {
+	host string
+	next http.RoundTripper
+}
+
+func (s siteHost) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Host = s.host
+	next := s.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(req)
 }
 
 // pollRefused calls refused every 100 ms until it reports true and returns
@@ -116,7 +138,7 @@ func TestTwoNodesSharePostgres(t *testing.T) {
 		t.Fatal("no session cookie")
 	}
 	replay := func(g *gatewayInstance) *browser {
-		b := newBrowser(t, g)
+		b := newBrowser(t, nodeA).onNode(g)
 		b.client.Jar.SetCookies(mustURL(g.url("/")), old)
 		return b
 	}
@@ -133,7 +155,8 @@ func TestTwoNodesSharePostgres(t *testing.T) {
 	})
 	t.Logf("logout on A: old cookie refused on B after %v", delay.Round(time.Millisecond))
 
-	// Lockout counts failures from both nodes (account limit 10).
+	// Lockout counts failures from both nodes (account limit 10; distinct
+	// passwords, as a repeat of a wrong one counts once).
 	const victim, victimPW = "omar", "omar password 1"
 	nodeB.addUser(victim, victimPW, "--mfa", "disabled")
 	const incorrect = "Your account or password is incorrect."
@@ -142,7 +165,7 @@ func TestTwoNodesSharePostgres(t *testing.T) {
 		if i >= 5 {
 			node = nodeB
 		}
-		p := newBrowser(t, node).login(victim, "wrong password", "/")
+		p := newBrowser(t, node).login(victim, fmt.Sprintf("wrong password %d", i), "/")
 		if p.status != 200 || !strings.Contains(p.body, incorrect) {
 			t.Fatalf("wrong password %d: %d %q\n%s", i+1, p.status, p.location, p.body)
 		}

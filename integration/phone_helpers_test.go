@@ -354,12 +354,13 @@ type phoneUser struct {
 }
 
 // newPhoneUser adds a user through the CLI and enrols an authenticator
-// app in a new browser, which stays signed in as u.sec.
+// app in a new browser on the portal (where Security info lives), which
+// stays signed in there as u.sec.
 func (e *phoneEnv) newPhoneUser(name string) *phoneUser {
 	e.t.Helper()
 	pw := name + " password 1"
 	e.g.addUser(name, pw, "--name", strings.ToUpper(name[:1])+name[1:]+" Tester")
-	u := &phoneUser{e: e, name: name, pw: pw, used: map[int64]bool{}, sec: newBrowser(e.t, e.g)}
+	u := &phoneUser{e: e, name: name, pw: pw, used: map[int64]bool{}, sec: newPortalBrowser(e.t, e.g, e.portalURL())}
 	secret, step := u.sec.enrolled(name, pw)
 	u.secret, u.used[step] = secret, true
 	return u
@@ -396,7 +397,11 @@ func (u *phoneUser) codeSignIn(b *browser) {
 	if p.status != http.StatusSeeOther {
 		u.e.t.Fatalf("code sign-in %s: %d\n%s", u.name, p.status, p.body)
 	}
-	if p := b.get("/signed-in-check"); p.status != http.StatusOK {
+	check := "/signed-in-check"
+	if b.origin != "" {
+		check = "/.mfa/security" // the portal serves no upstream
+	}
+	if p := b.get(check); p.status != http.StatusOK {
 		u.e.t.Fatalf("after code sign-in %s: %d", u.name, p.status)
 	}
 }
@@ -582,7 +587,11 @@ func (a approval) completes(t *testing.T, up *upstream, user, rd string) {
 // the login page).
 func notSignedIn(t *testing.T, b *browser, what string) {
 	t.Helper()
-	if p := b.get("/not-signed-in-check"); p.status != http.StatusFound {
+	path := "/not-signed-in-check"
+	if b.origin != "" {
+		path = "/.mfa/security" // the portal serves no upstream
+	}
+	if p := b.get(path); p.status != http.StatusFound {
 		t.Fatalf("%s: status %d, want 302 to sign in\n%s", what, p.status, p.body)
 	}
 }

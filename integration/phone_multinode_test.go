@@ -71,7 +71,7 @@ func TestPhoneTwoNodesPostgres(t *testing.T) {
 		// Logout on A: the old cookie is refused on B within a second.
 		old := a.b.client.Jar.Cookies(mustURL(nodeA.g.url("/")))
 		replayOnB := func() page {
-			b := newBrowser(t, nodeB.g)
+			b := newBrowser(t, nodeA.g).onNode(nodeB.g)
 			b.client.Jar.SetCookies(mustURL(nodeB.g.url("/")), old)
 			return b.get("/after-logout")
 		}

@@ -135,8 +135,9 @@ func TestPhonePairing(t *testing.T) {
 	wantPhoneStatus(t, "third phone on the link", e.newPhone().register(token, "Third", nil), http.StatusOK)
 	wantPhoneStatus(t, "link used up", e.newPhone().register(token, "Fourth", nil), http.StatusNotFound)
 
-	// Another session of the same user cannot confirm.
-	other := newBrowser(t, e.g)
+	// Another session of the same user (on the portal, where Security
+	// info is) cannot confirm.
+	other := newPortalBrowser(t, e.g, e.portalURL())
 	u.codeSignIn(other)
 	if p := other.confirmPhone(code); p.status != http.StatusConflict {
 		t.Fatalf("code from another session: %d\n%s", p.status, p.body)

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/humanize"
 )
 
 //go:embed templates/*.html
@@ -136,6 +138,9 @@ type SecurityPage struct {
 	AppPasswordCount      int    // shown as "Count of Limit" when AppPasswordLimit > 0
 	AppPasswordLimit      int
 	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
+	// AppHref is the "Back to the app" link ("" = none: on the portal
+	// origin there is no app to go back to).
+	AppHref string
 }
 
 // MethodChoice is one option of the default-method selector, e.g.
@@ -227,7 +232,7 @@ var pageNames = []string{
 	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
-	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins", "admin-reverify",
+	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
 }
 
@@ -249,6 +254,8 @@ func New(logger *zap.Logger) (*Renderer, error) {
 		"methodLabel":  methodLabel,
 		"stateLabel":   stateLabel,
 		"assetVersion": func() string { return assetVersion },
+		"chunks4":      chunks4,
+		"duration":     humanize.Duration,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
 	if err != nil {
@@ -354,6 +361,16 @@ func group4(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// chunks4 splits s (without whitespace) into groups of four characters,
+// for a secret shown in groups without spaces that would be copied too.
+func chunks4(s string) []string {
+	var out []string
+	for r := []rune(compact(s)); len(r) > 0; r = r[min(4, len(r)):] {
+		out = append(out, string(r[:min(4, len(r))]))
+	}
+	return out
 }
 
 // compact removes all whitespace from s.

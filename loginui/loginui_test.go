@@ -47,6 +47,7 @@ func allPages() map[string]Page {
 func securityPage() SecurityPage {
 	return SecurityPage{
 		Common:        common(""),
+		AppHref:       "/",
 		Notice:        "App password deleted.",
 		DefaultMethod: "push",
 		DefaultChoices: []MethodChoice{
@@ -518,6 +519,11 @@ func selectOptions(t *testing.T, body, id string) (sel string, options []string)
 
 func TestSecurityPage(t *testing.T) {
 	r := newRenderer(t)
+	onPortal := securityPage()
+	onPortal.AppHref = ""
+	if _, body := render(t, r, 200, onPortal); strings.Contains(body, "Back to the app") {
+		t.Error("Security info without an app to go back to links to one")
+	}
 	_, body := render(t, r, 200, securityPage())
 	for _, s := range []string{
 		"<title>Security info · Example Corp</title>",

@@ -213,3 +213,44 @@ func TestSharedCheckSurvivesFirstCallerLeaving(t *testing.T) {
 		t.Fatalf("the shared check left a failure slot behind: %+v", c)
 	}
 }
+
+// allChecker counts every comparison, dummy ones included.
+type allChecker struct {
+	inner passwordChecker
+	n     atomic.Int64
+}
+
+func (c *allChecker) VerifyBounded(ctx context.Context, hash, pw string) (bool, error) {
+	c.n.Add(1)
+	return c.inner.VerifyBounded(ctx, hash, pw)
+}
+
+// TestRepeatedWrongSecretIsNotJudgedAgain: a device sending one deleted
+// app password 100 times pays one bcrypt comparison and one failure slot
+// (on the basic-auth-only counter and its address, never the account's);
+// each refusal says the app password was not recognised.
+func TestRepeatedWrongSecretIsNotJudgedAgain(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	stale := f.pw
+	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+		t.Fatal(err)
+	}
+	checker := &allChecker{inner: f.v.hasher}
+	f.v.hasher = checker
+	for i := range 100 {
+		_, err := f.v.Verify(ctx, policy.Site{}, "wanda", stale, "192.0.2.1")
+		var d *ErrDenied
+		if !errors.As(err, &d) || !strings.HasPrefix(d.Detail, DetailAppPasswordUnknown) {
+			t.Fatalf("attempt %d: %v, want refused as %q", i, err, DetailAppPasswordUnknown)
+		}
+	}
+	if n := checker.n.Load(); n != 1 {
+		t.Fatalf("%d bcrypt comparisons for one secret sent 100 times, want 1", n)
+	}
+	for k, want := range map[string]int{"acct:wanda": 0, bruteforce.BasicAuthOnlyKey("wanda"): 1, "ip:192.0.2.1": 1} {
+		if c, err := f.st.FailuresFor(ctx, k); err != nil || c.Count != want {
+			t.Errorf("%s = %+v, %v; want %d", k, c, err, want)
+		}
+	}
+}

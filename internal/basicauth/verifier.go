@@ -1,7 +1,9 @@
 // Package basicauth checks HTTP basic-auth credentials from clients that
 // cannot do multi-factor sign-in: app passwords always, the account password
 // only where policy allows. Each uncached check costs exactly one bcrypt
-// comparison, for known and unknown users alike; successes are cached under
+// comparison, for known and unknown users alike (a repeat of a recent wrong
+// secret costs none: core.Attempts recognises it by its keyed hash and
+// refuses it again without judging it); successes are cached under
 // a keyed hash (never the plaintext) so a busy WebDAV client does not pay
 // bcrypt on every request.
 package basicauth
@@ -240,7 +242,9 @@ func boolByte(b bool) byte {
 // client with the right app password claims nothing.
 func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
 	var res *Result
-	out, err := v.attempts.ByName(ctx, username, ip, func(ctx context.Context, u *model.User) (bool, string, error) {
+	guess := core.Guess{Secret: secret, BasicAuthOnly: appPasswordsOnly(site),
+		As: fmt.Sprintf("basic auth (require_mfa %t, app passwords only %t)", site.RequireMFA, site.RefuseAccountPassword)}
+	out, err := v.attempts.ByName(ctx, username, ip, guess, func(ctx context.Context, u *model.User) (bool, string, error) {
 		r, detail, err := v.compare(ctx, site, u, secret)
 		res = r
 		return r != nil, detail, err
@@ -249,7 +253,11 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		return nil, err
 	}
 	if out.User == nil {
-		return nil, &ErrDenied{Detail: out.Detail, Username: out.Who.Username, UserID: out.Who.ID}
+		detail := out.Detail
+		if out.Repeat && out.BasicAuthOnly && out.Who.ID != 0 {
+			detail = DetailAppPasswordUnknown + ", again: not counted"
+		}
+		return nil, &ErrDenied{Detail: detail, Username: out.Who.Username, UserID: out.Who.ID}
 	}
 	v.upgradeHash(ctx, res, secret, ip)
 	if res.AppPasswordID != 0 {
@@ -258,6 +266,26 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		}
 	}
 	return res, nil
+}
+
+// DetailAppPasswordUnknown is why basic auth refused a secret where only
+// app passwords pass: most often a device still sending one that was
+// deleted.
+const DetailAppPasswordUnknown = "app password not recognised (deleted or mistyped)"
+
+// appPasswordsOnly says for the account found (nil: none) whether basic
+// auth on site takes app passwords only: there a guess cannot succeed in
+// practice (a 16-letter random app password), so failures count against
+// the basic-auth-only counter and the client's address, never the
+// account's (see bruteforce.BasicAuthOnly). For a name that is no account
+// the site's options decide alone.
+func appPasswordsOnly(site policy.Site) func(*model.User) bool {
+	return func(u *model.User) bool {
+		if u == nil {
+			return site.RequireMFA || site.RefuseAccountPassword
+		}
+		return !site.AccountPasswordInBasicAuth(u)
+	}
 }
 
 // compare picks the one hash to check: the app password the tag points
@@ -283,7 +311,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.Us
 	}
 	if !site.AccountPasswordInBasicAuth(user) {
 		_, err := v.hasher.VerifyBounded(ctx, "", secret)
-		return nil, "account password refused: app password required", err
+		return nil, DetailAppPasswordUnknown, err
 	}
 	if user.TemporaryPassword() {
 		// An admin's temporary password only leads to choosing one's own.

@@ -1,12 +1,19 @@
 // Package bruteforce limits password and code guessing. Failures are counted
 // in the store per account and per client IP, so limits survive restarts and
-// are shared by every node; all factors share the account counter, and only
-// a completed sign-in clears it.
+// are shared by every node; all factors share the account counter.
 //
 // An attempt claims its slot in both counters before its secret is checked
-// (Claim), and a right secret gives the slots back (Release). The store
-// makes each claim atomic, so however many guesses arrive at once, on one
-// node or several, at most the limit of them is ever checked per window.
+// (Claim), and a right secret gives back its own slots and nothing else
+// (Release). The store makes each claim atomic, so however many guesses
+// arrive at once, on one node or several, at most the limit of them is ever
+// checked per window. A success never clears the counter: that would hand
+// the guesses of a burst still in flight (or of an attacker who knows the
+// password and waits for the user to sign in) a fresh set of slots. Wrong
+// guesses age out with their window, or an admin unblocks the account.
+//
+// Basic auth where only app passwords pass counts against a counter of its
+// own (BasicAuthOnly), and a repeat of a recent wrong secret is not counted
+// again (repeats.go): a forgotten device must not lock its owner out.
 package bruteforce
 
 import (
@@ -37,7 +44,8 @@ type Config struct {
 type Counters interface {
 	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error)
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
-	ClearFailures(ctx context.Context, key string) error
+	WrongSecretSeen(ctx context.Context, key string, digest []byte, since time.Time) (bool, error)
+	RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error
 }
 
 // Limiter decides whether an attempt may be checked at all.
@@ -45,7 +53,9 @@ type Limiter struct {
 	counters Counters
 	cfg      Config
 	nameKey  []byte
-	now      func() time.Time
+	// secretKey keys the hashes of wrong secrets (see Repeats).
+	secretKey []byte
+	now       func() time.Time
 }
 
 // New returns a Limiter with defaults filled in. nameKey keys the hashes
@@ -64,15 +74,39 @@ func New(c Counters, cfg Config, nameKey []byte) *Limiter {
 	if cfg.Lockout <= 0 {
 		cfg.Lockout = DefaultLockout
 	}
-	return &Limiter{counters: c, cfg: cfg, nameKey: nameKey, now: time.Now}
+	return &Limiter{counters: c, cfg: cfg, nameKey: nameKey, secretKey: deriveKey(nameKey, "mfagate/wrong-secrets"),
+		now: time.Now}
 }
 
 // AccountKey is the store key of an account's failure counter (for code
-// that removes accounts; everything else goes through the Limiter).
+// that removes or unblocks accounts; everything else goes through the
+// Limiter).
 func AccountKey(account string) string { return accountKey(account) }
 
+// BasicAuthOnlyKey is the store key of an account's basic-auth-only
+// counter (see BasicAuthOnly).
+func BasicAuthOnlyKey(account string) string { return basicKey(account) }
+
 func accountKey(account string) string { return "acct:" + account }
+func basicKey(account string) string   { return "basic:" + account }
 func ipKey(ip string) string           { return "ip:" + ip }
+
+// Counter names the per-account counter an attempt claims its slot in
+// (besides its IP's).
+type Counter struct{ key string }
+
+// Account is the counter every check of a guessable secret of the account
+// shares: the browser sign-in's password and codes, and basic auth where
+// it accepts the account password. When it is locked, the account is.
+func Account(name string) Counter { return Counter{accountKey(name)} }
+
+// BasicAuthOnly is the counter of basic-auth attempts where only app
+// passwords are accepted: a 16-letter random app password cannot be
+// guessed in practice, so those failures (mostly a forgotten device still
+// sending a deleted one) must never lock the account. When this counter is
+// locked, basic auth refuses the account; the browser sign-in does not
+// look at it.
+func BasicAuthOnly(name string) Counter { return Counter{basicKey(name)} }
 
 // Claim is the slots one attempt holds in the account and IP counters,
 // each with the start of the window it was counted in.
@@ -88,8 +122,13 @@ type Claim struct {
 // wrong secret, so a lock reveals nothing the attacker did not already know.
 // A claim that is not released stays counted as a failure.
 func (l *Limiter) Claim(ctx context.Context, account, ip string) (*Claim, string, error) {
+	return l.ClaimOn(ctx, Account(account), ip)
+}
+
+// ClaimOn is Claim on counter (the account's or its basic-auth-only one).
+func (l *Limiter) ClaimOn(ctx context.Context, counter Counter, ip string) (*Claim, string, error) {
 	now := l.now()
-	c := &Claim{account: accountKey(account), ip: ipKey(ip)}
+	c := &Claim{account: counter.key, ip: ipKey(ip)}
 	ok, f, err := l.counters.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
 	if err != nil {
 		return nil, "", fmt.Errorf("bruteforce: account counter: %w", err)
@@ -125,16 +164,6 @@ func (l *Limiter) Release(ctx context.Context, c *Claim) error {
 	}
 	if err := l.counters.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
 		return fmt.Errorf("bruteforce: release ip slot: %w", err)
-	}
-	return nil
-}
-
-// Succeeded clears the account counter after a completed sign-in. The IP
-// counter is left alone: one good account must not launder an IP's
-// guessing at others.
-func (l *Limiter) Succeeded(ctx context.Context, account string) error {
-	if err := l.counters.ClearFailures(ctx, accountKey(account)); err != nil {
-		return fmt.Errorf("bruteforce: clear: %w", err)
 	}
 	return nil
 }

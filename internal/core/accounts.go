@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate/internal/audit"
-	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
@@ -306,9 +305,9 @@ func (s *Accounts) Remove(ctx context.Context, username string) error {
 	if err != nil {
 		return err
 	}
-	// With the account's failure counter, in one transaction: a user added
-	// again under this name starts clean.
-	if err := s.store.DeleteUser(ctx, u.ID, bruteforce.AccountKey(u.Username)); err != nil {
+	// With the account's failure counters, in one transaction: a user
+	// added again under this name starts clean.
+	if err := s.store.DeleteUser(ctx, u.ID, failureKeys(u.Username)...); err != nil {
 		return fmt.Errorf("removing %q: %w", u.Username, err)
 	}
 	s.record(ctx, u, audit.UserRemoved, "")

@@ -11,6 +11,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/store"
@@ -347,7 +348,7 @@ func (a *Admin) change(actor *model.User, act Action, u *model.User) model.Admin
 	case ActionEdit:
 		ch.Kind, ch.DisplayName, ch.Email, ch.Groups = model.ChangeProfile, act.DisplayName, act.Email, act.Groups
 	case ActionRemove:
-		ch.Kind, ch.FailureKeys = model.ChangeRemove, []string{bruteforce.AccountKey(u.Username)}
+		ch.Kind, ch.FailureKeys = model.ChangeRemove, failureKeys(u.Username)
 	case ActionResetPassword:
 		ch.Kind = model.ChangePassword
 	}
@@ -406,7 +407,7 @@ func (a *Admin) describe(act Action, before *model.User, n int64) (ResultKind, s
 		return ResultChanged, "user removed"
 	case ActionResetPassword:
 		return ResultChanged, fmt.Sprintf("temporary password set, valid %s (shown below, once); sessions ended; app passwords deleted: %d",
-			TemporaryPasswordTTL, n)
+			humanize.Duration(TemporaryPasswordTTL), n)
 	}
 	return ResultChanged, string(act.Kind)
 }
@@ -520,9 +521,15 @@ func (a *Admin) AddUser(ctx context.Context, actor *model.User, ip string, nu Ne
 		}
 		return nil, "", fmt.Errorf("core: add user: %w", err)
 	}
-	a.record(ctx, actor, ip, u, audit.UserCreated, "with a temporary password, valid "+TemporaryPasswordTTL.String())
+	a.record(ctx, actor, ip, u, audit.UserCreated, "with a temporary password, valid "+humanize.Duration(TemporaryPasswordTTL))
 	return u, pw, nil
 }
 
 // ErrUserExists: the username is taken.
 var ErrUserExists = errors.New("username taken")
+
+// failureKeys are the store keys of an account's failure counters: the
+// account's and its basic-auth-only one.
+func failureKeys(username string) []string {
+	return []string{bruteforce.AccountKey(username), bruteforce.BasicAuthOnlyKey(username)}
+}

@@ -161,10 +161,12 @@ func TestAdminActionsAuditedWithActorAndIP(t *testing.T) {
 	root := f.user(t, "root", true, AdminGroup)
 	amy := f.user(t, "amy", true, "staff")
 	bob := f.user(t, "bob", false)
-	// A lockout, cleared by Unblock.
-	key := bruteforce.AccountKey("amy")
-	if _, _, err := f.st.ClaimFailure(f.ctx, key, time.Now(), time.Hour, 1, time.Hour); err != nil {
-		t.Fatal(err)
+	// A lockout, and one of basic auth alone, both cleared by Unblock.
+	key, basicKey := bruteforce.AccountKey("amy"), bruteforce.BasicAuthOnlyKey("amy")
+	for _, k := range []string{key, basicKey} {
+		if _, _, err := f.st.ClaimFailure(f.ctx, k, time.Now(), time.Hour, 1, time.Hour); err != nil {
+			t.Fatal(err)
+		}
 	}
 	steps := []struct {
 		act    Action
@@ -196,6 +198,9 @@ func TestAdminActionsAuditedWithActorAndIP(t *testing.T) {
 			t.Errorf("%s: audit %+v", s.act.Kind, ev[0])
 		}
 		if s.act.Kind == ActionUnblock {
+			if c, _ := f.st.FailuresFor(f.ctx, basicKey); c.Count != 0 {
+				t.Errorf("unblock left basic auth locked: %+v", c)
+			}
 			if c, _ := f.st.FailuresFor(f.ctx, key); c.Count != 0 {
 				t.Errorf("unblock left the lockout: %+v", c)
 			}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
@@ -15,10 +17,16 @@ import (
 
 // Attempts checks guessable secrets (passwords, codes, app passwords)
 // under the brute-force rules: every attempt claims its failure slots
-// before the secret is judged, and a right secret gives them back.
+// before the secret is judged, and a right secret gives them back; a
+// repeat of a recent wrong secret is refused again without being judged
+// or counted.
 type Attempts struct {
 	Store   store.Store
 	Limiter *bruteforce.Limiter
+	// Logger reports a wrong secret that could not be remembered (its
+	// failure stays counted; a repeat is then merely counted again); nil:
+	// none.
+	Logger *zap.Logger
 }
 
 // Judge decides one secret for account u. u is nil when there is no such
@@ -28,6 +36,34 @@ type Attempts struct {
 // failed (for logs only); an error means it was not judged (shed under
 // load, or a store failure).
 type Judge func(ctx context.Context, u *model.User) (passed bool, detail string, err error)
+
+// Guess is the secret an attempt judges, as far as the brute-force rules
+// need it: to recognise a repeat of the same wrong secret, which is then
+// answered as wrong again without being judged or counted (see
+// bruteforce.Fingerprint).
+type Guess struct {
+	// Secret is the secret as sent; only a keyed hash of it is kept.
+	Secret string
+	// As says what the secret is checked as and against what, beyond the
+	// account's password hash (which is always part of it): the same
+	// secret judged the same way is the same guess. Callers put here all
+	// their verdict depends on ("account password", the basic-auth
+	// rules of the site, a code's time step and candidate secrets).
+	As string
+	// BasicAuthOnly, when set, says for the account found (nil: no such
+	// account) whether failures count against its basic-auth-only
+	// counter instead of the account's (see bruteforce.BasicAuthOnly).
+	BasicAuthOnly func(u *model.User) bool
+}
+
+// GuessAccountPassword is Guess.As for the account password checked as
+// such (the sign-in form, the current password of a change): the same
+// guess wherever it is typed.
+const GuessAccountPassword = "account password"
+
+// DetailRepeat is the detail of an attempt refused as a repeat of a
+// wrong secret: it was neither judged nor counted.
+const DetailRepeat = "same wrong secret again: not counted"
 
 // Outcome is the result of one attempt.
 type Outcome struct {
@@ -45,10 +81,16 @@ type Outcome struct {
 	Blocked bool
 	// BlockedReason is the block's reason when Blocked.
 	BlockedReason string
+	// Repeat is set when the secret was refused as a repeat of a recent
+	// wrong one (Detail is DetailRepeat).
+	Repeat bool
+	// BasicAuthOnly is set when the attempt counted against the
+	// basic-auth-only counter (see Guess.BasicAuthOnly).
+	BasicAuthOnly bool
 }
 
-// ByName judges a secret sent with a typed username.
-func (a *Attempts) ByName(ctx context.Context, typed, ip string, judge Judge) (Outcome, error) {
+// ByName judges secret g sent with a typed username.
+func (a *Attempts) ByName(ctx context.Context, typed, ip string, g Guess, judge Judge) (Outcome, error) {
 	name, err := NormalizeUsername(typed)
 	if err != nil {
 		name = "" // cannot be an account
@@ -62,12 +104,22 @@ func (a *Attempts) ByName(ctx context.Context, typed, ip string, judge Judge) (O
 	if user != nil {
 		out.Who = model.User{ID: user.ID, Username: user.Username}
 	}
-	return a.run(ctx, subject.Counter, user, ip, judge, out)
+	return a.run(ctx, a.counter(subject.Counter, user, g, &out), user, ip, g, judge, out)
 }
 
-// ForUser judges a secret of a known account (a code after the password).
-func (a *Attempts) ForUser(ctx context.Context, u *model.User, ip string, judge Judge) (Outcome, error) {
-	return a.run(ctx, u.Username, u, ip, judge, Outcome{Who: model.User{ID: u.ID, Username: u.Username}})
+// ForUser judges secret g of a known account (a code after the password).
+func (a *Attempts) ForUser(ctx context.Context, u *model.User, ip string, g Guess, judge Judge) (Outcome, error) {
+	out := Outcome{Who: model.User{ID: u.ID, Username: u.Username}}
+	return a.run(ctx, a.counter(u.Username, u, g, &out), u, ip, g, judge, out)
+}
+
+// counter picks the per-account counter the attempt claims its slot in.
+func (a *Attempts) counter(name string, user *model.User, g Guess, out *Outcome) bruteforce.Counter {
+	if g.BasicAuthOnly != nil && g.BasicAuthOnly(user) {
+		out.BasicAuthOnly = true
+		return bruteforce.BasicAuthOnly(name)
+	}
+	return bruteforce.Account(name)
 }
 
 func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
@@ -84,8 +136,28 @@ func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
 	return u, nil
 }
 
-func (a *Attempts) run(ctx context.Context, counter string, user *model.User, ip string, judge Judge, out Outcome) (Outcome, error) {
-	claim, blocked, err := a.Limiter.Claim(ctx, counter, ip)
+// run judges one attempt. A repeat of a recent wrong secret is recognised
+// by its keyed hash first and refused as it was before: it claims no slot
+// and is not judged (the claim-before-judging rule holds, as nothing is
+// judged). Anything else claims its slots before the judge runs; a wrong
+// secret keeps them and is remembered.
+func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *model.User, ip string, g Guess, judge Judge, out Outcome) (Outcome, error) {
+	state := g.As
+	if user != nil {
+		// What any verdict on the account may depend on: a new
+		// password or MFA state makes every secret a new guess.
+		state += "\x00" + user.PasswordHash + "\x00" + string(user.MFAState) + "\x00" + user.PasswordExpiresAt.String()
+	}
+	fingerprint := a.Limiter.Fingerprint(counter, state, g.Secret)
+	repeat, err := a.Limiter.Repeated(ctx, counter, fingerprint)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if repeat {
+		out.Detail, out.Repeat = DetailRepeat, true
+		return out, nil
+	}
+	claim, blocked, err := a.Limiter.ClaimOn(ctx, counter, ip)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -104,6 +176,11 @@ func (a *Attempts) run(ctx context.Context, counter string, user *model.User, ip
 		return out, nil
 	case !passed || user == nil:
 		out.Detail = detail
+		// Its slots stay counted; remembered, a repeat counts no more.
+		// Not remembering it costs only that, so the verdict stands.
+		if err := a.Limiter.Wrong(ctx, counter, fingerprint); err != nil && a.Logger != nil {
+			a.Logger.Warn("remembering a wrong secret", zap.Error(err))
+		}
 		return out, nil
 	}
 	if err := a.Limiter.Release(ctx, claim); err != nil {

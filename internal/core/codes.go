@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -74,11 +76,12 @@ func (c *Codes) CheckPending(ctx context.Context, u *model.User, sealed []byte, 
 // so concurrent guesses cannot pass the account limit; a right code gives
 // its slot back. A code is accepted once per time step.
 func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, code, ip string) (bool, string, error) {
-	out, err := c.Attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *model.User) (bool, string, error) {
+	now := c.now()
+	out, err := c.Attempts.ForUser(ctx, u, ip, codeGuess(candidates, code, now), func(ctx context.Context, judged *model.User) (bool, string, error) {
 		if judged == nil {
 			return false, "", nil // refused by the limits: the code is not looked at
 		}
-		step, matched := matchAny(candidates, code, c.now())
+		step, matched := matchAny(candidates, code, now)
 		if !matched {
 			return false, "wrong code", nil
 		}
@@ -95,6 +98,19 @@ func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, c
 		return false, "", err
 	}
 	return out.User != nil, out.Detail, nil
+}
+
+// codeGuess describes a code for recognising repeats: the same code
+// against the same secrets in the same time step gets the same verdict
+// (in the next step it is a new guess, as it may match then).
+func codeGuess(candidates [][]byte, code string, now time.Time) Guess {
+	h := sha256.New()
+	for _, s := range candidates {
+		h.Write(s)
+		h.Write([]byte{0})
+	}
+	as := "code at step " + strconv.FormatInt(now.Unix()/totp.Period, 10) + " for " + hex.EncodeToString(h.Sum(nil))
+	return Guess{Secret: totp.NormalizeCode(code), As: as}
 }
 
 func matchAny(secrets [][]byte, code string, now time.Time) (int64, bool) {

@@ -85,7 +85,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	// Typed names that are no account are counted and logged as hashes
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, cfg.Lockout, secrets.Derive(cfg.Keys.AppPasswordTag, "mfagate/unknown-usernames"))
-	attempts := &Attempts{Store: st, Limiter: limiter}
+	attempts := &Attempts{Store: st, Limiter: limiter, Logger: cfg.Logger.Named("attempts")}
 	events := cfg.Events
 	if events == nil {
 		events = NewEvents(nil)
@@ -158,12 +158,6 @@ func (s *Accounts) ByID(ctx context.Context, id int64) (*model.User, error) {
 		return nil, fmt.Errorf("core: user: %w", err)
 	}
 	return u, nil
-}
-
-// Completed records a completed sign-in of account: only that clears its
-// failure counter.
-func (a *Attempts) Completed(ctx context.Context, account string) error {
-	return a.Limiter.Succeeded(ctx, account)
 }
 
 func newSignInLog(st store.Store, logger *zap.Logger, retention time.Duration) *SignInLog {

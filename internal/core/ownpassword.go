@@ -48,7 +48,7 @@ func (s *Accounts) ChangeOwnPassword(ctx context.Context, u *model.User, current
 	if newPW == current {
 		return ErrSamePassword
 	}
-	out, err := s.attempts.ForUser(ctx, u, ip, func(ctx context.Context, judged *model.User) (bool, string, error) {
+	out, err := s.attempts.ForUser(ctx, u, ip, Guess{Secret: current, As: GuessAccountPassword}, func(ctx context.Context, judged *model.User) (bool, string, error) {
 		hash := ""
 		if judged != nil {
 			hash = judged.PasswordHash

@@ -1,18 +1,16 @@
 package core
 
-import (
-	"github.com/mfagate/mfagate/internal/bruteforce"
-	"github.com/mfagate/mfagate/internal/model"
-)
+import "github.com/mfagate/mfagate/internal/model"
 
 // unblockChange is the one rule of unblocking, for the admin center's
 // Unblock and `caddy mfa user unblock` alike: lift the user's block and
-// delete the account's failed sign-in counter in the same transaction, so
+// delete the account's failed sign-in counters (the account's and its
+// basic-auth-only one) in the same transaction, so
 // an account locked out by wrong guesses signs in at once with the right
 // password, whoever unblocks it and however it was stopped.
 func unblockChange(u *model.User) model.AdminChange {
 	return model.AdminChange{Kind: model.ChangeUnblock, UserID: u.ID,
-		FailureKeys: []string{bruteforce.AccountKey(u.Username)}}
+		FailureKeys: failureKeys(u.Username)}
 }
 
 // describeUnblock says what unblocking did to the user, who was before.

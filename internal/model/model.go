@@ -128,6 +128,10 @@ type Session struct {
 	RedirectTo  string // where to go once sign-in completes (already validated)
 	RemoteIP    string
 	UserAgent   string
+	// Origin is the origin the session was made for, "scheme://host:port"
+	// in lower case; the session is refused on any other ("" for sessions
+	// from before origins were kept: refused everywhere).
+	Origin string
 }
 
 // Failures is the state of one brute-force counter.

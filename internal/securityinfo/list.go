@@ -68,6 +68,9 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 		AppPasswordCount:      len(aps),
 		AppPasswordLimit:      model.MaxAppPasswords,
 	}
+	if !p.cfg.OnPortal {
+		page.AppHref = "/"
+	}
 	if !page.CanCreateAppPasswords {
 		page.AppPasswordsWhyNot = p.cfg.Policy.WhyNoAppPasswords()
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	// Portal is the portal origin phones pair on ("" when none is
 	// configured: phones cannot be paired).
 	Portal string
+	// OnPortal: the pages are served on the portal origin, which has no
+	// app to link back to.
+	OnPortal bool
 }
 
 // Pages serves Security info under Prefix+"security".

@@ -23,13 +23,21 @@ import (
 
 // Cookie names: the __Host- prefix (Secure, Path=/, no Domain) is only
 // usable over TLS, so plain-HTTP sites (local demos) use the bare name.
+// The portal origin has names of its own: browsers send a host's cookies
+// to every port of it, and a protected site's session must never pass
+// for the portal's (nor the other way round; each record is also bound
+// to its origin).
 const (
-	CookieName    = "mfagate"
-	TLSCookieName = "__Host-mfagate"
+	CookieName          = "mfagate"
+	TLSCookieName       = "__Host-mfagate"
+	PortalCookieName    = "mfagate-portal"
+	PortalTLSCookieName = "__Host-mfagate-portal"
 )
 
-// CookieNames lists both names, e.g. to keep them from the upstream.
-func CookieNames() []string { return []string{CookieName, TLSCookieName} }
+// CookieNames lists every name, e.g. to keep them from the upstream.
+func CookieNames() []string {
+	return []string{CookieName, TLSCookieName, PortalCookieName, PortalTLSCookieName}
+}
 
 // Defaults (NIST SP 800-63B AAL2 limits).
 const (
@@ -66,6 +74,8 @@ type Manager struct {
 	codecs  []securecookie.Codec
 	cache   *cache
 	now     func() time.Time
+	// plainName and tlsName are the cookie's names over HTTP and TLS.
+	plainName, tlsName string
 }
 
 // NewManager returns a Manager; zero durations take the defaults.
@@ -88,23 +98,37 @@ func NewManager(records *core.Sessions, cfg Config) (*Manager, error) {
 			sc.MaxAge(int(cfg.Lifetime / time.Second))
 		}
 	}
-	return &Manager{records: records, cfg: cfg, codecs: codecs, cache: newCache(cfg.CacheTTL), now: time.Now}, nil
+	return &Manager{records: records, cfg: cfg, codecs: codecs, cache: newCache(cfg.CacheTTL), now: time.Now,
+		plainName: CookieName, tlsName: TLSCookieName}, nil
+}
+
+// ForPortal returns a Manager for the portal origin: the same records and
+// cache under the portal's own cookie names.
+func (m *Manager) ForPortal() *Manager {
+	p := *m
+	p.plainName, p.tlsName = PortalCookieName, PortalTLSCookieName
+	return &p
 }
 
 // Config returns the effective configuration.
 func (m *Manager) Config() Config { return m.cfg }
 
 // Load returns the request's valid session, or nil when it has none (no
-// cookie, a forged or expired one, or a record that is gone). Expired
-// records are deleted.
+// cookie, a forged or expired one, a record that is gone, or one made for
+// another origin). Expired records are deleted.
 func (m *Manager) Load(r *http.Request) (*Current, error) {
-	c, err := r.Cookie(cookieName(r))
+	c, err := r.Cookie(m.cookieName(r))
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
 	entry, hash, err := m.entryForCookie(r.Context(), c)
 	if err != nil || entry == nil {
 		return nil, err
+	}
+	if !fromOrigin(entry.session.Origin, r) {
+		// Another origin's session (a cookie replayed here, or sent by
+		// the browser to another port of the host): not this one's.
+		return nil, nil
 	}
 	now := m.now()
 	if m.expired(&entry.session, now) {
@@ -178,7 +202,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, rec model.Sessio
 	if err != nil {
 		return err
 	}
-	m.stamp(&rec, token)
+	m.stamp(&rec, token, r)
 	if err := m.records.Start(r.Context(), &rec); err != nil {
 		return fmt.Errorf("session: create: %w", err)
 	}
@@ -203,7 +227,7 @@ func (m *Manager) RotateVia(w http.ResponseWriter, r *http.Request, cur *Current
 		return err
 	}
 	old := hashToken(cur.token)
-	m.stamp(&rec, token)
+	m.stamp(&rec, token, r)
 	m.cache.forget(old)
 	err = replace(r.Context(), old, &rec)
 	if errors.Is(err, model.ErrNotFound) {
@@ -218,9 +242,11 @@ func (m *Manager) RotateVia(w http.ResponseWriter, r *http.Request, cur *Current
 // ErrGone means the session was ended while a request was using it.
 var ErrGone = errors.New("session: ended meanwhile")
 
-func (m *Manager) stamp(rec *model.Session, token string) {
+// stamp gives rec its identifier, times and the request's origin.
+func (m *Manager) stamp(rec *model.Session, token string, r *http.Request) {
 	now := m.now()
 	rec.IDHash = hashToken(token)
+	rec.Origin = Origin(r)
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = now
 	}
@@ -238,7 +264,7 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request, cur *Current) erro
 	}
 	opts := m.cookieOptions(r)
 	opts.MaxAge = -1
-	http.SetCookie(w, sessions.NewCookie(cookieName(r), "", opts))
+	http.SetCookie(w, sessions.NewCookie(m.cookieName(r), "", opts))
 	return nil
 }
 
@@ -277,7 +303,7 @@ func (m *Manager) CookieHash(r *http.Request) ([]byte, bool) {
 }
 
 func (m *Manager) tokenFromCookie(r *http.Request) (string, bool) {
-	c, err := r.Cookie(cookieName(r))
+	c, err := r.Cookie(m.cookieName(r))
 	if err != nil || c.Value == "" {
 		return "", false
 	}
@@ -289,7 +315,7 @@ func (m *Manager) tokenFromCookie(r *http.Request) (string, bool) {
 }
 
 func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string) error {
-	name := cookieName(r)
+	name := m.cookieName(r)
 	encoded, err := securecookie.EncodeMulti(name, token, m.codecs...)
 	if err != nil {
 		return fmt.Errorf("session: encode cookie: %w", err)
@@ -308,11 +334,11 @@ func (m *Manager) cookieOptions(r *http.Request) *sessions.Options {
 	}
 }
 
-func cookieName(r *http.Request) string {
+func (m *Manager) cookieName(r *http.Request) string {
 	if r.TLS != nil {
-		return TLSCookieName
+		return m.tlsName
 	}
-	return CookieName
+	return m.plainName
 }
 
 // newToken returns 256 random bits, base64url encoded.

@@ -39,11 +39,16 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// rec is a complete session record of the fixture's user.
+func (f *fixture) rec() model.Session {
+	return model.Session{UserID: f.user.ID, Stage: model.StageComplete}
+}
+
 // start creates a session and returns the cookie the browser got.
 func (f *fixture) start(t testing.TB, r *http.Request) *http.Cookie {
 	t.Helper()
 	w := httptest.NewRecorder()
-	if err := f.m.Start(w, r, model.Session{UserID: f.user.ID, Stage: model.StageComplete}); err != nil {
+	if err := f.m.Start(w, r, f.rec()); err != nil {
 		t.Fatal(err)
 	}
 	return w.Result().Cookies()[0]

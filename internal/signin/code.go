@@ -25,7 +25,7 @@ func (p *Portal) halfSignedIn(w http.ResponseWriter, r *http.Request) *session.C
 		return nil
 	}
 	if cur.Session.Stage == model.StageComplete {
-		p.redirect(w, r, orRoot(cur.Session.RedirectTo))
+		p.redirect(w, r, p.afterSignIn(&cur.User, cur.Session.RedirectTo))
 		return nil
 	}
 	return cur
@@ -80,8 +80,7 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 	p.complete(w, r, cur, "authenticator code", true)
 }
 
-// complete finishes sign-in: new identifier, stage complete, counter
-// cleared. withMFA records that a second factor passed just now.
+// complete finishes sign-in: new identifier, stage complete. withMFA records that a second factor passed just now.
 func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.Current, method string, withMFA bool) {
 	rec := cur.Session
 	rec.Stage = model.StageComplete
@@ -96,14 +95,24 @@ func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.C
 	p.finish(w, r, &cur.User, rec.RedirectTo, method)
 }
 
-// finish clears the failure counter, records the sign-in and redirects.
+// afterSignIn is where a complete sign-in of u goes: to choose a new
+// password first while u has an admin's temporary one (on the portal as
+// on a site: nothing else may be used with it), else to rd.
+func (p *Portal) afterSignIn(u *model.User, rd string) string {
+	if u.TemporaryPassword() {
+		return p.cfg.Prefix + "password/new"
+	}
+	return orRoot(rd)
+}
+
+// finish records the sign-in and redirects (see afterSignIn). The failure
+// counter is left as it is: each right secret gave back its own slot, and
+// clearing the rest would give guesses still in flight a fresh set (see
+// bruteforce).
 func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, rd, method string) {
 	ctx := r.Context()
-	if err := p.Core.Attempts.Completed(ctx, u.Username); err != nil {
-		p.Logger.Warn("clearing failure counter", zapErr(err))
-	}
 	p.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username,
 		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
 	p.logSignIn(r, *u, secondFactors[method], model.SignInSuccess, "")
-	p.redirect(w, r, orRoot(rd))
+	p.redirect(w, r, p.afterSignIn(u, rd))
 }

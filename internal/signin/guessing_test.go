@@ -151,9 +151,10 @@ func TestMalformedNamesDoNotShareABucket(t *testing.T) {
 	if w := postLogin(p, "invalid", "invalid's password", "203.0.113.5"); w.Code != http.StatusSeeOther {
 		t.Fatalf("user 'invalid' locked by failures under other names: %d", w.Code)
 	}
-	// The same impossible name repeated is still counted and locks itself.
-	for range bruteforce.DefaultAccountLimit {
-		postLogin(p, "Bad User!", "x", "192.0.2.77")
+	// The same impossible name repeated is still counted and locks itself
+	// (distinct passwords: a repeat of the same wrong one counts once).
+	for i := range bruteforce.DefaultAccountLimit {
+		postLogin(p, "Bad User!", fmt.Sprintf("x%d", i), "192.0.2.77")
 	}
 	if n := countEvents(t, st, audit.SignInPasswordFail, "account locked"); n != 0 {
 		t.Fatalf("%d refusals before the limit", n)
@@ -198,5 +199,43 @@ func TestTypedNamesAreNotLogged(t *testing.T) {
 	}
 	if events[2].Username != events[3].Username || events[1].Username == events[2].Username {
 		t.Errorf("labels do not correlate attempts: %q %q %q", events[1].Username, events[2].Username, events[3].Username)
+	}
+}
+
+// TestRightCodeKeepsTheBurstCounted: an attacker who knows the password
+// sends 99 wrong codes while the user signs in with the right one. The
+// user's success gives back only its own slot: the attacker's guesses of
+// the same burst stay counted, so at most AccountLimit wrong codes are
+// checked in all. (Before, the completed sign-in cleared the counter and
+// the burst got a fresh set of guesses.) The burst is ordered so that some
+// guesses are judged before the right code and the rest after it.
+func TestRightCodeKeepsTheBurstCounted(t *testing.T) {
+	p, st := newPortal(t)
+	secret, attacker := enrolledAlice(t, p, st)
+	user := postLogin(p, "alice", "right password", "192.0.2.10").Result().Cookies()[0]
+	wrong := wrongCodes(t, secret, 99)
+	const before = 5 // guesses judged before the right code
+	var first, rest sync.WaitGroup
+	rightDone := make(chan struct{})
+	for i, code := range wrong {
+		send := func() { postCode(p, attacker, code, fmt.Sprintf("198.51.100.%d", i%50)) }
+		if i < before {
+			first.Go(send)
+			continue
+		}
+		rest.Go(func() { <-rightDone; send() })
+	}
+	first.Wait()
+	right, err := totp.CodeAt(secret, time.Now().Unix()/30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := postCode(p, user, right, "192.0.2.10"); w.Code != http.StatusSeeOther {
+		t.Fatalf("the user's right code: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	close(rightDone)
+	rest.Wait()
+	if checked := countEvents(t, st, audit.SignInCodeFail, "wrong code"); checked > bruteforce.DefaultAccountLimit {
+		t.Fatalf("%d of 99 wrong codes were checked around one right code, limit %d", checked, bruteforce.DefaultAccountLimit)
 	}
 }

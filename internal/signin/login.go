@@ -100,9 +100,11 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 // checkPassword judges the password under the brute-force rules (see
 // core.Attempts). It always pays one bcrypt comparison, whether the user
 // exists, is locked out or not, so neither answer nor timing tells them
-// apart.
+// apart; only a repeat of a wrong password sent for the same name
+// recently is refused without one (which tells the sender only what they
+// already learnt).
 func (p *Portal) checkPassword(r *http.Request, typed, pw, ip string) (core.Outcome, error) {
-	return p.Core.Attempts.ByName(r.Context(), typed, ip, func(ctx context.Context, u *model.User) (bool, string, error) {
+	return p.Core.Attempts.ByName(r.Context(), typed, ip, core.Guess{Secret: pw, As: core.GuessAccountPassword}, func(ctx context.Context, u *model.User) (bool, string, error) {
 		hash := ""
 		if u != nil {
 			hash = u.PasswordHash

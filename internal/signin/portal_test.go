@@ -62,8 +62,9 @@ func normalise(body string, names ...string) string {
 func TestAccountLockoutLooksLikeWrongPassword(t *testing.T) {
 	p, st := newPortal(t)
 	for i := range bruteforce.DefaultAccountLimit {
-		// Different IPs: the account counter alone must lock.
-		postLogin(p, "alice", "wrong", "198.51.100."+string(rune('1'+i%9)))
+		// Different IPs: the account counter alone must lock. Distinct
+		// passwords: a repeat of the same wrong one counts once.
+		postLogin(p, "alice", "wrong "+string(rune('a'+i)), "198.51.100."+string(rune('1'+i%9)))
 	}
 	locked := postLogin(p, "alice", "right password", "203.0.113.9")
 	if locked.Code != http.StatusOK || !strings.Contains(locked.Body.String(), msgBadLogin) {

@@ -163,6 +163,15 @@ type Store interface {
 	FailuresFor(ctx context.Context, key string) (model.Failures, error)
 	// ClearFailures deletes counter key.
 	ClearFailures(ctx context.Context, key string) error
+	// WrongSecretSeen reports whether digest (a keyed hash of a secret
+	// judged wrong) is among those remembered for counter key at or after
+	// since.
+	WrongSecretSeen(ctx context.Context, key string, digest []byte, since time.Time) (bool, error)
+	// RememberWrongSecret remembers digest for counter key at at (again:
+	// at replaces the earlier time), then keeps only the keep most recent
+	// digests of key and forgets every digest, of any key, remembered
+	// before before. Only keyed hashes are stored, never a secret.
+	RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error
 
 	// Secret returns the value stored under name, creating it with generate
 	// when absent. Concurrent callers on any node all get the same value.

@@ -8,9 +8,9 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-const sessionColumns = `id_hash, user_id, stage, created_at, last_seen_at, mfa_at, pending_totp, redirect_to, remote_ip, user_agent`
+const sessionColumns = `id_hash, user_id, stage, created_at, last_seen_at, mfa_at, pending_totp, redirect_to, remote_ip, user_agent, origin`
 
-const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateSession inserts s. A zero s.CreatedAt is set to now and a zero
 // s.LastSeenAt to s.CreatedAt. model.ErrConflict if IDHash exists,
@@ -31,7 +31,7 @@ func (s *Store) sessionArgs(sess *model.Session) []any {
 	}
 	return []any{
 		nonNilBlob(sess.IDHash), sess.UserID, string(sess.Stage), s.tm(sess.CreatedAt), s.tm(sess.LastSeenAt),
-		s.nullTm(sess.MFAAt), nullBlob(sess.PendingTOTP), sess.RedirectTo, sess.RemoteIP, sess.UserAgent,
+		s.nullTm(sess.MFAAt), nullBlob(sess.PendingTOTP), sess.RedirectTo, sess.RemoteIP, sess.UserAgent, sess.Origin,
 	}
 }
 
@@ -44,7 +44,7 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*model.Sessio
 	var created, seen, mfaAt dbTime
 	err := s.row(ctx, s.r, "SELECT "+sessionColumns+" FROM sessions WHERE id_hash = ?", nonNilBlob(idHash)).
 		Scan(&sess.IDHash, &sess.UserID, &stage, &created, &seen, &mfaAt, &sess.PendingTOTP,
-			&sess.RedirectTo, &sess.RemoteIP, &sess.UserAgent)
+			&sess.RedirectTo, &sess.RemoteIP, &sess.UserAgent, &sess.Origin)
 	if err != nil {
 		return nil, s.wrap(ctx, "session by hash", err)
 	}

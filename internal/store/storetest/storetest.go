@@ -61,12 +61,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions/Delete", testSessionDelete},
 		{"Sessions/DeleteUserSessions", testDeleteUserSessions},
 		{"Sessions/DeleteStale", testDeleteStale},
+		{"Sessions/Origin", testSessionOrigin},
 		{"Failures/Window", testFailuresWindow},
 		{"Failures/Lock", testFailuresLock},
 		{"Failures/NewWindow", testFailuresNewWindow},
 		{"Failures/Concurrent", testFailuresConcurrent},
 		{"Failures/Release", testFailuresRelease},
 		{"Failures/Clear", testFailuresClear},
+		{"Failures/WrongSecrets", testWrongSecrets},
+		{"Failures/WrongSecretsConcurrent", testWrongSecretsConcurrent},
 		{"Secret/Basic", testSecret},
 		{"Secret/Concurrent", testSecretConcurrent},
 		{"Audit/AppendList", testAudit},
@@ -210,6 +213,7 @@ func newSession(id byte, userID int64, created time.Time) *model.Session {
 		RedirectTo: "https://app.example.com/",
 		RemoteIP:   "192.0.2.1",
 		UserAgent:  "test",
+		Origin:     "https://app.example.com:443",
 	}
 }
 
@@ -269,7 +273,8 @@ func checkSession(t *testing.T, got, want *model.Session) {
 	t.Helper()
 	if !bytes.Equal(got.IDHash, want.IDHash) || got.UserID != want.UserID || got.Stage != want.Stage ||
 		!bytes.Equal(got.PendingTOTP, want.PendingTOTP) || (got.PendingTOTP == nil) != (len(want.PendingTOTP) == 0) ||
-		got.RedirectTo != want.RedirectTo || got.RemoteIP != want.RemoteIP || got.UserAgent != want.UserAgent {
+		got.RedirectTo != want.RedirectTo || got.RemoteIP != want.RemoteIP || got.UserAgent != want.UserAgent ||
+		got.Origin != want.Origin {
 		t.Errorf("session = %+v, want %+v", got, want)
 	}
 	sameTime(t, "CreatedAt", got.CreatedAt, ms(want.CreatedAt))
@@ -1005,6 +1010,37 @@ func testSessionCreateGet(t *testing.T, s store.Store) {
 	wantErr(t, "SessionByHash(unknown)", err, model.ErrNotFound)
 }
 
+// testSessionOrigin: the origin a session was made for is stored as given
+// and replaced with the record; a session without one reads back as "".
+func testSessionOrigin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	portal := newSession(1, u.ID, base())
+	portal.Origin = "http://localhost:8081"
+	mustCreateSession(t, s, portal)
+	got, err := s.SessionByHash(ctx, hash(1))
+	noErr(t, "SessionByHash", err)
+	if got.Origin != "http://localhost:8081" {
+		t.Errorf("origin = %q, want http://localhost:8081", got.Origin)
+	}
+	next := newSession(2, u.ID, base())
+	next.Origin = "https://mfa.example.com:443"
+	noErr(t, "ReplaceSession", s.ReplaceSession(ctx, hash(1), next))
+	got, err = s.SessionByHash(ctx, hash(2))
+	noErr(t, "SessionByHash(replaced)", err)
+	if got.Origin != "https://mfa.example.com:443" {
+		t.Errorf("origin after replace = %q", got.Origin)
+	}
+	none := newSession(3, u.ID, base())
+	none.Origin = ""
+	mustCreateSession(t, s, none)
+	got, err = s.SessionByHash(ctx, hash(3))
+	noErr(t, "SessionByHash(no origin)", err)
+	if got.Origin != "" {
+		t.Errorf("origin of a session made without one = %q", got.Origin)
+	}
+}
+
 func testSessionReplace(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
@@ -1574,9 +1610,14 @@ func testCanceled(t *testing.T, s store.Store) {
 			_, _, err := s.ClaimFailure(ctx, "k", time.Now(), time.Hour, 5, time.Hour)
 			return err
 		}(),
-		"ReleaseFailure":    s.ReleaseFailure(ctx, "k", time.Now(), 5),
-		"AppendAudit":       s.AppendAudit(ctx, &model.AuditEvent{Event: "x"}),
-		"CreateAppPassword": s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), model.MaxAppPasswords),
+		"ReleaseFailure": s.ReleaseFailure(ctx, "k", time.Now(), 5),
+		"WrongSecretSeen": func() error {
+			_, err := s.WrongSecretSeen(ctx, "k", []byte{1}, time.Now())
+			return err
+		}(),
+		"RememberWrongSecret": s.RememberWrongSecret(ctx, "k", []byte{1}, time.Now(), 5, time.Now()),
+		"AppendAudit":         s.AppendAudit(ctx, &model.AuditEvent{Event: "x"}),
+		"CreateAppPassword":   s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), model.MaxAppPasswords),
 		"AppPasswords": func() error {
 			_, err := s.AppPasswords(ctx, u.ID)
 			return err
