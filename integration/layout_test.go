@@ -129,7 +129,7 @@ func layoutSignInPages(t *testing.T, ctx context.Context, l *layoutRun, gateway 
 	l.check(ctx, "waiting")
 	chromeStep(t, ctx, "open the code page", chromedp.Navigate(gateway+"/.mfa/verify"))
 	l.check(ctx, "code")
-	chromeStep(t, ctx, "type code", chromedp.SendKeys(chromedp.ID("code"), dana.nextCode()))
+	chromeStep(t, ctx, "type code", chromedp.SendKeys(chromedp.ID("code"), layoutNextCode(t, dana)))
 	chromeSubmit(t, ctx, "submit code", `form[action$="/verify"] button[type="submit"]`)
 }
 
@@ -236,11 +236,12 @@ func layoutPhoneDeny(t *testing.T, ctx context.Context, shown func()) {
 	layoutPhoneShows(t, ctx, "result", "idle")
 }
 
-// layoutSecurityURL is where Security info lives: the one place to change
-// when it moves (to the portal origin when one is configured).
+// layoutSecurityURL is where Security info lives: on the portal origin
+// when one is configured, as here (else on each site, at the gateway's
+// /.mfa/security).
 func layoutSecurityURL(gateway, portal string) string {
-	_ = portal
-	return gateway + "/.mfa/security"
+	_ = gateway
+	return portal + "/.mfa/security"
 }
 
 // layoutOpen opens u as dana, signing her in with the password and a code
@@ -256,11 +257,29 @@ func layoutOpen(t *testing.T, ctx context.Context, u *phoneUser, target string) 
 		origin := mustURL(target)
 		chromeStep(t, ctx, "open the code page", chromedp.Navigate(origin.Scheme+"://"+origin.Host+"/.mfa/verify"))
 	}
-	chromeStep(t, ctx, "type code", chromedp.SendKeys(chromedp.ID("code"), u.nextCode()))
+	chromeStep(t, ctx, "type code", chromedp.SendKeys(chromedp.ID("code"), layoutNextCode(t, u)))
 	chromeSubmit(t, ctx, "submit code", `form[action$="/verify"] button[type="submit"]`)
 	if got, want := chromeLocation(t, ctx), mustURL(target).RequestURI(); got != want {
-		t.Fatalf("open %s: at %q after signing in", target, got)
+		body := chromeValue(t, ctx, "read the page", chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("open %s: at %q after signing in:\n%s", target, got, body)
 	}
+}
+
+// layoutNextCode returns a code of a time step later than every step u
+// used (the server refuses a step at or before the last one it took),
+// waiting for the next step when that is not yet accepted.
+func layoutNextCode(t *testing.T, u *phoneUser) string {
+	t.Helper()
+	var last int64
+	for s := range u.used {
+		last = max(last, s)
+	}
+	step := max(last+1, currentStep()-1)
+	for step > currentStep()+1 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	u.used[step] = true
+	return codeAt(t, u.secret, step)
 }
 
 // layoutPassword fills in the sign-in page the tab shows.
