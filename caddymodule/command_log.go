@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/internal/model"
 )
 
@@ -49,7 +50,7 @@ func userResetPasswordCommand(opts *cliOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "temporary password of %s (valid %s, shown once): %s\n", args[0], core.TemporaryPasswordTTL, pw)
+				fmt.Fprintf(cmd.OutOrStdout(), "temporary password of %s (valid %s, shown once): %s\n", args[0], humanize.Duration(core.TemporaryPasswordTTL), pw)
 				fmt.Fprintf(cmd.ErrOrStderr(), "mfa: ended %s's sessions and deleted %d app passwords\n", args[0], n)
 				return nil
 			})
@@ -134,11 +135,8 @@ func printSignIns(w io.Writer, list []model.SignIn, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (UTC)\tUSER\tSITE\tFROM\tCLIENT\tFACTORS\tRESULT")
-	for _, r := range rows {
-		factors := r.FirstFactor
-		if r.SecondFactor != "" {
-			factors += " + " + r.SecondFactor
-		}
+	for i, r := range rows {
+		factors := list[i].Factors()
 		result := r.Result
 		if r.Reason != "" {
 			result += ": " + r.Reason

@@ -69,3 +69,29 @@ func TestCLIBlockUnblockAndLog(t *testing.T) {
 		t.Fatalf("log --user alice: %v\n%s", err, out)
 	}
 }
+
+// The FACTORS column reads sensibly: an app password alone, a password
+// with its second step.
+func TestSignInListFactors(t *testing.T) {
+	var out strings.Builder
+	err := printSignIns(&out, []model.SignIn{
+		{Username: "alice", Client: model.ClientNonBrowser, FirstFactor: "app password", SecondFactor: "not required: app password", Result: model.SignInSuccess},
+		{Username: "bob", Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: "code", Result: model.SignInSuccess},
+		{Username: "carol", Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: "not required", Result: model.SignInSuccess},
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	for i, want := range []string{"app password  ", "password + code  ", "password only  "} {
+		if !strings.Contains(lines[i+1], want) {
+			t.Errorf("row %d %q lacks %q", i+1, lines[i+1], want)
+		}
+	}
+	if strings.Contains(out.String(), "not required") {
+		t.Errorf("FACTORS still says \"not required\":\n%s", out.String())
+	}
+}

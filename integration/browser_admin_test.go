@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
@@ -123,4 +124,64 @@ func TestBrowserAdmin(t *testing.T) {
 	if got := chromeLocation(t, ctx); got != "/admin/users/"+frankID {
 		t.Errorf("back from the result: at %q", got)
 	}
+
+	// 4. frank's page: Reset password, confirm; the temporary password is
+	// large and monospace, and its Copy button copies it whole.
+	chromeSubmit(t, ctx, "Reset password", "#reset-password")
+	if h := chromeHeading(t, ctx); h != "Reset the password?" {
+		t.Fatalf("reset confirmation heading %q", h)
+	}
+	chromeSubmit(t, ctx, "confirm Reset password", "#confirm")
+	if h := chromeHeading(t, ctx); h != "Passwords reset" {
+		t.Fatalf("reset result heading %q", h)
+	}
+	size := chromeValue(t, ctx, "temporary password's size", chromedp.Evaluate[float64](
+		`parseFloat(getComputedStyle(document.getElementById('temp-password-0')).fontSize)`))
+	family := chromeValue(t, ctx, "temporary password's font", chromedp.Evaluate[string](
+		`getComputedStyle(document.getElementById('temp-password-0')).fontFamily`))
+	if size < 20 || !strings.Contains(family, "monospace") {
+		t.Errorf("temporary password shown at %vpx in %q, want 20px or more, monospace", size, family)
+	}
+	if got := adminBrowserText(t, ctx, "results"); strings.Contains(got, "24h0m0s") || !strings.Contains(got, "valid 24 hours") {
+		t.Errorf("result says %q", got)
+	}
+	want := chromeValue(t, ctx, "the password the page copies", chromedp.Evaluate[string](`document.querySelector('button[data-copy-what="password"]').dataset.copy`))
+	// The groups are spacing only: the text (what a selection copies) is
+	// the password alone.
+	if shown := adminBrowserText(t, ctx, "temp-password-0"); shown != want || len(want) < 16 {
+		t.Fatalf("shown %q, copied %q", shown, want)
+	}
+	copyBtn := chromedp.CSS(`button[data-copy-what="password"]`)
+	chromeStep(t, ctx, "Copy button visible", chromedp.WaitVisible(copyBtn))
+	chromeStep(t, ctx, "grant clipboard", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+				Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
+				Setting:    cdpbrowser.PermissionSettingGranted,
+				Origin:     e.portal,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	chromeStep(t, ctx, "click Copy", chromedp.Click(copyBtn))
+	status := chromeValue(t, ctx, "wait for copy status", chromedp.Poll[string](
+		`(() => { const s = document.getElementById('copy-status-0').textContent.trim(); return s || false; })()`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if status != "Password copied to clipboard." {
+		t.Fatalf("copy status %q", status)
+	}
+	chromeScreenshot(t, ctx, "admin-result-reset-password")
+
+	// 5. The sign-in log names the browser and filters by real dates.
+	chromeStep(t, ctx, "open the sign-in log", chromedp.Navigate(e.portal+"/admin/sign-ins"))
+	if got := adminBrowserText(t, ctx, "sign-ins"); !strings.Contains(got, "Chrome on Linux") || strings.Contains(got, "Mozilla/5.0") {
+		t.Errorf("sign-in log rows %q: want the browser named, the user agent folded", got)
+	}
+	types := chromeValue(t, ctx, "date inputs", chromedp.Evaluate[string](`document.getElementById('since').type + ' ' + document.getElementById('until').type`))
+	if types != "date date" {
+		t.Errorf("range inputs are %q, want date inputs", types)
+	}
+	chromeScreenshot(t, ctx, "admin-sign-ins")
 }

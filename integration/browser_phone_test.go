@@ -235,13 +235,14 @@ func chromePhoneWaitingNumber(t *testing.T, ctx context.Context) int {
 }
 
 // chromePhoneWaitRequest waits until the phone's app page shows a new
-// request (its page polls every 2 s) and returns its text.
+// request (its page polls every 2 s) and returns its text: the question,
+// then each detail's label and value.
 func chromePhoneWaitRequest(t *testing.T, phone context.Context, since time.Time) string {
 	t.Helper()
 	waited := chromePhoneVisible(t, phone, "request", 15*time.Second)
 	t.Logf("timing: the phone showed the request %v after the password was sent (found after %v of polling)",
 		time.Since(since).Round(time.Millisecond), waited.Round(time.Millisecond))
-	return chromePhoneText(t, phone, "request-text")
+	return chromePhoneText(t, phone, "request")
 }
 
 // TestBrowserPhoneApproval pairs a phone and answers sign-in requests on
@@ -285,8 +286,8 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	}
 	options := chromeValue(t, laptop, "read add-method options", chromedp.Evaluate[map[string]string](
 		`Object.fromEntries(Array.from(document.querySelectorAll('#add-method option')).map(o => [o.value, o.textContent.trim()]))`))
-	if options["phone"] != "Authenticator app – notifications" {
-		t.Fatalf("add-method options %v: no Authenticator app – notifications", options)
+	if options["phone"] != "Phone (sign-in approval)" {
+		t.Fatalf("add-method options %v: no Phone (sign-in approval)", options)
 	}
 	securityAddMethod(t, laptop, "phone")
 	if got := chromeLocation(t, laptop); got != "/.mfa/security/add?method=phone" {
@@ -297,7 +298,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 		t.Fatalf("pairing link %q is not %s/phone/pair#t=TOKEN", link, portal)
 	}
 	qrWidth := chromeValue(t, laptop, "QR image", chromedp.Evaluate[int](`(() => {
-		const img = document.querySelector('p.qr img');
+		const img = document.querySelector('img.qr');
 		if (!img) return -1;
 		return img.decode().then(() => img.naturalWidth, () => 0);
 	})()`, chromedp.EvalAwaitPromise))
@@ -431,7 +432,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	if n := securityNotice(t, laptop); n != "Phone paired. Sign-in requests will be sent to it." {
 		t.Fatalf("after the code: notice %q", n)
 	}
-	phones := securityRowsOf(securityRows(t, laptop), "Authenticator app – notifications")
+	phones := securityRowsOf(securityRows(t, laptop), "Phone (sign-in approval)")
 	if len(phones) != 1 || phones[0].Name != "Carol's Pixel" {
 		t.Fatalf("phones in Security info: %+v", phones)
 	}
@@ -473,10 +474,17 @@ func TestBrowserPhoneApproval(t *testing.T) {
 
 	site := "this site (port " + strconv.Itoa(g.httpPort) + ")" // the Host is an IP address
 	text := chromePhoneWaitRequest(t, phone, sent)
-	for _, s := range []string{"Sign-in request for Test Corp — " + site, "from 127.0.0.1", "Chrome"} {
+	for _, s := range []string{"Are you trying to sign in?", "No, it's not me", "Yes"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("request text %q lacks %q", text, s)
 		}
+	}
+	// Which account, site, address and browser: each labelled.
+	details := chromeValue(t, phone, "request details", chromedp.Evaluate[map[string]string](`Object.fromEntries(
+		Array.from(document.querySelectorAll('#request-details dt')).map(dt => [dt.textContent, dt.nextElementSibling.textContent]))`))
+	if details["Account"] != "Carol Phone (carol) at Test Corp" || details["Site"] != site || details["IP address"] != "127.0.0.1" ||
+		!strings.Contains(details["Browser"], "Chrome") {
+		t.Errorf("request details %v", details)
 	}
 	if v := chromeValue(t, phone, "number field", chromedp.Value(chromedp.ID("number"))); v != "" {
 		t.Errorf("the phone's number field holds %q before typing", v)
@@ -489,7 +497,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 		t.Errorf("the waiting page navigated to %s before Approve", n.url)
 	}
 	approved := time.Now()
-	chromeStep(t, phone, "tap Approve", chromedp.Click(chromedp.ID("approve")))
+	chromeStep(t, phone, "tap Yes", chromedp.Click(chromedp.ID("approve")))
 	chromePhoneVisible(t, phone, "result", 15*time.Second)
 	phoneDone := time.Since(approved)
 	if r := chromePhoneText(t, phone, "result-text"); r != "Approved: go back to the sign-in screen." {
@@ -537,7 +545,7 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	shots = append(shots, chromeScreenshot(t, phone, "browser-phone-app-approved"))
 	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-upstream"))
 
-	// 5. Deny and report the next sign-in.
+	// 5. "No, it's not me" and Report on the next sign-in.
 	chromeStep(t, phone, "tap OK", chromedp.Click(chromedp.ID("result-done")))
 	chromePhoneVisible(t, phone, "idle", 10*time.Second)
 	chromePhoneSignOut(t, laptop, g)
@@ -545,14 +553,24 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	chromePhoneSignIn(t, laptop, g, "/hello?x=report", user, pw)
 	chromePhoneWaitingNumber(t, laptop)
 	chromePhoneWaitRequest(t, phone, sent)
-	chromeStep(t, phone, "tap Deny", chromedp.Click(chromedp.ID("deny")))
-	chromePhoneVisible(t, phone, "deny-confirm", 10*time.Second)
-	if q := chromePhoneText(t, phone, "deny-confirm"); !strings.Contains(q, "Did you try to sign in?") {
-		t.Errorf("deny confirmation %q", q)
+	chromeStep(t, phone, "tap No, it's not me", chromedp.Click(chromedp.ID("deny")))
+	chromePhoneVisible(t, phone, "report-offer", 10*time.Second)
+	if q := chromePhoneText(t, phone, "report-offer"); !strings.Contains(q, "Denied: nobody was signed in.") || !strings.Contains(q, "Report suspicious activity?") {
+		t.Errorf("after \"No, it's not me\": %q", q)
 	}
 	shots = append(shots, chromeScreenshot(t, phone, "browser-phone-app-deny"))
+	// The denial reaches the laptop at once; its page listens on, as a
+	// report may follow.
+	chromePhoneWait(t, laptop, "laptop says the request was denied", 10*time.Second, func(ctx context.Context) (bool, string) {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		if err != nil {
+			return false, err.Error()
+		}
+		return strings.Contains(s, "The sign-in request was denied on your phone."), s
+	})
+	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-denied"))
 	reported := time.Now()
-	chromeStep(t, phone, "tap Report suspicious activity", chromedp.Click(chromedp.ID("report")))
+	chromeStep(t, phone, "tap Report", chromedp.Click(chromedp.ID("report")))
 	chromePhoneVisible(t, phone, "result", 15*time.Second)
 	if r := chromePhoneText(t, phone, "result-text"); !strings.HasPrefix(r, "Reported: ") {
 		t.Errorf("phone result after Report %q", r)
@@ -578,9 +596,9 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	if alert := strings.TrimSpace(chromeValue(t, laptop, "read alert", chromedp.Text(chromedp.CSS(`.alert[role="alert"]`)))); alert != msgReported {
 		t.Errorf("laptop alert %q, want %q", alert, msgReported)
 	}
-	if shown := chromeValue(t, laptop, "number and Continue", chromedp.Evaluate[int](
-		`document.querySelectorAll('.approval-number').length + Array.from(document.querySelectorAll('form[action$="/push"]')).filter(f => !f.hidden).length`)); shown != 0 {
-		t.Errorf("after Report the laptop still shows the number or Continue (%d elements)", shown)
+	if shown := chromeValue(t, laptop, "number, check and code", chromedp.Evaluate[int](
+		`document.querySelectorAll('.approval-number').length + Array.from(document.querySelectorAll('form[action$="/push"], form[action$="/push/new"], a[href$="/verify"]')).filter(e => e.checkVisibility()).length`)); shown != 0 {
+		t.Errorf("after Report the laptop still shows the number, \"I approved it on my phone\", \"Send another request\" or \"Use a verification code instead\" (%d elements)", shown)
 	}
 	shots = append(shots, chromeScreenshot(t, laptop, "browser-phone-laptop-reported"))
 

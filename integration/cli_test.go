@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -156,8 +157,8 @@ func TestCLIUnblockClearsLockout(t *testing.T) {
 	g := startGateway(t, up)
 	g.addUser("lena", "lena password 1")
 	b := newBrowser(t, g)
-	for range 10 {
-		b.login("lena", "wrong password", "/")
+	for i := range 10 { // distinct: a repeat of a wrong password counts once
+		b.login("lena", fmt.Sprintf("wrong password %d", i), "/")
 	}
 	if p := b.login("lena", "lena password 1", "/"); p.status != http.StatusOK {
 		t.Fatalf("right password while locked: %d %q (not locked?)", p.status, p.location)

@@ -76,6 +76,9 @@ func parallelCodeGuesses(t *testing.T, nodes []*gatewayInstance, openStore func(
 	}
 	send := func(g *gatewayInstance, method, path string, form url.Values) (int, string, error) {
 		req, _ := http.NewRequest(method, g.url(path), strings.NewReader(form.Encode()))
+		// One site behind a load balancer: every node sees the first
+		// node's origin, the one the session is bound to.
+		req.Host = strings.TrimPrefix(strings.TrimSuffix(nodes[0].url("/"), "/"), "http://")
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		for _, c := range cookies {

@@ -166,7 +166,7 @@ func TestPhonePairing(t *testing.T) {
 		t.Fatalf("pending without a sign-in: %v", req)
 	}
 	wantPhoneUnpaired(t, "the other phone of the link", thief.call("status", struct{}{}))
-	if p := u.sec.get("/.mfa/security"); !strings.Contains(p.body, "Pia&#39;s phone") || !strings.Contains(p.body, "Authenticator app – notifications") {
+	if p := u.sec.get("/.mfa/security"); !strings.Contains(p.body, "Pia&#39;s phone") || !strings.Contains(p.body, "Phone (sign-in approval)") {
 		t.Fatalf("Security info does not list the phone:\n%s", p.body)
 	}
 	// Entering the code again pairs nothing more.

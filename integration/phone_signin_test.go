@@ -296,7 +296,9 @@ func TestPhoneSignIn(t *testing.T) {
 		notSignedIn(t, b, "requester after the report")
 		// Without JavaScript the waiting page refreshes itself: it says why
 		// it stopped instead of landing on the login page.
-		if p := b.get("/.mfa/push"); p.status != http.StatusOK || !strings.Contains(p.body, "reported as suspicious") {
+		// It offers no way on: the sign-in is blocked.
+		if p := b.get("/.mfa/push"); p.status != http.StatusOK || !strings.Contains(p.body, "reported as suspicious") ||
+			strings.Contains(p.body, "Use a verification code") || strings.Contains(p.body, `href="/.mfa/verify"`) {
 			t.Fatalf("the requester's waiting page after the report: %d %q\n%s", p.status, p.location, p.body)
 		}
 		wantStatus(t, basicGet(t, e.g, "/dav", "cat", apw), http.StatusUnauthorized, "app password of a blocked account")

@@ -1,8 +1,11 @@
 package loginui
 
+import "time"
+
 // The admin center's pages, served on the portal origin under
 // AdminNav.Base (e.g. "/admin/"). Every form POSTs to Base+"action"
-// (the cross-origin check applies); the search and filter forms are GETs.
+// (or, for a fresh second factor, Base+"reverify"; the cross-origin check
+// applies); the search and filter forms are GETs.
 // Common.Prefix is the portal's sign-in prefix, for the static files and
 // the sign-out link.
 
@@ -118,6 +121,24 @@ type AdminConfirmPage struct {
 	Confirm string // the button's label
 	Danger  bool
 	Cancel  string // where Cancel leads
+	// Verify, when set, asks for a fresh second factor in place of the
+	// Confirm button: after it the same confirmation is shown again.
+	Verify *AdminVerify
+}
+
+// AdminVerify is the re-verification step of an action: the admin's
+// second factor is older than Fresh, so a code is asked for before the
+// action can be confirmed. Its form posts the action's Fields again,
+// with code and then, to Base+"reverify"; nothing is applied there.
+type AdminVerify struct {
+	// CanCode is false for an admin without an authenticator app (a
+	// phone only), who signs in again instead.
+	CanCode bool
+	Fresh   string // e.g. "10 minutes"
+	Then    string // "action" or "add-user": the step shown again after
+	Fields  []AdminField
+	Cancel  string
+	Error   string
 }
 
 // AdminConfirmUser is one user the action applies to (Note says why it
@@ -141,6 +162,18 @@ type AdminResultPage struct {
 	Back    string
 	// BackText names Back ("Back to the users").
 	BackText string
+	// Unchanged makes the summary a neutral notice, not a success.
+	Unchanged bool
+}
+
+// HasSecrets tells whether a row carries a temporary password.
+func (p AdminResultPage) HasSecrets() bool {
+	for _, r := range p.Rows {
+		if r.Secret != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // AdminResultRow is one user's outcome.
@@ -164,6 +197,8 @@ type AdminSignInsPage struct {
 	OlderHref                        string
 	NewestHref                       string // "" on the newest page
 	Error                            string
+	// BadSince and BadUntil mark the date that Error is about.
+	BadSince, BadUntil bool
 }
 
 // AdminSignInRow is one sign-in attempt.
@@ -177,25 +212,17 @@ type AdminSignInRow struct {
 	Method   string
 	Success  bool
 	Reason   string
-	Agent    string
+	// Browser names the client in a few words ("Chrome on Linux");
+	// Agent is its full user agent, shown on request.
+	Browser string
+	Agent   string
 }
 
-// AdminReverifyPage asks for a fresh authenticator code before the admin
-// center (posted to Action with fields code and next).
-type AdminReverifyPage struct {
-	Common
-	AdminNav
-	Action string
-	Next   string
-	Error  string
-}
-
-func (AdminUsersPage) pageName() string    { return "admin-users" }
-func (AdminUserPage) pageName() string     { return "admin-user" }
-func (AdminConfirmPage) pageName() string  { return "admin-confirm" }
-func (AdminResultPage) pageName() string   { return "admin-result" }
-func (AdminSignInsPage) pageName() string  { return "admin-signins" }
-func (AdminReverifyPage) pageName() string { return "admin-reverify" }
+func (AdminUsersPage) pageName() string   { return "admin-users" }
+func (AdminUserPage) pageName() string    { return "admin-user" }
+func (AdminConfirmPage) pageName() string { return "admin-confirm" }
+func (AdminResultPage) pageName() string  { return "admin-result" }
+func (AdminSignInsPage) pageName() string { return "admin-signins" }
 
 // AdminAddUserPage adds a user, posted to Base+"users/new" as fields
 // username, name, email and groups (comma-separated); the result page
@@ -205,6 +232,10 @@ type AdminAddUserPage struct {
 	AdminNav
 	Username, Name, Email, Groups string // kept after an error
 	Error                         string
+	ValidFor                      time.Duration // of the temporary password
+	// Verify, when set, asks for a fresh second factor before the user
+	// is added: after it the filled-in form is shown again.
+	Verify *AdminVerify
 }
 
 func (AdminAddUserPage) pageName() string { return "admin-add-user" }

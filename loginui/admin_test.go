@@ -1,8 +1,12 @@
 package loginui
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func adminCommon() Common {
@@ -19,7 +23,9 @@ func adminRow() AdminUserRow {
 
 func adminPages() map[string]Page {
 	signIns := []AdminSignInRow{{When: "2026-11-25 12:00 UTC", Username: "amy", UserHref: "/admin/users/7", Site: "files.example.com",
-		From: "192.0.2.1", Client: "non-browser", Method: "app password", Reason: "wrong password", Agent: "curl/8"}}
+		From: "192.0.2.1", Client: "non-browser", Method: "app password", Reason: "wrong password", Browser: "curl/8", Agent: "curl/8"},
+		{When: "2026-11-25 12:01 UTC", Username: "amy", Site: "files.example.com", From: "192.0.2.1", Client: "browser", Method: "password", Success: true,
+			Browser: "Chrome on Linux", Agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}}
 	return map[string]Page{
 		"users": AdminUsersPage{Common: adminCommon(), AdminNav: adminNav("users"), Search: `a"b`, MFA: "enforced", Status: "locked",
 			Sort: "name", Desc: true, Columns: []AdminColumn{{Label: "User", Href: "/admin/?sort=username"}, {Label: "Display name", Href: "/admin/?sort=name", Current: true, Desc: true}, {Label: "Groups"}},
@@ -42,7 +48,20 @@ func adminPages() map[string]Page {
 		"signins": AdminSignInsPage{Common: adminCommon(), AdminNav: adminNav("sign-ins"), User: "amy", Result: "failure", Since: "2026-11-25",
 			Rows: signIns, OlderHref: "/admin/sign-ins?before=5", NewestHref: "/admin/sign-ins"},
 		"signins-empty": AdminSignInsPage{Common: adminCommon(), AdminNav: adminNav("sign-ins"), Error: "No user named bob."},
-		"reverify":      AdminReverifyPage{Common: adminCommon(), AdminNav: adminNav("users"), Action: "/admin/reverify", Next: "/admin/users/7", Error: "That code didn't work."},
+		"confirm-verify": AdminConfirmPage{Common: adminCommon(), AdminNav: adminNav("users"), Heading: "Block sign-in?",
+			What: []string{"Sign-in is blocked."}, Users: []AdminConfirmUser{{Username: "amy"}}, Confirm: "Block sign-in", Cancel: "/admin/users/7",
+			Verify: &AdminVerify{CanCode: true, Fresh: "10 minutes", Then: "action", Fields: []AdminField{{"op", "block"}, {"id", "7"}}, Cancel: "/admin/users/7", Error: "That code didn't work."}},
+		"confirm-phone-only": AdminConfirmPage{Common: adminCommon(), AdminNav: adminNav("users"), Heading: "Block sign-in?",
+			Users: []AdminConfirmUser{{Username: "amy"}}, Confirm: "Block sign-in", Cancel: "/admin/",
+			Verify: &AdminVerify{Fresh: "10 minutes", Then: "action", Cancel: "/admin/"}},
+		"result-unchanged": AdminResultPage{Common: adminCommon(), AdminNav: adminNav("users"), Heading: "Nothing was changed", Summary: "1 no change", Unchanged: true,
+			Rows: []AdminResultRow{{Username: "amy", Outcome: "No change", Class: "same", Detail: "already Enforced"}}, Back: "/admin/"},
+		"result-passwords": AdminResultPage{Common: adminCommon(), AdminNav: adminNav("users"), Heading: "Passwords reset", Summary: "2 changed",
+			Rows: []AdminResultRow{{Username: "amy", Outcome: "Changed", Class: "ok", Detail: "temporary password set", Secret: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+				{Username: "bob", Outcome: "Changed", Class: "ok", Detail: "temporary password set", Secret: "BCDEFGHIJKLMNOPQRSTUVWXYZA"}}, Back: "/admin/"},
+		"add-user": AdminAddUserPage{Common: adminCommon(), AdminNav: adminNav("users"), ValidFor: 24 * time.Hour},
+		"add-user-verify": AdminAddUserPage{Common: adminCommon(), AdminNav: adminNav("users"), Username: "nina", Email: "nina@example.com", ValidFor: 24 * time.Hour,
+			Verify: &AdminVerify{CanCode: true, Fresh: "10 minutes", Then: "add-user", Fields: []AdminField{{"username", "nina"}}, Cancel: "/admin/"}},
 	}
 }
 
@@ -74,6 +93,22 @@ func TestAdminPagesRender(t *testing.T) {
 	}
 }
 
+// The admin filters say what a field is in its label; a placeholder (which
+// looks like a filled-in value) is no label, and dates are date inputs.
+func TestAdminFiltersHaveNoPlaceholders(t *testing.T) {
+	r := newRenderer(t)
+	for _, name := range []string{"users", "signins", "signins-empty", "user", "add-user"} {
+		_, body := render(t, r, 200, adminPages()[name])
+		if strings.Contains(body, "placeholder=") {
+			t.Errorf("%s has a placeholder", name)
+		}
+	}
+	_, body := render(t, r, 400, AdminSignInsPage{Common: adminCommon(), AdminNav: adminNav("sign-ins"), Since: "yesterday", BadSince: true, Error: "The From date is not a date like 2026-11-25."})
+	if !strings.Contains(body, `<input id="since" name="since" type="date" value="yesterday" aria-invalid="true" aria-describedby="error">`) {
+		t.Errorf("a bad date is not marked:\n%s", body)
+	}
+}
+
 func TestAdminPagesContent(t *testing.T) {
 	r := newRenderer(t)
 	pages := adminPages()
@@ -94,10 +129,22 @@ func TestAdminPagesContent(t *testing.T) {
 		"confirm": {`<input type="hidden" name="id" value="7">`, `<input type="hidden" name="id" value="1">`,
 			`<input type="hidden" name="back" value="/admin/?q=a&amp;b">`, `<input type="hidden" name="confirmed" value="yes">`,
 			`— <em>skipped: your own account</em>`, `2 users`, `id="confirm">Enforce</button>`},
-		"result":        {`id="result-summary">1 changed, 1 skipped</div>`, `Enabled → Enforced`, `href="/admin/" id="result-back">Back to the users</a>`},
-		"signins":       {`<input id="user" name="user" type="text" value="amy"`, `<option value="failure" selected>`, `Failed</strong>: wrong password`, `id="older-page"`},
+		"result": {`<div class="notice" role="status" id="result-summary">1 changed, 1 skipped</div>`, `Enabled → Enforced`, `href="/admin/" id="result-back">Back to the users</a>`},
+		"signins": {`<input id="user" name="user" type="text" value="amy"`, `<option value="failure" selected>`, `Failed</strong>: wrong password`, `id="older-page"`,
+			`<td class="admin-agent">curl/8</td>`,
+			`<td class="admin-agent"><details><summary>Chrome on Linux</summary><span class="admin-agent-full">Mozilla/5.0 (X11; Linux x86_64)`,
+			`<input id="since" name="since" type="date" value="2026-11-25">`, `<input id="until" name="until" type="date" value="">`},
 		"signins-empty": {"No sign-ins match.", "No user named bob."},
-		"reverify":      {`action="/admin/reverify"`, `name="next" value="/admin/users/7"`, `That code didn&#39;t work.`},
+		"confirm-verify": {`<form method="post" action="/admin/reverify" class="code-form" id="verify-form">`, `<input type="hidden" name="then" value="action">`,
+			`<input type="hidden" name="op" value="block">`, `That code didn&#39;t work.`, `aria-invalid="true"`, "second factor from the last 10 minutes"},
+		"confirm-phone-only": {`id="verify-phone-only"`, `id="verify-sign-in-again"`},
+		"result-unchanged":   {`<div class="notice notice-neutral" role="status" id="result-summary">1 no change</div>`},
+		"result-passwords": {`<code class="temp-password" id="temp-password-0"><span>ABCD</span><wbr><span>EFGH</span>`, `<wbr><span>YZ</span></code>`,
+			`data-copy="ABCDEFGHIJKLMNOPQRSTUVWXYZ" data-copy-what="password" aria-describedby="copy-status-0"`,
+			`data-copy="BCDEFGHIJKLMNOPQRSTUVWXYZA" data-copy-what="password" aria-describedby="copy-status-1"`,
+			`<p class="copy-status" id="copy-status-1" role="status"></p>`, `Temporary password of <strong>bob</strong>`},
+		"add-user":        {"It works for 24 hours,", `<input id="email" name="email" type="email"`},
+		"add-user-verify": {`id="add-user-summary"`, `<input type="hidden" name="then" value="add-user">`},
 	} {
 		_, body := render(t, r, 200, pages[name])
 		for _, s := range want {
@@ -106,4 +153,36 @@ func TestAdminPagesContent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Every kind of text input the admin pages use is styled (app.css styles
+// text and password fields; a type="email" field was left with the
+// browser's look, unlike the fields around it).
+func TestAdminInputTypesStyled(t *testing.T) {
+	css := readFile(t, "static/app.css") + readFile(t, "static/admin.css")
+	inputRe := regexp.MustCompile(`<input [^>]*type="([a-z]+)"`)
+	names, err := filepath.Glob("templates/admin-*.html")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no admin templates: %v", err)
+	}
+	for _, name := range names {
+		for _, m := range inputRe.FindAllStringSubmatch(readFile(t, name), -1) {
+			switch m[1] {
+			case "hidden", "checkbox", "radio", "submit":
+				continue
+			}
+			if !strings.Contains(css, `input[type="`+m[1]+`"] {`) && !strings.Contains(css, `input[type="`+m[1]+`"],`) {
+				t.Errorf("%s: input type %q has no style", name, m[1])
+			}
+		}
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -6,8 +6,9 @@ import "html/template"
 // typing the number shown, and waits for the answer: app.js long-polls
 // Prefix+"push/wait?id=RequestID" and reloads when the request is
 // answered; without JavaScript the page refreshes itself every 2 seconds
-// while the request is pending, and "Continue" (GET Prefix+"push") checks
-// at once. "Send another request" posts to Prefix+"push/new".
+// while the request is pending, and "I approved it on my phone" (GET
+// Prefix+"push") checks at once. "Send another request" posts to
+// Prefix+"push/new".
 type ApprovalWaitPage struct {
 	Common
 	// Pending is true while the phone may still answer; otherwise Problem
@@ -19,8 +20,13 @@ type ApprovalWaitPage struct {
 	RequestID string
 	Site      string
 	// CanUseCode offers "Use a verification code instead" (the user has an
-	// authenticator app).
+	// authenticator app, and the sign-in is not blocked).
 	CanUseCode bool
+	// Denied is true when the phone denied the request: it may still report
+	// it, so app.js keeps listening (Prefix+"push/wait?id=RequestID&while=denied")
+	// and, when a report blocks the sign-in, says so and takes the ways on
+	// away.
+	Denied bool
 }
 
 func (ApprovalWaitPage) pageName() string { return "approval-wait" }

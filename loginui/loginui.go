@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/mfagate/mfagate/internal/humanize"
 )
 
 //go:embed templates/*.html
@@ -71,6 +73,22 @@ type LoginPage struct {
 	Username string // pre-filled username (after a failed attempt)
 	RD       string // redirect target carried through the form
 	Error    string
+	// ErrorField is the field Error asks to fix, "username" or "password"
+	// (marked aria-invalid and focused); "" when Error is about neither
+	// (a blocked account, a busy server): focus then goes to the password
+	// when the username is known.
+	ErrorField string
+}
+
+// FocusField is the id of the field that gets the focus.
+func (p LoginPage) FocusField() string {
+	if p.ErrorField != "" {
+		return p.ErrorField
+	}
+	if p.Username != "" {
+		return "password"
+	}
+	return "username"
 }
 
 // VerifyCodePage asks for a 6-digit one-time code, posted to Prefix+"verify"
@@ -129,7 +147,7 @@ type SecurityPage struct {
 	Devices        []DeviceRow
 	// Activity is the user's recent sign-ins, newest first.
 	Activity []ActivityRow
-	// CanPairPhone offers "Authenticator app – notifications"; otherwise
+	// CanPairPhone offers [PhoneMethod]; otherwise
 	// PhoneWhyNot says why not (no portal origin configured).
 	CanPairPhone          bool
 	PhoneWhyNot           string
@@ -140,6 +158,12 @@ type SecurityPage struct {
 	// origin there is no app to go back to).
 	AppHref string
 }
+
+// PhoneMethod is the one name of a paired phone that approves sign-ins
+// (a browser page on the phone, not an app): in Security info, its "Add
+// sign-in method" list and default-method choice, the pairing page and the
+// admin center.
+const PhoneMethod = "Phone (sign-in approval)"
 
 // Kinds of sign-in method a [RenameMethodPage] or [DeleteMethodPage] is
 // about (field kind).
@@ -178,7 +202,7 @@ type DeleteMethodPage struct {
 }
 
 // MethodChoice is one option of the default-method selector, e.g.
-// {"code", "Authenticator app – code"} or {"push", "Authenticator app – notification"}.
+// {"code", "Authenticator app or hardware token – code"} or {"push", PhoneMethod}.
 type MethodChoice struct{ Value, Label string }
 
 // AuthenticatorRow is one registered authenticator app on the [SecurityPage].
@@ -268,7 +292,7 @@ var pageNames = []string{
 	"security", "security-rename", "security-delete", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
-	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins", "admin-reverify",
+	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
 }
 
@@ -289,7 +313,10 @@ func New(logger *zap.Logger) (*Renderer, error) {
 		"compact":      compact,
 		"methodLabel":  methodLabel,
 		"stateLabel":   stateLabel,
+		"phoneMethod":  func() string { return PhoneMethod },
 		"assetVersion": func() string { return assetVersion },
+		"chunks4":      chunks4,
+		"duration":     humanize.Duration,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
 	if err != nil {
@@ -397,6 +424,16 @@ func group4(s string) string {
 	return b.String()
 }
 
+// chunks4 splits s (without whitespace) into groups of four characters,
+// for a secret shown in groups without spaces that would be copied too.
+func chunks4(s string) []string {
+	var out []string
+	for r := []rune(compact(s)); len(r) > 0; r = r[min(4, len(r)):] {
+		out = append(out, string(r[:min(4, len(r))]))
+	}
+	return out
+}
+
 // compact removes all whitespace from s.
 func compact(s string) string { return strings.Join(strings.Fields(s), "") }
 
@@ -414,7 +451,7 @@ func methodLabel(choices []MethodChoice, value string) string {
 	case "code":
 		return "Authenticator app – code"
 	case "push":
-		return "Authenticator app – notification"
+		return PhoneMethod
 	}
 	return value
 }

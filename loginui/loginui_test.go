@@ -56,7 +56,7 @@ func securityPage() SecurityPage {
 		DefaultMethod: "push",
 		DefaultChoices: []MethodChoice{
 			{"code", "Authenticator app – code"},
-			{"push", "Authenticator app – notification"},
+			{"push", PhoneMethod},
 		},
 		Authenticators: []AuthenticatorRow{
 			{ID: 11, Name: "iPhone", Added: "2026-03-02", CanDelete: true},
@@ -534,7 +534,7 @@ func TestSecurityPage(t *testing.T) {
 		"<p>These are the methods you use to sign in to your account.</p>",
 		`<span class="badge badge-on">Multi-factor: Enforced</span>`,
 		`<div class="notice" role="status">App password deleted.</div>`,
-		"Default sign-in method: <strong>Authenticator app – notification</strong>",
+		"Default sign-in method: <strong>Phone (sign-in approval)</strong>",
 		`<form method="post" action="/.mfa/security/default"`,
 		`<button type="submit" class="btn small">Change</button>`,
 		`<form method="get" action="/.mfa/security/add"`,
@@ -788,7 +788,7 @@ func TestEnrolAnotherPage(t *testing.T) {
 func TestHelpers(t *testing.T) {
 	choices := []MethodChoice{{"code", "Code please"}}
 	for _, c := range []struct{ value, want string }{
-		{"code", "Code please"}, {"push", "Authenticator app – notification"}, {"", "None"}, {"other", "other"},
+		{"code", "Code please"}, {"push", PhoneMethod}, {"", "None"}, {"other", "other"},
 	} {
 		if got := methodLabel(choices, c.value); got != c.want {
 			t.Errorf("methodLabel(%q) = %q, want %q", c.value, got, c.want)

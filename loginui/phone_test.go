@@ -61,9 +61,9 @@ func TestPhonePagesRender(t *testing.T) {
 	for name, ids := range map[string][]string{
 		"phone-pair": {"phone-pair", "needs-js", "loading", "error", "no-link", "ios-install", "pair-in-tab", "name-step",
 			"device-name", "working", "code-step", "pair-code", "push-off", "paired"},
-		"phone-app": {"phone-app", "needs-js", "loading", "error", "unpaired", "idle", "idle-hint", "request", "request-text",
-			"number", "approve", "deny", "deny-confirm", "deny-only", "report", "result", "result-text", "result-done",
-			"push-off", "push-actions", "push-on"},
+		"phone-app": {"phone-app", "needs-js", "loading", "error", "unpaired", "paired-account", "idle", "idle-hint", "request",
+			"request-details", "number", "approve", "deny", "report-offer", "report-skip", "report", "result", "result-text",
+			"result-done", "push-off", "push-actions", "push-on"},
 	} {
 		rec := httptest.NewRecorder()
 		r.RenderPhone(rec, http.StatusOK, phonePages()[name])
@@ -134,5 +134,49 @@ func TestPhoneStatic(t *testing.T) {
 		if !strings.Contains(sw, s) {
 			t.Errorf("phone-sw.js lacks %q", s)
 		}
+	}
+}
+
+// TestPhoneAsksAsTheSeedDoes: the request asks "Are you trying to sign
+// in?" and answers "No, it's not me" or "Yes" (with the number typed);
+// only after "No, it's not me" does it offer to report. The address is
+// labelled as one, and the page names the account it answers for.
+func TestPhoneAsksAsTheSeedDoes(t *testing.T) {
+	r := newRenderer(t)
+	rec := httptest.NewRecorder()
+	r.RenderPhone(rec, http.StatusOK, phonePages()["phone-app"])
+	body := rec.Body.String()
+	form := body[strings.Index(body, `<form id="request"`):]
+	form = form[:strings.Index(form, "</form>")]
+	for _, s := range []string{
+		`<h2 id="request-question" class="phone-question">Are you trying to sign in?</h2>`,
+		`<button type="button" class="btn secondary" id="deny">No, it's not me</button>`,
+		`<button type="submit" class="btn primary" id="approve">Yes</button>`,
+		`<label for="number">Enter the number shown on the sign-in screen</label>`,
+	} {
+		if !strings.Contains(form, s) {
+			t.Errorf("the request form lacks %s", s)
+		}
+	}
+	for _, s := range []string{"Deny", "Report", "Approve", "Did you try"} {
+		if strings.Contains(form, s) {
+			t.Errorf("the request form still says %q", s)
+		}
+	}
+	offer := body[strings.Index(body, `<section id="report-offer"`):]
+	offer = offer[:strings.Index(offer, "</section>")]
+	for _, s := range []string{"Denied: nobody was signed in.", "Report suspicious activity?", `id="report-skip">Don't report</button>`, `id="report">Report</button>`} {
+		if !strings.Contains(offer, s) {
+			t.Errorf("the report offer lacks %s", s)
+		}
+	}
+	js := string(assets["phone.js"].data)
+	for _, s := range []string{"['IP address', req.ip]", "'Paired with ' + account", "offerReport(req)"} {
+		if !strings.Contains(js, s) {
+			t.Errorf("phone.js lacks %s", s)
+		}
+	}
+	if strings.Contains(js, "'from ' +") {
+		t.Error("phone.js still shows the address as an unlabelled \"from …\"")
 	}
 }

@@ -8,13 +8,15 @@
 #
 #     bash scripts/test.sh
 #
-# It installs what is missing (chromium, postgresql, litmus) with apt-get,
+# It installs what is missing (chromium, postgresql, litmus, nodejs and npm)
+# with apt-get, installs axe-core (pinned in integration/axe/package-lock.json,
+# for the accessibility check of TestBrowserLayout) with npm ci,
 # starts a throwaway PostgreSQL cluster for the tests
 # (MFAGATE_TEST_POSTGRES_DSN) and removes it at exit. Not as root, it only says what to install.
 #
 # Environment:
 #   CI                   passed to the tests; CI=true turns skips for missing
-#                        tools (Chromium, litmus) into failures. .ci/run sets it.
+#                        tools (Chromium, litmus, axe-core) into failures. .ci/run sets it.
 #   FUZZTIME             how long each fuzz target runs (default 10s).
 #   MFAGATE_SCREENSHOTS  directory for the browser test's screenshots.
 set -euo pipefail
@@ -58,6 +60,10 @@ missing=()
 [ -n "$(pg_bin_dir)" ] || missing+=(postgresql)
 # litmus: the WebDAV test suite the gateway is checked with (TestLitmusThroughGateway).
 command -v litmus >/dev/null || missing+=(litmus)
+# node and npm: npm ci installs axe-core, which the layout test injects into
+# the pages it checks (TestBrowserLayout).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
 	if ! is_root; then
 		die "missing: ${missing[*]}. Install them with:
@@ -70,7 +76,12 @@ then run this script again (or run it as root and it installs them)."
 	[ -n "$(chromium_bin)" ] || die "chromium still missing after apt-get install"
 	[ -n "$(pg_bin_dir)" ] || die "PostgreSQL server binaries (initdb, pg_ctl) still missing after apt-get install"
 	command -v litmus >/dev/null || die "litmus still missing after apt-get install"
+	command -v npm >/dev/null || die "npm still missing after apt-get install"
 fi
+# axe-core exactly as the lock file pins it; no install scripts run. The
+# product never serves it: only the test reads node_modules.
+say "Installing axe-core for the accessibility check (npm ci in integration/axe)"
+(cd integration/axe && npm ci --ignore-scripts --no-audit --no-fund) || die 'npm ci in integration/axe failed'
 CHROMIUM="$(chromium_bin)"
 PGBIN="$(pg_bin_dir)"
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -47,7 +48,7 @@ var opTexts = map[core.ActionKind]opText{
 		what: "Sign-in is unblocked and the failed sign-in counter is cleared, so a locked account can sign in at once."},
 	core.ActionEdit: {heading: "Save the profile?", confirm: "Save profile", done: "Profile saved", label: "Profile"},
 	core.ActionResetPassword: {heading: "Reset the password?", confirm: "Reset password", done: "Passwords reset", label: "Password", danger: true,
-		what: "The user gets a random temporary password, shown once on the next page: it works for 24 hours, never in basic auth, and after signing in with it (and their second factor) the user must choose their own. Their sessions end and their app passwords are deleted."},
+		what: "The user gets a random temporary password, shown once on the next page: it works for " + humanize.Duration(core.TemporaryPasswordTTL) + ", never in basic auth, and after signing in with it (and their second factor) the user must choose their own. Their sessions end and their app passwords are deleted."},
 	core.ActionRemove: {heading: "Remove the user?", confirm: "Remove", done: "Users removed", label: "Remove", danger: true,
 		what: "The user is removed with their methods, app passwords and sessions. This cannot be undone; the sign-in log keeps their rows."},
 }
@@ -116,9 +117,11 @@ func (p *Pages) readAction(r *http.Request) (form, string) {
 	return f, ""
 }
 
-// action shows the confirmation of an action, or applies a confirmed one.
+// action shows the confirmation of an action, or applies a confirmed one
+// when the admin's second factor is recent (else the confirmation again,
+// asking for a fresh one first).
 func (p *Pages) action(w http.ResponseWriter, r *http.Request) {
-	req := p.admitted(w, r)
+	req := p.signedInAdmin(w, r)
 	if req == nil {
 		return
 	}
@@ -127,15 +130,18 @@ func (p *Pages) action(w http.ResponseWriter, r *http.Request) {
 		p.backMessage(w, http.StatusBadRequest, "Nothing was changed", problem, f.back)
 		return
 	}
-	if r.PostForm.Get("confirmed") != "yes" {
-		p.confirm(w, r, req, f)
+	fresh := p.recent(&req.cur.Session)
+	if r.PostForm.Get("confirmed") != "yes" || !fresh {
+		p.confirm(w, r, req, f, fresh, "")
 		return
 	}
 	p.apply(w, r, req, f)
 }
 
-// confirm shows what the action will do, to whom.
-func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, req *request, f form) {
+// confirm shows what the action will do, to whom; without a fresh second
+// factor it asks for one in place of the Confirm button (codeProblem is
+// the last code's error).
+func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, req *request, f form, fresh bool, codeProblem string) {
 	users, err := p.Core.Admin.Selected(r.Context(), f.ids)
 	if err != nil {
 		p.page.InternalError(w, r, "loading the selected users", err)
@@ -170,6 +176,12 @@ func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, req *request, f 
 			}
 		}
 		pg.Users = append(pg.Users, cu)
+	}
+	if !fresh {
+		if pg.Verify, err = p.verifyStep(r.Context(), req.admin, thenAction, f.fields, f.back, codeProblem); err != nil {
+			p.page.InternalError(w, r, "listing authenticators", err)
+			return
+		}
 	}
 	p.UI.Render(w, http.StatusOK, pg)
 }
@@ -226,7 +238,7 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request, req *request, f fo
 		pg.Heading = "User settings saved"
 	}
 	if counts[core.ResultChanged] == 0 {
-		pg.Heading = "Nothing was changed"
+		pg.Heading, pg.Unchanged = "Nothing was changed", true
 	}
 	pg.Title = pg.Heading
 	pg.Summary = summary(counts)

@@ -5,10 +5,11 @@
 // by a page saying what changed; and the sign-in log.
 //
 // Only members of the admin group with a complete multi-factor session
-// get in, and only with a second factor from the last ten minutes (else
-// they verify a fresh code first); everyone else gets 403 and nothing is
-// applied. Sessions come from the portal's own sign-in (cookie only:
-// basic auth and app passwords never reach these pages). Every POST
+// get in; everyone else gets 403 and nothing is applied. Reading pages
+// needs nothing more; a change also needs a second factor from the last
+// ten minutes, asked for on its confirmation step (reverify.go). Sessions
+// come from the portal's own sign-in (cookie only: basic auth and app
+// passwords never reach these pages). Every POST
 // passes the cross-origin check, and no GET changes anything.
 package admin
 
@@ -19,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/redirect"
@@ -31,7 +31,7 @@ import (
 // DefaultBase is where the admin center lives on the portal origin.
 const DefaultBase = "/admin/"
 
-// RecentMFA is how fresh the admin's second factor must be.
+// RecentMFA is how fresh the admin's second factor must be for a change.
 const RecentMFA = 10 * time.Minute
 
 // DefaultPageSize is how many users or sign-ins a page lists.
@@ -154,40 +154,6 @@ func (p *Pages) signedInAdmin(w http.ResponseWriter, r *http.Request) *request {
 	return &request{cur: cur, admin: u}
 }
 
-// admitted is signedInAdmin plus a second factor within RecentMFA; else
-// the re-verification page (nothing posted is applied).
-func (p *Pages) admitted(w http.ResponseWriter, r *http.Request) *request {
-	req := p.signedInAdmin(w, r)
-	if req == nil {
-		return nil
-	}
-	if at := req.cur.Session.MFAAt; !at.IsZero() && p.now().Sub(at) < RecentMFA {
-		return req
-	}
-	auths, err := p.Core.Methods.Authenticators(r.Context(), req.admin.ID)
-	if err != nil {
-		p.page.InternalError(w, r, "listing authenticators", err)
-		return nil
-	}
-	if len(auths) == 0 {
-		// Re-verification takes a code; with a phone only, a fresh
-		// sign-in is the way.
-		p.UI.Render(w, http.StatusForbidden, loginui.MessagePage{
-			Common:  p.page.Common("Sign in again", req.admin),
-			Heading: "Sign in again", Message: "The admin center needs a second factor from the last 10 minutes: sign out and sign in again.",
-			LinkText: "Sign out", LinkHref: p.cfg.Prefix + "logout",
-		})
-		return nil
-	}
-	next := p.cfg.Base
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		next = p.safeBack(r.URL.RequestURI())
-	}
-	p.UI.Render(w, http.StatusOK, loginui.AdminReverifyPage{Common: p.page.Common("Verify your identity", req.admin),
-		AdminNav: p.nav(""), Action: p.cfg.Base + "reverify", Next: next})
-	return nil
-}
-
 // toSignIn sends the browser to the portal's sign-in, coming back to the
 // page asked for (after a POST, whose form is not replayed, to the list).
 func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
@@ -225,39 +191,6 @@ func (p *Pages) forbidden(w http.ResponseWriter, u *model.User) {
 		Message:  "The admin center is for administrators only, and " + web.DisplayName(u) + " is not one. Sign in with an administrator's account, or go back to where you came from.",
 		LinkText: "Sign in with another account", LinkHref: p.cfg.Prefix + "logout",
 	})
-}
-
-// msgBadCode is the only answer to a failed code.
-const msgBadCode = "That code didn't work. Wait for a new code in your authenticator app and try again."
-
-// reverify checks a fresh code and marks the session as recently verified
-// (under a new identifier), then returns to the page that asked.
-func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
-	req := p.signedInAdmin(w, r)
-	if req == nil {
-		return
-	}
-	next := p.safeBack(r.PostForm.Get("next"))
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.Check(r.Context(), req.admin, r.PostForm.Get("code"), ip)
-	if err != nil {
-		p.page.InternalError(w, r, "checking code", err)
-		return
-	}
-	if !ok {
-		p.Audit.Record(r.Context(), model.AuditEvent{UserID: req.admin.ID, Username: req.admin.Username,
-			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "admin center re-verification: " + detail})
-		p.UI.Render(w, http.StatusOK, loginui.AdminReverifyPage{Common: p.page.Common("Verify your identity", req.admin),
-			AdminNav: p.nav(""), Action: p.cfg.Base + "reverify", Next: next, Error: msgBadCode})
-		return
-	}
-	rec := req.cur.Session
-	rec.MFAAt = p.now()
-	if err := p.Sessions.Rotate(w, r, req.cur, rec); err != nil {
-		p.page.InternalError(w, r, "updating session", err)
-		return
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // safeBack accepts only a path of the admin center (with its query), the

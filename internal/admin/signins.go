@@ -9,40 +9,34 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/phoneportal"
 	"github.com/mfagate/mfagate/loginui"
 )
 
 // maxAgent bounds the user agent a row shows, in bytes.
-const maxAgent = 160
+const maxAgent = 512
 
-// timeInputs are the accepted spellings of the log's time range (UTC).
-var timeInputs = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", time.RFC3339}
-
-// parseTime reads a time of the range; a date alone is its first minute,
-// or with endOfDay the first minute after it (so "to 2026-11-25" takes in
-// the whole day).
-func parseTime(s string, endOfDay bool) (time.Time, bool) {
+// parseDate reads a date of the range as a date input sends it
+// (YYYY-MM-DD, UTC): its first minute, or with endOfDay the first minute
+// after it (so "to 2026-11-25" takes in the whole day). Empty is no bound.
+func parseDate(s string, endOfDay bool) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, true
 	}
-	if t, err := time.ParseInLocation(dateLayout, s, time.UTC); err == nil {
-		if endOfDay {
-			t = t.Add(24 * time.Hour)
-		}
-		return t, true
+	t, err := time.ParseInLocation(dateLayout, s, time.UTC)
+	if err != nil {
+		return time.Time{}, false
 	}
-	for _, layout := range timeInputs {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t.UTC(), true
-		}
+	if endOfDay {
+		t = t.Add(24 * time.Hour)
 	}
-	return time.Time{}, false
+	return t, true
 }
 
 // signIns shows the sign-in log, newest first, filtered, one page at a
 // time backwards by ID.
 func (p *Pages) signIns(w http.ResponseWriter, r *http.Request) {
-	req := p.admitted(w, r)
+	req := p.signedInAdmin(w, r)
 	if req == nil {
 		return
 	}
@@ -69,11 +63,17 @@ func (p *Pages) signIns(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var ok bool
-	if f.Since, ok = parseTime(pg.Since, false); !ok {
-		problems = append(problems, "The start of the range is not a date like 2026-11-25 or 2026-11-25 14:00.")
+	if f.Since, ok = parseDate(pg.Since, false); !ok {
+		pg.BadSince = true
+		problems = append(problems, "The From date is not a date like 2026-11-25.")
 	}
-	if f.Until, ok = parseTime(pg.Until, true); !ok {
-		problems = append(problems, "The end of the range is not a date like 2026-11-25 or 2026-11-25 14:00.")
+	if f.Until, ok = parseDate(pg.Until, true); !ok {
+		pg.BadUntil = true
+		problems = append(problems, "The To date is not a date like 2026-11-25.")
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		pg.BadSince, pg.BadUntil = true, true
+		problems = append(problems, "The From date is after the To date.")
 	}
 	if before, err := strconv.ParseInt(v.Get("before"), 10, 64); err == nil && before > 0 {
 		f.BeforeID = before
@@ -111,6 +111,22 @@ func (p *Pages) signIns(w http.ResponseWriter, r *http.Request) {
 	p.UI.Render(w, http.StatusOK, pg)
 }
 
+// maxClientName bounds an unrecognised agent as a row names it, in bytes.
+const maxClientName = 60
+
+// clientName names a sign-in's client as the phone does ("Chrome on
+// Linux"); an agent naming no known browser (an app's "git/2.47.0") is
+// shown as sent, shortened: the admin reads the log to tell clients apart.
+func clientName(ua string) string {
+	if name, known := phoneportal.DescribeAgent(ua); known {
+		return name
+	}
+	if len(ua) > maxClientName {
+		return strings.ToValidUTF8(ua[:maxClientName], "") + "…"
+	}
+	return ua
+}
+
 // signInRow is how the pages show a sign-in.
 func (p *Pages) signInRow(e *model.SignIn) loginui.AdminSignInRow {
 	method := e.FirstFactor
@@ -122,7 +138,8 @@ func (p *Pages) signInRow(e *model.SignIn) loginui.AdminSignInRow {
 		agent = strings.ToValidUTF8(agent[:maxAgent], "") + "…"
 	}
 	row := loginui.AdminSignInRow{When: when(e.At), Username: e.Username, Site: e.Site, From: e.RemoteIP,
-		Client: e.Client, Method: method, Success: e.Result == model.SignInSuccess, Reason: e.Reason, Agent: agent}
+		Client: e.Client, Method: method, Success: e.Result == model.SignInSuccess, Reason: e.Reason,
+		Browser: clientName(e.UserAgent), Agent: agent}
 	if e.UserID != 0 {
 		row.UserHref = p.userHref(e.UserID)
 	}

@@ -111,7 +111,7 @@ var listOps = []loginui.AdminOp{
 
 // users shows one page of the list.
 func (p *Pages) users(w http.ResponseWriter, r *http.Request) {
-	req := p.admitted(w, r)
+	req := p.signedInAdmin(w, r)
 	if req == nil {
 		return
 	}
@@ -210,7 +210,7 @@ const recentSignIns = 10
 
 // user shows one user.
 func (p *Pages) user(w http.ResponseWriter, r *http.Request) {
-	req := p.admitted(w, r)
+	req := p.signedInAdmin(w, r)
 	if req == nil {
 		return
 	}

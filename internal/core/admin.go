@@ -11,6 +11,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/store"
@@ -406,7 +407,7 @@ func (a *Admin) describe(act Action, before *model.User, n int64) (ResultKind, s
 		return ResultChanged, "user removed"
 	case ActionResetPassword:
 		return ResultChanged, fmt.Sprintf("temporary password set, valid %s (shown below, once); sessions ended; app passwords deleted: %d",
-			TemporaryPasswordTTL, n)
+			humanize.Duration(TemporaryPasswordTTL), n)
 	}
 	return ResultChanged, string(act.Kind)
 }
@@ -520,7 +521,7 @@ func (a *Admin) AddUser(ctx context.Context, actor *model.User, ip string, nu Ne
 		}
 		return nil, "", fmt.Errorf("core: add user: %w", err)
 	}
-	a.record(ctx, actor, ip, u, audit.UserCreated, "with a temporary password, valid "+TemporaryPasswordTTL.String())
+	a.record(ctx, actor, ip, u, audit.UserCreated, "with a temporary password, valid "+humanize.Duration(TemporaryPasswordTTL))
 	return u, pw, nil
 }
 

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Client kinds in the sign-in log.
 const (
@@ -31,6 +34,23 @@ type SignIn struct {
 	SecondFactor string // "code", "notification", "not required: app password", "" when not reached
 	Result       string // SignInSuccess or SignInFailure
 	Reason       string // why it failed: "wrong password", "wrong code", "locked", …
+}
+
+// Factors says how the sign-in went as people read it: "password +
+// code", "app password" (it stands in for the second step), "password
+// only" (the second step was not required), or the first factor alone
+// when the second was not reached.
+func (s *SignIn) Factors() string {
+	second, ok := strings.CutPrefix(s.SecondFactor, "not required")
+	switch {
+	case s.SecondFactor == "":
+		return s.FirstFactor
+	case ok && strings.TrimPrefix(second, ": ") == s.FirstFactor:
+		return s.FirstFactor
+	case ok:
+		return s.FirstFactor + " only"
+	}
+	return s.FirstFactor + " + " + s.SecondFactor
 }
 
 // SignInFilter selects sign-in log rows, newest first.

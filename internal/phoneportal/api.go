@@ -412,7 +412,9 @@ func (h *Handler) apiNonce(_ context.Context, c *call) (any, *apiError) {
 }
 
 // POST /phone/api/status (signed; also before confirmation) → {active,
-// name, device}: name is the account's, only once the phone is active.
+// name, account, device}: the account's display name and username, only
+// once the phone is active (the app page says which account it answers
+// for).
 func (h *Handler) apiStatus(ctx context.Context, c *call) (any, *apiError) {
 	var in struct{}
 	if e := c.decode(&in); e != nil {
@@ -422,7 +424,7 @@ func (h *Handler) apiStatus(ctx context.Context, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	out := map[string]any{"active": d.Active, "name": "", "device": d.Name}
+	out := map[string]any{"active": d.Active, "name": "", "account": "", "device": d.Name}
 	if d.Active {
 		u, err := h.core.Accounts.ByID(ctx, d.UserID)
 		if err != nil {
@@ -432,6 +434,7 @@ func (h *Handler) apiStatus(ctx context.Context, c *call) (any, *apiError) {
 			return nil, h.internal(c, "account", err)
 		}
 		out["name"] = web.DisplayName(u)
+		out["account"] = u.Username
 	}
 	return out, nil
 }

@@ -177,12 +177,25 @@ func TestBrowser(t *testing.T) {
 	// A request appears, and is approved with its number.
 	ap := e.request("app.example.com")
 	step(t, ctx, "request shown", chromedp.WaitVisible(chromedp.ID("request")))
-	shown := text(t, ctx, "request-text")
 	screenshot(t, ctx, "request")
-	for _, s := range []string{"Sign-in request for Example Corp — app.example.com", "from 198.51.100.23", "Firefox on Linux"} {
-		if !strings.Contains(shown, s) {
-			t.Errorf("request text %q lacks %q", shown, s)
+	// The seed's question and answers, and which account, site, address
+	// and browser it is about, each labelled.
+	if q := text(t, ctx, "request-question"); q != "Are you trying to sign in?" {
+		t.Errorf("question %q", q)
+	}
+	if no, yes := text(t, ctx, "deny"), text(t, ctx, "approve"); no != "No, it's not me" || yes != "Yes" {
+		t.Errorf("answers %q and %q, want \"No, it's not me\" and \"Yes\"", no, yes)
+	}
+	shown := value(t, ctx, "request details", chromedp.Evaluate[map[string]string](`Object.fromEntries(
+		Array.from(document.querySelectorAll('#request-details dt')).map(dt => [dt.textContent, dt.nextElementSibling.textContent]))`))
+	for label, want := range map[string]string{"Account": "Alice Example (alice) at Example Corp", "Site": "app.example.com",
+		"IP address": "198.51.100.23", "Browser": "Firefox on Linux"} {
+		if shown[label] != want {
+			t.Errorf("request details %v: %s is %q, want %q", shown, label, shown[label], want)
 		}
+	}
+	if paired := text(t, ctx, "paired-account"); paired != "Paired with Alice Example (alice) at Example Corp" {
+		t.Errorf("paired account line %q", paired)
 	}
 	step(t, ctx, "approve with a one-digit number",
 		chromedp.SetValue(chromedp.ID("number"), "1"),
@@ -205,18 +218,24 @@ func TestBrowser(t *testing.T) {
 	}
 	step(t, ctx, "back to idle", chromedp.Click(chromedp.ID("result-done")), chromedp.WaitVisible(chromedp.ID("idle")))
 
-	// Deny asks whether to report; "Deny" only denies.
-	e.request("deny.example.com")
-	step(t, ctx, "deny",
+	// "No, it's not me" denies at once, then offers to report; "Don't
+	// report" leaves it denied.
+	denied := e.request("deny.example.com")
+	step(t, ctx, "no, it's not me",
 		chromedp.WaitVisible(chromedp.ID("request")),
 		chromedp.Click(chromedp.ID("deny")),
-		chromedp.WaitVisible(chromedp.ID("deny-confirm")),
-		chromedp.Click(chromedp.ID("deny-only")),
-		chromedp.WaitVisible(chromedp.ID("result")))
-	if r := text(t, ctx, "result-text"); !strings.HasPrefix(r, "Denied") {
-		t.Errorf("result %q", r)
+		chromedp.WaitVisible(chromedp.ID("report-offer")))
+	screenshot(t, ctx, "report-offer")
+	if got, _ := e.svc.Core.Approvals.ForSession(e.ctx, sessionHash("signin-deny.example.com")); got == nil || got.Status != model.ApprovalDenied || got.ID != denied.ID {
+		t.Fatalf("request after \"No, it's not me\": %+v", got)
 	}
-	step(t, ctx, "back to idle", chromedp.Click(chromedp.ID("result-done")), chromedp.WaitVisible(chromedp.ID("idle")))
+	if offer := text(t, ctx, "report-offer"); !strings.Contains(offer, "Denied: nobody was signed in.") || !strings.Contains(offer, "Report suspicious activity?") {
+		t.Errorf("report offer %q", offer)
+	}
+	step(t, ctx, "don't report", chromedp.Click(chromedp.ID("report-skip")), chromedp.WaitVisible(chromedp.ID("idle")))
+	if got, _ := e.svc.Core.Approvals.ForSession(e.ctx, sessionHash("signin-deny.example.com")); got == nil || got.Status != model.ApprovalDenied {
+		t.Fatalf("request after \"Don't report\": %+v", got)
+	}
 
 	// A wrong number cancels the request.
 	ap = e.request("wrong.example.com")

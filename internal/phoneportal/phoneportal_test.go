@@ -267,7 +267,7 @@ func TestPairAndApprove(t *testing.T) {
 
 	r := e.signed(p, "status", `{}`)
 	wantStatus(t, "status before confirmation", r, http.StatusOK)
-	if r.body["active"] != false || r.body["name"] != "" || r.body["device"] != "Test phone" {
+	if r.body["active"] != false || r.body["name"] != "" || r.body["account"] != "" || r.body["device"] != "Test phone" {
 		t.Fatalf("status before confirmation: %s", r.raw)
 	}
 	// A phone waiting for its code sees no requests.
@@ -278,7 +278,8 @@ func TestPairAndApprove(t *testing.T) {
 	}
 	r = e.signed(p, "status", `{}`)
 	wantStatus(t, "status", r, http.StatusOK)
-	if r.body["active"] != true || r.body["name"] != "Alice Example" {
+	// The app page says which account it answers for: name and username.
+	if r.body["active"] != true || r.body["name"] != "Alice Example" || r.body["account"] != "alice" {
 		t.Fatalf("status after confirmation: %s", r.raw)
 	}
 

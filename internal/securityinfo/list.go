@@ -142,7 +142,7 @@ func (p *Pages) showAdd(w http.ResponseWriter, r *http.Request) {
 func defaultChoices(hasCode, hasPhone bool, chosen model.Method) ([]loginui.MethodChoice, string) {
 	var choices []loginui.MethodChoice
 	if hasPhone {
-		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodPush), Label: "Authenticator app – notification"})
+		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodPush), Label: loginui.PhoneMethod})
 	}
 	if hasCode {
 		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodCode), Label: "Authenticator app or hardware token – code"})

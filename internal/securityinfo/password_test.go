@@ -124,7 +124,9 @@ func TestChangePasswordFormNeedsRecentMFA(t *testing.T) {
 }
 
 // Refusals are shown next to their field, with the reason, and change
-// nothing; only a wrong current password counts as a failed attempt.
+// nothing; only a wrong current password counts as a failed attempt. No
+// password is echoed back; focus moves to the first invalid field (marked
+// aria-invalid), and the summary names it.
 func TestChangePasswordRefusals(t *testing.T) {
 	f := newAccountFixture(t, time.Minute)
 	for _, tc := range []struct {
@@ -132,14 +134,16 @@ func TestChangePasswordRefusals(t *testing.T) {
 		form  url.Values
 		field string
 		says  string
+		focus string // the first invalid field: focused
+		label string // how the summary names it
 	}{
-		{"wrong current", changeForm("not it at all", annNew, annNew, true), "current-password-error", "That is not your current password."},
-		{"no current", changeForm("", annNew, annNew, true), "current-password-error", "Enter your current password."},
-		{"weak", changeForm(annPassword, "password1", "password1", true), "new-password-error", "The password is too easy to guess: it is a very common password."},
-		{"name", changeForm(annPassword, "ann12345", "ann12345", true), "new-password-error", "contains your username"},
-		{"short", changeForm(annPassword, "Xk9#vQ2", "Xk9#vQ2", true), "new-password-error", "The password is too short: use at least 8 characters."},
-		{"same", changeForm(annPassword, annPassword, annPassword, true), "new-password-error", "The new password is your current one."},
-		{"mismatch", changeForm(annPassword, annNew, annNew+"x", true), "repeat-password-error", "The two new passwords are not the same."},
+		{"wrong current", changeForm("not it at all", annNew, annNew, true), "current-password-error", "That is not your current password.", "current-password", "Current password"},
+		{"no current", changeForm("", annNew, annNew, true), "current-password-error", "Enter your current password.", "current-password", "Current password"},
+		{"weak", changeForm(annPassword, "password1", "password1", true), "new-password-error", "The password is too easy to guess: it is a very common password.", "new-password", "New password"},
+		{"name", changeForm(annPassword, "ann12345", "ann12345", true), "new-password-error", "contains your username", "new-password", "New password"},
+		{"short", changeForm(annPassword, "Xk9#vQ2", "Xk9#vQ2", true), "new-password-error", "The password is too short: use at least 8 characters.", "new-password", "New password"},
+		{"same", changeForm(annPassword, annPassword, annPassword, true), "new-password-error", "The new password is your current one.", "new-password", "New password"},
+		{"mismatch", changeForm(annPassword, annNew, annNew+"x", true), "repeat-password-error", "The two new passwords are not the same.", "new-password", "New password and New password again"},
 	} {
 		w := f.post("/.mfa/security/password", tc.form)
 		body := w.Body.String()
@@ -154,6 +158,17 @@ func TestChangePasswordRefusals(t *testing.T) {
 		}
 		if !strings.Contains(body, `checked`) {
 			t.Errorf("%s: the app-password box was not kept checked", tc.name)
+		}
+		focused := regexp.MustCompile(`<input id="([a-z-]+)"[^>]*\bautofocus\b[^>]*>`).FindAllStringSubmatch(body, -1)
+		if len(focused) != 1 || focused[0][1] != tc.focus || !strings.Contains(focused[0][0], `aria-invalid="true"`) ||
+			!strings.Contains(focused[0][0], `aria-describedby="`) {
+			t.Errorf("%s: focused inputs %q, want only #%s, invalid and described", tc.name, focused, tc.focus)
+		}
+		if regexp.MustCompile(`<input [^>]*type="password"[^>]*\bvalue=`).MatchString(body) {
+			t.Errorf("%s: a password is echoed back into the form", tc.name)
+		}
+		if !strings.Contains(body, `id="form-error">Password not changed. Fix the field`) || !strings.Contains(body, "marked below: "+tc.label+".") {
+			t.Errorf("%s: the summary does not name %q", tc.name, tc.label)
 		}
 	}
 	if !f.passwordIs(t, annPassword) || f.othersLeft(t) != 2 || f.appPasswordCount(t) != 1 {

@@ -13,11 +13,11 @@ import (
 	"github.com/mfagate/mfagate/loginui"
 )
 
-// methodPhone is "Authenticator app – notifications" in "Add sign-in method".
+// methodPhone is [loginui.PhoneMethod] in "Add sign-in method".
 const methodPhone = "phone"
 
 // msgNoPortal says why phones cannot be paired on this server.
-const msgNoPortal = "Notifications need the portal site, which is not set up on this server: ask your administrator (option portal of the mfa block)."
+const msgNoPortal = loginui.PhoneMethod + " needs the portal site, which is not set up on this server: ask your administrator (option portal of the mfa block)."
 
 // startPairing shows a new one-time pairing link for a phone (voiding any
 // earlier one). The link points at the portal origin, never at this

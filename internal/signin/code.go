@@ -21,7 +21,9 @@ func (p *Portal) halfSignedIn(w http.ResponseWriter, r *http.Request) *session.C
 		return nil
 	}
 	if cur == nil {
-		p.redirect(w, r, p.cfg.Prefix+"login")
+		if !p.showReported(w, r) {
+			p.redirect(w, r, p.cfg.Prefix+"login")
+		}
 		return nil
 	}
 	if cur.Session.Stage == model.StageComplete {

@@ -54,11 +54,28 @@ func (p *Portal) safeRedirect(r *http.Request, rd string) string {
 
 func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, msg string) {
 	p.UI.Render(w, status, loginui.LoginPage{
-		Common:   p.common("Sign in", nil),
-		Username: username,
-		RD:       rd,
-		Error:    msg,
+		Common:     p.common("Sign in", nil),
+		Username:   username,
+		RD:         rd,
+		Error:      msg,
+		ErrorField: loginErrorFields[msg],
 	})
+}
+
+// Messages that ask for one field. A refused password names neither field
+// on purpose (it must not tell whether the account exists), but the
+// username stays filled in, so the password is the field to type again.
+const (
+	msgEnterUsername = "Enter your username."
+	msgEnterPassword = "Enter your password."
+)
+
+// loginErrorFields is the field each message asks to fix; the others (a
+// blocked account, a busy server) are about neither.
+var loginErrorFields = map[string]string{
+	msgEnterUsername: "username",
+	msgEnterPassword: "password",
+	msgBadLogin:      "password",
 }
 
 func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +86,16 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	pw := r.PostForm.Get("password")
 	rd := p.safeRedirect(r, r.PostForm.Get("rd"))
 	ip := p.ClientIP(r)
+	// An empty field judges no secret: it costs no attempt and tells
+	// nothing about the account.
+	switch {
+	case typed == "":
+		p.renderLogin(w, http.StatusOK, typed, rd, msgEnterUsername)
+		return
+	case pw == "":
+		p.renderLogin(w, http.StatusOK, typed, rd, msgEnterPassword)
+		return
+	}
 
 	out, err := p.checkPassword(r, typed, pw, ip)
 	if errors.Is(err, password.ErrBusy) {

@@ -36,12 +36,10 @@ const msgApprovalExpired = "We didn't hear from your phone in time. The request 
 
 // showApproval shows the session's sign-in request, starting one on the
 // first visit, and completes the sign-in once it is approved. It is a GET
-// so that the page's self-refresh (no JavaScript) and "Continue" finish
+// so that the page's self-refresh (no JavaScript) and "I approved it on
+// my phone" finish
 // the sign-in: only this session's approved request can complete it.
 func (p *Portal) showApproval(w http.ResponseWriter, r *http.Request) {
-	if p.showReported(w, r) {
-		return
-	}
 	cur := p.halfSignedIn(w, r)
 	if cur == nil {
 		return
@@ -109,6 +107,8 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 			page.Pending = true
 		default:
 			page.Problem = approvalProblems[ap.Status]
+			// "No, it's not me" may be followed by a report.
+			page.Denied = ap.Status == model.ApprovalDenied
 		}
 	}
 	auths, err := p.Core.Methods.Authenticators(r.Context(), cur.User.ID)
@@ -116,7 +116,8 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 		p.page.InternalError(w, r, "listing authenticators", err)
 		return
 	}
-	page.CanUseCode = len(auths) > 0
+	// A reported request blocked the account: no other way on.
+	page.CanUseCode = len(auths) > 0 && (ap == nil || ap.Status != model.ApprovalReported)
 	p.UI.Render(w, http.StatusOK, page)
 }
 
@@ -142,8 +143,10 @@ func (p *Portal) completeApproval(w http.ResponseWriter, r *http.Request, cur *s
 }
 
 // waitApproval answers the page's long-poll: the request's status once it
-// is no longer pending, or "pending" after longPoll. While it waits it
-// costs no database queries: an answer on any node wakes it.
+// is no longer pending, or "pending" after longPoll. With while=denied (a
+// denied request's page) it waits the same way for a report that may
+// follow the denial. While it waits it costs no database queries: an
+// answer on any node wakes it.
 func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
 	cur, err := p.Sessions.Load(r)
 	if err != nil || cur == nil || cur.Session.Stage == model.StageComplete {
@@ -151,12 +154,16 @@ func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.URL.Query().Get("id")
+	while := string(model.ApprovalPending)
+	if r.URL.Query().Get("while") == string(model.ApprovalDenied) {
+		while = string(model.ApprovalDenied)
+	}
 	status, expires, err := p.approvalStatus(r, cur, id)
-	if err == nil && status == string(model.ApprovalPending) {
-		// Expiry sends no event: wake up when the request expires, so
-		// the page says so then, not at the end of the long-poll.
+	if err == nil && status == while {
 		wait := longPoll
-		if left := expires.Sub(p.now()); left < wait {
+		// Expiry sends no event: wake up when a pending request expires,
+		// so the page says so then, not at the end of the long-poll.
+		if left := expires.Sub(p.now()); status == string(model.ApprovalPending) && left < wait {
 			wait = max(left, 0) + expiryMargin
 		}
 		ctx, cancel := context.WithCancel(r.Context())
@@ -206,20 +213,23 @@ func writeStatus(w http.ResponseWriter, status string) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// showReported tells a browser whose sign-in request was reported as
-// fraud why it stopped: the report blocked the account and ended its
-// sessions, this one's too, so without it the page (refreshing itself,
-// without JavaScript) would just land on the login page.
+// showReported tells a browser whose session has ended why, when its
+// sign-in request was reported as fraud: the report blocked the account
+// and ended its sessions, this one's too, so without it the waiting page
+// (refreshing itself, without JavaScript), "Send another request" or "Use
+// a verification code instead" would just land on an empty login form.
 func (p *Portal) showReported(w http.ResponseWriter, r *http.Request) bool {
-	if cur, err := p.Sessions.Load(r); err != nil || cur != nil {
-		return false
-	}
 	hash, ok := p.Sessions.CookieHash(r)
 	if !ok {
 		return false
 	}
 	ap, err := p.Core.Approvals.ForSession(r.Context(), hash)
 	if err != nil || ap == nil || ap.Status != model.ApprovalReported {
+		return false
+	}
+	// Once an admin has unblocked the account, an old cookie just signs
+	// in again.
+	if u, err := p.Core.Accounts.ByID(r.Context(), ap.UserID); err != nil || u.BlockedAt.IsZero() {
 		return false
 	}
 	p.page.Message(w, http.StatusOK, "Sign-in blocked", approvalProblems[model.ApprovalReported])

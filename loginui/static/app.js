@@ -55,21 +55,28 @@
   });
 
   // Sign-in approval: wait for the phone's answer without reloading, then
-  // let the server complete (or explain) the sign-in. Without JavaScript
+  // let the server complete (or explain) the sign-in. A denied request's
+  // page keeps listening: the phone may still report it. Without JavaScript
   // the page refreshes itself instead. An answer with a message (a report:
   // the session has ended, so a reload would only show the login page) is
-  // shown here instead.
+  // shown here instead, and the ways on ([data-approval-next]: checking
+  // again, a verification code) go, as the blocked sign-in has none.
   var wait = document.querySelector('[data-approval-wait]');
   if (wait && window.fetch) {
     var url = wait.getAttribute('data-approval-wait');
     var done = wait.getAttribute('data-approval-done');
+    // The state the page shows: pending, or denied (a report may follow).
+    var shown = wait.getAttribute('data-approval-while') || 'pending';
     var ended = function (msg) {
       var alert = document.createElement('div');
       alert.className = 'alert';
       alert.setAttribute('role', 'alert');
       alert.textContent = msg;
-      var next = wait.nextElementSibling;
-      if (next && next.tagName === 'FORM') next.hidden = true;
+      Array.prototype.forEach.call(document.querySelectorAll('[data-approval-next]'), function (el) {
+        el.hidden = true;
+      });
+      var heading = document.querySelector('main h1');
+      if (heading) heading.textContent = 'Sign-in blocked';
       wait.parentNode.replaceChild(alert, wait);
     };
     var poll = function () {
@@ -77,7 +84,7 @@
         if (!res.ok) throw new Error('status ' + res.status);
         return res.json();
       }).then(function (body) {
-        if (body.status === 'pending') {
+        if (body.status === shown) {
           poll();
         } else if (typeof body.message === 'string' && body.message) {
           ended(body.message);

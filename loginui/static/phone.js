@@ -435,7 +435,7 @@
   // ---- The app page.
 
   async function appPage() {
-    sections = ['loading', 'unpaired', 'idle', 'request', 'deny-confirm', 'result'];
+    sections = ['loading', 'unpaired', 'idle', 'request', 'report-offer', 'result'];
     setupHead(MANIFEST);
     view('loading');
     if (!supported()) {
@@ -459,6 +459,33 @@
     runApp(dev, config);
   }
 
+  // accountLabel names the account this phone is paired to, as status
+  // tells it: "Carol Phone (carol) at Example Corp".
+  function accountLabel(st, issuer) {
+    const account = (st && st.account) || '';
+    const name = (st && st.name) || '';
+    let who = account;
+    if (name && account && name !== account) who = name + ' (' + account + ')';
+    else if (name) who = name;
+    if (!who) return issuer || '';
+    return issuer ? who + ' at ' + issuer : who;
+  }
+
+  // details fills the request's description list: label, then value, for
+  // each value there is.
+  function details(dl, rows) {
+    dl.textContent = '';
+    rows.forEach(function (row) {
+      if (!row[1]) return;
+      const dt = document.createElement('dt');
+      dt.textContent = row[0];
+      const dd = document.createElement('dd');
+      dd.textContent = row[1];
+      dl.appendChild(dt);
+      dl.appendChild(dd);
+    });
+  }
+
   function runApp(dev, config) {
     let timer = 0;
     let busy = false;
@@ -466,7 +493,23 @@
     let stopped = false;
     let mode = 'loading';
     let current = null;
+    // reportable is the request this phone just denied: "Report" may
+    // still follow.
+    let reportable = null;
+    let account = accountLabel(null, config.issuer);
     const answered = new Set();
+
+    // The account this phone answers for, shown on the page and in each
+    // request.
+    signed(dev, 'status', {}).then(function (st) {
+      account = accountLabel(st, config.issuer) || account;
+      const el = $('paired-account');
+      el.textContent = 'Paired with ' + account;
+      el.hidden = !account;
+      if (mode === 'request' && current) describe(current);
+    }, function (e) {
+      if (e.unpaired) unpaired();
+    });
 
     function unpaired() {
       stopped = true;
@@ -481,12 +524,14 @@
     function showIdle() {
       mode = 'idle';
       current = null;
+      reportable = null;
       view('idle');
     }
 
     function showResult(text, ok) {
       mode = 'result';
       current = null;
+      reportable = null;
       const el = $('result-text');
       el.textContent = text;
       el.className = ok ? 'notice' : 'alert';
@@ -494,14 +539,24 @@
       $('result-done').focus();
     }
 
+    // describe says which account, site, address, browser and time the
+    // request is about (the address is the sign-in's, not this phone's).
+    function describe(req) {
+      const when = new Date(req.created);
+      details($('request-details'), [
+        ['Account', account || req.issuer || 'your account'],
+        ['Site', req.site],
+        ['IP address', req.ip],
+        ['Browser', req.agent],
+        ['Time', isNaN(when.getTime()) ? '' : when.toLocaleTimeString()]
+      ]);
+    }
+
     function showRequest(req) {
       mode = 'request';
       current = req;
-      const when = new Date(req.created);
-      const parts = [req.site, req.ip ? 'from ' + req.ip : '', req.agent,
-        isNaN(when.getTime()) ? '' : when.toLocaleTimeString()].filter(Boolean);
-      $('request-text').textContent = 'Sign-in request for ' + (req.issuer || config.issuer || 'your account') +
-        (parts.length ? ' — ' + parts.join(', ') : '') + '.';
+      reportable = null;
+      describe(req);
       const number = $('number');
       number.value = '';
       number.removeAttribute('aria-invalid');
@@ -512,12 +567,13 @@
 
     function update(req) {
       if (req && answered.has(req.id)) req = null;
+      if (mode === 'report-offer') return; // the denied request stays on screen until Report or Don't report
       if (req) {
-        if (current && current.id === req.id && (mode === 'request' || mode === 'deny-confirm')) return;
+        if (current && current.id === req.id && mode === 'request') return;
         showRequest(req);
         return;
       }
-      if (mode === 'request' || mode === 'deny-confirm') {
+      if (mode === 'request') {
         showResult(GONE, false);
       } else if (mode === 'loading') {
         showIdle();
@@ -559,20 +615,34 @@
     }
 
     function disable(on) {
-      ['approve', 'deny', 'deny-only', 'report'].forEach(function (id) { $(id).disabled = on; });
+      ['approve', 'deny', 'report-skip', 'report'].forEach(function (id) { $(id).disabled = on; });
+    }
+
+    // offerReport follows "No, it's not me": the request is denied, and
+    // the phone asks whether to report it, as Microsoft's app does.
+    function offerReport(req) {
+      mode = 'report-offer';
+      current = null;
+      reportable = req;
+      view('report-offer');
+      $('report').focus();
     }
 
     async function answer(decision, number) {
-      if (!current || answering) return;
-      const req = current;
+      const req = decision === 'report' ? reportable : current;
+      if (!req || answering) return;
       answering = true;
       disable(true);
       setError('');
       try {
         const got = await signed(dev, 'answer', { request_id: req.id, decision: decision, number: number });
         answered.add(req.id);
-        const r = resultText(got.status);
-        showResult(r[0], r[1]);
+        if (got.status === 'denied') {
+          offerReport(req);
+        } else {
+          const r = resultText(got.status);
+          showResult(r[0], r[1]);
+        }
       } catch (e) {
         if (e.unpaired) {
           unpaired();
@@ -600,15 +670,13 @@
       }
       answer('approve', n);
     });
-    // Deny asks first whether to report: a request can be answered once.
-    $('deny').addEventListener('click', function () {
-      if (!current) return;
-      mode = 'deny-confirm';
-      setError('');
-      view('deny-confirm');
-    });
-    $('deny-only').addEventListener('click', function () { answer('deny', ''); });
+    // "No, it's not me" denies at once, then offers to report.
+    $('deny').addEventListener('click', function () { answer('deny', ''); });
     $('report').addEventListener('click', function () { answer('report', ''); });
+    $('report-skip').addEventListener('click', function () {
+      showIdle();
+      poll();
+    });
     $('result-done').addEventListener('click', function () {
       showIdle();
       poll();
