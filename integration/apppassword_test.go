@@ -97,7 +97,7 @@ func TestAppPasswordsForEnforcedUsers(t *testing.T) {
 	}
 
 	// Delete it: refused on the very next request, although it was cached.
-	id := regexp.MustCompile(`security/app-password/delete">\s*<input type="hidden" name="id" value="(\d+)"`).FindStringSubmatch(p.body)
+	id := regexp.MustCompile(`security/delete\?kind=app-password&amp;id=(\d+)"`).FindStringSubmatch(p.body)
 	if id == nil {
 		t.Fatalf("no delete form:\n%s", p.body)
 	}
@@ -257,6 +257,21 @@ func TestSecurityInfoRefusesCrossOriginPosts(t *testing.T) {
 	}
 	if p := b.get("/.mfa/security"); strings.Contains(p.body, "evil") {
 		t.Fatal("app password created by a cross-origin POST")
+	}
+	// Renaming a method is a change like the others.
+	id := regexp.MustCompile(`security/rename\?kind=authenticator&amp;id=(\d+)"`).FindStringSubmatch(b.get("/.mfa/security").body)
+	if id == nil {
+		t.Fatal("no Rename on Security info")
+	}
+	req, _ = http.NewRequest("POST", g.url("/.mfa/security/rename"), strings.NewReader("kind=authenticator&id="+id[1]+"&name=evil"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := b.do(req); p.status != http.StatusForbidden {
+		t.Fatalf("cross-origin rename: %d", p.status)
+	}
+	if p := b.get("/.mfa/security"); strings.Contains(p.body, "evil") {
+		t.Fatal("method renamed by a cross-origin POST")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -29,6 +30,10 @@ type securityMethodRow struct {
 	DeleteDisabled bool     `json:"deleteDisabled"`
 	DeleteVisible  bool     `json:"deleteVisible"`
 	DescribedBy    string   `json:"describedBy"`
+	// The look of Delete beside Rename: a disabled Delete must not share
+	// the enabled buttons' fill and border.
+	DeleteLook string `json:"deleteLook"`
+	RenameLook string `json:"renameLook"`
 }
 
 // securityRowsJS reads the method list of the Security info page.
@@ -36,16 +41,20 @@ const securityRowsJS = `Array.from(document.querySelectorAll('ul.methods li.meth
 	const text = el => el ? el.textContent.replace(/\s+/g, ' ').trim() : '';
 	const shown = el => !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
 	const why = li.querySelector('.method-why');
-	const del = li.querySelector('.method-action button');
+	const control = word => Array.from(li.querySelectorAll('.method-action a, .method-action button')).find(e => e.textContent.trim().startsWith(word));
+	const look = el => { if (!el) return ''; const c = getComputedStyle(el); return c.backgroundColor + ' ' + c.borderTopStyle; };
+	const del = control('Delete');
 	return {
 		type: text(li.querySelector('.method-type')),
 		name: text(li.querySelector('.method-name')),
 		meta: Array.from(li.querySelectorAll('.method-meta')).map(text),
 		why: text(why),
 		whyVisible: shown(why),
-		deleteDisabled: !del || del.disabled,
+		deleteDisabled: !del || del.disabled === true,
 		deleteVisible: shown(del),
 		describedBy: del ? (del.getAttribute('aria-describedby') || '') : '',
+		deleteLook: look(del),
+		renameLook: look(control('Rename')),
 	};
 })`
 
@@ -167,6 +176,12 @@ func TestBrowserSecurityInfo(t *testing.T) {
 	if !a.WhyVisible || !strings.Contains(a.Why, "This is the only authenticator app on your account") {
 		t.Errorf("only authenticator: why-not text %q (visible %v)", a.Why, a.WhyVisible)
 	}
+	// Visibly disabled: not the fill and border of the enabled Rename
+	// beside it.
+	if a.DeleteLook == "" || a.RenameLook == "" || a.DeleteLook == a.RenameLook {
+		t.Errorf("disabled Delete looks like the enabled Rename: %q vs %q", a.DeleteLook, a.RenameLook)
+	}
+	securityCheckSeedPage(t, ctx)
 	if a.DescribedBy == "" {
 		t.Errorf("disabled Delete button is not described by the why-not text")
 	} else if why := chromeValue(t, ctx, "read why-not by id", chromedp.Text(chromedp.ID(a.DescribedBy))); strings.TrimSpace(why) != a.Why {
@@ -286,9 +301,20 @@ func TestBrowserSecurityInfo(t *testing.T) {
 	}
 	securityShot := chromeScreenshot(t, ctx, "security-info-app-password")
 
-	// Delete it from its row: confirmed, and refused at once.
-	resp = securityClick(t, ctx, "click Delete of Laptop mail", chromedp.JSPath(
-		`Array.from(document.querySelectorAll('ul.methods li.method')).filter(li => (li.querySelector('.method-name') || {}).textContent === 'Laptop mail').map(li => li.querySelector('form[action$="/app-password/delete"] button[type="submit"]'))`))
+	// Delete it from its row: a confirmation step first, which deletes
+	// nothing; confirmed, it is refused at once.
+	securityClick(t, ctx, "click Delete of Laptop mail", chromedp.JSPath(
+		`Array.from(document.querySelectorAll('ul.methods li.method')).filter(li => (li.querySelector('.method-name') || {}).textContent === 'Laptop mail').map(li => li.querySelector('a[href*="/security/delete?kind=app-password"]'))`))
+	if got := chromeLocation(t, ctx); !strings.HasPrefix(got, "/.mfa/security/delete?kind=app-password&id=") {
+		t.Fatalf("Delete led to %q, want the confirmation page", got)
+	}
+	if q := chromeValue(t, ctx, "read confirmation", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(q, "Delete the app password Laptop mail from your account?") {
+		t.Fatalf("confirmation page says %q", q)
+	}
+	if status, _ := basicAuthBody(t, g, "/dav/before-confirm", "alice", plain); status != 200 {
+		t.Fatalf("the confirmation step alone deleted the app password: %d", status)
+	}
+	resp = chromeSubmit(t, ctx, "confirm Delete", `form[action$="/app-password/delete"] button[type="submit"]`)
 	if resp.Status != 200 {
 		t.Fatalf("after delete: status %d", resp.Status)
 	}
@@ -345,10 +371,94 @@ func TestBrowserSecurityInfo(t *testing.T) {
 			t.Errorf("authenticator %d of 2: Delete disabled=%v visible=%v why=%q, want enabled", i+1, a.DeleteDisabled, a.DeleteVisible, a.Why)
 		}
 	}
-	if n := chromeValue(t, ctx, "count delete forms", chromedp.Evaluate[int](
-		`document.querySelectorAll('form[action$="/authenticator/delete"] button[type="submit"]:not([disabled])').length`)); n != 2 {
+	if n := chromeValue(t, ctx, "count delete links", chromedp.Evaluate[int](
+		`document.querySelectorAll('ul.methods a[href*="/security/delete?kind=authenticator"]').length`)); n != 2 {
 		t.Errorf("%d enabled authenticator Delete buttons, want 2", n)
 	}
+	// Rename the second one, as the seed lets one tell methods apart.
+	securityClick(t, ctx, "click Rename of the second app", chromedp.JSPath(
+		`Array.from(document.querySelectorAll('ul.methods a[href*="/security/rename?kind=authenticator"]')).slice(1, 2)`))
+	if h := chromeHeading(t, ctx); h != "Rename sign-in method" {
+		t.Fatalf("rename heading %q", h)
+	}
+	if v := chromeValue(t, ctx, "read current name", chromedp.Evaluate[string](`document.getElementById('name').value`)); v != "Authenticator app 2" {
+		t.Errorf("rename field holds %q, want the current name", v)
+	}
+	if v := chromeValue(t, ctx, "clear name", chromedp.Evaluate[string](`(() => { const f = document.getElementById('name'); f.value = ''; return 'x' + f.value; })()`)); v != "x" {
+		t.Fatalf("name field not cleared: %q", v)
+	}
+	chromeStep(t, ctx, "type new name", chromedp.SendKeys(chromedp.ID("name"), "Work phone"))
+	chromeSubmit(t, ctx, "click Save", `form[action$="/security/rename"] button[type="submit"]`)
+	if n := securityNotice(t, ctx); n != "Sign-in method renamed." {
+		t.Fatalf("after Save: notice %q", n)
+	}
+	if auths = securityRowsOf(securityRows(t, ctx), "Authenticator app"); len(auths) != 2 || auths[1].Name != "Work phone" {
+		t.Fatalf("authenticators after renaming: %+v", auths)
+	}
 	chromeScreenshot(t, ctx, "security-info-two-authenticators")
+	securityCheckPhoneWidth(t, ctx)
 	t.Logf("look at: %s %s", createdShot, securityShot)
+}
+
+// securityCheckSeedPage checks Security info against the seed's page: the
+// default method without a Change for one method, Add, the methods, then
+// the Account actions; no password reset promised, no app-password count
+// line.
+func securityCheckSeedPage(t *testing.T, ctx context.Context) {
+	t.Helper()
+	text := chromeValue(t, ctx, "read page", chromedp.Text(chromedp.CSS("main")))
+	for _, s := range []string{"reset your password", "App passwords:"} {
+		if strings.Contains(text, s) {
+			t.Errorf("Security info says %q", s)
+		}
+	}
+	if !strings.Contains(text, "Default sign-in method:") {
+		t.Errorf("no default sign-in method line")
+	}
+	if n := chromeValue(t, ctx, "count Change", chromedp.Evaluate[int](`document.querySelectorAll('#default-method, form[action$="/security/default"]').length`)); n != 0 {
+		t.Errorf("one method, yet %d default-method controls", n)
+	}
+	order := chromeValue(t, ctx, "read order", chromedp.Evaluate[[]float64](`['.default-method', 'form.add-method', 'ul.methods', '#account-heading', '#activity-heading']
+		.map(s => { const e = document.querySelector(s); return e ? e.getBoundingClientRect().top : -1; })`))
+	if len(order) != 5 || !slices.IsSorted(order) || order[0] < 0 {
+		t.Errorf("tops of default, Add, methods, Account, Recent activity = %v, want that order", order)
+	}
+}
+
+// securityCheckPhoneWidth: on a 393 px phone Security info, its recent
+// activity included, is no wider than the phone.
+func securityCheckPhoneWidth(t *testing.T, ctx context.Context) {
+	t.Helper()
+	const phoneWidth = 393
+	chromeStep(t, ctx, "phone viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: phoneWidth, Height: 852, DeviceScaleFactor: 3, Mobile: true})
+		return err
+	}))
+	defer chromeStep(t, ctx, "desktop viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	}))
+	// Judged against the phone's width, not innerWidth (which grows to
+	// fit overflowing content under mobile emulation).
+	w := chromeValue(t, ctx, "page width", chromedp.Poll[int](`(() => { const w = document.documentElement.scrollWidth; return w > 0 && w; })()`))
+	chromeScreenshot(t, ctx, "security-info-phone")
+	if w > phoneWidth {
+		t.Errorf("Security info is %d px wide on a %d px phone", w, phoneWidth)
+	}
+	// However long the activity's rows get (addresses, site names), the
+	// table scrolls inside a box that ends within the phone's width.
+	box := chromeValue(t, ctx, "activity box", chromedp.Evaluate[string](`(() => {
+		const table = document.querySelector('table.activity');
+		if (!table) return 'no activity table';
+		for (let e = table.parentElement; e && e !== document.body; e = e.parentElement) {
+			const o = getComputedStyle(e).overflowX;
+			if (o === 'auto' || o === 'scroll') return 'right ' + Math.ceil(e.getBoundingClientRect().right);
+		}
+		return 'no sideways-scrolling box';
+	})()`))
+	var right int
+	if _, err := fmt.Sscanf(box, "right %d", &right); err != nil || right > phoneWidth {
+		t.Errorf("recent activity on a %d px phone: %s", phoneWidth, box)
+	}
 }

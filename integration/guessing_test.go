@@ -190,7 +190,7 @@ func TestForgottenDeviceDoesNotLockItsOwnerOut(t *testing.T) {
 	}
 	wantStatus(t, basicGet(t, g, "/dav/", user, pw), 200, "app password before deletion")
 	p = b.get("/.mfa/security")
-	id := regexp.MustCompile(`security/app-password/delete">\s*<input type="hidden" name="id" value="(\d+)"`).FindStringSubmatch(p.body)
+	id := regexp.MustCompile(`security/delete\?kind=app-password&amp;id=(\d+)"`).FindStringSubmatch(p.body)
 	if id == nil {
 		t.Fatalf("no delete form:\n%s", p.body)
 	}

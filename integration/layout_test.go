@@ -148,6 +148,21 @@ func layoutSecurityPages(t *testing.T, ctx context.Context, l *layoutRun, securi
 	chromeStep(t, ctx, "name the app password", chromedp.SendKeys(chromedp.ID("name"), "Phone mail app"))
 	chromeSubmit(t, ctx, "create the app password", `form[action$="/security/app-password"] button[type="submit"]`)
 	l.check(ctx, "app-password-created")
+	// Rename and the confirmation step before a Delete, from the list.
+	origin := strings.TrimSuffix(security, "/.mfa/security")
+	for _, page := range [][2]string{
+		{"security-rename", `ul.methods a[href*="/security/rename?kind=authenticator"]`},
+		{"security-delete", `ul.methods a[href*="/security/delete?kind=app-password"]`},
+	} {
+		name, sel := page[0], page[1]
+		layoutOpen(t, ctx, dana, security)
+		href := chromeValue(t, ctx, "read "+name+" link", chromedp.Evaluate[string](`(document.querySelector('`+sel+`') || {getAttribute: () => ''}).getAttribute('href')`))
+		if href == "" {
+			t.Fatalf("Security info has no %s", sel)
+		}
+		layoutOpen(t, ctx, dana, origin+href)
+		l.check(ctx, name)
+	}
 	layoutOpen(t, ctx, dana, security+"/add?method=phone")
 	l.check(ctx, "pair-phone")
 	link := strings.TrimSpace(chromeValue(t, ctx, "read pairing link", chromedp.Text(chromedp.CSS("code.pair-link"))))

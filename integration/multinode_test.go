@@ -116,7 +116,7 @@ func TestTwoNodesSharePostgres(t *testing.T) {
 
 	// Deleted on A: refused on A at once, on B within the bound.
 	p = onA.get("/.mfa/security")
-	id := regexp.MustCompile(`security/app-password/delete">\s*<input type="hidden" name="id" value="(\d+)"`).FindStringSubmatch(p.body)
+	id := regexp.MustCompile(`security/delete\?kind=app-password&amp;id=(\d+)"`).FindStringSubmatch(p.body)
 	if id == nil {
 		t.Fatalf("no delete form on A:\n%s", p.body)
 	}

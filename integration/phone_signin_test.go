@@ -346,8 +346,12 @@ func TestPhoneSignIn(t *testing.T) {
 	t.Run("removed phone", func(t *testing.T) {
 		n := fay.phone.nonce()
 		id := fay.phone.DeviceID()
-		if p := fay.sec.get("/.mfa/security"); !strings.Contains(p.body, `name="id" value="`+id+`"`) {
-			t.Fatalf("no remove form for phone %s:\n%s", id, p.body)
+		if p := fay.sec.get("/.mfa/security"); !strings.Contains(p.body, `security/delete?kind=phone&amp;id=`+id+`"`) {
+			t.Fatalf("no Delete for phone %s:\n%s", id, p.body)
+		}
+		// Delete asks first: the confirmation page holds the form.
+		if p := fay.sec.get("/.mfa/security/delete?kind=phone&id=" + id); !strings.Contains(p.body, `name="id" value="`+id+`"`) {
+			t.Fatalf("no confirmation form for phone %s: %d\n%s", id, p.status, p.body)
 		}
 		if p := fay.sec.post("/.mfa/security/phone/delete", url.Values{"id": {id}}); p.status != http.StatusSeeOther {
 			t.Fatalf("remove phone: %d\n%s", p.status, p.body)

@@ -133,11 +133,20 @@ func TestChooseNewPasswordFocus(t *testing.T) {
 
 func TestSecurityPageAccountSection(t *testing.T) {
 	r := newRenderer(t)
-	_, body := render(t, r, 200, securityPage())
-	account := strings.Index(body, `<h2 id="account-heading">Account</h2>`)
-	methods := strings.Index(body, `<ul class="methods"`)
-	if account < 0 || methods < 0 || account > methods {
-		t.Fatalf("no Account section above the methods:\n%s", body)
+	p := securityPage()
+	p.Activity = []ActivityRow{{When: "2026-11-25 12:00 UTC", Site: "app.example.com", From: "192.0.2.1", Method: "password + code", Success: true}}
+	_, body := render(t, r, 200, p)
+	// The seed's order: default method, Add, the methods, then the
+	// Account actions, then the recent activity.
+	order := []string{"Default sign-in method:", "+ Add sign-in method", `<ul class="methods"`,
+		`<h2 id="account-heading" class="section-heading">Account</h2>`, `<h2 class="section-heading" id="activity-heading">Recent activity</h2>`}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(body, s)
+		if i < 0 || i < last {
+			t.Fatalf("page order wrong at %q (want %q):\n%s", s, order, body)
+		}
+		last = i
 	}
 	for _, s := range []string{
 		`<a class="btn small" href="/.mfa/security/password">Change password</a>`,
@@ -147,5 +156,142 @@ func TestSecurityPageAccountSection(t *testing.T) {
 		if !strings.Contains(body, s) {
 			t.Errorf("body lacks %q", s)
 		}
+	}
+}
+
+// TestSecurityPageDefaultChangeOnlyWithAChoice: with one method there is
+// nothing to change to: the default is shown, without a selector.
+func TestSecurityPageDefaultChangeOnlyWithAChoice(t *testing.T) {
+	r := newRenderer(t)
+	p := securityPage()
+	p.DefaultMethod = "code"
+	p.DefaultChoices = []MethodChoice{{"code", "Authenticator app – code"}}
+	_, body := render(t, r, 200, p)
+	if !strings.Contains(body, "Default sign-in method: <strong>Authenticator app – code</strong>") {
+		t.Error("default method line missing")
+	}
+	for _, s := range []string{`id="default-method"`, "security/default", ">Change</button>"} {
+		if strings.Contains(body, s) {
+			t.Errorf("one choice, yet the page offers a change: %q", s)
+		}
+	}
+}
+
+// TestSecurityActivityScrollsInItsBox: the activity table sits in a box
+// that scrolls sideways (a focusable, named region), so it never widens
+// the page on a phone.
+func TestSecurityActivityScrollsInItsBox(t *testing.T) {
+	r := newRenderer(t)
+	p := securityPage()
+	p.Activity = []ActivityRow{{When: "2026-11-25 12:00 UTC", Site: "app.example.com", From: "2001:db8::1", Method: "password + code", Success: true}}
+	_, body := render(t, r, 200, p)
+	wrap := `<div class="table-scroll" role="region" aria-labelledby="activity-heading" tabindex="0">` + "\n" + `<table class="activity">`
+	if !strings.Contains(body, wrap) {
+		t.Errorf("activity table not inside a scrolling box:\n%s", body)
+	}
+	rule := cssRule(t, ".table-scroll")
+	if !strings.Contains(rule, "overflow-x: auto") {
+		t.Errorf(".table-scroll = %q, want overflow-x: auto", rule)
+	}
+}
+
+// TestDisabledButtonLooksDisabled: a disabled button is not the grey fill
+// of the enabled small buttons but an outline without fill.
+func TestDisabledButtonLooksDisabled(t *testing.T) {
+	rule := cssRule(t, ".btn:disabled, .btn:disabled:hover")
+	enabled := cssRule(t, ".btn.secondary, .btn.small")
+	if strings.Contains(rule, "var(--secondary)") || !strings.Contains(enabled, "var(--secondary)") {
+		t.Errorf("disabled buttons share the enabled fill: %q vs %q", rule, enabled)
+	}
+	for _, s := range []string{"background: transparent", "dashed", "color: var(--muted)", "cursor: not-allowed"} {
+		if !strings.Contains(rule, s) {
+			t.Errorf(".btn:disabled lacks %q: %q", s, rule)
+		}
+	}
+}
+
+// cssRule returns the declarations of the first rule of app.css whose
+// selector is exactly selector.
+func cssRule(t *testing.T, selector string) string {
+	t.Helper()
+	css, err := staticFS.ReadFile("static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(css)
+	for {
+		i := strings.Index(s, selector+" {")
+		if i < 0 {
+			t.Fatalf("app.css has no rule %q", selector)
+		}
+		if i == 0 || s[i-1] == '\n' {
+			rest := s[i+len(selector)+2:]
+			return rest[:strings.Index(rest, "}")]
+		}
+		s = s[i+1:]
+	}
+}
+
+// TestRenameAndDeletePages: rename posts kind, id and the name (a refused
+// name stays in the field, marked invalid, its reason linked); delete
+// names the method and what deleting it does, and deletes only through
+// its POST form.
+func TestRenameAndDeletePages(t *testing.T) {
+	r := newRenderer(t)
+	pages := allPages()
+	_, body := render(t, r, 200, pages["security-rename"])
+	for _, s := range []string{
+		"<h1>Rename sign-in method</h1>", "Give your phone a name",
+		`<form method="post" action="/.mfa/security/rename">`,
+		`<input type="hidden" name="kind" value="phone">`, `<input type="hidden" name="id" value="3">`,
+		`<label for="name">Name</label>`,
+		`maxlength="64"`, `aria-invalid="true" aria-describedby="error"`,
+		`<div class="alert" role="alert" id="error">The name contains an invisible character.</div>`,
+		`<a class="btn secondary" href="/.mfa/security">Cancel</a>`, `<button type="submit" class="btn primary">Save</button>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("rename page lacks %q", s)
+		}
+	}
+	if tag := findTag(t, body, `id="name"`); !strings.Contains(tag, `value="Pixel&#8203;"`) && !strings.Contains(tag, "value=\"Pixel\u200b\"") {
+		t.Errorf("refused name not kept in the field: %s", tag)
+	}
+	_, body = render(t, r, 200, pages["security-delete"])
+	for _, s := range []string{
+		"<h1>Delete sign-in method</h1>",
+		"Delete the app password <strong>Laptop mail</strong> from your account?",
+		"<p>Apps that use it can no longer sign in.</p>",
+		`<form method="post" action="/.mfa/security/app-password/delete">` + "\n" + `<input type="hidden" name="id" value="21">`,
+		`<a class="btn secondary" href="/.mfa/security">Cancel</a>`, `<button type="submit" class="btn primary">Delete</button>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("delete page lacks %q", s)
+		}
+	}
+}
+
+// TestSecurityPagePhoneRows: a paired phone is a row of the same list,
+// with Rename and a Delete that leads to the confirmation step; the last
+// one an account must keep has a disabled Delete and the reason.
+func TestSecurityPagePhoneRows(t *testing.T) {
+	r := newRenderer(t)
+	p := SecurityPage{Common: common(""), DefaultMethod: "push", Devices: []DeviceRow{
+		{ID: 7, Name: "Pixel", Paired: "2026-11-20", LastUsed: "Never", CanDelete: true},
+		{ID: 8, Name: "iPhone", Paired: "2026-11-21", LastUsed: "Never", WhyNotDelete: "This is the only sign-in method on your account."},
+	}}
+	_, body := render(t, r, 200, p)
+	for _, s := range []string{
+		`<a class="btn small" href="/.mfa/security/rename?kind=phone&amp;id=7">Rename<span class="visually-hidden"> phone Pixel</span></a>`,
+		`<a class="btn small" href="/.mfa/security/delete?kind=phone&amp;id=7">Delete<span class="visually-hidden"> phone Pixel</span></a>`,
+		`<a class="btn small" href="/.mfa/security/rename?kind=phone&amp;id=8">Rename`,
+		`<button type="button" class="btn small" disabled aria-describedby="device-8-why">Delete`,
+		`<span class="method-why" id="device-8-why">This is the only sign-in method on your account.</span>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if strings.Contains(body, "delete?kind=phone&amp;id=8") || strings.Contains(body, ">Remove") {
+		t.Error("the phone that must stay has a Delete link, or a row says Remove")
 	}
 }

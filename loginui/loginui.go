@@ -125,21 +125,23 @@ type MessagePage struct {
 	LinkHref string // no link when empty
 }
 
-// SecurityPage is "Security info": the user's sign-in methods, with forms
-// (all POST) to change the default method (Prefix+"security/default", field
-// method), delete an authenticator (Prefix+"security/authenticator/delete",
-// field id) or an app password (Prefix+"security/app-password/delete", field
-// id), sign out everywhere else (Prefix+"security/sign-out-everywhere") and
-// sign out (Prefix+"logout"), a link to change the password
-// (Prefix+"security/password", a [ChangePasswordPage]), plus a GET form to
-// Prefix+"security/add" with field method ("authenticator" or
-// "app-password").
+// SecurityPage is "Security info", laid out as the seed's page: the
+// default sign-in method (with a form, POST Prefix+"security/default",
+// field method, only when there is a choice), "+ Add sign-in method" (a
+// GET form to Prefix+"security/add" with field method: "authenticator",
+// "phone" or "app-password"), ONE list of the user's methods in which
+// authenticator apps, phones and app passwords are rows with Rename
+// (Prefix+"security/rename?kind=…&id=…", a [RenameMethodPage]) and Delete
+// (Prefix+"security/delete?kind=…&id=…", a [DeleteMethodPage] that
+// confirms), then the Account actions (a link to Prefix+"security/password",
+// a [ChangePasswordPage]; a POST form to Prefix+"security/sign-out-everywhere"),
+// the recent activity, and sign out (POST Prefix+"logout").
 type SecurityPage struct {
 	Common
 	Notice         string         // confirmation shown in a role="status" box, e.g. "App password deleted." ("" = none)
 	Error          string         // shown in a role="alert" box
 	DefaultMethod  string         // "code", "push" or ""
-	DefaultChoices []MethodChoice // options for the default-method selector; shown only when non-empty
+	DefaultChoices []MethodChoice // the methods the user could make their default; Change is offered only for two or more
 	Authenticators []AuthenticatorRow
 	AppPasswords   []AppPasswordRow
 	Devices        []DeviceRow
@@ -151,8 +153,6 @@ type SecurityPage struct {
 	PhoneWhyNot           string
 	CanCreateAppPasswords bool   // only users with multi-factor sign-in enforced may
 	AppPasswordsWhyNot    string // shown instead of the "App password" add option when !CanCreateAppPasswords
-	AppPasswordCount      int    // shown as "Count of Limit" when AppPasswordLimit > 0
-	AppPasswordLimit      int
 	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
 	// AppHref is the "Back to the app" link ("" = none: on the portal
 	// origin there is no app to go back to).
@@ -164,6 +164,42 @@ type SecurityPage struct {
 // sign-in method" list and default-method choice, the pairing page and the
 // admin center.
 const PhoneMethod = "Phone (sign-in approval)"
+
+// Kinds of sign-in method a [RenameMethodPage] or [DeleteMethodPage] is
+// about (field kind).
+const (
+	KindAuthenticator = "authenticator"
+	KindPhone         = "phone"
+	KindAppPassword   = "app-password"
+)
+
+// MethodRef names one of the user's sign-in methods on the pages that
+// rename or delete it.
+type MethodRef struct {
+	Kind string // KindAuthenticator, KindPhone or KindAppPassword
+	ID   int64
+	Type string // what it is, e.g. "Authenticator app"
+	Name string // what the user called it
+}
+
+// RenameMethodPage asks for a new name of an authenticator app or a
+// phone, posted to Prefix+"security/rename" as fields kind, id and name.
+type RenameMethodPage struct {
+	Common
+	Method  MethodRef
+	Name    string // the name in the field (the current one, or the refused one)
+	MaxName int    // in characters
+	Error   string // why the name was refused; linked to the field
+}
+
+// DeleteMethodPage is the confirmation step before a sign-in method is
+// deleted: a POST form to Action (field id), the only way to delete.
+type DeleteMethodPage struct {
+	Common
+	Method      MethodRef
+	Action      string // e.g. "/.mfa/security/authenticator/delete"
+	Consequence string // what deleting it does, e.g. "Apps that use it can no longer sign in."
+}
 
 // MethodChoice is one option of the default-method selector, e.g.
 // {"code", "Authenticator app or hardware token – code"} or {"push", PhoneMethod}.
@@ -248,10 +284,12 @@ func (NewAppPasswordPage) pageName() string     { return "app-password-new" }
 func (AppPasswordCreatedPage) pageName() string { return "app-password-created" }
 func (ReverifyPage) pageName() string           { return "reverify" }
 func (EnrolAnotherTOTPPage) pageName() string   { return "enrol-another" }
+func (RenameMethodPage) pageName() string       { return "security-rename" }
+func (DeleteMethodPage) pageName() string       { return "security-delete" }
 
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
-	"security", "app-password-new", "app-password-created", "reverify", "enrol-another",
+	"security", "security-rename", "security-delete", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",

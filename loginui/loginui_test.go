@@ -40,6 +40,10 @@ func allPages() map[string]Page {
 		"change-password-errors": ChangePasswordPage{Common: common(""), MinLength: 8, CurrentError: "That is not your current password.",
 			NewError: "The password is too short: use at least 8 characters.", RepeatError: "The two new passwords are not the same.",
 			AppPasswordCount: 2, DeleteAppPasswords: true},
+		"security-rename": RenameMethodPage{Common: common(""), Method: MethodRef{Kind: KindPhone, ID: 3, Type: "phone", Name: "Pixel"},
+			Name: "Pixel\u200b", MaxName: 64, Error: "The name contains an invisible character."},
+		"security-delete": DeleteMethodPage{Common: common(""), Method: MethodRef{Kind: KindAppPassword, ID: 21, Type: "app password", Name: "Laptop mail"},
+			Action: "/.mfa/security/app-password/delete", Consequence: "Apps that use it can no longer sign in."},
 		"enrol-another": &EnrolAnotherTOTPPage{Common: common(""), QRDataURI: qrPNG, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Account: "alice@example.com"},
 	}
 }
@@ -63,8 +67,6 @@ func securityPage() SecurityPage {
 			{ID: 22, Name: "git", Created: "2026-11-24", LastUsed: "Never"},
 		},
 		CanCreateAppPasswords: true,
-		AppPasswordCount:      2,
-		AppPasswordLimit:      40,
 		MFAState:              "enforced",
 	}
 }
@@ -529,7 +531,7 @@ func TestSecurityPage(t *testing.T) {
 		"<title>Security info · Example Corp</title>",
 		`<div class="card card-wide">`,
 		"<h1>Security info</h1>",
-		"These are the methods you use to sign in to your account or reset your password.",
+		"<p>These are the methods you use to sign in to your account.</p>",
 		`<span class="badge badge-on">Multi-factor: Enforced</span>`,
 		`<div class="notice" role="status">App password deleted.</div>`,
 		"Default sign-in method: <strong>Phone (sign-in approval)</strong>",
@@ -537,17 +539,15 @@ func TestSecurityPage(t *testing.T) {
 		`<button type="submit" class="btn small">Change</button>`,
 		`<form method="get" action="/.mfa/security/add"`,
 		"+ Add sign-in method",
-		// Authenticator rows with delete forms.
-		`<form method="post" action="/.mfa/security/authenticator/delete">` + "\n" + `<input type="hidden" name="id" value="11">`,
-		`<form method="post" action="/.mfa/security/authenticator/delete">` + "\n" + `<input type="hidden" name="id" value="12">`,
-		`<span class="visually-hidden"> authenticator app iPhone</span>`,
+		// Authenticator rows: Rename, and Delete through a confirmation page.
+		`<a class="btn small" href="/.mfa/security/rename?kind=authenticator&amp;id=11">Rename<span class="visually-hidden"> authenticator app iPhone</span></a>`,
+		`<a class="btn small" href="/.mfa/security/delete?kind=authenticator&amp;id=11">Delete<span class="visually-hidden"> authenticator app iPhone</span></a>`,
+		`<a class="btn small" href="/.mfa/security/delete?kind=authenticator&amp;id=12">Delete`,
 		"Added 2026-03-02",
-		// App password rows with delete forms.
-		`<form method="post" action="/.mfa/security/app-password/delete">` + "\n" + `<input type="hidden" name="id" value="21">`,
-		`<form method="post" action="/.mfa/security/app-password/delete">` + "\n" + `<input type="hidden" name="id" value="22">`,
-		`<span class="visually-hidden"> app password Laptop mail</span>`,
+		// App passwords are rows of the same list: name, created, last used, Delete.
+		`<a class="btn small" href="/.mfa/security/delete?kind=app-password&amp;id=21">Delete<span class="visually-hidden"> app password Laptop mail</span></a>`,
+		`<a class="btn small" href="/.mfa/security/delete?kind=app-password&amp;id=22">Delete`,
 		"Created 2026-10-01", "Last used: 2026-11-25 12:00 UTC from 192.0.2.1", "Last used: Never",
-		"App passwords: 2 of 40",
 		// Footer.
 		`<form method="post" action="/.mfa/logout">`, `>Sign out</button>`,
 		`<a href="/">Back to the app</a>`,
@@ -556,11 +556,28 @@ func TestSecurityPage(t *testing.T) {
 			t.Errorf("body lacks %q", s)
 		}
 	}
+	// No promise of a password reset that does not exist, and the app
+	// password count is no line of its own: they are rows of the list.
+	for _, s := range []string{"reset your password", "App passwords:", "of 40"} {
+		if strings.Contains(body, s) {
+			t.Errorf("body contains %q", s)
+		}
+	}
 	if strings.Contains(body, `role="alert"`) || strings.Contains(body, " disabled") {
 		t.Error("alert or disabled button without reason")
 	}
-	if n := strings.Count(body, `<input type="hidden" name="id"`); n != 4 {
-		t.Errorf("%d delete forms, want 4", n)
+	// Nothing is deleted in one click from the list: no delete form here.
+	if strings.Contains(body, "/delete\"") || strings.Contains(body, `name="id"`) {
+		t.Error("the list posts a deletion without a confirmation step")
+	}
+	// ONE list holds every kind of method, app passwords included.
+	list := body[strings.Index(body, `<ul class="methods"`):]
+	list = list[:strings.Index(list, "</ul>")]
+	if n := strings.Count(list, `<li class="method">`); n != 4 || !strings.Contains(list, `<span class="method-type">App password</span>`) {
+		t.Errorf("methods list has %d rows, want 2 authenticators + 2 app passwords:\n%s", n, list)
+	}
+	if strings.Count(body, `<ul class="methods"`) != 1 {
+		t.Error("more than one methods list")
 	}
 
 	sel, opts := selectOptions(t, body, "default-method")
@@ -578,7 +595,7 @@ func TestSecurityPage(t *testing.T) {
 	}
 
 	// Delete buttons need no JavaScript confirmation.
-	if strings.Contains(body, "confirm") {
+	if strings.Contains(body, "confirm(") || strings.Contains(body, "onclick") {
 		t.Error("page relies on confirm()")
 	}
 }
@@ -593,8 +610,6 @@ func TestSecurityPageRestricted(t *testing.T) {
 		Authenticators:     []AuthenticatorRow{{ID: 5, Name: "Phone", Added: "2026-03-02", WhyNotDelete: "You need at least one authenticator app."}},
 		AppPasswords:       []AppPasswordRow{{ID: 9, Name: "old", Created: "2026-01-01", LastUsed: "Never"}},
 		AppPasswordsWhyNot: why,
-		AppPasswordCount:   1,
-		AppPasswordLimit:   40,
 		MFAState:           "enabled",
 	}
 	_, body := render(t, r, 200, p)
@@ -616,8 +631,8 @@ func TestSecurityPageRestricted(t *testing.T) {
 		t.Error("current default method not shown")
 	}
 	// The authenticator cannot be deleted: disabled button, reason, no form.
-	if strings.Contains(body, "security/authenticator/delete") {
-		t.Error("delete form for undeletable authenticator")
+	if strings.Contains(body, "security/authenticator/delete") || strings.Contains(body, "delete?kind=authenticator") {
+		t.Error("delete link or form for undeletable authenticator")
 	}
 	btn := findTag(t, body, "disabled")
 	if !strings.HasPrefix(btn, "<button") || !strings.Contains(btn, `aria-describedby="authenticator-5-why"`) {
@@ -626,9 +641,13 @@ func TestSecurityPageRestricted(t *testing.T) {
 	if !strings.Contains(body, `id="authenticator-5-why">You need at least one authenticator app.</span>`) {
 		t.Error("why-not-delete text missing")
 	}
-	// Existing app passwords can still be deleted; the count is shown.
-	if !strings.Contains(body, `<input type="hidden" name="id" value="9">`) || !strings.Contains(body, "App passwords: 1 of 40") {
-		t.Error("app password row or count missing")
+	// Existing app passwords can still be deleted.
+	if !strings.Contains(body, `href="/.mfa/security/delete?kind=app-password&amp;id=9">Delete`) {
+		t.Error("app password row missing")
+	}
+	// It can still be renamed.
+	if !strings.Contains(body, `href="/.mfa/security/rename?kind=authenticator&amp;id=5">Rename`) {
+		t.Error("no Rename for the only authenticator")
 	}
 	for _, s := range []string{`role="alert"`, "That sign-in method could not be deleted.", `<span class="badge badge-partial">Multi-factor: Enabled</span>`} {
 		if !strings.Contains(body, s) {
@@ -640,7 +659,7 @@ func TestSecurityPageRestricted(t *testing.T) {
 	}
 
 	// Nothing at all: no default line, no list, no count, no badge.
-	_, body = render(t, r, 200, SecurityPage{Common: common(""), AppPasswordLimit: 40})
+	_, body = render(t, r, 200, SecurityPage{Common: common("")})
 	for _, s := range []string{"Default sign-in method", `class="methods"`, "of 40", "badge", "app-passwords-why"} {
 		if strings.Contains(body, s) {
 			t.Errorf("empty page contains %q", s)

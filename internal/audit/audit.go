@@ -34,6 +34,8 @@ const (
 	DefaultMethodSet   = "default_method.changed"
 	DevicePaired       = "device.paired"
 	DeviceRemoved      = "device.removed"
+	TOTPRenamed        = "totp.renamed"
+	DeviceRenamed      = "device.renamed"
 	PushRequested      = "push.requested"
 	PushApproved       = "push.approved"
 	PushDenied         = "push.denied"

@@ -18,6 +18,7 @@ const (
 // notices are the confirmations a finished change may show.
 var notices = map[string]string{
 	"default":                        "Default sign-in method updated.",
+	"renamed":                        "Sign-in method renamed.",
 	"authenticator-added":            "Authenticator app added.",
 	"authenticator-delete":           "Authenticator app deleted. Your other sessions were signed out.",
 	"app-password-deleted":           "App password deleted. Apps using it can no longer sign in.",
@@ -65,8 +66,6 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 		DefaultMethod:         string(u.DefaultMethod),
 		MFAState:              string(u.MFAState),
 		CanCreateAppPasswords: p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0),
-		AppPasswordCount:      len(aps),
-		AppPasswordLimit:      model.MaxAppPasswords,
 	}
 	if !p.cfg.OnPortal {
 		page.AppHref = "/"
@@ -79,7 +78,7 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 		page.PhoneWhyNot = msgNoPortal
 	}
 	page.DefaultChoices, page.DefaultMethod = defaultChoices(len(auths) > 0, phones > 0, u.DefaultMethod)
-	lastOfEnforced := p.cfg.Policy.MustKeepOneMethod(u) && len(auths)+phones == 1
+	lastOfEnforced := p.lastMethod(u, len(auths), phones)
 	page.Devices = deviceRows(devices, lastOfEnforced)
 	for _, a := range auths {
 		row := loginui.AuthenticatorRow{ID: a.ID, Name: a.Name, Added: a.CreatedAt.UTC().Format(dateFormat), CanDelete: !lastOfEnforced}

@@ -67,6 +67,9 @@ func (p *Pages) Routes() map[string]http.Handler {
 		"GET " + pre:                            http.HandlerFunc(p.show),
 		"GET " + pre + "/add":                   http.HandlerFunc(p.showAdd),
 		"POST " + pre + "/default":              http.HandlerFunc(p.setDefault),
+		"GET " + pre + "/rename":                http.HandlerFunc(p.showRename),
+		"POST " + pre + "/rename":               http.HandlerFunc(p.rename),
+		"GET " + pre + "/delete":                http.HandlerFunc(p.confirmDelete),
 		"POST " + pre + "/authenticator":        http.HandlerFunc(p.addAuthenticator),
 		"POST " + pre + "/authenticator/delete": http.HandlerFunc(p.deleteAuthenticator),
 		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
@@ -188,6 +191,9 @@ func (p *Pages) safeNext(next string) string {
 	switch next {
 	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath():
 		return next
+	}
+	if ref, ok := p.methodPagePath(next); ok {
+		return ref
 	}
 	return p.securityPath()
 }

@@ -112,6 +112,10 @@ type Store interface {
 	// In the same transaction it ends the user's sessions except
 	// keepSession (the one making the change; nil ends all).
 	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
+	// RenameTOTP sets the name of authenticator id of the user (validated
+	// by the caller); model.ErrNotFound when the user has no such
+	// authenticator.
+	RenameTOTP(ctx context.Context, userID, id int64, name string) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
@@ -240,6 +244,9 @@ type Store interface {
 	MarkPushDead(ctx context.Context, id int64) error
 	// TouchDevice records a use; model.ErrNotFound for unknown devices.
 	TouchDevice(ctx context.Context, id int64, at time.Time) error
+	// RenameDevice sets the name of device id of the user (validated by
+	// the caller); model.ErrNotFound when the user has no such device.
+	RenameDevice(ctx context.Context, userID, id int64, name string) error
 	// DeleteDevice removes one device of the user; model.ErrNotFound
 	// otherwise. With keepOne it refuses, atomically, to remove the user's
 	// last method (authenticators and active devices count; model.ErrLimit).

@@ -366,6 +366,14 @@ func (s *Store) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 	return s.wrap(ctx, "touch device", err)
 }
 
+// RenameDevice names device id of the user, in one statement.
+func (s *Store) RenameDevice(ctx context.Context, userID, id int64, name string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	err := s.execOne(ctx, s.w, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
+	return s.wrap(ctx, "rename device", err)
+}
+
 // DeleteDevice removes one device of the user; with keepOne, under the
 // user's row lock, not the last method.
 func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {

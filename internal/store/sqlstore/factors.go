@@ -193,6 +193,14 @@ func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.T
 	return out, nil
 }
 
+// RenameTOTP names authenticator id of the user, in one statement.
+func (s *Store) RenameTOTP(ctx context.Context, userID, id int64, name string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	err := s.execOne(ctx, s.w, "UPDATE totp_authenticators SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
+	return s.wrap(ctx, "rename totp", err)
+}
+
 // DeleteTOTP removes authenticator id of the user; model.ErrNotFound when
 // the user has no such authenticator (or does not exist). With keepOne,
 // under the user's row lock, the last one is kept (model.ErrLimit).

@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Phones/ConfirmPromotesEnabled", testConfirmPromotesEnabled},
 		{"Phones/DevicesListPushTouch", testDevicesListPushTouch},
 		{"Phones/DeleteDeviceKeepOne", testDeleteDeviceKeepOne},
+		{"Methods/Rename", testRenameMethods},
 		{"Phones/MethodRemovalEndsOtherSessions", testMethodRemovalEndsOtherSessions},
 		{"Phones/KeepOneConcurrent", testKeepOneConcurrentMixed},
 		{"Phones/DeleteAllMethods", testDeleteAllMethods},
