@@ -425,14 +425,16 @@ func securityCheckSeedPage(t *testing.T, ctx context.Context) {
 	}
 }
 
-// securityCheckPhoneWidth: on a 393 px phone Security info, its recent
-// activity included, is no wider than the phone.
+// securityCheckPhoneWidth: on a 390 px phone Security info, its recent
+// activity included, is no wider than the phone, and the activity's rows
+// are restacked to fit: nothing scrolls sideways, not even inside the
+// activity's own box.
 func securityCheckPhoneWidth(t *testing.T, ctx context.Context) {
 	t.Helper()
-	const phoneWidth = 393
+	const phoneWidth = 390
 	chromeStep(t, ctx, "phone viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-			Width: phoneWidth, Height: 852, DeviceScaleFactor: 3, Mobile: true})
+			Width: phoneWidth, Height: 844, DeviceScaleFactor: 3, Mobile: true})
 		return err
 	}))
 	defer chromeStep(t, ctx, "desktop viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
@@ -446,19 +448,42 @@ func securityCheckPhoneWidth(t *testing.T, ctx context.Context) {
 	if w > phoneWidth {
 		t.Errorf("Security info is %d px wide on a %d px phone", w, phoneWidth)
 	}
-	// However long the activity's rows get (addresses, site names), the
-	// table scrolls inside a box that ends within the phone's width.
-	box := chromeValue(t, ctx, "activity box", chromedp.Evaluate[string](`(() => {
-		const table = document.querySelector('table.activity');
-		if (!table) return 'no activity table';
+	if fit := chromeValue(t, ctx, "activity fits", chromedp.Evaluate[string](tableFitsJS("table.activity", phoneWidth))); fit != "" {
+		t.Errorf("recent activity on a %d px phone: %s", phoneWidth, fit)
+	}
+	// Each restacked cell shows the name of its column (its header's text,
+	// from data-label).
+	labels := chromeValue(t, ctx, "activity labels", chromedp.Evaluate[[]string](`(() => {
+		const heads = Array.from(document.querySelectorAll('table.activity thead th')).map(th => th.textContent.trim());
+		return Array.from(document.querySelectorAll('table.activity tbody tr:first-child td')).map((td, i) => {
+			const before = getComputedStyle(td, '::before').content;
+			if (before === 'none' || before === 'normal') return 'cell ' + i + ' shows no label';
+			return td.dataset.label === heads[i] ? td.dataset.label : 'cell ' + i + ' labelled ' + td.dataset.label + ', column ' + heads[i];
+		});
+	})()`))
+	if want := []string{"When", "Site", "From", "How", "Result"}; !slices.Equal(labels, want) {
+		t.Errorf("restacked activity cells: %q, want labels %q", labels, want)
+	}
+}
+
+// tableFitsJS checks that the table sel selects fits a phone deviceWidth
+// px wide without scrolling sideways: neither the table nor the box around
+// it (its nearest ancestor that may scroll sideways) is wider than it
+// shows, and the box ends within the phone. "" means it fits.
+func tableFitsJS(sel string, deviceWidth int) string {
+	return fmt.Sprintf(`((sel, deviceWidth) => {
+		const table = document.querySelector(sel);
+		if (!table) return 'no ' + sel;
+		const wide = e => e.scrollWidth > e.clientWidth;
+		if (wide(table)) return sel + ' scrolls sideways: ' + table.scrollWidth + ' px of content in ' + table.clientWidth + ' px';
 		for (let e = table.parentElement; e && e !== document.body; e = e.parentElement) {
 			const o = getComputedStyle(e).overflowX;
-			if (o === 'auto' || o === 'scroll') return 'right ' + Math.ceil(e.getBoundingClientRect().right);
+			if (o !== 'auto' && o !== 'scroll') continue;
+			if (wide(e)) return 'its box scrolls sideways: ' + e.scrollWidth + ' px of content in ' + e.clientWidth + ' px';
+			const right = Math.ceil(e.getBoundingClientRect().right);
+			return right > deviceWidth ? 'its box ends at ' + right + ' px' : '';
 		}
-		return 'no sideways-scrolling box';
-	})()`))
-	var right int
-	if _, err := fmt.Sscanf(box, "right %d", &right); err != nil || right > phoneWidth {
-		t.Errorf("recent activity on a %d px phone: %s", phoneWidth, box)
-	}
+		const right = Math.ceil(table.getBoundingClientRect().right);
+		return right > deviceWidth ? sel + ' ends at ' + right + ' px' : '';
+	})(%q, %d)`, sel, deviceWidth)
 }

@@ -331,6 +331,13 @@ var layoutVariants = []layoutVariant{
 	{"phone-dark", 390, 844, true, "dark"},
 }
 
+// layoutRestacked names, by page, the table whose rows restack on a phone
+// to fit it: there it must not scroll sideways, not even in its own box.
+var layoutRestacked = map[string]string{
+	"security-info": "table.activity",
+	"admin-user":    "#methods-table",
+}
+
 // layoutRun checks pages and keeps their screenshots.
 type layoutRun struct {
 	t     *testing.T
@@ -480,6 +487,11 @@ func (l *layoutRun) check(ctx context.Context, page string) {
 		}
 		for _, o := range f.PastEdge {
 			l.t.Errorf("%s: past the right edge (%d px): %s", where, v.width, o)
+		}
+		if sel := layoutRestacked[page]; sel != "" && v.mobile {
+			if fit := chromeValue(l.t, ctx, "restacked "+where, chromedp.Evaluate[string](tableFitsJS(sel, int(v.width)))); fit != "" {
+				l.t.Errorf("%s: %s", where, fit)
+			}
 		}
 		l.axeCheck(ctx, where)
 		buf := chromeValue(l.t, ctx, "screenshot "+where, chromedp.FullScreenshot(100))

@@ -27,7 +27,7 @@ func TestPhoneMethodHasOneName(t *testing.T) {
 			`Default sign-in method: <strong>Phone (sign-in approval)</strong>`,
 		},
 		"pair-phone": {`<h1>Phone (sign-in approval)</h1>`},
-		"admin-user": {`<td>Phone (sign-in approval)</td>`},
+		"admin-user": {`<td role="cell" data-label="Method">Phone (sign-in approval)</td>`},
 		// The phone's own page, opened without the link, says where to go.
 		"phone-pair": {`choose <strong>Add sign-in method</strong>, then <strong>Phone (sign-in approval)</strong>`},
 	}
