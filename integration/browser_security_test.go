@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -86,11 +87,31 @@ func securityClick[S chromedp.Selectable](t *testing.T, ctx context.Context, wha
 	return resp
 }
 
-// securityAddMethod picks a method in "Sign-in method to add" and submits.
+// securityAddOptions follows "+ Add sign-in method" from Security info to
+// the chooser and returns the methods it offers (label by method) with its
+// lines on missing methods.
+func securityAddOptions(t *testing.T, ctx context.Context) (options map[string]string, missing []string) {
+	t.Helper()
+	securityClick(t, ctx, "click + Add sign-in method", chromedp.CSS(`a#add-method`))
+	if got := chromeLocation(t, ctx); got != "/.mfa/security/add" {
+		t.Fatalf("+ Add sign-in method: at %q, want /.mfa/security/add", got)
+	}
+	options = chromeValue(t, ctx, "read the methods to add", chromedp.Evaluate[map[string]string](
+		`Object.fromEntries(Array.from(document.querySelectorAll('ul.add-options li')).map(li =>
+			[li.querySelector('a[id^="add-"]').id.slice(4), li.querySelector('.method-type').textContent.trim()]))`))
+	missing = chromeValue(t, ctx, "read the missing methods", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('.add-missing')).map(p => p.textContent.trim())`))
+	return options, missing
+}
+
+// securityAddMethod clicks method's Add on the chooser, opening it from
+// Security info first when the tab is not there.
 func securityAddMethod(t *testing.T, ctx context.Context, method string) *network.Response {
 	t.Helper()
-	chromeStep(t, ctx, "choose "+method, chromedp.SetValue(chromedp.ID("add-method"), method))
-	return chromeSubmit(t, ctx, "add "+method, `form.add-method button[type="submit"]`)
+	if chromeLocation(t, ctx) != "/.mfa/security/add" {
+		securityAddOptions(t, ctx)
+	}
+	return securityClick(t, ctx, "add "+method, chromedp.CSS(`a#add-`+method))
 }
 
 // securityNotice waits for the role="status" confirmation on Security info.
@@ -188,12 +209,16 @@ func TestBrowserSecurityInfo(t *testing.T) {
 		t.Errorf("aria-describedby %q points at %q, want %q", a.DescribedBy, why, a.Why)
 	}
 
-	// "Add sign-in method" offers app passwords to an enforced user.
-	options := chromeValue(t, ctx, "read add-method options", chromedp.Evaluate[map[string]string](
-		`Object.fromEntries(Array.from(document.querySelectorAll('#add-method option')).map(o => [o.value, o.textContent.trim()]))`))
-	if options["app-password"] != "App password" || options["authenticator"] != "Authenticator app" {
-		t.Fatalf("add-method options %v, want App password and Authenticator app", options)
+	// "Add sign-in method" offers app passwords to an enforced user; a
+	// phone needs a portal, which this server has not, and says so.
+	options, missing := securityAddOptions(t, ctx)
+	if want := map[string]string{"app-password": "App password", "authenticator": "Authenticator app"}; !maps.Equal(options, want) {
+		t.Fatalf("methods to add %v, want %v", options, want)
 	}
+	if len(missing) != 1 || !strings.Contains(missing[0], "needs the portal site") {
+		t.Errorf("missing-method lines %q, want the phone's", missing)
+	}
+	chromeScreenshot(t, ctx, "security-add-method")
 
 	// App password: name it, and see it once.
 	securityAddMethod(t, ctx, "app-password")
@@ -418,7 +443,7 @@ func securityCheckSeedPage(t *testing.T, ctx context.Context) {
 	if n := chromeValue(t, ctx, "count Change", chromedp.Evaluate[int](`document.querySelectorAll('#default-method, form[action$="/security/default"]').length`)); n != 0 {
 		t.Errorf("one method, yet %d default-method controls", n)
 	}
-	order := chromeValue(t, ctx, "read order", chromedp.Evaluate[[]float64](`['.default-method', 'form.add-method', 'ul.methods', '#account-heading', '#activity-heading']
+	order := chromeValue(t, ctx, "read order", chromedp.Evaluate[[]float64](`['.default-method', '.add-method', 'ul.methods', '#account-heading', '#activity-heading']
 		.map(s => { const e = document.querySelector(s); return e ? e.getBoundingClientRect().top : -1; })`))
 	if len(order) != 5 || !slices.IsSorted(order) || order[0] < 0 {
 		t.Errorf("tops of default, Add, methods, Account, Recent activity = %v, want that order", order)

@@ -141,6 +141,8 @@ func layoutSecurityPages(t *testing.T, ctx context.Context, l *layoutRun, securi
 	l.check(ctx, "security-info")
 	layoutOpen(t, ctx, dana, security+"/password")
 	l.check(ctx, "change-password")
+	layoutOpen(t, ctx, dana, security+"/add")
+	l.check(ctx, "security-add")
 	layoutOpen(t, ctx, dana, security+"/add?method=authenticator")
 	l.check(ctx, "add-authenticator")
 	layoutOpen(t, ctx, dana, security+"/add?method=app-password")

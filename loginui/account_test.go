@@ -361,3 +361,33 @@ func TestSecurityPagePhoneRows(t *testing.T) {
 		t.Error("the phone that must stay has a Delete link, or a row says Remove")
 	}
 }
+
+// TestAddMethodPage: the chooser behind "+ Add sign-in method" lists each
+// method it offers with its line of description and its own link to the
+// add flow (links only: no form, so a GET changes nothing), says why a
+// method is missing, and leads back to Security info.
+func TestAddMethodPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, addMethodPage())
+	for _, s := range []string{
+		"<title>Add a sign-in method · Example Corp</title>",
+		"<h1>Add a sign-in method</h1>",
+		`<ul class="methods add-options" aria-label="Sign-in methods you can add">`,
+		`<span class="method-type">Authenticator app</span>`,
+		`<span class="method-meta" id="add-authenticator-about">A 6-digit code from an app.</span>`,
+		`<a class="btn small" id="add-authenticator" href="/.mfa/security/add?method=authenticator" aria-describedby="add-authenticator-about">Add<span class="visually-hidden"> Authenticator app</span></a>`,
+		`<a class="btn small" id="add-phone" href="/.mfa/security/add?method=phone" aria-describedby="add-phone-about">Add<span class="visually-hidden"> Phone (sign-in approval)</span></a>`,
+		`<p class="hint add-missing">App passwords are available once your administrator enforces multi-factor sign-in for your account.</p>`,
+		`<a href="/.mfa/security">Back to Security info</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("add-method page lacks %q", s)
+		}
+	}
+	if n := strings.Count(body, `<li class="method">`); n != 2 {
+		t.Errorf("%d options, want 2", n)
+	}
+	if strings.Contains(body, "<form") || strings.Contains(body, "method=app-password") {
+		t.Error("the chooser has a form or offers the missing app password")
+	}
+}
