@@ -15,9 +15,9 @@ const (
 
 // What each method is for, one line on the chooser.
 const (
-	aboutAuthenticator = "Sign in with a 6-digit code from an app on your phone, such as Microsoft Authenticator, or from a hardware token."
-	aboutPhone         = "Approve sign-ins on your phone: it asks you to type the number the sign-in page shows."
-	aboutAppPassword   = "A password for an app that cannot ask for a second step, such as a mail or calendar client."
+	aboutAuthenticator = "Sign in with a 6-digit code from an app on your phone or a hardware token."
+	aboutPhone         = "Approve sign-ins on your phone by typing the number the sign-in page shows."
+	aboutAppPassword   = "For an app that cannot ask for a second step, such as a mail client."
 )
 
 // showAdd serves "+ Add sign-in method": without a method, the chooser;
