@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -489,6 +490,40 @@ func securityCheckPhoneWidth(t *testing.T, ctx context.Context) {
 	if want := []string{"When", "Site", "From", "How", "Result"}; !slices.Equal(labels, want) {
 		t.Errorf("restacked activity cells: %q, want labels %q", labels, want)
 	}
+	// Restacked, it is still a table to a screen reader.
+	for sel, want := range map[string]string{
+		"table.activity":                  "table",
+		"table.activity thead th":         "columnheader",
+		"table.activity tbody tr":         "row",
+		"table.activity tbody tr td + td": "cell",
+	} {
+		if got := chromeAXRole(t, ctx, sel); got != want {
+			t.Errorf("restacked, %s has the role %q to assistive technology, want %q", sel, got, want)
+		}
+	}
+}
+
+// chromeAXRole returns the role Chromium's accessibility tree gives the
+// first element sel selects.
+func chromeAXRole(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	nodes := chromeValue(t, ctx, "find "+sel, chromedp.Nodes(chromedp.CSS(sel)))
+	id := nodes[0].BackendNodeID
+	var role string
+	chromeStep(t, ctx, "accessibility role of "+sel, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		no := false
+		res, err := chromedp.Call(ctx, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{BackendNodeID: id, FetchRelatives: &no})
+		if err != nil {
+			return err
+		}
+		for _, n := range res.Nodes {
+			if n.BackendDOMNodeID == id && n.Role != nil {
+				role = strings.Trim(string(n.Role.Value), `"`)
+			}
+		}
+		return nil
+	}))
+	return role
 }
 
 // tableFitsJS checks that the table sel selects fits a phone deviceWidth
