@@ -54,9 +54,9 @@ func TestAppPasswordsForEnforcedUsers(t *testing.T) {
 	// Enrolling switches alice from enabled to enforced.
 	b := signedIn(t, g, "alice")
 
-	p := b.get("/.mfa/security")
-	if p.status != 200 || !strings.Contains(p.body, `value="app-password"`) {
-		t.Fatalf("security info for enforced user lacks app passwords: %d", p.status)
+	p := b.get("/.mfa/security/add")
+	if p.status != 200 || !strings.Contains(p.body, `id="add-app-password"`) {
+		t.Fatalf("Add sign-in method for an enforced user lacks app passwords: %d", p.status)
 	}
 	pw, p := b.createAppPassword("Laptop mail")
 	if pw == "" {
@@ -161,9 +161,9 @@ func TestMFAStatesAndBasicAuth(t *testing.T) {
 		t.Fatalf("disabled user: %d", p.status)
 	}
 	// ...and may not create app passwords (the option is missing, with why).
-	p := b.get("/.mfa/security")
-	if strings.Contains(p.body, `value="app-password"`) || !strings.Contains(p.body, "enforces multi-factor") {
-		t.Fatalf("security info of a disabled user offers app passwords:\n%s", p.body)
+	p := b.get("/.mfa/security/add")
+	if strings.Contains(p.body, `id="add-app-password"`) || !strings.Contains(p.body, "enforces multi-factor") {
+		t.Fatalf("Add sign-in method of a disabled user offers app passwords:\n%s", p.body)
 	}
 	if pw, p := b.createAppPassword("sneaky"); pw != "" || p.status != http.StatusForbidden {
 		t.Fatalf("disabled user created an app password: %d", p.status)

@@ -284,10 +284,8 @@ func TestBrowserPhoneApproval(t *testing.T) {
 	if got := chromeLocation(t, laptop); got != "/.mfa/security" {
 		t.Fatalf("after enrolment: at %q, want /.mfa/security", got)
 	}
-	options := chromeValue(t, laptop, "read add-method options", chromedp.Evaluate[map[string]string](
-		`Object.fromEntries(Array.from(document.querySelectorAll('#add-method option')).map(o => [o.value, o.textContent.trim()]))`))
-	if options["phone"] != "Phone (sign-in approval)" {
-		t.Fatalf("add-method options %v: no Phone (sign-in approval)", options)
+	if options, _ := securityAddOptions(t, laptop); options["phone"] != "Phone (sign-in approval)" {
+		t.Fatalf("methods to add %v: no Phone (sign-in approval)", options)
 	}
 	securityAddMethod(t, laptop, "phone")
 	if got := chromeLocation(t, laptop); got != "/.mfa/security/add?method=phone" {

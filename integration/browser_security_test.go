@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -86,11 +88,31 @@ func securityClick[S chromedp.Selectable](t *testing.T, ctx context.Context, wha
 	return resp
 }
 
-// securityAddMethod picks a method in "Sign-in method to add" and submits.
+// securityAddOptions follows "+ Add sign-in method" from Security info to
+// the chooser and returns the methods it offers (label by method) with its
+// lines on missing methods.
+func securityAddOptions(t *testing.T, ctx context.Context) (options map[string]string, missing []string) {
+	t.Helper()
+	securityClick(t, ctx, "click + Add sign-in method", chromedp.CSS(`a#add-method`))
+	if got := chromeLocation(t, ctx); got != "/.mfa/security/add" {
+		t.Fatalf("+ Add sign-in method: at %q, want /.mfa/security/add", got)
+	}
+	options = chromeValue(t, ctx, "read the methods to add", chromedp.Evaluate[map[string]string](
+		`Object.fromEntries(Array.from(document.querySelectorAll('ul.add-options li')).map(li =>
+			[li.querySelector('a[id^="add-"]').id.slice(4), li.querySelector('.method-type').textContent.trim()]))`))
+	missing = chromeValue(t, ctx, "read the missing methods", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('.add-missing')).map(p => p.textContent.trim())`))
+	return options, missing
+}
+
+// securityAddMethod clicks method's Add on the chooser, opening it from
+// Security info first when the tab is not there.
 func securityAddMethod(t *testing.T, ctx context.Context, method string) *network.Response {
 	t.Helper()
-	chromeStep(t, ctx, "choose "+method, chromedp.SetValue(chromedp.ID("add-method"), method))
-	return chromeSubmit(t, ctx, "add "+method, `form.add-method button[type="submit"]`)
+	if chromeLocation(t, ctx) != "/.mfa/security/add" {
+		securityAddOptions(t, ctx)
+	}
+	return securityClick(t, ctx, "add "+method, chromedp.CSS(`a#add-`+method))
 }
 
 // securityNotice waits for the role="status" confirmation on Security info.
@@ -188,12 +210,16 @@ func TestBrowserSecurityInfo(t *testing.T) {
 		t.Errorf("aria-describedby %q points at %q, want %q", a.DescribedBy, why, a.Why)
 	}
 
-	// "Add sign-in method" offers app passwords to an enforced user.
-	options := chromeValue(t, ctx, "read add-method options", chromedp.Evaluate[map[string]string](
-		`Object.fromEntries(Array.from(document.querySelectorAll('#add-method option')).map(o => [o.value, o.textContent.trim()]))`))
-	if options["app-password"] != "App password" || options["authenticator"] != "Authenticator app" {
-		t.Fatalf("add-method options %v, want App password and Authenticator app", options)
+	// "Add sign-in method" offers app passwords to an enforced user; a
+	// phone needs a portal, which this server has not, and says so.
+	options, missing := securityAddOptions(t, ctx)
+	if want := map[string]string{"app-password": "App password", "authenticator": "Authenticator app"}; !maps.Equal(options, want) {
+		t.Fatalf("methods to add %v, want %v", options, want)
 	}
+	if len(missing) != 1 || !strings.Contains(missing[0], "needs the portal site") {
+		t.Errorf("missing-method lines %q, want the phone's", missing)
+	}
+	chromeScreenshot(t, ctx, "security-add-method")
 
 	// App password: name it, and see it once.
 	securityAddMethod(t, ctx, "app-password")
@@ -418,21 +444,23 @@ func securityCheckSeedPage(t *testing.T, ctx context.Context) {
 	if n := chromeValue(t, ctx, "count Change", chromedp.Evaluate[int](`document.querySelectorAll('#default-method, form[action$="/security/default"]').length`)); n != 0 {
 		t.Errorf("one method, yet %d default-method controls", n)
 	}
-	order := chromeValue(t, ctx, "read order", chromedp.Evaluate[[]float64](`['.default-method', 'form.add-method', 'ul.methods', '#account-heading', '#activity-heading']
+	order := chromeValue(t, ctx, "read order", chromedp.Evaluate[[]float64](`['.default-method', '.add-method', 'ul.methods', '#account-heading', '#activity-heading']
 		.map(s => { const e = document.querySelector(s); return e ? e.getBoundingClientRect().top : -1; })`))
 	if len(order) != 5 || !slices.IsSorted(order) || order[0] < 0 {
 		t.Errorf("tops of default, Add, methods, Account, Recent activity = %v, want that order", order)
 	}
 }
 
-// securityCheckPhoneWidth: on a 393 px phone Security info, its recent
-// activity included, is no wider than the phone.
+// securityCheckPhoneWidth: on a 390 px phone Security info, its recent
+// activity included, is no wider than the phone, and the activity's rows
+// are restacked to fit: nothing scrolls sideways, not even inside the
+// activity's own box.
 func securityCheckPhoneWidth(t *testing.T, ctx context.Context) {
 	t.Helper()
-	const phoneWidth = 393
+	const phoneWidth = 390
 	chromeStep(t, ctx, "phone viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-			Width: phoneWidth, Height: 852, DeviceScaleFactor: 3, Mobile: true})
+			Width: phoneWidth, Height: 844, DeviceScaleFactor: 3, Mobile: true})
 		return err
 	}))
 	defer chromeStep(t, ctx, "desktop viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
@@ -446,19 +474,76 @@ func securityCheckPhoneWidth(t *testing.T, ctx context.Context) {
 	if w > phoneWidth {
 		t.Errorf("Security info is %d px wide on a %d px phone", w, phoneWidth)
 	}
-	// However long the activity's rows get (addresses, site names), the
-	// table scrolls inside a box that ends within the phone's width.
-	box := chromeValue(t, ctx, "activity box", chromedp.Evaluate[string](`(() => {
-		const table = document.querySelector('table.activity');
-		if (!table) return 'no activity table';
+	if fit := chromeValue(t, ctx, "activity fits", chromedp.Evaluate[string](tableFitsJS("table.activity", phoneWidth))); fit != "" {
+		t.Errorf("recent activity on a %d px phone: %s", phoneWidth, fit)
+	}
+	// Each restacked cell shows the name of its column (its header's text,
+	// from data-label).
+	labels := chromeValue(t, ctx, "activity labels", chromedp.Evaluate[[]string](`(() => {
+		const heads = Array.from(document.querySelectorAll('table.activity thead th')).map(th => th.textContent.trim());
+		return Array.from(document.querySelectorAll('table.activity tbody tr:first-child td')).map((td, i) => {
+			const before = getComputedStyle(td, '::before').content;
+			if (before === 'none' || before === 'normal') return 'cell ' + i + ' shows no label';
+			return td.dataset.label === heads[i] ? td.dataset.label : 'cell ' + i + ' labelled ' + td.dataset.label + ', column ' + heads[i];
+		});
+	})()`))
+	if want := []string{"When", "Site", "From", "How", "Result"}; !slices.Equal(labels, want) {
+		t.Errorf("restacked activity cells: %q, want labels %q", labels, want)
+	}
+	// Restacked, it is still a table to a screen reader.
+	for sel, want := range map[string]string{
+		"table.activity":                  "table",
+		"table.activity thead th":         "columnheader",
+		"table.activity tbody tr":         "row",
+		"table.activity tbody tr td + td": "cell",
+	} {
+		if got := chromeAXRole(t, ctx, sel); got != want {
+			t.Errorf("restacked, %s has the role %q to assistive technology, want %q", sel, got, want)
+		}
+	}
+}
+
+// chromeAXRole returns the role Chromium's accessibility tree gives the
+// first element sel selects.
+func chromeAXRole(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	nodes := chromeValue(t, ctx, "find "+sel, chromedp.Nodes(chromedp.CSS(sel)))
+	id := nodes[0].BackendNodeID
+	var role string
+	chromeStep(t, ctx, "accessibility role of "+sel, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		no := false
+		res, err := chromedp.Call(ctx, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{BackendNodeID: id, FetchRelatives: &no})
+		if err != nil {
+			return err
+		}
+		for _, n := range res.Nodes {
+			if n.BackendDOMNodeID == id && n.Role != nil {
+				role = strings.Trim(string(n.Role.Value), `"`)
+			}
+		}
+		return nil
+	}))
+	return role
+}
+
+// tableFitsJS checks that the table sel selects fits a phone deviceWidth
+// px wide without scrolling sideways: neither the table nor the box around
+// it (its nearest ancestor that may scroll sideways) is wider than it
+// shows, and the box ends within the phone. "" means it fits.
+func tableFitsJS(sel string, deviceWidth int) string {
+	return fmt.Sprintf(`((sel, deviceWidth) => {
+		const table = document.querySelector(sel);
+		if (!table) return 'no ' + sel;
+		const wide = e => e.scrollWidth > e.clientWidth;
+		if (wide(table)) return sel + ' scrolls sideways: ' + table.scrollWidth + ' px of content in ' + table.clientWidth + ' px';
 		for (let e = table.parentElement; e && e !== document.body; e = e.parentElement) {
 			const o = getComputedStyle(e).overflowX;
-			if (o === 'auto' || o === 'scroll') return 'right ' + Math.ceil(e.getBoundingClientRect().right);
+			if (o !== 'auto' && o !== 'scroll') continue;
+			if (wide(e)) return 'its box scrolls sideways: ' + e.scrollWidth + ' px of content in ' + e.clientWidth + ' px';
+			const right = Math.ceil(e.getBoundingClientRect().right);
+			return right > deviceWidth ? 'its box ends at ' + right + ' px' : '';
 		}
-		return 'no sideways-scrolling box';
-	})()`))
-	var right int
-	if _, err := fmt.Sscanf(box, "right %d", &right); err != nil || right > phoneWidth {
-		t.Errorf("recent activity on a %d px phone: %s", phoneWidth, box)
-	}
+		const right = Math.ceil(table.getBoundingClientRect().right);
+		return right > deviceWidth ? sel + ' ends at ' + right + ' px' : '';
+	})(%q, %d)`, sel, deviceWidth)
 }

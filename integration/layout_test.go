@@ -141,6 +141,8 @@ func layoutSecurityPages(t *testing.T, ctx context.Context, l *layoutRun, securi
 	l.check(ctx, "security-info")
 	layoutOpen(t, ctx, dana, security+"/password")
 	l.check(ctx, "change-password")
+	layoutOpen(t, ctx, dana, security+"/add")
+	l.check(ctx, "security-add")
 	layoutOpen(t, ctx, dana, security+"/add?method=authenticator")
 	l.check(ctx, "add-authenticator")
 	layoutOpen(t, ctx, dana, security+"/add?method=app-password")
@@ -331,6 +333,13 @@ var layoutVariants = []layoutVariant{
 	{"phone-dark", 390, 844, true, "dark"},
 }
 
+// layoutRestacked names, by page, the table whose rows restack on a phone
+// to fit it: there it must not scroll sideways, not even in its own box.
+var layoutRestacked = map[string]string{
+	"security-info": "table.activity",
+	"admin-user":    "#methods-table",
+}
+
 // layoutRun checks pages and keeps their screenshots.
 type layoutRun struct {
 	t     *testing.T
@@ -480,6 +489,11 @@ func (l *layoutRun) check(ctx context.Context, page string) {
 		}
 		for _, o := range f.PastEdge {
 			l.t.Errorf("%s: past the right edge (%d px): %s", where, v.width, o)
+		}
+		if sel := layoutRestacked[page]; sel != "" && v.mobile {
+			if fit := chromeValue(l.t, ctx, "restacked "+where, chromedp.Evaluate[string](tableFitsJS(sel, int(v.width)))); fit != "" {
+				l.t.Errorf("%s: %s", where, fit)
+			}
 		}
 		l.axeCheck(ctx, where)
 		buf := chromeValue(l.t, ctx, "screenshot "+where, chromedp.FullScreenshot(100))

@@ -83,8 +83,8 @@ func TestRequireMFABasicAuthTakesAppPasswordsOnly(t *testing.T) {
 	if s := mfaStateOf(t, g, "dana"); s != "disabled" {
 		t.Fatalf("dana is %s after enrolling, want disabled", s)
 	}
-	p := b.get("/.mfa/security")
-	if p.status != 200 || !strings.Contains(p.body, `value="app-password"`) {
+	p := b.get("/.mfa/security/add")
+	if p.status != 200 || !strings.Contains(p.body, `id="add-app-password"`) {
 		t.Fatalf("security info of a disabled user with an authenticator on a require_mfa site: %d\n%s", p.status, p.body)
 	}
 	pw, p := b.createAppPassword("Laptop mail")
@@ -100,8 +100,8 @@ func TestRequireMFABasicAuthTakesAppPasswordsOnly(t *testing.T) {
 	// The same Disabled user, with the same authenticator, on a site
 	// without require_mfa: the option is missing and the POST refused.
 	g.reload(caddyfileFor(g.dir, g.httpPort, g.adminPort, up.port(), ""))
-	p = b.get("/.mfa/security")
-	if p.status != 200 || strings.Contains(p.body, `value="app-password"`) || !strings.Contains(p.body, "enforces multi-factor") {
+	p = b.get("/.mfa/security/add")
+	if p.status != 200 || strings.Contains(p.body, `id="add-app-password"`) || !strings.Contains(p.body, "enforces multi-factor") {
 		t.Fatalf("security info without require_mfa: %d\n%s", p.status, p.body)
 	}
 	if pw, p := b.createAppPassword("sneaky"); pw != "" || p.status != http.StatusForbidden {

@@ -1,6 +1,8 @@
 package loginui
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -177,21 +179,85 @@ func TestSecurityPageDefaultChangeOnlyWithAChoice(t *testing.T) {
 	}
 }
 
-// TestSecurityActivityScrollsInItsBox: the activity table sits in a box
-// that scrolls sideways (a focusable, named region), so it never widens
-// the page on a phone.
-func TestSecurityActivityScrollsInItsBox(t *testing.T) {
+// TestSecurityActivityRestacksOnAPhone: the activity table sits in a
+// named, focusable box that may scroll sideways, and on a phone its rows
+// restack (a stack-table): every cell carries its column's name in
+// data-label, which app.css shows before the value at narrow widths, and
+// explicit roles keep it a table for screen readers.
+func TestSecurityActivityRestacksOnAPhone(t *testing.T) {
 	r := newRenderer(t)
 	p := securityPage()
-	p.Activity = []ActivityRow{{When: "2026-11-25 12:00 UTC", Site: "app.example.com", From: "2001:db8::1", Method: "password + code", Success: true}}
+	p.Activity = []ActivityRow{{When: "2026-11-25 12:00 UTC", Site: "app.example.com", From: "2001:db8::1", Method: "password + code", Reason: "wrong code"}}
 	_, body := render(t, r, 200, p)
-	wrap := `<div class="table-scroll" role="region" aria-labelledby="activity-heading" tabindex="0">` + "\n" + `<table class="activity">`
+	wrap := `<div class="table-scroll" role="region" aria-labelledby="activity-heading" tabindex="0">` + "\n" + `<table class="activity stack-table" role="table">`
 	if !strings.Contains(body, wrap) {
-		t.Errorf("activity table not inside a scrolling box:\n%s", body)
+		t.Errorf("activity table not a stack-table inside a scrolling box:\n%s", body)
 	}
+	wantStackTable(t, body, "table.activity", []string{"When", "Site", "From", "How", "Result"})
 	rule := cssRule(t, ".table-scroll")
 	if !strings.Contains(rule, "overflow-x: auto") {
 		t.Errorf(".table-scroll = %q, want overflow-x: auto", rule)
+	}
+	wantStackTableCSS(t)
+}
+
+// wantStackTable checks the restackable table whose start tag begins
+// with class (e.g. "table.activity" for <table class="activity …">): a
+// header cell per column with role columnheader, and in every row one
+// cell per column labelled with that column's name.
+func wantStackTable(t *testing.T, body, class string, cols []string) {
+	t.Helper()
+	start := strings.Index(body, `<table class="`+strings.TrimPrefix(class, "table.")+` stack-table`)
+	if start < 0 {
+		t.Fatalf("no %s stack-table", class)
+	}
+	table := body[start : start+strings.Index(body[start:], "</table>")]
+	var heads []string
+	for _, m := range regexp.MustCompile(`<th scope="col" role="columnheader">([^<]*)</th>`).FindAllStringSubmatch(table, -1) {
+		heads = append(heads, m[1])
+	}
+	if !slices.Equal(heads, cols) {
+		t.Errorf("%s headers %q, want %q", class, heads, cols)
+	}
+	rows := regexp.MustCompile(`(?s)<tr role="row"[^>]*>(.*?)</tr>`).FindAllStringSubmatch(table, -1)
+	if len(rows) < 2 {
+		t.Fatalf("%s has %d rows with role row, want a header row and data rows", class, len(rows))
+	}
+	for _, row := range rows[1:] {
+		var labels []string
+		for _, m := range regexp.MustCompile(`<td role="cell" data-label="([^"]*)">`).FindAllStringSubmatch(row[1], -1) {
+			labels = append(labels, m[1])
+		}
+		if !slices.Equal(labels, cols) || strings.Count(row[1], "<td") != len(cols) {
+			t.Errorf("%s row cells labelled %q, want %q: %s", class, labels, cols, row[1])
+		}
+	}
+}
+
+// wantStackTableCSS: at phone widths app.css turns a stack-table's rows
+// into blocks, hides its header row from sight only, and shows each
+// cell's data-label.
+func wantStackTableCSS(t *testing.T) {
+	t.Helper()
+	css, err := staticFS.ReadFile("static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(css)
+	i := strings.Index(s, "@media (max-width: 599px) {\n  table.stack-table")
+	if i < 0 {
+		t.Fatal("app.css restacks no stack-table at phone widths")
+	}
+	block := s[i:]
+	block = block[:strings.Index(block, "\n}\n")]
+	for _, want := range []string{
+		"table.stack-table, table.stack-table tbody, table.stack-table tr, table.stack-table td { display: block;",
+		"table.stack-table thead {", "clip: rect(0 0 0 0);",
+		"table.stack-table td::before {", "content: attr(data-label);",
+	} {
+		if !strings.Contains(block, want) {
+			t.Errorf("the phone rules of stack-table lack %q", want)
+		}
 	}
 }
 
@@ -293,5 +359,35 @@ func TestSecurityPagePhoneRows(t *testing.T) {
 	}
 	if strings.Contains(body, "delete?kind=phone&amp;id=8") || strings.Contains(body, ">Remove") {
 		t.Error("the phone that must stay has a Delete link, or a row says Remove")
+	}
+}
+
+// TestAddMethodPage: the chooser behind "+ Add sign-in method" lists each
+// method it offers with its line of description and its own link to the
+// add flow (links only: no form, so a GET changes nothing), says why a
+// method is missing, and leads back to Security info.
+func TestAddMethodPage(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, addMethodPage())
+	for _, s := range []string{
+		"<title>Add a sign-in method · Example Corp</title>",
+		"<h1>Add a sign-in method</h1>",
+		`<ul class="methods add-options" aria-label="Sign-in methods you can add">`,
+		`<span class="method-type">Authenticator app</span>`,
+		`<span class="method-meta" id="add-authenticator-about">A 6-digit code from an app.</span>`,
+		`<a class="btn small" id="add-authenticator" href="/.mfa/security/add?method=authenticator" aria-describedby="add-authenticator-about">Add<span class="visually-hidden"> Authenticator app</span></a>`,
+		`<a class="btn small" id="add-phone" href="/.mfa/security/add?method=phone" aria-describedby="add-phone-about">Add<span class="visually-hidden"> Phone (sign-in approval)</span></a>`,
+		`<p class="hint add-missing">App passwords are available once your administrator enforces multi-factor sign-in for your account.</p>`,
+		`<a href="/.mfa/security">Back to Security info</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("add-method page lacks %q", s)
+		}
+	}
+	if n := strings.Count(body, `<li class="method">`); n != 2 {
+		t.Errorf("%d options, want 2", n)
+	}
+	if strings.Contains(body, "<form") || strings.Contains(body, "method=app-password") {
+		t.Error("the chooser has a form or offers the missing app password")
 	}
 }

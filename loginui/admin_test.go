@@ -123,7 +123,7 @@ func TestAdminPagesContent(t *testing.T) {
 		"user": {`<h1>amy</h1>`, `name="do" value="delete-app-passwords"`, `value="settings"`, `name="op" value="block"`,
 			`<button type="submit" name="op" value="unblock" class="btn small">Clear the lockout</button>`,
 			`<input id="groups" name="groups" type="text" value="ops, staff"`, `<input type="hidden" name="back" value="/admin/users/7">`,
-			`<tr class="app-password"><td>App password</td><td>Mail</td>`, `curl/8`, `(app)`, `href="/admin/sign-ins?user=amy"`,
+			`<tr role="row" class="app-password"><td role="cell" data-label="Method">App password</td><td role="cell" data-label="Name">Mail</td>`, `curl/8`, `(app)`, `href="/admin/sign-ins?user=amy"`,
 			`<button type="submit" name="op" value="enforce" class="btn small" disabled>Enforce</button>`},
 		"user-self": {`This is your own account`, `value="unblock"`, ` readonly>`, "No sign-in methods."},
 		"confirm": {`<input type="hidden" name="id" value="7">`, `<input type="hidden" name="id" value="1">`,
@@ -185,4 +185,17 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestAdminUserMethodsRestack: the user page's methods table restacks on
+// a phone as Security info's activity does (a stack-table whose cells name
+// their column).
+func TestAdminUserMethodsRestack(t *testing.T) {
+	r := newRenderer(t)
+	_, body := render(t, r, 200, adminPages()["user"])
+	if !strings.Contains(body, `<table class="admin-table stack-table" id="methods-table" role="table">`) {
+		t.Error("the methods table is no stack-table")
+	}
+	wantStackTable(t, body, "table.admin-table", []string{"Method", "Name", "Added", "Last used"})
+	wantStackTableCSS(t)
 }

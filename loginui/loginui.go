@@ -128,8 +128,7 @@ type MessagePage struct {
 // SecurityPage is "Security info", laid out as the seed's page: the
 // default sign-in method (with a form, POST Prefix+"security/default",
 // field method, only when there is a choice), "+ Add sign-in method" (a
-// GET form to Prefix+"security/add" with field method: "authenticator",
-// "phone" or "app-password"), ONE list of the user's methods in which
+// link to Prefix+"security/add", the [AddMethodPage]), ONE list of the user's methods in which
 // authenticator apps, phones and app passwords are rows with Rename
 // (Prefix+"security/rename?kind=…&id=…", a [RenameMethodPage]) and Delete
 // (Prefix+"security/delete?kind=…&id=…", a [DeleteMethodPage] that
@@ -147,16 +146,29 @@ type SecurityPage struct {
 	Devices        []DeviceRow
 	// Activity is the user's recent sign-ins, newest first.
 	Activity []ActivityRow
-	// CanPairPhone offers [PhoneMethod]; otherwise
-	// PhoneWhyNot says why not (no portal origin configured).
-	CanPairPhone          bool
-	PhoneWhyNot           string
-	CanCreateAppPasswords bool   // only users with multi-factor sign-in enforced may
-	AppPasswordsWhyNot    string // shown instead of the "App password" add option when !CanCreateAppPasswords
-	MFAState              string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
+	MFAState string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
 	// AppHref is the "Back to the app" link ("" = none: on the portal
 	// origin there is no app to go back to).
 	AppHref string
+}
+
+// AddMethodPage is "Add a sign-in method", the seed's chooser behind
+// "+ Add sign-in method": the methods the user may add, each with a line
+// on what it is and its own link to its add flow (GET
+// Prefix+"security/add?method=…", which asks for a recent second factor
+// before it stores anything), and a line for each method not offered
+// saying why. It only links: nothing changes until a flow's own POST.
+type AddMethodPage struct {
+	Common
+	Options []AddMethodOption
+	Missing []string // why a method is not offered, one line each
+}
+
+// AddMethodOption is one method the [AddMethodPage] offers.
+type AddMethodOption struct {
+	Method      string // field method of its add flow: "authenticator", "phone" or "app-password"
+	Label       string // e.g. "Authenticator app" or [PhoneMethod]
+	Description string // one line on what it is for
 }
 
 // PhoneMethod is the one name of a paired phone that approves sign-ins
@@ -284,12 +296,13 @@ func (NewAppPasswordPage) pageName() string     { return "app-password-new" }
 func (AppPasswordCreatedPage) pageName() string { return "app-password-created" }
 func (ReverifyPage) pageName() string           { return "reverify" }
 func (EnrolAnotherTOTPPage) pageName() string   { return "enrol-another" }
+func (AddMethodPage) pageName() string          { return "security-add" }
 func (RenameMethodPage) pageName() string       { return "security-rename" }
 func (DeleteMethodPage) pageName() string       { return "security-delete" }
 
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
-	"security", "security-rename", "security-delete", "app-password-new", "app-password-created", "reverify", "enrol-another",
+	"security", "security-add", "security-rename", "security-delete", "app-password-new", "app-password-created", "reverify", "enrol-another",
 	"approval-wait", "pair-phone", "change-password",
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",

@@ -11,23 +11,23 @@ import (
 func TestPhoneMethodHasOneName(t *testing.T) {
 	r := newRenderer(t)
 	sec := securityPage()
-	sec.CanPairPhone = true
 	sec.DefaultChoices = []MethodChoice{{"push", PhoneMethod}, {"code", "Authenticator app or hardware token – code"}}
 	sec.Devices = []DeviceRow{{ID: 5, Name: "Pixel", Paired: "2026-11-25", LastUsed: "Never", CanDelete: true}}
 	pages := map[string]Page{
 		"security":   sec,
+		"add":        addMethodPage(),
 		"pair-phone": PairPhonePage{Common: common("Add a phone"), QRDataURI: qrPNG, Link: pairingLink, Minutes: 10},
 		"admin-user": AdminUserPage{Common: common("User"), Phones: []AdminMethodRow{{Name: "Pixel", Added: "2026-11-25", LastUsed: "Never"}}},
 		"phone-pair": PhonePairPage{Common: common("Pair this phone")},
 	}
 	wants := map[string][]string{
 		"security": {
-			`<option value="phone">Phone (sign-in approval)</option>`,
 			`<span class="method-type">Phone (sign-in approval)</span>`,
 			`Default sign-in method: <strong>Phone (sign-in approval)</strong>`,
 		},
+		"add":        {`<span class="method-type">Phone (sign-in approval)</span>`, `<span class="visually-hidden"> Phone (sign-in approval)</span>`},
 		"pair-phone": {`<h1>Phone (sign-in approval)</h1>`},
-		"admin-user": {`<td>Phone (sign-in approval)</td>`},
+		"admin-user": {`<td role="cell" data-label="Method">Phone (sign-in approval)</td>`},
 		// The phone's own page, opened without the link, says where to go.
 		"phone-pair": {`choose <strong>Add sign-in method</strong>, then <strong>Phone (sign-in approval)</strong>`},
 	}

@@ -9,12 +9,6 @@ import (
 	"github.com/mfagate/mfagate/loginui"
 )
 
-// Methods offered by "Add sign-in method".
-const (
-	methodAuthenticator = "authenticator"
-	methodAppPassword   = "app-password"
-)
-
 // notices are the confirmations a finished change may show.
 var notices = map[string]string{
 	"default":                        "Default sign-in method updated.",
@@ -62,20 +56,12 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 	}
 	phones := activeCount(devices)
 	page := loginui.SecurityPage{
-		Common:                p.page.Common("Security info", u),
-		DefaultMethod:         string(u.DefaultMethod),
-		MFAState:              string(u.MFAState),
-		CanCreateAppPasswords: p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0),
+		Common:        p.page.Common("Security info", u),
+		DefaultMethod: string(u.DefaultMethod),
+		MFAState:      string(u.MFAState),
 	}
 	if !p.cfg.OnPortal {
 		page.AppHref = "/"
-	}
-	if !page.CanCreateAppPasswords {
-		page.AppPasswordsWhyNot = p.cfg.Policy.WhyNoAppPasswords()
-	}
-	page.CanPairPhone = p.cfg.Portal != ""
-	if !page.CanPairPhone {
-		page.PhoneWhyNot = msgNoPortal
 	}
 	page.DefaultChoices, page.DefaultMethod = defaultChoices(len(auths) > 0, phones > 0, u.DefaultMethod)
 	lastOfEnforced := p.lastMethod(u, len(auths), phones)
@@ -119,21 +105,6 @@ func (p *Pages) activity(r *http.Request, u *model.User) ([]loginui.ActivityRow,
 			Client: e.Client, Method: method, Success: e.Result == model.SignInSuccess, Reason: e.Reason})
 	}
 	return out, nil
-}
-
-// showAdd starts adding a method (after a recent second factor).
-func (p *Pages) showAdd(w http.ResponseWriter, r *http.Request) {
-	method := r.URL.Query().Get("method")
-	switch method {
-	case methodAuthenticator:
-		p.startAuthenticator(w, r)
-	case methodAppPassword:
-		p.showNewAppPassword(w, r)
-	case methodPhone:
-		p.startPairing(w, r)
-	default:
-		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose a sign-in method from the list.")
-	}
 }
 
 // defaultChoices offers the seed's two choices, each only when the user has

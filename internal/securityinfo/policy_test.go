@@ -77,7 +77,7 @@ func (f *fixture) appPasswordCount(t *testing.T) int {
 // passwords are offered and created.
 func TestRequireMFASiteLetsRegisteredUsersCreateAppPasswords(t *testing.T) {
 	f := newSiteFixture(t, siteCase{site: policy.Site{RequireMFA: true}, state: model.MFADisabled, authenticator: true})
-	if w := f.get("/.mfa/security"); w.Code != 200 || !strings.Contains(w.Body.String(), `value="app-password"`) {
+	if w := f.get("/.mfa/security/add"); w.Code != 200 || !strings.Contains(w.Body.String(), `href="/.mfa/security/add?method=app-password"`) {
 		t.Fatalf("option not offered: %d\n%s", w.Code, w.Body)
 	}
 	if w := f.get("/.mfa/security/add?method=app-password"); w.Code != 200 {
@@ -107,9 +107,9 @@ func TestAppPasswordsRefusedWhereNotEffectivelyEnforced(t *testing.T) {
 	}
 	for _, tc := range cases {
 		f := newSiteFixture(t, tc.c)
-		w := f.get("/.mfa/security")
-		if w.Code != 200 || strings.Contains(w.Body.String(), `value="app-password"`) || !strings.Contains(w.Body.String(), tc.why) {
-			t.Errorf("%+v: list %d, want no option and %q\n%s", tc.c, w.Code, tc.why, w.Body)
+		w := f.get("/.mfa/security/add")
+		if w.Code != 200 || strings.Contains(w.Body.String(), `method=app-password`) || !strings.Contains(w.Body.String(), tc.why) {
+			t.Errorf("%+v: chooser %d, want no option and %q\n%s", tc.c, w.Code, tc.why, w.Body)
 		}
 		if w := f.get("/.mfa/security/add?method=app-password"); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), tc.why) {
 			t.Errorf("%+v: new page %d", tc.c, w.Code)
@@ -139,7 +139,8 @@ func TestPortalAppliesTheGatewaysSessionRule(t *testing.T) {
 			t.Fatal(err)
 		}
 		for path, wantRD := range map[string]string{
-			"/.mfa/security": "/.mfa/security",
+			"/.mfa/security":                          "/.mfa/security",
+			"/.mfa/security/add":                      "/.mfa/security/add",
 			"/.mfa/security/add?method=authenticator": "/.mfa/security/add?method=authenticator",
 			"/.mfa/security/add?method=app-password":  "/.mfa/security/add?method=app-password",
 		} {
