@@ -533,8 +533,10 @@ func adminSeedUsers(t *testing.T, dbPath string, n int, password string) {
 		t.Fatal(err)
 	}
 	now := time.Now().UnixMilli()
-	insUser, err := tx.Prepare(`INSERT INTO users (username, display_name, email, password_hash, mfa_state, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	// last_sign_in_at is what the store keeps on the user row with each
+	// successful sign-in it logs.
+	insUser, err := tx.Prepare(`INSERT INTO users (username, display_name, email, password_hash, mfa_state, created_at, updated_at, last_sign_in_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +550,11 @@ func adminSeedUsers(t *testing.T, dbPath string, n int, password string) {
 			state = model.MFAEnforced
 		}
 		var id int64
-		if err := insUser.QueryRow(name, fmt.Sprintf("Seeded Person %05d", i), name+"@example.com", string(hash), string(state), now, now).Scan(&id); err != nil {
+		var lastSignIn any // NULL unless this one signed in (below)
+		if i%7 == 0 {
+			lastSignIn = now - int64(i)*1000
+		}
+		if err := insUser.QueryRow(name, fmt.Sprintf("Seeded Person %05d", i), name+"@example.com", string(hash), string(state), now, now, lastSignIn).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := insGroup.Exec(id, fmt.Sprintf("team%d", i%20)); err != nil {

@@ -23,6 +23,8 @@ func TestSearchUsersTenThousand(t *testing.T) {
 		`INSERT INTO user_groups (user_id, grp) SELECT id, 'team' || (id % 20) FROM users`,
 		`INSERT INTO sign_in_log (at, user_id, username, site, result, first_factor)
 			SELECT now() - make_interval(secs => id), id, username, 'files.example', 'success', 'password' FROM users WHERE id % 7 = 0`,
+		// What AppendSignIn keeps on the user row with each success.
+		`UPDATE users u SET last_sign_in_at = s.at FROM sign_in_log s WHERE s.user_id = u.id`,
 		`INSERT INTO failures (key, count, window_start, locked_until)
 			SELECT 'acct:' || username, 10, now(), now() + interval '1 hour' FROM users WHERE id % 100 = 0`,
 		`ANALYZE`,

@@ -11,10 +11,10 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-// lastSignInSQL is the last successful sign-in of the user aliased u: the
-// newest row by ID (IDs grow with time), found backwards through
-// sign_in_log_user_id, so a user with a long log costs a few rows.
-const lastSignInSQL = `(SELECT s.at FROM sign_in_log s WHERE s.user_id = u.id AND s.result = 'success' ORDER BY s.id DESC LIMIT 1)`
+// lastSignInSQL is the last successful sign-in of the user aliased u, kept
+// on the user row by AppendSignIn (one column to sort 10,000 users by,
+// rather than a sign-in log lookup per user).
+const lastSignInSQL = `u.last_sign_in_at`
 
 // userSummaryCountsSQL are the method counts of the user aliased u.
 const userSummaryCountsSQL = `(SELECT count(*) FROM totp_authenticators t WHERE t.user_id = u.id),

@@ -12,17 +12,27 @@ import (
 const signInColumns = `id, at, user_id, username, site, remote_ip, user_agent, client, first_factor, second_factor, result, reason`
 
 // AppendSignIn stores a sign-in log row and sets e.ID (and e.At when
-// zero). UserID 0 is stored as NULL.
+// zero). UserID 0 is stored as NULL. A success also becomes its user's
+// last sign-in (users.last_sign_in_at), in the same transaction, so the
+// admin center's sort by last sign-in reads one column.
 func (s *Store) AppendSignIn(ctx context.Context, e *model.SignIn) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	at := normTime(e.At)
 	userID := sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}
 	var id int64
-	err := s.row(ctx, s.w, `INSERT INTO sign_in_log (at, user_id, username, site, remote_ip, user_agent, client,
-		first_factor, second_factor, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		s.tm(at), userID, e.Username, e.Site, e.RemoteIP, e.UserAgent, e.Client, e.FirstFactor, e.SecondFactor,
-		e.Result, e.Reason).Scan(&id)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.row(ctx, tx, `INSERT INTO sign_in_log (at, user_id, username, site, remote_ip, user_agent, client,
+			first_factor, second_factor, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			s.tm(at), userID, e.Username, e.Site, e.RemoteIP, e.UserAgent, e.Client, e.FirstFactor, e.SecondFactor,
+			e.Result, e.Reason).Scan(&id)
+		if err != nil || e.Result != model.SignInSuccess || !userID.Valid {
+			return err
+		}
+		// The user may be gone (the log outlives users): no row, no error.
+		_, err = s.exec(ctx, tx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, s.tm(at), userID)
+		return err
+	})
 	if err != nil {
 		return s.wrap(ctx, "append sign-in", err)
 	}
