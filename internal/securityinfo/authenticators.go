@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/signin"
@@ -85,7 +86,12 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
-	if err := p.Core.Methods.AddAuthenticator(r.Context(), u, sealed, ip, false); err != nil {
+	err = p.Core.Methods.AddAuthenticator(r.Context(), u, sealed, ip, false)
+	if errors.Is(err, core.ErrAlreadyEnrolled) {
+		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
+		return
+	}
+	if err != nil {
 		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}

@@ -99,4 +99,42 @@ type Tx interface {
 	AppendAudit(ctx context.Context, e *model.AuditEvent) error
 	// AppendSignIn: see Store.AppendSignIn.
 	AppendSignIn(ctx context.Context, e *model.SignIn) error
+
+	// The rows of account changes (the core's rules decide which; none
+	// of these checks a rule, ends a session or promotes a state).
+
+	// TOTPAuthenticators lists the user's authenticators as of now in
+	// the transaction, oldest first.
+	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
+	// DeleteDevice deletes device id of the user (active or waiting on a
+	// link); model.ErrNotFound when the user has no such device.
+	DeleteDevice(ctx context.Context, userID, id int64) error
+	// DeleteMethods deletes every authenticator, device and pairing link
+	// of the user.
+	DeleteMethods(ctx context.Context, userID int64) error
+	// DeleteAppPasswords deletes every app password of the user and says
+	// how many went.
+	DeleteAppPasswords(ctx context.Context, userID int64) (int64, error)
+	// SetProfile replaces the display name, email and groups (normalised
+	// by the caller); model.ErrNotFound for unknown IDs.
+	SetProfile(ctx context.Context, userID int64, displayName, email string, groups []string) error
+	// SetPassword replaces the password hash, temporary until expires
+	// (zero: the user's own, permanent); model.ErrNotFound for unknown
+	// IDs.
+	SetPassword(ctx context.Context, userID int64, hash string, expires time.Time) error
+	// SetDefaultMethod: see Store.SetDefaultMethod.
+	SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error
+	// DeleteUser deletes the user and, by cascade, their groups, methods,
+	// app passwords and sessions (audit rows stay); model.ErrNotFound for
+	// unknown IDs.
+	DeleteUser(ctx context.Context, userID int64) error
+	// AnswerApproval records device deviceID's answer to request id of
+	// the user, as Store.AnswerApproval describes, without its effects on
+	// the user (a report's block is the core's rule).
+	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)
+	// ConfirmPairing activates the device as Store.ConfirmPairing
+	// describes, without promoting the user. A wrong code is
+	// model.ErrConflict with its attempt written in the transaction:
+	// commit it (return nil from the callback) so that it counts.
+	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error)
 }

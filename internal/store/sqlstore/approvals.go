@@ -108,26 +108,15 @@ func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID 
 	defer cancel()
 	var out *model.Approval
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		a, err := scanApproval(s.row(ctx, tx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ? AND user_id = ?"+s.d.LockCounterRow, id, userID))
+		a, err := s.answerApproval(ctx, tx, id, userID, deviceID, status, now)
 		if err != nil {
 			return err
 		}
-		// "Report suspicious activity" may follow the same device's Deny.
-		reportAfterDeny := status == model.ApprovalReported && a.Status == model.ApprovalDenied && a.DeviceID == deviceID
-		if !reportAfterDeny && (a.Status != model.ApprovalPending || a.Expired(now)) {
-			return fmt.Errorf("%w: the request is %s", model.ErrConflict, describeStatus(a, now))
-		}
-		t := Now()
-		if err := s.execOne(ctx, tx, "UPDATE approvals SET status = ?, answered_at = ?, device_id = ? WHERE id = ?",
-			string(status), s.tm(t), deviceID, id); err != nil {
-			return err
-		}
 		if status == model.ApprovalReported {
-			if err := s.setBlocked(ctx, tx, userID, t, model.BlockedByReport); err != nil {
+			if err := s.setBlocked(ctx, tx, userID, a.AnsweredAt, model.BlockedByReport); err != nil {
 				return err
 			}
 		}
-		a.Status, a.AnsweredAt, a.DeviceID = status, t, deviceID
 		out = a
 		return nil
 	})
@@ -135,6 +124,31 @@ func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID 
 		return nil, s.wrap(ctx, "answer approval", err)
 	}
 	return out, nil
+}
+
+// answerApproval records the answer in tx, under the request's row lock.
+func (s *Store) answerApproval(ctx context.Context, tx *sql.Tx, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
+	switch status {
+	case model.ApprovalApproved, model.ApprovalDenied, model.ApprovalReported, model.ApprovalWrongNumber:
+	default:
+		return nil, fmt.Errorf("invalid answer %q", status)
+	}
+	a, err := scanApproval(s.row(ctx, tx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ? AND user_id = ?"+s.d.LockCounterRow, id, userID))
+	if err != nil {
+		return nil, err
+	}
+	// "Report suspicious activity" may follow the same device's Deny.
+	reportAfterDeny := status == model.ApprovalReported && a.Status == model.ApprovalDenied && a.DeviceID == deviceID
+	if !reportAfterDeny && (a.Status != model.ApprovalPending || a.Expired(now)) {
+		return nil, fmt.Errorf("%w: the request is %s", model.ErrConflict, describeStatus(a, now))
+	}
+	t := Now()
+	if err := s.execOne(ctx, tx, "UPDATE approvals SET status = ?, answered_at = ?, device_id = ? WHERE id = ?",
+		string(status), s.tm(t), deviceID, id); err != nil {
+		return nil, err
+	}
+	a.Status, a.AnsweredAt, a.DeviceID = status, t, deviceID
+	return a, nil
 }
 
 func describeStatus(a *model.Approval, now time.Time) string {

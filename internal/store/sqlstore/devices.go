@@ -231,25 +231,13 @@ func (s *Store) ConfirmPairing(ctx context.Context, userID int64, sessionHash, c
 	var deviceID int64
 	var promoted, wrong bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		p, err := s.lockedPairing(ctx, tx, "user_id = ? AND session_hash = ?", userID, nonNilBlob(sessionHash))
-		if err != nil {
-			return err
-		}
-		if p.Waiting == 0 || !now.Before(p.ExpiresAt) {
-			return fmt.Errorf("%w: no phone has registered through the link, or it has expired", model.ErrNotFound)
-		}
-		deviceID, err = s.waitingDevice(ctx, tx, p.TokenHash, codeHash)
-		if err != nil {
-			return err
-		}
-		if deviceID == 0 {
+		var err error
+		deviceID, err = s.confirmPairing(ctx, tx, userID, sessionHash, codeHash, now, maxAttempts)
+		if errors.Is(err, model.ErrConflict) {
 			wrong = true
-			return s.countWrongCode(ctx, tx, p, maxAttempts)
+			return nil // the attempt counts
 		}
-		if err := s.execOne(ctx, tx, "UPDATE devices SET active = 1, activated_at = ? WHERE id = ?", s.tm(Now()), deviceID); err != nil {
-			return err
-		}
-		if err := s.deletePairings(ctx, tx, "token_hash = ?", p.TokenHash); err != nil {
+		if err != nil {
 			return err
 		}
 		promoted, err = s.promote(ctx, tx, userID)
@@ -263,6 +251,35 @@ func (s *Store) ConfirmPairing(ctx context.Context, userID int64, sessionHash, c
 	}
 	d, err := s.DeviceByID(ctx, deviceID)
 	return d, promoted, err
+}
+
+// confirmPairing activates, in tx, the device waiting on the user's link
+// made by sessionHash whose code hashes to codeHash, and deletes the link
+// with the other phones waiting on it; it returns the device's ID. A wrong
+// code is model.ErrConflict, counted on the link (at maxAttempts the link
+// and its phones go) in tx.
+func (s *Store) confirmPairing(ctx context.Context, tx *sql.Tx, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (int64, error) {
+	p, err := s.lockedPairing(ctx, tx, "user_id = ? AND session_hash = ?", userID, nonNilBlob(sessionHash))
+	if err != nil {
+		return 0, err
+	}
+	if p.Waiting == 0 || !now.Before(p.ExpiresAt) {
+		return 0, fmt.Errorf("%w: no phone has registered through the link, or it has expired", model.ErrNotFound)
+	}
+	deviceID, err := s.waitingDevice(ctx, tx, p.TokenHash, codeHash)
+	if err != nil {
+		return 0, err
+	}
+	if deviceID == 0 {
+		if err := s.countWrongCode(ctx, tx, p, maxAttempts); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%w: wrong confirmation code", model.ErrConflict)
+	}
+	if err := s.execOne(ctx, tx, "UPDATE devices SET active = 1, activated_at = ? WHERE id = ?", s.tm(Now()), deviceID); err != nil {
+		return 0, err
+	}
+	return deviceID, s.deletePairings(ctx, tx, "token_hash = ?", p.TokenHash)
 }
 
 // waitingDevice returns the device waiting on link tokenHash whose code

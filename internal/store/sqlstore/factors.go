@@ -134,9 +134,12 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 func (s *Store) DeleteAllAppPasswords(ctx context.Context, userID int64) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.count(ctx, s.w, "DELETE FROM app_passwords WHERE user_id = ?", userID)
+	n, err := s.count(ctx, s.w, deleteAppPasswordsSQL, userID)
 	return n, s.wrap(ctx, "delete all app passwords", err)
 }
+
+// deleteAppPasswordsSQL deletes every app password of user ?.
+const deleteAppPasswordsSQL = "DELETE FROM app_passwords WHERE user_id = ?"
 
 // AddTOTP stores an authenticator and sets a.ID and a.CreatedAt; with
 // onlyFirst, under the user's row lock, only when the user has none
@@ -178,19 +181,23 @@ func (s *Store) AddTOTP(ctx context.Context, a *model.TOTPAuthenticator, onlyFir
 func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	rows, err := s.query(ctx, s.r,
+	out, err := s.totpAuthenticators(ctx, s.r, userID)
+	if err != nil {
+		return nil, s.wrap(ctx, "list totp", err)
+	}
+	return out, nil
+}
+
+func (s *Store) totpAuthenticators(ctx context.Context, x db, userID int64) ([]model.TOTPAuthenticator, error) {
+	rows, err := s.query(ctx, x,
 		"SELECT id, user_id, name, sealed_secret, created_at FROM totp_authenticators WHERE user_id = ? ORDER BY created_at, id", userID)
-	out, err := scanAll(rows, err, func(r scanner) (*model.TOTPAuthenticator, error) {
+	return scanAll(rows, err, func(r scanner) (*model.TOTPAuthenticator, error) {
 		var a model.TOTPAuthenticator
 		var created dbTime
 		err := r.Scan(&a.ID, &a.UserID, &a.Name, &a.SealedSecret, &created)
 		a.CreatedAt = created.t
 		return &a, err
 	})
-	if err != nil {
-		return nil, s.wrap(ctx, "list totp", err)
-	}
-	return out, nil
 }
 
 // RenameTOTP names authenticator id of the user, in one statement.

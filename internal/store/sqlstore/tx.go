@@ -207,3 +207,86 @@ func (t *tx) AppendAudit(ctx context.Context, e *model.AuditEvent) error {
 func (t *tx) AppendSignIn(ctx context.Context, e *model.SignIn) error {
 	return t.wrap(ctx, "append sign-in", t.s.appendSignIn(ctx, t.tx, e))
 }
+
+// TOTPAuthenticators lists the user's authenticators.
+func (t *tx) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
+	out, err := t.s.totpAuthenticators(ctx, t.tx, userID)
+	return out, t.wrap(ctx, "list totp", err)
+}
+
+// DeleteDevice deletes one device of the user.
+func (t *tx) DeleteDevice(ctx context.Context, userID, id int64) error {
+	err := t.s.execOne(ctx, t.tx, "DELETE FROM devices WHERE id = ? AND user_id = ?", id, userID)
+	return t.wrap(ctx, "delete device", err)
+}
+
+// DeleteMethods deletes the user's pairing links, authenticators and
+// devices.
+func (t *tx) DeleteMethods(ctx context.Context, userID int64) error {
+	for _, q := range []string{
+		"DELETE FROM pairings WHERE user_id = ?",
+		"DELETE FROM totp_authenticators WHERE user_id = ?",
+		"DELETE FROM devices WHERE user_id = ?",
+	} {
+		if _, err := t.s.exec(ctx, t.tx, q, userID); err != nil {
+			return t.wrap(ctx, "delete methods", err)
+		}
+	}
+	return nil
+}
+
+// DeleteAppPasswords deletes the user's app passwords.
+func (t *tx) DeleteAppPasswords(ctx context.Context, userID int64) (int64, error) {
+	n, err := t.s.count(ctx, t.tx, deleteAppPasswordsSQL, userID)
+	return n, t.wrap(ctx, "delete app passwords", err)
+}
+
+// SetProfile replaces the display name, email and groups.
+func (t *tx) SetProfile(ctx context.Context, userID int64, displayName, email string, groups []string) error {
+	return t.wrap(ctx, "set profile", t.s.setProfile(ctx, t.tx, userID, displayName, email, normGroups(groups), Now()))
+}
+
+// SetPassword replaces the password hash and its expiry.
+func (t *tx) SetPassword(ctx context.Context, userID int64, hash string, expires time.Time) error {
+	if hash == "" {
+		return fmt.Errorf("%s: set password: empty hash", t.s.d.Name)
+	}
+	err := t.s.execOne(ctx, t.tx, setPasswordSQL, hash, t.s.nullTm(expires), t.s.tm(Now()), userID)
+	return t.wrap(ctx, "set password", err)
+}
+
+// SetDefaultMethod changes the default sign-in method.
+func (t *tx) SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error {
+	if !validMethod(m) {
+		return fmt.Errorf("%s: set default method: invalid method %q", t.s.d.Name, m)
+	}
+	err := t.s.execOne(ctx, t.tx, "UPDATE users SET default_method = ?, updated_at = ? WHERE id = ?", string(m), t.s.tm(Now()), userID)
+	return t.wrap(ctx, "set default method", err)
+}
+
+// DeleteUser deletes the user's row (the rest by cascade).
+func (t *tx) DeleteUser(ctx context.Context, userID int64) error {
+	return t.wrap(ctx, "delete user", t.s.execOne(ctx, t.tx, "DELETE FROM users WHERE id = ?", userID))
+}
+
+// AnswerApproval records a device's answer.
+func (t *tx) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
+	a, err := t.s.answerApproval(ctx, t.tx, id, userID, deviceID, status, now)
+	if err != nil {
+		return nil, t.wrap(ctx, "answer approval", err)
+	}
+	return a, nil
+}
+
+// ConfirmPairing activates the phone showing the code.
+func (t *tx) ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error) {
+	id, err := t.s.confirmPairing(ctx, t.tx, userID, sessionHash, codeHash, now, maxAttempts)
+	if err != nil {
+		return nil, t.wrap(ctx, "confirm pairing", err)
+	}
+	d, err := scanDevice(t.s.row(ctx, t.tx, "SELECT "+deviceColumns+" FROM devices WHERE id = ?", id))
+	if err != nil {
+		return nil, t.wrap(ctx, "confirm pairing", err)
+	}
+	return d, nil
+}

@@ -225,14 +225,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
 	defer cancel()
 	t, groups := Now(), normGroups(u.Groups)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.execOne(ctx, tx, "UPDATE users SET display_name = ?, email = ?, updated_at = ? WHERE id = ?",
-			u.DisplayName, u.Email, s.tm(t), u.ID); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM user_groups WHERE user_id = ?", u.ID); err != nil {
-			return err
-		}
-		return s.insertGroups(ctx, tx, u.ID, groups)
+		return s.setProfile(ctx, tx, u.ID, u.DisplayName, u.Email, groups, t)
 	})
 	if err != nil {
 		return s.wrap(ctx, "update user profile", err)
@@ -240,6 +233,22 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
 	u.UpdatedAt, u.Groups = t, groups
 	return nil
 }
+
+// setProfile replaces the user's display name, email and groups at t.
+func (s *Store) setProfile(ctx context.Context, tx *sql.Tx, userID int64, displayName, email string, groups []string, t time.Time) error {
+	if err := s.execOne(ctx, tx, "UPDATE users SET display_name = ?, email = ?, updated_at = ? WHERE id = ?",
+		displayName, email, s.tm(t), userID); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, "DELETE FROM user_groups WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	return s.insertGroups(ctx, tx, userID, groups)
+}
+
+// setPasswordSQL sets the password hash, its expiry and updated_at of
+// user ?.
+const setPasswordSQL = "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?"
 
 // SetPassword replaces the password hash, ends the user's sessions and
 // optionally deletes their app passwords, in one transaction; see
@@ -278,8 +287,7 @@ func (s *Store) replacePassword(ctx context.Context, userID int64, current *stri
 	var dropped int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if current == nil {
-			if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?",
-				hash, s.nullTm(expires), s.tm(Now()), userID); err != nil {
+			if err := s.execOne(ctx, tx, setPasswordSQL, hash, s.nullTm(expires), s.tm(Now()), userID); err != nil {
 				return err
 			}
 		} else {
