@@ -30,7 +30,7 @@ const (
 // user's details, and the changes an admin makes to one user or several.
 // Every change names the acting admin, refuses to change the admin's own
 // groups, MFA state, methods, block or account, runs in a store
-// transaction that checks the last-admin rule (model.AdminGuard), is
+// transaction that checks the last-admin rule (keepAnAdmin), is
 // audited with the admin's name and address, and drops what nodes cache
 // about the user.
 type Admin struct {

@@ -48,9 +48,7 @@ func (f *adminFixture) user(t *testing.T, name string, withFactor bool, groups .
 		t.Fatal(err)
 	}
 	if withFactor {
-		if _, err := f.st.AddTOTP(f.ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte("s")}, false); err != nil {
-			t.Fatal(err)
-		}
+		teststore.Register(t, f.st, &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte("s")})
 	}
 	got, err := f.st.UserByID(f.ctx, u.ID)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Errors of admin changes (see AdminGuard).
+// Errors of admin changes (the core's rules refuse them).
 var (
 	// ErrLastAdmin means the change would leave no admin who can sign in
 	// with a second factor; nothing changed.
@@ -85,64 +85,6 @@ type UserSummary struct {
 type UserPage struct {
 	Users []UserSummary
 	Total int
-}
-
-// AdminGuard is what every admin change checks in its own transaction,
-// under a lock that serialises admin changes: the acting admin is still
-// an unblocked member of Group (ErrNotAdmin otherwise), and afterwards a
-// user remains who is in Group, not blocked and has a second factor (a
-// TOTP authenticator or an active phone), whenever one did before
-// (ErrLastAdmin otherwise). Either way nothing changes.
-type AdminGuard struct {
-	Group   string
-	ActorID int64
-}
-
-// AdminChangeKind names one change the admin center makes.
-type AdminChangeKind string
-
-// Admin changes.
-const (
-	ChangeMFAState     AdminChangeKind = "mfa_state"     // MFAState
-	ChangeAppPasswords AdminChangeKind = "app_passwords" // delete them all
-	ChangeMethods      AdminChangeKind = "methods"       // delete authenticators, phones and pairings
-	ChangeSessions     AdminChangeKind = "sessions"      // end every session
-	ChangeBlock        AdminChangeKind = "block"         // BlockedAt, BlockedReason; ends sessions
-	ChangeUnblock      AdminChangeKind = "unblock"       // also deletes the FailureKeys counters
-	ChangeProfile      AdminChangeKind = "profile"       // DisplayName, Email, Groups
-	ChangeRemove       AdminChangeKind = "remove"        // the user and FailureKeys
-	// ChangePassword sets PasswordHash as a temporary password until
-	// PasswordExpiresAt, ends every session and deletes the app passwords.
-	ChangePassword AdminChangeKind = "password"
-)
-
-// AdminChange is one change to one user.
-type AdminChange struct {
-	Kind   AdminChangeKind
-	UserID int64
-	// MFAState for ChangeMFAState.
-	MFAState MFAState
-	// BlockedAt and BlockedReason for ChangeBlock.
-	BlockedAt     time.Time
-	BlockedReason string
-	// DisplayName, Email and Groups (normalised by the caller) for
-	// ChangeProfile.
-	DisplayName, Email string
-	Groups             []string
-	// FailureKeys are the account's failure counters, deleted by
-	// ChangeUnblock and ChangeRemove.
-	FailureKeys []string
-	// PasswordHash and PasswordExpiresAt for ChangePassword.
-	PasswordHash      string
-	PasswordExpiresAt time.Time
-}
-
-// AdminOutcome says what a change did.
-type AdminOutcome struct {
-	// Before is the user as it was.
-	Before User
-	// Count is how many app passwords, methods or sessions went.
-	Count int64
 }
 
 // MethodCount is how many sign-in methods of each kind a user has.

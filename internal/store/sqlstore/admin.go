@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
 )
@@ -153,79 +152,6 @@ func scanUserSummary(r scanner) (*model.UserSummary, error) {
 	return &su, nil
 }
 
-// qualifiedAdminsSQL counts the users in group ? who may administer: not
-// blocked, with a second factor (an authenticator or an active phone).
-const qualifiedAdminsSQL = `SELECT count(*) FROM users u
-	WHERE u.blocked_at IS NULL
-	AND u.id IN (SELECT g.user_id FROM user_groups g WHERE g.grp = ?)
-	AND (EXISTS (SELECT 1 FROM totp_authenticators t WHERE t.user_id = u.id)
-		OR EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.active = 1))`
-
-// ApplyAdminChange applies ch in one write transaction under g's checks.
-// Locks are taken in the order links, users (by ID), as everywhere: the
-// user's pairings when devices may go, then every member of the admin
-// group, which serialises admin changes on PostgreSQL (SQLite serialises
-// every writer), then the user's row. Under those locks the actor must
-// still be an admin, and a change that leaves no qualified admin where
-// there was one is rolled back. Counting happens in statements of their
-// own after the locks, so on PostgreSQL (READ COMMITTED) they see every
-// admin change that committed before.
-func (s *Store) ApplyAdminChange(ctx context.Context, g model.AdminGuard, ch model.AdminChange) (model.AdminOutcome, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var out model.AdminOutcome
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if ch.Kind == model.ChangeMethods || ch.Kind == model.ChangeRemove {
-			if err := s.lockPairings(ctx, tx, "user_id = ?", ch.UserID); err != nil {
-				return err
-			}
-		}
-		if err := s.lockAdmins(ctx, tx, g.Group); err != nil {
-			return err
-		}
-		var one int
-		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, ch.UserID).Scan(&one); err != nil {
-			return err
-		}
-		before, err := scanUser(s.row(ctx, tx, s.selectUsers()+" WHERE u.id = ?", ch.UserID))
-		if err != nil {
-			return err
-		}
-		out.Before = *before
-		if g.ActorID != 0 {
-			var ok bool
-			if err := s.row(ctx, tx, `SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.blocked_at IS NULL
-				AND u.id IN (SELECT g.user_id FROM user_groups g WHERE g.grp = ?))`, g.ActorID, g.Group).Scan(&ok); err != nil {
-				return err
-			}
-			if !ok {
-				return model.ErrNotAdmin
-			}
-		}
-		var qualified int
-		if err := s.row(ctx, tx, qualifiedAdminsSQL, g.Group).Scan(&qualified); err != nil {
-			return err
-		}
-		if out.Count, err = s.adminChange(ctx, tx, ch); err != nil {
-			return err
-		}
-		if qualified == 0 {
-			return nil // none before: this change cannot remove the last
-		}
-		if err := s.row(ctx, tx, qualifiedAdminsSQL, g.Group).Scan(&qualified); err != nil {
-			return err
-		}
-		if qualified == 0 {
-			return model.ErrLastAdmin
-		}
-		return nil
-	})
-	if err != nil {
-		return model.AdminOutcome{}, s.wrap(ctx, "admin change "+string(ch.Kind), err)
-	}
-	return out, nil
-}
-
 // lockAdmins locks the rows of the group's members, by ID, for the rest
 // of tx (nothing where write transactions are serialised).
 func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx, group string) error {
@@ -239,74 +165,6 @@ func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx, group string) error 
 	for rows.Next() {
 	}
 	return errors.Join(rows.Err(), rows.Close())
-}
-
-// adminChange makes the change itself and says how many rows of the kind
-// it deletes went.
-func (s *Store) adminChange(ctx context.Context, tx *sql.Tx, ch model.AdminChange) (int64, error) {
-	id, now := ch.UserID, s.tm(Now())
-	switch ch.Kind {
-	case model.ChangeMFAState:
-		if !ch.MFAState.Valid() {
-			return 0, fmt.Errorf("invalid MFA state %q", ch.MFAState)
-		}
-		return 0, s.execOne(ctx, tx, "UPDATE users SET mfa_state = ?, updated_at = ? WHERE id = ?", string(ch.MFAState), now, id)
-	case model.ChangeAppPasswords:
-		return s.count(ctx, tx, "DELETE FROM app_passwords WHERE user_id = ?", id)
-	case model.ChangeMethods:
-		if _, err := s.exec(ctx, tx, "DELETE FROM pairings WHERE user_id = ?", id); err != nil {
-			return 0, err
-		}
-		totps, err := s.count(ctx, tx, "DELETE FROM totp_authenticators WHERE user_id = ?", id)
-		if err != nil {
-			return 0, err
-		}
-		devices, err := s.count(ctx, tx, "DELETE FROM devices WHERE user_id = ? AND active = 1", id)
-		if err != nil {
-			return 0, err
-		}
-		_, err = s.exec(ctx, tx, "DELETE FROM devices WHERE user_id = ?", id)
-		return totps + devices, err
-	case model.ChangeSessions:
-		return s.count(ctx, tx, "DELETE FROM sessions WHERE user_id = ?", id)
-	case model.ChangeBlock:
-		if ch.BlockedAt.IsZero() {
-			return 0, errors.New("blocking needs a time")
-		}
-		return 0, s.setBlocked(ctx, tx, id, ch.BlockedAt, ch.BlockedReason)
-	case model.ChangeUnblock:
-		if err := s.setBlocked(ctx, tx, id, time.Time{}, ""); err != nil {
-			return 0, err
-		}
-		return 0, s.deleteFailures(ctx, tx, ch.FailureKeys)
-	case model.ChangeProfile:
-		if err := s.execOne(ctx, tx, "UPDATE users SET display_name = ?, email = ?, updated_at = ? WHERE id = ?",
-			ch.DisplayName, ch.Email, now, id); err != nil {
-			return 0, err
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM user_groups WHERE user_id = ?", id); err != nil {
-			return 0, err
-		}
-		return 0, s.insertGroups(ctx, tx, id, normGroups(ch.Groups))
-	case model.ChangePassword:
-		if ch.PasswordHash == "" || ch.PasswordExpiresAt.IsZero() {
-			return 0, errors.New("a temporary password needs a hash and an expiry")
-		}
-		if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?",
-			ch.PasswordHash, s.tm(ch.PasswordExpiresAt), now, id); err != nil {
-			return 0, err
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
-			return 0, err
-		}
-		return s.count(ctx, tx, "DELETE FROM app_passwords WHERE user_id = ?", id)
-	case model.ChangeRemove:
-		if err := s.execOne(ctx, tx, "DELETE FROM users WHERE id = ?", id); err != nil {
-			return 0, err
-		}
-		return 0, s.deleteFailures(ctx, tx, ch.FailureKeys)
-	}
-	return 0, fmt.Errorf("unknown admin change %q", ch.Kind)
 }
 
 func (s *Store) deleteFailures(ctx context.Context, tx db, keys []string) error {

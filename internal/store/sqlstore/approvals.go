@@ -96,36 +96,6 @@ func (s *Store) approvalWhere(ctx context.Context, op, cond string, args ...any)
 	return a, nil
 }
 
-// AnswerApproval records a device's answer to a pending request of its
-// user; a Reported answer blocks the user in the same transaction.
-func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
-	switch status {
-	case model.ApprovalApproved, model.ApprovalDenied, model.ApprovalReported, model.ApprovalWrongNumber:
-	default:
-		return nil, fmt.Errorf("%s: answer approval: invalid answer %q", s.d.Name, status)
-	}
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var out *model.Approval
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		a, err := s.answerApproval(ctx, tx, id, userID, deviceID, status, now)
-		if err != nil {
-			return err
-		}
-		if status == model.ApprovalReported {
-			if err := s.setBlocked(ctx, tx, userID, a.AnsweredAt, model.BlockedByReport); err != nil {
-				return err
-			}
-		}
-		out = a
-		return nil
-	})
-	if err != nil {
-		return nil, s.wrap(ctx, "answer approval", err)
-	}
-	return out, nil
-}
-
 // answerApproval records the answer in tx, under the request's row lock.
 func (s *Store) answerApproval(ctx context.Context, tx *sql.Tx, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
 	switch status {

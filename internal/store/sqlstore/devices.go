@@ -11,64 +11,6 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 )
 
-// SetBlocked blocks (at non-zero) or unblocks (zero) a user's sign-in;
-// blocking ends the user's sessions in the same transaction.
-func (s *Store) SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return s.setBlocked(ctx, tx, userID, at, reason)
-	})
-	return s.wrap(ctx, "set blocked", err)
-}
-
-func (s *Store) setBlocked(ctx context.Context, tx *sql.Tx, userID int64, at time.Time, reason string) error {
-	if at.IsZero() {
-		reason = ""
-	}
-	if err := s.execOne(ctx, tx, "UPDATE users SET blocked_at = ?, blocked_reason = ?, updated_at = ? WHERE id = ?",
-		s.nullTm(at), reason, s.tm(Now()), userID); err != nil {
-		return err
-	}
-	if at.IsZero() {
-		return nil
-	}
-	_, err := s.exec(ctx, tx, "DELETE FROM sessions WHERE user_id = ?", userID)
-	return err
-}
-
-// DeleteAllMethods removes the user's authenticators, devices and
-// pairings in one transaction and says how many methods went.
-func (s *Store) DeleteAllMethods(ctx context.Context, userID int64) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		// Links before the user, in ConfirmPairing's order.
-		if err := s.lockPairings(ctx, tx, "user_id = ?", userID); err != nil {
-			return err
-		}
-		var one int
-		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, userID).Scan(&one); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM pairings WHERE user_id = ?", userID); err != nil {
-			return err
-		}
-		totps, err := s.count(ctx, tx, "DELETE FROM totp_authenticators WHERE user_id = ?", userID)
-		if err != nil {
-			return err
-		}
-		devices, err := s.count(ctx, tx, "DELETE FROM devices WHERE user_id = ?", userID)
-		n = totps + devices
-		return err
-	})
-	if err != nil {
-		return 0, s.wrap(ctx, "delete all methods", err)
-	}
-	return n, nil
-}
-
 // CreatePairing stores p and voids the user's earlier pairings and the
 // inactive devices registered through them, in one transaction.
 func (s *Store) CreatePairing(ctx context.Context, p *model.Pairing) error {
@@ -223,36 +165,6 @@ func (s *Store) RegisterDevice(ctx context.Context, tokenHash []byte, d *model.D
 	return nil
 }
 
-// ConfirmPairing activates the device of the session's pairing whose code
-// matches and drops the others; see store.Store.ConfirmPairing.
-func (s *Store) ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, bool, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var deviceID int64
-	var promoted, wrong bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		deviceID, err = s.confirmPairing(ctx, tx, userID, sessionHash, codeHash, now, maxAttempts)
-		if errors.Is(err, model.ErrConflict) {
-			wrong = true
-			return nil // the attempt counts
-		}
-		if err != nil {
-			return err
-		}
-		promoted, err = s.promote(ctx, tx, userID)
-		return err
-	})
-	if err == nil && wrong {
-		err = fmt.Errorf("%w: wrong confirmation code", model.ErrConflict)
-	}
-	if err != nil {
-		return nil, false, s.wrap(ctx, "confirm pairing", err)
-	}
-	d, err := s.DeviceByID(ctx, deviceID)
-	return d, promoted, err
-}
-
 // confirmPairing activates, in tx, the device waiting on the user's link
 // made by sessionHash whose code hashes to codeHash, and deletes the link
 // with the other phones waiting on it; it returns the device's ID. A wrong
@@ -311,14 +223,6 @@ func (s *Store) countWrongCode(ctx context.Context, tx *sql.Tx, p *model.Pairing
 		return err
 	}
 	return s.deletePairings(ctx, tx, "token_hash = ?", p.TokenHash)
-}
-
-// promote makes an Enabled user Enforced (registering a method does that)
-// and reports whether it did.
-func (s *Store) promote(ctx context.Context, tx *sql.Tx, userID int64) (bool, error) {
-	n, err := s.count(ctx, tx, "UPDATE users SET mfa_state = ?, updated_at = ? WHERE id = ? AND mfa_state = ?",
-		string(model.MFAEnforced), s.tm(Now()), userID, string(model.MFAEnabled))
-	return n == 1, err
 }
 
 const deviceColumns = `id, user_id, name, public_key, push, push_dead, active, created_at, activated_at, last_used_at`
@@ -389,42 +293,6 @@ func (s *Store) RenameDevice(ctx context.Context, userID, id int64, name string)
 	defer cancel()
 	err := s.execOne(ctx, s.w, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
 	return s.wrap(ctx, "rename device", err)
-}
-
-// DeleteDevice removes one device of the user; with keepOne, under the
-// user's row lock, not the last method.
-func (s *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		// Lock the link the device may wait on first, as ConfirmPairing
-		// does (link, device, user): its confirmation can then neither
-		// activate the device between the check below and the delete
-		// (letting a concurrent DeleteTOTP remove the last method) nor
-		// deadlock with the delete's cascade to the link.
-		if err := s.lockPairings(ctx, tx, "user_id = ? AND token_hash IN (SELECT token_hash FROM pairing_devices WHERE device_id = ?)", userID, id); err != nil {
-			return err
-		}
-		if keepOne {
-			var active bool
-			err := s.row(ctx, tx, "SELECT active FROM devices WHERE id = ? AND user_id = ?", id, userID).Scan(&active)
-			if err != nil {
-				return err
-			}
-			// An inactive device is no method: removing it keeps the count.
-			if active {
-				if err := s.keepLastMethod(ctx, tx, userID); err != nil {
-					return err
-				}
-			}
-		}
-		if err := s.execOne(ctx, tx, "DELETE FROM devices WHERE id = ? AND user_id = ?", id, userID); err != nil {
-			return err
-		}
-		_, err := s.deleteSessionsBut(ctx, tx, userID, keepSession)
-		return err
-	})
-	return s.wrap(ctx, "delete device", err)
 }
 
 // UseNonce records a used nonce unless the device holds max unexpired

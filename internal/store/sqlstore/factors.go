@@ -57,24 +57,6 @@ func (s *Store) lockedCount(ctx context.Context, tx *sql.Tx, table string, userI
 	return n, err
 }
 
-// keepLastMethod locks the user's row for the rest of tx and refuses
-// (model.ErrLimit) when the user has one sign-in method or none left:
-// authenticators and active devices count alike.
-func (s *Store) keepLastMethod(ctx context.Context, tx *sql.Tx, userID int64) error {
-	var one, n int
-	if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, userID).Scan(&one); err != nil {
-		return err
-	}
-	if err := s.row(ctx, tx, `SELECT (SELECT count(*) FROM totp_authenticators WHERE user_id = ?)
-		+ (SELECT count(*) FROM devices WHERE user_id = ? AND active = 1)`, userID, userID).Scan(&n); err != nil {
-		return err
-	}
-	if n <= 1 {
-		return fmt.Errorf("%w: the last sign-in method of the user is kept", model.ErrLimit)
-	}
-	return nil
-}
-
 // AppPasswords lists a user's app passwords, oldest first (by creation time,
 // then ID).
 func (s *Store) AppPasswords(ctx context.Context, userID int64) ([]model.AppPassword, error) {
@@ -129,53 +111,8 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 	return s.wrap(ctx, "delete app password", err)
 }
 
-// DeleteAllAppPasswords removes all of a user's app passwords and returns
-// how many.
-func (s *Store) DeleteAllAppPasswords(ctx context.Context, userID int64) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.count(ctx, s.w, deleteAppPasswordsSQL, userID)
-	return n, s.wrap(ctx, "delete all app passwords", err)
-}
-
 // deleteAppPasswordsSQL deletes every app password of user ?.
 const deleteAppPasswordsSQL = "DELETE FROM app_passwords WHERE user_id = ?"
-
-// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt; with
-// onlyFirst, under the user's row lock, only when the user has none
-// (model.ErrConflict otherwise). In the same transaction an Enabled user
-// becomes Enforced. model.ErrNotFound when the user does not exist.
-func (s *Store) AddTOTP(ctx context.Context, a *model.TOTPAuthenticator, onlyFirst bool) (bool, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	t := Now()
-	var id int64
-	var promoted bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if onlyFirst {
-			n, err := s.lockedCount(ctx, tx, "totp_authenticators", a.UserID)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return fmt.Errorf("%w: the user has an authenticator already", model.ErrConflict)
-			}
-		}
-		if err := s.row(ctx, tx, "INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-			a.UserID, a.Name, nonNilBlob(a.SealedSecret), s.tm(t)).Scan(&id); err != nil {
-			return err
-		}
-		n, err := s.count(ctx, tx, "UPDATE users SET mfa_state = ?, updated_at = ? WHERE id = ? AND mfa_state = ?",
-			string(model.MFAEnforced), s.tm(t), a.UserID, string(model.MFAEnabled))
-		promoted = n == 1
-		return err
-	})
-	if err != nil {
-		return false, s.wrap(ctx, "add totp", err)
-	}
-	a.ID, a.CreatedAt = id, t
-	return promoted, nil
-}
 
 // TOTPAuthenticators lists a user's authenticators, oldest first.
 func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
@@ -206,25 +143,4 @@ func (s *Store) RenameTOTP(ctx context.Context, userID, id int64, name string) e
 	defer cancel()
 	err := s.execOne(ctx, s.w, "UPDATE totp_authenticators SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
 	return s.wrap(ctx, "rename totp", err)
-}
-
-// DeleteTOTP removes authenticator id of the user; model.ErrNotFound when
-// the user has no such authenticator (or does not exist). With keepOne,
-// under the user's row lock, the last one is kept (model.ErrLimit).
-func (s *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if keepOne {
-			if err := s.keepLastMethod(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		if err := s.execOne(ctx, tx, "DELETE FROM totp_authenticators WHERE id = ? AND user_id = ?", id, userID); err != nil {
-			return err
-		}
-		_, err := s.deleteSessionsBut(ctx, tx, userID, keepSession)
-		return err
-	})
-	return s.wrap(ctx, "delete totp", err)
 }

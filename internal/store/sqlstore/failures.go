@@ -137,14 +137,6 @@ func scanFailures(r scanner) (model.Failures, error) {
 	return f, nil
 }
 
-// ClearFailures deletes counter key; a missing counter is not an error.
-func (s *Store) ClearFailures(ctx context.Context, key string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.deleteFailures(ctx, s.w, []string{key})
-	return s.wrap(ctx, "clear failures", err)
-}
-
 // Secret returns the value stored under name. When absent it calls generate
 // (outside any transaction and query timeout), stores the result with
 // INSERT … ON CONFLICT DO NOTHING and returns whatever value is stored then:

@@ -217,23 +217,6 @@ func (c *userCols) user() (model.User, error) {
 	return u, nil
 }
 
-// UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID and
-// sets u.UpdatedAt and u.Groups (normalised); model.ErrNotFound for unknown
-// IDs.
-func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	t, groups := Now(), normGroups(u.Groups)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return s.setProfile(ctx, tx, u.ID, u.DisplayName, u.Email, groups, t)
-	})
-	if err != nil {
-		return s.wrap(ctx, "update user profile", err)
-	}
-	u.UpdatedAt, u.Groups = t, groups
-	return nil
-}
-
 // setProfile replaces the user's display name, email and groups at t.
 func (s *Store) setProfile(ctx context.Context, tx *sql.Tx, userID int64, displayName, email string, groups []string, t time.Time) error {
 	if err := s.execOne(ctx, tx, "UPDATE users SET display_name = ?, email = ?, updated_at = ? WHERE id = ?",
@@ -249,26 +232,6 @@ func (s *Store) setProfile(ctx context.Context, tx *sql.Tx, userID int64, displa
 // setPasswordSQL sets the password hash, its expiry and updated_at of
 // user ?.
 const setPasswordSQL = "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?"
-
-// SetPassword replaces the password hash, ends the user's sessions and
-// optionally deletes their app passwords, in one transaction; see
-// store.Store.SetPassword.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.replacePassword(ctx, userID, nil, hash, time.Time{}, nil, dropAppPasswords)
-	return n, s.wrap(ctx, "set password", err)
-}
-
-// SetTemporaryPassword replaces the password hash by an admin's temporary
-// one valid until expires, ends the user's sessions and deletes their app
-// passwords, in one transaction; see store.Store.SetTemporaryPassword.
-func (s *Store) SetTemporaryPassword(ctx context.Context, userID int64, hash string, expires time.Time) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.replacePassword(ctx, userID, nil, hash, expires, nil, true)
-	return n, s.wrap(ctx, "set temporary password", err)
-}
 
 // ChangePassword replaces the password hash when it is still currentHash,
 // ends the user's other sessions and optionally deletes their app
@@ -338,15 +301,6 @@ func (s *Store) SetMFAState(ctx context.Context, userID int64, state model.MFASt
 	return s.updateUser(ctx, "set mfa state", "mfa_state", string(state), userID)
 }
 
-// SetDefaultMethod changes the default sign-in method; an unknown method is
-// an error, model.ErrNotFound for unknown IDs.
-func (s *Store) SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error {
-	if !validMethod(m) {
-		return fmt.Errorf("%s: set default method: invalid method %q", s.d.Name, m)
-	}
-	return s.updateUser(ctx, "set default method", "default_method", string(m), userID)
-}
-
 // validMethod reports whether m is a known default method (or none).
 func validMethod(m model.Method) bool {
 	switch m {
@@ -363,26 +317,6 @@ func (s *Store) updateUser(ctx context.Context, op, column, val string, userID i
 	defer cancel()
 	err := s.execOne(ctx, s.w, "UPDATE users SET "+column+" = ?, updated_at = ? WHERE id = ?", val, s.tm(Now()), userID)
 	return s.wrap(ctx, op, err)
-}
-
-// DeleteUser removes the user (groups, authenticators, app passwords and
-// sessions go by cascade, audit events stay) and the named failure
-// counters in one transaction. model.ErrNotFound for unknown IDs.
-func (s *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.execOne(ctx, tx, "DELETE FROM users WHERE id = ?", userID); err != nil {
-			return err
-		}
-		for _, k := range failureKeys {
-			if _, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return s.wrap(ctx, "delete user", err)
 }
 
 // ClaimTOTPStep records, in one conditional UPDATE, that the user used time

@@ -125,7 +125,7 @@ func testUpdateGroupMembersConcurrent(t *testing.T, s store.Store) {
 	ids := map[int64]int64{}
 	for _, u := range []*model.User{a, b} {
 		auth := &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte{1}}
-		noErr(t, "AddTOTP", addTOTP(s, ctx, auth, false))
+		noErr(t, "AddTOTP", addTOTP(s, ctx, auth))
 		ids[u.ID] = auth.ID
 	}
 	removeLast := func(victim int64) error {

@@ -55,3 +55,60 @@ func pair(t testing.TB, st store.Store, userID int64, i int, confirm bool) *mode
 	}
 	return got
 }
+
+// Update runs fn in one transaction of st, failing the test on an error.
+func Update(t testing.TB, st store.Store, fn func(ctx context.Context, tx store.Tx) error) {
+	t.Helper()
+	if err := st.Update(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// AddTOTP stores an authenticator, straight in the store (no rule: an
+// Enabled user stays Enabled).
+func AddTOTP(t testing.TB, st store.Store, a *model.TOTPAuthenticator) {
+	t.Helper()
+	Update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.AddTOTP(ctx, a) })
+}
+
+// ConfirmPairing enters the code (its hash) of the phone waiting on the
+// user's link made by session sess, straight in the store.
+func ConfirmPairing(t testing.TB, st store.Store, userID int64, sess, code []byte) *model.Device {
+	t.Helper()
+	var d *model.Device
+	Update(t, st, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		d, err = tx.ConfirmPairing(ctx, userID, sess, code, time.Now(), 5)
+		return err
+	})
+	return d
+}
+
+// Block blocks the user with reason and ends their sessions, as a block
+// does, straight in the store.
+func Block(t testing.TB, st store.Store, userID int64, reason string) {
+	t.Helper()
+	Update(t, st, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.SetBlocked(ctx, userID, time.Now(), reason); err != nil {
+			return err
+		}
+		_, err := tx.DeleteSessions(ctx, userID, nil)
+		return err
+	})
+}
+
+// Register stores an authenticator with the effect registering one has
+// (the core's rule): an Enabled user becomes Enforced.
+func Register(t testing.TB, st store.Store, a *model.TOTPAuthenticator) {
+	t.Helper()
+	Update(t, st, func(ctx context.Context, tx store.Tx) error {
+		u, err := tx.LockUser(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		if err := tx.AddTOTP(ctx, a); err != nil || u.MFAState != model.MFAEnabled {
+			return err
+		}
+		return tx.SetMFAState(ctx, u.ID, model.MFAEnforced)
+	})
+}
