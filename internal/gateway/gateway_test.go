@@ -83,7 +83,9 @@ func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
 func TestHalfSignedInIsNotSignedIn(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{})
 	w := httptest.NewRecorder()
-	sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StagePassword})
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StagePassword}); err != nil {
+		t.Fatal(err)
+	}
 	r := httptest.NewRequest("GET", "/x", nil)
 	r.Header.Set("Accept", "text/html")
 	r.AddCookie(w.Result().Cookies()[0])
