@@ -18,7 +18,7 @@ const AuthenticatorName = "Authenticator app"
 // Methods changes users' sign-in methods under the MFA-state rules, each
 // change in one store transaction, and audits it.
 type Methods struct {
-	Store  store.Store
+	store  store.Store
 	Audit  *audit.Log
 	events *Events
 	// open opens an authenticator's sealed secret (Codes.Open), to tell
@@ -44,7 +44,7 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []
 		return fmt.Errorf("core: add authenticator: %w", err)
 	}
 	var rows []model.AuditEvent
-	err = m.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err = m.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		rows = nil
 		// The state is promoted as stored now, not as cached with the
 		// session: an admin may have changed it meanwhile.
@@ -104,7 +104,7 @@ var ErrNoSuchMethod = errors.New("core: the user has no such sign-in method")
 // a second factor of u) it refuses to remove the last method
 // (model.ErrLimit). model.ErrNotFound when u has no such authenticator.
 func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
-	err := removeMethod(ctx, m.Store, m.Audit, m.events, methodRemoval{user: u, id: id, keepOne: keepOne, keepSession: keepSession, ip: ip})
+	err := removeMethod(ctx, m.store, m.Audit, m.events, methodRemoval{user: u, id: id, keepOne: keepOne, keepSession: keepSession, ip: ip})
 	if err != nil {
 		return fmt.Errorf("core: delete authenticator: %w", err)
 	}
@@ -185,7 +185,7 @@ func removeMethod(ctx context.Context, st store.Store, log *audit.Log, events *E
 // change's transaction under the user's lock.
 func (m *Methods) SetDefaultMethod(ctx context.Context, u *model.User, method model.Method, ip string) error {
 	var ev model.AuditEvent
-	err := m.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := m.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.LockUser(ctx, u.ID); err != nil {
 			return err
 		}
