@@ -34,30 +34,26 @@ type changeInput struct {
 // msgGone says a user went meanwhile.
 const msgGone = "no such user (removed meanwhile?)"
 
+// errSelf refuses a change to the acting admin's own account
+// (Action.RefusedForSelf).
+var errSelf = errors.New("core: a change to the acting admin's own account")
+
 // applyOne applies act to user id as actor and says what happened.
 func (a *Admin) applyOne(ctx context.Context, actor Actor, act Action, id int64) (Result, error) {
-	u, err := a.store.UserByID(ctx, id)
-	if errors.Is(err, model.ErrNotFound) {
-		return Result{UserID: id, Kind: ResultGone, Detail: msgGone}, nil
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("core: user %d: %w", id, err)
-	}
-	res := Result{UserID: id, Username: u.Username}
-	if actor.AdminID == id && act.RefusedForSelf(u) {
-		res.Kind, res.Detail = ResultSkipped, msgSelf
-		return res, nil
-	}
 	in := changeInput{act: act, at: a.now()}
+	res := Result{UserID: id}
 	if act.Kind == ActionResetPassword {
+		var err error
 		if res.Secret, in.hash, err = a.temporaryPassword(); err != nil {
 			return Result{}, err
 		}
 		in.expires = in.at.Add(TemporaryPasswordTTL)
 	}
 	var ev model.AuditEvent
-	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		before, n, err := a.changeIn(ctx, tx, actor, in, id)
+	var target *model.User // as locked: a refusal names them
+	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		target = nil
+		before, n, err := a.changeIn(ctx, tx, actor, in, id, &target)
 		if err != nil {
 			return err
 		}
@@ -67,20 +63,25 @@ func (a *Admin) applyOne(ctx context.Context, actor Actor, act Action, id int64)
 			RemoteIP: actor.IP, Detail: res.Detail + "; by " + actor.Name})
 		return err
 	})
+	if target != nil {
+		res.Username = target.Username
+	}
 	switch {
 	case errors.Is(err, model.ErrNotFound):
-		return Result{UserID: id, Username: u.Username, Kind: ResultGone, Detail: msgGone}, nil
+		return Result{UserID: id, Kind: ResultGone, Detail: msgGone}, nil
+	case errors.Is(err, errSelf):
+		return Result{UserID: id, Username: res.Username, Kind: ResultSkipped, Detail: msgSelf}, nil
 	case errors.Is(err, model.ErrLastAdmin), errors.Is(err, model.ErrNotAdmin):
-		res.Kind, res.Detail, res.Secret = ResultRefused, msgLastAdmin, ""
+		res.Kind, res.Detail, res.Secret, res.Count = ResultRefused, msgLastAdmin, "", 0
 		if errors.Is(err, model.ErrNotAdmin) {
 			res.Detail = msgNotAdmin
 		}
 		// A refusal changes nothing: its row is written on its own.
-		a.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AdminRefused, RemoteIP: actor.IP,
+		a.audit.Record(ctx, model.AuditEvent{UserID: id, Username: res.Username, Event: audit.AdminRefused, RemoteIP: actor.IP,
 			Detail: string(act.Kind) + ": " + strings.TrimPrefix(res.Detail, "refused: ") + "; by " + actor.Name})
 		return res, nil
 	case err != nil:
-		return Result{}, fmt.Errorf("core: %s %q: %w", act.Kind, u.Username, err)
+		return Result{}, fmt.Errorf("core: %s user %d: %w", act.Kind, id, err)
 	}
 	a.audit.Logged(ev)
 	// Sessions, basic-auth successes and waiting pages cached on any node
@@ -90,11 +91,13 @@ func (a *Admin) applyOne(ctx context.Context, actor Actor, act Action, id int64)
 }
 
 // changeIn makes the change in tx under the rules and returns the user as
-// they were and how many rows of the kind the change deletes went. Locks
-// are taken in the store's order: the user's pairing links (when devices
-// go), the admin group's members (an admin's change: this serialises
-// admin changes on every node), the user.
-func (a *Admin) changeIn(ctx context.Context, tx store.Tx, actor Actor, in changeInput, id int64) (*model.User, int64, error) {
+// they were (also in *target once locked) and how many rows of the kind
+// the change deletes went. Locks are taken in the store's order: the
+// user's pairing links (when devices go), the admin group's members (an
+// admin's change: this serialises admin changes on every node), the user.
+// Every check reads under them: the actor still an admin, not their own
+// account, a usable admin left after the change.
+func (a *Admin) changeIn(ctx context.Context, tx store.Tx, actor Actor, in changeInput, id int64, target **model.User) (*model.User, int64, error) {
 	if in.act.Kind == ActionResetMethods || in.act.Kind == ActionRemove {
 		if err := tx.LockPairings(ctx, id); err != nil {
 			return nil, 0, err
@@ -109,13 +112,19 @@ func (a *Admin) changeIn(ctx context.Context, tx store.Tx, actor Actor, in chang
 		if members, err = tx.GroupMembers(ctx, a.group); err != nil {
 			return nil, 0, err
 		}
-		if err := stillAdmin(members, actor.AdminID); err != nil {
-			return nil, 0, err
-		}
 	}
 	before, err := tx.LockUser(ctx, id)
 	if err != nil {
 		return nil, 0, err
+	}
+	*target = before
+	if actor.AdminID != 0 {
+		if err := stillAdmin(members, actor.AdminID); err != nil {
+			return nil, 0, err
+		}
+		if actor.AdminID == id && in.act.RefusedForSelf(before) {
+			return nil, 0, errSelf
+		}
 	}
 	n, err := applyChange(ctx, tx, actor, in, before)
 	if err != nil {
