@@ -122,19 +122,32 @@ type Tx interface {
 	// (zero: the user's own, permanent); model.ErrNotFound for unknown
 	// IDs.
 	SetPassword(ctx context.Context, userID int64, hash string, expires time.Time) error
-	// SetDefaultMethod: see Store.SetDefaultMethod.
+	// SetDefaultMethod changes the user's default sign-in method (an
+	// unknown method is an error); model.ErrNotFound for unknown IDs.
 	SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error
 	// DeleteUser deletes the user and, by cascade, their groups, methods,
 	// app passwords and sessions (audit rows stay); model.ErrNotFound for
 	// unknown IDs.
 	DeleteUser(ctx context.Context, userID int64) error
-	// AnswerApproval records device deviceID's answer to request id of
-	// the user, as Store.AnswerApproval describes, without its effects on
-	// the user (a report's block is the core's rule).
+	// AnswerApproval records device deviceID's answer (Approved, Denied,
+	// Reported or WrongNumber) to request id of the user when it is
+	// pending and unexpired at now, under the request's row lock, and
+	// returns the request as answered. Reported may also follow the same
+	// device's Denied answer (the phone offers "Report suspicious
+	// activity" after Deny). model.ErrNotFound when the user has no such
+	// request, model.ErrConflict when it is no longer pending or has
+	// expired. The user is not touched (a report's block is the core's
+	// rule).
 	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)
-	// ConfirmPairing activates the device as Store.ConfirmPairing
-	// describes, without promoting the user. A wrong code is
-	// model.ErrConflict with its attempt written in the transaction:
-	// commit it (return nil from the callback) so that it counts.
+	// ConfirmPairing locks the user's pairing made by session
+	// sessionHash and activates the device registered through it whose
+	// code hashes to codeHash, when the pairing has not expired at now;
+	// the pairing and the other devices waiting on it are deleted.
+	// model.ErrNotFound when there is no such pairing or no device has
+	// registered through it yet. A wrong code is model.ErrConflict with
+	// its attempt written in the transaction (at maxAttempts the pairing
+	// and its devices go): commit it (return nil from the callback) so
+	// that it counts. The user is not touched (promotion is the core's
+	// rule).
 	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error)
 }

@@ -33,8 +33,8 @@ func (s *Store) CreateApproval(ctx context.Context, a *model.Approval, since tim
 	defer cancel()
 	t := Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var one, n int
-		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, a.UserID).Scan(&one); err != nil {
+		var n int
+		if err := s.lockUserRow(ctx, tx, a.UserID); err != nil {
 			return err
 		}
 		if err := s.row(ctx, tx, "SELECT count(*) FROM approvals WHERE user_id = ? AND created_at >= ?",
@@ -155,7 +155,7 @@ func (s *Store) consumeApproval(ctx context.Context, tx *sql.Tx, id string, oldH
 		}
 		return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
 	}
-	if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+	if err := s.execOne(ctx, tx, deleteSessionSQL, nonNilBlob(oldHash)); err != nil {
 		return err
 	}
 	_, err = s.exec(ctx, tx, insertSessionSQL, args...)
@@ -195,4 +195,18 @@ func (s *Store) ExpireApproval(ctx context.Context, id string, now time.Time) (b
 		return false, s.wrap(ctx, "expire approval", err)
 	}
 	return n == 1, nil
+}
+
+// ConsumeApproval completes an approved sign-in request.
+func (t *tx) ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
+	return t.wrap(ctx, "consume approval", t.s.consumeApproval(ctx, t.tx, id, oldHash, next))
+}
+
+// AnswerApproval records a device's answer.
+func (t *tx) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
+	a, err := t.s.answerApproval(ctx, t.tx, id, userID, deviceID, status, now)
+	if err != nil {
+		return nil, t.wrap(ctx, "answer approval", err)
+	}
+	return a, nil
 }

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -15,9 +13,9 @@ import (
 // rather than a sign-in log lookup per user).
 const lastSignInSQL = `u.last_sign_in_at`
 
-// userSummaryCountsSQL are the method counts of the user aliased u.
-const userSummaryCountsSQL = `(SELECT count(*) FROM totp_authenticators t WHERE t.user_id = u.id),
-	(SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active = 1),
+// userSummaryCountsSQL are the method and app password counts of the
+// user aliased u.
+const userSummaryCountsSQL = userMethodsSQL + `,
 	(SELECT count(*) FROM app_passwords a WHERE a.user_id = u.id)`
 
 // SearchUsers returns one page of the users q selects, in two statements:
@@ -150,28 +148,4 @@ func scanUserSummary(r scanner) (*model.UserSummary, error) {
 	}
 	su.User, su.LastSignIn, su.LockedUntil = u, last.t, locked.t
 	return &su, nil
-}
-
-// lockAdmins locks the rows of the group's members, by ID, for the rest
-// of tx (nothing where write transactions are serialised).
-func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx, group string) error {
-	if s.d.LockUserRow == "" {
-		return nil
-	}
-	rows, err := s.query(ctx, tx, "SELECT u.id FROM users u WHERE u.id IN (SELECT g.user_id FROM user_groups g WHERE g.grp = ?) ORDER BY u.id"+s.d.LockUserRow, group)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-	}
-	return errors.Join(rows.Err(), rows.Close())
-}
-
-func (s *Store) deleteFailures(ctx context.Context, tx db, keys []string) error {
-	for _, k := range keys {
-		if _, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", k); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -49,8 +49,8 @@ func (s *Store) CreateAppPassword(ctx context.Context, a *model.AppPassword, lim
 // serialises checks on one user's rows of table, then counts them;
 // sql.ErrNoRows for unknown users.
 func (s *Store) lockedCount(ctx context.Context, tx *sql.Tx, table string, userID int64) (int, error) {
-	var one, n int
-	if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, userID).Scan(&one); err != nil {
+	var n int
+	if err := s.lockUserRow(ctx, tx, userID); err != nil {
 		return 0, err
 	}
 	err := s.row(ctx, tx, "SELECT count(*) FROM "+table+" WHERE user_id = ?", userID).Scan(&n)
@@ -114,33 +114,8 @@ func (s *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 // deleteAppPasswordsSQL deletes every app password of user ?.
 const deleteAppPasswordsSQL = "DELETE FROM app_passwords WHERE user_id = ?"
 
-// TOTPAuthenticators lists a user's authenticators, oldest first.
-func (s *Store) TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	out, err := s.totpAuthenticators(ctx, s.r, userID)
-	if err != nil {
-		return nil, s.wrap(ctx, "list totp", err)
-	}
-	return out, nil
-}
-
-func (s *Store) totpAuthenticators(ctx context.Context, x db, userID int64) ([]model.TOTPAuthenticator, error) {
-	rows, err := s.query(ctx, x,
-		"SELECT id, user_id, name, sealed_secret, created_at FROM totp_authenticators WHERE user_id = ? ORDER BY created_at, id", userID)
-	return scanAll(rows, err, func(r scanner) (*model.TOTPAuthenticator, error) {
-		var a model.TOTPAuthenticator
-		var created dbTime
-		err := r.Scan(&a.ID, &a.UserID, &a.Name, &a.SealedSecret, &created)
-		a.CreatedAt = created.t
-		return &a, err
-	})
-}
-
-// RenameTOTP names authenticator id of the user, in one statement.
-func (s *Store) RenameTOTP(ctx context.Context, userID, id int64, name string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.execOne(ctx, s.w, "UPDATE totp_authenticators SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
-	return s.wrap(ctx, "rename totp", err)
+// DeleteAppPasswords deletes the user's app passwords.
+func (t *tx) DeleteAppPasswords(ctx context.Context, userID int64) (int64, error) {
+	n, err := t.s.count(ctx, t.tx, deleteAppPasswordsSQL, userID)
+	return n, t.wrap(ctx, "delete app passwords", err)
 }
