@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,10 +58,8 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []
 		if onlyFirst && len(existing) > 0 {
 			return fmt.Errorf("%w: the user has an authenticator already", model.ErrConflict)
 		}
-		for _, a := range existing {
-			if s, err := m.open(u.ID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
-				return ErrAlreadyEnrolled
-			}
+		if err := notEnrolledYet(m.open, u.ID, existing, secret); err != nil {
+			return err
 		}
 		a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
 		if err := tx.AddTOTP(ctx, a); err != nil {

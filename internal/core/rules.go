@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,4 +99,17 @@ func stillAdmin(members []model.Member, actorID int64) error {
 		}
 	}
 	return model.ErrNotAdmin
+}
+
+// notEnrolledYet is the rule that an authenticator app is added once: a
+// secret equal to one of existing (the user's authenticators, read under
+// LockUser in the add's transaction; open unseals them) is refused with
+// ErrAlreadyEnrolled, so a form posted twice at once adds one.
+func notEnrolledYet(open func(userID int64, sealed []byte) ([]byte, error), userID int64, existing []model.TOTPAuthenticator, secret []byte) error {
+	for _, a := range existing {
+		if s, err := open(userID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
+			return ErrAlreadyEnrolled
+		}
+	}
+	return nil
 }
