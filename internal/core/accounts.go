@@ -37,9 +37,11 @@ type NewUser struct {
 	MFAState    model.MFAState // default enabled
 }
 
-// Accounts applies account changes: creation, passwords, MFA states,
-// removal, and the first admin on an empty store. The CLI and (later) the
-// admin pages both go through it.
+// Accounts applies account changes by username, as its Actor (the CLI's
+// operator, see NewOperator): creation, passwords, MFA states, blocks,
+// method resets, removal, imports, and the first admin on an empty store.
+// The changes the admin center makes too are its operations (Admin's
+// applyOne), so both make them alike.
 type Accounts struct {
 	store  store.Store
 	hasher *password.Hasher
@@ -60,8 +62,9 @@ type Accounts struct {
 	adminGroup string
 }
 
-// New returns a Accounts. Its changes are audited in the store only (the
-// CLI has no server log), as made by "admin" until WithActor says who.
+// NewAccounts returns a Accounts on st for tests and the core's own
+// construction (the CLI builds it with NewOperator). Its changes are
+// audited in the store only, as made by "admin" until As says who.
 // Changes are announced on the store's event channel when it has one
 // (PostgreSQL), so running servers drop their caches at once. Chosen
 // passwords must pass password.DefaultPolicy until WithPasswordPolicy

@@ -28,11 +28,11 @@ const (
 
 // Admin is the admin center's part of the core: the list of users, one
 // user's details, and the changes an admin makes to one user or several.
-// Every change names the acting admin, refuses to change the admin's own
-// groups, MFA state, methods, block or account, runs in a store
-// transaction that checks the last-admin rule (keepAnAdmin), is
-// audited with the admin's name and address, and drops what nodes cache
-// about the user.
+// Every change is applyOne (accountchange.go), the CLI's too: it names
+// its Actor, refuses to change the acting admin's own groups, MFA state,
+// methods, block or account, runs in one store transaction that checks
+// the last-admin rule (keepAnAdmin) and writes the audit row with the
+// actor's name and address, and drops what nodes cache about the user.
 type Admin struct {
 	store    store.Store
 	accounts *Accounts
