@@ -22,6 +22,12 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	}()
 	time.Sleep(500 * time.Millisecond)
 	client := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
+	// The allocations made during the same seconds (a delta profile).
+	allocsDone := make(chan []byte, 1)
+	go func() {
+		data, _ := fetch(client, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/allocs?seconds=%d", c.AdminPort, seconds))
+		allocsDone <- data
+	}()
 	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", c.AdminPort, seconds))
 	if err != nil {
 		<-wrkDone
@@ -35,6 +41,7 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	if err != nil || resp.StatusCode != 200 {
 		return "", "", fmt.Errorf("pprof: status %d: %v %.200s", resp.StatusCode, err, data)
 	}
+	allocs := <-allocsDone
 	file := filepath.Join(outDir, "cpu-"+label+".pprof")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return "", "", err
@@ -46,6 +53,13 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	// The gateway's own share: everything under gateway.(*Gateway).Serve.
 	gw, _ := pprofTop(c.Bin, file, 25, "-top", "-cum", `-focus=gateway\.\(\*Gateway\)\.Serve`, `-hide=^(runtime\.|net/http\.|github\.com/caddyserver/)`)
 	text := top + "\n\nunder gateway.(*Gateway).Serve, cumulative:\n" + gw
+	if allocs != nil {
+		afile := filepath.Join(outDir, "allocs-"+label+".pprof")
+		if err := os.WriteFile(afile, allocs, 0o644); err == nil {
+			at, _ := pprofTop(c.Bin, afile, 20, "-top", "-sample_index=alloc_space")
+			text += "\n\nallocated bytes in the same seconds:\n" + at
+		}
+	}
 	os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644)
 	return file, text, nil
 }
@@ -60,4 +74,18 @@ func pprofTop(bin, file string, n int, opts ...string) (string, error) {
 		return "", fmt.Errorf("go tool pprof: %v\n%s", err, out)
 	}
 	return strings.TrimRight(string(out), "\n"), nil
+}
+
+// fetch GETs url and returns the body of a 200 answer.
+func fetch(client *http.Client, url string) ([]byte, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%s: status %d: %v", url, resp.StatusCode, err)
+	}
+	return data, nil
 }
