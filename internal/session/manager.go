@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/identity"
 	"github.com/mfagate/mfagate/internal/model"
 )
 
@@ -65,6 +66,19 @@ type Current struct {
 	token   string
 	Session model.Session
 	User    model.User
+	// headers are User's identity header values, built once per cached
+	// session (zero when the Current was made otherwise).
+	headers identity.Values
+}
+
+// IdentityHeaders returns the identity header values of the signed-in
+// user.
+func (c *Current) IdentityHeaders() identity.Values {
+	if c.headers.IsZero() {
+		u := &c.User
+		return identity.NewValues(identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
+	}
+	return c.headers
 }
 
 // Manager loads, starts, rotates and ends sessions.
@@ -117,20 +131,53 @@ func (m *Manager) Config() Config { return m.cfg }
 // cookie, a forged or expired one, a record that is gone, or one made for
 // another origin). Expired records are deleted.
 func (m *Manager) Load(r *http.Request) (*Current, error) {
-	c, err := r.Cookie(m.cookieName(r))
-	if err != nil || c.Value == "" {
-		return nil, nil
-	}
-	entry, hash, err := m.entryForCookie(r.Context(), c)
+	entry, err := m.load(r)
 	if err != nil || entry == nil {
 		return nil, err
 	}
+	return &Current{token: entry.token, Session: entry.session, User: entry.user, headers: entry.headers}, nil
+}
+
+// Signed is a read-only view of a request's valid session, for the
+// gateway's pass on every signed-in request: it shares the cached entry
+// instead of copying it (no allocation), so nothing it returns may be
+// modified.
+type Signed struct{ entry *cacheEntry }
+
+// Session is the session record (read only).
+func (s Signed) Session() *model.Session { return &s.entry.session }
+
+// User is the signed-in user (read only).
+func (s Signed) User() *model.User { return &s.entry.user }
+
+// IdentityHeaders are the user's identity header values.
+func (s Signed) IdentityHeaders() identity.Values { return s.entry.headers }
+
+// LoadSigned is Load for a request that only reads its session: false
+// when it has none.
+func (m *Manager) LoadSigned(r *http.Request) (Signed, bool, error) {
+	entry, err := m.load(r)
+	return Signed{entry}, entry != nil, err
+}
+
+// load finds the request's valid session (see Load): nil when none.
+func (m *Manager) load(r *http.Request) (*cacheEntry, error) {
+	name := m.cookieName(r)
+	value, ok := cookieValue(r.Header, name)
+	if !ok || value == "" {
+		return nil, nil
+	}
+	now := m.now()
+	entry, err := m.entryForCookie(r.Context(), name, value, now)
+	if err != nil || entry == nil {
+		return nil, err
+	}
+	hash := entry.hash
 	if !fromOrigin(entry.session.Origin, r) {
 		// Another origin's session (a cookie replayed here, or sent by
 		// the browser to another port of the host): not this one's.
 		return nil, nil
 	}
-	now := m.now()
 	if m.expired(&entry.session, now) {
 		m.cache.forget(hash)
 		if err := m.records.End(r.Context(), hash, 0); err != nil {
@@ -143,23 +190,22 @@ func (m *Manager) Load(r *http.Request) (*Current, error) {
 			return nil, err
 		}
 	}
-	return &Current{token: entry.token, Session: entry.session, User: entry.user}, nil
+	return entry, nil
 }
 
 // entryForCookie returns the session a cookie proves: from the cache when
 // this exact cookie value was verified recently (no decoding), else by
-// decoding the cookie and looking the token up. nil when invalid.
-func (m *Manager) entryForCookie(ctx context.Context, c *http.Cookie) (*cacheEntry, []byte, error) {
-	if e, ok := m.cache.getByCookie(c.Value, m.now()); ok {
-		return e, hashToken(e.token), nil
+// decoding the cookie and looking the token up. nil when invalid. A cache
+// hit costs one map lookup of the value: no decoding, no hashing.
+func (m *Manager) entryForCookie(ctx context.Context, name, value string, now time.Time) (*cacheEntry, error) {
+	if e, ok := m.cache.getByCookie(value, now); ok {
+		return e, nil
 	}
 	var token string
-	if err := securecookie.DecodeMulti(c.Name, c.Value, &token, m.codecs...); err != nil || token == "" {
-		return nil, nil, nil
+	if err := securecookie.DecodeMulti(name, value, &token, m.codecs...); err != nil || token == "" {
+		return nil, nil
 	}
-	hash := hashToken(token)
-	e, err := m.lookup(ctx, hash, token, c.Value)
-	return e, hash, err
+	return m.lookup(ctx, hashToken(token), token, value)
 }
 
 func (m *Manager) expired(s *model.Session, now time.Time) bool {
@@ -175,7 +221,7 @@ func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string)
 	if err != nil || s == nil {
 		return nil, err
 	}
-	e := &cacheEntry{session: *s, user: *u, token: token, cookie: cookie}
+	e := newCacheEntry(s, u, hash, token, cookie)
 	m.cache.put(hash, e, m.now())
 	return e, nil
 }
