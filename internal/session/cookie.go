@@ -19,8 +19,8 @@ func cookieValue(h http.Header, name string) (string, bool) {
 		for rest := line; rest != ""; {
 			var pair string
 			pair, rest, _ = strings.Cut(rest, ";")
-			k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
-			if !ok || k != name {
+			k, v, _ := strings.Cut(strings.TrimSpace(pair), "=")
+			if strings.TrimSpace(k) != name {
 				continue
 			}
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
