@@ -34,14 +34,11 @@ type Identity struct {
 // upstreams map both to the same HTTP_REMOTE_USER variable, so a client could
 // otherwise forge the identity there.
 func Strip(h http.Header, extra ...string) {
-	for _, name := range headerOrder {
-		delete(h, name) // canonical already
-	}
-	for _, name := range extra {
-		h.Del(name)
-	}
+	// One pass over the request's few headers, comparing names without
+	// canonicalising (or deleting absent keys one by one): this runs on
+	// every request.
 	for key := range h {
-		if strings.ContainsRune(key, '_') && isIdentityHeader(key, extra) {
+		if isIdentityHeader(key, extra) {
 			delete(h, key)
 		}
 	}
@@ -49,7 +46,7 @@ func Strip(h http.Header, extra ...string) {
 }
 
 func stripFromConnection(h http.Header, extra []string) {
-	values := h.Values("Connection")
+	values := h["Connection"] // canonical already
 	if len(values) == 0 || !namesIdentityHeader(values, extra) {
 		return // the common case ("keep-alive") is left as sent, with no allocation
 	}
@@ -182,44 +179,52 @@ func sanitize(s string) string {
 // common rewrites (our cookie alone, or beside one other) allocate nothing.
 func RemoveCookies(r *http.Request, names ...string) {
 	values := r.Header["Cookie"]
-	if !holdsAny(values, names) {
-		return
-	}
-	kept, size, last := 0, 0, ""
+	// One pass: the pairs to keep (up to a few on the stack), and whether
+	// any is ours at all.
+	var stack [8]string
+	kept, found, size := stack[:0], false, 0
 	for _, v := range values {
+		if !mentionsAny(v, names) {
+			// A line without ours is kept whole (only its ends trimmed,
+			// should it be joined to another).
+			if v = strings.Trim(v, " \t;"); v != "" {
+				kept = append(kept, v)
+				size += len(v)
+			}
+			continue
+		}
 		for rest := v; rest != ""; {
 			var pair string
 			pair, rest = nextPair(rest)
-			if pair == "" || contains(names, pairName(pair)) {
-				continue
+			switch {
+			case pair == "":
+			case contains(names, pairName(pair)):
+				found = true
+			default:
+				kept = append(kept, pair)
+				size += len(pair)
 			}
-			kept, size, last = kept+1, size+len(pair), pair
 		}
 	}
-	switch kept {
-	case 0:
+	switch {
+	case !found:
+		return // left exactly as sent
+	case len(kept) == 0:
 		delete(r.Header, "Cookie")
 		return
-	case 1:
+	case len(kept) == 1:
 		// The request's own slice: its values are the request's to edit.
-		values[0] = last
+		values[0] = kept[0]
 		r.Header["Cookie"] = values[:1]
 		return
 	}
 	var b strings.Builder
-	b.Grow(size + 2*(kept-1))
-	for _, v := range values {
-		for rest := v; rest != ""; {
-			var pair string
-			pair, rest = nextPair(rest)
-			if pair == "" || contains(names, pairName(pair)) {
-				continue
-			}
-			if b.Len() > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(pair)
+	b.Grow(size + 2*(len(kept)-1))
+	for i, pair := range kept {
+		if i > 0 {
+			b.WriteString("; ")
 		}
+		b.WriteString(pair)
 	}
 	values[0] = b.String()
 	r.Header["Cookie"] = values[:1]
@@ -242,24 +247,6 @@ func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true
-		}
-	}
-	return false
-}
-
-// holdsAny reports whether any Cookie header value has a pair named one of
-// names (a value merely mentioning a name does not count).
-func holdsAny(values, names []string) bool {
-	for _, v := range values {
-		if !mentionsAny(v, names) {
-			continue // the common case costs no parsing
-		}
-		for rest := v; rest != ""; {
-			var pair string
-			pair, rest = nextPair(rest)
-			if contains(names, pairName(pair)) {
-				return true
-			}
 		}
 	}
 	return false

@@ -138,3 +138,18 @@ func TestIsIdentityHeaderAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations", n)
 	}
 }
+
+// Several Cookie lines with ours among them become one line of the others.
+func TestRemoveCookiesJoinsLines(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header["Cookie"] = []string{"a=1;b=2; ", "mfagate=x; c=3", "d=4"}
+	RemoveCookies(r, "mfagate")
+	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != "a=1;b=2; c=3; d=4" {
+		t.Fatalf("Cookie = %q", got)
+	}
+	r.Header["Cookie"] = []string{"a=1", "b=2"}
+	RemoveCookies(r, "mfagate")
+	if got := r.Header.Values("Cookie"); len(got) != 2 || got[0] != "a=1" || got[1] != "b=2" {
+		t.Fatalf("lines without ours changed: %q", got)
+	}
+}
