@@ -106,12 +106,12 @@ func (g *Gateway) route(r *http.Request) (Result, answer, error) {
 		// cookie nor Basic credentials (browsers resend them to the whole
 		// realm, and DAV clients send app passwords up front).
 		identity.RemoveCookies(r, session.CookieNames()...)
-		if basicauth.IsBasic(r.Header.Get("Authorization")) {
+		if basicauth.IsBasic(authorization(r)) {
 			r.Header.Del("Authorization")
 		}
 		return Result{Public: true}, nil, nil
 	}
-	if basicauth.IsBasic(r.Header.Get("Authorization")) {
+	if basicauth.IsBasic(authorization(r)) {
 		return g.serveBasic(r)
 	}
 	cur, ok, err := g.sessions.LoadSigned(r)
@@ -149,7 +149,7 @@ func (g *Gateway) pass(r *http.Request, u *model.User, headers identity.Values) 
 
 // serveBasic checks HTTP basic auth; it is never redirected.
 func (g *Gateway) serveBasic(r *http.Request) (Result, answer, error) {
-	username, secret, ok := basicauth.ParseHeader(r.Header.Get("Authorization"))
+	username, secret, ok := basicauth.ParseHeader(authorization(r))
 	if !ok {
 		return Result{}, g.unauthorizedWith("Malformed basic authorization."), nil
 	}
@@ -241,4 +241,13 @@ func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request, msg strin
 	w.Header().Set("WWW-Authenticate", basicauth.Realm(realm))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, msg, http.StatusUnauthorized)
+}
+
+// authorization is r's first Authorization value, looked up under its
+// canonical name without canonicalising it on every request.
+func authorization(r *http.Request) string {
+	if v := r.Header["Authorization"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
