@@ -18,7 +18,6 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/identity"
 	"github.com/mfagate/mfagate/internal/model"
 )
 
@@ -66,19 +65,6 @@ type Current struct {
 	token   string
 	Session model.Session
 	User    model.User
-	// headers are User's identity header values, built once per cached
-	// session (zero when the Current was made otherwise).
-	headers identity.Values
-}
-
-// IdentityHeaders returns the identity header values of the signed-in
-// user.
-func (c *Current) IdentityHeaders() identity.Values {
-	if c.headers.IsZero() {
-		u := &c.User
-		return identity.NewValues(identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
-	}
-	return c.headers
 }
 
 // Manager loads, starts, rotates and ends sessions.
@@ -135,29 +121,7 @@ func (m *Manager) Load(r *http.Request) (*Current, error) {
 	if err != nil || entry == nil {
 		return nil, err
 	}
-	return &Current{token: entry.token, Session: entry.session, User: entry.user, headers: entry.headers}, nil
-}
-
-// Signed is a read-only view of a request's valid session, for the
-// gateway's pass on every signed-in request: it shares the cached entry
-// instead of copying it (no allocation), so nothing it returns may be
-// modified.
-type Signed struct{ entry *cacheEntry }
-
-// Session is the session record (read only).
-func (s Signed) Session() *model.Session { return &s.entry.session }
-
-// User is the signed-in user (read only).
-func (s Signed) User() *model.User { return &s.entry.user }
-
-// IdentityHeaders are the user's identity header values.
-func (s Signed) IdentityHeaders() identity.Values { return s.entry.headers }
-
-// LoadSigned is Load for a request that only reads its session: false
-// when it has none.
-func (m *Manager) LoadSigned(r *http.Request) (Signed, bool, error) {
-	entry, err := m.load(r)
-	return Signed{entry}, entry != nil, err
+	return &Current{token: entry.token, Session: entry.session, User: entry.user}, nil
 }
 
 // load finds the request's valid session (see Load): nil when none.
