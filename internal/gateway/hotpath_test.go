@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -79,5 +80,33 @@ func TestCachedIdentityValuesAreNotShared(t *testing.T) {
 		if got := hr.r.Header.Get("Remote-User"); got != user || hr.r.Header.Get("Remote-Groups") != "ops" {
 			t.Errorf("%s: the next request got Remote-User %q, Remote-Groups %q", name, got, hr.r.Header.Get("Remote-Groups"))
 		}
+	}
+}
+
+// Concurrent passes of one session or credential share the cached entry
+// read only (run with -race): each request gets its own headers.
+func TestConcurrentPassesShareOnlyReadOnlyState(t *testing.T) {
+	for name, setup := range map[string]func(testing.TB) (*Gateway, *hotRequest){
+		"signed-in": signedInPass,
+		"basic":     basicPass,
+	} {
+		g, first := setup(t)
+		user := first.r.Header.Get("Remote-User")
+		var wg sync.WaitGroup
+		for range 4 {
+			hr := newHotRequest(first.cookieVal, first.authValue)
+			wg.Go(func() {
+				for range 100 {
+					hr.reset()
+					res, err := g.Serve(&discard{h: http.Header{}}, hr.r)
+					if err != nil || res.User == nil || hr.r.Header.Get("Remote-User") != user {
+						t.Errorf("%s: %+v %v %v", name, res, err, hr.r.Header)
+						return
+					}
+					hr.r.Header["Remote-User"][0] = "edited" // as a later handler might
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
