@@ -4,10 +4,12 @@
 //	go run ./bench [-threads 2] [-connections 32] [-duration 10s] ...
 //
 // It builds ./cmd/caddy, starts a tiny upstream and one Caddy process per
-// configuration (A: reverse_proxy; B: mfa_gateway with a signed-in session
-// cookie; C: mfa_gateway with an app password in basic auth; D: Caddy's
-// basic_auth (bcrypt); E: C's load during a wrong-password storm on the
-// sign-in page), then B's load on one more gateway without and with many
+// configuration (A: reverse_proxy, sent B's cookie too; B: mfa_gateway with
+// a signed-in session cookie; C: mfa_gateway with an app password in basic
+// auth; D: Caddy's basic_auth (bcrypt); E: C's load during a wrong-password
+// storm on the sign-in page), measures them in interleaved rounds and
+// reports B-A, C-A and D-A in CPU microseconds per request (median and
+// spread of the rounds) beside the ratios, then B's load on one more gateway without and with many
 // browsers waiting on the phone-approval page (-waiting), prints a table
 // with the targets and writes it as JSON to bench/results/latest.json.
 // See -h for the flags.
@@ -160,7 +162,7 @@ func main() {
 	profile := flag.Bool("profile", true, "fetch a CPU profile of the gateway under loads B and C (extra unmeasured runs)")
 	profileSeconds := flag.Int("profile-seconds", 10, "length of each CPU profile")
 	profileConfigs := flag.String("profile-configs", "BC", "configurations to profile, e.g. ABCD")
-	rounds := flag.Int("rounds", 1, "interleaved rounds over A-E; >1 reports medians (each round adds about 5 x (warmup+duration))")
+	rounds := flag.Int("rounds", 5, "interleaved rounds over the configurations; the table shows medians and B-A, C-A, D-A their spread (each round adds about 5 x (warmup+duration))")
 	memory := flag.Bool("memory", true, "run the memory (peak RSS) scenario")
 	sessions := flag.Int("sessions", 100_000, "sessions inserted for the memory scenario")
 	invalid := flag.Int("invalid-requests", 100_000, "requests with random invalid cookies in the memory scenario")
