@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,8 +35,8 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	}()
 	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", c.AdminPort, seconds))
 	if err != nil {
-		<-wrkDone
-		return "", "", fmt.Errorf("pprof: %w", err)
+		// wrk's own failure, if any, is worth seeing too.
+		return "", "", errors.Join(fmt.Errorf("pprof: %w", err), <-wrkDone)
 	}
 	data, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -67,7 +68,9 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 			text += "\n\nallocated bytes in the same seconds:\n" + at
 		}
 	}
-	os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644)
+	if err := os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644); err != nil {
+		return file, text, err
+	}
 	return file, text, nil
 }
 

@@ -21,7 +21,7 @@ import (
 // repeat of a recent wrong secret is refused again without being judged
 // or counted.
 type Attempts struct {
-	Store   store.Store
+	store   store.Store
 	Limiter *bruteforce.Limiter
 	// Logger reports a wrong secret that could not be remembered (its
 	// failure stays counted; a repeat is then merely counted again); nil:
@@ -126,7 +126,7 @@ func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
 	if name == "" {
 		return nil, nil
 	}
-	u, err := a.Store.UserByName(ctx, name)
+	u, err := a.store.UserByName(ctx, name)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}

@@ -18,7 +18,7 @@ import (
 // caller needs: brute-force limits, single use per time step, secrets
 // sealed per user. (Package totp holds the RFC 6238 arithmetic.)
 type Codes struct {
-	Store    store.Store
+	store    store.Store
 	Box      *secrets.Box
 	Attempts *Attempts
 	Now      func() time.Time
@@ -49,7 +49,7 @@ func (c *Codes) now() time.Time {
 // Check verifies code against the user's enrolled authenticators. detail
 // says why a code was refused (for the audit log, never for the user).
 func (c *Codes) Check(ctx context.Context, u *model.User, code, ip string) (ok bool, detail string, err error) {
-	auths, err := c.Store.TOTPAuthenticators(ctx, u.ID)
+	auths, err := c.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return false, "", fmt.Errorf("core: authenticators: %w", err)
 	}
@@ -85,7 +85,7 @@ func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, c
 		if !matched {
 			return false, "wrong code", nil
 		}
-		claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
+		claimed, err := c.store.ClaimTOTPStep(ctx, u.ID, step)
 		if err != nil {
 			return false, "", fmt.Errorf("core: claim step: %w", err)
 		}

@@ -23,7 +23,7 @@ func TestPassAllocations(t *testing.T) {
 		w := &discard{h: http.Header{}}
 		n := testing.AllocsPerRun(500, func() {
 			hr.reset()
-			g.Serve(w, hr.r)
+			_, _ = g.Serve(w, hr.r)
 		})
 		if n > maxPassAllocs {
 			t.Errorf("%s pass: %v allocations, want <= %d", name, n, maxPassAllocs)
@@ -70,13 +70,17 @@ func TestCachedIdentityValuesAreNotShared(t *testing.T) {
 	} {
 		g, hr := setup(t)
 		hr.reset()
-		g.Serve(&discard{h: http.Header{}}, hr.r)
+		if _, err := g.Serve(&discard{h: http.Header{}}, hr.r); err != nil {
+			t.Fatal(err)
+		}
 		user := hr.r.Header.Get("Remote-User")
 		for _, n := range []string{"Remote-User", "Remote-Name", "Remote-Email", "Remote-Groups"} {
 			hr.r.Header[n][0] = "edited"
 		}
 		hr.reset()
-		g.Serve(&discard{h: http.Header{}}, hr.r)
+		if _, err := g.Serve(&discard{h: http.Header{}}, hr.r); err != nil {
+			t.Fatal(err)
+		}
 		if got := hr.r.Header.Get("Remote-User"); got != user || hr.r.Header.Get("Remote-Groups") != "ops" {
 			t.Errorf("%s: the next request got Remote-User %q, Remote-Groups %q", name, got, hr.r.Header.Get("Remote-Groups"))
 		}

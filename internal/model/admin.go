@@ -144,3 +144,19 @@ type AdminOutcome struct {
 	// Count is how many app passwords, methods or sessions went.
 	Count int64
 }
+
+// MethodCount is how many sign-in methods of each kind a user has.
+type MethodCount struct {
+	Authenticators int // TOTP authenticator apps
+	Phones         int // active paired phones
+}
+
+// Total is every second factor the user can sign in with.
+func (c MethodCount) Total() int { return c.Authenticators + c.Phones }
+
+// Member is a group member as an admin rule sees it.
+type Member struct {
+	ID        int64
+	BlockedAt time.Time
+	Methods   MethodCount
+}

@@ -19,6 +19,10 @@ import (
 // and honour ctx cancellation. Times are stored with at least millisecond
 // precision and returned in UTC.
 type Store interface {
+	// Update runs the core's changes in one write transaction (see
+	// Updater).
+	Updater
+
 	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
 	// CreatedAt and UpdatedAt. model.ErrConflict when the username exists.
 	CreateUser(ctx context.Context, u *model.User) error

@@ -45,6 +45,7 @@ func newDialect(queryTimeout time.Duration) *sqlstore.Dialect {
 		ClaimFailureSQL: claimFailureSQL,
 		NoLimit:         nil, // LIMIT NULL
 		Classify:        classify,
+		Retryable:       retryable,
 		MigrationsDDL: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    bigint      PRIMARY KEY,
 			name       text        NOT NULL,
@@ -90,6 +91,13 @@ const (
 
 // classify maps unique violations to model.ErrConflict and foreign-key
 // violations (the parent row is missing) to model.ErrNotFound.
+// retryable reports a transaction PostgreSQL aborted to break a deadlock
+// (40P01) or a serialisation race (40001): running it again may succeed.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
 func classify(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -309,7 +309,7 @@ func (s *Store) adminChange(ctx context.Context, tx *sql.Tx, ch model.AdminChang
 	return 0, fmt.Errorf("unknown admin change %q", ch.Kind)
 }
 
-func (s *Store) deleteFailures(ctx context.Context, tx *sql.Tx, keys []string) error {
+func (s *Store) deleteFailures(ctx context.Context, tx db, keys []string) error {
 	for _, k := range keys {
 		if _, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", k); err != nil {
 			return err

@@ -149,28 +149,33 @@ func describeStatus(a *model.Approval, now time.Time) string {
 func (s *Store) ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	args := s.sessionArgs(next)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		n, err := s.count(ctx, tx, "UPDATE approvals SET status = ? WHERE id = ? AND status = ? AND session_hash = ?",
-			string(model.ApprovalConsumed), id, string(model.ApprovalApproved), nonNilBlob(oldHash))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			// A request that is gone is model.ErrNotFound, as documented.
-			var one int
-			if err := s.row(ctx, tx, "SELECT 1 FROM approvals WHERE id = ?", id).Scan(&one); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
-		}
-		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, insertSessionSQL, args...)
-		return err
+		return s.consumeApproval(ctx, tx, id, oldHash, next)
 	})
 	return s.wrap(ctx, "consume approval", err)
+}
+
+// consumeApproval consumes request id and replaces its session in tx.
+func (s *Store) consumeApproval(ctx context.Context, tx *sql.Tx, id string, oldHash []byte, next *model.Session) error {
+	args := s.sessionArgs(next)
+	n, err := s.count(ctx, tx, "UPDATE approvals SET status = ? WHERE id = ? AND status = ? AND session_hash = ?",
+		string(model.ApprovalConsumed), id, string(model.ApprovalApproved), nonNilBlob(oldHash))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		// A request that is gone is model.ErrNotFound, as documented.
+		var one int
+		if err := s.row(ctx, tx, "SELECT 1 FROM approvals WHERE id = ?", id).Scan(&one); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
+	}
+	if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, tx, insertSessionSQL, args...)
+	return err
 }
 
 // DeleteStaleApprovals removes requests created before `before`, and

@@ -19,29 +19,14 @@ const failureColumns = "count, window_start, locked_until"
 func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	at = normTime(at)
 	var f model.Failures
 	var claimed bool
 	var err error
 	if s.d.ClaimFailureSQL != "" {
-		f, err = scanFailures(s.row(ctx, s.w, s.d.ClaimFailureSQL,
-			key, s.tm(at), s.tm(at.Add(-window)), int64(limit), s.tm(at.Add(lockout))))
-		claimed = err == nil
-		if errors.Is(err, sql.ErrNoRows) { // locked
-			f, err = s.failures(ctx, s.r, key, "")
-		}
+		claimed, f, err = s.claimFailure(ctx, s.w, key, at, window, limit, lockout)
 	} else {
 		err = s.write(ctx, func(tx *sql.Tx) error {
-			old, err := s.failures(ctx, tx, key, s.d.LockCounterRow)
-			if err != nil || old.LockedUntil.After(at) {
-				f = old
-				return err
-			}
-			f, claimed = nextClaim(old, at, window, limit, lockout), true
-			_, err = s.exec(ctx, tx, `INSERT INTO failures (key, count, window_start, locked_until) VALUES (?, ?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET count = excluded.count,
-					window_start = excluded.window_start, locked_until = excluded.locked_until`,
-				key, f.Count, s.tm(f.WindowStart), s.nullTm(f.LockedUntil))
+			claimed, f, err = s.claimFailure(ctx, tx, key, at, window, limit, lockout)
 			return err
 		})
 	}
@@ -49,6 +34,31 @@ func (s *Store) ClaimFailure(ctx context.Context, key string, at time.Time, wind
 		return false, model.Failures{}, s.wrap(ctx, "claim failure", err)
 	}
 	return claimed, f, nil
+}
+
+// claimFailure claims a slot on x: the dialect's one-statement upsert, or
+// (x being a write transaction) a locked read and an upsert.
+func (s *Store) claimFailure(ctx context.Context, x db, key string, at time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error) {
+	at = normTime(at)
+	if s.d.ClaimFailureSQL != "" {
+		f, err := scanFailures(s.row(ctx, x, s.d.ClaimFailureSQL,
+			key, s.tm(at), s.tm(at.Add(-window)), int64(limit), s.tm(at.Add(lockout))))
+		if errors.Is(err, sql.ErrNoRows) { // locked
+			f, err = s.failures(ctx, x, key, "")
+			return false, f, err
+		}
+		return err == nil, f, err
+	}
+	old, err := s.failures(ctx, x, key, s.d.LockCounterRow)
+	if err != nil || old.LockedUntil.After(at) {
+		return false, old, err
+	}
+	f := nextClaim(old, at, window, limit, lockout)
+	_, err = s.exec(ctx, x, `INSERT INTO failures (key, count, window_start, locked_until) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+			window_start = excluded.window_start, locked_until = excluded.locked_until`,
+		key, f.Count, s.tm(f.WindowStart), s.nullTm(f.LockedUntil))
+	return err == nil, f, err
 }
 
 // nextClaim computes the counter after one more claim at at (already at
@@ -72,25 +82,29 @@ func nextClaim(f model.Failures, at time.Time, window time.Duration, limit int, 
 func (s *Store) ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	window = normTime(window)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		f, err := s.failures(ctx, tx, key, s.d.LockCounterRow)
-		if err != nil || f.Count == 0 || !f.WindowStart.Equal(window) {
-			return err
-		}
-		if f.Count <= 1 { // a counter at zero is no counter (count > 0 is a column check)
-			_, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", key)
-			return err
-		}
-		f.Count--
-		if f.Count < limit {
-			f.LockedUntil = time.Time{}
-		}
-		_, err = s.exec(ctx, tx, "UPDATE failures SET count = ?, locked_until = ? WHERE key = ?",
-			f.Count, s.nullTm(f.LockedUntil), key)
-		return err
+		return s.releaseFailure(ctx, tx, key, window, limit)
 	})
 	return s.wrap(ctx, "release failure", err)
+}
+
+// releaseFailure gives back one slot of counter key in transaction tx.
+func (s *Store) releaseFailure(ctx context.Context, tx *sql.Tx, key string, window time.Time, limit int) error {
+	window = normTime(window)
+	f, err := s.failures(ctx, tx, key, s.d.LockCounterRow)
+	if err != nil || f.Count == 0 || !f.WindowStart.Equal(window) {
+		return err
+	}
+	if f.Count <= 1 { // a counter at zero is no counter (count > 0 is a column check)
+		return s.deleteFailures(ctx, tx, []string{key})
+	}
+	f.Count--
+	if f.Count < limit {
+		f.LockedUntil = time.Time{}
+	}
+	_, err = s.exec(ctx, tx, "UPDATE failures SET count = ?, locked_until = ? WHERE key = ?",
+		f.Count, s.nullTm(f.LockedUntil), key)
+	return err
 }
 
 // FailuresFor returns the counter for key (zero value when none).
@@ -127,7 +141,7 @@ func scanFailures(r scanner) (model.Failures, error) {
 func (s *Store) ClearFailures(ctx context.Context, key string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	_, err := s.exec(ctx, s.w, "DELETE FROM failures WHERE key = ?", key)
+	err := s.deleteFailures(ctx, s.w, []string{key})
 	return s.wrap(ctx, "clear failures", err)
 }
 
@@ -178,13 +192,17 @@ func (s *Store) secret(ctx context.Context, x db, name string) ([]byte, error) {
 func (s *Store) AppendAudit(ctx context.Context, e *model.AuditEvent) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
+	return s.wrap(ctx, "append audit", s.appendAudit(ctx, s.w, e))
+}
+
+func (s *Store) appendAudit(ctx context.Context, x db, e *model.AuditEvent) error {
 	at := normTime(e.At)
 	userID := sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}
 	var id int64
-	err := s.row(ctx, s.w, "INSERT INTO audit_log (at, user_id, username, event, remote_ip, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+	err := s.row(ctx, x, "INSERT INTO audit_log (at, user_id, username, event, remote_ip, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
 		s.tm(at), userID, e.Username, e.Event, e.RemoteIP, e.Detail).Scan(&id)
 	if err != nil {
-		return s.wrap(ctx, "append audit", err)
+		return err
 	}
 	e.ID = id
 	if e.At.IsZero() {

@@ -162,15 +162,19 @@ func (s *Store) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, 
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
-			newHash, s.tm(Now()), userID, oldHash)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return s.missingOrChanged(ctx, tx, userID)
-		}
-		return nil
+		return s.upgradePasswordHash(ctx, tx, userID, oldHash, newHash)
 	})
 	return s.wrap(ctx, "upgrade password hash", err)
+}
+
+func (s *Store) upgradePasswordHash(ctx context.Context, tx *sql.Tx, userID int64, oldHash, newHash string) error {
+	n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
+		newHash, s.tm(Now()), userID, oldHash)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return s.missingOrChanged(ctx, tx, userID)
+	}
+	return nil
 }

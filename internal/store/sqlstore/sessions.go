@@ -62,20 +62,25 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (*model.Sessio
 func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *model.Session) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	args := s.sessionArgs(sess)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// The link first: links are locked before sessions (DeleteDevice).
-		if _, err := s.exec(ctx, tx, "UPDATE pairings SET session_hash = ? WHERE session_hash = ?",
-			nonNilBlob(sess.IDHash), nonNilBlob(oldHash)); err != nil {
-			return err
-		}
-		if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
-			return err
-		}
-		_, err := s.exec(ctx, tx, insertSessionSQL, args...)
-		return err
+		return s.replaceSession(ctx, tx, oldHash, sess)
 	})
 	return s.wrap(ctx, "replace session", err)
+}
+
+// replaceSession replaces oldHash by sess in transaction tx.
+func (s *Store) replaceSession(ctx context.Context, tx *sql.Tx, oldHash []byte, sess *model.Session) error {
+	args := s.sessionArgs(sess)
+	// The link first: links are locked before sessions (DeleteDevice).
+	if _, err := s.exec(ctx, tx, "UPDATE pairings SET session_hash = ? WHERE session_hash = ?",
+		nonNilBlob(sess.IDHash), nonNilBlob(oldHash)); err != nil {
+		return err
+	}
+	if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, tx, insertSessionSQL, args...)
+	return err
 }
 
 // TouchSession sets LastSeenAt (now when lastSeen is zero);

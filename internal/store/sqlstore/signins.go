@@ -18,26 +18,32 @@ const signInColumns = `id, at, user_id, username, site, remote_ip, user_agent, c
 func (s *Store) AppendSignIn(ctx context.Context, e *model.SignIn) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return s.appendSignIn(ctx, tx, e)
+	})
+	return s.wrap(ctx, "append sign-in", err)
+}
+
+// appendSignIn inserts the row and, for a success, sets the user's last
+// sign-in, in transaction tx.
+func (s *Store) appendSignIn(ctx context.Context, tx *sql.Tx, e *model.SignIn) error {
 	at := normTime(e.At)
 	userID := sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		err := s.row(ctx, tx, `INSERT INTO sign_in_log (at, user_id, username, site, remote_ip, user_agent, client,
-			first_factor, second_factor, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			s.tm(at), userID, e.Username, e.Site, e.RemoteIP, e.UserAgent, e.Client, e.FirstFactor, e.SecondFactor,
-			e.Result, e.Reason).Scan(&id)
-		if err != nil || e.Result != model.SignInSuccess || !userID.Valid {
-			return err
-		}
-		// The user may be gone (the log outlives users): no row, no error.
-		_, err = s.exec(ctx, tx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, s.tm(at), userID)
-		return err
-	})
+	err := s.row(ctx, tx, `INSERT INTO sign_in_log (at, user_id, username, site, remote_ip, user_agent, client,
+		first_factor, second_factor, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		s.tm(at), userID, e.Username, e.Site, e.RemoteIP, e.UserAgent, e.Client, e.FirstFactor, e.SecondFactor,
+		e.Result, e.Reason).Scan(&id)
 	if err != nil {
-		return s.wrap(ctx, "append sign-in", err)
+		return err
 	}
 	e.ID, e.At = id, at
-	return nil
+	if e.Result != model.SignInSuccess || !userID.Valid {
+		return nil
+	}
+	// The user may be gone (the log outlives users): no row, no error.
+	_, err = s.exec(ctx, tx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, s.tm(at), userID)
+	return err
 }
 
 // SignIns returns the rows f selects, newest first (by ID, which grows

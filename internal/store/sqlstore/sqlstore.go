@@ -63,6 +63,10 @@ type Dialect struct {
 	// the claim reads and writes the counter in one write transaction
 	// (safe where write transactions are serialised).
 	ClaimFailureSQL string
+	// Retryable reports whether a failed write transaction was aborted by
+	// the database to break a deadlock or serialisation race, so running
+	// it again may succeed (nil: never).
+	Retryable func(error) bool
 	// NoLimit is the LIMIT argument meaning "all rows".
 	NoLimit any
 	// Classify maps a driver error to model.ErrConflict (unique

@@ -385,6 +385,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...str
 func (s *Store) ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.count(ctx, s.w, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", step, userID, step)
-	return n == 1, s.wrap(ctx, "claim totp step", err)
+	ok, err := s.claimTOTPStep(ctx, s.w, userID, step)
+	return ok, s.wrap(ctx, "claim totp step", err)
+}
+
+func (s *Store) claimTOTPStep(ctx context.Context, x db, userID int64, step int64) (bool, error) {
+	n, err := s.count(ctx, x, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", step, userID, step)
+	return n == 1, err
 }

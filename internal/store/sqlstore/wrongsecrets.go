@@ -29,20 +29,24 @@ func (s *Store) RememberWrongSecret(ctx context.Context, key string, digest []by
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO wrong_secrets (key, digest, seen_at) VALUES (?, ?, ?)
-			ON CONFLICT (key, digest) DO UPDATE SET seen_at = excluded.seen_at`,
-			key, nonNilBlob(digest), s.tm(normTime(at)))
-		if err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, `DELETE FROM wrong_secrets WHERE key = ? AND digest NOT IN (
-			SELECT digest FROM wrong_secrets WHERE key = ? ORDER BY seen_at DESC, digest DESC LIMIT ?)`,
-			key, key, int64(max(keep, 0)))
-		if err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, "DELETE FROM wrong_secrets WHERE seen_at < ?", s.tm(normTime(before)))
-		return err
+		return s.rememberWrongSecret(ctx, tx, key, digest, at, keep, before)
 	})
 	return s.wrap(ctx, "remember wrong secret", err)
+}
+
+func (s *Store) rememberWrongSecret(ctx context.Context, tx *sql.Tx, key string, digest []byte, at time.Time, keep int, before time.Time) error {
+	_, err := s.exec(ctx, tx, `INSERT INTO wrong_secrets (key, digest, seen_at) VALUES (?, ?, ?)
+		ON CONFLICT (key, digest) DO UPDATE SET seen_at = excluded.seen_at`,
+		key, nonNilBlob(digest), s.tm(normTime(at)))
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, tx, `DELETE FROM wrong_secrets WHERE key = ? AND digest NOT IN (
+		SELECT digest FROM wrong_secrets WHERE key = ? ORDER BY seen_at DESC, digest DESC LIMIT ?)`,
+		key, key, int64(max(keep, 0)))
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, tx, "DELETE FROM wrong_secrets WHERE seen_at < ?", s.tm(normTime(before)))
+	return err
 }

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/mfagate/mfagate/internal/model"
+)
+
+// Updater runs the core's changes: one call of Update is one write
+// transaction, in which the core reads what its rule needs (under locks),
+// decides in Go and writes the outcome. Rules live in the core; the store
+// only offers locks and plain row operations.
+type Updater interface {
+	// Update runs fn in one write transaction and commits when fn returns
+	// nil; any error rolls everything back and is returned as is.
+	//
+	// Rules for fn:
+	//   - Take locks first, in the order pairings, users (LockUser,
+	//     LockAdmins: by ID), failure counters; SQLite serialises every
+	//     write transaction (BEGIN IMMEDIATE) and needs none, PostgreSQL
+	//     takes row locks (FOR UPDATE), so a rule read under them holds
+	//     until commit on every node.
+	//   - No bcrypt, network call, push or other slow work inside fn, and
+	//     no call of a Store method (on SQLite the one write connection
+	//     is held by tx: it would wait for itself): judge secrets before,
+	//     publish events after.
+	//   - fn may run more than once (PostgreSQL retries a transaction
+	//     that lost a deadlock or serialisation race), so it must not
+	//     have effects outside tx: cache drops, events and NOTIFY happen
+	//     after Update returns nil.
+	//   - After an error of tx other than model.ErrNotFound, model.ErrLimit
+	//     or a refused claim, the transaction may be unusable (PostgreSQL
+	//     aborts it): return the error.
+	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx is one write transaction of Update. Its methods are plain row
+// operations (the same-named Store methods describe their rows, without
+// the rules some of those add) and locks; errors carry the store's
+// sentinels (model.ErrNotFound, model.ErrConflict).
+type Tx interface {
+	// LockUser locks the user's row for the rest of the transaction and
+	// returns it as committed now; model.ErrNotFound when there is none.
+	LockUser(ctx context.Context, userID int64) (*model.User, error)
+	// LockAdmins locks the rows of group's members, by ID, so that changes
+	// that could leave the group without a usable admin run one after the
+	// other on every node.
+	LockAdmins(ctx context.Context, group string) error
+	// LockPairings locks the user's pairing links (links are locked before
+	// users: whatever deletes devices a link refers to takes them first).
+	LockPairings(ctx context.Context, userID int64) error
+
+	// Methods counts the user's sign-in methods as of now in the
+	// transaction: authenticators and active phones.
+	Methods(ctx context.Context, userID int64) (model.MethodCount, error)
+	// GroupMembers lists group's members as of now in the transaction,
+	// with their method counts, ordered by ID.
+	GroupMembers(ctx context.Context, group string) ([]model.Member, error)
+
+	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
+	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
+	// SetBlocked blocks (at non-zero, with reason) or unblocks (zero) the
+	// user's sign-in; sessions are not touched (see DeleteSessions).
+	SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error
+	// UpgradePasswordHash: see Store.UpgradePasswordHash.
+	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
+	// ClaimTOTPStep: see Store.ClaimTOTPStep.
+	ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+
+	// ClaimFailure: see Store.ClaimFailure.
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error)
+	// ReleaseFailure: see Store.ReleaseFailure.
+	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
+	// DeleteFailures deletes the named counters (missing ones are fine).
+	DeleteFailures(ctx context.Context, keys ...string) error
+	// RememberWrongSecret: see Store.RememberWrongSecret.
+	RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error
+
+	// AddTOTP inserts an authenticator and sets a.ID and a.CreatedAt
+	// (nothing else: promotion is the core's rule).
+	AddTOTP(ctx context.Context, a *model.TOTPAuthenticator) error
+	// DeleteTOTP deletes authenticator id of the user; model.ErrNotFound
+	// when the user has no such authenticator.
+	DeleteTOTP(ctx context.Context, userID, id int64) error
+
+	// CreateSession: see Store.CreateSession.
+	CreateSession(ctx context.Context, s *model.Session) error
+	// ReplaceSession: see Store.ReplaceSession.
+	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
+	// DeleteSessions deletes the user's sessions except keep (nil: all)
+	// and says how many went: the one statement that ends a user's
+	// sessions.
+	DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
+	// ConsumeApproval: see Store.ConsumeApproval.
+	ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error
+
+	// AppendAudit: see Store.AppendAudit.
+	AppendAudit(ctx context.Context, e *model.AuditEvent) error
+	// AppendSignIn: see Store.AppendSignIn.
+	AppendSignIn(ctx context.Context, e *model.SignIn) error
+}
