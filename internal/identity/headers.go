@@ -124,11 +124,8 @@ func foldHeaderByte(c byte) byte {
 // (joining the groups, sanitising profile text) is done once per cached
 // session or credential, not on every request it passes.
 type Values struct {
-	v [len(headerOrder)]string
+	v [4]string // Remote-User, -Name, -Email, -Groups
 }
-
-// headerOrder is the order of Values.v.
-var headerOrder = [...]string{HeaderUser, HeaderName, HeaderEmail, HeaderGroups}
 
 // NewValues builds the header values for id.
 func NewValues(id Identity) Values {
@@ -139,19 +136,17 @@ func NewValues(id Identity) Values {
 // username).
 func (v *Values) IsZero() bool { return v.v[0] == "" }
 
-// User is the Remote-User value.
-func (v *Values) User() string { return v.v[0] }
-
 // Set writes the identity headers (after Strip). It costs one small
 // allocation: the request gets its own copy of the four values, because a
 // later handler may edit header values in place, and the cached ones are
 // shared by every request of the session.
 func (v *Values) Set(h http.Header) {
-	vals := new([len(headerOrder)]string)
+	vals := new([4]string)
 	*vals = v.v
-	for i, name := range headerOrder {
-		h[name] = vals[i : i+1 : i+1]
-	}
+	h[HeaderUser] = vals[0:1:1]
+	h[HeaderName] = vals[1:2:2]
+	h[HeaderEmail] = vals[2:3:3]
+	h[HeaderGroups] = vals[3:4:4]
 }
 
 // Set writes the identity headers for id (after Strip).
