@@ -118,7 +118,8 @@ type WebAuthnTx interface {
 	WebAuthnCredentials(ctx context.Context, userID int64) ([]model.WebAuthnCredential, error)
 	// AddWebAuthnCredential inserts c and sets c.ID and c.CreatedAt;
 	// model.ErrConflict when its credential ID is registered already (to
-	// anyone), model.ErrNotFound for unknown users.
+	// anyone; the transaction stays usable), model.ErrNotFound for
+	// unknown users.
 	AddWebAuthnCredential(ctx context.Context, c *model.WebAuthnCredential) error
 	// UseWebAuthnCredential records an assertion of credential id of the
 	// user: its new sign count, flags and last use at at.

@@ -94,8 +94,11 @@ func (t *tx) WebAuthnCredentials(ctx context.Context, userID int64) ([]model.Web
 	return out, nil
 }
 
-// AddWebAuthnCredential inserts a credential; a credential ID registered
-// already (to anyone) is a unique violation, model.ErrConflict.
+// AddWebAuthnCredential inserts a credential unless its credential ID is
+// registered already, to anyone (model.ErrConflict). ON CONFLICT DO
+// NOTHING rather than a unique violation keeps the transaction usable on
+// PostgreSQL, so the caller can still commit the rest (the challenge it
+// consumed, an audit row).
 func (t *tx) AddWebAuthnCredential(ctx context.Context, c *model.WebAuthnCredential) error {
 	s := t.s
 	if len(c.CredentialID) == 0 || len(c.PublicKey) == 0 || c.RPID == "" {
@@ -105,10 +108,13 @@ func (t *tx) AddWebAuthnCredential(ctx context.Context, c *model.WebAuthnCredent
 	var id int64
 	err := s.row(ctx, t.tx, `INSERT INTO webauthn_credentials (user_id, credential_id, public_key, attestation_type,
 		aaguid, sign_count, name, rp_id, transports, user_verified, backup_eligible, backup_state, discoverable, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (credential_id) DO NOTHING RETURNING id`,
 		c.UserID, c.CredentialID, c.PublicKey, c.AttestationType, nonNilBlob(c.AAGUID), int64(c.SignCount), c.Name,
 		c.RPID, strings.Join(c.Transports, ","), flag(c.UserVerified), flag(c.BackupEligible), flag(c.BackupState),
 		flag(c.Discoverable), s.tm(at)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("%w: the credential ID is registered already", model.ErrConflict)
+	}
 	if err != nil {
 		return t.wrap(ctx, "add webauthn credential", err)
 	}
