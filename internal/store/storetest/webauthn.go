@@ -122,6 +122,16 @@ func testWebAuthnCredentialIDUnique(t *testing.T, s store.Store) {
 		})
 		wantErr(t, "AddWebAuthnCredential (same ID, "+u.Username+")", err, model.ErrConflict)
 	}
+	// The refusal leaves the transaction usable: what else it wrote
+	// commits (PostgreSQL aborts a transaction on a unique violation).
+	update(t, s, "conflict, then more", func(ctx context.Context, tx store.Tx) error {
+		err := tx.AddWebAuthnCredential(ctx, newCredential(bob.ID, "shared"))
+		wantErr(t, "AddWebAuthnCredential (same ID, in a transaction)", err, model.ErrConflict)
+		return tx.AppendAudit(ctx, &model.AuditEvent{UserID: bob.ID, Username: bob.Username, Event: "test.after_conflict"})
+	})
+	if evs, err := s.AuditEvents(ctx, bob.ID, 0); err != nil || len(evs) != 1 {
+		t.Errorf("audit after a refused credential = %+v, %v; want the row written after it", evs, err)
+	}
 	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.AddWebAuthnCredential(ctx, newCredential(bob.ID+100, "other"))
 	})
