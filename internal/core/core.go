@@ -134,7 +134,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup),
-		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, cfg.Logger),
+		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
 	}, nil
 }
 

@@ -70,6 +70,7 @@ type Passkeys struct {
 	rpID   string // "": each request's own host
 	rpName string
 	audit  *audit.Log
+	events *Events
 	logger *zap.Logger
 	now    func() time.Time
 
@@ -77,11 +78,11 @@ type Passkeys struct {
 	warned map[string]bool
 }
 
-func newPasskeys(st store.Store, rpID, rpName string, log *audit.Log, logger *zap.Logger) *Passkeys {
+func newPasskeys(st store.Store, rpID, rpName string, log *audit.Log, events *Events, logger *zap.Logger) *Passkeys {
 	if rpName == "" {
 		rpName = "mfagate"
 	}
-	return &Passkeys{store: st, rpID: rpID, rpName: rpName, audit: log, logger: logger.Named("passkeys"),
+	return &Passkeys{store: st, rpID: rpID, rpName: rpName, audit: log, events: events, logger: logger.Named("passkeys"),
 		now: time.Now, warned: map[string]bool{}}
 }
 
@@ -312,9 +313,10 @@ func (p *Passkeys) BeginAssertion(ctx context.Context, u *model.User, sessionHas
 // returns the credential used. Refusals: ErrPasskeyChallenge,
 // ErrPasskeyRefused (a deleted or unknown credential among them),
 // ErrPasskeyCloned (the sign count went backwards; audited). The sign-in
-// step calls AssertIn inside its own transaction instead.
+// step, which completes the session in the same transaction, uses
+// prepareAssertion and assertIn instead.
 func (p *Passkeys) FinishAssertion(ctx context.Context, u *model.User, sessionHash []byte, site PasskeySite, response []byte, ip string) (*model.WebAuthnCredential, error) {
-	a, err := p.PrepareAssertion(site, response)
+	a, err := p.prepareAssertion(site, response)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +324,7 @@ func (p *Passkeys) FinishAssertion(ctx context.Context, u *model.User, sessionHa
 	var out ceremonyOutcome
 	err = p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		used, out, err = a.AssertIn(ctx, tx, u, sessionHash, ip)
+		used, out, err = a.assertIn(ctx, tx, u, sessionHash, ip)
 		return err
 	})
 	if err != nil {
@@ -335,9 +337,9 @@ func (p *Passkeys) FinishAssertion(ctx context.Context, u *model.User, sessionHa
 	return used, nil
 }
 
-// Assertion is an authenticator's answer parsed outside any transaction,
-// ready to be judged inside one (AssertIn).
-type Assertion struct {
+// assertion is an authenticator's answer parsed outside any transaction,
+// ready to be judged inside one (assertIn).
+type assertion struct {
 	p        *Passkeys
 	wa       *webauthn.WebAuthn
 	origin   string
@@ -346,10 +348,10 @@ type Assertion struct {
 	fresh    []byte
 }
 
-// PrepareAssertion parses an answer (the PublicKeyCredential as JSON) to
+// prepareAssertion parses an answer (the PublicKeyCredential as JSON) to
 // a passkey step on site; an answer that does not parse is refused when
 // judged, after its challenge is consumed.
-func (p *Passkeys) PrepareAssertion(site PasskeySite, response []byte) (*Assertion, error) {
+func (p *Passkeys) prepareAssertion(site PasskeySite, response []byte) (*assertion, error) {
 	wa, origin, err := p.relyingParty(site)
 	if err != nil {
 		return nil, err
@@ -359,17 +361,17 @@ func (p *Passkeys) PrepareAssertion(site PasskeySite, response []byte) (*Asserti
 		return nil, err
 	}
 	parsed, parseErr := protocol.ParseCredentialRequestResponseBytes(response)
-	return &Assertion{p: p, wa: wa, origin: origin, parsed: parsed, parseErr: parseErr, fresh: fresh}, nil
+	return &assertion{p: p, wa: wa, origin: origin, parsed: parsed, parseErr: parseErr, fresh: fresh}, nil
 }
 
-// AssertIn judges the answer inside tx (the caller's transaction, say the
+// assertIn judges the answer inside tx (the caller's transaction, say the
 // sign-in step that then completes the session): it locks u, consumes the
 // session's pending challenge, verifies the answer and records the use.
-// A refusal comes back in the outcome (Refusal), not as the error, so the
+// A refusal comes back in the outcome (refusal), not as the error, so the
 // caller commits the consumed challenge and the audit row; the error is
 // the store's, and then the caller must return it. After commit the
-// caller passes the outcome's rows to the log (Logged).
-func (a *Assertion) AssertIn(ctx context.Context, tx store.Tx, u *model.User, sessionHash []byte, ip string) (*model.WebAuthnCredential, ceremonyOutcome, error) {
+// caller passes the outcome's rows to the log (logged).
+func (a *assertion) assertIn(ctx context.Context, tx store.Tx, u *model.User, sessionHash []byte, ip string) (*model.WebAuthnCredential, ceremonyOutcome, error) {
 	p := a.p
 	var out ceremonyOutcome
 	locked, session, err := p.takeChallenge(ctx, tx, u, sessionHash, model.CeremonyAssert, &out)
@@ -406,13 +408,21 @@ func (a *Assertion) AssertIn(ctx context.Context, tx store.Tx, u *model.User, se
 }
 
 // Delete removes passkey id of u; model.ErrNotFound when u has no such
-// passkey. Like every method removal it ends u's other sessions
-// (keepSession is the one making the change) and drops every node's
-// cached copies of them.
-func (p *Passkeys) Delete(ctx context.Context, u *model.User, id int64, keepSession []byte, ip string, events *Events) error {
+// passkey. With keepOne (the site's policy requires a second factor of
+// u) it refuses, under u's lock, to remove u's last sign-in method
+// (authenticators, active phones and passkeys count; model.ErrLimit).
+// Like every method removal it ends u's other sessions (keepSession is
+// the one making the change) and drops every node's cached copies of
+// them.
+func (p *Passkeys) Delete(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
 	err := p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.LockUser(ctx, u.ID); err != nil {
 			return err
+		}
+		if keepOne {
+			if err := keepLastMethod(ctx, tx, u.ID); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteWebAuthnCredential(ctx, u.ID, id); err != nil {
 			return err
@@ -423,7 +433,25 @@ func (p *Passkeys) Delete(ctx context.Context, u *model.User, id int64, keepSess
 	if err != nil {
 		return fmt.Errorf("core: delete passkey: %w", err)
 	}
-	methodRemoved(ctx, events, p.audit, u, audit.PasskeyDeleted, ip, strconv.FormatInt(id, 10))
+	methodRemoved(ctx, p.events, p.audit, u, audit.PasskeyDeleted, ip, strconv.FormatInt(id, 10))
+	return nil
+}
+
+// keepLastMethod refuses (model.ErrLimit) when the user, locked in tx,
+// has one sign-in method or none: authenticators, active phones and
+// passkeys count alike.
+func keepLastMethod(ctx context.Context, tx store.Tx, userID int64) error {
+	n, err := tx.Methods(ctx, userID)
+	if err != nil {
+		return err
+	}
+	passkeys, err := tx.WebAuthnCredentials(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if n.Authenticators+n.Phones+len(passkeys) <= 1 {
+		return fmt.Errorf("%w: the last sign-in method of the user is kept", model.ErrLimit)
+	}
 	return nil
 }
 
@@ -433,9 +461,6 @@ type ceremonyOutcome struct {
 	refusal error
 	rows    []model.AuditEvent
 }
-
-// Refusal is why the answer was refused (nil: accepted).
-func (o ceremonyOutcome) Refusal() error { return o.refusal }
 
 // record appends an audit row in tx and keeps it for the log.
 func (o *ceremonyOutcome) record(ctx context.Context, tx store.Tx, e model.AuditEvent) error {

@@ -122,9 +122,6 @@ func (f *passkeyFixture) events(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range evs {
-		t.Logf("DEBUG %s %s", e.Event, e.Detail)
-	}
 	var out []string
 	for _, e := range evs {
 		out = append(out, e.Event)
@@ -386,7 +383,7 @@ func TestPasskeyDeletedCredentialRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := f.answer(f.rp, f.beginAssertion(t, f.sess))
-	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, f.sess, "", f.c.Events); err != nil {
+	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, true, f.sess, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.finish(t, f.sess, answer); !errors.Is(err, ErrPasskeyRefused) {
@@ -395,7 +392,7 @@ func TestPasskeyDeletedCredentialRefused(t *testing.T) {
 	if why := f.refusalWhy(t); !strings.Contains(why, "credential") {
 		t.Errorf("deleted credential refused for %q, want the credential", why)
 	}
-	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, nil, "", f.c.Events); !errors.Is(err, model.ErrNotFound) {
+	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, false, nil, ""); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("deleting again: err = %v, want model.ErrNotFound", err)
 	}
 	if !hasPasskeyEvent(f.events(t), audit.PasskeyDeleted) {
@@ -498,4 +495,44 @@ func userIDString(t *testing.T, raw []byte) string {
 		t.Fatal(err)
 	}
 	return o.PublicKey.User.ID
+}
+
+// TestPasskeyDeleteKeepsLastMethod: with keepOne the user's last sign-in
+// method is kept when it is a passkey; with an authenticator app beside
+// it, the passkey goes, and the other sessions end.
+func TestPasskeyDeleteKeepsLastMethod(t *testing.T) {
+	f := newPasskeyFixture(t, model.MFAEnforced)
+	reg := f.register(t)
+	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, true, f.sess, ""); !errors.Is(err, model.ErrLimit) {
+		t.Fatalf("deleting the last method: err = %v, want model.ErrLimit", err)
+	}
+	if err := f.c.Methods.AddAuthenticator(t.Context(), f.user, []byte("sealed"), "", false); err != nil {
+		t.Fatal(err)
+	}
+	keep := &model.Session{IDHash: f.sess, UserID: f.user.ID, Stage: model.StageComplete, CreatedAt: f.now, LastSeenAt: f.now}
+	other := &model.Session{IDHash: bytes.Repeat([]byte{0xb}, 32), UserID: f.user.ID, Stage: model.StageComplete, CreatedAt: f.now, LastSeenAt: f.now}
+	for _, s := range []*model.Session{keep, other} {
+		if err := f.st.CreateSession(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, true, f.sess, ""); err != nil {
+		t.Fatalf("deleting a passkey beside an authenticator: %v", err)
+	}
+	if _, err := f.st.SessionByHash(t.Context(), other.IDHash); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("the other session survived the removal: %v", err)
+	}
+	if _, err := f.st.SessionByHash(t.Context(), keep.IDHash); err != nil {
+		t.Errorf("the session making the change ended: %v", err)
+	}
+}
+
+// TestPasskeyChallengesRandom: each ceremony gets a fresh random
+// challenge of at least 16 bytes.
+func TestPasskeyChallengesRandom(t *testing.T) {
+	f := newPasskeyFixture(t, model.MFAEnforced)
+	a, b := f.beginRegistration(t, f.sess), f.beginRegistration(t, f.sess)
+	if len(a.Challenge) < 16 || bytes.Equal(a.Challenge, b.Challenge) {
+		t.Errorf("challenges %x and %x: want two different ones of 16 bytes or more", a.Challenge, b.Challenge)
+	}
 }
