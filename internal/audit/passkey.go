@@ -14,6 +14,7 @@ const (
 	PasskeyRegistered   = "passkey.registered"
 	PasskeyRegisterFail = "passkey.register_fail"
 	PasskeyDeleted      = "passkey.deleted"
+	PasskeyRenamed      = "passkey.renamed"
 	SignInPasskeyOK     = "signin.passkey.ok"
 	SignInPasskeyFail   = "signin.passkey.fail"
 	// SignInPasskeyCloned is an assertion refused because the

@@ -437,6 +437,30 @@ func (p *Passkeys) Delete(ctx context.Context, u *model.User, id int64, keepOne 
 	return nil
 }
 
+// Rename names passkey id of u, so the user can tell their passkeys
+// apart (the rules of every method name: see methodName; nothing is
+// stored when the name is refused). model.ErrNotFound when u has no such
+// passkey.
+func (p *Passkeys) Rename(ctx context.Context, u *model.User, id int64, name, ip string) error {
+	n, err := methodName(name)
+	if err != nil {
+		return err
+	}
+	var out ceremonyOutcome
+	err = p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		out = ceremonyOutcome{}
+		if err := tx.RenameWebAuthnCredential(ctx, u.ID, id, n); err != nil {
+			return err
+		}
+		return out.record(ctx, tx, p.event(u, audit.PasskeyRenamed, ip, strconv.FormatInt(id, 10)+": "+n))
+	})
+	if err != nil {
+		return fmt.Errorf("core: rename passkey: %w", err)
+	}
+	out.logged(p.audit)
+	return nil
+}
+
 // keepLastMethod refuses (model.ErrLimit) when the user, locked in tx,
 // has one sign-in method or none: authenticators, active phones and
 // passkeys count alike.

@@ -16,6 +16,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
@@ -58,11 +59,28 @@ func newPasskeyFixture(t *testing.T, state model.MFAState) *passkeyFixture {
 	f := &passkeyFixture{c: c, st: st, user: u, now: time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC),
 		site: PasskeySite{Scheme: "https", Host: "mfa.example.com"},
 		rp:   virtualwebauthn.RelyingParty{ID: "example.com", Name: "Example", Origin: "https://mfa.example.com"},
-		auth: virtualwebauthn.NewAuthenticator(), cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+		auth: virtualwebauthn.NewAuthenticator(), cred: newSoftwareCredential(),
 		sess: bytes.Repeat([]byte{0xa}, 32)}
 	f.auth.Aaguid = yubiKey5
 	c.Passkeys.now = func() time.Time { return f.now }
 	return f
+}
+
+// fullCOSEKeyLen is the length of a P-256 COSE key with 32-byte x and y
+// coordinates, as virtualwebauthn encodes it.
+const fullCOSEKeyLen = 77
+
+// newSoftwareCredential is a new ES256 credential of the software
+// authenticator. virtualwebauthn writes the key's coordinates without
+// their leading zero bytes (big.Int.Bytes), which go-webauthn rightly
+// refuses, so keys with a coordinate below 2^248 (1 in 64) are skipped.
+func newSoftwareCredential() virtualwebauthn.Credential {
+	for {
+		c := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+		if len(c.Key.AttestationData()) == fullCOSEKeyLen {
+			return c
+		}
+	}
 }
 
 // beginRegistration begins a registration in session sess and returns
@@ -261,7 +279,7 @@ func TestPasskeyWrongOriginRefused(t *testing.T) {
 	opts := f.beginRegistration(t, f.sess)
 	evil := f.rp
 	evil.Origin = "https://evil.org"
-	other := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	other := newSoftwareCredential()
 	resp := virtualwebauthn.CreateAttestationResponse(evil, f.auth, other, *opts)
 	if _, err := f.c.Passkeys.FinishRegistration(t.Context(), f.user, f.sess, f.site, "", []byte(resp), ""); !errors.Is(err, ErrPasskeyRefused) {
 		t.Errorf("registration from another origin: err = %v, want ErrPasskeyRefused", err)
@@ -376,7 +394,7 @@ func TestPasskeyDeletedCredentialRefused(t *testing.T) {
 	f := newPasskeyFixture(t, model.MFAEnforced)
 	reg := f.register(t)
 	// A second passkey, so the user still has one to begin a step with.
-	other := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	other := newSoftwareCredential()
 	opts := f.beginRegistration(t, f.sess)
 	resp := virtualwebauthn.CreateAttestationResponse(f.rp, f.auth, other, *opts)
 	if _, err := f.c.Passkeys.FinishRegistration(t.Context(), f.user, f.sess, f.site, "Backup key", []byte(resp), ""); err != nil {
@@ -439,7 +457,7 @@ func TestPasskeyChallengeExpiry(t *testing.T) {
 	}
 	ropts := f.beginRegistration(t, f.sess)
 	f.now = f.now.Add(PasskeyChallengeLifetime + time.Second)
-	other := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	other := newSoftwareCredential()
 	resp := virtualwebauthn.CreateAttestationResponse(f.rp, f.auth, other, *ropts)
 	if _, err := f.c.Passkeys.FinishRegistration(t.Context(), f.user, f.sess, f.site, "", []byte(resp), ""); !errors.Is(err, ErrPasskeyChallenge) {
 		t.Errorf("registration after the lifetime: err = %v, want ErrPasskeyChallenge", err)
@@ -534,5 +552,33 @@ func TestPasskeyChallengesRandom(t *testing.T) {
 	a, b := f.beginRegistration(t, f.sess), f.beginRegistration(t, f.sess)
 	if len(a.Challenge) < 16 || bytes.Equal(a.Challenge, b.Challenge) {
 		t.Errorf("challenges %x and %x: want two different ones of 16 bytes or more", a.Challenge, b.Challenge)
+	}
+}
+
+// TestPasskeyRename: a good name is stored (trimmed) and audited; a bad
+// one is refused with safetext's reason and nothing changes; another
+// user's passkey is not found.
+func TestPasskeyRename(t *testing.T) {
+	f := newPasskeyFixture(t, model.MFAEnforced)
+	reg := f.register(t)
+	if err := f.c.Passkeys.Rename(t.Context(), f.user, reg.ID, "  Work key  ", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.Passkeys.Rename(t.Context(), f.user, reg.ID, "", ""); !errors.Is(err, safetext.ErrNameEmpty) {
+		t.Errorf("empty name: err = %v, want safetext.ErrNameEmpty", err)
+	}
+	bob := &model.User{Username: "bob", MFAState: model.MFAEnforced}
+	if err := f.st.CreateUser(t.Context(), bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.Passkeys.Rename(t.Context(), bob, reg.ID, "Mine now", ""); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("another user's passkey: err = %v, want model.ErrNotFound", err)
+	}
+	cs, _ := f.c.Passkeys.Credentials(t.Context(), f.user.ID)
+	if cs[0].Name != "Work key" {
+		t.Errorf("name = %q, want %q", cs[0].Name, "Work key")
+	}
+	if !hasPasskeyEvent(f.events(t), audit.PasskeyRenamed) {
+		t.Errorf("the rename is not audited")
 	}
 }

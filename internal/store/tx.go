@@ -128,6 +128,10 @@ type WebAuthnTx interface {
 	// DeleteWebAuthnCredential deletes credential id of the user;
 	// model.ErrNotFound when the user has no such credential.
 	DeleteWebAuthnCredential(ctx context.Context, userID, id int64) error
+	// RenameWebAuthnCredential sets the name of credential id of the user
+	// (validated by the caller); model.ErrNotFound when the user has no
+	// such credential.
+	RenameWebAuthnCredential(ctx context.Context, userID, id int64, name string) error
 
 	// PutWebAuthnChallenge stores c as the session's one pending ceremony
 	// of its kind (replacing an earlier one), first deleting every

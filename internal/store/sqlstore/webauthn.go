@@ -137,6 +137,12 @@ func (t *tx) DeleteWebAuthnCredential(ctx context.Context, userID, id int64) err
 	return t.wrap(ctx, "delete webauthn credential", err)
 }
 
+// RenameWebAuthnCredential names one credential of the user.
+func (t *tx) RenameWebAuthnCredential(ctx context.Context, userID, id int64, name string) error {
+	err := t.s.execOne(ctx, t.tx, "UPDATE webauthn_credentials SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
+	return t.wrap(ctx, "rename webauthn credential", err)
+}
+
 // PutWebAuthnChallenge replaces the session's pending ceremony of c's
 // kind, after deleting every expired challenge.
 func (t *tx) PutWebAuthnChallenge(ctx context.Context, c *model.WebAuthnChallenge, now time.Time) error {

@@ -90,6 +90,16 @@ func testWebAuthnCredentials(t *testing.T, s store.Store) {
 		t.Errorf("after use: %+v, want sign count 2^32-1, verified, backed up, last used %v", c, at)
 	}
 
+	update(t, s, "rename credential", func(ctx context.Context, tx store.Tx) error {
+		return tx.RenameWebAuthnCredential(ctx, alice.ID, second.ID, "Laptop")
+	})
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.RenameWebAuthnCredential(ctx, bob.ID, second.ID, "Stolen")
+	})
+	wantErr(t, "RenameWebAuthnCredential (another user's)", err, model.ErrNotFound)
+	if got, _ := s.WebAuthnCredentials(ctx, alice.ID); got[1].Name != "Laptop" {
+		t.Errorf("renamed credential = %q, want Laptop", got[1].Name)
+	}
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.DeleteWebAuthnCredential(ctx, bob.ID, first.ID)
 	})
