@@ -3,6 +3,10 @@ package caddymodule
 import (
 	"strings"
 	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // TestWebAuthnRPID: without rp_id the RP ID is derived from the portal
@@ -48,6 +52,29 @@ func TestWebAuthnCaddyfile(t *testing.T) {
 	} {
 		if _, err := adapt(t, text); err == nil || !strings.Contains(err.Error(), "Caddyfile:") {
 			t.Errorf("%s: error %v does not name the line", name, err)
+		}
+	}
+}
+
+// TestWebAuthnRPIDLogged: the start names the RP ID passkeys use, says
+// when it is each site's own host, and warns when a portal on an address
+// leaves none a browser accepts.
+func TestWebAuthnRPIDLogged(t *testing.T) {
+	for rpID, want := range map[string]string{
+		"example.com":  "passkeys: relying party ID",
+		"":             "each site's own host",
+		"192.168.1.10": "passkeys are not available",
+	} {
+		core, logs := observer.New(zapcore.InfoLevel)
+		a := &App{logger: zap.New(core), rpID: rpID}
+		a.logRPID()
+		entries := logs.All()
+		if len(entries) != 1 || !strings.Contains(entries[0].Message, want) {
+			t.Errorf("rp ID %q logged %+v, want one entry saying %q", rpID, entries, want)
+			continue
+		}
+		if rpID == "example.com" && entries[0].ContextMap()["rp_id"] != "example.com" {
+			t.Errorf("the log entry %+v does not name the RP ID", entries[0])
 		}
 	}
 }

@@ -101,7 +101,13 @@ func (p *Passkeys) Offered(site PasskeySite) bool {
 // and the origin its answer must come from.
 func (p *Passkeys) relyingParty(site PasskeySite) (*webauthn.WebAuthn, string, error) {
 	rpID := p.RPID(site)
-	origin, err := passkey.ExpectedOrigin(site.Scheme, site.Host, rpID)
+	// Without a configured RP ID the request's host is one, and may be
+	// an address or a public suffix, which browsers refuse.
+	err := passkey.ValidateRPID(rpID)
+	origin := ""
+	if err == nil {
+		origin, err = passkey.ExpectedOrigin(site.Scheme, site.Host, rpID)
+	}
 	if err != nil {
 		p.warnOnce(site, rpID, err)
 		return nil, "", fmt.Errorf("%w: %w", ErrPasskeyNotOffered, err)

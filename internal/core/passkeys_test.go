@@ -483,6 +483,21 @@ func TestPasskeyNotOfferedOffSite(t *testing.T) {
 	if _, err := f.c.Passkeys.BeginAssertion(t.Context(), f.user, f.sess, f.site); !errors.Is(err, ErrNoPasskey) {
 		t.Errorf("BeginAssertion without passkeys: err = %v, want ErrNoPasskey", err)
 	}
+
+	// Without an RP ID (no portal, no rp_id) each site's own host is it:
+	// the demo on localhost works over http; an address never does.
+	f.c.Passkeys.rpID = ""
+	for site, want := range map[PasskeySite]bool{
+		{"http", "localhost:8080"}: true, {"https", "app.example.com"}: true, {"https", "[::1]:8443"}: false,
+		{"https", "127.0.0.1:8443"}: false, {"https", "co.uk"}: false, {"http", "app.example.com"}: false,
+	} {
+		if got := f.c.Passkeys.Offered(site); got != want {
+			t.Errorf("without an RP ID, %v offered = %v, want %v", site, got, want)
+		}
+	}
+	if got := f.c.Passkeys.RPID(PasskeySite{"http", "localhost:8080"}); got != "localhost" {
+		t.Errorf("RP ID on localhost:8080 = %q, want localhost", got)
+	}
 }
 
 // TestPasskeyCrossOriginRefused: an answer collected in a cross-origin
