@@ -394,6 +394,9 @@ func (a *assertion) assertIn(ctx context.Context, tx store.Tx, u *model.User, se
 			p.event(locked, audit.SignInPasskeyFail, ip, refusalDetail(verr)))
 	}
 	stored := user.record(cred.ID)
+	if stored == nil { // the library verified against one of user.creds
+		return nil, out, fmt.Errorf("credential %x verified but not stored", cred.ID)
+	}
 	if cred.Authenticator.CloneWarning {
 		return nil, out, out.refuse(ctx, tx, ErrPasskeyCloned, p.event(locked, audit.SignInPasskeyCloned, ip,
 			fmt.Sprintf("%d: %s: sign count %d after %d", stored.ID, stored.Name,
