@@ -35,6 +35,7 @@ type Core struct {
 	SignInLog    *SignInLog
 	Audit        *audit.Log
 	Admin        *Admin
+	Passkeys     *Passkeys
 }
 
 // Config is what the core needs besides the store.
@@ -70,6 +71,9 @@ type Config struct {
 	// AdminGroup is the group whose members use the admin center (and
 	// the first admin's); "": AdminGroup.
 	AdminGroup string
+	// RPID is the WebAuthn relying party ID of passkeys; "": each
+	// request's own host.
+	RPID string
 }
 
 // New builds the core on st.
@@ -130,6 +134,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup),
+		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
 	}, nil
 }
 
