@@ -4,9 +4,10 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -60,23 +61,13 @@ func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
 		p.backMessage(w, http.StatusBadRequest, "Nothing was changed", "The form could not be read. Go back and try again.", p.cfg.Base)
 		return
 	}
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.Check(r.Context(), req.admin, r.PostForm.Get("code"), ip)
+	ok, err := p.reverifyCode(w, r, req)
 	if err != nil {
 		p.page.InternalError(w, r, "checking code", err)
 		return
 	}
 	problem := ""
-	if ok {
-		rec := req.cur.Session
-		rec.MFAAt = p.now()
-		if err := p.Sessions.Rotate(w, r, req.cur, rec); err != nil {
-			p.page.InternalError(w, r, "updating session", err)
-			return
-		}
-	} else {
-		p.Audit.Record(r.Context(), model.AuditEvent{UserID: req.admin.ID, Username: req.admin.Username,
-			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "admin center re-verification: " + detail})
+	if !ok {
 		problem = msgBadCode
 	}
 	if then == thenAddUser {
@@ -89,4 +80,26 @@ func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.confirm(w, r, req, f, ok, problem)
+}
+
+// reverifyCode re-verifies the admin with the posted code (see
+// core.SignIn.ReverifyCode) and, when it passed, hands the browser its
+// re-verified session.
+func (p *Pages) reverifyCode(w http.ResponseWriter, r *http.Request, req *request) (bool, error) {
+	rot, err := p.Sessions.Prepare(r, req.cur)
+	if err != nil {
+		return false, err
+	}
+	pr, err := p.Core.SignIn.ReverifyCode(r.Context(), core.CodeInput{Code: r.PostForm.Get("code"),
+		Pending: core.Pending{Session: req.cur.Session, User: *req.admin}, Client: p.client(r), Rotation: rot.Rotation},
+		core.ReverifyAdminCenter)
+	if err != nil || pr.Refused != core.ReasonNone {
+		return false, err
+	}
+	return true, p.Sessions.Commit(w, r, rot)
+}
+
+// client is the request's sender as the core records it.
+func (p *Pages) client(r *http.Request) core.Client {
+	return core.Client{IP: p.ClientIP(r), UserAgent: r.UserAgent(), Site: web.SiteLabel("", r)}
 }

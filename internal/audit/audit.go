@@ -75,6 +75,18 @@ const (
 
 // Record stores e (At defaults to now).
 func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
+	e = l.Clean(e)
+	l.Logged(e)
+	if err := l.sink.AppendAudit(ctx, &e); err != nil {
+		l.logger.Error("writing audit event", zap.String("event", e.Event), zap.Error(err))
+	}
+}
+
+// Clean is e as the log keeps it: At defaults to now, and the fields
+// clients may have filled are cleaned and bounded. The core appends it in
+// the transaction of the change it records, and calls Logged once that
+// has committed.
+func (l *Log) Clean(e model.AuditEvent) model.AuditEvent {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -82,12 +94,14 @@ func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
 	e.Username = safetext.Clean(e.Username, maxField)
 	e.RemoteIP = safetext.Clean(e.RemoteIP, maxField)
 	e.Detail = safetext.Clean(e.Detail, maxDetail)
+	return e
+}
+
+// Logged writes a stored event (see Clean) to the server log.
+func (l *Log) Logged(e model.AuditEvent) {
 	l.logger.Info("audit",
 		zap.String("event", e.Event),
 		zap.String("user", e.Username),
 		zap.String("remote_ip", e.RemoteIP),
 		zap.String("detail", e.Detail))
-	if err := l.sink.AppendAudit(ctx, &e); err != nil {
-		l.logger.Error("writing audit event", zap.String("event", e.Event), zap.Error(err))
-	}
 }

@@ -32,10 +32,10 @@ type Attempts struct {
 // Judge decides one secret for account u. u is nil when there is no such
 // account or the attempt was refused by the limits: the judge must then
 // pay the same cost as for a real account (a dummy bcrypt), so neither
-// answer nor timing tells these cases apart. detail says why a secret
+// answer nor timing tells these cases apart. why says why a secret
 // failed (for logs only); an error means it was not judged (shed under
 // load, or a store failure).
-type Judge func(ctx context.Context, u *model.User) (passed bool, detail string, err error)
+type Judge func(ctx context.Context, u *model.User) (passed bool, why Reason, err error)
 
 // Guess is the secret an attempt judges, as far as the brute-force rules
 // need it: to recognise a repeat of the same wrong secret, which is then
@@ -61,8 +61,8 @@ type Guess struct {
 // guess wherever it is typed.
 const GuessAccountPassword = "account password"
 
-// DetailRepeat is the detail of an attempt refused as a repeat of a
-// wrong secret: it was neither judged nor counted.
+// DetailRepeat is the audit detail of an attempt refused as a repeat of
+// a wrong secret (ReasonRepeat): it was neither judged nor counted.
 const DetailRepeat = "same wrong secret again: not counted"
 
 // Outcome is the result of one attempt.
@@ -73,8 +73,8 @@ type Outcome struct {
 	// no account has the typed name, "unknown:" and a keyed hash of it,
 	// never the typed text.
 	Who model.User
-	// Detail says why the attempt failed (for logs only).
-	Detail string
+	// Reason says why the attempt failed (for logs only).
+	Reason Reason
 	// Blocked is set when the secret was right but the account is blocked
 	// (a sign-in request was reported as fraud): only someone who knows
 	// the secret learns it, so the page may say so.
@@ -82,7 +82,7 @@ type Outcome struct {
 	// BlockedReason is the block's reason when Blocked.
 	BlockedReason string
 	// Repeat is set when the secret was refused as a repeat of a recent
-	// wrong one (Detail is DetailRepeat).
+	// wrong one (Reason is ReasonRepeat).
 	Repeat bool
 	// BasicAuthOnly is set when the attempt counted against the
 	// basic-auth-only counter (see Guess.BasicAuthOnly).
@@ -154,7 +154,7 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		return Outcome{}, err
 	}
 	if repeat {
-		out.Detail, out.Repeat = DetailRepeat, true
+		out.Reason, out.Repeat = ReasonRepeat, true
 		return out, nil
 	}
 	claim, blocked, err := a.Limiter.ClaimOn(ctx, counter, ip)
@@ -165,17 +165,17 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 	if claim == nil {
 		judged = nil // refused: the real secret is not consulted at all
 	}
-	passed, detail, err := judge(ctx, judged)
+	passed, why, err := judge(ctx, judged)
 	if err != nil {
 		// Not judged: neither a failure nor a success.
 		return Outcome{}, errors.Join(err, a.Limiter.Release(ctx, claim))
 	}
 	switch {
 	case claim == nil:
-		out.Detail = blocked
+		out.Reason = lockReason(blocked)
 		return out, nil
 	case !passed || user == nil:
-		out.Detail = detail
+		out.Reason = why
 		// Its slots stay counted; remembered, a repeat counts no more.
 		// Not remembering it costs only that, so the verdict stands.
 		if err := a.Limiter.Wrong(ctx, counter, fingerprint); err != nil && a.Logger != nil {
@@ -187,7 +187,7 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		return Outcome{}, err
 	}
 	if !user.BlockedAt.IsZero() {
-		out.Detail, out.Blocked, out.BlockedReason = "account blocked", true, user.BlockedReason
+		out.Reason, out.Blocked, out.BlockedReason = ReasonBlocked, true, user.BlockedReason
 		return out, nil
 	}
 	out.User = user

@@ -35,6 +35,8 @@ type Core struct {
 	SignInLog    *SignInLog
 	Audit        *audit.Log
 	Admin        *Admin
+	// SignIn is the browser sign-in's state machine.
+	SignIn *SignIn
 }
 
 // Config is what the core needs besides the store.
@@ -115,7 +117,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	accounts.adminGroup = cfg.AdminGroup
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
-	return &Core{
+	c := &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
 		Methods:  &Methods{Store: st, Audit: auditLog, events: events},
@@ -130,7 +132,9 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup),
-	}, nil
+	}
+	c.SignIn = newSignIn(c, st, cfg.Hasher, cfg.Issuer, cfg.Logger)
+	return c, nil
 }
 
 // Authenticators lists u's authenticator apps, oldest first.

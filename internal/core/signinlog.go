@@ -49,6 +49,14 @@ const (
 
 // Record stores e (At defaults to now), cleaning what clients sent.
 func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
+	e = l.clean(e)
+	if err := l.store.AppendSignIn(context.WithoutCancel(ctx), &e); err != nil {
+		l.logger.Error("writing sign-in log", zap.Error(err))
+	}
+}
+
+// clean is e as the log keeps it (At defaults to now).
+func (l *SignInLog) clean(e model.SignIn) model.SignIn {
 	if e.At.IsZero() {
 		e.At = l.now()
 	}
@@ -57,9 +65,7 @@ func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
 	e.RemoteIP = safetext.Clean(e.RemoteIP, maxSignInField)
 	e.UserAgent = safetext.Clean(e.UserAgent, maxSignInAgent)
 	e.Reason = safetext.Clean(e.Reason, maxSignInField)
-	if err := l.store.AppendSignIn(context.WithoutCancel(ctx), &e); err != nil {
-		l.logger.Error("writing sign-in log", zap.Error(err))
-	}
+	return e
 }
 
 // BasicSuccessDue reports whether a successful basic-auth request of
@@ -122,22 +128,4 @@ func (l *SignInLog) Sweep(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
-}
-
-// reasons maps the details of refused secrets to the sign-in log's
-// reasons.
-var reasons = map[string]string{
-	"account locked":    "locked",
-	"ip locked":         "locked",
-	"account blocked":   "blocked",
-	"code already used": "code reused",
-}
-
-// Reason is the sign-in log's word for why an attempt failed, from the
-// detail a check gave.
-func Reason(detail string) string {
-	if r, ok := reasons[detail]; ok {
-		return r
-	}
-	return detail
 }

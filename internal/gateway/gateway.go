@@ -156,7 +156,7 @@ func (g *Gateway) serveBasic(r *http.Request) (Result, answer, error) {
 	var denied *basicauth.ErrDenied
 	if errors.As(err, &denied) {
 		g.audit.Record(r.Context(), model.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
-		g.logBasic(r, ip, model.SignIn{UserID: denied.UserID, Username: denied.Username, Result: model.SignInFailure, Reason: core.Reason(denied.Detail)})
+		g.logBasic(r, ip, model.SignIn{UserID: denied.UserID, Username: denied.Username, Result: model.SignInFailure, Reason: denied.Reason.Log()})
 		return Result{}, g.unauthorizedWith("Invalid credentials."), nil
 	}
 	if errors.Is(err, basicauth.ErrBusy) {

@@ -81,7 +81,7 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		p.record(r, u, audit.SignInCodeFail, "adding authenticator: "+detail)
+		p.record(r, u, audit.SignInCodeFail, "adding authenticator: "+detail.Audit())
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}

@@ -34,6 +34,9 @@ var approvalProblems = map[model.ApprovalStatus]string{
 
 const msgApprovalExpired = "We didn't hear from your phone in time. The request has expired."
 
+// msgTooManyApprovals answers a sixth request within 15 minutes.
+const msgTooManyApprovals = "Too many sign-in requests: use a verification code instead, or try again in 15 minutes."
+
 // showApproval shows the session's sign-in request, starting one on the
 // first visit, and completes the sign-in once it is approved. It is a GET
 // so that the page's self-refresh (no JavaScript) and "I approved it on
@@ -76,8 +79,7 @@ func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *se
 	})
 	switch {
 	case errors.Is(err, core.ErrTooManyApprovals):
-		p.logSignIn(r, cur.User, factorNotification, model.SignInFailure, "too many requests")
-		p.renderApproval(w, r, cur, nil, err.Error()+".")
+		p.renderApproval(w, r, cur, nil, msgTooManyApprovals)
 		return
 	case errors.Is(err, core.ErrNoPhone):
 		p.redirect(w, r, p.cfg.Prefix+"verify")
@@ -121,25 +123,20 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 	p.UI.Render(w, http.StatusOK, page)
 }
 
-// completeApproval consumes the approved request and rotates the session
-// into a signed-in one, in one transaction.
+// completeApproval completes the sign-in with the approved request ap of
+// this session (consumed in the same transaction).
 func (p *Portal) completeApproval(w http.ResponseWriter, r *http.Request, cur *session.Current, ap *model.Approval) {
-	rec := cur.Session
-	rec.Stage = model.StageComplete
-	rec.MFAAt = p.now()
-	rec.PendingTOTP = nil
-	err := p.Sessions.RotateVia(w, r, cur, rec, func(ctx context.Context, oldHash []byte, next *model.Session) error {
-		return p.Core.Approvals.Complete(ctx, ap.ID, oldHash, next)
-	})
-	switch {
-	case errors.Is(err, core.ErrApprovalGone), errors.Is(err, session.ErrGone):
-		p.redirect(w, r, p.cfg.Prefix+"login")
+	rot := p.prepare(w, r, cur)
+	if rot == nil {
 		return
-	case err != nil:
+	}
+	pr, err := p.Core.SignIn.Phone(r.Context(), core.PhoneInput{RequestID: ap.ID, Pending: pending(cur),
+		Client: p.client(r), Rotation: rot.Rotation})
+	if err != nil {
 		p.page.InternalError(w, r, "completing sign-in", err)
 		return
 	}
-	p.finish(w, r, &cur.User, rec.RedirectTo, "phone approval")
+	p.advance(w, r, pr, rot)
 }
 
 // waitApproval answers the page's long-poll: the request's status once it
