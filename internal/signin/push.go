@@ -22,21 +22,6 @@ const longPoll = 25 * time.Second
 // so the status read next is past the expiry.
 const expiryMargin = 50 * time.Millisecond
 
-// Why a request did not lead to a sign-in, as the waiting page says it.
-var approvalProblems = map[model.ApprovalStatus]string{
-	model.ApprovalDenied:      "The sign-in request was denied on your phone.",
-	model.ApprovalReported:    "The sign-in request was reported as suspicious. Your account is blocked until an administrator unblocks it.",
-	model.ApprovalWrongNumber: "The number entered on your phone did not match. The request was cancelled.",
-	model.ApprovalCancelled:   "This sign-in request was replaced by a newer one.",
-	model.ApprovalConsumed:    "This sign-in request was already used.",
-	model.ApprovalExpired:     msgApprovalExpired,
-}
-
-const msgApprovalExpired = "We didn't hear from your phone in time. The request has expired."
-
-// msgTooManyApprovals answers a sixth request within 15 minutes.
-const msgTooManyApprovals = "Too many sign-in requests: use a verification code instead, or try again in 15 minutes."
-
 // showApproval shows the session's sign-in request, starting one on the
 // first visit, and completes the sign-in once it is approved. It is a GET
 // so that the page's self-refresh (no JavaScript) and "I approved it on
@@ -79,7 +64,7 @@ func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *se
 	})
 	switch {
 	case errors.Is(err, core.ErrTooManyApprovals):
-		p.renderApproval(w, r, cur, nil, msgTooManyApprovals)
+		p.renderApproval(w, r, cur, nil, web.MsgTooManyApprovals)
 		return
 	case errors.Is(err, core.ErrNoPhone):
 		p.redirect(w, r, p.cfg.Prefix+"verify")
@@ -98,19 +83,11 @@ func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *se
 func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *session.Current, ap *model.Approval, problem string) {
 	page := loginui.ApprovalWaitPage{Common: p.common("Approve sign-in request", cur), Problem: problem}
 	if ap != nil {
-		page.Number, page.RequestID, page.Site = ap.Number, ap.ID, ap.Site
-		switch {
-		case ap.Expired(p.now()):
-			page.Problem = msgApprovalExpired
+		page = web.ApprovalWait(page, ap, p.now())
+		if ap.Expired(p.now()) {
 			if err := p.Core.Approvals.Expire(r.Context(), ap); err != nil {
 				p.Logger.Warn("recording an expired sign-in request", zapErr(err))
 			}
-		case ap.Status == model.ApprovalPending:
-			page.Pending = true
-		default:
-			page.Problem = approvalProblems[ap.Status]
-			// "No, it's not me" may be followed by a report.
-			page.Denied = ap.Status == model.ApprovalDenied
 		}
 	}
 	auths, err := p.Core.Methods.Authenticators(r.Context(), cur.User.ID)
@@ -145,8 +122,9 @@ func (p *Portal) completeApproval(w http.ResponseWriter, r *http.Request, cur *s
 // follow the denial. While it waits it costs no database queries: an
 // answer on any node wakes it.
 func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
+	// A complete session waits too: a re-verification's request.
 	cur, err := p.Sessions.Load(r)
-	if err != nil || cur == nil || cur.Session.Stage == model.StageComplete {
+	if err != nil || cur == nil {
 		writeStatus(w, "done")
 		return
 	}
@@ -205,7 +183,7 @@ func writeStatus(w http.ResponseWriter, status string) {
 	w.Header().Set("Cache-Control", "no-store")
 	body := map[string]string{"status": status}
 	if status == string(model.ApprovalReported) {
-		body["message"] = approvalProblems[model.ApprovalReported]
+		body["message"] = web.ApprovalProblem(model.ApprovalReported)
 	}
 	_ = json.NewEncoder(w).Encode(body)
 }
@@ -229,6 +207,6 @@ func (p *Portal) showReported(w http.ResponseWriter, r *http.Request) bool {
 	if u, err := p.Core.Accounts.ByID(r.Context(), ap.UserID); err != nil || u.BlockedAt.IsZero() {
 		return false
 	}
-	p.page.Message(w, http.StatusOK, "Sign-in blocked", approvalProblems[model.ApprovalReported])
+	p.page.Message(w, http.StatusOK, "Sign-in blocked", web.ApprovalProblem(model.ApprovalReported))
 	return true
 }
