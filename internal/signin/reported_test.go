@@ -12,8 +12,8 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
-	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 // "No, it's not me" denies the request at once and the phone then offers
