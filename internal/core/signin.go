@@ -47,6 +47,9 @@ type SignIn struct {
 	issuer   string
 	logger   *zap.Logger
 	now      func() time.Time
+	// matchCode judges a code against candidate secrets (matchAny; tests
+	// count its calls).
+	matchCode func(candidates [][]byte, code string, now time.Time) (int64, bool)
 }
 
 // State is where a browser sign-in stands.
@@ -133,7 +136,7 @@ type Progress struct {
 func newSignIn(c *Core, st store.Store, hasher *password.Hasher, issuer string, logger *zap.Logger) *SignIn {
 	return &SignIn{store: st, attempts: c.Attempts, codes: c.Codes, hasher: hasher, phones: c.Phones, events: c.Events,
 		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, issuer: issuer,
-		logger: logger.Named("signin"), now: time.Now}
+		logger: logger.Named("signin"), now: time.Now, matchCode: matchAny}
 }
 
 // record is an audit row of u for a transition from c.

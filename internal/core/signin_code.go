@@ -41,7 +41,7 @@ func (s *SignIn) checkCode(ctx context.Context, u *model.User, candidates [][]by
 	}
 	c := &codeCheck{at: at}
 	if at.judged() {
-		c.step, c.matched = matchAny(candidates, code, now)
+		c.step, c.matched = s.matchCode(candidates, code, now)
 	}
 	return c, nil
 }
