@@ -86,7 +86,9 @@ func (p *Pages) checkReverifyPhone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ap == nil {
-		p.renderReverifyFor(w, r, u, next, "")
+		// No request of this session (used by the session it replaced):
+		// the page asks again if it must.
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	if ap.Status != model.ApprovalApproved || ap.Expired(p.now()) {
