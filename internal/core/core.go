@@ -117,6 +117,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	accounts.adminGroup = cfg.AdminGroup
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
+	signins.audit = auditLog
 	c := &Core{
 		Attempts: attempts,
 		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
