@@ -172,3 +172,72 @@ func (s *SignIn) enrolIn(ctx context.Context, tx store.Tx, userID int64, sealed 
 	}
 	return append(events, c.auditRow(u, audit.TOTPEnrolled, a.Name)), nil
 }
+
+// AnotherInput is a further authenticator app added on Security info:
+// its secret (sealed in the form that showed it) and the code that
+// proves the app holds it.
+type AnotherInput struct {
+	User   *model.User
+	Sealed []byte
+	Code   string
+	Client Client
+}
+
+// AddAuthenticator proves and stores a further authenticator app of a
+// signed-in user, as enrolment does: the claim, then one transaction with
+// the slots' settlement, the code's step, the authenticator and an
+// Enabled user's promotion, audited (a wrong code too). It says why the
+// code was refused (ReasonNone: added).
+func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason, error) {
+	u := in.User
+	secret, err := s.codes.Open(u.ID, in.Sealed)
+	if err != nil {
+		return ReasonNone, fmt.Errorf("core: pending secret: %w", err)
+	}
+	existing, err := s.codes.Store.TOTPAuthenticators(ctx, u.ID)
+	if err != nil {
+		return ReasonNone, fmt.Errorf("core: authenticators: %w", err)
+	}
+	c, err := s.checkCode(ctx, u, [][]byte{secret}, in.Code, in.Client.IP)
+	if err != nil {
+		return ReasonNone, err
+	}
+	var why Reason
+	var events []model.AuditEvent
+	var promoted bool
+	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if why, err = c.settle(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		if why != ReasonNone {
+			events = []model.AuditEvent{in.Client.auditRow(u, audit.SignInCodeFail, "adding authenticator: "+why.Audit())}
+			return s.appendRows(ctx, tx, events, nil)
+		}
+		locked, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: in.Sealed}
+		if err := tx.AddTOTP(ctx, a); err != nil {
+			return err
+		}
+		events = nil
+		if promoted, err = promoteOnNewMethod(ctx, tx, locked); err != nil {
+			return err
+		}
+		if promoted {
+			events = append(events, in.Client.auditRow(u, audit.MFAStateChanged, "enabled -> enforced (method registered)"))
+		}
+		events = append(events, in.Client.auditRow(u, audit.TOTPEnrolled, a.Name))
+		return s.appendRows(ctx, tx, events, nil)
+	})
+	if err != nil {
+		return ReasonNone, fmt.Errorf("core: adding an authenticator of %q: %w", u.Username, err)
+	}
+	s.logged(events...)
+	if why == ReasonNone && promoted {
+		s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	}
+	return why, nil
+}

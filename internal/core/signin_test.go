@@ -213,3 +213,39 @@ func pairPhoneForTest(t *testing.T, f *signInFixture) {
 		t.Fatal(err)
 	}
 }
+
+// TestAddAuthenticatorTakesTwoTransactions: adding a further authenticator
+// app with its code is the claim and one apply (step, authenticator,
+// audit); a wrong code adds nothing.
+func TestAddAuthenticatorTakesTwoTransactions(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	secret := []byte("another secret 12345")
+	sealed, err := f.c.Codes.Seal(f.alice.ID, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := AnotherInput{User: f.alice, Sealed: sealed, Code: "000000", Client: Client{IP: "192.0.2.1"}}
+	f.st.Reset()
+	if why, err := f.c.SignIn.AddAuthenticator(ctx, in); err != nil || why == ReasonNone {
+		t.Fatalf("wrong code: %v %v", why, err)
+	}
+	if got := f.st.Writes(); len(got) > 2 {
+		t.Errorf("wrong code: writes %v", got)
+	}
+	in.Code, err = totp.CodeAt(totp.EncodeSecret(secret), time.Now().Unix()/30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.st.Reset()
+	if why, err := f.c.SignIn.AddAuthenticator(ctx, in); err != nil || why != ReasonNone {
+		t.Fatalf("right code: %v %v", why, err)
+	}
+	if got := f.st.Writes(); !slices.Equal(got, []string{"Update", "Update"}) {
+		t.Errorf("adding an authenticator: writes %v, want the claim and one apply", got)
+	}
+	auths, _ := f.c.Methods.Authenticators(ctx, f.alice.ID)
+	if len(auths) != 2 || auths[1].Name != AuthenticatorName+" 2" {
+		t.Fatalf("authenticators %+v", auths)
+	}
+}
