@@ -174,12 +174,6 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 	http.Redirect(w, r, p.securityPath()+"?done="+notice, http.StatusSeeOther)
 }
 
-// record writes an audit event for u.
-func (p *Pages) record(r *http.Request, u *model.User, event, detail string) {
-	p.Audit.Record(r.Context(), model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event,
-		RemoteIP: p.ClientIP(r), Detail: detail})
-}
-
 // safeNext accepts only known Security info pages as the place to return
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
