@@ -136,54 +136,44 @@ func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
 	return u, nil
 }
 
-// run judges one attempt. A repeat of a recent wrong secret is recognised
-// by its keyed hash first and refused as it was before: it claims no slot
-// and is not judged (the claim-before-judging rule holds, as nothing is
-// judged). Anything else claims its slots before the judge runs; a wrong
-// secret keeps them and is remembered.
+// run judges one attempt (see attempt): a repeat of a recent wrong
+// secret is refused as it was before, unjudged and uncounted; anything
+// else claims its slots in one transaction before the judge runs, and a
+// second settles them: a right secret gives them back, a wrong one keeps
+// them and is remembered.
 func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *model.User, ip string, g Guess, judge Judge, out Outcome) (Outcome, error) {
-	state := g.As
-	if user != nil {
-		// What any verdict on the account may depend on: a new
-		// password or MFA state makes every secret a new guess.
-		state += "\x00" + user.PasswordHash + "\x00" + string(user.MFAState) + "\x00" + user.PasswordExpiresAt.String()
-	}
-	fingerprint := a.Limiter.Fingerprint(counter, state, g.Secret)
-	repeat, err := a.Limiter.Repeated(ctx, counter, fingerprint)
+	at, err := a.claimAttempt(ctx, counter, user, ip, g)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if repeat {
+	if at.repeat {
 		out.Reason, out.Repeat = ReasonRepeat, true
 		return out, nil
 	}
-	claim, blocked, err := a.Limiter.ClaimOn(ctx, counter, ip)
-	if err != nil {
-		return Outcome{}, err
-	}
 	judged := user
-	if claim == nil {
+	if !at.judged() {
 		judged = nil // refused: the real secret is not consulted at all
 	}
 	passed, why, err := judge(ctx, judged)
 	if err != nil {
 		// Not judged: neither a failure nor a success.
-		return Outcome{}, errors.Join(err, a.Limiter.Release(ctx, claim))
+		return Outcome{}, a.abandon(ctx, at, err)
 	}
 	switch {
-	case claim == nil:
-		out.Reason = lockReason(blocked)
+	case !at.judged():
+		out.Reason = at.refused
 		return out, nil
 	case !passed || user == nil:
 		out.Reason = why
 		// Its slots stay counted; remembered, a repeat counts no more.
 		// Not remembering it costs only that, so the verdict stands.
-		if err := a.Limiter.Wrong(ctx, counter, fingerprint); err != nil && a.Logger != nil {
+		err := a.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, false) })
+		if err != nil && a.Logger != nil {
 			a.Logger.Warn("remembering a wrong secret", zap.Error(err))
 		}
 		return out, nil
 	}
-	if err := a.Limiter.Release(ctx, claim); err != nil {
+	if err := a.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, true) }); err != nil {
 		return Outcome{}, err
 	}
 	if !user.BlockedAt.IsZero() {

@@ -32,7 +32,8 @@ type attempt struct {
 func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter, u *model.User, ip string, g Guess) (*attempt, error) {
 	state := g.As
 	if u != nil {
-		// What any verdict on the account may depend on (see run).
+		// What any verdict on the account may depend on: a new
+		// password or MFA state makes every secret a new guess.
 		state += "\x00" + u.PasswordHash + "\x00" + string(u.MFAState) + "\x00" + u.PasswordExpiresAt.String()
 	}
 	at := &attempt{limiter: a.Limiter, counter: counter, fingerprint: a.Limiter.Fingerprint(counter, state, g.Secret)}
