@@ -66,7 +66,7 @@ func (r *reaper) run() {
 	r.cleaned = true
 	for cmd := range r.procs {
 		if cmd.Process != nil {
-			cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Process.Signal(syscall.SIGTERM) // fails only if it has exited already
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -75,7 +75,7 @@ func (r *reaper) run() {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if cmd.Process != nil && alive(cmd.Process.Pid) {
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill() // fails only if it has exited meanwhile
 		}
 	}
 	for _, d := range r.dirs {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,8 +25,8 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	client := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
 	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", c.AdminPort, seconds))
 	if err != nil {
-		<-wrkDone
-		return "", "", fmt.Errorf("pprof: %w", err)
+		// wrk's own failure, if any, is worth seeing too.
+		return "", "", errors.Join(fmt.Errorf("pprof: %w", err), <-wrkDone)
 	}
 	data, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -46,7 +47,9 @@ func profileUnderLoad(c *caddyInstance, l load, seconds int, path string, header
 	// The gateway's own share: everything under gateway.(*Gateway).Serve.
 	gw, _ := pprofTop(c.Bin, file, 25, "-top", "-cum", `-focus=gateway\.\(\*Gateway\)\.Serve`, `-hide=^(runtime\.|net/http\.|github\.com/caddyserver/)`)
 	text := top + "\n\nunder gateway.(*Gateway).Serve, cumulative:\n" + gw
-	os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644)
+	if err := os.WriteFile(filepath.Join(outDir, "cpu-"+label+".top.txt"), []byte(text), 0o644); err != nil {
+		return file, text, err
+	}
 	return file, text, nil
 }
 

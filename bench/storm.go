@@ -70,7 +70,7 @@ func storm(c *caddyInstance, n int, user string) (stop func() stormCounts) {
 					}
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused; the answer is judged already
 				resp.Body.Close()
 				switch resp.StatusCode {
 				case 200:

@@ -179,10 +179,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	// Loading the generated keys queries the store.
 	wctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	a.services, err = newServices(wctx, a, st, events, a.logger)
+	svc, err := wiring.New(wctx, st, a.wiringOptions(events, a.logger))
 	if err != nil {
 		return fmt.Errorf("mfa: %w", err)
 	}
+	a.services = &services{svc}
 	return nil
 }
 

@@ -21,7 +21,11 @@ func provision(t *testing.T, a *App) error {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	t.Cleanup(cancel)
 	err := a.Provision(ctx)
-	t.Cleanup(func() { a.Cleanup() })
+	t.Cleanup(func() {
+		if err := a.Cleanup(); err != nil {
+			t.Error(err)
+		}
+	})
 	return err
 }
 

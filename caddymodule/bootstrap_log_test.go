@@ -22,7 +22,11 @@ func TestFirstStartLogPointsToSecurityInfo(t *testing.T) {
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Cleanup() })
+	t.Cleanup(func() {
+		if err := a.Cleanup(); err != nil {
+			t.Error(err)
+		}
+	})
 	entries := logs.FilterMessageSnippet("created the first admin user").All()
 	if len(entries) != 1 {
 		t.Fatalf("%d first-admin log entries, want 1: %v", len(entries), logs.All())

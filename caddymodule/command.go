@@ -18,10 +18,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 func init() {
@@ -99,7 +99,7 @@ func appPasswordsListCommand(opts *cliOptions) *cobra.Command {
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED")
 				for _, a := range list {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", a.ID, a.Name, a.CreatedAt.UTC().Format("2006-01-02 15:04"), basicauth.DescribeUse(a.LastUsedAt, a.LastUsedIP))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", a.ID, a.Name, a.CreatedAt.UTC().Format("2006-01-02 15:04"), web.DescribeUse(a.LastUsedAt, a.LastUsedIP))
 				}
 				return tw.Flush()
 			})

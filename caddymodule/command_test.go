@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,9 +26,11 @@ func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprint(in, stdin)
-	in.Seek(0, 0)
 	defer in.Close()
+	fmt.Fprint(in, stdin)
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
 	saved := os.Stdin
 	os.Stdin = in
 	defer func() { os.Stdin = saved }()

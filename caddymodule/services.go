@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"context"
 	"time"
 
 	"go.uber.org/zap"
@@ -9,17 +8,17 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/securityinfo"
 	"github.com/mfagate/mfagate/internal/signin"
-	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/wiring"
 )
 
 // services are the domain objects one loaded config shares among its sites.
 type services struct{ *wiring.Services }
 
-// newServices wires the domain packages from the app's config.
-func newServices(ctx context.Context, a *App, st store.Store, events *core.Events, logger *zap.Logger) (*services, error) {
+// wiringOptions are the wiring's options from the app's config; the store
+// comes from the storage module (see acquire).
+func (a *App) wiringOptions(events *core.Events, logger *zap.Logger) wiring.Options {
 	policy := a.passwordPolicy()
-	svc, err := wiring.New(ctx, st, wiring.Options{
+	return wiring.Options{
 		Keys:               a.keys,
 		Issuer:             a.Issuer,
 		PasswordPolicy:     &policy,
@@ -33,11 +32,7 @@ func newServices(ctx context.Context, a *App, st store.Store, events *core.Event
 		Push:               a.push,
 		AdminGroup:         a.AdminGroup,
 		SignInLogRetention: time.Duration(a.SignInLogRetention),
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &services{svc}, nil
 }
 
 // portalDeps hands the services to a site's portal.

@@ -84,7 +84,9 @@ func TestSpoofedIdentityHeadersStripped(t *testing.T) {
 	fmt.Fprintf(conn, "GET /spoof HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: %s\r\n"+
 		"Remote-User: admin\r\nremote-groups: admins\r\nRemote-Email: boss@example.com\r\nRemote_User: admin\r\n"+
 		"Connection: keep-alive, Remote-User, Remote-Groups\r\n\r\n", g.httpPort, cookie)
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)

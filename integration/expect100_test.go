@@ -34,18 +34,22 @@ func rawExchange(t *testing.T, addr, raw string) (resp *http.Response, took time
 	}
 	// Far past answerWithin, so a late answer is measured, not cut off;
 	// short of Caddy's own timeouts.
-	conn.SetDeadline(start.Add(5 * time.Second))
+	if err := conn.SetDeadline(start.Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	br := bufio.NewReader(conn)
 	resp, err = http.ReadResponse(br, nil)
 	took = time.Since(start)
 	if err != nil {
 		t.Fatalf("no answer after %v: %v\nrequest:\n%s", took.Round(time.Millisecond), err, raw)
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused; the answer is judged already
 	resp.Body.Close()
 	// After a "Connection: close" answer the server ends the connection;
 	// otherwise it waits for the next request (and the read times out).
-	conn.SetDeadline(time.Now().Add(answerWithin))
+	if err := conn.SetDeadline(time.Now().Add(answerWithin)); err != nil {
+		t.Fatal(err)
+	}
 	_, err = br.ReadByte()
 	return resp, took, err == io.EOF
 }

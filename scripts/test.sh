@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every mfagate check: formatting, go vet, all tests (the integration
-# tests build the real Caddy binary and drive headless Chromium), a Caddy
-# built the way users add plugins (xcaddy build --with this module) and a
-# short run of each fuzz target.
+# Runs every mfagate check: formatting, go vet, golangci-lint (the standard
+# linters and the layer rules of .golangci.yml, and a check that those rules
+# bite), all tests (the integration tests build the real Caddy binary and
+# drive headless Chromium), a Caddy built the way users add plugins (xcaddy
+# build --with this module) and a short run of each fuzz target.
 #
 # Usage, from any directory, on Debian, as root:
 #
@@ -10,7 +11,9 @@
 #
 # It installs what is missing (chromium, postgresql, litmus, nodejs and npm)
 # with apt-get, installs axe-core (pinned in integration/axe/package-lock.json,
-# for the accessibility check of TestBrowserLayout) with npm ci,
+# for the accessibility check of TestBrowserLayout) with npm ci, installs
+# golangci-lint $GOLANGCI_LINT_VERSION with go install unless that version is
+# there already (building it takes minutes),
 # starts a throwaway PostgreSQL cluster for the tests
 # (MFAGATE_TEST_POSTGRES_DSN) and removes it at exit. Not as root, it only says what to install.
 #
@@ -94,6 +97,9 @@ PGDATA_DIR="$PGTMP/data"
 PG_STARTED=""
 # The xcaddy stage's temporary directory (set when it starts).
 XCADDY_TMP=""
+# Throwaway files check_lint_rules_bite writes into the source tree while
+# it runs; removed at exit if the run is interrupted.
+LINT_PROBES=()
 
 # Runs a PostgreSQL command as the cluster's owner: the postgres user when
 # we are root (initdb refuses root), else ourselves.
@@ -113,6 +119,7 @@ cleanup() {
 	fi
 	rm -rf "$PGTMP"
 	if [ -n "${XCADDY_TMP:-}" ]; then rm -rf "$XCADDY_TMP"; fi
+	if [ "${#LINT_PROBES[@]}" -gt 0 ]; then rm -f "${LINT_PROBES[@]}"; fi
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -219,6 +226,71 @@ run_tests() {
 		grep --line-buffered -vE '^[[:space:]]*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
 	rc=${PIPESTATUS[0]}
 	return "$rc"
+}
+
+# The golangci-lint that check_lint runs; installed with go install (from the
+# module proxy) only when this exact version is not found.
+GOLANGCI_LINT_VERSION=v2.15.0
+GOLANGCI_LINT=""
+
+# install_golangci_lint: finds golangci-lint $GOLANGCI_LINT_VERSION on PATH
+# or in Go's install directory, or builds it there; sets GOLANGCI_LINT.
+install_golangci_lint() {
+	local gobin candidate have
+	gobin="$(go env GOBIN)"
+	[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+	for candidate in "$(command -v golangci-lint || true)" "$gobin/golangci-lint"; do
+		[ -n "$candidate" ] && [ -x "$candidate" ] || continue
+		have="$("$candidate" version --short 2>/dev/null || true)"
+		if [ "v${have#v}" = "$GOLANGCI_LINT_VERSION" ]; then
+			GOLANGCI_LINT="$candidate"
+			echo "golangci-lint $GOLANGCI_LINT_VERSION is installed: $candidate"
+			return 0
+		fi
+		echo "$candidate is version ${have:-unknown}, not $GOLANGCI_LINT_VERSION"
+	done
+	echo "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION (into $gobin; this takes minutes)"
+	GOBIN="$gobin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION" || return 1
+	GOLANGCI_LINT="$gobin/golangci-lint"
+	"$GOLANGCI_LINT" version
+}
+
+# check_lint: golangci-lint with .golangci.yml (the standard linters and
+# depguard's layer rules) over the whole module.
+check_lint() {
+	[ -n "$GOLANGCI_LINT" ] || { echo "FAIL: golangci-lint $GOLANGCI_LINT_VERSION is not installed (see the stage above)"; return 1; }
+	"$GOLANGCI_LINT" run ./...
+}
+
+# check_lint_rules_bite: the layer rules must fail a violation, not merely
+# pass today's code. It adds two throwaway files, a page package importing
+# the store and a page package importing another page, lints those two
+# packages expecting depguard to name both, and removes the files.
+check_lint_rules_bite() {
+	local out rc bad=0 module=github.com/mfagate/mfagate
+	[ -n "$GOLANGCI_LINT" ] || { echo "FAIL: golangci-lint $GOLANGCI_LINT_VERSION is not installed (see the stage above)"; return 1; }
+	LINT_PROBES=(internal/signin/zz_layer_probe.go internal/securityinfo/zz_layer_probe.go)
+	printf '%s\n' "// Throwaway: scripts/test.sh checks that depguard refuses this import." \
+		'package signin' '' "import _ \"$module/internal/store\"" >"${LINT_PROBES[0]}"
+	printf '%s\n' "// Throwaway: scripts/test.sh checks that depguard refuses this import." \
+		'package securityinfo' '' "import _ \"$module/internal/signin\"" >"${LINT_PROBES[1]}"
+	set +e
+	out="$("$GOLANGCI_LINT" run ./internal/signin/ ./internal/securityinfo/ 2>&1)"
+	rc=$?
+	set -e
+	rm -f "${LINT_PROBES[@]}"
+	LINT_PROBES=()
+	echo "$out"
+	if [ "$rc" -eq 0 ]; then
+		echo "FAIL: golangci-lint passed a page package importing the store and a page importing another page"
+		return 1
+	fi
+	grep -qE "internal/signin/zz_layer_probe\.go:.*$module/internal/store.*\(depguard\)" <<<"$out" ||
+		{ echo "FAIL: depguard did not refuse internal/signin importing internal/store"; bad=1; }
+	grep -qE "internal/securityinfo/zz_layer_probe\.go:.*$module/internal/signin.*\(depguard\)" <<<"$out" ||
+		{ echo "FAIL: depguard did not refuse internal/securityinfo importing internal/signin"; bad=1; }
+	[ "$bad" -eq 0 ] || return 1
+	echo "depguard refused both throwaway imports (the files are removed again)"
 }
 
 # The xcaddy that check_xcaddy installs (the one in the caddy:2.11-builder image).
@@ -366,6 +438,9 @@ run_fuzz() {
 
 stage "gofmt" check_gofmt
 stage "go vet ./..." go vet ./...
+stage "install golangci-lint $GOLANGCI_LINT_VERSION" install_golangci_lint
+stage "golangci-lint run ./..." check_lint
+stage "golangci-lint: the layer rules bite" check_lint_rules_bite
 stage "go test ./..." run_tests
 stage "xcaddy build --with github.com/mfagate/mfagate" check_xcaddy
 run_fuzz

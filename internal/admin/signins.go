@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
-	"github.com/mfagate/mfagate/internal/phoneportal"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -118,7 +118,7 @@ const maxClientName = 60
 // Linux"); an agent naming no known browser (an app's "git/2.47.0") is
 // shown as sent, shortened: the admin reads the log to tell clients apart.
 func clientName(ua string) string {
-	if name, known := phoneportal.DescribeAgent(ua); known {
+	if name, known := web.DescribeAgent(ua); known {
 		return name
 	}
 	if len(ua) > maxClientName {

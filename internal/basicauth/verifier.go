@@ -336,17 +336,5 @@ func (v *Verifier) touchLater(ctx context.Context, key [32]byte, res *Result, ip
 // password, changing the password or the MFA state.
 func (v *Verifier) ForgetUser(userID int64) { v.cache.forgetUser(userID) }
 
-// DescribeUse formats a last-used line for the Security info page.
-func DescribeUse(at time.Time, ip string) string {
-	if at.IsZero() {
-		return "Never"
-	}
-	s := at.UTC().Format("2006-01-02 15:04 UTC")
-	if ip != "" {
-		s += " from " + ip
-	}
-	return s
-}
-
 // Realm quotes a realm for WWW-Authenticate.
 func Realm(name string) string { return "Basic realm=" + strconv.Quote(name) + `, charset="UTF-8"` }

@@ -135,7 +135,9 @@ func TestFailuresCountTowardLockout(t *testing.T) {
 	ctx := context.Background()
 	for i := range bruteforce.DefaultAccountLimit {
 		// Distinct secrets: a repeat of the same wrong one counts once.
-		f.v.Verify(ctx, policy.Site{}, "wanda", fmt.Sprintf("aaaabbbbccccdd%02d", i), "192.0.2.7")
+		if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", fmt.Sprintf("aaaabbbbccccdd%02d", i), "192.0.2.7"); !denied(err) {
+			t.Fatalf("wrong app password %d: %v", i, err)
+		}
 	}
 	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.8"); !denied(err) {
 		t.Fatalf("locked account accepted a right app password: %v", err)

@@ -120,7 +120,9 @@ func TestExpiredLockStartsAfreshWindow(t *testing.T) {
 	clock := time.Now()
 	l.now = func() time.Time { return clock }
 	for range 2 {
-		l.Claim(t.Context(), "alice", "192.0.2.1")
+		if _, _, err := l.Claim(t.Context(), "alice", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if c, _, _ := l.Claim(t.Context(), "alice", "192.0.2.1"); c != nil {
 		t.Fatal("claim while locked")

@@ -21,7 +21,7 @@ type Hasher interface {
 
 // AppPasswords creates and deletes users' app passwords.
 type AppPasswords struct {
-	Store  store.Store
+	store  store.Store
 	Hasher Hasher
 	// TagKey keys the lookup tags basic auth finds app passwords by.
 	TagKey []byte
@@ -38,7 +38,7 @@ type AppPasswords struct {
 // shed under load and nothing was stored. The caller checks that u may
 // create app passwords (policy) and that name is valid.
 func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip string) (string, error) {
-	existing, err := a.Store.AppPasswords(ctx, u.ID)
+	existing, err := a.store.AppPasswords(ctx, u.ID)
 	if err != nil {
 		return "", fmt.Errorf("core: app passwords: %w", err)
 	}
@@ -54,7 +54,7 @@ func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip strin
 		return "", fmt.Errorf("core: hashing app password: %w", err)
 	}
 	ap := &model.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
-	if err := a.Store.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	if err := a.store.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
 		return "", fmt.Errorf("core: create app password: %w", err)
 	}
 	a.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordCreated, RemoteIP: ip, Detail: name})
@@ -64,7 +64,7 @@ func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip strin
 // Delete removes app password id of u (model.ErrNotFound when u has no
 // such app password).
 func (a *AppPasswords) Delete(ctx context.Context, u *model.User, id int64, ip string) error {
-	err := a.Store.DeleteAppPassword(ctx, u.ID, id)
+	err := a.store.DeleteAppPassword(ctx, u.ID, id)
 	// Announced even after an error: a stale cached success must not
 	// outlive a deletion that may have happened.
 	a.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
@@ -85,7 +85,7 @@ func (a *AppPasswords) Find(ctx context.Context, userID int64, normalized string
 // ByTag returns u's app password with lookup tag tag as stored now;
 // model.ErrNotFound when it is gone.
 func (a *AppPasswords) ByTag(ctx context.Context, userID int64, tag []byte) (*model.AppPassword, error) {
-	ap, err := a.Store.AppPasswordByTag(ctx, userID, tag)
+	ap, err := a.store.AppPasswordByTag(ctx, userID, tag)
 	if err != nil {
 		return nil, fmt.Errorf("core: app password: %w", err)
 	}
@@ -95,7 +95,7 @@ func (a *AppPasswords) ByTag(ctx context.Context, userID int64, tag []byte) (*mo
 // RecordUse stores when and from where app password id was last used. A
 // password deleted meanwhile is not an error.
 func (a *AppPasswords) RecordUse(ctx context.Context, id int64, at time.Time, ip string) error {
-	err := a.Store.TouchAppPassword(ctx, id, at, ip)
+	err := a.store.TouchAppPassword(ctx, id, at, ip)
 	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return fmt.Errorf("core: app password use: %w", err)
 	}

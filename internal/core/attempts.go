@@ -21,7 +21,7 @@ import (
 // repeat of a recent wrong secret is refused again without being judged
 // or counted.
 type Attempts struct {
-	Store   store.Store
+	store   store.Store
 	Limiter *bruteforce.Limiter
 	// Logger reports a wrong secret that could not be remembered (its
 	// failure stays counted; a repeat is then merely counted again); nil:
@@ -126,7 +126,7 @@ func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
 	if name == "" {
 		return nil, nil
 	}
-	u, err := a.Store.UserByName(ctx, name)
+	u, err := a.store.UserByName(ctx, name)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
@@ -167,13 +167,13 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		out.Reason = why
 		// Its slots stay counted; remembered, a repeat counts no more.
 		// Not remembering it costs only that, so the verdict stands.
-		err := a.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, false) })
+		err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, false) })
 		if err != nil && a.Logger != nil {
 			a.Logger.Warn("remembering a wrong secret", zap.Error(err))
 		}
 		return out, nil
 	}
-	if err := a.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, true) }); err != nil {
+	if err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, true) }); err != nil {
 		return Outcome{}, err
 	}
 	if !user.BlockedAt.IsZero() {

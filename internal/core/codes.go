@@ -18,7 +18,7 @@ import (
 // caller needs: brute-force limits, single use per time step, secrets
 // sealed per user. (Package totp holds the RFC 6238 arithmetic.)
 type Codes struct {
-	Store    store.Store
+	store    store.Store
 	Box      *secrets.Box
 	Attempts *Attempts
 	Now      func() time.Time
@@ -58,7 +58,7 @@ func (c *Codes) Check(ctx context.Context, u *model.User, code, ip string) (ok b
 
 // secretsOf opens u's authenticators' secrets (the ones that open).
 func (c *Codes) secretsOf(ctx context.Context, u *model.User) ([][]byte, error) {
-	auths, err := c.Store.TOTPAuthenticators(ctx, u.ID)
+	auths, err := c.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("core: authenticators: %w", err)
 	}
@@ -94,7 +94,7 @@ func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, c
 		if !matched {
 			return false, ReasonWrongCode, nil
 		}
-		claimed, err := c.Store.ClaimTOTPStep(ctx, u.ID, step)
+		claimed, err := c.store.ClaimTOTPStep(ctx, u.ID, step)
 		if err != nil {
 			return false, ReasonNone, fmt.Errorf("core: claim step: %w", err)
 		}

@@ -87,7 +87,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	// Typed names that are no account are counted and logged as hashes
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, cfg.Lockout, secrets.Derive(cfg.Keys.AppPasswordTag, "mfagate/unknown-usernames"))
-	attempts := &Attempts{Store: st, Limiter: limiter, Logger: cfg.Logger.Named("attempts")}
+	attempts := &Attempts{store: st, Limiter: limiter, Logger: cfg.Logger.Named("attempts")}
 	events := cfg.Events
 	if events == nil {
 		events = NewEvents(nil)
@@ -120,9 +120,9 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	signins.audit = auditLog
 	c := &Core{
 		Attempts: attempts,
-		Codes:    &Codes{Store: st, Box: box, Attempts: attempts},
-		Methods:  &Methods{Store: st, Audit: auditLog, events: events},
-		AppPasswords: &AppPasswords{Store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
+		Codes:    &Codes{store: st, Box: box, Attempts: attempts},
+		Methods:  &Methods{store: st, Audit: auditLog, events: events},
+		AppPasswords: &AppPasswords{store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
 			Audit: auditLog, events: events},
 		Accounts: accounts,
 		Sessions: &Sessions{store: st, events: events, audit: auditLog},
@@ -140,7 +140,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 
 // Authenticators lists u's authenticator apps, oldest first.
 func (m *Methods) Authenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error) {
-	auths, err := m.Store.TOTPAuthenticators(ctx, userID)
+	auths, err := m.store.TOTPAuthenticators(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("core: authenticators: %w", err)
 	}
@@ -149,7 +149,7 @@ func (m *Methods) Authenticators(ctx context.Context, userID int64) ([]model.TOT
 
 // List lists u's app passwords, oldest first.
 func (a *AppPasswords) List(ctx context.Context, userID int64) ([]model.AppPassword, error) {
-	aps, err := a.Store.AppPasswords(ctx, userID)
+	aps, err := a.store.AppPasswords(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("core: app passwords: %w", err)
 	}

@@ -17,7 +17,7 @@ const AuthenticatorName = "Authenticator app"
 // Methods changes users' sign-in methods under the MFA-state rules, each
 // change in one store transaction, and audits it.
 type Methods struct {
-	Store  store.Store
+	store  store.Store
 	Audit  *audit.Log
 	events *Events
 }
@@ -29,14 +29,14 @@ type Methods struct {
 // model.ErrConflict: a half-finished sign-in that knew only the password
 // must never add a second method after the user enrolled their own.
 func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []byte, ip string, onlyFirst bool) error {
-	existing, err := m.Store.TOTPAuthenticators(ctx, u.ID)
+	existing, err := m.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("core: authenticators: %w", err)
 	}
 	a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
 	// The state is promoted as stored now, not as cached with the session:
 	// an admin may have changed it meanwhile.
-	promoted, err := m.Store.AddTOTP(ctx, a, onlyFirst)
+	promoted, err := m.store.AddTOTP(ctx, a, onlyFirst)
 	if err != nil {
 		return fmt.Errorf("core: add authenticator: %w", err)
 	}
@@ -58,7 +58,7 @@ var ErrNoSuchMethod = errors.New("core: the user has no such sign-in method")
 // such a user without a method. model.ErrNotFound when u has no such
 // authenticator.
 func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
-	if err := m.Store.DeleteTOTP(ctx, u.ID, id, keepOne, keepSession); err != nil {
+	if err := m.store.DeleteTOTP(ctx, u.ID, id, keepOne, keepSession); err != nil {
 		return fmt.Errorf("core: delete authenticator: %w", err)
 	}
 	methodRemoved(ctx, m.events, m.Audit, u, audit.TOTPDeleted, ip, strconv.FormatInt(id, 10))
@@ -85,7 +85,7 @@ func (m *Methods) SetDefaultMethod(ctx context.Context, u *model.User, method mo
 	if !has {
 		return ErrNoSuchMethod
 	}
-	if err := m.Store.SetDefaultMethod(ctx, u.ID, method); err != nil {
+	if err := m.store.SetDefaultMethod(ctx, u.ID, method); err != nil {
 		return fmt.Errorf("core: set default method: %w", err)
 	}
 	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DefaultMethodSet, RemoteIP: ip, Detail: string(method)})
@@ -97,13 +97,13 @@ func (m *Methods) SetDefaultMethod(ctx context.Context, u *model.User, method mo
 func (m *Methods) has(ctx context.Context, u *model.User, method model.Method) (bool, error) {
 	switch method {
 	case model.MethodCode:
-		auths, err := m.Store.TOTPAuthenticators(ctx, u.ID)
+		auths, err := m.store.TOTPAuthenticators(ctx, u.ID)
 		if err != nil {
 			return false, fmt.Errorf("core: authenticators: %w", err)
 		}
 		return len(auths) > 0, nil
 	case model.MethodPush:
-		ds, err := m.Store.Devices(ctx, u.ID)
+		ds, err := m.store.Devices(ctx, u.ID)
 		if err != nil {
 			return false, fmt.Errorf("core: devices: %w", err)
 		}

@@ -33,7 +33,7 @@ func (m *Methods) RenameAuthenticator(ctx context.Context, u *model.User, id int
 	if err != nil {
 		return err
 	}
-	if err := m.Store.RenameTOTP(ctx, u.ID, id, n); err != nil {
+	if err := m.store.RenameTOTP(ctx, u.ID, id, n); err != nil {
 		return fmt.Errorf("core: rename authenticator: %w", err)
 	}
 	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPRenamed, RemoteIP: ip,

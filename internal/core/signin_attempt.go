@@ -45,7 +45,7 @@ func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter,
 		at.repeat, at.refused = true, ReasonRepeat
 		return at, nil
 	}
-	err = a.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		claim, why, err := a.Limiter.ClaimIn(ctx, tx, counter, ip)
 		at.claim, at.refused = claim, ReasonNone
 		if err == nil && claim == nil {
@@ -82,7 +82,7 @@ func (a *Attempts) abandon(ctx context.Context, at *attempt, err error) error {
 	if at == nil || at.claim == nil {
 		return err
 	}
-	rerr := a.Store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
+	rerr := a.store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
 		return at.limiter.ReleaseIn(ctx, tx, at.claim)
 	})
 	return errors.Join(err, rerr)

@@ -26,7 +26,7 @@ func (s *SignIn) EnrolmentSecret(ctx context.Context, p Pending) (secret []byte,
 	if p.Session.PendingTOTP == nil || p.Session.Stage != model.StagePassword {
 		return nil, false, nil
 	}
-	auths, err := s.codes.Store.TOTPAuthenticators(ctx, p.User.ID)
+	auths, err := s.codes.store.TOTPAuthenticators(ctx, p.User.ID)
 	if err != nil {
 		return nil, false, fmt.Errorf("core: authenticators: %w", err)
 	}
@@ -194,7 +194,7 @@ func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason,
 	if err != nil {
 		return ReasonNone, fmt.Errorf("core: pending secret: %w", err)
 	}
-	existing, err := s.codes.Store.TOTPAuthenticators(ctx, u.ID)
+	existing, err := s.codes.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return ReasonNone, fmt.Errorf("core: authenticators: %w", err)
 	}

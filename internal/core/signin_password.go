@@ -227,7 +227,7 @@ func (s *SignIn) nextAfterPassword(ctx context.Context, u *model.User, site poli
 	if !site.BrowserNeedsSecondFactor(u) {
 		return StateComplete, nil, nil
 	}
-	secrets, err := s.codes.Store.TOTPAuthenticators(ctx, u.ID)
+	secrets, err := s.codes.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return "", nil, fmt.Errorf("core: authenticators: %w", err)
 	}

@@ -93,7 +93,7 @@ func (s *SignIn) ReverifyPhone(ctx context.Context, in PhoneInput) (Progress, er
 
 // SecondFactors says which second factors u can re-verify with.
 func (s *SignIn) SecondFactors(ctx context.Context, u *model.User) (code, phone bool, err error) {
-	auths, err := s.codes.Store.TOTPAuthenticators(ctx, u.ID)
+	auths, err := s.codes.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return false, false, fmt.Errorf("core: authenticators: %w", err)
 	}

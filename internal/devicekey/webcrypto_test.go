@@ -37,7 +37,7 @@ func (r jsRequest) toGo() Request {
 }
 
 func (a jsAnswer) toGo() Answer {
-	return Answer{RequestID: a.RequestID, Decision: a.Decision, Number: a.Number, DeviceID: a.DeviceID, Nonce: a.Nonce}
+	return Answer(a)
 }
 
 // TestVectorWasMadeWithTheServedScript: the vector checks the script the

@@ -18,7 +18,6 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/internal/signin"
 	"github.com/mfagate/mfagate/internal/web"
 )
 
@@ -38,9 +37,18 @@ type Config struct {
 	SiteName string
 }
 
+// Portal is the site's sign-in portal (*signin.Portal), which answers
+// every request under its prefix. The gateway names only what it needs,
+// so it does not import another page package (see .golangci.yml).
+type Portal interface {
+	http.Handler
+	// Prefix is the path the portal's pages live under ("/mfa/").
+	Prefix() string
+}
+
 // Gateway guards one site.
 type Gateway struct {
-	portal   *signin.Portal
+	portal   Portal
 	sessions *session.Manager
 	verifier *basicauth.Verifier
 	cfg      Config
@@ -50,7 +58,7 @@ type Gateway struct {
 // New returns a Gateway using portal for sign-in pages. Refused basic-auth
 // requests are audited with their sign-in log rows (cfg.SignInLog); the
 // audit log argument is no longer used.
-func New(portal *signin.Portal, sessions *session.Manager, verifier *basicauth.Verifier, _ *audit.Log, cfg Config) *Gateway {
+func New(portal Portal, sessions *session.Manager, verifier *basicauth.Verifier, _ *audit.Log, cfg Config) *Gateway {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = web.RemoteIP
 	}

@@ -30,6 +30,10 @@ func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *mo
 	return New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, Config{Policy: site}), svc.Sessions, u
 }
 
+// portalCore is the core behind g's sign-in portal, for tests that change
+// an account the way an admin would.
+func portalCore(g *Gateway) *core.Core { return g.portal.(*signin.Portal).Core }
+
 func serve(g *Gateway, r *http.Request) (Result, *httptest.ResponseRecorder) {
 	w := httptest.NewRecorder()
 	res, _ := g.Serve(w, r)
@@ -79,7 +83,9 @@ func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
 func TestHalfSignedInIsNotSignedIn(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{})
 	w := httptest.NewRecorder()
-	sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StagePassword})
+	if err := sm.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{UserID: u.ID, Stage: model.StagePassword}); err != nil {
+		t.Fatal(err)
+	}
 	r := httptest.NewRequest("GET", "/x", nil)
 	r.Header.Set("Accept", "text/html")
 	r.AddCookie(w.Result().Cookies()[0])

@@ -19,7 +19,7 @@ import (
 func TestTemporaryPasswordLeadsOnlyToChoosingOne(t *testing.T) {
 	g, sm, u := newGateway(t, policy.Site{})
 	ctx := context.Background()
-	accounts := g.portal.Core.Accounts.WithActor("test")
+	accounts := portalCore(g).Accounts.WithActor("test")
 	temp, _, err := accounts.ResetPassword(ctx, u.Username)
 	if err != nil || len(temp) < 16 {
 		t.Fatalf("ResetPassword = %q, %v", temp, err)

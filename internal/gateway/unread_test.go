@@ -64,7 +64,7 @@ func TestAnswersLeavingTheBodyUnreadClose(t *testing.T) {
 
 	// A session with a temporary password is sent to choose a new one
 	// (the reset ended the earlier session).
-	if _, _, err := g.portal.Core.Accounts.WithActor("test").ResetPassword(context.Background(), u.Username); err != nil {
+	if _, _, err := portalCore(g).Accounts.WithActor("test").ResetPassword(context.Background(), u.Username); err != nil {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()

@@ -473,7 +473,7 @@ func (h *Handler) apiPending(ctx context.Context, c *call) (any, *apiError) {
 	}{}
 	if ap != nil {
 		out.Request = &pendingRequest{
-			ID: ap.ID, Issuer: h.cfg.Issuer, Site: ap.Site, IP: ap.RemoteIP, Agent: describeAgent(ap.UserAgent),
+			ID: ap.ID, Issuer: h.cfg.Issuer, Site: ap.Site, IP: ap.RemoteIP, Agent: web.AgentName(ap.UserAgent),
 			Created: ap.CreatedAt.UTC().Format(time.RFC3339), Expires: ap.ExpiresAt.UTC().Format(time.RFC3339),
 		}
 	}

@@ -49,7 +49,6 @@ func newTarpit(t *testing.T) *tarpit {
 			tp.accepted <- struct{}{}
 			conns.Go(func() {
 				// Never answer; notice when the sender hangs up.
-				c.Read(make([]byte, 64<<10))
 				for {
 					if _, err := c.Read(make([]byte, 64<<10)); err != nil {
 						break

@@ -191,7 +191,7 @@ func TestTimeoutNotRetried(t *testing.T) {
 		calls.Add(1)
 		// Read the body: only then does the server watch the connection
 		// and cancel r.Context when the client gives up.
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
@@ -249,7 +249,7 @@ type gate struct {
 func newGate(t *testing.T) *gate {
 	g := &gate{entered: make(chan struct{}, 100), release: make(chan struct{})}
 	g.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // see TestTimeoutRetriedOnce
+		_, _ = io.Copy(io.Discard, r.Body) // see TestTimeoutRetriedOnce
 		g.entered <- struct{}{}
 		select {
 		case <-g.release:
@@ -499,7 +499,7 @@ func TestHTTP2(t *testing.T) {
 	var proto atomic.Value
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		proto.Store(r.Proto)
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusCreated)
 	}))
 	srv.EnableHTTP2 = true

@@ -10,7 +10,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
-	"github.com/mfagate/mfagate/internal/signin"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -36,7 +36,7 @@ func (p *Pages) startAuthenticator(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) renderEnrol(w http.ResponseWriter, r *http.Request, u *model.User, secret, sealed []byte, msg string) {
-	view, err := signin.EnrolmentView(p.cfg.Issuer, u.Username, secret)
+	view, err := web.EnrolmentView(p.cfg.Issuer, u.Username, secret)
 	if err != nil {
 		p.page.InternalError(w, r, "rendering enrolment", err)
 		return

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -76,7 +76,7 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 	for _, a := range aps {
 		page.AppPasswords = append(page.AppPasswords, loginui.AppPasswordRow{
 			ID: a.ID, Name: a.Name, Created: a.CreatedAt.UTC().Format(dateFormat),
-			LastUsed: basicauth.DescribeUse(a.LastUsedAt, a.LastUsedIP),
+			LastUsed: web.DescribeUse(a.LastUsedAt, a.LastUsedIP),
 		})
 	}
 	page.Activity, err = p.activity(r, u)

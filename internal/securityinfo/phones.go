@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/mfagate/mfagate/internal/basicauth"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -116,7 +116,7 @@ func deviceRows(devices []model.Device, lastOne bool) []loginui.DeviceRow {
 			continue
 		}
 		row := loginui.DeviceRow{ID: d.ID, Name: d.Name, Paired: d.ActivatedAt.UTC().Format(dateFormat),
-			LastUsed: basicauth.DescribeUse(d.LastUsedAt, ""), NoPush: d.Push == nil || d.PushDead, CanDelete: !lastOne}
+			LastUsed: web.DescribeUse(d.LastUsedAt, ""), NoPush: d.Push == nil || d.PushDead, CanDelete: !lastOne}
 		if lastOne {
 			row.WhyNotDelete = msgLastMethod
 		}

@@ -4,9 +4,8 @@ import (
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/session"
-	"github.com/mfagate/mfagate/loginui"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 // pendingEnrolment returns the half-signed-in session that is enrolling and
@@ -56,21 +55,8 @@ func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
 	p.renderEnrol(w, r, cur, secret, http.StatusOK, "")
 }
 
-// EnrolmentView builds what a page needs to show a secret for enrolment.
-func EnrolmentView(issuer, account string, secret []byte) (qr loginui.EnrolTOTPPage, err error) {
-	uri, err := totp.URI(issuer, account, secret)
-	if err != nil {
-		return qr, err
-	}
-	img, err := totp.QRDataURI(uri)
-	if err != nil {
-		return qr, err
-	}
-	return loginui.EnrolTOTPPage{QRDataURI: img, Secret: totp.DisplaySecret(secret), Account: account}, nil
-}
-
 func (p *Portal) renderEnrol(w http.ResponseWriter, r *http.Request, cur *session.Current, secret []byte, status int, msg string) {
-	page, err := EnrolmentView(p.cfg.Issuer, cur.User.Username, secret)
+	page, err := web.EnrolmentView(p.cfg.Issuer, cur.User.Username, secret)
 	if err != nil {
 		p.page.InternalError(w, r, "rendering enrolment", err)
 		return

@@ -1,7 +1,9 @@
 // Package web is the HTTP plumbing every portal page shares (the sign-in
 // pages, Security info, and the pages still to come): the services they
 // use, reading small forms, message and error pages, the client's address
-// and the cross-origin check. Pages translate HTTP into calls on those
+// and the cross-origin check, and the few view helpers several pages show
+// alike (an enrolment QR code, a last use, a user agent), so no page
+// package imports another. Pages translate HTTP into calls on those
 // services and results into responses; nothing here decides anything.
 package web
 

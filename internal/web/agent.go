@@ -1,4 +1,4 @@
-package phoneportal
+package web
 
 import "strings"
 
@@ -20,13 +20,13 @@ var (
 // known browser or system.
 const unrecognisedAgent = "an unrecognised browser"
 
-// describeAgent turns a sign-in's user agent into the few words a phone
+// AgentName turns a sign-in's user agent into the few words a phone
 // shows ("Firefox on Windows"). The user agent is the client's to choose,
 // so nothing of it is shown as sent: one naming no known browser or
 // system is "an unrecognised browser" (a text of the attacker's choice on
 // the prompt, "type 47 to keep your account safe", would be an
 // instruction).
-func describeAgent(ua string) string {
+func AgentName(ua string) string {
 	browser, system := match(ua, browsers), match(ua, systems)
 	switch {
 	case browser != "" && system != "":
@@ -46,4 +46,14 @@ func match(ua string, list []struct{ token, name string }) string {
 		}
 	}
 	return ""
+}
+
+// DescribeAgent names a user agent in a few words ("Chrome on Linux"), as
+// the phone's sign-in prompt does (AgentName), for other pages that list
+// sign-ins (the admin center's sign-in log), so both say the same. known
+// is false when it names no browser or system the describer knows: the
+// phone then says "an unrecognised browser", and a page for admins may
+// show the agent itself instead (an app's "git/2.47.0").
+func DescribeAgent(ua string) (name string, known bool) {
+	return AgentName(ua), match(ua, browsers) != "" || match(ua, systems) != ""
 }
