@@ -53,7 +53,7 @@ func newSignInFixture(t *testing.T, st store.Store, stage model.Stage) *signInFi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: alice.ID, Name: AuthenticatorName, SealedSecret: sealed}, false); err != nil {
+	if err := c.Methods.AddAuthenticator(ctx, alice, sealed, "192.0.2.1", false); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()

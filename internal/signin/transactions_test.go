@@ -82,7 +82,7 @@ func TestEachSignInStepTakesAtMostTwoTransactions(t *testing.T) {
 	alice := add("alice", model.MFAEnabled)
 	raw := []byte("0123456789abcdefghij")
 	sealed, _ := svc.Core.Codes.Seal(alice.ID, raw)
-	if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: alice.ID, Name: core.AuthenticatorName, SealedSecret: sealed}, true); err != nil {
+	if err := svc.Core.Methods.AddAuthenticator(ctx, alice, sealed, "192.0.2.1", true); err != nil {
 		t.Fatal(err)
 	}
 	pat := add("pat", model.MFAEnforced)

@@ -1,5 +1,7 @@
-// Code written for the transition-counting tests; regenerate the list of
-// write methods when store.Store gains one.
+// The store's writing methods besides Update, each counted as one write
+// transaction. Keep the list in step with store.Store: a writing method
+// missing here is not counted. (The account changes' composite methods,
+// which the core replaces by its own transactions, are left out.)
 
 package countingstore
 
@@ -28,24 +30,6 @@ func (c *Store) CreateFirstUser(ctx context.Context, u *model.User) (bool, error
 	return c.Store.CreateFirstUser(ctx, u)
 }
 
-// UpdateUserProfile counts one write.
-func (c *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
-	c.count("UpdateUserProfile")
-	return c.Store.UpdateUserProfile(ctx, u)
-}
-
-// SetPassword counts one write.
-func (c *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (appPasswordsDeleted int64, err error) {
-	c.count("SetPassword")
-	return c.Store.SetPassword(ctx, userID, hash, dropAppPasswords)
-}
-
-// SetTemporaryPassword counts one write.
-func (c *Store) SetTemporaryPassword(ctx context.Context, userID int64, hash string, expires time.Time) (appPasswordsDeleted int64, err error) {
-	c.count("SetTemporaryPassword")
-	return c.Store.SetTemporaryPassword(ctx, userID, hash, expires)
-}
-
 // ChangePassword counts one write.
 func (c *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error) {
 	c.count("ChangePassword")
@@ -64,18 +48,6 @@ func (c *Store) SetMFAState(ctx context.Context, userID int64, state model.MFASt
 	return c.Store.SetMFAState(ctx, userID, state)
 }
 
-// SetDefaultMethod counts one write.
-func (c *Store) SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error {
-	c.count("SetDefaultMethod")
-	return c.Store.SetDefaultMethod(ctx, userID, m)
-}
-
-// DeleteUser counts one write.
-func (c *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error {
-	c.count("DeleteUser")
-	return c.Store.DeleteUser(ctx, userID, failureKeys...)
-}
-
 // CreateAppPassword counts one write.
 func (c *Store) CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error {
 	c.count("CreateAppPassword")
@@ -92,24 +64,6 @@ func (c *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time, ip
 func (c *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 	c.count("DeleteAppPassword")
 	return c.Store.DeleteAppPassword(ctx, userID, id)
-}
-
-// DeleteAllAppPasswords counts one write.
-func (c *Store) DeleteAllAppPasswords(ctx context.Context, userID int64) (int64, error) {
-	c.count("DeleteAllAppPasswords")
-	return c.Store.DeleteAllAppPasswords(ctx, userID)
-}
-
-// AddTOTP counts one write.
-func (c *Store) AddTOTP(ctx context.Context, a *model.TOTPAuthenticator, onlyFirst bool) (promoted bool, err error) {
-	c.count("AddTOTP")
-	return c.Store.AddTOTP(ctx, a, onlyFirst)
-}
-
-// DeleteTOTP counts one write.
-func (c *Store) DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
-	c.count("DeleteTOTP")
-	return c.Store.DeleteTOTP(ctx, userID, id, keepOne, keepSession)
 }
 
 // RenameTOTP counts one write.
@@ -178,12 +132,6 @@ func (c *Store) ReleaseFailure(ctx context.Context, key string, window time.Time
 	return c.Store.ReleaseFailure(ctx, key, window, limit)
 }
 
-// ClearFailures counts one write.
-func (c *Store) ClearFailures(ctx context.Context, key string) error {
-	c.count("ClearFailures")
-	return c.Store.ClearFailures(ctx, key)
-}
-
 // RememberWrongSecret counts one write.
 func (c *Store) RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error {
 	c.count("RememberWrongSecret")
@@ -194,18 +142,6 @@ func (c *Store) RememberWrongSecret(ctx context.Context, key string, digest []by
 func (c *Store) AppendAudit(ctx context.Context, e *model.AuditEvent) error {
 	c.count("AppendAudit")
 	return c.Store.AppendAudit(ctx, e)
-}
-
-// SetBlocked counts one write.
-func (c *Store) SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error {
-	c.count("SetBlocked")
-	return c.Store.SetBlocked(ctx, userID, at, reason)
-}
-
-// DeleteAllMethods counts one write.
-func (c *Store) DeleteAllMethods(ctx context.Context, userID int64) (int64, error) {
-	c.count("DeleteAllMethods")
-	return c.Store.DeleteAllMethods(ctx, userID)
 }
 
 // CreatePairing counts one write.
@@ -224,12 +160,6 @@ func (c *Store) SetPairingManifest(ctx context.Context, tokenHash, manifestHash,
 func (c *Store) RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit, maxWaiting int) error {
 	c.count("RegisterDevice")
 	return c.Store.RegisterDevice(ctx, tokenHash, d, codeHash, now, limit, maxWaiting)
-}
-
-// ConfirmPairing counts one write.
-func (c *Store) ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (d *model.Device, promoted bool, err error) {
-	c.count("ConfirmPairing")
-	return c.Store.ConfirmPairing(ctx, userID, sessionHash, codeHash, now, maxAttempts)
 }
 
 // SetDevicePush counts one write.
@@ -256,12 +186,6 @@ func (c *Store) RenameDevice(ctx context.Context, userID, id int64, name string)
 	return c.Store.RenameDevice(ctx, userID, id, name)
 }
 
-// DeleteDevice counts one write.
-func (c *Store) DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error {
-	c.count("DeleteDevice")
-	return c.Store.DeleteDevice(ctx, userID, id, keepOne, keepSession)
-}
-
 // UseNonce counts one write.
 func (c *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error {
 	c.count("UseNonce")
@@ -272,12 +196,6 @@ func (c *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, 
 func (c *Store) CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error {
 	c.count("CreateApproval")
 	return c.Store.CreateApproval(ctx, a, since, limit)
-}
-
-// AnswerApproval counts one write.
-func (c *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
-	c.count("AnswerApproval")
-	return c.Store.AnswerApproval(ctx, id, userID, deviceID, status, now)
 }
 
 // ExpireApproval counts one write.
@@ -310,8 +228,3 @@ func (c *Store) DeleteSignInsBefore(ctx context.Context, before time.Time, batch
 	return c.Store.DeleteSignInsBefore(ctx, before, batch)
 }
 
-// ApplyAdminChange counts one write.
-func (c *Store) ApplyAdminChange(ctx context.Context, g model.AdminGuard, ch model.AdminChange) (model.AdminOutcome, error) {
-	c.count("ApplyAdminChange")
-	return c.Store.ApplyAdminChange(ctx, g, ch)
-}
