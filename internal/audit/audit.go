@@ -75,18 +75,18 @@ const (
 
 // Record stores e (At defaults to now).
 func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
-	e = l.Clean(e)
+	e = Clean(e)
 	l.Logged(e)
 	if err := l.sink.AppendAudit(ctx, &e); err != nil {
 		l.logger.Error("writing audit event", zap.String("event", e.Event), zap.Error(err))
 	}
 }
 
-// Clean is e as the log keeps it: At defaults to now, and the fields
-// clients may have filled are cleaned and bounded. The core appends it in
-// the transaction of the change it records, and calls Logged once that
-// has committed.
-func (l *Log) Clean(e model.AuditEvent) model.AuditEvent {
+// Clean returns e as it is stored: At defaults to now, and the fields
+// that come from clients are bounded and made printable. A change that
+// writes its audit row in its own transaction stores Clean(e) there and
+// calls Logged after the commit.
+func Clean(e model.AuditEvent) model.AuditEvent {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -97,7 +97,8 @@ func (l *Log) Clean(e model.AuditEvent) model.AuditEvent {
 	return e
 }
 
-// Logged writes a stored event (see Clean) to the server log.
+// Logged writes e, cleaned and stored by its change's transaction, to the
+// server log.
 func (l *Log) Logged(e model.AuditEvent) {
 	l.logger.Info("audit",
 		zap.String("event", e.Event),

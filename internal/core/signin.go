@@ -169,7 +169,7 @@ const (
 // (cleaned as the logs keep them); a zero row is skipped.
 func (s *SignIn) appendRows(ctx context.Context, tx store.Tx, events []model.AuditEvent, signIn *model.SignIn) error {
 	for i := range events {
-		e := s.audit.Clean(events[i])
+		e := audit.Clean(events[i])
 		if err := tx.AppendAudit(ctx, &e); err != nil {
 			return err
 		}

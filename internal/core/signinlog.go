@@ -63,7 +63,7 @@ func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
 func (l *SignInLog) BasicAuthRefused(ctx context.Context, e model.SignIn, why Reason) {
 	e.Result, e.Reason = model.SignInFailure, why.Log()
 	e = l.clean(e)
-	ev := l.audit.Clean(model.AuditEvent{UserID: e.UserID, Username: e.Username, Event: audit.BasicAuthFail,
+	ev := audit.Clean(model.AuditEvent{UserID: e.UserID, Username: e.Username, Event: audit.BasicAuthFail,
 		RemoteIP: e.RemoteIP, Detail: why.Audit()})
 	err := l.store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
 		row, event := e, ev
