@@ -74,8 +74,9 @@ type Config struct {
 	AdminGroup string
 }
 
-// New builds the core on st.
-func New(st store.Store, cfg Config) (*Core, error) {
+// newServices builds the core's services on st (New adds the sign-in
+// built on them).
+func newServices(st store.Store, cfg Config) (*Core, error) {
 	box, err := secrets.NewBox(cfg.Keys.Factor)
 	if err != nil {
 		return nil, fmt.Errorf("core: factor key: %w", err)
@@ -117,8 +118,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	accounts.adminGroup = cfg.AdminGroup
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
-	signins.audit = auditLog
-	c := &Core{
+	return &Core{
 		Attempts: attempts,
 		Codes:    &Codes{store: st, Box: box, Attempts: attempts},
 		Methods:  &Methods{store: st, Audit: auditLog, events: events},
@@ -133,9 +133,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup),
-	}
-	c.SignIn = newSignIn(c, st, cfg.Hasher, cfg.Issuer, cfg.Logger)
-	return c, nil
+	}, nil
 }
 
 // Authenticators lists u's authenticator apps, oldest first.

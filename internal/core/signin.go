@@ -190,3 +190,18 @@ func (s *SignIn) logged(events ...model.AuditEvent) {
 		s.audit.Logged(e)
 	}
 }
+
+// New builds the core on st: its services, and the sign-in on them.
+func New(st store.Store, cfg Config) (*Core, error) {
+	c, err := newServices(st, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.SignInLog.audit = c.Audit
+	logger := cfg.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	c.SignIn = newSignIn(c, st, cfg.Hasher, cfg.Issuer, logger)
+	return c, nil
+}
