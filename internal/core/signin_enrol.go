@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -187,7 +188,8 @@ type AnotherInput struct {
 // signed-in user, as enrolment does: the claim, then one transaction with
 // the slots' settlement, the code's step, the authenticator and an
 // Enabled user's promotion, audited (a wrong code too). It says why the
-// code was refused (ReasonNone: added).
+// code was refused (ReasonNone: added; ReasonAlreadyEnrolled: the user
+// has this app already, nothing judged).
 func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason, error) {
 	u := in.User
 	secret, err := s.codes.Open(u.ID, in.Sealed)
@@ -197,6 +199,11 @@ func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason,
 	existing, err := s.codes.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return ReasonNone, fmt.Errorf("core: authenticators: %w", err)
+	}
+	for _, a := range existing {
+		if have, err := s.codes.Open(u.ID, a.SealedSecret); err == nil && bytes.Equal(have, secret) {
+			return ReasonAlreadyEnrolled, nil // the form posted twice
+		}
 	}
 	c, err := s.checkCode(ctx, u, [][]byte{secret}, in.Code, in.Client.IP)
 	if err != nil {

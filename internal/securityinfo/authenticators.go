@@ -80,7 +80,12 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}
-	if why != core.ReasonNone {
+	switch why {
+	case core.ReasonNone:
+	case core.ReasonAlreadyEnrolled:
+		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
+		return
+	default:
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
