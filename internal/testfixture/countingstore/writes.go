@@ -227,4 +227,3 @@ func (c *Store) DeleteSignInsBefore(ctx context.Context, before time.Time, batch
 	c.count("DeleteSignInsBefore")
 	return c.Store.DeleteSignInsBefore(ctx, before, batch)
 }
-
