@@ -22,7 +22,9 @@ import (
 //	         ├─► phone ───────────► complete (signin_phone.go)
 //	         └─► complete (MFA not required: password only)
 //	complete ──► new password (an admin's temporary one) ──► complete (signin_newpassword.go)
+//	enrol ─────► code (enrolled in another browser meanwhile: AbandonEnrolment)
 //	complete ──► re-verified: code or phone (signin_reverify.go)
+//	complete ──► another authenticator app added (AddAuthenticator, signin_enrol.go)
 //	any ───────► signed out (signin_logout.go)
 //
 // A transition runs at most two store transactions: the failure-slot
