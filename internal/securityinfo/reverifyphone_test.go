@@ -6,11 +6,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/testfixture"
 )
@@ -22,7 +24,7 @@ import (
 // a user was told to sign out and in again.
 func TestPhoneOnlyUserReverifies(t *testing.T) {
 	ctx := context.Background()
-	svc := testfixture.Services(t)
+	svc, counted := testfixture.CountingServices(t)
 	u := &model.User{Username: "pia", PasswordHash: "x", MFAState: model.MFAEnforced}
 	if err := svc.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
@@ -105,7 +107,11 @@ func TestPhoneOnlyUserReverifies(t *testing.T) {
 	if _, err := svc.Core.Approvals.Answer(ctx, &devices[0], ap.ID, core.DecisionApprove, m[1]); err != nil {
 		t.Fatal(err)
 	}
+	counted.Reset()
 	w = send("GET", check, nil)
+	if writes := counted.Writes(); !slices.Equal(writes, []string{"Update"}) {
+		t.Errorf("re-verification with the phone: writes %v, want one transaction", writes)
+	}
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != next || cookie.Value == old {
 		t.Fatalf("check after the approval: %d %s (new cookie: %t)\n%s", w.Code, w.Header().Get("Location"), cookie.Value != old, w.Body)
 	}
@@ -117,5 +123,59 @@ func TestPhoneOnlyUserReverifies(t *testing.T) {
 	old = cookie.Value
 	if w = send("GET", check, nil); w.Code != http.StatusSeeOther || cookie.Value != old {
 		t.Fatalf("a used request: %d (new cookie: %t)\n%s", w.Code, cookie.Value != old, w.Body)
+	}
+}
+
+// TestCodeReverificationIsTwoTransactions: re-verifying with a code on
+// Security info is the failure-slot claim and one apply (the step, the
+// slots, the session's new identifier); a wrong code at most the same.
+func TestCodeReverificationIsTwoTransactions(t *testing.T) {
+	ctx := context.Background()
+	svc, counted := testfixture.CountingServices(t)
+	u := &model.User{Username: "ann", PasswordHash: "x", MFAState: model.MFAEnforced}
+	if err := svc.Store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	sealed, _ := svc.Core.Codes.Seal(u.ID, make([]byte, 20))
+	if err := svc.Core.Methods.AddAuthenticator(ctx, u, sealed, "192.0.2.1", false); err != nil {
+		t.Fatal(err)
+	}
+	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" })}, Config{Prefix: "/.mfa/", Issuer: "T"})
+	mux := http.NewServeMux()
+	for pattern, h := range pages.Routes() {
+		mux.Handle(pattern, h)
+	}
+	w := httptest.NewRecorder()
+	ago := time.Now().Add(-11 * time.Minute)
+	if err := svc.Sessions.Start(w, httptest.NewRequest("GET", "/", nil), model.Session{
+		UserID: u.ID, Stage: model.StageComplete, CreatedAt: ago, MFAAt: ago}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0]
+	post := func(code string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/.mfa/security/reverify", strings.NewReader(url.Values{"code": {code}, "next": {"/.mfa/security"}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(cookie)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		return w
+	}
+	counted.Reset()
+	if w := post("000000"); w.Code != http.StatusOK {
+		t.Fatalf("wrong code: %d", w.Code)
+	}
+	if writes := counted.Writes(); len(writes) > 2 {
+		t.Errorf("wrong code: writes %v", writes)
+	}
+	code, err := totp.CodeAt(totp.EncodeSecret(make([]byte, 20)), time.Now().Unix()/30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted.Reset()
+	if w := post(code); w.Code != http.StatusSeeOther || len(w.Result().Cookies()) != 1 {
+		t.Fatalf("right code: %d\n%s", w.Code, w.Body)
+	}
+	if writes := counted.Writes(); !slices.Equal(writes, []string{"Update", "Update"}) {
+		t.Errorf("re-verification with a code: writes %v, want the claim and one apply", writes)
 	}
 }
