@@ -4,10 +4,12 @@
 //	go run ./bench [-threads 2] [-connections 32] [-duration 10s] ...
 //
 // It builds ./cmd/caddy, starts a tiny upstream and one Caddy process per
-// configuration (A: reverse_proxy; B: mfa_gateway with a signed-in session
-// cookie; C: mfa_gateway with an app password in basic auth; D: Caddy's
-// basic_auth (bcrypt); E: C's load during a wrong-password storm on the
-// sign-in page), then B's load on one more gateway without and with many
+// configuration (A: reverse_proxy, sent B's cookie too; B: mfa_gateway with
+// a signed-in session cookie; C: mfa_gateway with an app password in basic
+// auth; D: Caddy's basic_auth (bcrypt); E: C's load during a wrong-password
+// storm on the sign-in page), measures them in interleaved rounds and
+// reports B-A, C-A and D-A in CPU microseconds per request (median and
+// spread of the rounds) beside the ratios, then B's load on one more gateway without and with many
 // browsers waiting on the phone-approval page (-waiting), prints a table
 // with the targets and writes it as JSON to bench/results/latest.json.
 // See -h for the flags.
@@ -84,6 +86,38 @@ type ratio struct {
 	// PerRound is the same figure within each interleaved round, to show
 	// how much of a verdict is the machine's noise.
 	PerRound []float64 `json:"per_round,omitempty"`
+	// Min and Max are the spread of PerRound (differences only).
+	Min float64 `json:"min,omitempty"`
+	Max float64 `json:"max,omitempty"`
+	// NoGate: a figure reported, not judged (the machine's noise is
+	// larger than a useful threshold).
+	NoGate bool `json:"no_gate,omitempty"`
+}
+
+// median of v (v is sorted in place); 0 when empty.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// cpuDelta is y's Caddy CPU per request minus x's, round by round: the
+// median of the paired differences with their spread (one round: the
+// difference itself).
+func cpuDelta(x, y *configResult) (med, lo, hi float64, rounds []float64) {
+	rounds = perRound(x, y, func(p, q wrkResult) float64 { return q.CaddyCPUus - p.CaddyCPUus })
+	if rounds == nil {
+		d := y.CaddyCPUus - x.CaddyCPUus
+		return d, d, d, nil
+	}
+	sorted := append([]float64(nil), rounds...)
+	med = median(sorted)
+	return med, sorted[0], sorted[len(sorted)-1], rounds
 }
 
 // perRound applies f to the runs of x and y round by round.
@@ -128,10 +162,11 @@ func main() {
 	profile := flag.Bool("profile", true, "fetch a CPU profile of the gateway under loads B and C (extra unmeasured runs)")
 	profileSeconds := flag.Int("profile-seconds", 10, "length of each CPU profile")
 	profileConfigs := flag.String("profile-configs", "BC", "configurations to profile, e.g. ABCD")
-	rounds := flag.Int("rounds", 1, "interleaved rounds over A-E; >1 reports medians (each round adds about 5 x (warmup+duration))")
+	rounds := flag.Int("rounds", 5, "interleaved rounds over the configurations; the table shows medians and B-A, C-A, D-A their spread (each round adds about 5 x (warmup+duration))")
 	memory := flag.Bool("memory", true, "run the memory (peak RSS) scenario")
 	sessions := flag.Int("sessions", 100_000, "sessions inserted for the memory scenario")
 	invalid := flag.Int("invalid-requests", 100_000, "requests with random invalid cookies in the memory scenario")
+	configs := flag.String("configs", "ABCDE", "configurations to measure (A is always measured: the differences are against it)")
 	waiting := flag.Int("waiting", 1000, "browsers waiting on the phone-approval page during B's load in the waiting scenario (0 skips it; it adds about 2 x (warmup+duration) + 25 s)")
 	flag.Parse()
 
@@ -139,7 +174,7 @@ func main() {
 	if *rounds < 1 {
 		*rounds = 1
 	}
-	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *profileConfigs, *memory, *sessions, *invalid, *waiting)
+	err := run(load{*threads, *conns, *duration}, *warmup, *rounds, *stormClients, *profile, *profileSeconds, *profileConfigs, "A"+*configs, *memory, *sessions, *invalid, *waiting)
 	cleanup.run()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -213,7 +248,7 @@ func startUpstream(lastUser *atomic.Value) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, profileConfigs string, memory bool, sessions, invalid, waiting int) error {
+func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profileSeconds int, profileConfigs, configs string, memory bool, sessions, invalid, waiting int) error {
 	began := time.Now()
 	loadStart := loadavg()
 	root, err := moduleRoot()
@@ -252,11 +287,14 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 	rep.Notes = append(rep.Notes,
 		"one Caddy process per configuration (all started before measuring, idle while others run); mfa configurations use bcrypt_cost 10 and SQLite in a temp dir",
 		fmt.Sprintf("wrk -t%d -c%d -d%s --latency --timeout 10s, each run preceded by an unmeasured %s warm-up; upstream is a Go net/http server in the bench process", l.threads, l.conns, l.duration, warmup),
-		"D: Caddy basic_auth with a bcrypt cost-10 hash from `caddy hash-password`; its hash cache is on (Caddyfile default)",
-		"E: lockout { account_limit 1000000 ip_limit 1000000 } so the wrong-password storm measures bcrypt pressure, not lockout",
+		"A sends B's signed-in cookie too (the same request headers), so B-A is the gateway's work, not a longer request",
+		"B-A, C-A, D-A CPU: Caddy CPU per request of each configuration minus A's in the same round; the median of the rounds, [min..max], then each round",
 	)
-	if rounds > 1 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d interleaved rounds, each starting one configuration later (A B C D E, B C D E A, ...); the table shows the per-config median", rounds))
+	if strings.Contains(configs, "D") {
+		rep.Notes = append(rep.Notes, "D: Caddy basic_auth with a bcrypt cost-10 hash from `caddy hash-password`; its hash cache is on (Caddyfile default)")
+	}
+	if strings.Contains(configs, "E") {
+		rep.Notes = append(rep.Notes, "E: lockout { account_limit 1000000 ip_limit 1000000 } so the wrong-password storm measures bcrypt pressure, not lockout")
 	}
 
 	basic := func(user, pw string) map[string]string {
@@ -308,6 +346,23 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 		}
 	}()
 	fmt.Println("starting one Caddy per configuration and signing in ...")
+	// B always runs (unmeasured unless asked for): its signed-in cookie is
+	// what A sends too, so A's requests carry the same headers as B's and
+	// the difference is the gateway's work, not a longer request to parse,
+	// clone and log.
+	var cookieHeaders map[string]string
+	{
+		c, h, err := gateway("B", "", false)
+		if err != nil {
+			return err
+		}
+		cookieHeaders = h
+		if strings.Contains(configs, "B") {
+			targets = append(targets, &target{name: "B", desc: "mfa_gateway + reverse_proxy, signed-in session cookie", c: c, headers: h})
+		} else {
+			c.stop()
+		}
+	}
 	{
 		c, err := newInstance(bin, tmp, "A")
 		if err != nil {
@@ -316,26 +371,19 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 		if err := c.start(c.globalBlock("") + c.site(proxy)); err != nil {
 			return err
 		}
-		targets = append(targets, &target{name: "A", desc: "reverse_proxy", c: c})
-		if err := checkOK(c, nil); err != nil {
+		targets = append([]*target{{name: "A", desc: "reverse_proxy (sent B's cookie too)", c: c, headers: cookieHeaders}}, targets...)
+		if err := checkOK(c, cookieHeaders); err != nil {
 			return err
 		}
 	}
-	{
-		c, h, err := gateway("B", "", false)
-		if err != nil {
-			return err
-		}
-		targets = append(targets, &target{name: "B", desc: "mfa_gateway + reverse_proxy, signed-in session cookie", c: c, headers: h})
-	}
-	{
+	if strings.Contains(configs, "C") {
 		c, h, err := gateway("C", "", true)
 		if err != nil {
 			return err
 		}
 		targets = append(targets, &target{name: "C", desc: "mfa_gateway + reverse_proxy, app password, basic auth", c: c, headers: h})
 	}
-	{
+	if strings.Contains(configs, "D") {
 		c, err := newInstance(bin, tmp, "D")
 		if err != nil {
 			return err
@@ -353,7 +401,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 			return err
 		}
 	}
-	{
+	if strings.Contains(configs, "E") {
 		c, h, err := gateway("E", "\t\tlockout {\n\t\t\taccount_limit 1000000\n\t\t\tip_limit 1000000\n\t\t}\n", true)
 		if err != nil {
 			return err
@@ -361,6 +409,17 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 		targets = append(targets, &target{name: "E", desc: fmt.Sprintf("C's load + %d clients posting wrong passwords", stormN), c: c, headers: h, storm: true})
 	}
 
+	if rounds > 1 {
+		var names []string
+		for _, t := range targets {
+			names = append(names, t.name)
+		}
+		order := strings.Join(names, " ")
+		if len(names) > 1 {
+			order += ", " + strings.Join(append(names[1:], names[0]), " ") + ", ..."
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d interleaved rounds, each starting one configuration later (%s); the table shows the per-config median", rounds, order))
+	}
 	var stormTotal stormCounts
 	for round := 1; round <= rounds; round++ {
 		// Each round starts one configuration later (A B C D E, then
@@ -397,7 +456,7 @@ func run(l load, warmup time.Duration, rounds, stormN int, profile bool, profile
 			fmt.Printf("    %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d, Caddy CPU %.0f us/req\n", t.name, res.RequestsPerSec, res.P50ms, res.P99ms, res.Non2xx3xx, res.CaddyCPUus)
 		}
 	}
-	if stormN > 0 {
+	if stormN > 0 && strings.Contains(configs, "E") {
 		rep.Storm = &stormTotal
 	}
 	for _, t := range targets {
@@ -482,6 +541,16 @@ func (r *report) computeRatios() {
 		add(a+"/"+b, v, "", fmt.Sprintf(">= %.2f", min), v >= min,
 			perRound(x, y, func(p, q wrkResult) float64 { return p.RequestsPerSec / q.RequestsPerSec }))
 	}
+	// The gateway's cost in CPU per request over A, each configuration's
+	// paired with A's run of the same round.
+	for _, n := range []string{"B", "C", "D"} {
+		x, y := get("A"), get(n)
+		if x == nil || y == nil {
+			continue
+		}
+		med, lo, hi, rounds := cpuDelta(x, y)
+		r.Ratios = append(r.Ratios, ratio{Name: n + "-A CPU", Value: med, Unit: "us", Target: "(reported)", PerRound: rounds, Min: lo, Max: hi, NoGate: true})
+	}
 	rps("B", "A", 0.90)
 	rps("C", "A", 0.85)
 	rps("C", "D", 1.0)
@@ -522,6 +591,15 @@ func (r *report) print(profiles map[string]string) {
 		v := fmt.Sprintf("%.3f", x.Value)
 		if x.Unit != "" {
 			v = fmt.Sprintf("%.2f %s", x.Value, x.Unit)
+		}
+		if x.NoGate {
+			var rounds []string
+			for _, p := range x.PerRound {
+				rounds = append(rounds, fmt.Sprintf("%.1f", p))
+			}
+			fmt.Printf("%-16s %10s %12s %-6s %s\n", x.Name, fmt.Sprintf("%.1f %s", x.Value, x.Unit),
+				fmt.Sprintf("[%.1f..%.1f]", x.Min, x.Max), "", strings.Join(rounds, " "))
+			continue
 		}
 		var rounds []string
 		for _, p := range x.PerRound {

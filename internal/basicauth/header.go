@@ -24,11 +24,14 @@ func ParseHeader(value string) (username, secret string, ok bool) {
 	if !found || !strings.EqualFold(scheme, "basic") {
 		return "", "", false
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
-	if err != nil || !utf8.Valid(raw) {
+	// Decoded on the stack: the one allocation is the string the two
+	// parts share (this runs on every basic-auth request).
+	var buf [maxHeaderLen]byte
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(strings.TrimSpace(encoded)))
+	if err != nil || !utf8.Valid(buf[:n]) {
 		return "", "", false
 	}
-	username, secret, found = strings.Cut(string(raw), ":")
+	username, secret, found = strings.Cut(string(buf[:n]), ":")
 	if !found || username == "" || len(username) > maxUsernameLen || hasControl(username) {
 		return "", "", false
 	}

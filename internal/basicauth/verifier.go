@@ -10,14 +10,9 @@ package basicauth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"strconv"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -25,6 +20,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/identity"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/secrets"
@@ -59,6 +55,27 @@ type Result struct {
 	// cache TTL.
 	proof string
 	tag   []byte
+	// headers are User's identity header values, built once when the
+	// result is made (it is then cached and shared, never modified).
+	headers identity.Values
+}
+
+// IdentityHeaders returns the identity header values of the user.
+func (r *Result) IdentityHeaders() identity.Values {
+	if r.headers.IsZero() {
+		return userHeaders(&r.User)
+	}
+	return r.headers
+}
+
+func userHeaders(u *model.User) identity.Values {
+	return identity.NewValues(identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
+}
+
+// withHeaders returns r with its identity header values built.
+func (r *Result) withHeaders() *Result {
+	r.headers = userHeaders(&r.User)
+	return r
 }
 
 // ErrBusy means the check was shed under load (answer 503, not 401).
@@ -87,10 +104,9 @@ type Verifier struct {
 	apps     *core.AppPasswords
 	hasher   passwordChecker
 	attempts *core.Attempts
-	cacheKey []byte
+	keys     *cacheKeyer
 	cache    *cache
 	flight   singleflight.Group
-	macs     sync.Pool // HMAC-SHA256 under cacheKey, reused per call
 	now      func() time.Time
 }
 
@@ -101,16 +117,14 @@ func New(c *core.Core, h *password.Hasher) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{accounts: c.Accounts, apps: c.AppPasswords, hasher: h, attempts: c.Attempts, cacheKey: cacheKey,
-		cache: newCache(DefaultCacheTTL), now: time.Now}
-	v.macs.New = func() any { return hmac.New(sha256.New, cacheKey) }
-	return v, nil
+	return &Verifier{accounts: c.Accounts, apps: c.AppPasswords, hasher: h, attempts: c.Attempts, keys: newCacheKeyer(cacheKey),
+		cache: newCache(DefaultCacheTTL), now: time.Now}, nil
 }
 
 // Verify checks username and secret for site. A *ErrDenied error means
 // refused; any other error is a store failure.
 func (v *Verifier) Verify(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
-	key := v.cacheKeyFor(site, username, secret)
+	key := v.keys.key(site, username, secret)
 	now := v.now()
 	res, fresh, found := v.cache.lookup(key, now)
 	if found && fresh {
@@ -213,30 +227,7 @@ func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result
 	}
 	res := *old
 	res.User = *u
-	return &res, nil
-}
-
-func (v *Verifier) cacheKeyFor(site policy.Site, username, secret string) [32]byte {
-	m := v.macs.Get().(hash.Hash)
-	defer v.macs.Put(m)
-	m.Reset()
-	var head [10]byte
-	head[0] = boolByte(site.RequireMFA)
-	head[1] = boolByte(site.RefuseAccountPassword)
-	binary.BigEndian.PutUint64(head[2:], uint64(len(username)))
-	m.Write(head[:])
-	m.Write([]byte(username))
-	m.Write([]byte(secret))
-	var k [32]byte
-	m.Sum(k[:0])
-	return k
-}
-
-func boolByte(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
+	return res.withHeaders(), nil
 }
 
 // verifyUncached does the one bcrypt comparison under the brute-force
@@ -305,7 +296,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.Us
 		case err == nil:
 			ok, err := v.hasher.VerifyBounded(ctx, ap.Hash, normalized)
 			if ok {
-				return &Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}, core.ReasonNone, err
+				return (&Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}).withHeaders(), core.ReasonNone, err
 			}
 			return nil, core.ReasonWrongAppPassword, err
 		case !errors.Is(err, model.ErrNotFound):
@@ -318,7 +309,7 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.Us
 	}
 	ok, why, err := core.JudgeAccountPassword(ctx, v.hasher, user, secret, true, v.now())
 	if ok {
-		return &Result{User: *user, Kind: KindAccountPassword, proof: user.PasswordHash}, core.ReasonNone, err
+		return (&Result{User: *user, Kind: KindAccountPassword, proof: user.PasswordHash}).withHeaders(), core.ReasonNone, err
 	}
 	return nil, why, err
 }

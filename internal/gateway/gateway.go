@@ -70,7 +70,8 @@ type Result struct {
 	// Handled: a response was written (portal page, redirect, challenge);
 	// the request must not go upstream.
 	Handled bool
-	// User is the signed-in user when the request may continue.
+	// User is the signed-in user when the request may continue. It is
+	// shared with the gateway's caches: read only.
 	User *model.User
 	// Public: the path needs no sign-in; the request continues without
 	// identity headers.
@@ -114,25 +115,25 @@ func (g *Gateway) route(r *http.Request) (Result, answer, error) {
 		// cookie nor Basic credentials (browsers resend them to the whole
 		// realm, and DAV clients send app passwords up front).
 		identity.RemoveCookies(r, session.CookieNames()...)
-		if basicauth.IsBasic(r.Header.Get("Authorization")) {
+		if basicauth.IsBasic(authorization(r)) {
 			r.Header.Del("Authorization")
 		}
 		return Result{Public: true}, nil, nil
 	}
-	if basicauth.IsBasic(r.Header.Get("Authorization")) {
+	if basicauth.IsBasic(authorization(r)) {
 		return g.serveBasic(r)
 	}
-	cur, err := g.sessions.Load(r)
+	cur, ok, err := g.sessions.LoadSigned(r)
 	if err != nil {
 		return Result{}, nil, err
 	}
-	if cur == nil || !g.cfg.Policy.SessionSatisfies(&cur.Session, &cur.User) {
+	if !ok || !g.cfg.Policy.SessionSatisfies(cur.Session(), cur.User()) {
 		return Result{}, g.challenge, nil
 	}
-	if cur.User.TemporaryPassword() {
+	if cur.User().TemporaryPassword() {
 		return Result{}, g.toNewPassword, nil
 	}
-	return g.pass(r, &cur.User), nil, nil
+	return g.pass(r, cur.User(), cur.IdentityHeaders()), nil, nil
 }
 
 // toNewPassword sends a user signed in with an admin's temporary password
@@ -146,22 +147,36 @@ func (g *Gateway) toNewPassword(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "Choose a new password first: open "+g.prefix+"password/new", http.StatusForbidden)
 }
 
-// pass lets r continue as u.
-func (g *Gateway) pass(r *http.Request, u *model.User) Result {
-	identity.Set(r.Header, identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})
+// pass lets r continue as u, whose identity header values were built
+// when u's session or credential was cached.
+func (g *Gateway) pass(r *http.Request, u *model.User, headers identity.Values) Result {
+	headers.Set(r.Header)
 	identity.RemoveCookies(r, session.CookieNames()...)
-	r.Header.Del("Authorization")
+	delete(r.Header, "Authorization")
 	return Result{User: u}
 }
 
 // serveBasic checks HTTP basic auth; it is never redirected.
 func (g *Gateway) serveBasic(r *http.Request) (Result, answer, error) {
-	username, secret, ok := basicauth.ParseHeader(r.Header.Get("Authorization"))
+	username, secret, ok := basicauth.ParseHeader(authorization(r))
 	if !ok {
 		return Result{}, g.unauthorizedWith("Malformed basic authorization."), nil
 	}
 	ip := g.cfg.ClientIP(r)
 	res, err := g.verifier.Verify(r.Context(), g.cfg.Policy, username, secret, ip)
+	if err != nil {
+		return g.basicRefused(r, ip, err)
+	}
+	if g.cfg.SignInLog != nil && g.cfg.SignInLog.BasicSuccessDue(res.User.ID, res.AppPasswordID) {
+		g.cfg.SignInLog.Record(r.Context(), g.basicEntry(r, ip, model.SignIn{UserID: res.User.ID, Username: res.User.Username,
+			FirstFactor: string(res.Kind), SecondFactor: "not required: " + string(res.Kind), Result: model.SignInSuccess}))
+	}
+	return g.pass(r, &res.User, res.IdentityHeaders()), nil, nil
+}
+
+// basicRefused answers a basic-auth check that did not pass (kept apart
+// from serveBasic so that a pass allocates nothing for the error's sake).
+func (g *Gateway) basicRefused(r *http.Request, ip string, err error) (Result, answer, error) {
 	var denied *basicauth.ErrDenied
 	if errors.As(err, &denied) {
 		if g.cfg.SignInLog != nil {
@@ -173,14 +188,7 @@ func (g *Gateway) serveBasic(r *http.Request) (Result, answer, error) {
 	if errors.Is(err, basicauth.ErrBusy) {
 		return Result{}, busy, nil
 	}
-	if err != nil {
-		return Result{}, nil, err
-	}
-	if g.cfg.SignInLog != nil && g.cfg.SignInLog.BasicSuccessDue(res.User.ID, res.AppPasswordID) {
-		g.cfg.SignInLog.Record(r.Context(), g.basicEntry(r, ip, model.SignIn{UserID: res.User.ID, Username: res.User.Username,
-			FirstFactor: string(res.Kind), SecondFactor: "not required: " + string(res.Kind), Result: model.SignInSuccess}))
-	}
-	return g.pass(r, &res.User), nil, nil
+	return Result{}, nil, err
 }
 
 // busy answers a check the CPU budget could not take now.
@@ -234,4 +242,13 @@ func (g *Gateway) unauthorized(w http.ResponseWriter, r *http.Request, msg strin
 	w.Header().Set("WWW-Authenticate", basicauth.Realm(realm))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, msg, http.StatusUnauthorized)
+}
+
+// authorization is r's first Authorization value, looked up under its
+// canonical name without canonicalising it on every request.
+func authorization(r *http.Request) string {
+	if v := r.Header["Authorization"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // newGateway wires the request path with plain Go, no Caddy.
-func newGateway(t *testing.T, site policy.Site) (*Gateway, *session.Manager, *model.User) {
+func newGateway(t testing.TB, site policy.Site) (*Gateway, *session.Manager, *model.User) {
 	t.Helper()
 	ctx := context.Background()
 	svc := testfixture.Services(t)

@@ -4,7 +4,6 @@ package identity
 
 import (
 	"net/http"
-	"net/textproto"
 	"strings"
 )
 
@@ -35,14 +34,11 @@ type Identity struct {
 // upstreams map both to the same HTTP_REMOTE_USER variable, so a client could
 // otherwise forge the identity there.
 func Strip(h http.Header, extra ...string) {
-	for _, name := range Headers {
-		h.Del(name)
-	}
-	for _, name := range extra {
-		h.Del(name)
-	}
+	// One pass over the request's few headers, comparing names without
+	// canonicalising (or deleting absent keys one by one): this runs on
+	// every request.
 	for key := range h {
-		if strings.ContainsRune(key, '_') && isIdentityHeader(key, extra) {
+		if isIdentityHeader(key, extra) {
 			delete(h, key)
 		}
 	}
@@ -50,7 +46,7 @@ func Strip(h http.Header, extra ...string) {
 }
 
 func stripFromConnection(h http.Header, extra []string) {
-	values := h.Values("Connection")
+	values := h["Connection"] // canonical already
 	if len(values) == 0 || !namesIdentityHeader(values, extra) {
 		return // the common case ("keep-alive") is left as sent, with no allocation
 	}
@@ -83,31 +79,80 @@ func namesIdentityHeader(values, extra []string) bool {
 }
 
 // isIdentityHeader matches name against the identity and extra headers,
-// reading "_" as "-".
+// ignoring case and reading "_" as "-". It allocates nothing: every request
+// with "Connection: keep-alive" asks it about "keep-alive".
 func isIdentityHeader(name string, extra []string) bool {
-	canon := textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(name, "_", "-"))
 	for _, n := range Headers {
-		if canon == n {
+		if sameHeaderName(name, n) {
 			return true
 		}
 	}
 	for _, n := range extra {
-		if canon == textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(n, "_", "-")) {
+		if sameHeaderName(name, n) {
 			return true
 		}
 	}
 	return false
 }
 
-// Set writes the identity headers for id (after Strip).
-func Set(h http.Header, id Identity) {
-	// One backing array for the four values: this runs on every request.
-	v := [...]string{id.Username, sanitize(id.DisplayName), sanitize(id.Email), sanitize(strings.Join(id.Groups, ","))}
-	vals := v[:]
+// sameHeaderName reports whether a and b name the same header for an
+// upstream: ASCII case folded, "_" read as "-" (what CGI-style upstreams
+// do), as comparing their canonical forms would.
+func sameHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if foldHeaderByte(a[i]) != foldHeaderByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func foldHeaderByte(c byte) byte {
+	switch {
+	case c == '_':
+		return '-'
+	case 'A' <= c && c <= 'Z':
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+// Values are the sanitised header values of one identity. Building them
+// (joining the groups, sanitising profile text) is done once per cached
+// session or credential, not on every request it passes.
+type Values struct {
+	v [4]string // Remote-User, -Name, -Email, -Groups
+}
+
+// NewValues builds the header values for id.
+func NewValues(id Identity) Values {
+	return Values{v: [...]string{id.Username, sanitize(id.DisplayName), sanitize(id.Email), sanitize(strings.Join(id.Groups, ","))}}
+}
+
+// IsZero reports whether v was never built (every identity has a
+// username).
+func (v *Values) IsZero() bool { return v.v[0] == "" }
+
+// Set writes the identity headers (after Strip). It costs one small
+// allocation: the request gets its own copy of the four values, because a
+// later handler may edit header values in place, and the cached ones are
+// shared by every request of the session.
+func (v *Values) Set(h http.Header) {
+	vals := new([4]string)
+	*vals = v.v
 	h[HeaderUser] = vals[0:1:1]
 	h[HeaderName] = vals[1:2:2]
 	h[HeaderEmail] = vals[2:3:3]
 	h[HeaderGroups] = vals[3:4:4]
+}
+
+// Set writes the identity headers for id (after Strip).
+func Set(h http.Header, id Identity) {
+	v := NewValues(id)
+	v.Set(h)
 }
 
 // sanitize drops characters that are not allowed in header values, so admin
@@ -124,35 +169,73 @@ func sanitize(s string) string {
 // RemoveCookies deletes the named cookies from the request's Cookie headers
 // so the gateway's session never reaches the upstream. Every other cookie
 // pair is kept byte for byte (quotes, JSON, non-ASCII values), since
-// re-serialising parsed cookies would silently alter or drop them.
+// re-serialising parsed cookies would silently alter or drop them. A Cookie
+// header holding none of the named cookies is left exactly as sent; the
+// common rewrites (our cookie alone, or beside one other) allocate nothing.
 func RemoveCookies(r *http.Request, names ...string) {
-	values := r.Header.Values("Cookie")
-	if !mentionsAny(values, names) {
-		return // the common case costs no parsing
-	}
-	var kept strings.Builder
-	size := 0
+	values := r.Header["Cookie"]
+	// One pass: the pairs to keep (up to a few on the stack), and whether
+	// any is ours at all.
+	var stack [8]string
+	kept, found, size := stack[:0], false, 0
 	for _, v := range values {
-		size += len(v)
-	}
-	kept.Grow(size)
-	for _, v := range values {
-		for pair := range strings.SplitSeq(v, ";") {
-			pair = strings.TrimSpace(pair)
-			name, _, _ := strings.Cut(pair, "=")
-			if pair == "" || contains(names, strings.TrimSpace(name)) {
-				continue
+		if !mentionsAny(v, names) {
+			// A line without ours is kept whole (only its ends trimmed,
+			// should it be joined to another).
+			if v = strings.Trim(v, " \t;"); v != "" {
+				kept = append(kept, v)
+				size += len(v)
 			}
-			if kept.Len() > 0 {
-				kept.WriteString("; ")
+			continue
+		}
+		for rest := v; rest != ""; {
+			var pair string
+			pair, rest = nextPair(rest)
+			switch {
+			case pair == "":
+			case contains(names, pairName(pair)):
+				found = true
+			default:
+				kept = append(kept, pair)
+				size += len(pair)
 			}
-			kept.WriteString(pair)
 		}
 	}
-	r.Header.Del("Cookie")
-	if kept.Len() > 0 {
-		r.Header["Cookie"] = []string{kept.String()}
+	switch {
+	case !found:
+		return // left exactly as sent
+	case len(kept) == 0:
+		delete(r.Header, "Cookie")
+		return
+	case len(kept) == 1:
+		// The request's own slice: its values are the request's to edit.
+		values[0] = kept[0]
+		r.Header["Cookie"] = values[:1]
+		return
 	}
+	var b strings.Builder
+	b.Grow(size + 2*(len(kept)-1))
+	for i, pair := range kept {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(pair)
+	}
+	values[0] = b.String()
+	r.Header["Cookie"] = values[:1]
+}
+
+// nextPair splits off the first "name=value" pair of a Cookie header
+// value, trimmed of spaces.
+func nextPair(s string) (pair, rest string) {
+	pair, rest, _ = strings.Cut(s, ";")
+	return strings.TrimSpace(pair), rest
+}
+
+// pairName is the cookie name of a pair.
+func pairName(pair string) string {
+	name, _, _ := strings.Cut(pair, "=")
+	return strings.TrimSpace(name)
 }
 
 func contains(list []string, s string) bool {
@@ -164,13 +247,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// mentionsAny reports whether any header value contains one of the names.
-func mentionsAny(values, names []string) bool {
-	for _, v := range values {
-		for _, n := range names {
-			if strings.Contains(v, n) {
-				return true
-			}
+// mentionsAny reports whether v contains one of the names anywhere.
+func mentionsAny(v string, names []string) bool {
+	for _, n := range names {
+		if strings.Contains(v, n) {
+			return true
 		}
 	}
 	return false

@@ -80,3 +80,76 @@ func TestRemoveCookiesKeepsOthersVerbatim(t *testing.T) {
 		t.Fatalf("Cookie = %q, want %q", got, want)
 	}
 }
+
+// A Cookie header that holds none of our cookies is left exactly as sent,
+// even when a value or a longer name mentions ours.
+func TestRemoveCookiesLeavesOthersUntouched(t *testing.T) {
+	for _, v := range []string{"a=1;b=mfagate", "mfagate-other=1;x=2", "x=1 ;  y=2"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", v)
+		RemoveCookies(r, "mfagate", "__Host-mfagate")
+		if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != v {
+			t.Errorf("Cookie %q became %q", v, got)
+		}
+	}
+}
+
+// Removing our cookie allocates nothing when it was alone or beside one
+// other cookie.
+func TestRemoveCookiesCommonCasesAllocateNothing(t *testing.T) {
+	for _, v := range []string{"mfagate=secret", "theme=dark; mfagate=secret", "mfagate=secret; theme=dark"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		line := make([]string, 1)
+		n := testing.AllocsPerRun(100, func() {
+			line[0] = v
+			r.Header["Cookie"] = line[:1]
+			RemoveCookies(r, "mfagate", "__Host-mfagate")
+		})
+		if n != 0 {
+			t.Errorf("%q: %v allocations", v, n)
+		}
+	}
+}
+
+// Values are built once and set with the request's own copy.
+func TestValuesSetCopies(t *testing.T) {
+	v := NewValues(Identity{Username: "alice", DisplayName: "Alice\n", Email: "a@x", Groups: []string{"a", "b"}})
+	h1, h2 := http.Header{}, http.Header{}
+	v.Set(h1)
+	h1[HeaderUser][0] = "mallory"
+	v.Set(h2)
+	if h2.Get(HeaderUser) != "alice" || h2.Get(HeaderName) != "Alice" || h2.Get(HeaderGroups) != "a,b" {
+		t.Fatalf("headers %v", h2)
+	}
+	var zero Values
+	if !zero.IsZero() || v.IsZero() {
+		t.Fatal("IsZero")
+	}
+}
+
+// Matching identity header names folds case and "_" without allocating.
+func TestIsIdentityHeaderAllocatesNothing(t *testing.T) {
+	for name, want := range map[string]bool{"keep-alive": false, "remote_user": true, "REMOTE-GROUPS": true, "x-extra-user": true, "Remote-Users": false} {
+		if got := isIdentityHeader(name, []string{"X-Extra-User"}); got != want {
+			t.Errorf("%q: %v", name, got)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { isIdentityHeader("keep-alive", []string{"X-Extra-User"}) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}
+
+// Several Cookie lines with ours among them become one line of the others.
+func TestRemoveCookiesJoinsLines(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header["Cookie"] = []string{"a=1;b=2; ", "mfagate=x; c=3", "d=4"}
+	RemoveCookies(r, "mfagate")
+	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != "a=1;b=2; c=3; d=4" {
+		t.Fatalf("Cookie = %q", got)
+	}
+	r.Header["Cookie"] = []string{"a=1", "b=2"}
+	RemoveCookies(r, "mfagate")
+	if got := r.Header.Values("Cookie"); len(got) != 2 || got[0] != "a=1" || got[1] != "b=2" {
+		t.Fatalf("lines without ours changed: %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/identity"
 	"github.com/mfagate/mfagate/internal/model"
 )
 
@@ -11,14 +12,27 @@ import (
 // rather than grown (a cold cache costs one query per active session).
 const maxCacheEntries = 200_000
 
+// cacheEntry is one validated session with everything a signed-in request
+// needs from it, computed once when the entry is made: the record's hash
+// (no SHA-256 per request) and the identity header values (no joining or
+// sanitising per request). Entries are never modified once cached; a
+// change replaces the entry.
 type cacheEntry struct {
 	session model.Session
 	user    model.User
 	fetched time.Time
 	// cookie is the exact cookie value that proved the token, so a
 	// repeat request can skip decoding (HMAC, AES, gob) altogether.
-	cookie string
-	token  string
+	cookie  string
+	token   string
+	hash    []byte
+	headers identity.Values
+}
+
+// newCacheEntry builds the entry for a session found under hash.
+func newCacheEntry(s *model.Session, u *model.User, hash []byte, token, cookie string) *cacheEntry {
+	return &cacheEntry{session: *s, user: *u, hash: hash, token: token, cookie: cookie,
+		headers: identity.NewValues(identity.Identity{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Groups: u.Groups})}
 }
 
 // cache holds recently validated sessions so that a signed-in request costs
@@ -27,22 +41,20 @@ type cache struct {
 	mu      sync.RWMutex
 	ttl     time.Duration
 	entries map[string]*cacheEntry
-	// byCookie maps a verified cookie value to its token hash.
-	byCookie map[string]string
+	// byCookie indexes the same entries by the verified cookie value: a
+	// repeat request finds its session with one map lookup of the value
+	// it sent.
+	byCookie map[string]*cacheEntry
 }
 
 func newCache(ttl time.Duration) *cache {
-	return &cache{ttl: ttl, entries: make(map[string]*cacheEntry), byCookie: make(map[string]string)}
+	return &cache{ttl: ttl, entries: make(map[string]*cacheEntry), byCookie: make(map[string]*cacheEntry)}
 }
 
 // getByCookie finds a fresh entry by the exact cookie value.
 func (c *cache) getByCookie(value string, now time.Time) (*cacheEntry, bool) {
 	c.mu.RLock()
-	hash, ok := c.byCookie[value]
-	var e *cacheEntry
-	if ok {
-		e = c.entries[hash]
-	}
+	e := c.byCookie[value]
 	c.mu.RUnlock()
 	if e == nil || now.Sub(e.fetched) >= c.ttl {
 		return nil, false
@@ -68,14 +80,14 @@ func (c *cache) put(hash []byte, e *cacheEntry, now time.Time) {
 	defer c.mu.Unlock()
 	if len(c.entries) >= maxCacheEntries {
 		c.entries = make(map[string]*cacheEntry)
-		c.byCookie = make(map[string]string)
+		c.byCookie = make(map[string]*cacheEntry)
 	}
 	if old, ok := c.entries[string(hash)]; ok && old.cookie != e.cookie {
 		delete(c.byCookie, old.cookie)
 	}
 	c.entries[string(hash)] = e
 	if e.cookie != "" {
-		c.byCookie[e.cookie] = string(hash)
+		c.byCookie[e.cookie] = e
 	}
 }
 

@@ -117,20 +117,31 @@ func (m *Manager) Config() Config { return m.cfg }
 // cookie, a forged or expired one, a record that is gone, or one made for
 // another origin). Expired records are deleted.
 func (m *Manager) Load(r *http.Request) (*Current, error) {
-	c, err := r.Cookie(m.cookieName(r))
-	if err != nil || c.Value == "" {
-		return nil, nil
-	}
-	entry, hash, err := m.entryForCookie(r.Context(), c)
+	entry, err := m.load(r)
 	if err != nil || entry == nil {
 		return nil, err
 	}
+	return &Current{token: entry.token, Session: entry.session, User: entry.user}, nil
+}
+
+// load finds the request's valid session (see Load): nil when none.
+func (m *Manager) load(r *http.Request) (*cacheEntry, error) {
+	name := m.cookieName(r)
+	value, ok := cookieValue(r.Header, name)
+	if !ok || value == "" {
+		return nil, nil
+	}
+	now := m.now()
+	entry, err := m.entryForCookie(r.Context(), name, value, now)
+	if err != nil || entry == nil {
+		return nil, err
+	}
+	hash := entry.hash
 	if !fromOrigin(entry.session.Origin, r) {
 		// Another origin's session (a cookie replayed here, or sent by
 		// the browser to another port of the host): not this one's.
 		return nil, nil
 	}
-	now := m.now()
 	if m.expired(&entry.session, now) {
 		m.cache.forget(hash)
 		if err := m.records.End(r.Context(), hash, 0); err != nil {
@@ -143,23 +154,22 @@ func (m *Manager) Load(r *http.Request) (*Current, error) {
 			return nil, err
 		}
 	}
-	return &Current{token: entry.token, Session: entry.session, User: entry.user}, nil
+	return entry, nil
 }
 
 // entryForCookie returns the session a cookie proves: from the cache when
 // this exact cookie value was verified recently (no decoding), else by
-// decoding the cookie and looking the token up. nil when invalid.
-func (m *Manager) entryForCookie(ctx context.Context, c *http.Cookie) (*cacheEntry, []byte, error) {
-	if e, ok := m.cache.getByCookie(c.Value, m.now()); ok {
-		return e, hashToken(e.token), nil
+// decoding the cookie and looking the token up. nil when invalid. A cache
+// hit costs one map lookup of the value: no decoding, no hashing.
+func (m *Manager) entryForCookie(ctx context.Context, name, value string, now time.Time) (*cacheEntry, error) {
+	if e, ok := m.cache.getByCookie(value, now); ok {
+		return e, nil
 	}
 	var token string
-	if err := securecookie.DecodeMulti(c.Name, c.Value, &token, m.codecs...); err != nil || token == "" {
-		return nil, nil, nil
+	if err := securecookie.DecodeMulti(name, value, &token, m.codecs...); err != nil || token == "" {
+		return nil, nil
 	}
-	hash := hashToken(token)
-	e, err := m.lookup(ctx, hash, token, c.Value)
-	return e, hash, err
+	return m.lookup(ctx, hashToken(token), token, value)
 }
 
 func (m *Manager) expired(s *model.Session, now time.Time) bool {
@@ -175,7 +185,7 @@ func (m *Manager) lookup(ctx context.Context, hash []byte, token, cookie string)
 	if err != nil || s == nil {
 		return nil, err
 	}
-	e := &cacheEntry{session: *s, user: *u, token: token, cookie: cookie}
+	e := newCacheEntry(s, u, hash, token, cookie)
 	m.cache.put(hash, e, m.now())
 	return e, nil
 }

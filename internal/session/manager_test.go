@@ -25,8 +25,15 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureTTL(t, time.Nanosecond)
+}
+
+// newFixtureTTL is newFixture with the session cache trusting an entry for
+// ttl of the fixture's clock.
+func newFixtureTTL(t testing.TB, ttl time.Duration) *fixture {
+	t.Helper()
 	st := teststore.Open(t)
-	m, err := NewManager(core.NewSessions(st), Config{HashKey: make([]byte, 64), BlockKey: make([]byte, 32), CacheTTL: time.Nanosecond})
+	m, err := NewManager(core.NewSessions(st), Config{HashKey: make([]byte, 64), BlockKey: make([]byte, 32), CacheTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
