@@ -96,6 +96,7 @@ func TestEachSignInStepTakesAtMostTwoTransactions(t *testing.T) {
 	}
 	check := func(what string, got []string, want []string, exact bool) {
 		t.Helper()
+		t.Logf("%s: %v", what, got)
 		if exact && !slices.Equal(got, want) || !exact && len(got) > len(want) {
 			t.Errorf("%s: writes %v, want %v", what, got, want)
 		}
