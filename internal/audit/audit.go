@@ -75,6 +75,18 @@ const (
 
 // Record stores e (At defaults to now).
 func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
+	e = Clean(e)
+	l.Logged(e)
+	if err := l.sink.AppendAudit(ctx, &e); err != nil {
+		l.logger.Error("writing audit event", zap.String("event", e.Event), zap.Error(err))
+	}
+}
+
+// Clean returns e as it is stored: At defaults to now, and the fields
+// that come from clients are bounded and made printable. A change that
+// writes its audit row in its own transaction stores Clean(e) there and
+// calls Logged after the commit.
+func Clean(e model.AuditEvent) model.AuditEvent {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -82,12 +94,15 @@ func (l *Log) Record(ctx context.Context, e model.AuditEvent) {
 	e.Username = safetext.Clean(e.Username, maxField)
 	e.RemoteIP = safetext.Clean(e.RemoteIP, maxField)
 	e.Detail = safetext.Clean(e.Detail, maxDetail)
+	return e
+}
+
+// Logged writes e, cleaned and stored by its change's transaction, to the
+// server log.
+func (l *Log) Logged(e model.AuditEvent) {
 	l.logger.Info("audit",
 		zap.String("event", e.Event),
 		zap.String("user", e.Username),
 		zap.String("remote_ip", e.RemoteIP),
 		zap.String("detail", e.Detail))
-	if err := l.sink.AppendAudit(ctx, &e); err != nil {
-		l.logger.Error("writing audit event", zap.String("event", e.Event), zap.Error(err))
-	}
 }

@@ -36,6 +36,8 @@ type Core struct {
 	Audit        *audit.Log
 	Admin        *Admin
 	Passkeys     *Passkeys
+	// SignIn is the browser sign-in's state machine.
+	SignIn *SignIn
 }
 
 // Config is what the core needs besides the store.
@@ -76,8 +78,9 @@ type Config struct {
 	RPID string
 }
 
-// New builds the core on st.
-func New(st store.Store, cfg Config) (*Core, error) {
+// newServices builds the core's services on st (New adds the sign-in
+// built on them).
+func newServices(st store.Store, cfg Config) (*Core, error) {
 	box, err := secrets.NewBox(cfg.Keys.Factor)
 	if err != nil {
 		return nil, fmt.Errorf("core: factor key: %w", err)

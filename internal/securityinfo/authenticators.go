@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/web"
@@ -74,19 +74,19 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
 		return
 	}
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.CheckPending(r.Context(), u, sealed, r.PostForm.Get("code"), ip)
+	why, err := p.Core.SignIn.AddAuthenticator(r.Context(), core.AnotherInput{User: u, Sealed: sealed,
+		Code: r.PostForm.Get("code"), Client: p.client(r)})
 	if err != nil {
-		p.page.InternalError(w, r, "checking code", err)
-		return
-	}
-	if !ok {
-		p.record(r, u, audit.SignInCodeFail, "adding authenticator: "+detail)
-		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
-		return
-	}
-	if err := p.Core.Methods.AddAuthenticator(r.Context(), u, sealed, ip, false); err != nil {
 		p.page.InternalError(w, r, "saving authenticator", err)
+		return
+	}
+	switch why {
+	case core.ReasonNone:
+	case core.ReasonAlreadyEnrolled:
+		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
+		return
+	default:
+		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
 	p.done(w, r, "authenticator-added")
