@@ -102,7 +102,11 @@ type App struct {
 	// the background in small batches. Default: 90 days (2160h).
 	SignInLogRetention caddy.Duration `json:"sign_in_log_retention,omitempty"`
 
+	// Passkeys and security keys (WebAuthn).
+	WebAuthn *WebAuthnConfig `json:"webauthn,omitempty"`
+
 	storage  Storage
+	rpID     string             // the effective WebAuthn RP ID, set by validate
 	keys     secrets.Configured // Keys expanded and checked by validate
 	push     wiring.PushOptions // push options checked by validate
 	services *services
@@ -216,6 +220,9 @@ func (a *App) setDefaults() {
 	if a.AdminGroup == "" {
 		a.AdminGroup = core.AdminGroup
 	}
+	if a.WebAuthn == nil {
+		a.WebAuthn = new(WebAuthnConfig)
+	}
 }
 
 // validate checks every option of the app (the storage module checks its
@@ -249,7 +256,10 @@ func (a *App) validate() error {
 	if g, err := core.NormalizeGroups([]string{a.AdminGroup}); err != nil || len(g) != 1 || g[0] != a.AdminGroup {
 		return fmt.Errorf("admin_group %q must be a group name without commas, control or formatting characters, or surrounding spaces", a.AdminGroup)
 	}
-	a.push, err = a.pushOptions()
+	if a.push, err = a.pushOptions(); err != nil {
+		return err
+	}
+	a.rpID, err = a.WebAuthn.rpID(a.push.Portal)
 	return err
 }
 
@@ -286,6 +296,7 @@ func (a *App) Start() error {
 	if a.Portal == "" {
 		a.logger.Warn(msgSecurityInfoOnSites)
 	}
+	a.logRPID()
 	sctx, stop := context.WithCancel(a.ctx)
 	a.stopSweep, a.swept = stop, make(chan struct{})
 	go func(done chan<- struct{}) {

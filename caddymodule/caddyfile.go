@@ -56,6 +56,9 @@ func init() {
 //	    push_contact <mailto: or https: URL>
 //	    admin_group <group>
 //	    sign_in_log_retention <duration>
+//	    webauthn {
+//	        rp_id <domain>
+//	    }
 //	}
 //
 // The portal origin's site holds the `mfa_portal` directive alone; it
@@ -111,6 +114,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &a.AdminGroup)
 		case "sign_in_log_retention":
 			a.SignInLogRetention, err = durationArg(d)
+		case "webauthn":
+			a.WebAuthn, err = parseWebAuthn(d)
 		default:
 			return d.Errf("unknown mfa option %q", d.Val())
 		}

@@ -51,6 +51,8 @@ var caddyfileOptionJSON = map[string]string{
 	"mfa/push_contact":            "push_contact",
 	"mfa/admin_group":             "admin_group",
 	"mfa/sign_in_log_retention":   "sign_in_log_retention",
+	"mfa/webauthn":                "webauthn",
+	"mfa/webauthn/rp_id":          "webauthn.rp_id",
 
 	"mfa_gateway/portal_prefix":      "portal_prefix",
 	"mfa_gateway/require_mfa":        "require_mfa",
@@ -67,6 +69,7 @@ var parserScopes = map[string]string{
 	"App.UnmarshalCaddyfile":             "mfa/",
 	"parseKeys":                          "mfa/keys/",
 	"parseLockout":                       "mfa/lockout/",
+	"parseWebAuthn":                      "mfa/webauthn/",
 	"PostgresStorage.UnmarshalCaddyfile": "mfa/storage/",
 	"Gateway.UnmarshalCaddyfile":         "mfa_gateway/",
 }

@@ -32,6 +32,7 @@ func (a *App) wiringOptions(events *core.Events, logger *zap.Logger) wiring.Opti
 		Push:               a.push,
 		AdminGroup:         a.AdminGroup,
 		SignInLogRetention: time.Duration(a.SignInLogRetention),
+		RPID:               a.rpID,
 	}
 }
 

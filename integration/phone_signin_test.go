@@ -22,7 +22,7 @@ const (
 	phoneMsgWrongNumber = "The number entered on your phone did not match. The request was cancelled."
 	phoneMsgDenied      = "The sign-in request was denied on your phone."
 	phoneMsgExpired     = "hear from your phone in time. The request has expired."
-	phoneMsgTooMany     = "too many sign-in requests: use a verification code instead"
+	phoneMsgTooMany     = "Too many sign-in requests: use a verification code instead"
 	phoneMsgBlocked     = "Sign-in to this account is blocked because a sign-in request was reported as suspicious."
 	phoneMsgIncorrect   = "Your account or password is incorrect."
 )

@@ -134,11 +134,14 @@ type AdminVerify struct {
 	// CanCode is false for an admin without an authenticator app (a
 	// phone only), who signs in again instead.
 	CanCode bool
-	Fresh   string // e.g. "10 minutes"
-	Then    string // "action" or "add-user": the step shown again after
-	Fields  []AdminField
-	Cancel  string
-	Error   string
+	// CanPhone offers a request to the admin's paired phone: the form
+	// posts the Fields with method=phone to Base+"reverify".
+	CanPhone bool
+	Fresh    string // e.g. "10 minutes"
+	Then     string // "action" or "add-user": the step shown again after
+	Fields   []AdminField
+	Cancel   string
+	Error    string
 }
 
 // AdminConfirmUser is one user the action applies to (Note says why it

@@ -22,6 +22,8 @@ type ApprovalWaitPage struct {
 	// CanUseCode offers "Use a verification code instead" (the user has an
 	// authenticator app, and the sign-in is not blocked).
 	CanUseCode bool
+	// Reverify, when set, makes this a re-verification's wait.
+	Reverify *ApprovalReverify
 	// Denied is true when the phone denied the request: it may still report
 	// it, so app.js keeps listening (Prefix+"push/wait?id=RequestID&while=denied")
 	// and, when a report blocks the sign-in, says so and takes the ways on
@@ -30,6 +32,23 @@ type ApprovalWaitPage struct {
 }
 
 func (ApprovalWaitPage) pageName() string { return "approval-wait" }
+
+// ApprovalReverify makes an [ApprovalWaitPage] the wait of a
+// re-verification (Security info, the admin center) instead of a
+// sign-in's: once answered, the page submits its check form (Check, with
+// CheckMethod and Fields: the step to show again) instead of opening
+// Prefix+"push"; "Send another request" posts Fields and again=1 to
+// Check; CodeHref is where a code is entered instead.
+type ApprovalReverify struct {
+	Check       string
+	CheckMethod string // "get" or "post"
+	Fields      []HiddenField
+	CodeHref    string
+	Cancel      string
+}
+
+// HiddenField is a form field a page posts again as it came.
+type HiddenField struct{ Name, Value string }
 
 // extraCSP lets app.js long-poll the portal.
 func (ApprovalWaitPage) extraCSP() string { return "connect-src 'self'" }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,4 +281,47 @@ func TestBrowserReportAfterDenyOffersNoWayOn(t *testing.T) {
 		}
 	}
 	saveScreenshot(t, ctx, "approval-denied-then-reported")
+}
+
+// A re-verification's waiting page (the admin center's step, Security
+// info) has no page to open once the phone has answered: app.js submits
+// its check form, which posts the step's fields back.
+func TestBrowserReverifyWaitPostsTheStepBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	answered := make(chan struct{})
+	posted := make(chan url.Values, 1)
+	origin := pageServer(t, map[string]Page{
+		"/admin/step": ApprovalWaitPage{Common: common("Approve the request on your phone"), Pending: true, Number: 42, RequestID: "req3",
+			Reverify: &ApprovalReverify{Check: "/admin/reverify", CheckMethod: "post", Cancel: "/admin/",
+				Fields: []HiddenField{{Name: "then", Value: "action"}, {Name: "method", Value: "phone"}, {Name: "op", Value: "block"}, {Name: "id", Value: "7"}}}},
+	}, map[string]http.HandlerFunc{
+		"/.mfa/push/wait": func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-answered:
+			case <-r.Context().Done():
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"status":"approved"}`)
+		},
+		"/admin/reverify": func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.ParseForm() == nil {
+				posted <- r.PostForm
+			}
+			fmt.Fprint(w, "<!doctype html><title>step</title><h1>Block sign-in?</h1>")
+		},
+	})
+	ctx := chromium.Start(t, chromium.Options{Timeout: 60 * time.Second, Width: 1280, Height: 800})
+	browserStep(t, ctx, "open the waiting page", chromedp.Navigate(origin+"/admin/step"), chromedp.WaitVisible(chromedp.CSS(".approval-number")))
+	close(answered)
+	select {
+	case form := <-posted:
+		if form.Get("then") != "action" || form.Get("method") != "phone" || form.Get("op") != "block" || form.Get("id") != "7" || form.Has("again") {
+			t.Fatalf("the page posted %v, want the step's fields", form)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the page did not post the step back after the answer")
+	}
 }

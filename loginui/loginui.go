@@ -270,6 +270,11 @@ type ReverifyPage struct {
 	Common
 	Error string
 	Next  string // path to return to, already validated by the caller
+	// NoCode: the user has no authenticator app (no code form).
+	NoCode bool
+	// CanPhone offers a request to the paired phone instead, posted to
+	// Prefix+"security/reverify/push" with Next.
+	CanPhone bool
 }
 
 // EnrolAnotherTOTPPage adds an authenticator app from the Security info page:

@@ -36,6 +36,8 @@ func allPages() map[string]Page {
 		"app-password-new":     NewAppPasswordPage{Common: common(""), Name: "Laptop mail", Error: "That name is taken.", Count: 3, Limit: 40},
 		"app-password-created": AppPasswordCreatedPage{Common: common(""), Name: "Laptop mail", Password: "abcdefghijklmnop"},
 		"reverify":             ReverifyPage{Common: common(""), Next: "/.mfa/security/add?method=app-password"},
+		"reverify-or-phone":    ReverifyPage{Common: common(""), Next: "/.mfa/security/add?method=app-password", CanPhone: true},
+		"reverify-phone-only":  ReverifyPage{Common: common(""), Next: "/.mfa/security", NoCode: true, CanPhone: true, Error: "Send another request."},
 		"change-password":      ChangePasswordPage{Common: common(""), MinLength: 8},
 		"change-password-errors": ChangePasswordPage{Common: common(""), MinLength: 8, CurrentError: "That is not your current password.",
 			NewError: "The password is too short: use at least 8 characters.", RepeatError: "The two new passwords are not the same.",
@@ -797,5 +799,36 @@ func TestHelpers(t *testing.T) {
 	}
 	if got := compact(" ab cd\tef "); got != "abcdef" {
 		t.Errorf("compact = %q", got)
+	}
+}
+
+// TestApprovalWaitForReverification: the sign-in's waiting page serves a
+// re-verification too: it long-polls the same address, but once answered
+// it submits its check form (the step's fields posted again) instead of
+// opening the sign-in's page, and asks again there.
+func TestApprovalWaitForReverification(t *testing.T) {
+	r := newRenderer(t)
+	rv := &ApprovalReverify{Check: "/admin/reverify", CheckMethod: "post", Cancel: "/admin/",
+		Fields: []HiddenField{{Name: "then", Value: "action"}, {Name: "back", Value: `"><script>`}}}
+	_, body := render(t, r, 200, ApprovalWaitPage{Common: common(""), Pending: true, Number: 42, RequestID: "r1", Reverify: rv})
+	for _, want := range []string{`data-approval-wait="/.mfa/push/wait?id=r1"`, `<form method="post" action="/admin/reverify" class="actions" data-approval-next data-approval-check>`,
+		`<input type="hidden" name="then" value="action">`, `value="&#34;&gt;&lt;script&gt;"`, `href="/admin/">Cancel`, "to verify it's you"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("pending page lacks %s\n%s", want, body)
+		}
+	}
+	for _, unwanted := range []string{"data-approval-done", `http-equiv="refresh"`, "/.mfa/push/new", `name="again"`} {
+		if strings.Contains(body, unwanted) {
+			t.Errorf("pending page has %s", unwanted)
+		}
+	}
+	_, body = render(t, r, 200, ApprovalWaitPage{Common: common(""), Problem: "The sign-in request was denied on your phone.", Denied: true, RequestID: "r1", Reverify: rv})
+	for _, want := range []string{`data-approval-while="denied"`, `<input type="hidden" name="again" value="1">`, "Send another request"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("denied page lacks %s\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "data-approval-done") {
+		t.Error("denied page opens the sign-in's page")
 	}
 }

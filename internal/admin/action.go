@@ -103,7 +103,7 @@ func (p *Pages) readAction(r *http.Request) (form, string) {
 			Groups: strings.Split(r.PostForm.Get("groups"), ",")}
 		act, err := act.CheckEdit()
 		if err != nil {
-			return f, "The profile was not saved: " + err.Error() + "."
+			return f, "The profile was not saved: " + refusal(err) + "."
 		}
 		f.actions = []core.Action{act}
 		f.fields = append(f.fields, loginui.AdminField{Name: "display_name", Value: act.DisplayName},
@@ -210,7 +210,7 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request, req *request, f fo
 	for _, act := range f.actions {
 		res, err := p.Core.Admin.Apply(r.Context(), core.AdminActor(req.admin, ip), act, f.ids)
 		if errors.Is(err, core.ErrInvalidProfile) || errors.Is(err, core.ErrInvalidGroup) {
-			p.backMessage(w, http.StatusBadRequest, "Nothing was changed", "The profile was not saved: "+err.Error()+".", f.back)
+			p.backMessage(w, http.StatusBadRequest, "Nothing was changed", "The profile was not saved: "+refusal(err)+".", f.back)
 			return
 		}
 		if err != nil {

@@ -76,7 +76,7 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, core.ErrUserExists), errors.Is(err, core.ErrInvalidUsername), errors.Is(err, core.ErrInvalidProfile),
 		errors.Is(err, core.ErrInvalidGroup):
 		pg := p.addUserPage(req, nf)
-		pg.Error = "The user was not added: " + err.Error() + "."
+		pg.Error = "The user was not added: " + refusal(err) + "."
 		p.UI.Render(w, http.StatusBadRequest, pg)
 		return
 	case err != nil:

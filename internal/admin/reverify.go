@@ -2,11 +2,13 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
-	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/humanize"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -24,6 +26,9 @@ const (
 	thenAddUser = "add-user"
 )
 
+// methodPhone is the verify step's field method for the phone.
+const methodPhone = "phone"
+
 // msgBadCode is the only answer to a failed code.
 const msgBadCode = "That code didn't work. Wait for a new code in your authenticator app and try again."
 
@@ -38,11 +43,11 @@ func (p *Pages) recent(s *model.Session) bool {
 // without an authenticator app (a phone only) is told to sign in again.
 func (p *Pages) verifyStep(ctx context.Context, admin *model.User, then string, fields []loginui.AdminField,
 	cancel, problem string) (*loginui.AdminVerify, error) {
-	auths, err := p.Core.Methods.Authenticators(ctx, admin.ID)
+	code, phone, err := p.Core.SignIn.SecondFactors(ctx, admin)
 	if err != nil {
 		return nil, err
 	}
-	return &loginui.AdminVerify{CanCode: len(auths) > 0, Fresh: humanize.Duration(RecentMFA), Then: then,
+	return &loginui.AdminVerify{CanCode: code, CanPhone: phone, Fresh: humanize.Duration(RecentMFA), Then: then,
 		Fields: fields, Cancel: cancel, Error: problem}, nil
 }
 
@@ -60,24 +65,26 @@ func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
 		p.backMessage(w, http.StatusBadRequest, "Nothing was changed", "The form could not be read. Go back and try again.", p.cfg.Base)
 		return
 	}
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.Check(r.Context(), req.admin, r.PostForm.Get("code"), ip)
-	if err != nil {
-		p.page.InternalError(w, r, "checking code", err)
-		return
-	}
-	problem := ""
-	if ok {
-		rec := req.cur.Session
-		rec.MFAAt = p.now()
-		if err := p.Sessions.Rotate(w, r, req.cur, rec); err != nil {
-			p.page.InternalError(w, r, "updating session", err)
-			return
+	var ok bool
+	var problem string
+	var err error
+	if r.PostForm.Get("method") == methodPhone {
+		ok, problem, err = p.reverifyPhone(w, r, req, then)
+		if err != nil || (!ok && problem == "") {
+			if err != nil {
+				p.page.InternalError(w, r, "re-verifying", err)
+			}
+			return // the waiting page was shown
 		}
 	} else {
-		p.Audit.Record(r.Context(), model.AuditEvent{UserID: req.admin.ID, Username: req.admin.Username,
-			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "admin center re-verification: " + detail})
-		problem = msgBadCode
+		ok, err = p.reverifyCode(w, r, req)
+		if err != nil {
+			p.page.InternalError(w, r, "checking code", err)
+			return
+		}
+		if !ok {
+			problem = msgBadCode
+		}
 	}
 	if then == thenAddUser {
 		p.addUserStep(w, r, req, readAddUser(r), ok, problem)
@@ -89,4 +96,85 @@ func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.confirm(w, r, req, f, ok, problem)
+}
+
+// reverifyCode re-verifies the admin with the posted code (see
+// core.SignIn.ReverifyCode) and, when it passed, hands the browser its
+// re-verified session.
+func (p *Pages) reverifyCode(w http.ResponseWriter, r *http.Request, req *request) (bool, error) {
+	rot, err := p.Sessions.Prepare(r, req.cur)
+	if err != nil {
+		return false, err
+	}
+	pr, err := p.Core.SignIn.ReverifyCode(r.Context(), core.CodeInput{Code: r.PostForm.Get("code"),
+		Pending: core.Pending{Session: req.cur.Session, User: *req.admin}, Client: p.client(r), Rotation: rot.Rotation},
+		core.ReverifyAdminCenter)
+	if err != nil || pr.Refused != core.ReasonNone {
+		return false, err
+	}
+	return true, p.Sessions.Commit(w, r, rot)
+}
+
+// client is the request's sender as the core records it.
+func (p *Pages) client(r *http.Request) core.Client {
+	return core.Client{IP: p.ClientIP(r), UserAgent: r.UserAgent(), Site: web.SiteLabel("", r)}
+}
+
+// reverifyPhone re-verifies the admin with the phone's approval of this
+// session's request: once approved it is consumed (core.SignIn.
+// ReverifyPhone) and ok; while none is pending (or again is posted) a new
+// one is sent; while the phone has not answered, the sign-in's waiting
+// page is shown (ok false, problem ""), whose check form posts the step's
+// fields back here. A refusal is said as problem.
+func (p *Pages) reverifyPhone(w http.ResponseWriter, r *http.Request, req *request, then string) (bool, string, error) {
+	ctx := r.Context()
+	ap, err := p.Core.Approvals.ForSession(ctx, req.cur.IDHash())
+	if err != nil {
+		return false, "", err
+	}
+	now := p.now()
+	if ap != nil && ap.Status == model.ApprovalApproved && !ap.Expired(now) {
+		rot, err := p.Sessions.Prepare(r, req.cur)
+		if err != nil {
+			return false, "", err
+		}
+		pr, err := p.Core.SignIn.ReverifyPhone(ctx, core.PhoneInput{RequestID: ap.ID,
+			Pending: core.Pending{Session: req.cur.Session, User: *req.admin}, Client: p.client(r), Rotation: rot.Rotation})
+		if err != nil {
+			return false, "", err
+		}
+		if pr.Refused != core.ReasonNone {
+			return false, web.MsgApprovalGone, nil
+		}
+		return true, "", p.Sessions.Commit(w, r, rot)
+	}
+	page := loginui.ApprovalWaitPage{}
+	// The verify step's button and "Send another request" post again;
+	// the waiting page's check does not: it shows the request's answer.
+	if ap == nil || r.PostForm.Get("again") != "" || ap.Status == model.ApprovalConsumed {
+		c := p.client(r)
+		ap, err = p.Core.Approvals.Request(ctx, req.admin, req.cur.IDHash(), core.Context{Site: c.Site, RemoteIP: c.IP, UserAgent: c.UserAgent})
+		switch {
+		case errors.Is(err, core.ErrTooManyApprovals):
+			return false, web.MsgTooManyApprovals, nil
+		case errors.Is(err, core.ErrNoPhone):
+			return false, web.MsgApprovalGone, nil
+		case err != nil:
+			return false, "", err
+		}
+	}
+	page = web.ApprovalWait(page, ap, now)
+	page.Common = p.page.Common("Approve the request on your phone", req.admin)
+	fields := []loginui.HiddenField{{Name: "then", Value: then}, {Name: "method", Value: methodPhone}}
+	for name, values := range r.PostForm {
+		if name == "then" || name == "method" || name == "again" || name == "code" {
+			continue
+		}
+		for _, v := range values {
+			fields = append(fields, loginui.HiddenField{Name: name, Value: v})
+		}
+	}
+	page.Reverify = &loginui.ApprovalReverify{Check: p.cfg.Base + "reverify", CheckMethod: "post", Fields: fields, Cancel: p.cfg.Base}
+	p.UI.Render(w, http.StatusOK, page)
+	return false, "", nil
 }

@@ -81,10 +81,12 @@ func (r *Result) withHeaders() *Result {
 // ErrBusy means the check was shed under load (answer 503, not 401).
 var ErrBusy = password.ErrBusy
 
-// ErrDenied is returned for every refused credential; Detail says why and
-// Username names the attempt (for the audit log only): the account's name,
-// or a keyed hash when no account has the typed name.
+// ErrDenied is returned for every refused credential; Reason says why
+// (Detail in the audit's words) and Username names the attempt (for the
+// logs only): the account's name, or a keyed hash when no account has
+// the typed name.
 type ErrDenied struct {
+	Reason           core.Reason
 	Detail, Username string
 	UserID           int64 // 0 when no account has the typed name
 }
@@ -235,20 +237,20 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 	var res *Result
 	guess := core.Guess{Secret: secret, BasicAuthOnly: appPasswordsOnly(site),
 		As: fmt.Sprintf("basic auth (require_mfa %t, app passwords only %t)", site.RequireMFA, site.RefuseAccountPassword)}
-	out, err := v.attempts.ByName(ctx, username, ip, guess, func(ctx context.Context, u *model.User) (bool, string, error) {
-		r, detail, err := v.compare(ctx, site, u, secret)
+	out, err := v.attempts.ByName(ctx, username, ip, guess, func(ctx context.Context, u *model.User) (bool, core.Reason, error) {
+		r, why, err := v.compare(ctx, site, u, secret)
 		res = r
-		return r != nil, detail, err
+		return r != nil, why, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if out.User == nil {
-		detail := out.Detail
+		why := out.Reason
 		if out.Repeat && out.BasicAuthOnly && out.Who.ID != 0 {
-			detail = DetailAppPasswordUnknown + ", again: not counted"
+			why = core.ReasonAppPasswordUnknownRepeat
 		}
-		return nil, &ErrDenied{Detail: detail, Username: out.Who.Username, UserID: out.Who.ID}
+		return nil, &ErrDenied{Reason: why, Detail: why.Audit(), Username: out.Who.Username, UserID: out.Who.ID}
 	}
 	v.upgradeHash(ctx, res, secret, ip)
 	if res.AppPasswordID != 0 {
@@ -262,7 +264,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 // DetailAppPasswordUnknown is why basic auth refused a secret where only
 // app passwords pass: most often a device still sending one that was
 // deleted.
-const DetailAppPasswordUnknown = "app password not recognised (deleted or mistyped)"
+const DetailAppPasswordUnknown = core.DetailAppPasswordUnknown
 
 // appPasswordsOnly says for the account found (nil: none) whether basic
 // auth on site takes app passwords only: there a guess cannot succeed in
@@ -280,12 +282,13 @@ func appPasswordsOnly(site policy.Site) func(*model.User) bool {
 }
 
 // compare picks the one hash to check: the app password the tag points
-// to, else the account password if policy allows it, else a dummy. Each
+// to, else the account password if policy allows it (judged as at the
+// login form, see core.JudgeAccountPassword), else a dummy. Each
 // path pays exactly one bounded bcrypt comparison.
-func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.User, secret string) (*Result, string, error) {
+func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.User, secret string) (*Result, core.Reason, error) {
 	if user == nil {
 		_, err := v.hasher.VerifyBounded(ctx, "", secret)
-		return nil, "unknown user", err
+		return nil, core.ReasonUnknownUser, err
 	}
 	if normalized, ok := apppassword.Normalize(secret); ok {
 		ap, err := v.apps.Find(ctx, user.ID, normalized)
@@ -293,27 +296,22 @@ func (v *Verifier) compare(ctx context.Context, site policy.Site, user *model.Us
 		case err == nil:
 			ok, err := v.hasher.VerifyBounded(ctx, ap.Hash, normalized)
 			if ok {
-				return (&Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}).withHeaders(), "", err
+				return (&Result{User: *user, Kind: KindAppPassword, AppPasswordID: ap.ID, proof: ap.Hash, tag: ap.LookupTag}).withHeaders(), core.ReasonNone, err
 			}
-			return nil, "wrong app password", err
+			return nil, core.ReasonWrongAppPassword, err
 		case !errors.Is(err, model.ErrNotFound):
-			return nil, "", fmt.Errorf("basicauth: app password: %w", err)
+			return nil, core.ReasonNone, fmt.Errorf("basicauth: app password: %w", err)
 		}
 	}
 	if !site.AccountPasswordInBasicAuth(user) {
 		_, err := v.hasher.VerifyBounded(ctx, "", secret)
-		return nil, DetailAppPasswordUnknown, err
+		return nil, core.ReasonAppPasswordUnknown, err
 	}
-	if user.TemporaryPassword() {
-		// An admin's temporary password only leads to choosing one's own.
-		_, err := v.hasher.VerifyBounded(ctx, "", secret)
-		return nil, "account password refused: temporary password", err
-	}
-	ok, err := v.hasher.VerifyBounded(ctx, user.PasswordHash, secret)
+	ok, why, err := core.JudgeAccountPassword(ctx, v.hasher, user, secret, true, v.now())
 	if ok {
-		return (&Result{User: *user, Kind: KindAccountPassword, proof: user.PasswordHash}).withHeaders(), "", err
+		return (&Result{User: *user, Kind: KindAccountPassword, proof: user.PasswordHash}).withHeaders(), core.ReasonNone, err
 	}
-	return nil, "wrong password", err
+	return nil, why, err
 }
 
 // touchLater records use of a cached app password at most once a minute.

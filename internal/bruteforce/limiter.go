@@ -127,9 +127,24 @@ func (l *Limiter) Claim(ctx context.Context, account, ip string) (*Claim, string
 
 // ClaimOn is Claim on counter (the account's or its basic-auth-only one).
 func (l *Limiter) ClaimOn(ctx context.Context, counter Counter, ip string) (*Claim, string, error) {
+	return l.ClaimIn(ctx, l.counters, counter, ip)
+}
+
+// Writer is what a claim, its release and the memory of a wrong secret
+// write: the store, or one of its transactions (so that the core claims
+// an attempt's slots in both counters in one transaction, and settles
+// them in the transaction that applies the attempt's outcome).
+type Writer interface {
+	ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error)
+	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
+	RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error
+}
+
+// ClaimIn is ClaimOn writing through w.
+func (l *Limiter) ClaimIn(ctx context.Context, w Writer, counter Counter, ip string) (*Claim, string, error) {
 	now := l.now()
 	c := &Claim{account: counter.key, ip: ipKey(ip)}
-	ok, f, err := l.counters.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
+	ok, f, err := w.ClaimFailure(ctx, c.account, now, l.cfg.Window, l.cfg.AccountLimit, l.cfg.Lockout)
 	if err != nil {
 		return nil, "", fmt.Errorf("bruteforce: account counter: %w", err)
 	}
@@ -137,13 +152,13 @@ func (l *Limiter) ClaimOn(ctx context.Context, counter Counter, ip string) (*Cla
 		return nil, "account locked", nil
 	}
 	c.accountWindow = f.WindowStart
-	ok, f, err = l.counters.ClaimFailure(ctx, c.ip, now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
+	ok, f, err = w.ClaimFailure(ctx, c.ip, now, l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
 	if err == nil && ok {
 		c.ipWindow = f.WindowStart
 		return c, "", nil
 	}
 	// The account slot was taken for an attempt that will not be checked.
-	if rerr := l.counters.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); rerr != nil && err == nil {
+	if rerr := w.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); rerr != nil && err == nil {
 		err = rerr
 	}
 	if err != nil {
@@ -156,13 +171,18 @@ func (l *Limiter) ClaimOn(ctx context.Context, counter Counter, ip string) (*Cla
 // never count as a failure) or was never checked (shed under load). A nil
 // claim is ignored.
 func (l *Limiter) Release(ctx context.Context, c *Claim) error {
+	return l.ReleaseIn(ctx, l.counters, c)
+}
+
+// ReleaseIn is Release writing through w.
+func (l *Limiter) ReleaseIn(ctx context.Context, w Writer, c *Claim) error {
 	if c == nil {
 		return nil
 	}
-	if err := l.counters.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); err != nil {
+	if err := w.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); err != nil {
 		return fmt.Errorf("bruteforce: release account slot: %w", err)
 	}
-	if err := l.counters.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
+	if err := w.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
 		return fmt.Errorf("bruteforce: release ip slot: %w", err)
 	}
 	return nil

@@ -54,8 +54,13 @@ func (l *Limiter) Repeated(ctx context.Context, counter Counter, fingerprint []b
 // Wrong remembers fingerprint as one of counter's recent wrong secrets
 // (after the secret was judged wrong and its slot stayed counted).
 func (l *Limiter) Wrong(ctx context.Context, counter Counter, fingerprint []byte) error {
+	return l.WrongIn(ctx, l.counters, counter, fingerprint)
+}
+
+// WrongIn is Wrong writing through w.
+func (l *Limiter) WrongIn(ctx context.Context, w Writer, counter Counter, fingerprint []byte) error {
 	now := l.now()
-	err := l.counters.RememberWrongSecret(ctx, counter.key, fingerprint, now, RecentWrongSecrets, now.Add(-RepeatMemory))
+	err := w.RememberWrongSecret(ctx, counter.key, fingerprint, now, RecentWrongSecrets, now.Add(-RepeatMemory))
 	if err != nil {
 		return fmt.Errorf("bruteforce: remember wrong secret: %w", err)
 	}

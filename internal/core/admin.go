@@ -195,23 +195,31 @@ type Action struct {
 // ErrInvalidProfile wraps a refused display name or email.
 var ErrInvalidProfile = errors.New("invalid profile")
 
+// Which field of a profile was refused (wrapped with ErrInvalidProfile,
+// and the name check's own safetext error), so pages say it in words of
+// their own.
+var (
+	ErrInvalidDisplayName = errors.New("display name")
+	ErrInvalidEmail       = errors.New("email")
+)
+
 // CheckEdit validates and normalises an ActionEdit's input.
 func (act Action) CheckEdit() (Action, error) {
 	name := strings.TrimSpace(act.DisplayName)
 	if name != "" {
 		var err error
 		if name, err = safetext.ValidName(name, MaxDisplayName); err != nil {
-			return act, fmt.Errorf("%w: display name: %w", ErrInvalidProfile, err)
+			return act, fmt.Errorf("%w: %w: %w", ErrInvalidProfile, ErrInvalidDisplayName, err)
 		}
 	}
 	email := strings.TrimSpace(act.Email)
 	if email != "" {
 		if len(email) > MaxEmail || strings.Count(email, "@") != 1 || strings.ContainsAny(email, " \t\r\n,<>\"") ||
 			strings.HasPrefix(email, "@") || strings.HasSuffix(email, "@") {
-			return act, fmt.Errorf("%w: email %q is not an address like name@example.com", ErrInvalidProfile, email)
+			return act, fmt.Errorf("%w: %w %q is not an address like name@example.com", ErrInvalidProfile, ErrInvalidEmail, email)
 		}
 		if _, err := safetext.ValidName(email, MaxEmail); err != nil {
-			return act, fmt.Errorf("%w: email: %w", ErrInvalidProfile, err)
+			return act, fmt.Errorf("%w: %w: %w", ErrInvalidProfile, ErrInvalidEmail, err)
 		}
 	}
 	groups, err := NormalizeGroups(act.Groups)

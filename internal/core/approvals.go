@@ -117,6 +117,9 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 		ExpiresAt: now.Add(a.timeout), Site: c.Site, RemoteIP: c.RemoteIP, UserAgent: c.UserAgent}
 	err = a.store.CreateApproval(ctx, ap, now.Add(-approvalWindow), approvalsPerWindow)
 	if errors.Is(err, model.ErrLimit) {
+		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: c.Site, RemoteIP: c.RemoteIP,
+			UserAgent: c.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+			Result: model.SignInFailure, Reason: ReasonTooManyRequests.Log()})
 		return nil, ErrTooManyApprovals
 	}
 	if err != nil {
@@ -303,18 +306,17 @@ func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, d *mode
 	a.audit.Record(ctx, ev)
 	if reason, failed := failedAnswers[ap.Status]; failed {
 		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
-			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: "notification",
-			Result: model.SignInFailure, Reason: reason})
+			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+			Result: model.SignInFailure, Reason: reason.Log()})
 	}
 	a.events.Publish(ctx, Event{Kind: EventApproval, ID: ap.ID})
 }
 
-// failedAnswers are the answers that end a sign-in, with the sign-in
-// log's reason.
-var failedAnswers = map[model.ApprovalStatus]string{
-	model.ApprovalDenied:      "denied",
-	model.ApprovalReported:    "reported",
-	model.ApprovalWrongNumber: "wrong number",
+// failedAnswers are the answers that end a sign-in, with their reason.
+var failedAnswers = map[model.ApprovalStatus]Reason{
+	model.ApprovalDenied:      ReasonDenied,
+	model.ApprovalReported:    ReasonReported,
+	model.ApprovalWrongNumber: ReasonWrongNumber,
 }
 
 // countFailure counts a wrong number like a wrong code: a claimed slot
@@ -372,8 +374,8 @@ func (a *Approvals) Expire(ctx context.Context, ap *model.Approval) error {
 			u = &model.User{ID: ap.UserID}
 		}
 		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
-			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: "notification",
-			Result: model.SignInFailure, Reason: "expired"})
+			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+			Result: model.SignInFailure, Reason: ReasonExpired.Log()})
 	}
 	return nil
 }

@@ -32,10 +32,10 @@ type Attempts struct {
 // Judge decides one secret for account u. u is nil when there is no such
 // account or the attempt was refused by the limits: the judge must then
 // pay the same cost as for a real account (a dummy bcrypt), so neither
-// answer nor timing tells these cases apart. detail says why a secret
+// answer nor timing tells these cases apart. why says why a secret
 // failed (for logs only); an error means it was not judged (shed under
 // load, or a store failure).
-type Judge func(ctx context.Context, u *model.User) (passed bool, detail string, err error)
+type Judge func(ctx context.Context, u *model.User) (passed bool, why Reason, err error)
 
 // Guess is the secret an attempt judges, as far as the brute-force rules
 // need it: to recognise a repeat of the same wrong secret, which is then
@@ -61,8 +61,8 @@ type Guess struct {
 // guess wherever it is typed.
 const GuessAccountPassword = "account password"
 
-// DetailRepeat is the detail of an attempt refused as a repeat of a
-// wrong secret: it was neither judged nor counted.
+// DetailRepeat is the audit detail of an attempt refused as a repeat of
+// a wrong secret (ReasonRepeat): it was neither judged nor counted.
 const DetailRepeat = "same wrong secret again: not counted"
 
 // Outcome is the result of one attempt.
@@ -73,8 +73,8 @@ type Outcome struct {
 	// no account has the typed name, "unknown:" and a keyed hash of it,
 	// never the typed text.
 	Who model.User
-	// Detail says why the attempt failed (for logs only).
-	Detail string
+	// Reason says why the attempt failed (for logs only).
+	Reason Reason
 	// Blocked is set when the secret was right but the account is blocked
 	// (a sign-in request was reported as fraud): only someone who knows
 	// the secret learns it, so the page may say so.
@@ -82,7 +82,7 @@ type Outcome struct {
 	// BlockedReason is the block's reason when Blocked.
 	BlockedReason string
 	// Repeat is set when the secret was refused as a repeat of a recent
-	// wrong one (Detail is DetailRepeat).
+	// wrong one (Reason is ReasonRepeat).
 	Repeat bool
 	// BasicAuthOnly is set when the attempt counted against the
 	// basic-auth-only counter (see Guess.BasicAuthOnly).
@@ -136,58 +136,48 @@ func (a *Attempts) find(ctx context.Context, name string) (*model.User, error) {
 	return u, nil
 }
 
-// run judges one attempt. A repeat of a recent wrong secret is recognised
-// by its keyed hash first and refused as it was before: it claims no slot
-// and is not judged (the claim-before-judging rule holds, as nothing is
-// judged). Anything else claims its slots before the judge runs; a wrong
-// secret keeps them and is remembered.
+// run judges one attempt (see attempt): a repeat of a recent wrong
+// secret is refused as it was before, unjudged and uncounted; anything
+// else claims its slots in one transaction before the judge runs, and a
+// second settles them: a right secret gives them back, a wrong one keeps
+// them and is remembered.
 func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *model.User, ip string, g Guess, judge Judge, out Outcome) (Outcome, error) {
-	state := g.As
-	if user != nil {
-		// What any verdict on the account may depend on: a new
-		// password or MFA state makes every secret a new guess.
-		state += "\x00" + user.PasswordHash + "\x00" + string(user.MFAState) + "\x00" + user.PasswordExpiresAt.String()
-	}
-	fingerprint := a.Limiter.Fingerprint(counter, state, g.Secret)
-	repeat, err := a.Limiter.Repeated(ctx, counter, fingerprint)
+	at, err := a.claimAttempt(ctx, counter, user, ip, g)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if repeat {
-		out.Detail, out.Repeat = DetailRepeat, true
+	if at.repeat {
+		out.Reason, out.Repeat = ReasonRepeat, true
 		return out, nil
-	}
-	claim, blocked, err := a.Limiter.ClaimOn(ctx, counter, ip)
-	if err != nil {
-		return Outcome{}, err
 	}
 	judged := user
-	if claim == nil {
+	if !at.judged() {
 		judged = nil // refused: the real secret is not consulted at all
 	}
-	passed, detail, err := judge(ctx, judged)
+	passed, why, err := judge(ctx, judged)
 	if err != nil {
 		// Not judged: neither a failure nor a success.
-		return Outcome{}, errors.Join(err, a.Limiter.Release(ctx, claim))
+		return Outcome{}, a.abandon(ctx, at, err)
 	}
 	switch {
-	case claim == nil:
-		out.Detail = blocked
+	case !at.judged():
+		out.Reason = at.refused
 		return out, nil
 	case !passed || user == nil:
-		out.Detail = detail
+		out.Reason = why
 		// Its slots stay counted; remembered, a repeat counts no more.
 		// Not remembering it costs only that, so the verdict stands.
-		if err := a.Limiter.Wrong(ctx, counter, fingerprint); err != nil && a.Logger != nil {
+		err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, false) })
+		if err != nil && a.Logger != nil {
 			a.Logger.Warn("remembering a wrong secret", zap.Error(err))
 		}
 		return out, nil
 	}
-	if err := a.Limiter.Release(ctx, claim); err != nil {
+	if err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, true) }); err != nil {
 		return Outcome{}, err
 	}
 	if !user.BlockedAt.IsZero() {
-		out.Detail, out.Blocked, out.BlockedReason = "account blocked", true, user.BlockedReason
+		out.Reason, out.Blocked, out.BlockedReason = ReasonBlocked, true, user.BlockedReason
 		return out, nil
 	}
 	out.User = user

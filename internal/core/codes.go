@@ -48,10 +48,19 @@ func (c *Codes) now() time.Time {
 
 // Check verifies code against the user's enrolled authenticators. detail
 // says why a code was refused (for the audit log, never for the user).
-func (c *Codes) Check(ctx context.Context, u *model.User, code, ip string) (ok bool, detail string, err error) {
+func (c *Codes) Check(ctx context.Context, u *model.User, code, ip string) (ok bool, why Reason, err error) {
+	secrets, err := c.secretsOf(ctx, u)
+	if err != nil {
+		return false, ReasonNone, err
+	}
+	return c.check(ctx, u, secrets, code, ip)
+}
+
+// secretsOf opens u's authenticators' secrets (the ones that open).
+func (c *Codes) secretsOf(ctx context.Context, u *model.User) ([][]byte, error) {
 	auths, err := c.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
-		return false, "", fmt.Errorf("core: authenticators: %w", err)
+		return nil, fmt.Errorf("core: authenticators: %w", err)
 	}
 	secrets := make([][]byte, 0, len(auths))
 	for _, a := range auths {
@@ -59,15 +68,15 @@ func (c *Codes) Check(ctx context.Context, u *model.User, code, ip string) (ok b
 			secrets = append(secrets, s)
 		}
 	}
-	return c.check(ctx, u, secrets, code, ip)
+	return secrets, nil
 }
 
 // CheckPending verifies a code for a secret being enrolled, proving the
 // user's app holds it. The step is claimed like any other.
-func (c *Codes) CheckPending(ctx context.Context, u *model.User, sealed []byte, code, ip string) (bool, string, error) {
+func (c *Codes) CheckPending(ctx context.Context, u *model.User, sealed []byte, code, ip string) (bool, Reason, error) {
 	secret, err := c.Open(u.ID, sealed)
 	if err != nil {
-		return false, "", fmt.Errorf("core: pending secret: %w", err)
+		return false, ReasonNone, fmt.Errorf("core: pending secret: %w", err)
 	}
 	return c.check(ctx, u, [][]byte{secret}, code, ip)
 }
@@ -75,29 +84,29 @@ func (c *Codes) CheckPending(ctx context.Context, u *model.User, sealed []byte, 
 // check judges the code under the brute-force rules (see Attempts),
 // so concurrent guesses cannot pass the account limit; a right code gives
 // its slot back. A code is accepted once per time step.
-func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, code, ip string) (bool, string, error) {
+func (c *Codes) check(ctx context.Context, u *model.User, candidates [][]byte, code, ip string) (bool, Reason, error) {
 	now := c.now()
-	out, err := c.Attempts.ForUser(ctx, u, ip, codeGuess(candidates, code, now), func(ctx context.Context, judged *model.User) (bool, string, error) {
+	out, err := c.Attempts.ForUser(ctx, u, ip, codeGuess(candidates, code, now), func(ctx context.Context, judged *model.User) (bool, Reason, error) {
 		if judged == nil {
-			return false, "", nil // refused by the limits: the code is not looked at
+			return false, ReasonNone, nil // refused by the limits: the code is not looked at
 		}
 		step, matched := matchAny(candidates, code, now)
 		if !matched {
-			return false, "wrong code", nil
+			return false, ReasonWrongCode, nil
 		}
 		claimed, err := c.store.ClaimTOTPStep(ctx, u.ID, step)
 		if err != nil {
-			return false, "", fmt.Errorf("core: claim step: %w", err)
+			return false, ReasonNone, fmt.Errorf("core: claim step: %w", err)
 		}
 		if !claimed {
-			return false, "code already used", nil
+			return false, ReasonCodeReused, nil
 		}
-		return true, "", nil
+		return true, ReasonNone, nil
 	})
 	if err != nil {
-		return false, "", err
+		return false, ReasonNone, err
 	}
-	return out.User != nil, out.Detail, nil
+	return out.User != nil, out.Reason, nil
 }
 
 // codeGuess describes a code for recognising repeats: the same code

@@ -35,6 +35,9 @@ type Core struct {
 	SignInLog    *SignInLog
 	Audit        *audit.Log
 	Admin        *Admin
+	Passkeys     *Passkeys
+	// SignIn is the browser sign-in's state machine.
+	SignIn *SignIn
 }
 
 // Config is what the core needs besides the store.
@@ -70,10 +73,14 @@ type Config struct {
 	// AdminGroup is the group whose members use the admin center (and
 	// the first admin's); "": AdminGroup.
 	AdminGroup string
+	// RPID is the WebAuthn relying party ID of passkeys; "": each
+	// request's own host.
+	RPID string
 }
 
-// New builds the core on st.
-func New(st store.Store, cfg Config) (*Core, error) {
+// newServices builds the core's services on st (New adds the sign-in
+// built on them).
+func newServices(st store.Store, cfg Config) (*Core, error) {
 	box, err := secrets.NewBox(cfg.Keys.Factor)
 	if err != nil {
 		return nil, fmt.Errorf("core: factor key: %w", err)
@@ -124,6 +131,7 @@ func New(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     accounts.admin,
+		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
 	}, nil
 }
 

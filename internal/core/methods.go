@@ -108,12 +108,21 @@ func (m *Methods) DeleteAuthenticator(ctx context.Context, u *model.User, id int
 	return nil
 }
 
+// methodKind is a kind of sign-in method.
+type methodKind int
+
+// The kinds of sign-in methods.
+const (
+	kindAuthenticator methodKind = iota
+	kindPhone
+	kindPasskey
+)
+
 // methodRemoval is one sign-in method a user removes.
 type methodRemoval struct {
 	user *model.User
-	// phone: a paired phone (else an authenticator app) of ID id.
-	phone bool
-	id    int64
+	kind methodKind
+	id   int64
 	// keepOne refuses to remove the user's last method.
 	keepOne bool
 	// keepSession is the session removing it, which stays (nil: none).
@@ -121,8 +130,8 @@ type methodRemoval struct {
 	ip          string
 }
 
-// removeMethod is the one way a sign-in method (authenticator app or
-// phone) goes: in one transaction the method is deleted, the
+// removeMethod is the one way a sign-in method (authenticator app, phone
+// or passkey) goes: in one transaction the method is deleted, the
 // keep-last-method rule checked (keepLastMethod), every other session of
 // the user ended (they may have been signed in with that method) and the
 // audit row written; after the commit every node drops its cached copies
@@ -131,7 +140,7 @@ func removeMethod(ctx context.Context, st store.Store, log *audit.Log, events *E
 	u := r.user
 	var ev model.AuditEvent
 	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if r.phone {
+		if r.kind == kindPhone {
 			// Links before users: a link's confirmation must not
 			// activate the phone between the count and the delete.
 			if err := tx.LockPairings(ctx, u.ID); err != nil {
@@ -145,12 +154,14 @@ func removeMethod(ctx context.Context, st store.Store, log *audit.Log, events *E
 		if err != nil {
 			return err
 		}
-		event := audit.TOTPDeleted
-		if r.phone {
-			event = audit.DeviceRemoved
-			err = tx.DeleteDevice(ctx, u.ID, r.id)
-		} else {
-			err = tx.DeleteTOTP(ctx, u.ID, r.id)
+		var event string
+		switch r.kind {
+		case kindPhone:
+			event, err = audit.DeviceRemoved, tx.DeleteDevice(ctx, u.ID, r.id)
+		case kindPasskey:
+			event, err = audit.PasskeyDeleted, tx.DeleteWebAuthnCredential(ctx, u.ID, r.id)
+		default:
+			event, err = audit.TOTPDeleted, tx.DeleteTOTP(ctx, u.ID, r.id)
 		}
 		if err != nil {
 			return err

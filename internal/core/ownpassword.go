@@ -48,7 +48,7 @@ func (s *Accounts) ChangeOwnPassword(ctx context.Context, u *model.User, current
 	if newPW == current {
 		return ErrSamePassword
 	}
-	out, err := s.attempts.ForUser(ctx, u, ip, Guess{Secret: current, As: GuessAccountPassword}, func(ctx context.Context, judged *model.User) (bool, string, error) {
+	out, err := s.attempts.ForUser(ctx, u, ip, Guess{Secret: current, As: GuessAccountPassword}, func(ctx context.Context, judged *model.User) (bool, Reason, error) {
 		hash := ""
 		if judged != nil {
 			hash = judged.PasswordHash
@@ -57,18 +57,18 @@ func (s *Accounts) ChangeOwnPassword(ctx context.Context, u *model.User, current
 		// its time are those of a wrong password.
 		ok, err := s.hasher.VerifyBounded(ctx, hash, current)
 		if err != nil {
-			return false, "", err
+			return false, ReasonNone, err
 		}
 		if !ok {
-			return false, "wrong current password", nil
+			return false, ReasonWrongCurrentPassword, nil
 		}
-		return true, "", nil
+		return true, ReasonNone, nil
 	})
 	if err != nil {
 		return err
 	}
 	if out.User == nil {
-		s.ownRecord(ctx, u, audit.PasswordChangeFail, out.Detail, ip)
+		s.ownRecord(ctx, u, audit.PasswordChangeFail, out.Reason.Audit(), ip)
 		return ErrWrongPassword
 	}
 	hash, err := s.hasher.HashBounded(ctx, newPW)

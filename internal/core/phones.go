@@ -318,7 +318,7 @@ func (p *Phones) Devices(ctx context.Context, userID int64) ([]model.Device, err
 // one removing it; see removeMethod); with keepOne not u's last method
 // (model.ErrLimit).
 func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
-	err := removeMethod(ctx, p.store, p.audit, p.events, methodRemoval{user: u, phone: true, id: id, keepOne: keepOne,
+	err := removeMethod(ctx, p.store, p.audit, p.events, methodRemoval{user: u, kind: kindPhone, id: id, keepOne: keepOne,
 		keepSession: keepSession, ip: ip})
 	if err != nil {
 		return fmt.Errorf("core: remove device: %w", err)

@@ -71,7 +71,7 @@ func blockOnReport(ctx context.Context, tx store.Tx, ap *model.Approval) error {
 func usableAdmins(members []model.Member) int {
 	n := 0
 	for _, m := range members {
-		if m.BlockedAt.IsZero() && m.Methods.Total() > 0 {
+		if m.BlockedAt.IsZero() && m.Methods.Reverifiable() > 0 {
 			n++
 		}
 	}

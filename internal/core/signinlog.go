@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
 	"github.com/mfagate/mfagate/internal/store"
@@ -29,6 +30,7 @@ const basicSuccessEvery = time.Hour
 // effort: a lost row must not refuse a sign-in.
 type SignInLog struct {
 	store     store.Store
+	audit     *audit.Log
 	logger    *zap.Logger
 	retention time.Duration
 	now       func() time.Time
@@ -49,6 +51,36 @@ const (
 
 // Record stores e (At defaults to now), cleaning what clients sent.
 func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
+	e = l.clean(e)
+	if err := l.store.AppendSignIn(context.WithoutCancel(ctx), &e); err != nil {
+		l.logger.Error("writing sign-in log", zap.Error(err))
+	}
+}
+
+// BasicAuthRefused records a refused basic-auth request, e (its row in
+// the sign-in log, Reason filled from why), and its audit row in one
+// transaction. Best effort, as Record.
+func (l *SignInLog) BasicAuthRefused(ctx context.Context, e model.SignIn, why Reason) {
+	e.Result, e.Reason = model.SignInFailure, why.Log()
+	e = l.clean(e)
+	ev := audit.Clean(model.AuditEvent{UserID: e.UserID, Username: e.Username, Event: audit.BasicAuthFail,
+		RemoteIP: e.RemoteIP, Detail: why.Audit()})
+	err := l.store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
+		row, event := e, ev
+		if err := tx.AppendAudit(ctx, &event); err != nil {
+			return err
+		}
+		return tx.AppendSignIn(ctx, &row)
+	})
+	if err != nil {
+		l.logger.Error("writing a refused basic-auth request", zap.Error(err))
+		return
+	}
+	l.audit.Logged(ev)
+}
+
+// clean is e as the log keeps it (At defaults to now).
+func (l *SignInLog) clean(e model.SignIn) model.SignIn {
 	if e.At.IsZero() {
 		e.At = l.now()
 	}
@@ -57,9 +89,7 @@ func (l *SignInLog) Record(ctx context.Context, e model.SignIn) {
 	e.RemoteIP = safetext.Clean(e.RemoteIP, maxSignInField)
 	e.UserAgent = safetext.Clean(e.UserAgent, maxSignInAgent)
 	e.Reason = safetext.Clean(e.Reason, maxSignInField)
-	if err := l.store.AppendSignIn(context.WithoutCancel(ctx), &e); err != nil {
-		l.logger.Error("writing sign-in log", zap.Error(err))
-	}
+	return e
 }
 
 // BasicSuccessDue reports whether a successful basic-auth request of
@@ -122,22 +152,4 @@ func (l *SignInLog) Sweep(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
-}
-
-// reasons maps the details of refused secrets to the sign-in log's
-// reasons.
-var reasons = map[string]string{
-	"account locked":    "locked",
-	"ip locked":         "locked",
-	"account blocked":   "blocked",
-	"code already used": "code reused",
-}
-
-// Reason is the sign-in log's word for why an attempt failed, from the
-// detail a check gave.
-func Reason(detail string) string {
-	if r, ok := reasons[detail]; ok {
-		return r
-	}
-	return detail
 }

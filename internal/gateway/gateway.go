@@ -51,17 +51,18 @@ type Gateway struct {
 	portal   Portal
 	sessions *session.Manager
 	verifier *basicauth.Verifier
-	audit    *audit.Log
 	cfg      Config
 	prefix   string
 }
 
-// New returns a Gateway using portal for sign-in pages.
-func New(portal Portal, sessions *session.Manager, verifier *basicauth.Verifier, log *audit.Log, cfg Config) *Gateway {
+// New returns a Gateway using portal for sign-in pages. Refused basic-auth
+// requests are audited with their sign-in log rows (cfg.SignInLog); the
+// audit log argument is no longer used.
+func New(portal Portal, sessions *session.Manager, verifier *basicauth.Verifier, _ *audit.Log, cfg Config) *Gateway {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = web.RemoteIP
 	}
-	return &Gateway{portal: portal, sessions: sessions, verifier: verifier, audit: log, cfg: cfg, prefix: portal.Prefix()}
+	return &Gateway{portal: portal, sessions: sessions, verifier: verifier, cfg: cfg, prefix: portal.Prefix()}
 }
 
 // Result says what Serve decided.
@@ -178,8 +179,10 @@ func (g *Gateway) serveBasic(r *http.Request) (Result, answer, error) {
 func (g *Gateway) basicRefused(r *http.Request, ip string, err error) (Result, answer, error) {
 	var denied *basicauth.ErrDenied
 	if errors.As(err, &denied) {
-		g.audit.Record(r.Context(), model.AuditEvent{Username: denied.Username, Event: audit.BasicAuthFail, RemoteIP: ip, Detail: denied.Detail})
-		g.logBasic(r, ip, model.SignIn{UserID: denied.UserID, Username: denied.Username, Result: model.SignInFailure, Reason: core.Reason(denied.Detail)})
+		if g.cfg.SignInLog != nil {
+			g.cfg.SignInLog.BasicAuthRefused(r.Context(), g.basicEntry(r, ip, model.SignIn{UserID: denied.UserID,
+				Username: denied.Username, FirstFactor: "basic auth"}), denied.Reason)
+		}
 		return Result{}, g.unauthorizedWith("Invalid credentials."), nil
 	}
 	if errors.Is(err, basicauth.ErrBusy) {
@@ -192,16 +195,6 @@ func (g *Gateway) basicRefused(r *http.Request, ip string, err error) (Result, a
 func busy(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Retry-After", "1")
 	http.Error(w, "Too many sign-in attempts in progress; try again shortly.", http.StatusServiceUnavailable)
-}
-
-// logBasic writes a basic-auth attempt to the sign-in log.
-func (g *Gateway) logBasic(r *http.Request, ip string, e model.SignIn) {
-	if g.cfg.SignInLog != nil {
-		if e.FirstFactor == "" {
-			e.FirstFactor = "basic auth"
-		}
-		g.cfg.SignInLog.Record(r.Context(), g.basicEntry(r, ip, e))
-	}
 }
 
 // basicEntry fills in what every basic-auth row has.

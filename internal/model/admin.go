@@ -91,14 +91,22 @@ type UserPage struct {
 type MethodCount struct {
 	Authenticators int // TOTP authenticator apps
 	Phones         int // active paired phones
+	Passkeys       int // passkeys and security keys
 }
 
-// Total is every second factor the user can sign in with.
-func (c MethodCount) Total() int { return c.Authenticators + c.Phones }
+// Total is every sign-in method the user has.
+func (c MethodCount) Total() int { return c.Authenticators + c.Phones + c.Passkeys }
+
+// Reverifiable counts the methods a user can answer a sign-in's or a
+// re-verification's second step with today: codes and phone approvals
+// (passkeys have no such step yet).
+func (c MethodCount) Reverifiable() int { return c.Authenticators + c.Phones }
 
 // Member is a group member as an admin rule sees it.
 type Member struct {
 	ID        int64
 	BlockedAt time.Time
-	Methods   MethodCount
+	// Methods counts the member's authenticators and active phones
+	// (Passkeys is left 0: see MethodCount.Reverifiable).
+	Methods MethodCount
 }

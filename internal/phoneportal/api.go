@@ -350,12 +350,15 @@ func (h *Handler) apiRegister(ctx context.Context, c *call) (any, *apiError) {
 	return out, nil
 }
 
+// msgTooManyPhones refuses a registration past model.MaxDevices phones.
+const msgTooManyPhones = "You have %d phones paired already: remove one in Security info first."
+
 func (h *Handler) registerError(c *call, err error) *apiError {
 	switch {
 	case errors.Is(err, core.ErrPairingInvalid):
 		return errorf(http.StatusNotFound, "This pairing link is not valid any more: make a new one in Security info.")
 	case errors.Is(err, core.ErrTooManyDevices):
-		return errorf(http.StatusConflict, "%s.", sentence(err))
+		return errorf(http.StatusConflict, msgTooManyPhones, model.MaxDevices)
 	case errors.Is(err, devicekey.ErrBadKey):
 		return errorf(http.StatusBadRequest, "The phone's key was refused: it must be an ECDSA P-256 key.")
 	case errors.Is(err, core.ErrBadDeviceCall):

@@ -1,13 +1,11 @@
 package securityinfo
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
 
-	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
@@ -66,51 +64,22 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "The form was altered or belongs to another account. Start adding the authenticator app again.")
 		return
 	}
-	dup, err := p.alreadyEnrolled(r, u, secret)
-	if err != nil {
-		p.page.InternalError(w, r, "listing authenticators", err)
-		return
-	}
-	if dup {
-		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
-		return
-	}
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.CheckPending(r.Context(), u, sealed, r.PostForm.Get("code"), ip)
-	if err != nil {
-		p.page.InternalError(w, r, "checking code", err)
-		return
-	}
-	if !ok {
-		p.record(r, u, audit.SignInCodeFail, "adding authenticator: "+detail)
-		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
-		return
-	}
-	err = p.Core.Methods.AddAuthenticator(r.Context(), u, sealed, ip, false)
-	if errors.Is(err, core.ErrAlreadyEnrolled) {
-		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
-		return
-	}
+	why, err := p.Core.SignIn.AddAuthenticator(r.Context(), core.AnotherInput{User: u, Sealed: sealed,
+		Code: r.PostForm.Get("code"), Client: p.client(r)})
 	if err != nil {
 		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}
+	switch why {
+	case core.ReasonNone:
+	case core.ReasonAlreadyEnrolled:
+		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
+		return
+	default:
+		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
+		return
+	}
 	p.done(w, r, "authenticator-added")
-}
-
-// alreadyEnrolled reports whether secret is one of the user's
-// authenticators (a pending form posted twice).
-func (p *Pages) alreadyEnrolled(r *http.Request, u *model.User, secret []byte) (bool, error) {
-	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, a := range auths {
-		if s, err := p.Codes.Open(u.ID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // deleteAuthenticator removes one authenticator, never the last method of

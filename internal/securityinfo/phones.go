@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
@@ -55,9 +54,11 @@ func (p *Pages) confirmPairing(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := p.Core.Phones.Confirm(r.Context(), u, cur.IDHash(), r.PostForm.Get("code"), p.ClientIP(r))
 	switch {
-	case errors.Is(err, core.ErrWrongPairCode), errors.Is(err, core.ErrNoPairing):
-		p.page.Message(w, http.StatusConflict, "Phone not paired", sentence(err)+
-			" Start again from Security info if the link has expired.")
+	case errors.Is(err, core.ErrWrongPairCode):
+		p.page.Message(w, http.StatusConflict, "Phone not paired", msgWrongPairCode+msgPairAgain)
+		return
+	case errors.Is(err, core.ErrNoPairing):
+		p.page.Message(w, http.StatusConflict, "Phone not paired", msgNoPairing+msgPairAgain)
 		return
 	case err != nil:
 		p.page.InternalError(w, r, "confirming pairing", err)
@@ -66,14 +67,12 @@ func (p *Pages) confirmPairing(w http.ResponseWriter, r *http.Request) {
 	p.done(w, r, "phone-added")
 }
 
-// sentence capitalises an error message and ends it with a full stop.
-func sentence(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:] + "."
-}
+// Why a phone was not paired, as the page says it.
+const (
+	msgWrongPairCode = "That is not the code shown on your phone."
+	msgNoPairing     = "No phone has opened the pairing link yet, or it has expired."
+	msgPairAgain     = " Start again from Security info if the link has expired."
+)
 
 // deletePhone removes a paired phone, never the last method of a user who
 // must keep one, and signs out the user's other sessions (as every

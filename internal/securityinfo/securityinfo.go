@@ -15,7 +15,6 @@ import (
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/web"
-	"github.com/mfagate/mfagate/loginui"
 )
 
 // RecentMFA is how fresh a second factor must be to change sign-in methods.
@@ -75,6 +74,8 @@ func (p *Pages) Routes() map[string]http.Handler {
 		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
 		"POST " + pre + "/app-password/delete":  http.HandlerFunc(p.deleteAppPassword),
 		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
+		"POST " + pre + "/reverify/push":        http.HandlerFunc(p.requestReverifyPhone),
+		"GET " + pre + "/reverify/push":         http.HandlerFunc(p.checkReverifyPhone),
 		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
 		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
 		"GET " + pre + "/password":              http.HandlerFunc(p.showChangePassword),
@@ -150,26 +151,20 @@ func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (
 	if r.Method == http.MethodPost && !p.page.ReadForm(w, r) {
 		return nil, nil
 	}
-	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
+	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), u)
 	if err != nil {
-		p.page.InternalError(w, r, "listing authenticators", err)
+		p.page.InternalError(w, r, "listing sign-in methods", err)
 		return nil, nil
 	}
-	phone, err := p.Core.Approvals.HasPhone(r.Context(), u)
-	if err != nil {
-		p.page.InternalError(w, r, "listing phones", err)
-		return nil, nil
-	}
-	if p.recentlyVerified(cur, len(auths) > 0 || phone) {
+	if p.recentlyVerified(cur, code || phone) {
 		return cur, u
 	}
-	if len(auths) == 0 {
-		// Re-verification takes a code; with a phone only (or nothing),
-		// a fresh sign-in is the way.
+	if !code && !phone {
+		// Nothing to re-verify with: a fresh sign-in is the way.
 		p.page.Message(w, http.StatusForbidden, "Sign in again", "For your security, sign out and sign in again before changing your sign-in methods.")
 		return nil, nil
 	}
-	p.UI.Render(w, http.StatusOK, loginui.ReverifyPage{Common: p.page.Common("Verify your identity", u), Next: next})
+	p.renderReverify(w, u, next, !code, phone, "")
 	return nil, nil
 }
 
@@ -177,12 +172,6 @@ func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (
 // (never text from the request).
 func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 	http.Redirect(w, r, p.securityPath()+"?done="+notice, http.StatusSeeOther)
-}
-
-// record writes an audit event for u.
-func (p *Pages) record(r *http.Request, u *model.User, event, detail string) {
-	p.Audit.Record(r.Context(), model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event,
-		RemoteIP: p.ClientIP(r), Detail: detail})
 }
 
 // safeNext accepts only known Security info pages as the place to return

@@ -3,7 +3,7 @@ package signin
 import (
 	"net/http"
 
-	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/loginui"
@@ -66,35 +66,21 @@ func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {
 	if cur == nil || !p.page.ReadForm(w, r) {
 		return
 	}
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.Check(r.Context(), &cur.User, r.PostForm.Get("code"), ip)
+	rot := p.prepare(w, r, cur)
+	if rot == nil {
+		return
+	}
+	pr, err := p.Core.SignIn.Code(r.Context(), core.CodeInput{Code: r.PostForm.Get("code"), Pending: pending(cur),
+		Client: p.client(r), Rotation: rot.Rotation})
 	if err != nil {
 		p.page.InternalError(w, r, "checking code", err)
 		return
 	}
-	if !ok {
-		p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
-			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: detail})
-		p.logSignIn(r, cur.User, factorCode, model.SignInFailure, detail)
+	if pr.Refused != core.ReasonNone && pr.State == core.StateCode {
 		p.renderVerify(w, r, cur, http.StatusOK, msgBadCode)
 		return
 	}
-	p.complete(w, r, cur, "authenticator code", true)
-}
-
-// complete finishes sign-in: new identifier, stage complete. withMFA records that a second factor passed just now.
-func (p *Portal) complete(w http.ResponseWriter, r *http.Request, cur *session.Current, method string, withMFA bool) {
-	rec := cur.Session
-	rec.Stage = model.StageComplete
-	if withMFA {
-		rec.MFAAt = p.now()
-	}
-	rec.PendingTOTP = nil
-	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
-		p.page.InternalError(w, r, "completing session", err)
-		return
-	}
-	p.finish(w, r, &cur.User, rec.RedirectTo, method)
+	p.advance(w, r, pr, rot)
 }
 
 // afterSignIn is where a complete sign-in of u goes: to choose a new
@@ -105,16 +91,4 @@ func (p *Portal) afterSignIn(u *model.User, rd string) string {
 		return p.cfg.Prefix + "password/new"
 	}
 	return orRoot(rd)
-}
-
-// finish records the sign-in and redirects (see afterSignIn). The failure
-// counter is left as it is: each right secret gave back its own slot, and
-// clearing the rest would give guesses still in flight a fresh set (see
-// bruteforce).
-func (p *Portal) finish(w http.ResponseWriter, r *http.Request, u *model.User, rd, method string) {
-	ctx := r.Context()
-	p.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username,
-		Event: audit.SignInComplete, RemoteIP: p.ClientIP(r), Detail: method})
-	p.logSignIn(r, *u, secondFactors[method], model.SignInSuccess, "")
-	p.redirect(w, r, p.afterSignIn(u, rd))
 }

@@ -1,11 +1,9 @@
 package signin
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/mfagate/mfagate/internal/audit"
-	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/session"
 	"github.com/mfagate/mfagate/internal/web"
 )
@@ -21,18 +19,13 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 		p.redirect(w, r, p.cfg.Prefix+"verify")
 		return nil, nil
 	}
-	auths, err := p.Core.Methods.Authenticators(r.Context(), cur.User.ID)
-	if err != nil {
-		p.page.InternalError(w, r, "listing authenticators", err)
-		return nil, nil
-	}
-	if len(auths) > 0 {
-		p.abandonEnrolment(w, r, cur)
-		return nil, nil
-	}
-	secret, err := p.Codes.Open(cur.User.ID, cur.Session.PendingTOTP)
+	secret, ok, err := p.Core.SignIn.EnrolmentSecret(r.Context(), pending(cur))
 	if err != nil {
 		p.page.InternalError(w, r, "opening pending secret", err)
+		return nil, nil
+	}
+	if !ok {
+		p.abandonEnrolment(w, r, cur)
 		return nil, nil
 	}
 	return cur, secret
@@ -42,15 +35,16 @@ func (p *Portal) pendingEnrolment(w http.ResponseWriter, r *http.Request) (*sess
 // in another browser since this sign-in began): the pending secret is
 // dropped and the sign-in continues with a code from that authenticator.
 func (p *Portal) abandonEnrolment(w http.ResponseWriter, r *http.Request, cur *session.Current) {
-	rec := cur.Session
-	rec.PendingTOTP = nil
-	if err := p.Sessions.Rotate(w, r, cur, rec); err != nil {
+	rot := p.prepare(w, r, cur)
+	if rot == nil {
+		return
+	}
+	pr, err := p.Core.SignIn.AbandonEnrolment(r.Context(), core.AbandonInput{Pending: pending(cur), Client: p.client(r), Rotation: rot.Rotation})
+	if err != nil {
 		p.page.InternalError(w, r, "ending enrolment", err)
 		return
 	}
-	p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
-		Event: audit.SignInCodeFail, RemoteIP: p.ClientIP(r), Detail: "enrolment refused: the user has an authenticator already"})
-	p.redirect(w, r, p.cfg.Prefix+"verify")
+	p.advance(w, r, pr, rot)
 }
 
 func (p *Portal) showEnrol(w http.ResponseWriter, r *http.Request) {
@@ -77,28 +71,19 @@ func (p *Portal) submitEnrol(w http.ResponseWriter, r *http.Request) {
 	if cur == nil || !p.page.ReadForm(w, r) {
 		return
 	}
-	ctx := r.Context()
-	ip := p.ClientIP(r)
-	ok, detail, err := p.Codes.CheckPending(ctx, &cur.User, cur.Session.PendingTOTP, r.PostForm.Get("code"), ip)
-	if err != nil {
-		p.page.InternalError(w, r, "checking enrolment code", err)
+	rot := p.prepare(w, r, cur)
+	if rot == nil {
 		return
 	}
-	if !ok {
-		p.Audit.Record(ctx, model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
-			Event: audit.SignInCodeFail, RemoteIP: ip, Detail: "enrolment: " + detail})
-		p.logSignIn(r, cur.User, factorCode, model.SignInFailure, detail)
-		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
-		return
-	}
-	err = p.Core.Methods.AddAuthenticator(ctx, &cur.User, cur.Session.PendingTOTP, ip, true)
-	if errors.Is(err, model.ErrConflict) {
-		p.abandonEnrolment(w, r, cur)
-		return
-	}
+	pr, err := p.Core.SignIn.Enrol(r.Context(), core.CodeInput{Code: r.PostForm.Get("code"), Pending: pending(cur),
+		Client: p.client(r), Rotation: rot.Rotation})
 	if err != nil {
 		p.page.InternalError(w, r, "saving authenticator", err)
 		return
 	}
-	p.complete(w, r, cur, "authenticator enrolled", true)
+	if pr.Refused != core.ReasonNone && pr.State == core.StateEnrol {
+		p.renderEnrol(w, r, cur, secret, http.StatusOK, msgBadCode)
+		return
+	}
+	p.advance(w, r, pr, rot)
 }

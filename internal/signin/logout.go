@@ -5,8 +5,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mfagate/mfagate/internal/audit"
-	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -28,14 +26,14 @@ func (p *Portal) submitLogout(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "loading session", err)
 		return
 	}
-	if err := p.Sessions.End(w, r, cur); err != nil {
-		p.page.InternalError(w, r, "ending session", err)
-		return
-	}
 	if cur != nil {
-		p.Audit.Record(r.Context(), model.AuditEvent{UserID: cur.User.ID, Username: cur.User.Username,
-			Event: audit.SignOut, RemoteIP: p.ClientIP(r)})
+		pend := pending(cur)
+		if err := p.Core.SignIn.SignOut(r.Context(), cur.IDHash(), &pend, p.client(r)); err != nil {
+			p.page.InternalError(w, r, "ending session", err)
+			return
+		}
 	}
+	p.Sessions.Forget(w, r, cur)
 	p.UI.Render(w, http.StatusOK, loginui.MessagePage{
 		Common:   p.common("Signed out", nil),
 		Heading:  "You have signed out",

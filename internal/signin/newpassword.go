@@ -66,7 +66,7 @@ func (p *Portal) submitNewPassword(w http.ResponseWriter, r *http.Request) {
 		p.renderNewPassword(w, u, loginui.ChooseNewPasswordPage{RepeatError: msgNewRepeatMismatch})
 		return
 	}
-	err := p.Core.Accounts.ChooseNewPassword(r.Context(), u, newPW, cur.IDHash(), p.ClientIP(r))
+	err := p.Core.SignIn.ChooseNewPassword(r.Context(), u, newPW, cur.IDHash(), p.client(r))
 	var policyErr *password.PolicyError
 	switch {
 	case err == nil:

@@ -21,6 +21,8 @@ const DefaultPrefix = "/.mfa/"
 // Deps are the shared services the portal uses.
 type Deps struct {
 	web.Deps
+	// Hasher is no longer used by the pages (the core judges passwords:
+	// core.SignIn); kept so that the callers need not change.
 	Hasher *password.Hasher
 }
 

@@ -22,18 +22,6 @@ const longPoll = 25 * time.Second
 // so the status read next is past the expiry.
 const expiryMargin = 50 * time.Millisecond
 
-// Why a request did not lead to a sign-in, as the waiting page says it.
-var approvalProblems = map[model.ApprovalStatus]string{
-	model.ApprovalDenied:      "The sign-in request was denied on your phone.",
-	model.ApprovalReported:    "The sign-in request was reported as suspicious. Your account is blocked until an administrator unblocks it.",
-	model.ApprovalWrongNumber: "The number entered on your phone did not match. The request was cancelled.",
-	model.ApprovalCancelled:   "This sign-in request was replaced by a newer one.",
-	model.ApprovalConsumed:    "This sign-in request was already used.",
-	model.ApprovalExpired:     msgApprovalExpired,
-}
-
-const msgApprovalExpired = "We didn't hear from your phone in time. The request has expired."
-
 // showApproval shows the session's sign-in request, starting one on the
 // first visit, and completes the sign-in once it is approved. It is a GET
 // so that the page's self-refresh (no JavaScript) and "I approved it on
@@ -76,8 +64,7 @@ func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *se
 	})
 	switch {
 	case errors.Is(err, core.ErrTooManyApprovals):
-		p.logSignIn(r, cur.User, factorNotification, model.SignInFailure, "too many requests")
-		p.renderApproval(w, r, cur, nil, err.Error()+".")
+		p.renderApproval(w, r, cur, nil, web.MsgTooManyApprovals)
 		return
 	case errors.Is(err, core.ErrNoPhone):
 		p.redirect(w, r, p.cfg.Prefix+"verify")
@@ -96,19 +83,11 @@ func (p *Portal) requestApproval(w http.ResponseWriter, r *http.Request, cur *se
 func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *session.Current, ap *model.Approval, problem string) {
 	page := loginui.ApprovalWaitPage{Common: p.common("Approve sign-in request", cur), Problem: problem}
 	if ap != nil {
-		page.Number, page.RequestID, page.Site = ap.Number, ap.ID, ap.Site
-		switch {
-		case ap.Expired(p.now()):
-			page.Problem = msgApprovalExpired
+		page = web.ApprovalWait(page, ap, p.now())
+		if ap.Expired(p.now()) {
 			if err := p.Core.Approvals.Expire(r.Context(), ap); err != nil {
 				p.Logger.Warn("recording an expired sign-in request", zapErr(err))
 			}
-		case ap.Status == model.ApprovalPending:
-			page.Pending = true
-		default:
-			page.Problem = approvalProblems[ap.Status]
-			// "No, it's not me" may be followed by a report.
-			page.Denied = ap.Status == model.ApprovalDenied
 		}
 	}
 	auths, err := p.Core.Methods.Authenticators(r.Context(), cur.User.ID)
@@ -121,25 +100,20 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 	p.UI.Render(w, http.StatusOK, page)
 }
 
-// completeApproval consumes the approved request and rotates the session
-// into a signed-in one, in one transaction.
+// completeApproval completes the sign-in with the approved request ap of
+// this session (consumed in the same transaction).
 func (p *Portal) completeApproval(w http.ResponseWriter, r *http.Request, cur *session.Current, ap *model.Approval) {
-	rec := cur.Session
-	rec.Stage = model.StageComplete
-	rec.MFAAt = p.now()
-	rec.PendingTOTP = nil
-	err := p.Sessions.RotateVia(w, r, cur, rec, func(ctx context.Context, oldHash []byte, next *model.Session) error {
-		return p.Core.Approvals.Complete(ctx, ap.ID, oldHash, next)
-	})
-	switch {
-	case errors.Is(err, core.ErrApprovalGone), errors.Is(err, session.ErrGone):
-		p.redirect(w, r, p.cfg.Prefix+"login")
+	rot := p.prepare(w, r, cur)
+	if rot == nil {
 		return
-	case err != nil:
+	}
+	pr, err := p.Core.SignIn.Phone(r.Context(), core.PhoneInput{RequestID: ap.ID, Pending: pending(cur),
+		Client: p.client(r), Rotation: rot.Rotation})
+	if err != nil {
 		p.page.InternalError(w, r, "completing sign-in", err)
 		return
 	}
-	p.finish(w, r, &cur.User, rec.RedirectTo, "phone approval")
+	p.advance(w, r, pr, rot)
 }
 
 // waitApproval answers the page's long-poll: the request's status once it
@@ -148,8 +122,9 @@ func (p *Portal) completeApproval(w http.ResponseWriter, r *http.Request, cur *s
 // follow the denial. While it waits it costs no database queries: an
 // answer on any node wakes it.
 func (p *Portal) waitApproval(w http.ResponseWriter, r *http.Request) {
+	// A complete session waits too: a re-verification's request.
 	cur, err := p.Sessions.Load(r)
-	if err != nil || cur == nil || cur.Session.Stage == model.StageComplete {
+	if err != nil || cur == nil {
 		writeStatus(w, "done")
 		return
 	}
@@ -208,7 +183,7 @@ func writeStatus(w http.ResponseWriter, status string) {
 	w.Header().Set("Cache-Control", "no-store")
 	body := map[string]string{"status": status}
 	if status == string(model.ApprovalReported) {
-		body["message"] = approvalProblems[model.ApprovalReported]
+		body["message"] = web.ApprovalProblem(model.ApprovalReported)
 	}
 	_ = json.NewEncoder(w).Encode(body)
 }
@@ -232,6 +207,6 @@ func (p *Portal) showReported(w http.ResponseWriter, r *http.Request) bool {
 	if u, err := p.Core.Accounts.ByID(r.Context(), ap.UserID); err != nil || u.BlockedAt.IsZero() {
 		return false
 	}
-	p.page.Message(w, http.StatusOK, "Sign-in blocked", approvalProblems[model.ApprovalReported])
+	p.page.Message(w, http.StatusOK, "Sign-in blocked", web.ApprovalProblem(model.ApprovalReported))
 	return true
 }

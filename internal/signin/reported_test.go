@@ -13,6 +13,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/web"
 )
 
 // "No, it's not me" denies the request at once and the phone then offers
@@ -91,7 +92,7 @@ func TestReportAfterDenyReachesTheBlockedSignIn(t *testing.T) {
 	}
 	select {
 	case a := <-got:
-		if a.Status != string(model.ApprovalReported) || a.Message != approvalProblems[model.ApprovalReported] {
+		if a.Status != string(model.ApprovalReported) || a.Message != web.ApprovalProblem(model.ApprovalReported) {
 			t.Fatalf("wait after the report: %+v", a)
 		}
 	case <-time.After(10 * time.Second):

@@ -22,6 +22,8 @@ type Store interface {
 	// Update runs the core's changes in one write transaction (see
 	// Updater).
 	Updater
+	// Passkeys and security keys: see WebAuthnReader.
+	WebAuthnReader
 
 	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
 	// CreatedAt and UpdatedAt. model.ErrConflict when the username exists.
@@ -246,4 +248,12 @@ type Store interface {
 
 	// Close releases the database.
 	Close() error
+}
+
+// WebAuthnReader reads users' passkeys and security keys (their changes
+// go through Update: see WebAuthnTx).
+type WebAuthnReader interface {
+	// WebAuthnCredentials lists a user's passkeys and security keys,
+	// oldest first.
+	WebAuthnCredentials(ctx context.Context, userID int64) ([]model.WebAuthnCredential, error)
 }

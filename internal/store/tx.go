@@ -40,6 +40,9 @@ type Updater interface {
 // the rules some of those add) and locks; errors carry the store's
 // sentinels (model.ErrNotFound, model.ErrConflict).
 type Tx interface {
+	// Passkeys and security keys: see WebAuthnTx.
+	WebAuthnTx
+
 	// LockUser locks the user's row for the rest of the transaction and
 	// returns it as committed now; model.ErrNotFound when there is none.
 	LockUser(ctx context.Context, userID int64) (*model.User, error)
@@ -52,10 +55,11 @@ type Tx interface {
 	LockPairings(ctx context.Context, userID int64) error
 
 	// Methods counts the user's sign-in methods as of now in the
-	// transaction: authenticators and active phones.
+	// transaction: authenticators, active phones and passkeys.
 	Methods(ctx context.Context, userID int64) (model.MethodCount, error)
 	// GroupMembers lists group's members as of now in the transaction,
-	// with their method counts, ordered by ID.
+	// with their authenticators and active phones (MethodCount's
+	// Reverifiable), ordered by ID.
 	GroupMembers(ctx context.Context, group string) ([]model.Member, error)
 
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
@@ -109,8 +113,8 @@ type Tx interface {
 	// DeleteDevice deletes device id of the user (active or waiting on a
 	// link); model.ErrNotFound when the user has no such device.
 	DeleteDevice(ctx context.Context, userID, id int64) error
-	// DeleteMethods deletes every authenticator, device and pairing link
-	// of the user.
+	// DeleteMethods deletes every authenticator, device, pairing link and
+	// passkey of the user.
 	DeleteMethods(ctx context.Context, userID int64) error
 	// DeleteAppPasswords deletes every app password of the user and says
 	// how many went.
@@ -150,4 +154,44 @@ type Tx interface {
 	// that it counts. The user is not touched (promotion is the core's
 	// rule).
 	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error)
+}
+
+// WebAuthnTx are the row operations of passkeys and security keys inside
+// Update; the ceremonies' rules (challenge expiry, sign counts,
+// promotion) are the core's.
+type WebAuthnTx interface {
+	// WebAuthnUserHandle returns the user's WebAuthn user handle, storing
+	// fresh (32 random bytes) as it when the user has none yet: every
+	// caller, on any node, gets the one stored. model.ErrNotFound for
+	// unknown users.
+	WebAuthnUserHandle(ctx context.Context, userID int64, fresh []byte) ([]byte, error)
+	// WebAuthnCredentials: see Store.WebAuthnCredentials (as of now in
+	// the transaction).
+	WebAuthnCredentials(ctx context.Context, userID int64) ([]model.WebAuthnCredential, error)
+	// AddWebAuthnCredential inserts c and sets c.ID and c.CreatedAt;
+	// model.ErrConflict when its credential ID is registered already (to
+	// anyone; the transaction stays usable), model.ErrNotFound for
+	// unknown users.
+	AddWebAuthnCredential(ctx context.Context, c *model.WebAuthnCredential) error
+	// UseWebAuthnCredential records an assertion of credential id of the
+	// user: its new sign count, flags and last use at at.
+	// model.ErrNotFound when the user has no such credential.
+	UseWebAuthnCredential(ctx context.Context, userID, id int64, signCount uint32, userVerified, backupState bool, at time.Time) error
+	// DeleteWebAuthnCredential deletes credential id of the user;
+	// model.ErrNotFound when the user has no such credential.
+	DeleteWebAuthnCredential(ctx context.Context, userID, id int64) error
+	// RenameWebAuthnCredential sets the name of credential id of the user
+	// (validated by the caller); model.ErrNotFound when the user has no
+	// such credential.
+	RenameWebAuthnCredential(ctx context.Context, userID, id int64, name string) error
+
+	// PutWebAuthnChallenge stores c as the session's one pending ceremony
+	// of its kind (replacing an earlier one), first deleting every
+	// challenge, of any session, that expired before now.
+	PutWebAuthnChallenge(ctx context.Context, c *model.WebAuthnChallenge, now time.Time) error
+	// TakeWebAuthnChallenge deletes and returns the pending ceremony of
+	// kind ceremony of session sessionHash, so it is used once, expired or
+	// not (the caller judges expiry); model.ErrNotFound when there is
+	// none. Of two concurrent takes, on any node, one gets it.
+	TakeWebAuthnChallenge(ctx context.Context, sessionHash []byte, ceremony model.WebAuthnCeremony) (*model.WebAuthnChallenge, error)
 }

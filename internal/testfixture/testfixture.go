@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate/internal/factor/password"
+	"github.com/mfagate/mfagate/internal/testfixture/countingstore"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 	"github.com/mfagate/mfagate/internal/wiring"
 )
@@ -21,4 +22,16 @@ func Services(t testing.TB) *wiring.Services {
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// CountingServices wires the services on a fresh store that counts its
+// write transactions (see countingstore).
+func CountingServices(t testing.TB) (*wiring.Services, *countingstore.Store) {
+	t.Helper()
+	st := countingstore.New(teststore.Open(t))
+	svc, err := wiring.New(context.Background(), st, wiring.Options{BcryptCost: password.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, st
 }

@@ -49,6 +49,8 @@ type Options struct {
 	AdminGroup string
 	// SignInLogRetention is how long sign-in log rows stay (0: default).
 	SignInLogRetention time.Duration
+	// RPID is the WebAuthn relying party ID ("": each request's host).
+	RPID string
 }
 
 // Services are the shared domain objects.
@@ -84,7 +86,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	var phones atomic.Pointer[core.Phones]
 	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
 		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer,
-		AdminGroup: o.AdminGroup, SignInLogRetention: o.SignInLogRetention}
+		AdminGroup: o.AdminGroup, SignInLogRetention: o.SignInLogRetention, RPID: o.RPID}
 	var sender *push.Sender
 	var vapidPublic string
 	if o.Push.Portal != "" {

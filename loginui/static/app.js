@@ -79,6 +79,16 @@
       if (heading) heading.textContent = 'Sign-in blocked';
       wait.parentNode.replaceChild(alert, wait);
     };
+    // A re-verification's page has no address to open: it submits its
+    // check form, which posts the step's fields again.
+    var finish = function () {
+      var check = document.querySelector('form[data-approval-check]');
+      if (!done && check) {
+        check.submit();
+      } else {
+        window.location.replace(done);
+      }
+    };
     var poll = function () {
       fetch(url, { credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
         if (!res.ok) throw new Error('status ' + res.status);
@@ -89,10 +99,10 @@
         } else if (typeof body.message === 'string' && body.message) {
           ended(body.message);
         } else {
-          window.location.replace(done);
+          finish();
         }
       }).catch(function () {
-        setTimeout(function () { window.location.replace(done); }, 2000);
+        setTimeout(finish, 2000);
       });
     };
     poll();

@@ -350,12 +350,15 @@ func (s *Store) upgradePasswordHash(ctx context.Context, tx *sql.Tx, userID int6
 	return nil
 }
 
+// userPasskeysSQL counts the passkeys of the user aliased u.
+const userPasskeysSQL = "(SELECT count(*) FROM webauthn_credentials w WHERE w.user_id = u.id)"
+
 // groupMembersSQL selects the users aliased u in group ?.
 const groupMembersSQL = "u.id IN (SELECT g.user_id FROM user_groups g WHERE g.grp = ?)"
 
-// userMethodsSQL counts the sign-in methods of the user aliased u: their
+// userMethodsSQL counts the second steps of the user aliased u: their
 // authenticators and active phones (a phone waiting for its code is
-// none). Every count of methods is this one.
+// none). Every count of them is this one.
 const userMethodsSQL = `(SELECT count(*) FROM totp_authenticators t WHERE t.user_id = u.id),
 	(SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active = 1)`
 
@@ -381,7 +384,8 @@ func (t *tx) LockAdmins(ctx context.Context, group string) error {
 // Methods counts the user's authenticators and active phones.
 func (t *tx) Methods(ctx context.Context, userID int64) (model.MethodCount, error) {
 	var c model.MethodCount
-	err := t.s.row(ctx, t.tx, "SELECT "+userMethodsSQL+" FROM users u WHERE u.id = ?", userID).Scan(&c.Authenticators, &c.Phones)
+	err := t.s.row(ctx, t.tx, "SELECT "+userMethodsSQL+", "+userPasskeysSQL+" FROM users u WHERE u.id = ?", userID).
+		Scan(&c.Authenticators, &c.Phones, &c.Passkeys)
 	return c, t.wrap(ctx, "count methods", err)
 }
 
@@ -430,13 +434,14 @@ func (t *tx) ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool,
 	return ok, t.wrap(ctx, "claim totp step", err)
 }
 
-// DeleteMethods deletes the user's pairing links, authenticators and
-// devices.
+// DeleteMethods deletes the user's pairing links, authenticators,
+// devices and passkeys.
 func (t *tx) DeleteMethods(ctx context.Context, userID int64) error {
 	for _, q := range []string{
 		"DELETE FROM pairings WHERE user_id = ?",
 		"DELETE FROM totp_authenticators WHERE user_id = ?",
 		"DELETE FROM devices WHERE user_id = ?",
+		"DELETE FROM webauthn_credentials WHERE user_id = ?",
 	} {
 		if _, err := t.s.exec(ctx, t.tx, q, userID); err != nil {
 			return t.wrap(ctx, "delete methods", err)

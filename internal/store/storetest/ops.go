@@ -35,14 +35,14 @@ func rules(s store.Store) *core.Core {
 	return c
 }
 
-// update runs fn in one transaction of s.
-func update(s store.Store, ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+// inTx runs fn in one transaction of s.
+func inTx(s store.Store, ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
 	return s.Update(ctx, fn)
 }
 
 // addTOTP stores an authenticator (a plain row: no rule applies).
 func addTOTP(s store.Store, ctx context.Context, a *model.TOTPAuthenticator) error {
-	return update(s, ctx, func(ctx context.Context, tx store.Tx) error { return tx.AddTOTP(ctx, a) })
+	return inTx(s, ctx, func(ctx context.Context, tx store.Tx) error { return tx.AddTOTP(ctx, a) })
 }
 
 // deleteTOTP removes an authenticator as Security info does: the core's
@@ -62,7 +62,7 @@ func deleteDevice(s store.Store, ctx context.Context, userID, id int64, keepOne 
 func confirmPairing(s store.Store, ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error) {
 	var d *model.Device
 	wrong := false
-	err := update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		d, err = tx.ConfirmPairing(ctx, userID, sessionHash, codeHash, now, maxAttempts)
 		if wrong = errors.Is(err, model.ErrConflict); wrong {
@@ -86,7 +86,7 @@ func confirmPairing(s store.Store, ctx context.Context, userID int64, sessionHas
 // answerApproval records a device's answer (the row alone).
 func answerApproval(s store.Store, ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
 	var a *model.Approval
-	err := update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		a, err = tx.AnswerApproval(ctx, id, userID, deviceID, status, now)
 		return err
@@ -97,7 +97,7 @@ func answerApproval(s store.Store, ctx context.Context, id string, userID, devic
 // setBlocked blocks (ending the user's sessions, as the core's block
 // does) or unblocks the user.
 func setBlocked(s store.Store, ctx context.Context, userID int64, at time.Time, reason string) error {
-	return update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	return inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.SetBlocked(ctx, userID, at, reason); err != nil || at.IsZero() {
 			return err
 		}
@@ -108,7 +108,7 @@ func setBlocked(s store.Store, ctx context.Context, userID int64, at time.Time, 
 
 // updateUserProfile replaces u's display name, email and groups.
 func updateUserProfile(s store.Store, ctx context.Context, u *model.User) error {
-	return update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	return inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.SetProfile(ctx, u.ID, u.DisplayName, u.Email, u.Groups)
 	})
 }
@@ -128,7 +128,7 @@ func setTemporaryPassword(s store.Store, ctx context.Context, userID int64, hash
 
 func replacePassword(s store.Store, ctx context.Context, userID int64, hash string, expires time.Time, drop bool) (int64, error) {
 	var n int64
-	err := update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		n = 0
 		if err := tx.SetPassword(ctx, userID, hash, expires); err != nil {
 			return err
@@ -145,12 +145,12 @@ func replacePassword(s store.Store, ctx context.Context, userID int64, hash stri
 
 // setDefaultMethod changes the default method (the row alone).
 func setDefaultMethod(s store.Store, ctx context.Context, userID int64, m model.Method) error {
-	return update(s, ctx, func(ctx context.Context, tx store.Tx) error { return tx.SetDefaultMethod(ctx, userID, m) })
+	return inTx(s, ctx, func(ctx context.Context, tx store.Tx) error { return tx.SetDefaultMethod(ctx, userID, m) })
 }
 
 // deleteUser deletes the user and the named failure counters.
 func deleteUser(s store.Store, ctx context.Context, userID int64, failureKeys ...string) error {
-	return update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	return inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.DeleteUser(ctx, userID); err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func deleteUser(s store.Store, ctx context.Context, userID int64, failureKeys ..
 // deleteAllAppPasswords deletes the user's app passwords.
 func deleteAllAppPasswords(s store.Store, ctx context.Context, userID int64) (int64, error) {
 	var n int64
-	err := update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		n, err = tx.DeleteAppPasswords(ctx, userID)
 		return err
@@ -171,7 +171,7 @@ func deleteAllAppPasswords(s store.Store, ctx context.Context, userID int64) (in
 
 // clearFailures deletes counter key.
 func clearFailures(s store.Store, ctx context.Context, key string) error {
-	return update(s, ctx, func(ctx context.Context, tx store.Tx) error { return tx.DeleteFailures(ctx, key) })
+	return inTx(s, ctx, func(ctx context.Context, tx store.Tx) error { return tx.DeleteFailures(ctx, key) })
 }
 
 // deleteAllMethods removes the user's methods with the core's reset

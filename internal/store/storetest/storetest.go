@@ -127,6 +127,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users/UpgradePasswordHash", testUpgradePasswordHash},
 		{"Users/UpgradePasswordHashConcurrent", testUpgradePasswordHashConcurrent},
 	}
+	tests = append(tests, webAuthnTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -275,7 +275,7 @@ func testUpdateAccountRows(t *testing.T, s store.Store) {
 	mustAddTOTP(t, s, v.ID)
 	mustCreateAppPassword(t, s, u.ID, 1)
 	mustCreateAppPassword(t, s, v.ID, 2)
-	err := update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		a := &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte("s")}
 		if err := tx.AddTOTP(ctx, a); err != nil {
 			return err
@@ -318,7 +318,7 @@ func testUpdateAccountRows(t *testing.T, s store.Store) {
 	if got.DisplayName == "Alice" || countAppPasswords(t, s, u.ID) != 1 || methods(t, s, u.ID) != 0 {
 		t.Errorf("the rolled-back transaction left changes: %+v", got)
 	}
-	noErr(t, "Update", update(s, ctx, func(ctx context.Context, tx store.Tx) error {
+	noErr(t, "Update", inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.SetProfile(ctx, u.ID, "Alice", "a@example.org", []string{"ops", "staff", "ops"})
 	}))
 	got, _ = s.UserByID(ctx, u.ID)

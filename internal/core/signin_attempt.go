@@ -1,0 +1,89 @@
+package core
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mfagate/mfagate/internal/bruteforce"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
+)
+
+// attempt is one guessable secret on its way through a transition: a
+// repeat of a recent wrong secret is recognised first (a read) and refused
+// unjudged; anything else claims its failure slots in the account's and
+// the address's counters in ONE transaction (claim) committed before the
+// secret is judged, and settles them in the transaction that applies the
+// outcome (settle): a right secret gives them back, a wrong one keeps them
+// and is remembered.
+type attempt struct {
+	limiter     *bruteforce.Limiter
+	counter     bruteforce.Counter
+	fingerprint []byte
+	claim       *bruteforce.Claim
+	// refused is why the claim was refused (the limits); ReasonNone
+	// when it holds its slots.
+	refused Reason
+	repeat  bool
+}
+
+// claimAttempt starts an attempt of u (nil: no such account; counter
+// then names the typed name's stand-in) with guess g from ip.
+func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter, u *model.User, ip string, g Guess) (*attempt, error) {
+	state := g.As
+	if u != nil {
+		// What any verdict on the account may depend on: a new
+		// password or MFA state makes every secret a new guess.
+		state += "\x00" + u.PasswordHash + "\x00" + string(u.MFAState) + "\x00" + u.PasswordExpiresAt.String()
+	}
+	at := &attempt{limiter: a.Limiter, counter: counter, fingerprint: a.Limiter.Fingerprint(counter, state, g.Secret)}
+	repeat, err := a.Limiter.Repeated(ctx, counter, at.fingerprint)
+	if err != nil {
+		return nil, err
+	}
+	if repeat {
+		at.repeat, at.refused = true, ReasonRepeat
+		return at, nil
+	}
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		claim, why, err := a.Limiter.ClaimIn(ctx, tx, counter, ip)
+		at.claim, at.refused = claim, ReasonNone
+		if err == nil && claim == nil {
+			at.refused = lockReason(why)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return at, nil
+}
+
+// judged reports whether the secret is to be judged against the real
+// account: a refused claim (or a repeat) judges nothing real.
+func (at *attempt) judged() bool { return at.claim != nil }
+
+// settle applies the verdict in the outcome's transaction: passed gives
+// the slots back, a failure keeps them and remembers the secret. A
+// refused or repeated attempt holds nothing.
+func (at *attempt) settle(ctx context.Context, tx store.Tx, passed bool) error {
+	if at.claim == nil {
+		return nil
+	}
+	if passed {
+		return at.limiter.ReleaseIn(ctx, tx, at.claim)
+	}
+	return at.limiter.WrongIn(ctx, tx, at.counter, at.fingerprint)
+}
+
+// abandon gives the slots back of an attempt whose secret was not judged
+// (shed under load, a store failure), joined to err.
+func (a *Attempts) abandon(ctx context.Context, at *attempt, err error) error {
+	if at == nil || at.claim == nil {
+		return err
+	}
+	rerr := a.store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
+		return at.limiter.ReleaseIn(ctx, tx, at.claim)
+	})
+	return errors.Join(err, rerr)
+}
