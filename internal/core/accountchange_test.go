@@ -84,3 +84,31 @@ func TestAccountChangesAreOneTransaction(t *testing.T) {
 		}
 	}
 }
+
+// TestPasskeysAreMethodsLikeTheOthers: a passkey counts among the user's
+// methods when another is removed, and resetting the user's methods
+// removes and counts it too.
+func TestPasskeysAreMethodsLikeTheOthers(t *testing.T) {
+	ctx := context.Background()
+	f := newAdminFixture(t, "")
+	root := f.user(t, "root", true, AdminGroup)
+	ann := f.user(t, "ann", false)
+	a := &model.TOTPAuthenticator{UserID: ann.ID, Name: "app", SealedSecret: []byte("s")}
+	teststore.AddTOTP(t, f.st, a)
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+		return tx.AddWebAuthnCredential(ctx, &model.WebAuthnCredential{UserID: ann.ID, CredentialID: []byte("cred"),
+			PublicKey: []byte("cose-key"), AttestationType: "none", AAGUID: make([]byte, 16), Name: "Key", RPID: "example.com"})
+	})
+	// The passkey remains: the authenticator may go although a method
+	// must be kept.
+	if err := f.c.Methods.DeleteAuthenticator(ctx, ann, a.ID, true, nil, ""); err != nil {
+		t.Fatalf("deleting the authenticator beside a passkey: %v", err)
+	}
+	res, err := f.c.Admin.Apply(ctx, AdminActor(root, ""), Action{Kind: ActionResetMethods}, []int64{ann.ID})
+	if err != nil || len(res) != 1 || res[0].Count != 1 {
+		t.Fatalf("reset: %+v %v, want the passkey counted", res, err)
+	}
+	if creds, err := f.st.WebAuthnCredentials(ctx, ann.ID); err != nil || len(creds) != 0 {
+		t.Errorf("passkeys after the reset: %+v %v", creds, err)
+	}
+}
