@@ -51,21 +51,7 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []
 		if err != nil {
 			return err
 		}
-		existing, err := tx.TOTPAuthenticators(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		if onlyFirst && len(existing) > 0 {
-			return fmt.Errorf("%w: the user has an authenticator already", model.ErrConflict)
-		}
-		if err := notEnrolledYet(m.open, u.ID, existing, secret); err != nil {
-			return err
-		}
-		a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
-		if err := tx.AddTOTP(ctx, a); err != nil {
-			return err
-		}
-		promoted, err := promoteOnNewMethod(ctx, tx, locked)
+		a, promoted, err := addAuthenticatorIn(ctx, tx, m.open, locked, sealed, secret, onlyFirst)
 		if err != nil {
 			return err
 		}
@@ -91,6 +77,35 @@ func (m *Methods) AddAuthenticator(ctx context.Context, u *model.User, sealed []
 		m.Audit.Logged(ev)
 	}
 	return nil
+}
+
+// addAuthenticatorIn stores an authenticator app of user u (locked in tx,
+// LockUser) sealed with secret, under the rules of adding one: with
+// onlyFirst (enrolment at sign-in) only as the user's first
+// (model.ErrConflict otherwise); never one the user has already
+// (ErrAlreadyEnrolled, notEnrolledYet); an Enabled user becomes Enforced
+// (promoteOnNewMethod). Enrolment, Security info's "Add" and
+// AddAuthenticator all add through it.
+func addAuthenticatorIn(ctx context.Context, tx store.Tx, open func(int64, []byte) ([]byte, error), u *model.User, sealed, secret []byte, onlyFirst bool) (*model.TOTPAuthenticator, bool, error) {
+	existing, err := tx.TOTPAuthenticators(ctx, u.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if onlyFirst && len(existing) > 0 {
+		return nil, false, fmt.Errorf("%w: the user has an authenticator already", model.ErrConflict)
+	}
+	if err := notEnrolledYet(open, u.ID, existing, secret); err != nil {
+		return nil, false, err
+	}
+	a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: sealed}
+	if err := tx.AddTOTP(ctx, a); err != nil {
+		return nil, false, err
+	}
+	promoted, err := promoteOnNewMethod(ctx, tx, u)
+	if err != nil {
+		return nil, false, err
+	}
+	return a, promoted, nil
 }
 
 // ErrNoSuchMethod means the user does not have the method asked for.

@@ -151,22 +151,14 @@ func (s *SignIn) enrolIn(ctx context.Context, tx store.Tx, userID int64, sealed 
 	if err != nil {
 		return nil, err
 	}
-	n, err := tx.Methods(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	if n.Authenticators > 0 {
+	a, promoted, err := addAuthenticatorIn(ctx, tx, s.codes.Open, u, sealed, nil, true)
+	if errors.Is(err, model.ErrConflict) {
 		return nil, errAlreadyEnrolled
 	}
-	a := &model.TOTPAuthenticator{UserID: userID, Name: AuthenticatorName, SealedSecret: sealed}
-	if err := tx.AddTOTP(ctx, a); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var events []model.AuditEvent
-	promoted, err := promoteOnNewMethod(ctx, tx, u)
-	if err != nil {
-		return nil, err
-	}
 	if promoted {
 		events = append(events, c.auditRow(u, audit.MFAStateChanged, "enabled -> enforced (method registered)"))
 	}
@@ -226,22 +218,16 @@ func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason,
 		}
 		// Under the user's lock: the same form posted twice at once adds
 		// the app once.
-		existing, err := tx.TOTPAuthenticators(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		if errors.Is(notEnrolledYet(s.codes.Open, u.ID, existing, secret), ErrAlreadyEnrolled) {
+		var a *model.TOTPAuthenticator
+		a, promoted, err = addAuthenticatorIn(ctx, tx, s.codes.Open, locked, in.Sealed, secret, false)
+		if errors.Is(err, ErrAlreadyEnrolled) {
 			why, events = ReasonAlreadyEnrolled, nil
 			return nil // the code's step stays used
 		}
-		a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: in.Sealed}
-		if err := tx.AddTOTP(ctx, a); err != nil {
+		if err != nil {
 			return err
 		}
 		events = nil
-		if promoted, err = promoteOnNewMethod(ctx, tx, locked); err != nil {
-			return err
-		}
 		if promoted {
 			events = append(events, in.Client.auditRow(u, audit.MFAStateChanged, "enabled -> enforced (method registered)"))
 		}
