@@ -272,8 +272,8 @@ func userUnblockCommand(opts *cliOptions) *cobra.Command {
 func userResetMethodsCommand(opts *cliOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "reset-methods <username>",
-		Short: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them",
-		Long: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them. " +
+		Short: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them, and ends their sessions",
+		Long: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them, and ends their sessions, as the admin center's reset. " +
 			"At their next sign-in the user registers a method again, with their password, unless multi-factor sign-in is disabled for them.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -282,7 +282,7 @@ func userResetMethodsCommand(opts *cliOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "removed %d sign-in methods of %s\n", n, args[0])
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %d sign-in methods of %s; their sessions were ended\n", n, args[0])
 				return nil
 			})
 		},
@@ -424,18 +424,25 @@ func withUsers(cmd *cobra.Command, opts *cliOptions, mode cliMode, fn func(conte
 	if err != nil {
 		return fmt.Errorf("bcrypt_cost: %w", err)
 	}
-	// Passwords given to add and passwd pass the server's policy, with
-	// the app's issuer among the guessable words.
-	return fn(ctx, core.NewAccounts(st, hasher).WithActor(cliActor()).WithPasswordPolicy(app.passwordPolicy(), app.Issuer))
+	// The same account operations as the admin center's, made by the
+	// operator; passwords given to add and passwd pass the server's
+	// policy, with the app's issuer among the guessable words.
+	policy := app.passwordPolicy()
+	accounts, err := core.NewOperator(st, core.Config{Hasher: hasher, PasswordPolicy: &policy, Issuer: app.Issuer,
+		AdminGroup: app.AdminGroup}, cliActor())
+	if err != nil {
+		return err
+	}
+	return fn(ctx, accounts)
 }
 
 // cliActor names who runs a CLI change in the audit log: the CLI and the
-// operating-system account, as page changes name their user.
-func cliActor() string {
+// operating-system account, as page changes name their admin.
+func cliActor() core.Actor {
 	if u, err := user.Current(); err == nil {
-		return "cli (os user " + u.Username + ")"
+		return core.CLIActor(u.Username)
 	}
-	return "cli"
+	return core.CLIActor("")
 }
 
 // sqliteExists fails, with a hint, unless the database file is there.

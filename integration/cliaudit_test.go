@@ -38,7 +38,7 @@ func TestCLIChangesAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	actor := "by cli (os user " + me.Username + ")"
-	want := map[string]string{audit.UserCreated: "groups [staff]", audit.MFAStateChanged: "enabled -> enforced", audit.UserRemoved: ""}
+	want := map[string]string{audit.UserCreated: "groups [staff]", audit.MFAStateChanged: "multi-factor sign-in Enabled → Enforced", audit.UserRemoved: "user removed"}
 	for _, e := range events {
 		if e.Username != "carl" {
 			continue

@@ -208,7 +208,7 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request, req *request, f fo
 		Back: f.back, BackText: "Back"}
 	counts := map[core.ResultKind]int{}
 	for _, act := range f.actions {
-		res, err := p.Core.Admin.Apply(r.Context(), req.admin, ip, act, f.ids)
+		res, err := p.Core.Admin.Apply(r.Context(), core.AdminActor(req.admin, ip), act, f.ids)
 		if errors.Is(err, core.ErrInvalidProfile) || errors.Is(err, core.ErrInvalidGroup) {
 			p.backMessage(w, http.StatusBadRequest, "Nothing was changed", "The profile was not saved: "+refusal(err)+".", f.back)
 			return

@@ -70,7 +70,7 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, g)
 		}
 	}
-	u, pw, err := p.Core.Admin.AddUser(r.Context(), req.admin, p.ClientIP(r), core.NewUser{
+	u, pw, err := p.Core.Admin.AddUser(r.Context(), core.AdminActor(req.admin, p.ClientIP(r)), core.NewUser{
 		Username: nf.username, DisplayName: nf.name, Email: nf.email, Groups: groups})
 	switch {
 	case errors.Is(err, core.ErrUserExists), errors.Is(err, core.ErrInvalidUsername), errors.Is(err, core.ErrInvalidProfile),

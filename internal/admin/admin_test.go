@@ -21,6 +21,7 @@ import (
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 	"github.com/mfagate/mfagate/internal/wiring"
 )
 
@@ -56,9 +57,7 @@ func (f *fixture) user(name string, withFactor bool, groups ...string) *model.Us
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		if _, err := f.st.AddTOTP(f.ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
-			f.t.Fatal(err)
-		}
+		teststore.Register(f.t, f.st, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed})
 	}
 	return f.fresh(u.ID)
 }
@@ -197,9 +196,7 @@ func TestNonAdminForbidden(t *testing.T) {
 	// A blocked admin is no admin.
 	other := f.user("other", true, core.AdminGroup)
 	otherCookie := f.session(other, time.Minute)
-	if err := f.st.SetBlocked(f.ctx, other.ID, time.Now(), "reported by the user"); err != nil {
-		t.Fatal(err)
-	}
+	teststore.Block(t, f.st, other.ID, "reported by the user")
 	// (Blocking ended the session; a new one stands for one made before.)
 	w := f.get("/admin/", otherCookie)
 	if w.Code != http.StatusFound && w.Code != http.StatusForbidden {
@@ -387,9 +384,7 @@ func TestUsersList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := f.st.SetBlocked(f.ctx, amy.ID, time.Now(), "reported by the user"); err != nil {
-		t.Fatal(err)
-	}
+	teststore.Block(t, f.st, amy.ID, "reported by the user")
 	if _, _, err := f.st.ClaimFailure(f.ctx, bruteforce.AccountKey("user005"), time.Now(), time.Hour, 1, time.Hour); err != nil {
 		t.Fatal(err)
 	}

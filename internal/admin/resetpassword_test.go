@@ -13,6 +13,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
 )
 
 // Reset password shows each temporary password once, on the result page;
@@ -74,7 +75,9 @@ func TestTemporaryPasswordKeepsAdminOut(t *testing.T) {
 	f := newFixture(t)
 	root := f.user("root", true, core.AdminGroup)
 	amy := f.user("amy", true)
-	if _, err := f.st.SetTemporaryPassword(f.ctx, root.ID, "$2a$10$temporary", time.Now().Add(time.Hour)); err != nil {
+	if err := f.st.Update(f.ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetPassword(ctx, root.ID, "$2a$10$temporary", time.Now().Add(time.Hour))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	cookie := f.session(root, time.Minute)

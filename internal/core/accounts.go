@@ -37,15 +37,20 @@ type NewUser struct {
 	MFAState    model.MFAState // default enabled
 }
 
-// Accounts applies account changes: creation, passwords, MFA states,
-// removal, and the first admin on an empty store. The CLI and (later) the
-// admin pages both go through it.
+// Accounts applies account changes by username, as its Actor (the CLI's
+// operator, see NewOperator): creation, passwords, MFA states, blocks,
+// method resets, removal, imports, and the first admin on an empty store.
+// The changes the admin center makes too are its operations (Admin's
+// applyOne), so both make them alike.
 type Accounts struct {
 	store  store.Store
 	hasher *password.Hasher
 	audit  *audit.Log
 	events *Events
-	actor  string // who makes the changes, for the audit log
+	actor  Actor // who makes the changes, for the audit log
+	// admin applies the account changes the CLI and the admin center
+	// share (Admin.applyOne), as actor.
+	admin *Admin
 	// policy judges chosen passwords; issuer is one of the words it
 	// counts as easy to guess.
 	policy password.Policy
@@ -57,16 +62,19 @@ type Accounts struct {
 	adminGroup string
 }
 
-// New returns a Accounts. Its changes are audited in the store only (the
-// CLI has no server log), as made by "admin" until WithActor says who.
+// NewAccounts returns a Accounts on st for tests and the core's own
+// construction (the CLI builds it with NewOperator). Its changes are
+// audited in the store only, as made by "admin" until As says who.
 // Changes are announced on the store's event channel when it has one
 // (PostgreSQL), so running servers drop their caches at once. Chosen
 // passwords must pass password.DefaultPolicy until WithPasswordPolicy
 // says otherwise.
 func NewAccounts(st store.Store, h *password.Hasher) *Accounts {
 	ch, _ := st.(Channel)
-	return &Accounts{store: st, hasher: h, audit: audit.New(st, nil), events: NewEvents(ch), actor: "admin",
+	s := &Accounts{store: st, hasher: h, audit: audit.New(st, nil), events: NewEvents(ch), actor: Actor{Name: "admin"},
 		policy: password.DefaultPolicy()}
+	s.admin = newAdmin(st, s, h, s.audit, s.events, "")
+	return s
 }
 
 // WithPasswordPolicy returns an Accounts whose chosen passwords must pass
@@ -86,12 +94,37 @@ func (s *Accounts) CheckNewPassword(u *model.User, pw string) error {
 	return s.policy.Check(pw, u.Username, u.DisplayName, u.Email, s.issuer)
 }
 
-// WithActor returns a Accounts whose changes are audited as made by actor,
-// e.g. "cli (os user root)".
+// WithActor returns a Accounts whose changes are audited as made by the
+// operator named actor, e.g. "cli (os user root)" (see As).
 func (s *Accounts) WithActor(actor string) *Accounts {
+	return s.As(Actor{Name: actor})
+}
+
+// As returns a Accounts whose changes are made by actor, e.g. CLIActor.
+func (s *Accounts) As(actor Actor) *Accounts {
 	c := *s
 	c.actor = actor
 	return &c
+}
+
+// apply makes the account change act to username as the admin center
+// makes it (Admin.applyOne), as s's actor.
+func (s *Accounts) apply(ctx context.Context, username string, act Action) (Result, error) {
+	u, err := s.Get(ctx, username)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := s.admin.applyOne(ctx, s.actor, act, u.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	switch res.Kind {
+	case ResultGone:
+		return Result{}, fmt.Errorf("no user %q", u.Username)
+	case ResultRefused, ResultSkipped:
+		return Result{}, fmt.Errorf("%s %q: %s", act.Kind, u.Username, res.Detail)
+	}
+	return res, nil
 }
 
 // NormalizeUsername trims ASCII blanks, folds A-Z to lower case and
@@ -160,14 +193,28 @@ func (s *Accounts) Add(ctx context.Context, nu NewUser) (*model.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, model.ErrConflict) {
+	if err := s.create(ctx, s.actor, u, fmt.Sprintf("state %s, groups %v", u.MFAState, u.Groups)); err != nil {
+		if errors.Is(err, ErrUserExists) {
 			return nil, fmt.Errorf("user %q already exists", u.Username)
 		}
 		return nil, fmt.Errorf("adding user %q: %w", u.Username, err)
 	}
-	s.record(ctx, u, audit.UserCreated, fmt.Sprintf("state %s, groups %v", u.MFAState, u.Groups))
 	return u, nil
+}
+
+// create stores the new user u, made by actor (the CLI's add, the admin
+// center's Add user), and audits it with detail. ErrUserExists when the
+// name is taken.
+func (s *Accounts) create(ctx context.Context, actor Actor, u *model.User, detail string) error {
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, model.ErrConflict) {
+			return fmt.Errorf("%w: a user named %q exists", ErrUserExists, u.Username)
+		}
+		return fmt.Errorf("core: add user: %w", err)
+	}
+	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.UserCreated, RemoteIP: actor.IP,
+		Detail: detail + "; by " + actor.Name})
+	return nil
 }
 
 // build checks nu and hashes its password, which must pass the policy
@@ -248,70 +295,65 @@ func (s *Accounts) SetPassword(ctx context.Context, username, pw string, opt Pas
 		return 0, err
 	}
 	// One transaction: the new password, the end of every session and,
-	// unless kept, the app passwords an intruder may have made.
-	n, err := s.store.SetPassword(ctx, u.ID, hash, !opt.KeepAppPasswords)
+	// unless kept, the app passwords an intruder may have made, with
+	// their audit rows.
+	var n int64
+	var rows []model.AuditEvent
+	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		rows, n = nil, 0
+		if err := tx.SetPassword(ctx, u.ID, hash, time.Time{}); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteSessions(ctx, u.ID, nil); err != nil {
+			return err
+		}
+		by := "; by " + s.actor.Name
+		ev, err := auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PasswordChanged,
+			RemoteIP: s.actor.IP, Detail: "reset; sessions ended" + by})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, ev)
+		if opt.KeepAppPasswords {
+			return nil
+		}
+		if n, err = tx.DeleteAppPasswords(ctx, u.ID); err != nil {
+			return err
+		}
+		ev, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordsPurged,
+			RemoteIP: s.actor.IP, Detail: fmt.Sprintf("password reset: %d deleted", n) + by})
+		rows = append(rows, ev)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("setting password of %q: %w", u.Username, err)
 	}
-	s.record(ctx, u, audit.PasswordChanged, "reset; sessions ended")
-	if !opt.KeepAppPasswords {
-		s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("password reset: %d deleted", n))
+	for _, ev := range rows {
+		s.audit.Logged(ev)
 	}
-	return n, nil
-}
-
-// deleteAppPasswords removes every app password of u and audits it with
-// why and the count.
-func (s *Accounts) deleteAppPasswords(ctx context.Context, u *model.User, why string) (int64, error) {
-	n, err := s.store.DeleteAllAppPasswords(ctx, u.ID)
-	if err != nil {
-		return 0, fmt.Errorf("deleting app passwords of %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("%s: %d deleted", why, n))
-	return n, nil
-}
-
-// record writes an audit event about u, naming who made the change.
-func (s *Accounts) record(ctx context.Context, u *model.User, event, detail string) {
-	if detail != "" {
-		detail += "; "
-	}
-	detail += "by " + s.actor
-	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, Detail: detail})
-	// Every account change may end sessions or basic-auth successes that
-	// nodes cache.
 	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	return n, nil
 }
 
 // SetMFAState changes a user's MFA state.
 func (s *Accounts) SetMFAState(ctx context.Context, username string, state model.MFAState) error {
-	if !state.Valid() {
+	kind, ok := stateActions[state]
+	if !ok {
 		return fmt.Errorf("unknown MFA state %q (want disabled, enabled or enforced)", state)
 	}
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetMFAState(ctx, u.ID, state); err != nil {
-		return fmt.Errorf("setting MFA state of %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.MFAStateChanged, fmt.Sprintf("%s -> %s", u.MFAState, state))
-	return nil
+	_, err := s.apply(ctx, username, Action{Kind: kind})
+	return err
+}
+
+// stateActions are the actions that set each MFA state.
+var stateActions = map[model.MFAState]ActionKind{
+	model.MFADisabled: ActionDisable, model.MFAEnabled: ActionEnable, model.MFAEnforced: ActionEnforce,
 }
 
 // Remove deletes a user with everything of theirs.
 func (s *Accounts) Remove(ctx context.Context, username string) error {
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return err
-	}
-	// With the account's failure counters, in one transaction: a user
-	// added again under this name starts clean.
-	if err := s.store.DeleteUser(ctx, u.ID, failureKeys(u.Username)...); err != nil {
-		return fmt.Errorf("removing %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.UserRemoved, "")
-	return nil
+	_, err := s.apply(ctx, username, Action{Kind: ActionRemove})
+	return err
 }
 
 // List returns all users by name.
@@ -369,11 +411,8 @@ func RandomPassword() (string, error) {
 // DeleteAllAppPasswords removes every app password of a user (the admin's
 // "delete all existing app passwords"), returning how many there were.
 func (s *Accounts) DeleteAllAppPasswords(ctx context.Context, username string) (int64, error) {
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return 0, err
-	}
-	return s.deleteAppPasswords(ctx, u, "by the admin")
+	res, err := s.apply(ctx, username, Action{Kind: ActionDeleteAppPasswords})
+	return res.Count, err
 }
 
 // AppPasswords lists a user's app passwords (names and use, never secrets).
@@ -390,55 +429,31 @@ func (s *Accounts) AppPasswords(ctx context.Context, username string) ([]model.A
 }
 
 // Unblock lets a user sign in again, exactly as the admin center's Unblock
-// does (the rule is unblockChange): the block (a reported sign-in request,
-// an admin's block, a file's "disabled") is lifted and the account's
-// failed sign-in counter cleared, in one transaction, so a user locked out
-// by wrong guesses can sign in at once too. It returns what changed, in
-// the admin center's words.
+// does (the rule is unblock): the block (a reported sign-in request, an
+// admin's block, a file's "disabled") is lifted and the account's failed
+// sign-in counters cleared, in one transaction, so a user locked out by
+// wrong guesses can sign in at once too. It returns what changed, in the
+// admin center's words.
 func (s *Accounts) Unblock(ctx context.Context, username string) (string, error) {
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return "", err
-	}
-	// No admin group to guard: unblocking never removes an admin, and the
-	// CLI acts as the machine's operator, not as a member.
-	o, err := s.store.ApplyAdminChange(ctx, model.AdminGuard{}, unblockChange(u))
-	if err != nil {
-		return "", fmt.Errorf("unblocking %q: %w", u.Username, err)
-	}
-	detail := describeUnblock(&o.Before)
-	s.record(ctx, u, audit.UserUnblocked, detail)
-	return detail, nil
+	res, err := s.apply(ctx, username, Action{Kind: ActionUnblock})
+	return res.Detail, err
 }
 
 // Block refuses every sign-in of a user (password, code, phone, basic
 // auth) and ends their sessions, until Unblock.
 func (s *Accounts) Block(ctx context.Context, username string) error {
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetBlocked(ctx, u.ID, time.Now(), "by an admin ("+s.actor+")"); err != nil {
-		return fmt.Errorf("blocking %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.UserBlocked, "")
-	return nil
+	_, err := s.apply(ctx, username, Action{Kind: ActionBlock})
+	return err
 }
 
 // ResetMethods removes every sign-in method of a user who lost them
-// (authenticator apps and phones) in one transaction, and returns how
-// many there were. The user enrols again at their next sign-in.
+// (authenticator apps and phones) and ends their sessions, in one
+// transaction, and returns how many methods there were (authenticators
+// and active phones, as the admin center counts). The user enrols again
+// at their next sign-in.
 func (s *Accounts) ResetMethods(ctx context.Context, username string) (int64, error) {
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return 0, err
-	}
-	n, err := s.store.DeleteAllMethods(ctx, u.ID)
-	if err != nil {
-		return 0, fmt.Errorf("removing the sign-in methods of %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.MethodsReset, fmt.Sprintf("%d removed", n))
-	return n, nil
+	res, err := s.apply(ctx, username, Action{Kind: ActionResetMethods})
+	return res.Count, err
 }
 
 // SignIns returns the sign-in log since `since`, newest first, at most
@@ -462,14 +477,6 @@ func (s *Accounts) SignIns(ctx context.Context, username string, since time.Time
 // RevokeSessions ends every session of a user ("sign out everywhere") and
 // says how many there were.
 func (s *Accounts) RevokeSessions(ctx context.Context, username string) (int64, error) {
-	u, err := s.Get(ctx, username)
-	if err != nil {
-		return 0, err
-	}
-	n, err := s.store.DeleteUserSessions(ctx, u.ID)
-	if err != nil {
-		return 0, fmt.Errorf("ending the sessions of %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.SessionsEnded, fmt.Sprintf("%d sessions", n))
-	return n, nil
+	res, err := s.apply(ctx, username, Action{Kind: ActionSignOut})
+	return res.Count, err
 }

@@ -28,11 +28,11 @@ const (
 
 // Admin is the admin center's part of the core: the list of users, one
 // user's details, and the changes an admin makes to one user or several.
-// Every change names the acting admin, refuses to change the admin's own
-// groups, MFA state, methods, block or account, runs in a store
-// transaction that checks the last-admin rule (model.AdminGuard), is
-// audited with the admin's name and address, and drops what nodes cache
-// about the user.
+// Every change is applyOne (accountchange.go), the CLI's too: it names
+// its Actor, refuses to change the acting admin's own groups, MFA state,
+// methods, block or account, runs in one store transaction that checks
+// the last-admin rule (keepAnAdmin) and writes the audit row with the
+// actor's name and address, and drops what nodes cache about the user.
 type Admin struct {
 	store    store.Store
 	accounts *Accounts
@@ -251,6 +251,9 @@ type Result struct {
 	// Secret is the temporary password of ActionResetPassword, to be
 	// shown to the admin once and never again.
 	Secret string
+	// Count is how many app passwords, sign-in methods or sessions the
+	// change removed.
+	Count int64
 }
 
 // Messages of refusals, as the result page shows them.
@@ -261,10 +264,10 @@ const (
 )
 
 // Apply applies act to each user of ids (at most MaxBatch, duplicates
-// ignored) as actor, from ip, one store transaction per user, and says
-// what happened to each. Users are taken in the order given. Once the
-// actor turns out to be no admin any more, nothing further is tried.
-func (a *Admin) Apply(ctx context.Context, actor *model.User, ip string, act Action, ids []int64) ([]Result, error) {
+// ignored) as actor, one store transaction per user, and says what
+// happened to each. Users are taken in the order given. Once the actor
+// turns out to be no admin any more, nothing further is tried.
+func (a *Admin) Apply(ctx context.Context, actor Actor, act Action, ids []int64) ([]Result, error) {
 	if !act.Kind.Valid() {
 		return nil, fmt.Errorf("unknown action %q", act.Kind)
 	}
@@ -285,7 +288,7 @@ func (a *Admin) Apply(ctx context.Context, actor *model.User, ip string, act Act
 			out = append(out, Result{UserID: id, Kind: ResultRefused, Detail: msgNotAdmin})
 			continue
 		}
-		r, err := a.applyOne(ctx, actor, ip, act, id)
+		r, err := a.applyOne(ctx, actor, act, id)
 		if err != nil {
 			return out, err
 		}
@@ -293,74 +296,6 @@ func (a *Admin) Apply(ctx context.Context, actor *model.User, ip string, act Act
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-func (a *Admin) applyOne(ctx context.Context, actor *model.User, ip string, act Action, id int64) (Result, error) {
-	u, err := a.store.UserByID(ctx, id)
-	if errors.Is(err, model.ErrNotFound) {
-		return Result{UserID: id, Kind: ResultGone, Detail: "no such user (removed meanwhile?)"}, nil
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("core: user %d: %w", id, err)
-	}
-	res := Result{UserID: id, Username: u.Username}
-	if id == actor.ID && act.RefusedForSelf(u) {
-		res.Kind, res.Detail = ResultSkipped, msgSelf
-		return res, nil
-	}
-	ch := a.change(actor, act, u)
-	if act.Kind == ActionResetPassword {
-		if res.Secret, err = a.temporaryPassword(&ch); err != nil {
-			return Result{}, err
-		}
-	}
-	o, err := a.store.ApplyAdminChange(ctx, model.AdminGuard{Group: a.group, ActorID: actor.ID}, ch)
-	switch {
-	case errors.Is(err, model.ErrNotFound):
-		res.Kind, res.Detail = ResultGone, "no such user (removed meanwhile?)"
-		return res, nil
-	case errors.Is(err, model.ErrLastAdmin), errors.Is(err, model.ErrNotAdmin):
-		res.Kind, res.Detail = ResultRefused, msgLastAdmin
-		if errors.Is(err, model.ErrNotAdmin) {
-			res.Detail = msgNotAdmin
-		}
-		a.record(ctx, actor, ip, u, audit.AdminRefused, string(act.Kind)+": "+strings.TrimPrefix(res.Detail, "refused: "))
-		return res, nil
-	case err != nil:
-		return Result{}, fmt.Errorf("core: %s %q: %w", act.Kind, u.Username, err)
-	}
-	res.Kind, res.Detail = a.describe(act, &o.Before, o.Count)
-	a.record(ctx, actor, ip, &o.Before, auditEvent(act.Kind), res.Detail)
-	// Sessions, basic-auth successes and waiting pages cached on any node
-	// are dropped at once.
-	a.events.Publish(ctx, Event{Kind: EventUser, UserID: id})
-	return res, nil
-}
-
-// change turns act into the store's change of u.
-func (a *Admin) change(actor *model.User, act Action, u *model.User) model.AdminChange {
-	ch := model.AdminChange{UserID: u.ID}
-	switch act.Kind {
-	case ActionEnable, ActionEnforce, ActionDisable:
-		ch.Kind, ch.MFAState = model.ChangeMFAState, actionState(act.Kind)
-	case ActionDeleteAppPasswords:
-		ch.Kind = model.ChangeAppPasswords
-	case ActionResetMethods:
-		ch.Kind = model.ChangeMethods
-	case ActionSignOut:
-		ch.Kind = model.ChangeSessions
-	case ActionBlock:
-		ch.Kind, ch.BlockedAt, ch.BlockedReason = model.ChangeBlock, a.now(), "by an admin ("+actor.Username+")"
-	case ActionUnblock:
-		return unblockChange(u)
-	case ActionEdit:
-		ch.Kind, ch.DisplayName, ch.Email, ch.Groups = model.ChangeProfile, act.DisplayName, act.Email, act.Groups
-	case ActionRemove:
-		ch.Kind, ch.FailureKeys = model.ChangeRemove, failureKeys(u.Username)
-	case ActionResetPassword:
-		ch.Kind = model.ChangePassword
-	}
-	return ch
 }
 
 func actionState(k ActionKind) model.MFAState {
@@ -462,12 +397,6 @@ func auditEvent(k ActionKind) string {
 	return string(k)
 }
 
-// record audits a change to u made by actor from ip.
-func (a *Admin) record(ctx context.Context, actor *model.User, ip string, u *model.User, event, detail string) {
-	a.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: event, RemoteIP: ip,
-		Detail: detail + "; by admin " + actor.Username + " (admin center)"})
-}
-
 // sameGroups compares two normalised group lists.
 func sameGroups(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b))
@@ -484,26 +413,11 @@ func uniqueIDs(ids []int64) []int64 {
 	return out
 }
 
-// temporaryPassword makes a random temporary password for ch and returns
-// it in the clear (to be shown once).
-func (a *Admin) temporaryPassword(ch *model.AdminChange) (string, error) {
-	pw, err := RandomPassword()
-	if err != nil {
-		return "", err
-	}
-	hash, err := a.hasher.Hash(pw)
-	if err != nil {
-		return "", fmt.Errorf("core: hashing a temporary password: %w", err)
-	}
-	ch.PasswordHash, ch.PasswordExpiresAt = hash, a.now().Add(TemporaryPasswordTTL)
-	return pw, nil
-}
-
 // AddUser creates a user with a random temporary password, returned in
 // the clear to be shown to the admin once: the user signs in with it,
 // registers a second factor and then chooses their own password. The
 // new user starts Enabled.
-func (a *Admin) AddUser(ctx context.Context, actor *model.User, ip string, nu NewUser) (*model.User, string, error) {
+func (a *Admin) AddUser(ctx context.Context, actor Actor, nu NewUser) (*model.User, string, error) {
 	pw, err := RandomPassword()
 	if err != nil {
 		return nil, "", err
@@ -523,13 +437,9 @@ func (a *Admin) AddUser(ctx context.Context, actor *model.User, ip string, nu Ne
 		return nil, "", err
 	}
 	u.PasswordExpiresAt = a.now().Add(TemporaryPasswordTTL)
-	if err := a.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, model.ErrConflict) {
-			return nil, "", fmt.Errorf("%w: a user named %q exists", ErrUserExists, u.Username)
-		}
-		return nil, "", fmt.Errorf("core: add user: %w", err)
+	if err := a.accounts.create(ctx, actor, u, "with a temporary password, valid "+humanize.Duration(TemporaryPasswordTTL)); err != nil {
+		return nil, "", err
 	}
-	a.record(ctx, actor, ip, u, audit.UserCreated, "with a temporary password, valid "+humanize.Duration(TemporaryPasswordTTL))
 	return u, pw, nil
 }
 

@@ -48,9 +48,7 @@ func (f *adminFixture) user(t *testing.T, name string, withFactor bool, groups .
 		t.Fatal(err)
 	}
 	if withFactor {
-		if _, err := f.st.AddTOTP(f.ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte("s")}, false); err != nil {
-			t.Fatal(err)
-		}
+		teststore.Register(t, f.st, &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte("s")})
 	}
 	got, err := f.st.UserByID(f.ctx, u.ID)
 	if err != nil {
@@ -61,7 +59,7 @@ func (f *adminFixture) user(t *testing.T, name string, withFactor bool, groups .
 
 func (f *adminFixture) apply(t *testing.T, actor *model.User, act Action, ids ...int64) []Result {
 	t.Helper()
-	res, err := f.c.Admin.Apply(f.ctx, actor, "198.51.100.7", act, ids)
+	res, err := f.c.Admin.Apply(f.ctx, AdminActor(actor, "198.51.100.7"), act, ids)
 	if err != nil {
 		t.Fatalf("%s: %v", act.Kind, err)
 	}
@@ -210,14 +208,14 @@ func TestAdminActionsAuditedWithActorAndIP(t *testing.T) {
 	if res := f.apply(t, root, Action{Kind: ActionSignOut}, amy.ID, bob.ID, bob.ID, 0); !slices.Equal(kinds(res), []ResultKind{ResultGone, ResultUnchanged}) {
 		t.Errorf("gone and duplicate: %+v", res)
 	}
-	if _, err := f.c.Admin.Apply(f.ctx, root, "", Action{Kind: "explode"}, []int64{bob.ID}); err == nil {
+	if _, err := f.c.Admin.Apply(f.ctx, AdminActor(root, ""), Action{Kind: "explode"}, []int64{bob.ID}); err == nil {
 		t.Error("unknown action accepted")
 	}
-	if _, err := f.c.Admin.Apply(f.ctx, root, "", Action{Kind: ActionEdit, Groups: []string{"a,b"}}, []int64{bob.ID}); !errors.Is(err, ErrInvalidGroup) {
+	if _, err := f.c.Admin.Apply(f.ctx, AdminActor(root, ""), Action{Kind: ActionEdit, Groups: []string{"a,b"}}, []int64{bob.ID}); !errors.Is(err, ErrInvalidGroup) {
 		t.Errorf("bad group: %v", err)
 	}
 	for _, bad := range []Action{{Kind: ActionEdit, DisplayName: "evil\u202e"}, {Kind: ActionEdit, Email: "not an address"}, {Kind: ActionEdit, Email: "a@b@c"}} {
-		if _, err := f.c.Admin.Apply(f.ctx, root, "", bad, []int64{bob.ID}); !errors.Is(err, ErrInvalidProfile) {
+		if _, err := f.c.Admin.Apply(f.ctx, AdminActor(root, ""), bad, []int64{bob.ID}); !errors.Is(err, ErrInvalidProfile) {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
@@ -225,7 +223,7 @@ func TestAdminActionsAuditedWithActorAndIP(t *testing.T) {
 	for i := range many {
 		many[i] = int64(i + 1)
 	}
-	if _, err := f.c.Admin.Apply(f.ctx, root, "", Action{Kind: ActionSignOut}, many); err == nil {
+	if _, err := f.c.Admin.Apply(f.ctx, AdminActor(root, ""), Action{Kind: ActionSignOut}, many); err == nil {
 		t.Error("more than MaxBatch users accepted")
 	}
 }
@@ -273,7 +271,7 @@ func TestAdminDemoteEachOtherConcurrently(t *testing.T) {
 		for i, pair := range [][2]*model.User{{a, b}, {b, a}} {
 			wg.Go(func() {
 				<-start
-				res[i], errs[i] = f.c.Admin.Apply(f.ctx, pair[0], "", Action{Kind: ActionEdit, DisplayName: pair[1].DisplayName}, []int64{pair[1].ID})
+				res[i], errs[i] = f.c.Admin.Apply(f.ctx, AdminActor(pair[0], ""), Action{Kind: ActionEdit, DisplayName: pair[1].DisplayName}, []int64{pair[1].ID})
 			})
 		}
 		close(start)

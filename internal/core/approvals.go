@@ -241,7 +241,7 @@ func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, n
 	if err != nil {
 		return "", err
 	}
-	answered, err := a.store.AnswerApproval(ctx, id, d.UserID, d.ID, status, a.now())
+	answered, err := a.answer(ctx, id, d, status)
 	if errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrNotFound) {
 		return "", ErrApprovalGone
 	}
@@ -250,6 +250,20 @@ func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, n
 	}
 	a.afterAnswer(ctx, answered, d)
 	return status, nil
+}
+
+// answer records the answer in one transaction with its rule: a report
+// blocks the user and ends their sessions (blockOnReport).
+func (a *Approvals) answer(ctx context.Context, id string, d *model.Device, status model.ApprovalStatus) (*model.Approval, error) {
+	var answered *model.Approval
+	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if answered, err = tx.AnswerApproval(ctx, id, d.UserID, d.ID, status, a.now()); err != nil {
+			return err
+		}
+		return blockOnReport(ctx, tx, answered)
+	})
+	return answered, err
 }
 
 // decide maps a phone's decision to a status.

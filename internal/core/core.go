@@ -109,23 +109,17 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		nonceKey:    secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
 		manifestKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-manifest"),
 		audit:       auditLog, events: events, pushHosts: hosts, pushResolver: cfg.PushResolver, now: time.Now}
-	policy := password.DefaultPolicy()
-	if cfg.PasswordPolicy != nil {
-		policy = *cfg.PasswordPolicy
+	accounts, err := newAccounts(st, cfg, auditLog, events)
+	if err != nil {
+		return nil, err
 	}
-	if err := policy.Validate(); err != nil {
-		return nil, fmt.Errorf("core: %w", err)
-	}
-	accounts := NewAccounts(st, cfg.Hasher).WithPasswordPolicy(policy, cfg.Issuer)
-	accounts.events = events
-	accounts.audit = auditLog
 	accounts.attempts = attempts
-	accounts.adminGroup = cfg.AdminGroup
+	codes := &Codes{store: st, Box: box, Attempts: attempts}
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
 	return &Core{
 		Attempts: attempts,
-		Codes:    &Codes{store: st, Box: box, Attempts: attempts},
-		Methods:  &Methods{store: st, Audit: auditLog, events: events},
+		Codes:    codes,
+		Methods:  &Methods{store: st, Audit: auditLog, events: events, open: codes.Open},
 		AppPasswords: &AppPasswords{store: st, Hasher: cfg.Hasher, TagKey: cfg.Keys.AppPasswordTag,
 			Audit: auditLog, events: events},
 		Accounts: accounts,
@@ -136,9 +130,49 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		Events:    events,
 		SignInLog: signins,
 		Audit:     auditLog,
-		Admin:     newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup),
+		Admin:     accounts.admin,
 		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
 	}, nil
+}
+
+// newAccounts builds the account changes of a core on st, with the
+// admin center's operations they share (Accounts.admin).
+func newAccounts(st store.Store, cfg Config, auditLog *audit.Log, events *Events) (*Accounts, error) {
+	policy := password.DefaultPolicy()
+	if cfg.PasswordPolicy != nil {
+		policy = *cfg.PasswordPolicy
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	accounts := NewAccounts(st, cfg.Hasher).WithPasswordPolicy(policy, cfg.Issuer)
+	accounts.events = events
+	accounts.audit = auditLog
+	accounts.adminGroup = cfg.AdminGroup
+	accounts.admin = newAdmin(st, accounts, cfg.Hasher, auditLog, events, cfg.AdminGroup)
+	return accounts, nil
+}
+
+// NewOperator builds, as New does, the account changes the machine's
+// operator makes with `caddy mfa` (no keys, pages or phones: only
+// accounts), each audited as made by actor. Its changes are the admin
+// center's operations (Admin), and are announced on cfg.Events or, when
+// nil, on the store's event channel when it has one (PostgreSQL), so
+// running servers drop their caches at once.
+func NewOperator(st store.Store, cfg Config, actor Actor) (*Accounts, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	events := cfg.Events
+	if events == nil {
+		ch, _ := st.(Channel)
+		events = NewEvents(ch)
+	}
+	accounts, err := newAccounts(st, cfg, audit.New(st, cfg.Logger.Named("audit")), events)
+	if err != nil {
+		return nil, err
+	}
+	return accounts.As(actor), nil
 }
 
 // Authenticators lists u's authenticator apps, oldest first.

@@ -249,7 +249,7 @@ func (s *Accounts) Import(ctx context.Context, source string, in []ImportedUser,
 		// New accounts: nothing about them is cached anywhere, so no
 		// event is announced.
 		s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.UserCreated,
-			Detail: s.importDetail(u) + "; imported from " + source + " by " + s.actor})
+			Detail: s.importDetail(u) + "; imported from " + source + " by " + s.actor.Name})
 	}
 	return res, nil
 }

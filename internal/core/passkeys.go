@@ -420,29 +420,15 @@ func (a *assertion) assertIn(ctx context.Context, tx store.Tx, u *model.User, se
 // passkey. With keepOne (the site's policy requires a second factor of
 // u) it refuses, under u's lock, to remove u's last sign-in method
 // (authenticators, active phones and passkeys count; model.ErrLimit).
-// Like every method removal it ends u's other sessions (keepSession is
-// the one making the change) and drops every node's cached copies of
-// them.
+// Like every method removal (removeMethod) it ends u's other sessions
+// (keepSession is the one making the change) in the same transaction
+// with its audit row, and drops every node's cached copies of them.
 func (p *Passkeys) Delete(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
-	err := p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.LockUser(ctx, u.ID); err != nil {
-			return err
-		}
-		if keepOne {
-			if err := keepLastMethod(ctx, tx, u.ID); err != nil {
-				return err
-			}
-		}
-		if err := tx.DeleteWebAuthnCredential(ctx, u.ID, id); err != nil {
-			return err
-		}
-		_, err := tx.DeleteSessions(ctx, u.ID, keepSession)
-		return err
-	})
+	err := removeMethod(ctx, p.store, p.audit, p.events, methodRemoval{user: u, kind: kindPasskey, id: id, keepOne: keepOne,
+		keepSession: keepSession, ip: ip})
 	if err != nil {
 		return fmt.Errorf("core: delete passkey: %w", err)
 	}
-	methodRemoved(ctx, p.events, p.audit, u, audit.PasskeyDeleted, ip, strconv.FormatInt(id, 10))
 	return nil
 }
 
@@ -467,24 +453,6 @@ func (p *Passkeys) Rename(ctx context.Context, u *model.User, id int64, name, ip
 		return fmt.Errorf("core: rename passkey: %w", err)
 	}
 	out.logged(p.audit)
-	return nil
-}
-
-// keepLastMethod refuses (model.ErrLimit) when the user, locked in tx,
-// has one sign-in method or none: authenticators, active phones and
-// passkeys count alike.
-func keepLastMethod(ctx context.Context, tx store.Tx, userID int64) error {
-	n, err := tx.Methods(ctx, userID)
-	if err != nil {
-		return err
-	}
-	passkeys, err := tx.WebAuthnCredentials(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if n.Authenticators+n.Phones+len(passkeys) <= 1 {
-		return fmt.Errorf("%w: the last sign-in method of the user is kept", model.ErrLimit)
-	}
 	return nil
 }
 

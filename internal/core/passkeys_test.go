@@ -539,9 +539,7 @@ func TestPasskeyDeleteKeepsLastMethod(t *testing.T) {
 	if err := f.c.Passkeys.Delete(t.Context(), f.user, reg.ID, true, f.sess, ""); !errors.Is(err, model.ErrLimit) {
 		t.Fatalf("deleting the last method: err = %v, want model.ErrLimit", err)
 	}
-	if err := f.c.Methods.AddAuthenticator(t.Context(), f.user, []byte("sealed"), "", false); err != nil {
-		t.Fatal(err)
-	}
+	teststore.AddTOTP(t, f.st, &model.TOTPAuthenticator{UserID: f.user.ID, Name: "app", SealedSecret: []byte("sealed")})
 	keep := &model.Session{IDHash: f.sess, UserID: f.user.ID, Stage: model.StageComplete, CreatedAt: f.now, LastSeenAt: f.now}
 	other := &model.Session{IDHash: bytes.Repeat([]byte{0xb}, 32), UserID: f.user.ID, Stage: model.StageComplete, CreatedAt: f.now, LastSeenAt: f.now}
 	for _, s := range []*model.Session{keep, other} {

@@ -235,7 +235,7 @@ func (p *Phones) Confirm(ctx context.Context, u *model.User, sessionHash []byte,
 	if pr == nil || pr.Waiting == 0 {
 		return nil, ErrNoPairing
 	}
-	d, _, err := p.store.ConfirmPairing(ctx, u.ID, sessionHash, p.codeHash(pr.TokenHash, code), p.now(), maxConfirmAttempts)
+	d, err := p.confirm(ctx, u, sessionHash, p.codeHash(pr.TokenHash, code), ip)
 	switch {
 	case errors.Is(err, model.ErrConflict):
 		return nil, ErrWrongPairCode
@@ -244,7 +244,64 @@ func (p *Phones) Confirm(ctx context.Context, u *model.User, sessionHash []byte,
 	case err != nil:
 		return nil, fmt.Errorf("core: confirm pairing: %w", err)
 	}
-	p.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DevicePaired, RemoteIP: ip, Detail: d.Name})
+	return d, nil
+}
+
+// confirm activates the phone showing the code whose hash is codeHash in
+// one transaction, with the rule that a registered method makes an
+// Enabled user Enforced (promoteOnNewMethod) and the audit rows. A wrong
+// code is model.ErrConflict, and counts: its transaction commits.
+func (p *Phones) confirm(ctx context.Context, u *model.User, sessionHash, codeHash []byte, ip string) (*model.Device, error) {
+	var d *model.Device
+	var wrong bool
+	var rows []model.AuditEvent
+	err := p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		d, wrong, rows = nil, false, nil
+		// The link is locked first (by ConfirmPairing), then the user.
+		var err error
+		d, err = tx.ConfirmPairing(ctx, u.ID, sessionHash, codeHash, p.now(), maxConfirmAttempts)
+		if errors.Is(err, model.ErrConflict) {
+			wrong = true
+			return nil // the wrong code's attempt is kept
+		}
+		if err != nil {
+			return err
+		}
+		locked, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		promoted, err := promoteOnNewMethod(ctx, tx, locked)
+		if err != nil {
+			return err
+		}
+		events := []model.AuditEvent{{UserID: u.ID, Username: u.Username, Event: audit.DevicePaired, RemoteIP: ip, Detail: d.Name}}
+		if promoted {
+			events = append(events, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.MFAStateChanged,
+				RemoteIP: ip, Detail: "enabled -> enforced (method registered)"})
+		}
+		for _, e := range events {
+			ev, err := auditIn(ctx, tx, e)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if wrong {
+		return nil, fmt.Errorf("%w: wrong confirmation code", model.ErrConflict)
+	}
+	for _, ev := range rows {
+		p.audit.Logged(ev)
+	}
+	if len(rows) > 1 {
+		// Promoted: what nodes cache of the user is out of date.
+		p.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
+	}
 	return d, nil
 }
 
@@ -258,13 +315,14 @@ func (p *Phones) Devices(ctx context.Context, userID int64) ([]model.Device, err
 }
 
 // Remove deletes phone id of u and ends u's sessions but keepSession (the
-// one removing it; see methodRemoved); with keepOne not u's last method
+// one removing it; see removeMethod); with keepOne not u's last method
 // (model.ErrLimit).
 func (p *Phones) Remove(ctx context.Context, u *model.User, id int64, keepOne bool, keepSession []byte, ip string) error {
-	if err := p.store.DeleteDevice(ctx, u.ID, id, keepOne, keepSession); err != nil {
+	err := removeMethod(ctx, p.store, p.audit, p.events, methodRemoval{user: u, kind: kindPhone, id: id, keepOne: keepOne,
+		keepSession: keepSession, ip: ip})
+	if err != nil {
 		return fmt.Errorf("core: remove device: %w", err)
 	}
-	methodRemoved(ctx, p.events, p.audit, u, audit.DeviceRemoved, ip, strconv.FormatInt(id, 10))
 	return nil
 }
 

@@ -17,7 +17,11 @@ import (
 func TestRenameMethodsValidatesAndStores(t *testing.T) {
 	ctx := context.Background()
 	f := newApprovalFixture(t)
-	if err := f.c.Methods.AddAuthenticator(ctx, f.user, []byte("sealed"), "192.0.2.1", false); err != nil {
+	sealed, err := f.c.Codes.Seal(f.user.ID, make([]byte, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.Methods.AddAuthenticator(ctx, f.user, sealed, "192.0.2.1", false); err != nil {
 		t.Fatal(err)
 	}
 	auths, err := f.st.TOTPAuthenticators(ctx, f.user.ID)

@@ -1,8 +1,11 @@
 package core
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
@@ -24,4 +27,89 @@ func promoteOnNewMethod(ctx context.Context, tx store.Tx, u *model.User) (bool, 
 	}
 	u.MFAState = model.MFAEnforced
 	return true, nil
+}
+
+// keepLastMethod is the rule of a user who must keep a second factor
+// (keepOne: their policy requires one): a removal that took their last
+// sign-in method away is refused (model.ErrLimit, and the caller's
+// transaction rolls back). before and after are the user's methods as
+// counted under LockUser, before and after the removal; removing what is
+// no method (a phone still waiting for its code) keeps the count.
+func keepLastMethod(keepOne bool, before, after model.MethodCount) error {
+	if keepOne && after.Total() == 0 && before.Total() > 0 {
+		return fmt.Errorf("%w: the last sign-in method of the user is kept", model.ErrLimit)
+	}
+	return nil
+}
+
+// blockUser blocks the user's sign-in (a report, an admin, the CLI) and
+// ends every session of theirs, in tx: a blocked user is signed out.
+func blockUser(ctx context.Context, tx store.Tx, userID int64, at time.Time, reason string) error {
+	if at.IsZero() {
+		return errors.New("core: blocking needs a time")
+	}
+	if err := tx.SetBlocked(ctx, userID, at, reason); err != nil {
+		return fmt.Errorf("core: block: %w", err)
+	}
+	if _, err := tx.DeleteSessions(ctx, userID, nil); err != nil {
+		return fmt.Errorf("core: block: %w", err)
+	}
+	return nil
+}
+
+// blockOnReport applies "a reported sign-in request blocks the user"
+// (per-user MFA's fraud alert) in the answer's transaction.
+func blockOnReport(ctx context.Context, tx store.Tx, ap *model.Approval) error {
+	if ap.Status != model.ApprovalReported {
+		return nil
+	}
+	return blockUser(ctx, tx, ap.UserID, ap.AnsweredAt, model.BlockedByReport)
+}
+
+// usableAdmins counts the members who can administer: not blocked, with
+// a second factor to re-verify with.
+func usableAdmins(members []model.Member) int {
+	n := 0
+	for _, m := range members {
+		if m.BlockedAt.IsZero() && m.Methods.Reverifiable() > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// keepAnAdmin is the last-admin rule: a change that leaves the admin
+// group without a usable admin, where it had one, is refused
+// (model.ErrLastAdmin). before and after are the group's members read
+// under LockAdmins in the change's transaction.
+func keepAnAdmin(before, after []model.Member) error {
+	if usableAdmins(before) > 0 && usableAdmins(after) == 0 {
+		return model.ErrLastAdmin
+	}
+	return nil
+}
+
+// stillAdmin is the rule that an admin acts only while an unblocked
+// member of the group (model.ErrNotAdmin otherwise), checked among the
+// members read under LockAdmins.
+func stillAdmin(members []model.Member, actorID int64) error {
+	for _, m := range members {
+		if m.ID == actorID && m.BlockedAt.IsZero() {
+			return nil
+		}
+	}
+	return model.ErrNotAdmin
+}
+
+// notEnrolledYet is the rule that an authenticator app is added once: a
+// secret equal to one of existing (the user's authenticators, read under
+// LockUser in the add's transaction; open unseals them) is refused with
+// ErrAlreadyEnrolled, so a form posted twice at once adds one.
+func notEnrolledYet(open func(userID int64, sealed []byte) ([]byte, error), userID int64, existing []model.TOTPAuthenticator, secret []byte) error {
+	for _, a := range existing {
+		if s, err := open(userID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
+			return ErrAlreadyEnrolled
+		}
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -152,22 +151,14 @@ func (s *SignIn) enrolIn(ctx context.Context, tx store.Tx, userID int64, sealed 
 	if err != nil {
 		return nil, err
 	}
-	n, err := tx.Methods(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	if n.Authenticators > 0 {
+	a, promoted, err := addAuthenticatorIn(ctx, tx, s.codes.Open, u, sealed, nil, true)
+	if errors.Is(err, model.ErrConflict) {
 		return nil, errAlreadyEnrolled
 	}
-	a := &model.TOTPAuthenticator{UserID: userID, Name: AuthenticatorName, SealedSecret: sealed}
-	if err := tx.AddTOTP(ctx, a); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var events []model.AuditEvent
-	promoted, err := promoteOnNewMethod(ctx, tx, u)
-	if err != nil {
-		return nil, err
-	}
 	if promoted {
 		events = append(events, c.auditRow(u, audit.MFAStateChanged, "enabled -> enforced (method registered)"))
 	}
@@ -196,14 +187,14 @@ func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason,
 	if err != nil {
 		return ReasonNone, fmt.Errorf("core: pending secret: %w", err)
 	}
+	// A form posted again is told so before its code is judged; the
+	// check that counts runs again in the add's transaction.
 	existing, err := s.codes.store.TOTPAuthenticators(ctx, u.ID)
 	if err != nil {
 		return ReasonNone, fmt.Errorf("core: authenticators: %w", err)
 	}
-	for _, a := range existing {
-		if have, err := s.codes.Open(u.ID, a.SealedSecret); err == nil && bytes.Equal(have, secret) {
-			return ReasonAlreadyEnrolled, nil // the form posted twice
-		}
+	if errors.Is(notEnrolledYet(s.codes.Open, u.ID, existing, secret), ErrAlreadyEnrolled) {
+		return ReasonAlreadyEnrolled, nil
 	}
 	c, err := s.checkCode(ctx, u, [][]byte{secret}, in.Code, in.Client.IP)
 	if err != nil {
@@ -225,14 +216,18 @@ func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason,
 		if err != nil {
 			return err
 		}
-		a := &model.TOTPAuthenticator{UserID: u.ID, Name: nextAuthenticatorName(existing), SealedSecret: in.Sealed}
-		if err := tx.AddTOTP(ctx, a); err != nil {
+		// Under the user's lock: the same form posted twice at once adds
+		// the app once.
+		var a *model.TOTPAuthenticator
+		a, promoted, err = addAuthenticatorIn(ctx, tx, s.codes.Open, locked, in.Sealed, secret, false)
+		if errors.Is(err, ErrAlreadyEnrolled) {
+			why, events = ReasonAlreadyEnrolled, nil
+			return nil // the code's step stays used
+		}
+		if err != nil {
 			return err
 		}
 		events = nil
-		if promoted, err = promoteOnNewMethod(ctx, tx, locked); err != nil {
-			return err
-		}
 		if promoted {
 			events = append(events, in.Client.auditRow(u, audit.MFAStateChanged, "enabled -> enforced (method registered)"))
 		}

@@ -24,27 +24,11 @@ var ErrNotTemporary = errors.New("the password is not a temporary one")
 // reset after a suspected compromise must). It returns the password and
 // how many app passwords went.
 func (s *Accounts) ResetPassword(ctx context.Context, username string) (string, int64, error) {
-	u, err := s.Get(ctx, username)
+	res, err := s.apply(ctx, username, Action{Kind: ActionResetPassword})
 	if err != nil {
 		return "", 0, err
 	}
-	pw, err := RandomPassword()
-	if err != nil {
-		return "", 0, err
-	}
-	hash, err := s.hasher.Hash(pw)
-	if err != nil {
-		return "", 0, err
-	}
-	expires := time.Now().Add(TemporaryPasswordTTL)
-	n, err := s.store.SetTemporaryPassword(ctx, u.ID, hash, expires)
-	if err != nil {
-		return "", 0, fmt.Errorf("resetting the password of %q: %w", u.Username, err)
-	}
-	s.record(ctx, u, audit.PasswordChanged, fmt.Sprintf("temporary password, valid until %s; sessions ended",
-		expires.UTC().Format(time.RFC3339)))
-	s.record(ctx, u, audit.AppPasswordsPurged, fmt.Sprintf("password reset: %d deleted", n))
-	return pw, n, nil
+	return res.Secret, res.Count, nil
 }
 
 // ChooseNewPassword replaces u's temporary password by one u chose, right

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Errors of admin changes (see AdminGuard).
+// Errors of admin changes (the core's rules refuse them).
 var (
 	// ErrLastAdmin means the change would leave no admin who can sign in
 	// with a second factor; nothing changed.
@@ -87,76 +87,26 @@ type UserPage struct {
 	Total int
 }
 
-// AdminGuard is what every admin change checks in its own transaction,
-// under a lock that serialises admin changes: the acting admin is still
-// an unblocked member of Group (ErrNotAdmin otherwise), and afterwards a
-// user remains who is in Group, not blocked and has a second factor (a
-// TOTP authenticator or an active phone), whenever one did before
-// (ErrLastAdmin otherwise). Either way nothing changes.
-type AdminGuard struct {
-	Group   string
-	ActorID int64
-}
-
-// AdminChangeKind names one change the admin center makes.
-type AdminChangeKind string
-
-// Admin changes.
-const (
-	ChangeMFAState     AdminChangeKind = "mfa_state"     // MFAState
-	ChangeAppPasswords AdminChangeKind = "app_passwords" // delete them all
-	ChangeMethods      AdminChangeKind = "methods"       // delete authenticators, phones and pairings
-	ChangeSessions     AdminChangeKind = "sessions"      // end every session
-	ChangeBlock        AdminChangeKind = "block"         // BlockedAt, BlockedReason; ends sessions
-	ChangeUnblock      AdminChangeKind = "unblock"       // also deletes the FailureKeys counters
-	ChangeProfile      AdminChangeKind = "profile"       // DisplayName, Email, Groups
-	ChangeRemove       AdminChangeKind = "remove"        // the user and FailureKeys
-	// ChangePassword sets PasswordHash as a temporary password until
-	// PasswordExpiresAt, ends every session and deletes the app passwords.
-	ChangePassword AdminChangeKind = "password"
-)
-
-// AdminChange is one change to one user.
-type AdminChange struct {
-	Kind   AdminChangeKind
-	UserID int64
-	// MFAState for ChangeMFAState.
-	MFAState MFAState
-	// BlockedAt and BlockedReason for ChangeBlock.
-	BlockedAt     time.Time
-	BlockedReason string
-	// DisplayName, Email and Groups (normalised by the caller) for
-	// ChangeProfile.
-	DisplayName, Email string
-	Groups             []string
-	// FailureKeys are the account's failure counters, deleted by
-	// ChangeUnblock and ChangeRemove.
-	FailureKeys []string
-	// PasswordHash and PasswordExpiresAt for ChangePassword.
-	PasswordHash      string
-	PasswordExpiresAt time.Time
-}
-
-// AdminOutcome says what a change did.
-type AdminOutcome struct {
-	// Before is the user as it was.
-	Before User
-	// Count is how many app passwords, methods or sessions went.
-	Count int64
-}
-
 // MethodCount is how many sign-in methods of each kind a user has.
 type MethodCount struct {
 	Authenticators int // TOTP authenticator apps
 	Phones         int // active paired phones
+	Passkeys       int // passkeys and security keys
 }
 
-// Total is every second factor the user can sign in with.
-func (c MethodCount) Total() int { return c.Authenticators + c.Phones }
+// Total is every sign-in method the user has.
+func (c MethodCount) Total() int { return c.Authenticators + c.Phones + c.Passkeys }
+
+// Reverifiable counts the methods a user can answer a sign-in's or a
+// re-verification's second step with today: codes and phone approvals
+// (passkeys have no such step yet).
+func (c MethodCount) Reverifiable() int { return c.Authenticators + c.Phones }
 
 // Member is a group member as an admin rule sees it.
 type Member struct {
 	ID        int64
 	BlockedAt time.Time
-	Methods   MethodCount
+	// Methods counts the member's authenticators and active phones
+	// (Passkeys is left 0: see MethodCount.Reverifiable).
+	Methods MethodCount
 }

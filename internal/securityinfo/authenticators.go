@@ -1,7 +1,6 @@
 package securityinfo
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -65,15 +64,6 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.page.Message(w, http.StatusBadRequest, "Bad request", "The form was altered or belongs to another account. Start adding the authenticator app again.")
 		return
 	}
-	dup, err := p.alreadyEnrolled(r, u, secret)
-	if err != nil {
-		p.page.InternalError(w, r, "listing authenticators", err)
-		return
-	}
-	if dup {
-		p.page.Message(w, http.StatusConflict, "Already added", "This authenticator app is already on your account.")
-		return
-	}
 	why, err := p.Core.SignIn.AddAuthenticator(r.Context(), core.AnotherInput{User: u, Sealed: sealed,
 		Code: r.PostForm.Get("code"), Client: p.client(r)})
 	if err != nil {
@@ -90,21 +80,6 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.done(w, r, "authenticator-added")
-}
-
-// alreadyEnrolled reports whether secret is one of the user's
-// authenticators (a pending form posted twice).
-func (p *Pages) alreadyEnrolled(r *http.Request, u *model.User, secret []byte) (bool, error) {
-	auths, err := p.Core.Methods.Authenticators(r.Context(), u.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, a := range auths {
-		if s, err := p.Codes.Open(u.ID, a.SealedSecret); err == nil && bytes.Equal(s, secret) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // deleteAuthenticator removes one authenticator, never the last method of

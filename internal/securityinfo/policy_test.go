@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // siteCase describes the user and session a policy fixture starts with.
@@ -40,9 +41,7 @@ func newSiteFixture(t *testing.T, c siteCase) *fixture {
 	}
 	if c.authenticator {
 		sealed, _ := svc.Core.Codes.Seal(u.ID, make([]byte, 20))
-		if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
-			t.Fatal(err)
-		}
+		teststore.AddTOTP(t, st, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed})
 	}
 	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" })},
 		Config{Prefix: "/.mfa/", Issuer: "T", Policy: c.site})

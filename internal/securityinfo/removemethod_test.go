@@ -98,9 +98,7 @@ func TestRemovingAMethodEndsOtherSessionsEverywhere(t *testing.T) {
 			}
 			sealed, _ := nodeA.Core.Codes.Seal(u.ID, make([]byte, 20))
 			a := &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}
-			if _, err := st.AddTOTP(ctx, a, false); err != nil {
-				t.Fatal(err)
-			}
+			teststore.AddTOTP(t, st, a)
 			phone := pairStoreDevice(t, st, u.ID)
 
 			here := startSession(t, nodeA, u)
@@ -151,9 +149,5 @@ func pairStoreDevice(t *testing.T, st store.Store, userID int64) *model.Device {
 	if err := st.RegisterDevice(ctx, token, d, code, time.Now(), model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := st.ConfirmPairing(ctx, userID, sess, code, time.Now(), 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return teststore.ConfirmPairing(t, st, userID, sess, code)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 type fixture struct {
@@ -38,9 +39,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	sealed, _ := codes.Seal(u.ID, make([]byte, 20))
-	if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed}, false); err != nil {
-		t.Fatal(err)
-	}
+	teststore.AddTOTP(t, st, &model.TOTPAuthenticator{UserID: u.ID, Name: "Authenticator app", SealedSecret: sealed})
 	sm := svc.Sessions
 	pages := New(Deps{Deps: svc.Web(nil, func(*http.Request) string { return "192.0.2.1" })},
 		Config{Prefix: "/.mfa/", Issuer: "T"})
@@ -176,9 +175,7 @@ func TestDefaultMethodMustBeOneTheUserHas(t *testing.T) {
 		t.Fatalf("default = code with an authenticator: %d", w.Code)
 	}
 	auths, _ := f.st.TOTPAuthenticators(ctx, f.user.ID)
-	if err := f.st.DeleteTOTP(ctx, f.user.ID, auths[0].ID, false, nil); err != nil {
-		t.Fatal(err)
-	}
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error { return tx.DeleteTOTP(ctx, f.user.ID, auths[0].ID) })
 	if w := f.post("/.mfa/security/default", url.Values{"method": {"code"}}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "Add an authenticator app first") {
 		t.Fatalf("default = code without an authenticator: %d", w.Code)
 	}

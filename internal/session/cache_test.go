@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // A session found by its cookie in this node's cache still obeys every
@@ -106,9 +108,9 @@ func TestCachedIdentityHeadersFollowTheUser(t *testing.T) {
 	}
 	u := *f.user
 	u.DisplayName, u.Groups = "Una\r\nX", []string{"a", "b"}
-	if err := f.st.UpdateUserProfile(context.Background(), &u); err != nil {
-		t.Fatal(err)
-	}
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetProfile(ctx, u.ID, u.DisplayName, u.Email, u.Groups)
+	})
 	f.m.ForgetUser(u.ID)
 	s, _, _ = f.m.LoadSigned(requestWith(c))
 	v = s.IdentityHeaders()

@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // A sign-in that knew only the password and stopped at "More information
@@ -37,9 +38,7 @@ func TestStaleEnrolmentCannotAddASecondMethod(t *testing.T) {
 	}
 	// Meanwhile the real user enrols their own authenticator.
 	own, _ := p.Codes.Seal(cur.User.ID, []byte("0123456789abcdefghij"))
-	if _, err := st.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: cur.User.ID, Name: core.AuthenticatorName, SealedSecret: own}, true); err != nil {
-		t.Fatal(err)
-	}
+	teststore.AddTOTP(t, st, &model.TOTPAuthenticator{UserID: cur.User.ID, Name: core.AuthenticatorName, SealedSecret: own})
 
 	code, err := totp.CodeAt(totp.EncodeSecret(secret), time.Now().Unix()/30)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/mfagate/mfagate/internal/factor/totp"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // enrolledAlice gives alice an authenticator and returns its base32 secret
@@ -29,9 +30,7 @@ func enrolledAlice(t *testing.T, p *Portal, st store.Store) (string, *http.Cooki
 	}
 	raw := []byte("0123456789abcdefghij")
 	sealed, _ := p.Codes.Seal(u.ID, raw)
-	if _, err := st.AddTOTP(t.Context(), &model.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed}, true); err != nil {
-		t.Fatal(err)
-	}
+	teststore.AddTOTP(t, st, &model.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed})
 	login := postLogin(p, "alice", "right password", "192.0.2.9")
 	if loc := login.Header().Get("Location"); loc != "/.mfa/verify" {
 		t.Fatalf("login went to %q, want the code page", loc)

@@ -12,7 +12,9 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // trickHost is a Host header a catch-all site accepts from anyone.
@@ -84,11 +86,7 @@ func TestSiteShownIsNeverClientText(t *testing.T) {
 }
 
 // pairPhone gives the user an active phone, straight in the store.
-func pairPhone(t *testing.T, st interface {
-	CreatePairing(context.Context, *model.Pairing) error
-	RegisterDevice(context.Context, []byte, *model.Device, []byte, time.Time, int, int) error
-	ConfirmPairing(context.Context, int64, []byte, []byte, time.Time, int) (*model.Device, bool, error)
-}, userID int64) {
+func pairPhone(t *testing.T, st store.Store, userID int64) {
 	t.Helper()
 	ctx := context.Background()
 	token, sess, code := []byte("token-hash-0123456789abcdef01234"), []byte("session-hash-0123456789abcdef012"), []byte("code-hash")
@@ -98,7 +96,5 @@ func pairPhone(t *testing.T, st interface {
 	if err := st.RegisterDevice(ctx, token, &model.Device{Name: "Phone", PublicKey: []byte("spki")}, code, time.Now(), model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.ConfirmPairing(ctx, userID, sess, code, time.Now(), 5); err != nil {
-		t.Fatal(err)
-	}
+	teststore.ConfirmPairing(t, st, userID, sess, code)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
 	"github.com/mfagate/mfagate/internal/testfixture"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // portalPost posts a form to the portal as a same-origin browser does.
@@ -46,9 +47,7 @@ func TestSignInWithTemporaryPasswordChoosesOneFirst(t *testing.T) {
 		raw := []byte("0123456789abcdefghij")
 		if site.RequireMFA {
 			sealed, _ := svc.Core.Codes.Seal(u.ID, raw)
-			if _, err := svc.Store.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed}, true); err != nil {
-				t.Fatal(err)
-			}
+			teststore.AddTOTP(t, svc.Store, &model.TOTPAuthenticator{UserID: u.ID, Name: core.AuthenticatorName, SealedSecret: sealed})
 		} else if err := svc.Store.SetMFAState(ctx, u.ID, model.MFADisabled); err != nil {
 			t.Fatal(err)
 		}

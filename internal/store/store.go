@@ -42,19 +42,6 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (*model.User, error)
 	// ListUsers returns all users ordered by username.
 	ListUsers(ctx context.Context) ([]model.User, error)
-	// UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID.
-	UpdateUserProfile(ctx context.Context, u *model.User) error
-	// SetPassword replaces the password hash and, in the same transaction,
-	// ends all the user's sessions and, with dropAppPasswords (a reset
-	// after a suspected compromise), deletes their app passwords, returning
-	// how many. model.ErrNotFound for unknown IDs (and nothing changes).
-	SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
-	// SetTemporaryPassword replaces the password hash by a temporary one an
-	// admin chose, valid until expires (User.PasswordExpiresAt), and in the
-	// same transaction ends all the user's sessions and deletes their app
-	// passwords, returning how many. SetPassword and ChangePassword make a
-	// password permanent again. model.ErrNotFound for unknown IDs.
-	SetTemporaryPassword(ctx context.Context, userID int64, hash string, expires time.Time) (appPasswordsDeleted int64, err error)
 	// ChangePassword is the user's own change: when the stored hash is
 	// still currentHash (the one the caller checked the current password
 	// against; model.ErrConflict otherwise, and nothing changes) it
@@ -71,15 +58,6 @@ type Store interface {
 	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
-	// SetDefaultMethod changes the user's default sign-in method;
-	// model.ErrNotFound for unknown IDs.
-	SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error
-	// DeleteUser removes the user and, by cascade, everything of theirs
-	// (authenticators, app passwords, sessions), and the failure counters
-	// named by failureKeys (the account's), in one transaction, so a user
-	// added again under the name starts clean. model.ErrNotFound for unknown IDs
-	// (and nothing changes).
-	DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error
 
 	// CreateAppPassword inserts a and sets a.ID and a.CreatedAt, unless the
 	// user already has `limit` app passwords: then model.ErrLimit, atomically (two
@@ -98,26 +76,9 @@ type Store interface {
 	// DeleteAppPassword removes one app password of the user; model.ErrNotFound
 	// if the user has no such app password.
 	DeleteAppPassword(ctx context.Context, userID, id int64) error
-	// DeleteAllAppPasswords removes all of a user's app passwords and
-	// returns how many.
-	DeleteAllAppPasswords(ctx context.Context, userID int64) (int64, error)
 
-	// AddTOTP stores an authenticator and sets a.ID and a.CreatedAt. With
-	// onlyFirst it is stored only if the user has none yet, atomically
-	// (model.ErrConflict otherwise): sign-in enrolment may add the first method
-	// only, never a second one behind the user's back. In the same
-	// transaction an Enabled user becomes Enforced (registering a method
-	// does that, as in per-user MFA); promoted reports whether it happened.
-	AddTOTP(ctx context.Context, a *model.TOTPAuthenticator, onlyFirst bool) (promoted bool, err error)
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
-	// DeleteTOTP removes one authenticator of the user; model.ErrNotFound
-	// otherwise. With keepOne it refuses, atomically, to remove the user's
-	// last method (authenticators and active devices count; model.ErrLimit),
-	// so two concurrent deletes cannot leave an Enforced user with none.
-	// In the same transaction it ends the user's sessions except
-	// keepSession (the one making the change; nil ends all).
-	DeleteTOTP(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
 	// RenameTOTP sets the name of authenticator id of the user (validated
 	// by the caller); model.ErrNotFound when the user has no such
 	// authenticator.
@@ -171,8 +132,6 @@ type Store interface {
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	// FailuresFor returns the counter for key (zero value when none).
 	FailuresFor(ctx context.Context, key string) (model.Failures, error)
-	// ClearFailures deletes counter key.
-	ClearFailures(ctx context.Context, key string) error
 	// WrongSecretSeen reports whether digest (a keyed hash of a secret
 	// judged wrong) is among those remembered for counter key at or after
 	// since.
@@ -192,16 +151,6 @@ type Store interface {
 	// AuditEvents returns up to limit most recent events, newest first,
 	// optionally only those of one user (userID 0 = all).
 	AuditEvents(ctx context.Context, userID int64, limit int) ([]model.AuditEvent, error)
-
-	// SetBlocked blocks the user's sign-in (at non-zero) with a reason, or
-	// unblocks it (zero; the reason is cleared). Blocking also ends all the
-	// user's sessions, in the same transaction. model.ErrNotFound for
-	// unknown IDs.
-	SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error
-	// DeleteAllMethods removes every authenticator, device and pairing of
-	// the user in one transaction and returns how many methods (authenticators
-	// and devices) went. model.ErrNotFound for unknown IDs.
-	DeleteAllMethods(ctx context.Context, userID int64) (int64, error)
 
 	// CreatePairing stores p (TokenHash, UserID, SessionHash, ExpiresAt;
 	// CreatedAt is set), voiding, in the same transaction, the user's
@@ -229,15 +178,6 @@ type Store interface {
 	// model.ErrConflict when a device waiting on the link has the same
 	// codeHash (make another code). Sets d.ID, d.UserID and d.CreatedAt.
 	RegisterDevice(ctx context.Context, tokenHash []byte, d *model.Device, codeHash []byte, now time.Time, limit, maxWaiting int) error
-	// ConfirmPairing activates the device, registered through the user's
-	// pairing made by session sessionHash, whose code hashes to codeHash,
-	// when the pairing has not expired at now; the pairing and the other
-	// devices waiting on it are then deleted and an Enabled user becomes
-	// Enforced (promoted), in one transaction. model.ErrNotFound when there
-	// is no such pairing or no device has registered through it yet;
-	// model.ErrConflict for a code no waiting device has, which counts an
-	// attempt: at maxAttempts the pairing and its devices go.
-	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (d *model.Device, promoted bool, err error)
 
 	// Devices lists a user's devices (active or not), oldest first.
 	Devices(ctx context.Context, userID int64) ([]model.Device, error)
@@ -253,12 +193,6 @@ type Store interface {
 	// RenameDevice sets the name of device id of the user (validated by
 	// the caller); model.ErrNotFound when the user has no such device.
 	RenameDevice(ctx context.Context, userID, id int64, name string) error
-	// DeleteDevice removes one device of the user; model.ErrNotFound
-	// otherwise. With keepOne it refuses, atomically, to remove the user's
-	// last method (authenticators and active devices count; model.ErrLimit).
-	// In the same transaction it ends the user's sessions except
-	// keepSession (the one making the change; nil ends all).
-	DeleteDevice(ctx context.Context, userID, id int64, keepOne bool, keepSession []byte) error
 
 	// UseNonce records that a device's signed call used a nonce (its
 	// hash), until expires, first dropping the device's records that have
@@ -282,16 +216,6 @@ type Store interface {
 	// PendingApproval returns the user's pending request unexpired at now;
 	// model.ErrNotFound when there is none.
 	PendingApproval(ctx context.Context, userID int64, now time.Time) (*model.Approval, error)
-	// AnswerApproval records device deviceID's answer (Approved, Denied,
-	// Reported or WrongNumber) to request id of the device's user when it
-	// is pending and unexpired at now, and returns the request as
-	// answered; a Reported answer also blocks the user and ends their
-	// sessions, in the same transaction. Reported may also follow the same
-	// device's Denied answer (the phone offers "Report suspicious activity"
-	// after Deny). model.ErrNotFound when there is no
-	// such request of that user, model.ErrConflict when it is no longer
-	// pending or has expired.
-	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)
 	// ExpireApproval records that request id, still pending, has expired
 	// at now, and reports whether this call did (so its expiry is logged
 	// once).
@@ -321,12 +245,6 @@ type Store interface {
 	// account lock, and how many users match in all. Only the page's rows
 	// are read into memory.
 	SearchUsers(ctx context.Context, q model.UserQuery) (model.UserPage, error)
-	// ApplyAdminChange applies ch in one write transaction under g's
-	// checks (see model.AdminGuard): model.ErrNotAdmin or
-	// model.ErrLastAdmin refuse it and nothing changes; model.ErrNotFound
-	// for an unknown user. Concurrent admin changes are serialised, on
-	// every node.
-	ApplyAdminChange(ctx context.Context, g model.AdminGuard, ch model.AdminChange) (model.AdminOutcome, error)
 
 	// Close releases the database.
 	Close() error

@@ -55,10 +55,11 @@ type Tx interface {
 	LockPairings(ctx context.Context, userID int64) error
 
 	// Methods counts the user's sign-in methods as of now in the
-	// transaction: authenticators and active phones.
+	// transaction: authenticators, active phones and passkeys.
 	Methods(ctx context.Context, userID int64) (model.MethodCount, error)
 	// GroupMembers lists group's members as of now in the transaction,
-	// with their method counts, ordered by ID.
+	// with their authenticators and active phones (MethodCount's
+	// Reverifiable), ordered by ID.
 	GroupMembers(ctx context.Context, group string) ([]model.Member, error)
 
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
@@ -102,6 +103,57 @@ type Tx interface {
 	AppendAudit(ctx context.Context, e *model.AuditEvent) error
 	// AppendSignIn: see Store.AppendSignIn.
 	AppendSignIn(ctx context.Context, e *model.SignIn) error
+
+	// The rows of account changes (the core's rules decide which; none
+	// of these checks a rule, ends a session or promotes a state).
+
+	// TOTPAuthenticators lists the user's authenticators as of now in
+	// the transaction, oldest first.
+	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
+	// DeleteDevice deletes device id of the user (active or waiting on a
+	// link); model.ErrNotFound when the user has no such device.
+	DeleteDevice(ctx context.Context, userID, id int64) error
+	// DeleteMethods deletes every authenticator, device, pairing link and
+	// passkey of the user.
+	DeleteMethods(ctx context.Context, userID int64) error
+	// DeleteAppPasswords deletes every app password of the user and says
+	// how many went.
+	DeleteAppPasswords(ctx context.Context, userID int64) (int64, error)
+	// SetProfile replaces the display name, email and groups (normalised
+	// by the caller); model.ErrNotFound for unknown IDs.
+	SetProfile(ctx context.Context, userID int64, displayName, email string, groups []string) error
+	// SetPassword replaces the password hash, temporary until expires
+	// (zero: the user's own, permanent); model.ErrNotFound for unknown
+	// IDs.
+	SetPassword(ctx context.Context, userID int64, hash string, expires time.Time) error
+	// SetDefaultMethod changes the user's default sign-in method (an
+	// unknown method is an error); model.ErrNotFound for unknown IDs.
+	SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error
+	// DeleteUser deletes the user and, by cascade, their groups, methods,
+	// app passwords and sessions (audit rows stay); model.ErrNotFound for
+	// unknown IDs.
+	DeleteUser(ctx context.Context, userID int64) error
+	// AnswerApproval records device deviceID's answer (Approved, Denied,
+	// Reported or WrongNumber) to request id of the user when it is
+	// pending and unexpired at now, under the request's row lock, and
+	// returns the request as answered. Reported may also follow the same
+	// device's Denied answer (the phone offers "Report suspicious
+	// activity" after Deny). model.ErrNotFound when the user has no such
+	// request, model.ErrConflict when it is no longer pending or has
+	// expired. The user is not touched (a report's block is the core's
+	// rule).
+	AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error)
+	// ConfirmPairing locks the user's pairing made by session
+	// sessionHash and activates the device registered through it whose
+	// code hashes to codeHash, when the pairing has not expired at now;
+	// the pairing and the other devices waiting on it are deleted.
+	// model.ErrNotFound when there is no such pairing or no device has
+	// registered through it yet. A wrong code is model.ErrConflict with
+	// its attempt written in the transaction (at maxAttempts the pairing
+	// and its devices go): commit it (return nil from the callback) so
+	// that it counts. The user is not touched (promotion is the core's
+	// rule).
+	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error)
 }
 
 // WebAuthnTx are the row operations of passkeys and security keys inside

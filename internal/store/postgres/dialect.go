@@ -23,40 +23,50 @@ const migrateLockKey int64 = 0x6d66616761746501
 // newDialect is PostgreSQL for the shared SQL layer: READ COMMITTED write
 // transactions, where each statement sees what committed before it
 // started, including whatever the lock holder it waited for wrote; row
-// locks (CreateAppPassword, AddTOTP and DeleteTOTP lock the user row before
-// counting, ReleaseFailure the counter row), a table lock in
+// locks (CreateAppPassword and the core's transactions lock the user row
+// before counting, ReleaseFailure the counter row), a table lock in
 // CreateFirstUser, a single-statement upsert for ClaimFailure and a
 // transaction-level advisory lock for migrations. Times are
 // timestamptz.
 func newDialect(queryTimeout time.Duration) *sqlstore.Dialect {
 	return &sqlstore.Dialect{
-		Name:              "postgres",
-		Numbered:          true,
-		Time:              func(t time.Time) any { return t },
-		WriteTx:           &sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		GroupsJSON:        "(SELECT coalesce(json_agg(g.grp), '[]') FROM user_groups g WHERE g.user_id = u.id)",
-		QueryTimeout:      queryTimeout,
-		LockUserRow:       " FOR NO KEY UPDATE",
-		LockCounterRow:    " FOR UPDATE",
-		LockUsersForFirst: "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
-		InsertFirstUserSQL: `INSERT INTO users (username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at)
-			SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz
-			WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id`,
-		ClaimFailureSQL: claimFailureSQL,
-		NoLimit:         nil, // LIMIT NULL
-		Classify:        classify,
-		Retryable:       retryable,
-		MigrationsDDL: `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    bigint      PRIMARY KEY,
-			name       text        NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`,
-		MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrateLockKey),
+		Name:               "postgres",
+		Numbered:           true,
+		Time:               func(t time.Time) any { return t },
+		WriteTx:            &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		GroupsJSON:         groupsJSONSQL,
+		QueryTimeout:       queryTimeout,
+		LockUserRow:        " FOR NO KEY UPDATE",
+		LockCounterRow:     " FOR UPDATE",
+		LockUsersForFirst:  "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
+		InsertFirstUserSQL: insertFirstUserSQL,
+		ClaimFailureSQL:    claimFailureSQL,
+		NoLimit:            nil, // LIMIT NULL
+		Classify:           classify,
+		Retryable:          retryable,
+		MigrationsDDL:      migrationsDDL,
+		MigrationLock:      fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrateLockKey),
 		RecordMigration: func(m schema.Migration) (string, []any) {
 			return "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", []any{m.Version, m.Name}
 		},
 	}
 }
+
+// groupsJSONSQL is the JSON array of the groups of the user aliased u.
+const groupsJSONSQL = "(SELECT coalesce(json_agg(g.grp), '[]') FROM user_groups g WHERE g.user_id = u.id)"
+
+// insertFirstUserSQL inserts the first user only when there is none (under
+// CreateFirstUser's table lock), with typed parameters.
+const insertFirstUserSQL = `INSERT INTO users (username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz
+	WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id`
+
+// migrationsDDL creates the table of applied migrations.
+const migrationsDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    bigint      PRIMARY KEY,
+	name       text        NOT NULL,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`
 
 // claimFailureSQL claims one failure slot in a single upsert. Parameters:
 // $1 key, $2 at, $3 at-window (a counter whose window_start is after it is

@@ -469,7 +469,13 @@ func TestUpgradePairingRegistrations(t *testing.T) {
 	if err := s.RegisterDevice(ctx, []byte("t"), d, []byte("c"), now, model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err := s.ConfirmPairing(ctx, uid, []byte("s"), []byte("c"), now, 5); err != nil || got.ID != d.ID || !got.Active {
+	var got *model.Device
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		got, err = tx.ConfirmPairing(ctx, uid, []byte("s"), []byte("c"), now, 5)
+		return err
+	})
+	if err != nil || got.ID != d.ID || !got.Active {
 		t.Fatalf("ConfirmPairing after the upgrade = %+v, %v", got, err)
 	}
 }

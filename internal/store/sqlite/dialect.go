@@ -17,19 +17,25 @@ import (
 // writers are serialised and need no row or table locks; reads run on the
 // query-only pool. Times are INTEGER Unix milliseconds.
 var dialect = &sqlstore.Dialect{
-	Name:       "sqlite",
-	Time:       func(t time.Time) any { return t.UnixMilli() },
-	GroupsJSON: "(SELECT json_group_array(g.grp) FROM user_groups g WHERE g.user_id = u.id)",
-	NoLimit:    int64(-1),
-	Classify:   classify,
-	MigrationsDDL: `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	) STRICT`,
+	Name:          "sqlite",
+	Time:          func(t time.Time) any { return t.UnixMilli() },
+	GroupsJSON:    groupsJSONSQL,
+	NoLimit:       int64(-1),
+	Classify:      classify,
+	MigrationsDDL: migrationsDDL,
 	RecordMigration: func(m schema.Migration) (string, []any) {
 		return "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", []any{m.Version, sqlstore.Now().UnixMilli()}
 	},
 }
+
+// groupsJSONSQL is the JSON array of the groups of the user aliased u.
+const groupsJSONSQL = "(SELECT json_group_array(g.grp) FROM user_groups g WHERE g.user_id = u.id)"
+
+// migrationsDDL creates the table of applied migrations.
+const migrationsDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+) STRICT`
 
 // classify maps unique and primary-key violations to model.ErrConflict and
 // foreign-key violations (the parent row is missing) to model.ErrNotFound.

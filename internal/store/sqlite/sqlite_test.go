@@ -215,7 +215,9 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 	if err := s.CreateUser(ctx, u); err != nil {
 		return err
 	}
-	if _, err := s.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("s")}, false); err != nil {
+	if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.AddTOTP(ctx, &model.TOTPAuthenticator{UserID: u.ID, Name: "x", SealedSecret: []byte("s")})
+	}); err != nil {
 		return err
 	}
 	if _, err := s.ClaimTOTPStep(ctx, u.ID, int64(r)); err != nil {
@@ -241,7 +243,9 @@ func writeRound(ctx context.Context, s *sqlite.Store, w, r int, firstWins *sync.
 		return err
 	}
 	if r%5 == 4 {
-		if err := s.UpdateUserProfile(ctx, &model.User{ID: u.ID, DisplayName: "x", Groups: []string{"g3"}}); err != nil {
+		if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			return tx.SetProfile(ctx, u.ID, "x", "", []string{"g3"})
+		}); err != nil {
 			return err
 		}
 	}
@@ -340,7 +344,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err := s.CreateAppPassword(ctx, a, model.MaxAppPasswords); err != nil {
 		t.Fatalf("CreateAppPassword after upgrade: %v", err)
 	}
-	if err := s.SetDefaultMethod(ctx, u.ID, model.MethodCode); err != nil {
+	if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetDefaultMethod(ctx, u.ID, model.MethodCode)
+	}); err != nil {
 		t.Fatalf("SetDefaultMethod after upgrade: %v", err)
 	}
 	// The column's CHECK holds even for writes that bypass the store.
@@ -439,7 +445,13 @@ func TestMigratePairingRegistrations(t *testing.T) {
 	if err := s.RegisterDevice(ctx, []byte("t"), d, []byte("c"), now, model.MaxDevices, model.MaxPairingPhones); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err := s.ConfirmPairing(ctx, 1, []byte("s"), []byte("c"), now, 5); err != nil || got.ID != d.ID || !got.Active {
+	var got *model.Device
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		got, err = tx.ConfirmPairing(ctx, 1, []byte("s"), []byte("c"), now, 5)
+		return err
+	})
+	if err != nil || got.ID != d.ID || !got.Active {
 		t.Fatalf("ConfirmPairing after the upgrade = %+v, %v", got, err)
 	}
 	if err := s.IntegrityCheck(ctx); err != nil {

@@ -33,8 +33,8 @@ func (s *Store) CreateApproval(ctx context.Context, a *model.Approval, since tim
 	defer cancel()
 	t := Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var one, n int
-		if err := s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, a.UserID).Scan(&one); err != nil {
+		var n int
+		if err := s.lockUserRow(ctx, tx, a.UserID); err != nil {
 			return err
 		}
 		if err := s.row(ctx, tx, "SELECT count(*) FROM approvals WHERE user_id = ? AND created_at >= ?",
@@ -96,45 +96,29 @@ func (s *Store) approvalWhere(ctx context.Context, op, cond string, args ...any)
 	return a, nil
 }
 
-// AnswerApproval records a device's answer to a pending request of its
-// user; a Reported answer blocks the user in the same transaction.
-func (s *Store) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
+// answerApproval records the answer in tx, under the request's row lock.
+func (s *Store) answerApproval(ctx context.Context, tx *sql.Tx, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
 	switch status {
 	case model.ApprovalApproved, model.ApprovalDenied, model.ApprovalReported, model.ApprovalWrongNumber:
 	default:
-		return nil, fmt.Errorf("%s: answer approval: invalid answer %q", s.d.Name, status)
+		return nil, fmt.Errorf("invalid answer %q", status)
 	}
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var out *model.Approval
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		a, err := scanApproval(s.row(ctx, tx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ? AND user_id = ?"+s.d.LockCounterRow, id, userID))
-		if err != nil {
-			return err
-		}
-		// "Report suspicious activity" may follow the same device's Deny.
-		reportAfterDeny := status == model.ApprovalReported && a.Status == model.ApprovalDenied && a.DeviceID == deviceID
-		if !reportAfterDeny && (a.Status != model.ApprovalPending || a.Expired(now)) {
-			return fmt.Errorf("%w: the request is %s", model.ErrConflict, describeStatus(a, now))
-		}
-		t := Now()
-		if err := s.execOne(ctx, tx, "UPDATE approvals SET status = ?, answered_at = ?, device_id = ? WHERE id = ?",
-			string(status), s.tm(t), deviceID, id); err != nil {
-			return err
-		}
-		if status == model.ApprovalReported {
-			if err := s.setBlocked(ctx, tx, userID, t, model.BlockedByReport); err != nil {
-				return err
-			}
-		}
-		a.Status, a.AnsweredAt, a.DeviceID = status, t, deviceID
-		out = a
-		return nil
-	})
+	a, err := scanApproval(s.row(ctx, tx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ? AND user_id = ?"+s.d.LockCounterRow, id, userID))
 	if err != nil {
-		return nil, s.wrap(ctx, "answer approval", err)
+		return nil, err
 	}
-	return out, nil
+	// "Report suspicious activity" may follow the same device's Deny.
+	reportAfterDeny := status == model.ApprovalReported && a.Status == model.ApprovalDenied && a.DeviceID == deviceID
+	if !reportAfterDeny && (a.Status != model.ApprovalPending || a.Expired(now)) {
+		return nil, fmt.Errorf("%w: the request is %s", model.ErrConflict, describeStatus(a, now))
+	}
+	t := Now()
+	if err := s.execOne(ctx, tx, "UPDATE approvals SET status = ?, answered_at = ?, device_id = ? WHERE id = ?",
+		string(status), s.tm(t), deviceID, id); err != nil {
+		return nil, err
+	}
+	a.Status, a.AnsweredAt, a.DeviceID = status, t, deviceID
+	return a, nil
 }
 
 func describeStatus(a *model.Approval, now time.Time) string {
@@ -171,7 +155,7 @@ func (s *Store) consumeApproval(ctx context.Context, tx *sql.Tx, id string, oldH
 		}
 		return fmt.Errorf("%w: the request is not approved for this session", model.ErrConflict)
 	}
-	if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+	if err := s.execOne(ctx, tx, deleteSessionSQL, nonNilBlob(oldHash)); err != nil {
 		return err
 	}
 	_, err = s.exec(ctx, tx, insertSessionSQL, args...)
@@ -211,4 +195,18 @@ func (s *Store) ExpireApproval(ctx context.Context, id string, now time.Time) (b
 		return false, s.wrap(ctx, "expire approval", err)
 	}
 	return n == 1, nil
+}
+
+// ConsumeApproval completes an approved sign-in request.
+func (t *tx) ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
+	return t.wrap(ctx, "consume approval", t.s.consumeApproval(ctx, t.tx, id, oldHash, next))
+}
+
+// AnswerApproval records a device's answer.
+func (t *tx) AnswerApproval(ctx context.Context, id string, userID, deviceID int64, status model.ApprovalStatus, now time.Time) (*model.Approval, error) {
+	a, err := t.s.answerApproval(ctx, t.tx, id, userID, deviceID, status, now)
+	if err != nil {
+		return nil, t.wrap(ctx, "answer approval", err)
+	}
+	return a, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
@@ -137,108 +136,30 @@ func scanFailures(r scanner) (model.Failures, error) {
 	return f, nil
 }
 
-// ClearFailures deletes counter key; a missing counter is not an error.
-func (s *Store) ClearFailures(ctx context.Context, key string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.deleteFailures(ctx, s.w, []string{key})
-	return s.wrap(ctx, "clear failures", err)
-}
-
-// Secret returns the value stored under name. When absent it calls generate
-// (outside any transaction and query timeout), stores the result with
-// INSERT … ON CONFLICT DO NOTHING and returns whatever value is stored then:
-// a conflicting insert waits for the concurrent inserter, and the following
-// SELECT sees its row, so callers on every node get the first value.
-func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
-	v, err := s.secret(ctx, s.r, name)
-	if err == nil {
-		return v, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, s.wrap(ctx, "secret", err)
-	}
-	if generate == nil {
-		return nil, fmt.Errorf("%s: secret %q: missing and no generator", s.d.Name, name)
-	}
-	nv, err := generate()
-	if err != nil {
-		return nil, fmt.Errorf("%s: secret %q: generate: %w", s.d.Name, name, err)
-	}
-	qctx, cancel := s.timeout(ctx)
-	defer cancel()
-	_, err = s.exec(qctx, s.w, "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, nonNilBlob(nv))
-	if err == nil {
-		v, err = s.secret(qctx, s.w, name)
-	}
-	if err != nil {
-		return nil, s.wrap(qctx, "secret", err)
-	}
-	return v, nil
-}
-
-func (s *Store) secret(ctx context.Context, x db, name string) ([]byte, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var v []byte
-	if err := s.row(ctx, x, "SELECT value FROM secrets WHERE name = ?", name).Scan(&v); err != nil {
-		return nil, err
-	}
-	return nonNilBlob(v), nil
-}
-
-// AppendAudit stores an event and sets e.ID (and e.At to now when zero).
-// UserID 0 is stored as NULL.
-func (s *Store) AppendAudit(ctx context.Context, e *model.AuditEvent) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	return s.wrap(ctx, "append audit", s.appendAudit(ctx, s.w, e))
-}
-
-func (s *Store) appendAudit(ctx context.Context, x db, e *model.AuditEvent) error {
-	at := normTime(e.At)
-	userID := sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}
-	var id int64
-	err := s.row(ctx, x, "INSERT INTO audit_log (at, user_id, username, event, remote_ip, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-		s.tm(at), userID, e.Username, e.Event, e.RemoteIP, e.Detail).Scan(&id)
-	if err != nil {
-		return err
-	}
-	e.ID = id
-	if e.At.IsZero() {
-		e.At = at
+func (s *Store) deleteFailures(ctx context.Context, tx db, keys []string) error {
+	for _, k := range keys {
+		if _, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// AuditEvents returns up to limit (all when limit <= 0) most recent events,
-// newest first, only those of userID unless it is 0.
-func (s *Store) AuditEvents(ctx context.Context, userID int64, limit int) ([]model.AuditEvent, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	q := "SELECT id, at, user_id, username, event, remote_ip, detail FROM audit_log"
-	var args []any
-	if userID != 0 {
-		q += " WHERE user_id = ?"
-		args = append(args, userID)
-	}
-	q += " ORDER BY at DESC, id DESC LIMIT ?"
-	if limit > 0 {
-		args = append(args, int64(limit))
-	} else {
-		args = append(args, s.d.NoLimit)
-	}
-	rows, err := s.query(ctx, s.r, q, args...)
-	out, err := scanAll(rows, err, func(r scanner) (*model.AuditEvent, error) {
-		var e model.AuditEvent
-		var at dbTime
-		var uid sql.NullInt64
-		err := r.Scan(&e.ID, &at, &uid, &e.Username, &e.Event, &e.RemoteIP, &e.Detail)
-		e.At, e.UserID = at.t, uid.Int64
-		return &e, err
-	})
+// ClaimFailure claims a failure slot.
+func (t *tx) ClaimFailure(ctx context.Context, key string, now time.Time, window time.Duration, limit int, lockout time.Duration) (bool, model.Failures, error) {
+	ok, f, err := t.s.claimFailure(ctx, t.tx, key, now, window, limit, lockout)
 	if err != nil {
-		return nil, s.wrap(ctx, "audit events", err)
+		return false, model.Failures{}, t.wrap(ctx, "claim failure", err)
 	}
-	return out, nil
+	return ok, f, nil
+}
+
+// ReleaseFailure gives a slot back.
+func (t *tx) ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error {
+	return t.wrap(ctx, "release failure", t.s.releaseFailure(ctx, t.tx, key, window, limit))
+}
+
+// DeleteFailures deletes counters.
+func (t *tx) DeleteFailures(ctx context.Context, keys ...string) error {
+	return t.wrap(ctx, "delete failures", t.s.deleteFailures(ctx, t.tx, keys))
 }

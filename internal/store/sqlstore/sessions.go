@@ -71,12 +71,13 @@ func (s *Store) ReplaceSession(ctx context.Context, oldHash []byte, sess *model.
 // replaceSession replaces oldHash by sess in transaction tx.
 func (s *Store) replaceSession(ctx context.Context, tx *sql.Tx, oldHash []byte, sess *model.Session) error {
 	args := s.sessionArgs(sess)
-	// The link first: links are locked before sessions (DeleteDevice).
+	// The link first: links are locked before sessions (as the core's
+	// removal of a phone takes them).
 	if _, err := s.exec(ctx, tx, "UPDATE pairings SET session_hash = ? WHERE session_hash = ?",
 		nonNilBlob(sess.IDHash), nonNilBlob(oldHash)); err != nil {
 		return err
 	}
-	if err := s.execOne(ctx, tx, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(oldHash)); err != nil {
+	if err := s.execOne(ctx, tx, deleteSessionSQL, nonNilBlob(oldHash)); err != nil {
 		return err
 	}
 	_, err := s.exec(ctx, tx, insertSessionSQL, args...)
@@ -96,7 +97,7 @@ func (s *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.T
 func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	_, err := s.exec(ctx, s.w, "DELETE FROM sessions WHERE id_hash = ?", nonNilBlob(idHash))
+	_, err := s.exec(ctx, s.w, deleteSessionSQL, nonNilBlob(idHash))
 	return s.wrap(ctx, "delete session", err)
 }
 
@@ -104,7 +105,7 @@ func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.count(ctx, s.w, "DELETE FROM sessions WHERE user_id = ?", userID)
+	n, err := s.deleteSessionsBut(ctx, s.w, userID, nil)
 	return n, s.wrap(ctx, "delete user sessions", err)
 }
 
@@ -117,7 +118,11 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID int64, keep []by
 	return n, s.wrap(ctx, "delete other sessions", err)
 }
 
-// deleteSessionsBut deletes the user's sessions except keep (nil: all).
+// deleteSessionSQL deletes session ?.
+const deleteSessionSQL = "DELETE FROM sessions WHERE id_hash = ?"
+
+// deleteSessionsBut deletes the user's sessions except keep (nil: all):
+// the one statement that ends a user's sessions, whoever ends them.
 func (s *Store) deleteSessionsBut(ctx context.Context, x db, userID int64, keep []byte) (int64, error) {
 	if keep == nil {
 		return s.count(ctx, x, "DELETE FROM sessions WHERE user_id = ?", userID)
@@ -133,4 +138,21 @@ func (s *Store) DeleteStaleSessions(ctx context.Context, createdBefore, seenBefo
 	n, err := s.count(ctx, s.w, "DELETE FROM sessions WHERE created_at < ? OR last_seen_at < ?",
 		s.nullTm(createdBefore), s.nullTm(seenBefore))
 	return n, s.wrap(ctx, "delete stale sessions", err)
+}
+
+// CreateSession inserts a session.
+func (t *tx) CreateSession(ctx context.Context, sess *model.Session) error {
+	_, err := t.s.exec(ctx, t.tx, insertSessionSQL, t.s.sessionArgs(sess)...)
+	return t.wrap(ctx, "create session", err)
+}
+
+// ReplaceSession rotates a session's identifier.
+func (t *tx) ReplaceSession(ctx context.Context, oldHash []byte, sess *model.Session) error {
+	return t.wrap(ctx, "replace session", t.s.replaceSession(ctx, t.tx, oldHash, sess))
+}
+
+// DeleteSessions ends the user's sessions but keep.
+func (t *tx) DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
+	n, err := t.s.deleteSessionsBut(ctx, t.tx, userID, keep)
+	return n, t.wrap(ctx, "delete sessions", err)
 }

@@ -114,3 +114,8 @@ func (s *Store) DeleteSignInsBefore(ctx context.Context, before time.Time, batch
 	}
 	return n, nil
 }
+
+// AppendSignIn stores a sign-in log row.
+func (t *tx) AppendSignIn(ctx context.Context, e *model.SignIn) error {
+	return t.wrap(ctx, "append sign-in", t.s.appendSignIn(ctx, t.tx, e))
+}

@@ -162,25 +162,6 @@ func (s *Store) ListUsers(ctx context.Context) ([]model.User, error) {
 	return users, nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-// scanAll scans every row of a query (rows, err) with scan.
-func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) ([]T, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *v)
-	}
-	return out, rows.Err()
-}
-
 func scanUser(r scanner) (*model.User, error) {
 	var c userCols
 	if err := r.Scan(c.targets()...); err != nil {
@@ -217,80 +198,38 @@ func (c *userCols) user() (model.User, error) {
 	return u, nil
 }
 
-// UpdateUserProfile replaces DisplayName, Email and Groups of user u.ID and
-// sets u.UpdatedAt and u.Groups (normalised); model.ErrNotFound for unknown
-// IDs.
-func (s *Store) UpdateUserProfile(ctx context.Context, u *model.User) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	t, groups := Now(), normGroups(u.Groups)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.execOne(ctx, tx, "UPDATE users SET display_name = ?, email = ?, updated_at = ? WHERE id = ?",
-			u.DisplayName, u.Email, s.tm(t), u.ID); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM user_groups WHERE user_id = ?", u.ID); err != nil {
-			return err
-		}
-		return s.insertGroups(ctx, tx, u.ID, groups)
-	})
-	if err != nil {
-		return s.wrap(ctx, "update user profile", err)
+// setProfile replaces the user's display name, email and groups at t.
+func (s *Store) setProfile(ctx context.Context, tx *sql.Tx, userID int64, displayName, email string, groups []string, t time.Time) error {
+	if err := s.execOne(ctx, tx, "UPDATE users SET display_name = ?, email = ?, updated_at = ? WHERE id = ?",
+		displayName, email, s.tm(t), userID); err != nil {
+		return err
 	}
-	u.UpdatedAt, u.Groups = t, groups
-	return nil
+	if _, err := s.exec(ctx, tx, "DELETE FROM user_groups WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	return s.insertGroups(ctx, tx, userID, groups)
 }
 
-// SetPassword replaces the password hash, ends the user's sessions and
-// optionally deletes their app passwords, in one transaction; see
-// store.Store.SetPassword.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, dropAppPasswords bool) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.replacePassword(ctx, userID, nil, hash, time.Time{}, nil, dropAppPasswords)
-	return n, s.wrap(ctx, "set password", err)
-}
+// setPasswordSQL sets the password hash, its expiry and updated_at of
+// user ?.
+const setPasswordSQL = "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?"
 
-// SetTemporaryPassword replaces the password hash by an admin's temporary
-// one valid until expires, ends the user's sessions and deletes their app
-// passwords, in one transaction; see store.Store.SetTemporaryPassword.
-func (s *Store) SetTemporaryPassword(ctx context.Context, userID int64, hash string, expires time.Time) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.replacePassword(ctx, userID, nil, hash, expires, nil, true)
-	return n, s.wrap(ctx, "set temporary password", err)
-}
-
-// ChangePassword replaces the password hash when it is still currentHash,
-// ends the user's other sessions and optionally deletes their app
-// passwords, in one transaction; see store.Store.ChangePassword.
+// ChangePassword replaces the password hash when it is still currentHash
+// (the row is locked by the update, so of two changes checked against the
+// same hash one wins), ends the user's other sessions and optionally
+// deletes their app passwords, in one transaction; see
+// store.Store.ChangePassword.
 func (s *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (int64, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	n, err := s.replacePassword(ctx, userID, &currentHash, newHash, time.Time{}, keepSession, dropAppPasswords)
-	return n, s.wrap(ctx, "change password", err)
-}
-
-// replacePassword is SetPassword and ChangePassword: with current, the
-// update applies only to that stored hash (the row is locked by the
-// update, so of two changes checked against the same hash one wins).
-func (s *Store) replacePassword(ctx context.Context, userID int64, current *string, hash string, expires time.Time, keepSession []byte, dropAppPasswords bool) (int64, error) {
 	var dropped int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if current == nil {
-			if err := s.execOne(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?",
-				hash, s.nullTm(expires), s.tm(Now()), userID); err != nil {
-				return err
-			}
-		} else {
-			n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
-				hash, s.nullTm(expires), s.tm(Now()), userID, *current)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return s.missingOrChanged(ctx, tx, userID)
-			}
+		n, err := s.count(ctx, tx, setPasswordSQL+" AND password_hash = ?", newHash, s.nullTm(time.Time{}), s.tm(Now()), userID, currentHash)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return s.missingOrChanged(ctx, tx, userID)
 		}
 		if _, err := s.deleteSessionsBut(ctx, tx, userID, keepSession); err != nil {
 			return err
@@ -298,12 +237,11 @@ func (s *Store) replacePassword(ctx context.Context, userID int64, current *stri
 		if !dropAppPasswords {
 			return nil
 		}
-		var err error
-		dropped, err = s.count(ctx, tx, "DELETE FROM app_passwords WHERE user_id = ?", userID)
+		dropped, err = s.count(ctx, tx, deleteAppPasswordsSQL, userID)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, s.wrap(ctx, "change password", err)
 	}
 	return dropped, nil
 }
@@ -327,16 +265,9 @@ func (s *Store) SetMFAState(ctx context.Context, userID int64, state model.MFASt
 	if !state.Valid() {
 		return fmt.Errorf("%s: set mfa state: invalid state %q", s.d.Name, state)
 	}
-	return s.updateUser(ctx, "set mfa state", "mfa_state", string(state), userID)
-}
-
-// SetDefaultMethod changes the default sign-in method; an unknown method is
-// an error, model.ErrNotFound for unknown IDs.
-func (s *Store) SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error {
-	if !validMethod(m) {
-		return fmt.Errorf("%s: set default method: invalid method %q", s.d.Name, m)
-	}
-	return s.updateUser(ctx, "set default method", "default_method", string(m), userID)
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	return s.wrap(ctx, "set mfa state", s.setUserColumn(ctx, s.w, "mfa_state", string(state), userID))
 }
 
 // validMethod reports whether m is a known default method (or none).
@@ -348,33 +279,19 @@ func validMethod(m model.Method) bool {
 	return false
 }
 
-// updateUser sets one text column (a constant of this package) and
-// updated_at.
-func (s *Store) updateUser(ctx context.Context, op, column, val string, userID int64) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.execOne(ctx, s.w, "UPDATE users SET "+column+" = ?, updated_at = ? WHERE id = ?", val, s.tm(Now()), userID)
-	return s.wrap(ctx, op, err)
+// setUserColumn sets one text column (a constant of this package) of the
+// user and updated_at, in x; sql.ErrNoRows for an unknown user.
+func (s *Store) setUserColumn(ctx context.Context, x db, column, val string, userID int64) error {
+	return s.execOne(ctx, x, "UPDATE users SET "+column+" = ?, updated_at = ? WHERE id = ?", val, s.tm(Now()), userID)
 }
 
-// DeleteUser removes the user (groups, authenticators, app passwords and
-// sessions go by cascade, audit events stay) and the named failure
-// counters in one transaction. model.ErrNotFound for unknown IDs.
-func (s *Store) DeleteUser(ctx context.Context, userID int64, failureKeys ...string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.execOne(ctx, tx, "DELETE FROM users WHERE id = ?", userID); err != nil {
-			return err
-		}
-		for _, k := range failureKeys {
-			if _, err := s.exec(ctx, tx, "DELETE FROM failures WHERE key = ?", k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return s.wrap(ctx, "delete user", err)
+// lockUserRow locks the user's row for the rest of tx (LockUserRow; on
+// SQLite the write transaction holds every lock already), which
+// serialises the checks made on that user's rows; sql.ErrNoRows for an
+// unknown user.
+func (s *Store) lockUserRow(ctx context.Context, tx *sql.Tx, userID int64) error {
+	var one int
+	return s.row(ctx, tx, "SELECT 1 FROM users WHERE id = ?"+s.d.LockUserRow, userID).Scan(&one)
 }
 
 // ClaimTOTPStep records, in one conditional UPDATE, that the user used time
@@ -392,4 +309,170 @@ func (s *Store) ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bo
 func (s *Store) claimTOTPStep(ctx context.Context, x db, userID int64, step int64) (bool, error) {
 	n, err := s.count(ctx, x, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", step, userID, step)
 	return n == 1, err
+}
+
+// lockAdmins locks the rows of the group's members, by ID, for the rest
+// of tx (nothing where write transactions are serialised).
+func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx, group string) error {
+	if s.d.LockUserRow == "" {
+		return nil
+	}
+	rows, err := s.query(ctx, tx, "SELECT u.id FROM users u WHERE "+groupMembersSQL+" ORDER BY u.id"+s.d.LockUserRow, group)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	return errors.Join(rows.Err(), rows.Close())
+}
+
+// UpgradePasswordHash replaces the password hash when it is still
+// oldHash, in one conditional UPDATE (of two upgrades from the same hash,
+// one applies); see store.Store.UpgradePasswordHash.
+func (s *Store) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return s.upgradePasswordHash(ctx, tx, userID, oldHash, newHash)
+	})
+	return s.wrap(ctx, "upgrade password hash", err)
+}
+
+func (s *Store) upgradePasswordHash(ctx context.Context, tx *sql.Tx, userID int64, oldHash, newHash string) error {
+	n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
+		newHash, s.tm(Now()), userID, oldHash)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return s.missingOrChanged(ctx, tx, userID)
+	}
+	return nil
+}
+
+// userPasskeysSQL counts the passkeys of the user aliased u.
+const userPasskeysSQL = "(SELECT count(*) FROM webauthn_credentials w WHERE w.user_id = u.id)"
+
+// groupMembersSQL selects the users aliased u in group ?.
+const groupMembersSQL = "u.id IN (SELECT g.user_id FROM user_groups g WHERE g.grp = ?)"
+
+// userMethodsSQL counts the second steps of the user aliased u: their
+// authenticators and active phones (a phone waiting for its code is
+// none). Every count of them is this one.
+const userMethodsSQL = `(SELECT count(*) FROM totp_authenticators t WHERE t.user_id = u.id),
+	(SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active = 1)`
+
+// LockUser locks and reads the user's row (SQLite: the write lock already
+// serialises this transaction).
+func (t *tx) LockUser(ctx context.Context, userID int64) (*model.User, error) {
+	s := t.s
+	if err := s.lockUserRow(ctx, t.tx, userID); err != nil {
+		return nil, t.wrap(ctx, "lock user", err)
+	}
+	u, err := scanUser(s.row(ctx, t.tx, s.selectUsers()+" WHERE u.id = ?", userID))
+	if err != nil {
+		return nil, t.wrap(ctx, "lock user", err)
+	}
+	return u, nil
+}
+
+// LockAdmins locks the group's members' rows by ID.
+func (t *tx) LockAdmins(ctx context.Context, group string) error {
+	return t.wrap(ctx, "lock admins", t.s.lockAdmins(ctx, t.tx, group))
+}
+
+// Methods counts the user's authenticators and active phones.
+func (t *tx) Methods(ctx context.Context, userID int64) (model.MethodCount, error) {
+	var c model.MethodCount
+	err := t.s.row(ctx, t.tx, "SELECT "+userMethodsSQL+", "+userPasskeysSQL+" FROM users u WHERE u.id = ?", userID).
+		Scan(&c.Authenticators, &c.Phones, &c.Passkeys)
+	return c, t.wrap(ctx, "count methods", err)
+}
+
+// GroupMembers lists the group's members with their method counts.
+func (t *tx) GroupMembers(ctx context.Context, group string) ([]model.Member, error) {
+	rows, err := t.s.query(ctx, t.tx, "SELECT u.id, u.blocked_at, "+userMethodsSQL+" FROM users u WHERE "+groupMembersSQL+" ORDER BY u.id", group)
+	out, err := scanAll(rows, err, func(r scanner) (*model.Member, error) {
+		var m model.Member
+		var blocked dbTime
+		err := r.Scan(&m.ID, &blocked, &m.Methods.Authenticators, &m.Methods.Phones)
+		m.BlockedAt = blocked.t
+		return &m, err
+	})
+	if err != nil {
+		return nil, t.wrap(ctx, "group members", err)
+	}
+	return out, nil
+}
+
+// SetMFAState changes the user's MFA state.
+func (t *tx) SetMFAState(ctx context.Context, userID int64, state model.MFAState) error {
+	if !state.Valid() {
+		return fmt.Errorf("%s: set mfa state: invalid state %q", t.s.d.Name, state)
+	}
+	return t.wrap(ctx, "set mfa state", t.s.setUserColumn(ctx, t.tx, "mfa_state", string(state), userID))
+}
+
+// SetBlocked blocks or unblocks the user's sign-in.
+func (t *tx) SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error {
+	if at.IsZero() {
+		reason = ""
+	}
+	err := t.s.execOne(ctx, t.tx, "UPDATE users SET blocked_at = ?, blocked_reason = ?, updated_at = ? WHERE id = ?",
+		t.s.nullTm(at), reason, t.s.tm(Now()), userID)
+	return t.wrap(ctx, "set blocked", err)
+}
+
+// UpgradePasswordHash replaces the hash when it is still oldHash.
+func (t *tx) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
+	return t.wrap(ctx, "upgrade password hash", t.s.upgradePasswordHash(ctx, t.tx, userID, oldHash, newHash))
+}
+
+// ClaimTOTPStep records the use of a time step.
+func (t *tx) ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
+	ok, err := t.s.claimTOTPStep(ctx, t.tx, userID, step)
+	return ok, t.wrap(ctx, "claim totp step", err)
+}
+
+// DeleteMethods deletes the user's pairing links, authenticators,
+// devices and passkeys.
+func (t *tx) DeleteMethods(ctx context.Context, userID int64) error {
+	for _, q := range []string{
+		"DELETE FROM pairings WHERE user_id = ?",
+		"DELETE FROM totp_authenticators WHERE user_id = ?",
+		"DELETE FROM devices WHERE user_id = ?",
+		"DELETE FROM webauthn_credentials WHERE user_id = ?",
+	} {
+		if _, err := t.s.exec(ctx, t.tx, q, userID); err != nil {
+			return t.wrap(ctx, "delete methods", err)
+		}
+	}
+	return nil
+}
+
+// SetProfile replaces the display name, email and groups.
+func (t *tx) SetProfile(ctx context.Context, userID int64, displayName, email string, groups []string) error {
+	return t.wrap(ctx, "set profile", t.s.setProfile(ctx, t.tx, userID, displayName, email, normGroups(groups), Now()))
+}
+
+// SetPassword replaces the password hash and its expiry.
+func (t *tx) SetPassword(ctx context.Context, userID int64, hash string, expires time.Time) error {
+	if hash == "" {
+		return fmt.Errorf("%s: set password: empty hash", t.s.d.Name)
+	}
+	err := t.s.execOne(ctx, t.tx, setPasswordSQL, hash, t.s.nullTm(expires), t.s.tm(Now()), userID)
+	return t.wrap(ctx, "set password", err)
+}
+
+// SetDefaultMethod changes the default sign-in method.
+func (t *tx) SetDefaultMethod(ctx context.Context, userID int64, m model.Method) error {
+	if !validMethod(m) {
+		return fmt.Errorf("%s: set default method: invalid method %q", t.s.d.Name, m)
+	}
+	return t.wrap(ctx, "set default method", t.s.setUserColumn(ctx, t.tx, "default_method", string(m), userID))
+}
+
+// DeleteUser deletes the user's row (the rest by cascade).
+func (t *tx) DeleteUser(ctx context.Context, userID int64) error {
+	return t.wrap(ctx, "delete user", t.s.execOne(ctx, t.tx, "DELETE FROM users WHERE id = ?", userID))
 }

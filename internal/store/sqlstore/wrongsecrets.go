@@ -50,3 +50,8 @@ func (s *Store) rememberWrongSecret(ctx context.Context, tx *sql.Tx, key string,
 	_, err = s.exec(ctx, tx, "DELETE FROM wrong_secrets WHERE seen_at < ?", s.tm(normTime(before)))
 	return err
 }
+
+// RememberWrongSecret remembers a wrong secret's keyed hash.
+func (t *tx) RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error {
+	return t.wrap(ctx, "remember wrong secret", t.s.rememberWrongSecret(ctx, t.tx, key, digest, at, keep, before))
+}

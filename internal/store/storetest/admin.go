@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -69,7 +71,7 @@ func testSearchUsers(t *testing.T, s store.Store) {
 	bob := newUser("bob")
 	bob.DisplayName, bob.Email, bob.MFAState = "Bob Builder", "BOB@Example.org", model.MFADisabled
 	noErr(t, "CreateUser", s.CreateUser(ctx, bob))
-	noErr(t, "SetBlocked", s.SetBlocked(ctx, bob.ID, now, "by an admin (x)"))
+	noErr(t, "SetBlocked", setBlocked(s, ctx, bob.ID, now, "by an admin (x)"))
 	mustCreateUser(t, s, "cy")
 	_, _, err := s.ClaimFailure(ctx, lockPrefix+"cy", now, time.Hour, 1, time.Hour)
 	noErr(t, "ClaimFailure", err)
@@ -156,12 +158,6 @@ func testSearchUsers(t *testing.T, s store.Store) {
 	}
 }
 
-// adminChange applies ch as actor.
-func adminChange(t *testing.T, s store.Store, actor int64, ch model.AdminChange) (model.AdminOutcome, error) {
-	t.Helper()
-	return s.ApplyAdminChange(t.Context(), model.AdminGuard{Group: adminGroup, ActorID: actor}, ch)
-}
-
 func testAdminChanges(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	admin := mustCreateUser(t, s, "root", adminGroup)
@@ -176,27 +172,26 @@ func testAdminChanges(t *testing.T, s store.Store) {
 	mustCreateSession(t, s, newSession(2, u.ID, time.Now()))
 	mustCreateSession(t, s, newSession(3, admin.ID, time.Now()))
 
-	// (Adding the authenticator made amy Enforced.)
-	out, err := adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeMFAState, UserID: u.ID, MFAState: model.MFADisabled})
+	out, err := adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionDisable})
 	noErr(t, "disable", err)
-	if out.Before.MFAState != model.MFAEnforced || out.Before.Username != "amy" || !slices.Equal(out.Before.Groups, []string{"staff"}) {
-		t.Errorf("disable: before %+v", out.Before)
+	if out.Username != "amy" || out.Detail != "multi-factor sign-in Enabled → Disabled" {
+		t.Errorf("disable: %+v", out)
 	}
 	if got, _ := s.UserByID(ctx, u.ID); got.MFAState != model.MFADisabled {
 		t.Errorf("state after disable: %s", got.MFAState)
 	}
-	_, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeMFAState, UserID: u.ID, MFAState: "sometimes"})
+	_, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: "sometimes"})
 	if err == nil {
-		t.Error("unknown state accepted")
+		t.Error("unknown action accepted")
 	}
 
-	out, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeAppPasswords, UserID: u.ID})
+	out, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionDeleteAppPasswords})
 	noErr(t, "delete app passwords", err)
 	if out.Count != 2 || countAppPasswords(t, s, u.ID) != 0 {
 		t.Errorf("delete app passwords: count %d, left %d", out.Count, countAppPasswords(t, s, u.ID))
 	}
 
-	out, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeSessions, UserID: u.ID})
+	out, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionSignOut})
 	noErr(t, "end sessions", err)
 	if out.Count != 2 {
 		t.Errorf("end sessions: count %d", out.Count)
@@ -204,28 +199,30 @@ func testAdminChanges(t *testing.T, s store.Store) {
 	sessionGone(t, s, "end sessions", hash(1))
 	sessionKept(t, s, "end sessions (the admin's)", hash(3))
 
-	out, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeMethods, UserID: u.ID})
+	mustCreateSession(t, s, newSession(5, u.ID, time.Now()))
+	out, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionResetMethods})
 	noErr(t, "reset methods", err)
 	if out.Count != 2 || methods(t, s, u.ID) != 0 {
 		t.Errorf("reset methods: count %d, left %d", out.Count, methods(t, s, u.ID))
 	}
 	pairingGone(t, s, "reset methods", u.ID, 2)
+	sessionGone(t, s, "reset methods", hash(5))
 
 	_, _, err = s.ClaimFailure(ctx, lockPrefix+"amy", time.Now(), time.Hour, 1, time.Hour)
 	noErr(t, "ClaimFailure", err)
 	mustCreateSession(t, s, newSession(4, u.ID, time.Now()))
 	blockedAt := time.Now()
-	_, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeBlock, UserID: u.ID, BlockedAt: blockedAt, BlockedReason: "by an admin (root)"})
+	_, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionBlock})
 	noErr(t, "block", err)
 	got, _ := s.UserByID(ctx, u.ID)
-	if got.BlockedAt.IsZero() || got.BlockedReason != "by an admin (root)" {
+	if got.BlockedAt.Before(blockedAt.Add(-time.Second)) || got.BlockedReason != "by an admin (root)" {
 		t.Errorf("after block: %+v", got)
 	}
 	sessionGone(t, s, "block", hash(4))
-	out, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeUnblock, UserID: u.ID, FailureKeys: []string{lockPrefix + "amy"}})
+	out, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionUnblock})
 	noErr(t, "unblock", err)
-	if out.Before.BlockedAt.IsZero() {
-		t.Error("unblock: before not blocked")
+	if !strings.Contains(out.Detail, "was blocked: by an admin (root)") {
+		t.Errorf("unblock: %+v, want it to say amy was blocked", out)
 	}
 	got, _ = s.UserByID(ctx, u.ID)
 	if !got.BlockedAt.IsZero() || got.BlockedReason != "" {
@@ -235,7 +232,7 @@ func testAdminChanges(t *testing.T, s store.Store) {
 		t.Errorf("unblock left the counter: %+v", f)
 	}
 
-	_, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeProfile, UserID: u.ID,
+	_, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionEdit,
 		DisplayName: "Amy Pond", Email: "amy@example.net", Groups: []string{"staff", "ops"}})
 	noErr(t, "profile", err)
 	got, _ = s.UserByID(ctx, u.ID)
@@ -245,7 +242,7 @@ func testAdminChanges(t *testing.T, s store.Store) {
 
 	_, _, err = s.ClaimFailure(ctx, lockPrefix+"amy", time.Now(), time.Hour, 5, time.Hour)
 	noErr(t, "ClaimFailure", err)
-	_, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeRemove, UserID: u.ID, FailureKeys: []string{lockPrefix + "amy"}})
+	_, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionRemove})
 	noErr(t, "remove", err)
 	if _, err := s.UserByID(ctx, u.ID); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("removed user: %v", err)
@@ -253,9 +250,9 @@ func testAdminChanges(t *testing.T, s store.Store) {
 	if f, _ := s.FailuresFor(ctx, lockPrefix+"amy"); f.Count != 0 {
 		t.Errorf("remove left the counter: %+v", f)
 	}
-	_, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: model.ChangeSessions, UserID: u.ID})
+	_, err = adminChange(t, s, admin.ID, u.ID, core.Action{Kind: core.ActionSignOut})
 	wantErr(t, "change of a removed user", err, model.ErrNotFound)
-	_, err = adminChange(t, s, admin.ID, model.AdminChange{Kind: "explode", UserID: admin.ID})
+	_, err = adminChange(t, s, admin.ID, admin.ID, core.Action{Kind: "explode"})
 	if err == nil {
 		t.Error("unknown change accepted")
 	}
@@ -270,16 +267,16 @@ func testAdminLastAdmin(t *testing.T, s store.Store) {
 	nofactor := mustCreateUser(t, s, "nofactor", adminGroup)
 	blocked := mustCreateUser(t, s, "blocked", adminGroup)
 	mustAddTOTP(t, s, blocked.ID)
-	noErr(t, "SetBlocked", s.SetBlocked(ctx, blocked.ID, time.Now(), "reported by the user"))
+	noErr(t, "SetBlocked", setBlocked(s, ctx, blocked.ID, time.Now(), "reported by the user"))
 	plain := mustCreateUser(t, s, "plain")
 
-	for _, ch := range []model.AdminChange{
-		{Kind: model.ChangeProfile, UserID: root.ID, DisplayName: "Root", Groups: []string{"staff"}},
-		{Kind: model.ChangeBlock, UserID: root.ID, BlockedAt: time.Now(), BlockedReason: "x"},
-		{Kind: model.ChangeMethods, UserID: root.ID},
-		{Kind: model.ChangeRemove, UserID: root.ID},
+	for _, ch := range []core.Action{
+		{Kind: core.ActionEdit, DisplayName: "Root", Groups: []string{"staff"}},
+		{Kind: core.ActionBlock},
+		{Kind: core.ActionResetMethods},
+		{Kind: core.ActionRemove},
 	} {
-		_, err := adminChange(t, s, nofactor.ID, ch)
+		_, err := adminChange(t, s, nofactor.ID, root.ID, ch)
 		wantErr(t, "last admin: "+string(ch.Kind), err, model.ErrLastAdmin)
 		got, err := s.UserByID(ctx, root.ID)
 		noErr(t, "UserByID", err)
@@ -288,33 +285,36 @@ func testAdminLastAdmin(t *testing.T, s store.Store) {
 		}
 	}
 	// What keeps the last admin is fine.
-	for _, ch := range []model.AdminChange{
-		{Kind: model.ChangeProfile, UserID: root.ID, DisplayName: "Root", Groups: []string{adminGroup, "staff"}},
-		{Kind: model.ChangeMFAState, UserID: root.ID, MFAState: model.MFADisabled},
-		{Kind: model.ChangeSessions, UserID: root.ID},
-		{Kind: model.ChangeAppPasswords, UserID: root.ID},
-		{Kind: model.ChangeProfile, UserID: nofactor.ID, Groups: nil},
-		{Kind: model.ChangeMethods, UserID: blocked.ID},
-		{Kind: model.ChangeBlock, UserID: plain.ID, BlockedAt: time.Now()},
+	for _, ch := range []struct {
+		by, id int64
+		act    core.Action
+	}{
+		{nofactor.ID, root.ID, core.Action{Kind: core.ActionEdit, DisplayName: "Root", Groups: []string{adminGroup, "staff"}}},
+		{nofactor.ID, root.ID, core.Action{Kind: core.ActionDisable}},
+		{nofactor.ID, root.ID, core.Action{Kind: core.ActionSignOut}},
+		{nofactor.ID, root.ID, core.Action{Kind: core.ActionDeleteAppPasswords}},
+		{root.ID, nofactor.ID, core.Action{Kind: core.ActionEdit, Groups: nil}},
+		{root.ID, blocked.ID, core.Action{Kind: core.ActionResetMethods}},
+		{root.ID, plain.ID, core.Action{Kind: core.ActionBlock}},
 	} {
-		_, err := adminChange(t, s, root.ID, ch)
-		noErr(t, "allowed "+string(ch.Kind), err)
+		_, err := adminChange(t, s, ch.by, ch.id, ch.act)
+		noErr(t, "allowed "+string(ch.act.Kind), err)
 	}
 	// A second qualified admin lets the first go.
 	second := mustCreateUser(t, s, "second", adminGroup)
 	mustPairDevice(t, s, second.ID, 1)
-	_, err := adminChange(t, s, second.ID, model.AdminChange{Kind: model.ChangeBlock, UserID: root.ID, BlockedAt: time.Now()})
+	_, err := adminChange(t, s, second.ID, root.ID, core.Action{Kind: core.ActionBlock})
 	noErr(t, "block root with a second admin", err)
 	// The blocked root is no admin any more, nor is a non-member.
-	_, err = adminChange(t, s, root.ID, model.AdminChange{Kind: model.ChangeSessions, UserID: plain.ID})
+	_, err = adminChange(t, s, root.ID, plain.ID, core.Action{Kind: core.ActionSignOut})
 	wantErr(t, "blocked actor", err, model.ErrNotAdmin)
-	_, err = adminChange(t, s, plain.ID, model.AdminChange{Kind: model.ChangeSessions, UserID: plain.ID})
+	_, err = adminChange(t, s, plain.ID, nofactor.ID, core.Action{Kind: core.ActionSignOut})
 	wantErr(t, "non-member actor", err, model.ErrNotAdmin)
 	// With no qualified admin left at all (say, after the CLI), changes
 	// that cannot make it worse go on.
-	_, err = s.DeleteAllMethods(ctx, second.ID)
+	_, err = deleteAllMethods(s, ctx, second.ID)
 	noErr(t, "DeleteAllMethods", err)
-	_, err = adminChange(t, s, second.ID, model.AdminChange{Kind: model.ChangeMFAState, UserID: plain.ID, MFAState: model.MFAEnforced})
+	_, err = adminChange(t, s, second.ID, plain.ID, core.Action{Kind: core.ActionEnforce})
 	noErr(t, "change without any qualified admin", err)
 }
 
@@ -331,23 +331,21 @@ func testAdminLastAdminConcurrent(t *testing.T, s store.Store) {
 		// Restore both (unguarded changes).
 		for _, u := range users {
 			u.Groups = []string{adminGroup}
-			noErr(t, "UpdateUserProfile", s.UpdateUserProfile(ctx, u))
-			noErr(t, "SetBlocked", s.SetBlocked(ctx, u.ID, time.Time{}, ""))
+			noErr(t, "UpdateUserProfile", updateUserProfile(s, ctx, u))
+			noErr(t, "SetBlocked", setBlocked(s, ctx, u.ID, time.Time{}, ""))
 			if methods(t, s, u.ID) == 0 {
 				mustAddTOTP(t, s, u.ID)
 			}
 		}
-		kinds := []model.AdminChange{
-			{Kind: model.ChangeProfile, Groups: []string{"staff"}},
-			{Kind: model.ChangeBlock, BlockedAt: time.Now()},
-			{Kind: model.ChangeMethods},
+		kinds := []core.Action{
+			{Kind: core.ActionEdit, Groups: []string{"staff"}},
+			{Kind: core.ActionBlock},
+			{Kind: core.ActionResetMethods},
 		}
 		kind := kinds[round%len(kinds)]
 		errs := make([]error, 2)
 		parallel(2, func(i int) {
-			ch := kind
-			ch.UserID = users[1-i].ID
-			_, errs[i] = s.ApplyAdminChange(ctx, model.AdminGuard{Group: adminGroup, ActorID: users[i].ID}, ch)
+			_, errs[i] = adminChange(t, s, users[i].ID, users[1-i].ID, kind)
 		})
 		ok := 0
 		for i, err := range errs {
@@ -377,7 +375,7 @@ func testAdminLastAdminConcurrent(t *testing.T, s store.Store) {
 	// Removing each other: one remains.
 	errs := make([]error, 2)
 	parallel(2, func(i int) {
-		_, errs[i] = adminChange(t, s, users[i].ID, model.AdminChange{Kind: model.ChangeRemove, UserID: users[1-i].ID})
+		_, errs[i] = adminChange(t, s, users[i].ID, users[1-i].ID, core.Action{Kind: core.ActionRemove})
 	})
 	if (errs[0] == nil) == (errs[1] == nil) {
 		t.Fatalf("removing each other: %v", errs)

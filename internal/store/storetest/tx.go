@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -125,7 +126,7 @@ func testUpdateGroupMembersConcurrent(t *testing.T, s store.Store) {
 	ids := map[int64]int64{}
 	for _, u := range []*model.User{a, b} {
 		auth := &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte{1}}
-		noErr(t, "AddTOTP", addTOTP(s, ctx, auth, false))
+		noErr(t, "AddTOTP", addTOTP(s, ctx, auth))
 		ids[u.ID] = auth.ID
 	}
 	removeLast := func(victim int64) error {
@@ -260,4 +261,72 @@ func testUpdateSignInApply(t *testing.T, s store.Store) {
 	}
 	_, err = s.SessionByHash(ctx, next.IDHash)
 	noErr(t, "kept session", err)
+}
+
+// The rows of account changes inside one transaction: each sees the
+// transaction's own writes, touches only the user named, and says
+// model.ErrNotFound for what the user does not have (the transaction
+// stays usable after it).
+func testUpdateAccountRows(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice", "staff")
+	v := mustCreateUser(t, s, "bob")
+	dv := mustPairDevice(t, s, v.ID, 1)
+	mustAddTOTP(t, s, v.ID)
+	mustCreateAppPassword(t, s, u.ID, 1)
+	mustCreateAppPassword(t, s, v.ID, 2)
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
+		a := &model.TOTPAuthenticator{UserID: u.ID, Name: "app", SealedSecret: []byte("s")}
+		if err := tx.AddTOTP(ctx, a); err != nil {
+			return err
+		}
+		list, err := tx.TOTPAuthenticators(ctx, u.ID)
+		if err != nil || len(list) != 1 || list[0].ID != a.ID {
+			return fmt.Errorf("authenticators in the transaction: %+v, %v", list, err)
+		}
+		if err := tx.DeleteDevice(ctx, u.ID, dv.ID); !errors.Is(err, model.ErrNotFound) {
+			return fmt.Errorf("deleting another user's phone: %v", err)
+		}
+		if err := tx.SetProfile(ctx, u.ID+v.ID+1000, "x", "", nil); !errors.Is(err, model.ErrNotFound) {
+			return fmt.Errorf("profile of an unknown user: %v", err)
+		}
+		if err := tx.SetProfile(ctx, u.ID, "Alice", "a@example.org", []string{"ops", "staff", "ops"}); err != nil {
+			return err
+		}
+		if err := tx.SetPassword(ctx, u.ID, "", time.Time{}); err == nil {
+			return errors.New("an empty hash was set")
+		}
+		if n, err := tx.DeleteAppPasswords(ctx, u.ID); err != nil || n != 1 {
+			return fmt.Errorf("app passwords deleted: %d, %v", n, err)
+		}
+		c, err := tx.Methods(ctx, u.ID)
+		if err != nil || c.Authenticators != 1 || c.Phones != 0 {
+			return fmt.Errorf("methods before the reset: %+v, %v", c, err)
+		}
+		if err := tx.DeleteMethods(ctx, u.ID); err != nil {
+			return err
+		}
+		if c, err := tx.Methods(ctx, u.ID); err != nil || c.Total() != 0 {
+			return fmt.Errorf("methods after the reset: %+v, %v", c, err)
+		}
+		return tx.DeleteUser(ctx, v.ID+u.ID+1000)
+	})
+	wantErr(t, "Update ending with an unknown user's delete", err, model.ErrNotFound)
+	// Rolled back: alice as she was.
+	got, err := s.UserByID(ctx, u.ID)
+	noErr(t, "UserByID", err)
+	if got.DisplayName == "Alice" || countAppPasswords(t, s, u.ID) != 1 || methods(t, s, u.ID) != 0 {
+		t.Errorf("the rolled-back transaction left changes: %+v", got)
+	}
+	noErr(t, "Update", inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetProfile(ctx, u.ID, "Alice", "a@example.org", []string{"ops", "staff", "ops"})
+	}))
+	got, _ = s.UserByID(ctx, u.ID)
+	if got.DisplayName != "Alice" || !slices.Equal(got.Groups, []string{"ops", "staff"}) {
+		t.Errorf("profile: %+v", got)
+	}
+	// Bob keeps everything.
+	if methods(t, s, v.ID) != 2 || countAppPasswords(t, s, v.ID) != 1 {
+		t.Errorf("bob's rows changed: %d methods, %d app passwords", methods(t, s, v.ID), countAppPasswords(t, s, v.ID))
+	}
 }

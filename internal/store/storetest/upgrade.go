@@ -50,7 +50,7 @@ func testUpgradePasswordHash(t *testing.T, s store.Store) {
 
 	// A temporary password's expiry is left as it is.
 	exp := base().Add(24 * 3600e9)
-	_, err = s.SetTemporaryPassword(ctx, other.ID, "$2a$10$temporary", exp)
+	_, err = setTemporaryPassword(s, ctx, other.ID, "$2a$10$temporary", exp)
 	noErr(t, "SetTemporaryPassword", err)
 	noErr(t, "UpgradePasswordHash(temporary)", s.UpgradePasswordHash(ctx, other.ID, "$2a$10$temporary", "$2a$12$temporary"))
 	if b, _ := s.UserByID(ctx, other.ID); !b.PasswordExpiresAt.Equal(ms(exp)) {

@@ -315,7 +315,7 @@ func testWebAuthnDeleteUserCascades(t *testing.T, s store.Store) {
 		return tx.PutWebAuthnChallenge(ctx, &model.WebAuthnChallenge{SessionHash: sess, Ceremony: model.CeremonyRegister,
 			UserID: u.ID, Data: []byte("c"), ExpiresAt: time.Now().Add(time.Minute)}, time.Now())
 	})
-	noErr(t, "DeleteUser", s.DeleteUser(ctx, u.ID))
+	noErr(t, "DeleteUser", deleteUser(s, ctx, u.ID))
 	again := mustCreateUser(t, s, "alice")
 	update(t, s, "again", func(ctx context.Context, tx store.Tx) error {
 		h, err := tx.WebAuthnUserHandle(ctx, again.ID, bytes.Repeat([]byte{2}, 32))

@@ -154,27 +154,3 @@ func (s *Store) insertGroupBatch(ctx context.Context, tx *sql.Tx, us []*model.Us
 	}
 	return flush()
 }
-
-// UpgradePasswordHash replaces the password hash when it is still
-// oldHash, in one conditional UPDATE (of two upgrades from the same hash,
-// one applies); see store.Store.UpgradePasswordHash.
-func (s *Store) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return s.upgradePasswordHash(ctx, tx, userID, oldHash, newHash)
-	})
-	return s.wrap(ctx, "upgrade password hash", err)
-}
-
-func (s *Store) upgradePasswordHash(ctx context.Context, tx *sql.Tx, userID int64, oldHash, newHash string) error {
-	n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
-		newHash, s.tm(Now()), userID, oldHash)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return s.missingOrChanged(ctx, tx, userID)
-	}
-	return nil
-}
