@@ -100,13 +100,6 @@ type Store interface {
 	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
 	// TouchSession sets LastSeenAt; model.ErrNotFound if the session is gone.
 	TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error
-	// DeleteSession removes one session; deleting a missing one is not an error.
-	DeleteSession(ctx context.Context, idHash []byte) error
-	// DeleteUserSessions removes all sessions of a user and returns how many.
-	DeleteUserSessions(ctx context.Context, userID int64) (int64, error)
-	// DeleteOtherSessions removes all sessions of a user but keep (the
-	// caller's own; nil keeps none) and returns how many.
-	DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// DeleteStaleSessions removes sessions created before createdBefore or
 	// last seen before seenBefore, and returns how many.
 	DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error)

@@ -92,6 +92,8 @@ type Tx interface {
 	CreateSession(ctx context.Context, s *model.Session) error
 	// ReplaceSession: see Store.ReplaceSession.
 	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
+	// DeleteSession deletes one session (a missing one is fine).
+	DeleteSession(ctx context.Context, idHash []byte) error
 	// DeleteSessions deletes the user's sessions except keep (nil: all)
 	// and says how many went: the one statement that ends a user's
 	// sessions.

@@ -130,7 +130,7 @@ func testDeleteOtherSessions(t *testing.T, s store.Store) {
 		mustCreateSession(t, s, newSession(i, u.ID, base()))
 	}
 	mustCreateSession(t, s, newSession(79, v.ID, base()))
-	n, err := s.DeleteOtherSessions(ctx, u.ID, hash(71))
+	n, err := deleteSessions(ctx, s, u.ID, hash(71))
 	noErr(t, "DeleteOtherSessions", err)
 	if n != 2 {
 		t.Errorf("DeleteOtherSessions = %d, want 2", n)
@@ -141,7 +141,7 @@ func testDeleteOtherSessions(t *testing.T, s store.Store) {
 	// Bob's session named as the one to keep protects nothing of alice's
 	// and ends nothing of bob's.
 	mustCreateSession(t, s, newSession(73, u.ID, base()))
-	n, err = s.DeleteOtherSessions(ctx, u.ID, hash(79))
+	n, err = deleteSessions(ctx, s, u.ID, hash(79))
 	noErr(t, "DeleteOtherSessions(another user's session kept)", err)
 	if n != 2 {
 		t.Errorf("DeleteOtherSessions = %d, want 2", n)
@@ -149,7 +149,7 @@ func testDeleteOtherSessions(t *testing.T, s store.Store) {
 	if got := sessionsLeft(t, s, 71, 73, 79); fmt.Sprint(got) != "[79]" {
 		t.Errorf("sessions left %v, want [79]", got)
 	}
-	n, err = s.DeleteOtherSessions(ctx, u.ID, nil)
+	n, err = deleteSessions(ctx, s, u.ID, nil)
 	noErr(t, "DeleteOtherSessions(none left)", err)
 	if n != 0 {
 		t.Errorf("DeleteOtherSessions(none left) = %d", n)

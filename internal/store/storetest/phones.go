@@ -1319,7 +1319,7 @@ func testConsumeApprovalSessionGone(t *testing.T, s store.Store) {
 	mustCreateApproval(t, s, "a", u.ID, hash(1))
 	_, err := answerApproval(s, ctx, "a", u.ID, d.ID, model.ApprovalApproved, time.Now())
 	noErr(t, "AnswerApproval", err)
-	noErr(t, "DeleteSession", s.DeleteSession(ctx, hash(1)))
+	noErr(t, "DeleteSession", deleteSession(ctx, s, hash(1)))
 	wantErr(t, "ConsumeApproval(session gone)", s.ConsumeApproval(ctx, "a", hash(1), newSession(5, u.ID, base())), model.ErrNotFound)
 	sessionGone(t, s, "next", hash(5))
 	wantStatus(t, s, "a", model.ApprovalApproved)
@@ -1481,7 +1481,7 @@ func testMethodRemovalEndsOtherSessions(t *testing.T, s store.Store) {
 	d2 := mustPairDevice(t, s, u.ID, 2)
 	sessions := func() {
 		for i := byte(80); i < 83; i++ {
-			_ = s.DeleteSession(ctx, hash(i))
+			_ = deleteSession(ctx, s, hash(i))
 			mustCreateSession(t, s, newSession(i, u.ID, base()))
 		}
 	}

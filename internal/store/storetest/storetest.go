@@ -231,6 +231,22 @@ func mustCreateSession(t *testing.T, s store.Store, sess *model.Session) {
 	}
 }
 
+// deleteSession ends session idHash in a transaction of its own
+// (Tx.DeleteSession).
+func deleteSession(ctx context.Context, s store.Store, idHash []byte) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.DeleteSession(ctx, idHash) })
+}
+
+// deleteSessions ends the user's sessions but keep (nil: all) in a
+// transaction of its own (Tx.DeleteSessions) and says how many went.
+func deleteSessions(ctx context.Context, s store.Store, userID int64, keep []byte) (n int64, err error) {
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		n, err = tx.DeleteSessions(ctx, userID, keep)
+		return err
+	})
+	return n, err
+}
+
 // ms is t as a store returns it: UTC, truncated to milliseconds.
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
@@ -1103,10 +1119,10 @@ func testSessionDelete(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice")
 	mustCreateSession(t, s, newSession(1, u.ID, base()))
 	mustCreateSession(t, s, newSession(2, u.ID, base()))
-	noErr(t, "DeleteSession", s.DeleteSession(ctx, hash(1)))
+	noErr(t, "DeleteSession", deleteSession(ctx, s, hash(1)))
 	_, err := s.SessionByHash(ctx, hash(1))
 	wantErr(t, "SessionByHash(deleted)", err, model.ErrNotFound)
-	noErr(t, "DeleteSession(missing)", s.DeleteSession(ctx, hash(1)))
+	noErr(t, "DeleteSession(missing)", deleteSession(ctx, s, hash(1)))
 	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
 		t.Errorf("unrelated session: %v", err)
 	}
@@ -1120,7 +1136,7 @@ func testDeleteUserSessions(t *testing.T, s store.Store) {
 		mustCreateSession(t, s, newSession(i, u.ID, base()))
 	}
 	mustCreateSession(t, s, newSession(9, v.ID, base()))
-	n, err := s.DeleteUserSessions(ctx, u.ID)
+	n, err := deleteSessions(ctx, s, u.ID, nil)
 	noErr(t, "DeleteUserSessions", err)
 	if n != 3 {
 		t.Errorf("DeleteUserSessions = %d, want 3", n)
@@ -1132,7 +1148,7 @@ func testDeleteUserSessions(t *testing.T, s store.Store) {
 	if _, err := s.SessionByHash(ctx, hash(9)); err != nil {
 		t.Errorf("bob's session: %v", err)
 	}
-	n, err = s.DeleteUserSessions(ctx, u.ID)
+	n, err = deleteSessions(ctx, s, u.ID, nil)
 	noErr(t, "DeleteUserSessions(again)", err)
 	if n != 0 {
 		t.Errorf("DeleteUserSessions(again) = %d, want 0", n)

@@ -96,24 +96,6 @@ func (c *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.T
 	return c.Store.TouchSession(ctx, idHash, lastSeen)
 }
 
-// DeleteSession counts one write.
-func (c *Store) DeleteSession(ctx context.Context, idHash []byte) error {
-	c.count("DeleteSession")
-	return c.Store.DeleteSession(ctx, idHash)
-}
-
-// DeleteUserSessions counts one write.
-func (c *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
-	c.count("DeleteUserSessions")
-	return c.Store.DeleteUserSessions(ctx, userID)
-}
-
-// DeleteOtherSessions counts one write.
-func (c *Store) DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
-	c.count("DeleteOtherSessions")
-	return c.Store.DeleteOtherSessions(ctx, userID, keep)
-}
-
 // DeleteStaleSessions counts one write.
 func (c *Store) DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error) {
 	c.count("DeleteStaleSessions")

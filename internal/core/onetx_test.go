@@ -1,0 +1,85 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
+)
+
+// Each change a user makes outside the sign-in steps is ONE store write:
+// the change and its audit row commit together or not at all.
+
+// oneWrite runs change on f's counting store and fails unless it was
+// exactly one write transaction.
+func (f *signInFixture) oneWrite(t *testing.T, what string, change func() error) {
+	t.Helper()
+	f.st.Reset()
+	if err := change(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if got := f.st.Writes(); !slices.Equal(got, []string{"Update"}) {
+		t.Errorf("%s: writes %v, want one Update", what, got)
+	}
+}
+
+// audited returns alice's audit rows of event.
+func (f *signInFixture) audited(t *testing.T, event string) []model.AuditEvent {
+	t.Helper()
+	rows, err := f.st.AuditEvents(context.Background(), f.alice.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []model.AuditEvent
+	for _, r := range rows {
+		if r.Event == event {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestSignOutIsOneTransaction: signing out deletes the session and writes
+// its audit row in one transaction.
+func TestSignOutIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	f.oneWrite(t, "sign-out", func() error {
+		return f.c.SignIn.SignOut(ctx, f.sess.IDHash, &Pending{Session: f.sess, User: *f.alice}, Client{IP: "192.0.2.9"})
+	})
+	if _, err := f.st.SessionByHash(ctx, f.sess.IDHash); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("session after sign-out: %v", err)
+	}
+	if ev := f.audited(t, audit.SignOut); len(ev) != 1 || ev[0].RemoteIP != "192.0.2.9" {
+		t.Errorf("sign-out audit rows: %+v", ev)
+	}
+}
+
+// TestEndAllButIsOneTransaction: "sign out everywhere else" ends the
+// other sessions and writes its audit row in one transaction.
+func TestEndAllButIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	for _, name := range []string{"other 1", "other 2"} {
+		if err := f.st.CreateSession(ctx, &model.Session{IDHash: hashOf(name), UserID: f.alice.ID, Stage: model.StageComplete}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.oneWrite(t, "sign out everywhere else", func() error {
+		n, err := f.c.Sessions.EndAllBut(ctx, f.alice, f.sess.IDHash, "192.0.2.9")
+		if err == nil && n != 2 {
+			t.Errorf("ended %d, want 2", n)
+		}
+		return err
+	})
+	if _, err := f.st.SessionByHash(ctx, f.sess.IDHash); err != nil {
+		t.Errorf("kept session: %v", err)
+	}
+	if ev := f.audited(t, audit.SessionsEnded); len(ev) != 1 {
+		t.Errorf("audit rows: %+v", ev)
+	}
+}
