@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
@@ -81,5 +83,42 @@ func TestEndAllButIsOneTransaction(t *testing.T) {
 	}
 	if ev := f.audited(t, audit.SessionsEnded); len(ev) != 1 {
 		t.Errorf("audit rows: %+v", ev)
+	}
+}
+
+// TestRenameIsOneTransaction: renaming an authenticator app or a phone
+// stores the name and its audit row in one transaction; a refused rename
+// (no such method) stores neither.
+func TestRenameIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	auths, err := f.st.TOTPAuthenticators(ctx, f.alice.ID)
+	if err != nil || len(auths) != 1 {
+		t.Fatalf("authenticators = %v, %v", auths, err)
+	}
+	token, sess, code := hashOf("token"), hashOf("pairing session"), hashOf("code")
+	if err := f.st.CreatePairing(ctx, &model.Pairing{TokenHash: token, UserID: f.alice.ID, SessionHash: sess, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.RegisterDevice(ctx, token, &model.Device{Name: "Phone", PublicKey: []byte("spki")}, code, time.Now(), model.MaxDevices, model.MaxPairingPhones); err != nil {
+		t.Fatal(err)
+	}
+	d := teststore.ConfirmPairing(t, f.st, f.alice.ID, sess, code)
+
+	f.oneWrite(t, "rename authenticator", func() error {
+		return f.c.Methods.RenameAuthenticator(ctx, f.alice, auths[0].ID, "Work laptop", "192.0.2.9")
+	})
+	f.oneWrite(t, "rename phone", func() error { return f.c.Phones.Rename(ctx, f.alice, d.ID, "Pixel", "192.0.2.9") })
+	if ev := f.audited(t, audit.TOTPRenamed); len(ev) != 1 || !strings.HasSuffix(ev[0].Detail, ": Work laptop") {
+		t.Errorf("authenticator rename audit rows: %+v", ev)
+	}
+	if ev := f.audited(t, audit.DeviceRenamed); len(ev) != 1 || !strings.HasSuffix(ev[0].Detail, ": Pixel") {
+		t.Errorf("phone rename audit rows: %+v", ev)
+	}
+	if err := f.c.Phones.Rename(ctx, f.alice, d.ID+1000, "Nope", "192.0.2.9"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("rename of an unknown phone: %v, want model.ErrNotFound", err)
+	}
+	if ev := f.audited(t, audit.DeviceRenamed); len(ev) != 1 {
+		t.Errorf("a refused rename left an audit row: %+v", ev)
 	}
 }

@@ -79,10 +79,6 @@ type Store interface {
 
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
-	// RenameTOTP sets the name of authenticator id of the user (validated
-	// by the caller); model.ErrNotFound when the user has no such
-	// authenticator.
-	RenameTOTP(ctx context.Context, userID, id int64, name string) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
@@ -183,9 +179,6 @@ type Store interface {
 	MarkPushDead(ctx context.Context, id int64) error
 	// TouchDevice records a use; model.ErrNotFound for unknown devices.
 	TouchDevice(ctx context.Context, id int64, at time.Time) error
-	// RenameDevice sets the name of device id of the user (validated by
-	// the caller); model.ErrNotFound when the user has no such device.
-	RenameDevice(ctx context.Context, userID, id int64, name string) error
 
 	// UseNonce records that a device's signed call used a nonce (its
 	// hash), until expires, first dropping the device's records that have

@@ -84,6 +84,10 @@ type Tx interface {
 	// AddTOTP inserts an authenticator and sets a.ID and a.CreatedAt
 	// (nothing else: promotion is the core's rule).
 	AddTOTP(ctx context.Context, a *model.TOTPAuthenticator) error
+	// RenameTOTP sets the name of authenticator id of the user
+	// (validated by the caller); model.ErrNotFound when the user has no
+	// such authenticator.
+	RenameTOTP(ctx context.Context, userID, id int64, name string) error
 	// DeleteTOTP deletes authenticator id of the user; model.ErrNotFound
 	// when the user has no such authenticator.
 	DeleteTOTP(ctx context.Context, userID, id int64) error
@@ -112,6 +116,10 @@ type Tx interface {
 	// TOTPAuthenticators lists the user's authenticators as of now in
 	// the transaction, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
+	// RenameDevice sets the name of device id of the user (validated by
+	// the caller; the same name again is no error); model.ErrNotFound
+	// when the user has no such device.
+	RenameDevice(ctx context.Context, userID, id int64, name string) error
 	// DeleteDevice deletes device id of the user (active or waiting on a
 	// link); model.ErrNotFound when the user has no such device.
 	DeleteDevice(ctx context.Context, userID, id int64) error

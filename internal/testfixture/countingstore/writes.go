@@ -66,12 +66,6 @@ func (c *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
 	return c.Store.DeleteAppPassword(ctx, userID, id)
 }
 
-// RenameTOTP counts one write.
-func (c *Store) RenameTOTP(ctx context.Context, userID, id int64, name string) error {
-	c.count("RenameTOTP")
-	return c.Store.RenameTOTP(ctx, userID, id, name)
-}
-
 // ClaimTOTPStep counts one write.
 func (c *Store) ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
 	c.count("ClaimTOTPStep")
@@ -160,12 +154,6 @@ func (c *Store) MarkPushDead(ctx context.Context, id int64) error {
 func (c *Store) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 	c.count("TouchDevice")
 	return c.Store.TouchDevice(ctx, id, at)
-}
-
-// RenameDevice counts one write.
-func (c *Store) RenameDevice(ctx context.Context, userID, id int64, name string) error {
-	c.count("RenameDevice")
-	return c.Store.RenameDevice(ctx, userID, id, name)
 }
 
 // UseNonce counts one write.
