@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
@@ -120,5 +122,58 @@ func TestRenameIsOneTransaction(t *testing.T) {
 	}
 	if ev := f.audited(t, audit.DeviceRenamed); len(ev) != 1 {
 		t.Errorf("a refused rename left an audit row: %+v", ev)
+	}
+}
+
+// TestAppPasswordChangesAreOneTransaction: creating and deleting an app
+// password each store the change and its audit row in one transaction;
+// the limit is checked in Go inside it, under the user's lock.
+func TestAppPasswordChangesAreOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	var pw string
+	f.oneWrite(t, "create", func() (err error) {
+		pw, err = f.c.AppPasswords.Create(ctx, f.alice, "mail", "192.0.2.9")
+		return err
+	})
+	ap, err := f.c.AppPasswords.Find(ctx, f.alice.ID, pw)
+	if err != nil {
+		t.Fatalf("created app password: %v", err)
+	}
+	if ev := f.audited(t, audit.AppPasswordCreated); len(ev) != 1 || ev[0].Detail != "mail" {
+		t.Errorf("create audit rows: %+v", ev)
+	}
+	f.oneWrite(t, "delete", func() error { return f.c.AppPasswords.Delete(ctx, f.alice, ap.ID, "192.0.2.9") })
+	if ev := f.audited(t, audit.AppPasswordDeleted); len(ev) != 1 {
+		t.Errorf("delete audit rows: %+v", ev)
+	}
+	if err := f.c.AppPasswords.Delete(ctx, f.alice, ap.ID, "192.0.2.9"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("second delete: %v, want model.ErrNotFound", err)
+	}
+	if ev := f.audited(t, audit.AppPasswordDeleted); len(ev) != 1 {
+		t.Errorf("a refused delete left an audit row: %+v", ev)
+	}
+
+	// The rule in the transaction: at the limit, nothing is added.
+	add := func(i int) error {
+		return f.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			return addAppPasswordIn(ctx, tx, &model.AppPassword{UserID: f.alice.ID, Name: "x", Hash: "h", LookupTag: hashOf(fmt.Sprint("tag ", i))}, 3)
+		})
+	}
+	for i := range 3 {
+		if err := add(i); err != nil {
+			t.Fatalf("app password %d: %v", i, err)
+		}
+	}
+	if err := add(3); !errors.Is(err, model.ErrLimit) {
+		t.Errorf("past the limit: %v, want model.ErrLimit", err)
+	}
+	if aps, err := f.st.AppPasswords(ctx, f.alice.ID); err != nil || len(aps) != 3 {
+		t.Errorf("app passwords = %d, %v; want 3", len(aps), err)
+	}
+	if err := f.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return addAppPasswordIn(ctx, tx, &model.AppPassword{UserID: f.alice.ID + 1000, Name: "x", Hash: "h", LookupTag: hashOf("unknown")}, 3)
+	}); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("unknown user: %v, want model.ErrNotFound", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 const (
@@ -54,7 +55,7 @@ func newAccountFixture(t *testing.T, mfaAgo time.Duration) *accountFixture {
 		f.others = append(f.others, h)
 	}
 	ap := &model.AppPassword{UserID: f.user.ID, Name: "mail", Hash: "x", LookupTag: []byte("tag-of-ann-0123456789abcdef01234")}
-	if err := f.st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(ctx, f.st, ap); err != nil {
 		t.Fatal(err)
 	}
 	return f

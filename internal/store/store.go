@@ -59,12 +59,6 @@ type Store interface {
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
 
-	// CreateAppPassword inserts a and sets a.ID and a.CreatedAt, unless the
-	// user already has `limit` app passwords: then model.ErrLimit, atomically (two
-	// nodes creating at once never exceed the limit). model.ErrConflict when the
-	// user already has an app password with the same LookupTag; model.ErrNotFound
-	// for an unknown user.
-	CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error
 	// AppPasswords lists a user's app passwords, oldest first.
 	AppPasswords(ctx context.Context, userID int64) ([]model.AppPassword, error)
 	// AppPasswordByTag finds a user's app password by lookup tag;
@@ -73,9 +67,6 @@ type Store interface {
 	// TouchAppPassword records a use (time and client IP); model.ErrNotFound if
 	// it was deleted.
 	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error
-	// DeleteAppPassword removes one app password of the user; model.ErrNotFound
-	// if the user has no such app password.
-	DeleteAppPassword(ctx context.Context, userID, id int64) error
 
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)

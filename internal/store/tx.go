@@ -126,6 +126,18 @@ type Tx interface {
 	// DeleteMethods deletes every authenticator, device, pairing link and
 	// passkey of the user.
 	DeleteMethods(ctx context.Context, userID int64) error
+	// CountAppPasswords counts the user's app passwords as of now in the
+	// transaction (under LockUser, a limit checked on it holds until
+	// commit on every node).
+	CountAppPasswords(ctx context.Context, userID int64) (int, error)
+	// AddAppPassword inserts a and sets a.ID and a.CreatedAt (no limit:
+	// that is the core's rule). model.ErrConflict when the user has an
+	// app password with the same LookupTag; model.ErrNotFound for an
+	// unknown user.
+	AddAppPassword(ctx context.Context, a *model.AppPassword) error
+	// DeleteAppPassword deletes app password id of the user;
+	// model.ErrNotFound when the user has no such app password.
+	DeleteAppPassword(ctx context.Context, userID, id int64) error
 	// DeleteAppPasswords deletes every app password of the user and says
 	// how many went.
 	DeleteAppPasswords(ctx context.Context, userID int64) (int64, error)

@@ -34,7 +34,7 @@ func testChangePassword(t *testing.T, s store.Store) {
 	other := mustCreateUser(t, s, "bob")
 	for i, id := range []int64{u.ID, u.ID, u.ID, other.ID} {
 		mustCreateSession(t, s, newSession(byte(50+i), id, base()))
-		noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(id, 50+i), model.MaxAppPasswords))
+		noErr(t, "CreateAppPassword", createAppPassword(ctx, s, newAppPassword(id, 50+i), model.MaxAppPasswords))
 	}
 	n, err := s.ChangePassword(ctx, u.ID, u.PasswordHash, "$2a$10$changed", hash(50), false)
 	noErr(t, "ChangePassword(keep app passwords)", err)
@@ -77,7 +77,7 @@ func testChangePasswordStale(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice")
 	mustCreateSession(t, s, newSession(60, u.ID, base()))
 	mustCreateSession(t, s, newSession(61, u.ID, base()))
-	noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(u.ID, 60), model.MaxAppPasswords))
+	noErr(t, "CreateAppPassword", createAppPassword(ctx, s, newAppPassword(u.ID, 60), model.MaxAppPasswords))
 	_, err := s.ChangePassword(ctx, u.ID, "$2a$10$not-the-stored-one", "$2a$10$new", hash(60), true)
 	wantErr(t, "ChangePassword(stale hash)", err, model.ErrConflict)
 	if got, _ := s.UserByID(ctx, u.ID); got.PasswordHash != u.PasswordHash {

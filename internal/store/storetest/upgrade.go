@@ -20,7 +20,7 @@ func testUpgradePasswordHash(t *testing.T, s store.Store) {
 	other := mustCreateUser(t, s, "bob")
 	mustCreateSession(t, s, newSession(80, u.ID, base()))
 	mustCreateSession(t, s, newSession(81, u.ID, base()))
-	noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(u.ID, 80), model.MaxAppPasswords))
+	noErr(t, "CreateAppPassword", createAppPassword(ctx, s, newAppPassword(u.ID, 80), model.MaxAppPasswords))
 
 	noErr(t, "UpgradePasswordHash", s.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, "$2a$12$upgraded"))
 	got, err := s.UserByID(ctx, u.ID)

@@ -48,22 +48,10 @@ func (c *Store) SetMFAState(ctx context.Context, userID int64, state model.MFASt
 	return c.Store.SetMFAState(ctx, userID, state)
 }
 
-// CreateAppPassword counts one write.
-func (c *Store) CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error {
-	c.count("CreateAppPassword")
-	return c.Store.CreateAppPassword(ctx, a, limit)
-}
-
 // TouchAppPassword counts one write.
 func (c *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error {
 	c.count("TouchAppPassword")
 	return c.Store.TouchAppPassword(ctx, id, at, ip)
-}
-
-// DeleteAppPassword counts one write.
-func (c *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
-	c.count("DeleteAppPassword")
-	return c.Store.DeleteAppPassword(ctx, userID, id)
 }
 
 // ClaimTOTPStep counts one write.
