@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
@@ -175,5 +178,120 @@ func TestAppPasswordChangesAreOneTransaction(t *testing.T) {
 		return addAppPasswordIn(ctx, tx, &model.AppPassword{UserID: f.alice.ID + 1000, Name: "x", Hash: "h", LookupTag: hashOf("unknown")}, 3)
 	}); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("unknown user: %v, want model.ErrNotFound", err)
+	}
+}
+
+// TestOwnPasswordChangeIsClaimThenOneTransaction: the user's own password
+// change is the current password's failure-slot claim, then ONE
+// transaction: the slots' release, the new hash, the other sessions'
+// end, the app passwords' deletion and the audit rows. A wrong current
+// password is the claim, then one transaction keeping the slots and
+// writing its audit row. Choosing a new password after a temporary one is
+// one transaction.
+func TestOwnPasswordChangeIsClaimThenOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	if err := f.st.CreateSession(ctx, &model.Session{IDHash: hashOf("other"), UserID: f.alice.ID, Stage: model.StageComplete}); err != nil {
+		t.Fatal(err)
+	}
+	if err := teststore.AddAppPassword(ctx, f.st, &model.AppPassword{UserID: f.alice.ID, Name: "mail", Hash: "h", LookupTag: hashOf("tag")}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() *model.User {
+		u, err := f.st.UserByID(ctx, f.alice.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	claimThenApply := []string{"Update", "Update"}
+	f.st.Reset()
+	err := f.c.Accounts.ChangeOwnPassword(ctx, fresh(), "wrong password", aliceNew, f.sess.IDHash, true, "192.0.2.9")
+	if !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("wrong current password: %v", err)
+	}
+	if got := f.st.Writes(); !slices.Equal(got, claimThenApply) {
+		t.Errorf("wrong current password: writes %v, want %v", got, claimThenApply)
+	}
+	if ev := f.audited(t, audit.PasswordChangeFail); len(ev) != 1 {
+		t.Errorf("refusal audit rows: %+v", ev)
+	}
+
+	f.st.Reset()
+	if err := f.c.Accounts.ChangeOwnPassword(ctx, fresh(), "right password", aliceNew, f.sess.IDHash, true, "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.st.Writes(); !slices.Equal(got, claimThenApply) {
+		t.Errorf("password change: writes %v, want %v", got, claimThenApply)
+	}
+	if !f.c.Accounts.hasher.Verify(fresh().PasswordHash, aliceNew) {
+		t.Error("the new password was not stored")
+	}
+	if _, err := f.st.SessionByHash(ctx, hashOf("other")); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("other session after the change: %v", err)
+	}
+	if _, err := f.st.SessionByHash(ctx, f.sess.IDHash); err != nil {
+		t.Errorf("this session after the change: %v", err)
+	}
+	if aps, err := f.st.AppPasswords(ctx, f.alice.ID); err != nil || len(aps) != 0 {
+		t.Errorf("app passwords after the change: %d, %v", len(aps), err)
+	}
+	if ev := f.audited(t, audit.PasswordChanged); len(ev) != 1 {
+		t.Errorf("change audit rows: %+v", ev)
+	}
+	if ev := f.audited(t, audit.AppPasswordsPurged); len(ev) != 1 || !strings.Contains(ev[0].Detail, "1 deleted") {
+		t.Errorf("purge audit rows: %+v", ev)
+	}
+	// The right password gave its slot back; the wrong one kept its own.
+	if fl, err := f.st.FailuresFor(ctx, bruteforce.AccountKey("alice")); err != nil || fl.Count != 1 {
+		t.Errorf("alice's failures = %+v, %v; want 1 (the wrong password's)", fl, err)
+	}
+
+	// A temporary password replaced by the user's own: one transaction.
+	temp, err := f.c.Accounts.hasher.Hash("temporary password 1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetPassword(ctx, f.alice.ID, temp, time.Now().Add(time.Hour))
+	})
+	f.oneWrite(t, "choose a new password", func() error {
+		return f.c.Accounts.ChooseNewPassword(ctx, fresh(), "wholly different 99 words", f.sess.IDHash, "192.0.2.9")
+	})
+	if u := fresh(); u.TemporaryPassword() || !f.c.Accounts.hasher.Verify(u.PasswordHash, "wholly different 99 words") {
+		t.Error("the chosen password was not stored as permanent")
+	}
+	if ev := f.audited(t, audit.PasswordChanged); len(ev) != 2 {
+		t.Errorf("change audit rows: %+v", ev)
+	}
+}
+
+// TestHashUpgradeIsOneTransaction: replacing a hash of another cost after
+// a right password stores the new hash and its audit row in one
+// transaction.
+func TestHashUpgradeIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	old, err := bcrypt.GenerateFromPassword([]byte("right password"), bcrypt.MinCost+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetPassword(ctx, f.alice.ID, string(old), time.Time{})
+	})
+	u, err := f.st.UserByID(ctx, f.alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	f.oneWrite(t, "hash upgrade", func() (err error) {
+		hash, err = f.c.Accounts.UpgradePasswordHash(ctx, u, "right password", "192.0.2.9")
+		return err
+	})
+	if got, _ := f.st.UserByID(ctx, f.alice.ID); hash == "" || got.PasswordHash != hash {
+		t.Errorf("stored hash %q, upgrade returned %q", got.PasswordHash, hash)
+	}
+	if ev := f.audited(t, audit.PasswordHashUpgraded); len(ev) != 1 {
+		t.Errorf("upgrade audit rows: %+v", ev)
 	}
 }

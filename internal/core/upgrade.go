@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
 )
 
 // UpgradePasswordHash replaces u's hash, when its scheme or cost is not
@@ -20,8 +21,9 @@ import (
 // password): the store applies it only while the stored hash is still
 // u.PasswordHash, so of concurrent sign-ins one upgrades and a password
 // changed meanwhile is never overwritten. Sessions and app passwords are
-// left alone. It returns the new hash, "" when nothing changed (no
-// upgrade needed, or the hash changed meanwhile). The hashing is paced
+// left alone; the new hash and its audit row are one transaction. It
+// returns the new hash, "" when nothing changed (no upgrade needed, or
+// the hash changed meanwhile). The hashing is paced
 // like sign-in checks: shed under load it returns password.ErrBusy and
 // changes nothing, and the next sign-in tries again. Audited from ip;
 // other nodes drop what they cache about u.
@@ -33,15 +35,22 @@ func (s *Accounts) UpgradePasswordHash(ctx context.Context, u *model.User, pw, i
 	if err != nil {
 		return "", err
 	}
-	err = s.store.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, hash)
+	var row model.AuditEvent
+	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		if err := tx.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, hash); err != nil {
+			return err
+		}
+		row, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PasswordHashUpgraded,
+			RemoteIP: ip, Detail: fmt.Sprintf("%s hash replaced by bcrypt (cost %d) at sign-in", describeHash(u.PasswordHash), s.hasher.Cost())})
+		return err
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("core: upgrading the password hash of %q: %w", u.Username, err)
 	}
-	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PasswordHashUpgraded,
-		RemoteIP: ip, Detail: fmt.Sprintf("%s hash replaced by bcrypt (cost %d) at sign-in", describeHash(u.PasswordHash), s.hasher.Cost())})
+	s.audit.Logged(row)
 	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	return hash, nil
 }

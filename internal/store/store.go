@@ -42,20 +42,6 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (*model.User, error)
 	// ListUsers returns all users ordered by username.
 	ListUsers(ctx context.Context) ([]model.User, error)
-	// ChangePassword is the user's own change: when the stored hash is
-	// still currentHash (the one the caller checked the current password
-	// against; model.ErrConflict otherwise, and nothing changes) it
-	// replaces it by newHash and, in the same transaction, ends the user's
-	// sessions except keepSession (the one making the change; nil ends
-	// them all) and, with dropAppPasswords, deletes their app passwords,
-	// returning how many. model.ErrNotFound for unknown IDs.
-	ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
-	// UpgradePasswordHash replaces the password hash by newHash (the same
-	// password, hashed anew) when it is still oldHash (model.ErrConflict
-	// otherwise, and nothing changes). Sessions, app passwords and a
-	// temporary password's expiry are left as they are.
-	// model.ErrNotFound for unknown IDs.
-	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
 

@@ -67,7 +67,11 @@ type Tx interface {
 	// SetBlocked blocks (at non-zero, with reason) or unblocks (zero) the
 	// user's sign-in; sessions are not touched (see DeleteSessions).
 	SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error
-	// UpgradePasswordHash: see Store.UpgradePasswordHash.
+	// UpgradePasswordHash replaces the password hash by newHash (the same
+	// password, hashed anew) when it is still oldHash (model.ErrConflict
+	// otherwise, and nothing changes). Sessions, app passwords and a
+	// temporary password's expiry are left as they are.
+	// model.ErrNotFound for unknown IDs.
 	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
 	// ClaimTOTPStep: see Store.ClaimTOTPStep.
 	ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)

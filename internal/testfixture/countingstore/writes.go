@@ -30,18 +30,6 @@ func (c *Store) CreateFirstUser(ctx context.Context, u *model.User) (bool, error
 	return c.Store.CreateFirstUser(ctx, u)
 }
 
-// ChangePassword counts one write.
-func (c *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error) {
-	c.count("ChangePassword")
-	return c.Store.ChangePassword(ctx, userID, currentHash, newHash, keepSession, dropAppPasswords)
-}
-
-// UpgradePasswordHash counts one write.
-func (c *Store) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	c.count("UpgradePasswordHash")
-	return c.Store.UpgradePasswordHash(ctx, userID, oldHash, newHash)
-}
-
 // SetMFAState counts one write.
 func (c *Store) SetMFAState(ctx context.Context, userID int64, state model.MFAState) error {
 	c.count("SetMFAState")
