@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,59 @@ func TestHashUpgradeIsOneTransaction(t *testing.T) {
 	}
 	if ev := f.audited(t, audit.PasswordHashUpgraded); len(ev) != 1 {
 		t.Errorf("upgrade audit rows: %+v", ev)
+	}
+}
+
+// TestPushAnswerIsOneTransaction: a phone's answer is ONE transaction:
+// the request's new status, a report's block, a wrong number's failure
+// slot, the audit row and, for an answer that ends the sign-in, the
+// sign-in log row.
+func TestPushAnswerIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newApprovalFixture(t)
+	for i, c := range []struct {
+		decision string
+		right    bool
+		event    string
+		logged   bool
+	}{
+		{DecisionApprove, true, audit.PushApproved, false},
+		{DecisionDeny, false, audit.PushDenied, true},
+		{DecisionApprove, false, audit.PushWrongNumber, true},
+		{DecisionReport, false, audit.PushReported, true},
+	} {
+		ap := f.request(t, fmt.Sprint("browser ", i))
+		number := "not the number shown"
+		if c.right {
+			number = strconv.Itoa(ap.Number)
+		}
+		signIns, err := f.st.SignIns(ctx, model.SignInFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.counted.Reset()
+		if _, err := f.c.Approvals.Answer(ctx, f.device, ap.ID, c.decision, number); err != nil {
+			t.Fatalf("%s: %v", c.event, err)
+		}
+		if got := f.counted.Writes(); !slices.Equal(got, []string{"Update"}) {
+			t.Errorf("%s: writes %v, want one Update", c.event, got)
+		}
+		rows, err := f.st.AuditEvents(ctx, f.user.ID, 1)
+		if err != nil || len(rows) != 1 || rows[0].Event != c.event || rows[0].Username != "alice" {
+			t.Errorf("%s: last audit row %+v, %v", c.event, rows, err)
+		}
+		after, err := f.st.SignIns(ctx, model.SignInFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logged := len(after) == len(signIns)+1; logged != c.logged {
+			t.Errorf("%s: sign-in log rows %d → %d", c.event, len(signIns), len(after))
+		}
+	}
+	if fl, err := f.st.FailuresFor(ctx, bruteforce.AccountKey("alice")); err != nil || fl.Count != 1 {
+		t.Errorf("alice's failures = %+v, %v; want 1 (the wrong number's)", fl, err)
+	}
+	if u, err := f.st.UserByID(ctx, f.user.ID); err != nil || u.BlockedAt.IsZero() {
+		t.Errorf("after a report: %+v, %v; want blocked", u, err)
 	}
 }
