@@ -116,17 +116,19 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 	}
 	ap := &model.Approval{ID: id, UserID: u.ID, SessionHash: sessionHash, Number: 10 + int(number.Int64()),
 		ExpiresAt: now.Add(a.timeout), Site: c.Site, RemoteIP: c.RemoteIP, UserAgent: c.UserAgent}
-	err = a.store.CreateApproval(ctx, ap, now.Add(-approvalWindow), approvalsPerWindow)
-	if errors.Is(err, model.ErrLimit) {
-		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: c.Site, RemoteIP: c.RemoteIP,
-			UserAgent: c.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
-			Result: model.SignInFailure, Reason: ReasonTooManyRequests.Log()})
-		return nil, ErrTooManyApprovals
-	}
+	var row model.AuditEvent
+	limited := false
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		limited, row, err = a.requestIn(ctx, tx, u, ap, c, now)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("core: sign-in request: %w", err)
 	}
-	a.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PushRequested, RemoteIP: c.RemoteIP, Detail: c.Site})
+	if limited {
+		return nil, ErrTooManyApprovals
+	}
+	a.audit.Logged(row)
 	if old != nil {
 		a.events.Publish(ctx, Event{Kind: EventApproval, ID: old.ID})
 	}
@@ -251,6 +253,31 @@ func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, n
 	}
 	a.afterAnswer(ctx, answered, row)
 	return status, nil
+}
+
+// requestIn stores ap in tx unless u made approvalsPerWindow requests in
+// the last approvalWindow (the fatigue limit, counted under u's lock:
+// then limited, with the refusal's sign-in log row written instead), and
+// writes its audit row, returned as stored.
+func (a *Approvals) requestIn(ctx context.Context, tx store.Tx, u *model.User, ap *model.Approval, c Context, now time.Time) (limited bool, row model.AuditEvent, err error) {
+	if _, err := tx.LockUser(ctx, u.ID); err != nil {
+		return false, row, err
+	}
+	n, err := tx.CountApprovalsSince(ctx, u.ID, now.Add(-approvalWindow))
+	if err != nil {
+		return false, row, err
+	}
+	if n >= approvalsPerWindow {
+		e := a.signins.clean(model.SignIn{UserID: u.ID, Username: u.Username, Site: c.Site, RemoteIP: c.RemoteIP,
+			UserAgent: c.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+			Result: model.SignInFailure, Reason: ReasonTooManyRequests.Log()})
+		return true, row, tx.AppendSignIn(ctx, &e)
+	}
+	if err := tx.AddApproval(ctx, ap); err != nil {
+		return false, row, err
+	}
+	row, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PushRequested, RemoteIP: c.RemoteIP, Detail: c.Site})
+	return false, row, err
 }
 
 // answer records the answer in one transaction with its rule (a report

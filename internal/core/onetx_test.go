@@ -350,3 +350,51 @@ func TestPushAnswerIsOneTransaction(t *testing.T) {
 		t.Errorf("after a report: %+v, %v; want blocked", u, err)
 	}
 }
+
+// TestPushRequestIsOneTransaction: a sign-in request is ONE transaction:
+// the fatigue limit counted under the user's lock, the request (the
+// earlier pending one cancelled) and its audit row; a request refused by
+// the limit writes its sign-in log row in one transaction too.
+func TestPushRequestIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newApprovalFixture(t)
+	var first *model.Approval
+	for i := range approvalsPerWindow {
+		f.counted.Reset()
+		ap := f.request(t, fmt.Sprint("browser ", i))
+		if got := f.counted.Writes(); !slices.Equal(got, []string{"Update"}) {
+			t.Errorf("request %d: writes %v, want one Update", i, got)
+		}
+		if first == nil {
+			first = ap
+		}
+	}
+	if old, err := f.st.ApprovalByID(ctx, first.ID); err != nil || old.Status != model.ApprovalCancelled {
+		t.Errorf("the first request after later ones: %+v, %v; want cancelled", old, err)
+	}
+	rows, err := f.st.AuditEvents(ctx, f.user.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requested := 0
+	for _, r := range rows {
+		if r.Event == audit.PushRequested {
+			requested++
+		}
+	}
+	if requested != approvalsPerWindow {
+		t.Errorf("%d request audit rows, want %d", requested, approvalsPerWindow)
+	}
+	f.counted.Reset()
+	_, err = f.c.Approvals.Request(ctx, f.user, []byte("one too many"), Context{Site: "files.example.com", RemoteIP: "203.0.113.7"})
+	if !errors.Is(err, ErrTooManyApprovals) {
+		t.Fatalf("past the limit: %v", err)
+	}
+	if got := f.counted.Writes(); !slices.Equal(got, []string{"Update"}) {
+		t.Errorf("refused request: writes %v, want one Update", got)
+	}
+	log, err := f.st.SignIns(ctx, model.SignInFilter{})
+	if err != nil || len(log) != 1 || log[0].Reason != ReasonTooManyRequests.Log() {
+		t.Errorf("sign-in log after the refusal: %+v, %v", log, err)
+	}
+}

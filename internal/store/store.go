@@ -165,12 +165,6 @@ type Store interface {
 	// uses of one nonce, one fails.
 	UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error
 
-	// CreateApproval stores a (all fields but Status, set Pending, and
-	// AnsweredAt, DeviceID), unless the user created limit or more since
-	// `since` (model.ErrLimit); in the same transaction the user's other
-	// pending requests become Cancelled: one pending request per user.
-	// model.ErrNotFound for unknown users.
-	CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error
 	// ApprovalByID returns a request; model.ErrNotFound otherwise.
 	ApprovalByID(ctx context.Context, id string) (*model.Approval, error)
 	// ApprovalForSession returns the newest request made for session

@@ -106,6 +106,16 @@ type Tx interface {
 	// and says how many went: the one statement that ends a user's
 	// sessions.
 	DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
+	// CountApprovalsSince counts the user's sign-in requests created at
+	// or after since, as of now in the transaction (under LockUser, a
+	// limit checked on it holds until commit on every node).
+	CountApprovalsSince(ctx context.Context, userID int64, since time.Time) (int, error)
+	// AddApproval stores a (all fields but Status, set Pending, and
+	// AnsweredAt, DeviceID; CreatedAt is set, after the user's previous
+	// request) and makes the user's other pending requests Cancelled: one
+	// pending request per user. No limit: that is the core's rule.
+	// model.ErrNotFound for unknown users.
+	AddApproval(ctx context.Context, a *model.Approval) error
 	// ConsumeApproval: see Store.ConsumeApproval.
 	ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error
 

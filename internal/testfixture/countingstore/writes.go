@@ -138,12 +138,6 @@ func (c *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, 
 	return c.Store.UseNonce(ctx, deviceID, nonceHash, now, expires, max)
 }
 
-// CreateApproval counts one write.
-func (c *Store) CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error {
-	c.count("CreateApproval")
-	return c.Store.CreateApproval(ctx, a, since, limit)
-}
-
 // ExpireApproval counts one write.
 func (c *Store) ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error) {
 	c.count("ExpireApproval")
