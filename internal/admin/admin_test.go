@@ -231,7 +231,7 @@ func TestActions(t *testing.T) {
 	ctx := f.ctx
 	ap := func(i int) {
 		t.Helper()
-		if err := f.st.CreateAppPassword(ctx, &model.AppPassword{UserID: amy.ID, Name: fmt.Sprint("app ", i), Hash: "h", LookupTag: fmt.Appendf(nil, "%032d", i)}, 40); err != nil {
+		if err := teststore.AddAppPassword(ctx, f.st, &model.AppPassword{UserID: amy.ID, Name: fmt.Sprint("app ", i), Hash: "h", LookupTag: fmt.Appendf(nil, "%032d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

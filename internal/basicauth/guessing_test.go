@@ -14,6 +14,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // plainChecker compares without the sign-in CPU budget (the test sends
@@ -38,11 +39,11 @@ func cheapAppPassword(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+	if err := teststore.DeleteAppPassword(ctx, f.st, f.user.ID, f.ap.ID); err != nil {
 		t.Fatal(err)
 	}
 	ap := &model.AppPassword{UserID: f.user.ID, Name: "dav", Hash: string(hash), LookupTag: f.ap.LookupTag}
-	if err := f.st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(ctx, f.st, ap); err != nil {
 		t.Fatal(err)
 	}
 	f.ap = ap
@@ -235,7 +236,7 @@ func TestRepeatedWrongSecretIsNotJudgedAgain(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	stale := f.pw
-	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+	if err := teststore.DeleteAppPassword(ctx, f.st, f.user.ID, f.ap.ID); err != nil {
 		t.Fatal(err)
 	}
 	checker := &allChecker{inner: f.v.hasher}

@@ -2,19 +2,21 @@ package basicauth
 
 import (
 	"context"
+
+	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/model"
 )
 
-// upgradeHash replaces a hash whose scheme or cost is not the server's (an
-// imported one) by a bcrypt one at the server's cost once the account
-// password matched it (see core.Accounts.UpgradePasswordHash), and
-// makes the result prove the new hash. Best effort: on failure (shed under
-// load, the store) the old hash stays and the next uncached check tries
-// again.
-func (v *Verifier) upgradeHash(ctx context.Context, res *Result, secret, ip string) {
-	if res.Kind != KindAccountPassword { // the core says whether the hash needs it
-		return
+// upgradeHash prepares the replacement of a hash whose scheme or cost is
+// not the server's (an imported one) by a bcrypt one at the server's
+// cost, once the account password matched it (res; see
+// core.Accounts.PrepareHashUpgrade): the core stores it with the
+// attempt's release, in one transaction. Best effort: nil when none is
+// needed or it cannot be made now (shed under load), and the next
+// uncached check tries again.
+func (v *Verifier) upgradeHash(ctx context.Context, res *Result, u *model.User, secret, ip string) *core.HashUpgrade {
+	if res == nil || res.Kind != KindAccountPassword { // the core says whether the hash needs it
+		return nil
 	}
-	if hash, err := v.accounts.UpgradePasswordHash(ctx, &res.User, secret, ip); err == nil && hash != "" {
-		res.User.PasswordHash, res.proof = hash, hash
-	}
+	return v.accounts.PrepareHashUpgrade(ctx, u, secret, ip)
 }

@@ -237,6 +237,9 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 	var res *Result
 	guess := core.Guess{Secret: secret, BasicAuthOnly: appPasswordsOnly(site),
 		As: fmt.Sprintf("basic auth (require_mfa %t, app passwords only %t)", site.RequireMFA, site.RefuseAccountPassword)}
+	guess.Upgrade = func(ctx context.Context, u *model.User) *core.HashUpgrade {
+		return v.upgradeHash(ctx, res, u, secret, ip)
+	}
 	out, err := v.attempts.ByName(ctx, username, ip, guess, func(ctx context.Context, u *model.User) (bool, core.Reason, error) {
 		r, why, err := v.compare(ctx, site, u, secret)
 		res = r
@@ -252,7 +255,10 @@ func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, usernam
 		}
 		return nil, &ErrDenied{Reason: why, Detail: why.Audit(), Username: out.Who.Username, UserID: out.Who.ID}
 	}
-	v.upgradeHash(ctx, res, secret, ip)
+	if out.UpgradedHash != "" {
+		// The result proves the new hash.
+		res.User.PasswordHash, res.proof = out.UpgradedHash, out.UpgradedHash
+	}
 	if res.AppPasswordID != 0 {
 		if err := v.apps.RecordUse(ctx, res.AppPasswordID, v.now(), ip); err != nil {
 			return nil, fmt.Errorf("basicauth: %w", err)

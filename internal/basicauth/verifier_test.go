@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
 	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
-	if err := st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(ctx, st, ap); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{v: v, st: st, user: u, pw: pw, ap: ap}
@@ -101,7 +101,7 @@ func TestCachedSuccessNeverOutlivesDeletion(t *testing.T) {
 	if n := f.st.lookups.Load(); n != 1 {
 		t.Fatalf("3 checks did %d lookups, want 1 (cache)", n)
 	}
-	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+	if err := teststore.DeleteAppPassword(ctx, f.st, f.user.ID, f.ap.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.v.ForgetUser(f.user.ID)
@@ -165,7 +165,7 @@ func TestStaleEntryRevalidatesWithoutBcrypt(t *testing.T) {
 		t.Fatalf("re-validation paid %d bcrypt comparisons", n)
 	}
 	// Deleted by another node (no ForgetUser here): refused once stale.
-	if err := f.st.DeleteAppPassword(ctx, f.user.ID, f.ap.ID); err != nil {
+	if err := teststore.DeleteAppPassword(ctx, f.st, f.user.ID, f.ap.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.v.Verify(ctx, policy.Site{}, "wanda", f.pw, "192.0.2.1"); err != nil {

@@ -105,7 +105,7 @@ func addWithAppPassword(t *testing.T, svc *Accounts, st store.Store) *model.User
 		t.Fatal(err)
 	}
 	ap := &model.AppPassword{UserID: u.ID, Name: "mail", Hash: "x", LookupTag: []byte("tag-of-alice-0001")}
-	if err := st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(ctx, st, ap); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -33,10 +33,12 @@ type AppPasswords struct {
 
 // Create makes an app password named name for u and returns it in the
 // clear, to be shown once. The limit is checked before the bcrypt hash is
-// paid for (model.ErrLimit); the store's atomic check stays the final
-// guard against concurrent creations. password.ErrBusy means the hash was
-// shed under load and nothing was stored. The caller checks that u may
-// create app passwords (policy) and that name is valid.
+// paid for (model.ErrLimit), and again, with the insert and its audit row,
+// in one transaction under the user's lock: creations for one user, on
+// any node, run one after the other there, so the limit is never
+// exceeded. password.ErrBusy means the hash was shed under load and
+// nothing was stored. The caller checks that u may create app passwords
+// (policy) and that name is valid.
 func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip string) (string, error) {
 	existing, err := a.store.AppPasswords(ctx, u.ID)
 	if err != nil {
@@ -53,25 +55,58 @@ func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip strin
 	if err != nil {
 		return "", fmt.Errorf("core: hashing app password: %w", err)
 	}
-	ap := &model.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
-	if err := a.store.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	var ev model.AuditEvent
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		ap := &model.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
+		if err := addAppPasswordIn(ctx, tx, ap, model.MaxAppPasswords); err != nil {
+			return err
+		}
+		ev, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordCreated, RemoteIP: ip, Detail: name})
+		return err
+	})
+	if err != nil {
 		return "", fmt.Errorf("core: create app password: %w", err)
 	}
-	a.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordCreated, RemoteIP: ip, Detail: name})
+	a.Audit.Logged(ev)
 	return pw, nil
 }
 
-// Delete removes app password id of u (model.ErrNotFound when u has no
-// such app password).
+// addAppPasswordIn stores ap in tx unless its user already has limit app
+// passwords (model.ErrLimit; model.ErrNotFound for an unknown user). The
+// user's lock, taken first, makes the count and the insert one step on
+// every node.
+func addAppPasswordIn(ctx context.Context, tx store.Tx, ap *model.AppPassword, limit int) error {
+	if _, err := tx.LockUser(ctx, ap.UserID); err != nil {
+		return err
+	}
+	n, err := tx.CountAppPasswords(ctx, ap.UserID)
+	if err != nil {
+		return err
+	}
+	if n >= limit {
+		return fmt.Errorf("%w (%d of %d)", model.ErrLimit, n, limit)
+	}
+	return tx.AddAppPassword(ctx, ap)
+}
+
+// Delete removes app password id of u and writes its audit row in one
+// transaction (model.ErrNotFound when u has no such app password).
 func (a *AppPasswords) Delete(ctx context.Context, u *model.User, id int64, ip string) error {
-	err := a.store.DeleteAppPassword(ctx, u.ID, id)
+	var ev model.AuditEvent
+	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		if err := tx.DeleteAppPassword(ctx, u.ID, id); err != nil {
+			return err
+		}
+		ev, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+		return err
+	})
 	// Announced even after an error: a stale cached success must not
 	// outlive a deletion that may have happened.
 	a.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	if err != nil {
 		return fmt.Errorf("core: delete app password: %w", err)
 	}
-	a.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.AppPasswordDeleted, RemoteIP: ip, Detail: strconv.FormatInt(id, 10)})
+	a.Audit.Logged(ev)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/audit"
+	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/store"
@@ -115,17 +116,19 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 	}
 	ap := &model.Approval{ID: id, UserID: u.ID, SessionHash: sessionHash, Number: 10 + int(number.Int64()),
 		ExpiresAt: now.Add(a.timeout), Site: c.Site, RemoteIP: c.RemoteIP, UserAgent: c.UserAgent}
-	err = a.store.CreateApproval(ctx, ap, now.Add(-approvalWindow), approvalsPerWindow)
-	if errors.Is(err, model.ErrLimit) {
-		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: c.Site, RemoteIP: c.RemoteIP,
-			UserAgent: c.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
-			Result: model.SignInFailure, Reason: ReasonTooManyRequests.Log()})
-		return nil, ErrTooManyApprovals
-	}
+	var row model.AuditEvent
+	limited := false
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		limited, row, err = a.requestIn(ctx, tx, u, ap, c, now)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("core: sign-in request: %w", err)
 	}
-	a.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PushRequested, RemoteIP: c.RemoteIP, Detail: c.Site})
+	if limited {
+		return nil, ErrTooManyApprovals
+	}
+	a.audit.Logged(row)
 	if old != nil {
 		a.events.Publish(ctx, Event{Kind: EventApproval, ID: old.ID})
 	}
@@ -241,29 +244,99 @@ func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, n
 	if err != nil {
 		return "", err
 	}
-	answered, err := a.answer(ctx, id, d, status)
+	answered, row, err := a.answer(ctx, id, d, status)
 	if errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrNotFound) {
 		return "", ErrApprovalGone
 	}
 	if err != nil {
 		return "", fmt.Errorf("core: answer: %w", err)
 	}
-	a.afterAnswer(ctx, answered, d)
+	a.afterAnswer(ctx, answered, row)
 	return status, nil
 }
 
-// answer records the answer in one transaction with its rule: a report
-// blocks the user and ends their sessions (blockOnReport).
-func (a *Approvals) answer(ctx context.Context, id string, d *model.Device, status model.ApprovalStatus) (*model.Approval, error) {
+// requestIn stores ap in tx unless u made approvalsPerWindow requests in
+// the last approvalWindow (the fatigue limit, counted under u's lock:
+// then limited, with the refusal's sign-in log row written instead), and
+// writes its audit row, returned as stored.
+func (a *Approvals) requestIn(ctx context.Context, tx store.Tx, u *model.User, ap *model.Approval, c Context, now time.Time) (limited bool, row model.AuditEvent, err error) {
+	if _, err := tx.LockUser(ctx, u.ID); err != nil {
+		return false, row, err
+	}
+	n, err := tx.CountApprovalsSince(ctx, u.ID, now.Add(-approvalWindow))
+	if err != nil {
+		return false, row, err
+	}
+	if n >= approvalsPerWindow {
+		e := a.signins.clean(model.SignIn{UserID: u.ID, Username: u.Username, Site: c.Site, RemoteIP: c.RemoteIP,
+			UserAgent: c.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+			Result: model.SignInFailure, Reason: ReasonTooManyRequests.Log()})
+		return true, row, tx.AppendSignIn(ctx, &e)
+	}
+	if err := tx.AddApproval(ctx, ap); err != nil {
+		return false, row, err
+	}
+	row, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.PushRequested, RemoteIP: c.RemoteIP, Detail: c.Site})
+	return false, row, err
+}
+
+// answer records the answer in one transaction with its rule (a report
+// blocks the user and ends their sessions: blockOnReport), a wrong
+// number's failure slot (like a wrong code's, never given back), and the
+// answer's audit row and, for an answer that ends the sign-in, its
+// sign-in log row. It returns the request as answered and its audit row
+// as stored.
+func (a *Approvals) answer(ctx context.Context, id string, d *model.Device, status model.ApprovalStatus) (*model.Approval, model.AuditEvent, error) {
 	var answered *model.Approval
+	var row model.AuditEvent
 	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if answered, err = tx.AnswerApproval(ctx, id, d.UserID, d.ID, status, a.now()); err != nil {
 			return err
 		}
-		return blockOnReport(ctx, tx, answered)
+		if err := blockOnReport(ctx, tx, answered); err != nil {
+			return err
+		}
+		row, err = a.answerRowsIn(ctx, tx, answered, d)
+		return err
 	})
-	return answered, err
+	return answered, row, err
+}
+
+// answerRowsIn counts a wrong number as a failure of the account and the
+// sign-in's address and writes the answer's rows, in tx.
+func (a *Approvals) answerRowsIn(ctx context.Context, tx store.Tx, ap *model.Approval, d *model.Device) (model.AuditEvent, error) {
+	u, err := tx.LockUser(ctx, ap.UserID)
+	if err != nil {
+		return model.AuditEvent{}, err
+	}
+	detail := fmt.Sprintf("device %q; sign-in from %s, %s", d.Name, ap.RemoteIP, ap.UserAgent)
+	ev := model.AuditEvent{UserID: u.ID, Username: u.Username, RemoteIP: ap.RemoteIP, Detail: detail, Event: answerEvents[ap.Status]}
+	if ap.Status == model.ApprovalWrongNumber {
+		if _, _, err := a.attempts.Limiter.ClaimIn(ctx, tx, bruteforce.Account(u.Username), ap.RemoteIP); err != nil {
+			return model.AuditEvent{}, err
+		}
+	}
+	if ev, err = auditIn(ctx, tx, ev); err != nil {
+		return model.AuditEvent{}, err
+	}
+	if reason, failed := failedAnswers[ap.Status]; failed {
+		row := a.signins.clean(model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
+			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+			Result: model.SignInFailure, Reason: reason.Log()})
+		if err := tx.AppendSignIn(ctx, &row); err != nil {
+			return model.AuditEvent{}, err
+		}
+	}
+	return ev, nil
+}
+
+// answerEvents are the audit events of the answers.
+var answerEvents = map[model.ApprovalStatus]string{
+	model.ApprovalApproved:    audit.PushApproved,
+	model.ApprovalDenied:      audit.PushDenied,
+	model.ApprovalWrongNumber: audit.PushWrongNumber,
+	model.ApprovalReported:    audit.PushReported,
 }
 
 // decide maps a phone's decision to a status.
@@ -282,32 +355,13 @@ func decide(ap *model.Approval, decision, number string) (model.ApprovalStatus, 
 	return "", fmt.Errorf("%w: unknown decision", ErrBadDeviceCall)
 }
 
-// afterAnswer audits an answer, counts a wrong number as a failure and
-// wakes the waiting browser (on any node).
-func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, d *model.Device) {
-	u, err := a.store.UserByID(ctx, ap.UserID)
-	if err != nil {
-		u = &model.User{ID: ap.UserID}
-	}
-	detail := fmt.Sprintf("device %q; sign-in from %s, %s", d.Name, ap.RemoteIP, ap.UserAgent)
-	ev := model.AuditEvent{UserID: u.ID, Username: u.Username, RemoteIP: ap.RemoteIP, Detail: detail}
-	switch ap.Status {
-	case model.ApprovalApproved:
-		ev.Event = audit.PushApproved
-	case model.ApprovalDenied:
-		ev.Event = audit.PushDenied
-	case model.ApprovalWrongNumber:
-		ev.Event = audit.PushWrongNumber
-		a.countFailure(ctx, u.Username, ap.RemoteIP)
-	case model.ApprovalReported:
-		ev.Event = audit.PushReported
-		a.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
-	}
-	a.audit.Record(ctx, ev)
-	if reason, failed := failedAnswers[ap.Status]; failed {
-		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
-			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
-			Result: model.SignInFailure, Reason: reason.Log()})
+// afterAnswer logs an answer's audit row, stored with it, and wakes the
+// waiting browser (on any node); a report's block drops the user's
+// cached sessions everywhere.
+func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, row model.AuditEvent) {
+	a.audit.Logged(row)
+	if ap.Status == model.ApprovalReported {
+		a.events.Publish(ctx, Event{Kind: EventUser, UserID: ap.UserID})
 	}
 	a.events.Publish(ctx, Event{Kind: EventApproval, ID: ap.ID})
 }
@@ -317,12 +371,6 @@ var failedAnswers = map[model.ApprovalStatus]Reason{
 	model.ApprovalDenied:      ReasonDenied,
 	model.ApprovalReported:    ReasonReported,
 	model.ApprovalWrongNumber: ReasonWrongNumber,
-}
-
-// countFailure counts a wrong number like a wrong code: a claimed slot
-// that is never given back.
-func (a *Approvals) countFailure(ctx context.Context, account, ip string) {
-	_, _, _ = a.attempts.Limiter.Claim(ctx, account, ip)
 }
 
 // Complete consumes the approved request id of the session oldHash and

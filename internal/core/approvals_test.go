@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/testfixture/countingstore"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
@@ -31,20 +32,23 @@ func (s *recordingSender) Send(m push.Message) bool {
 	return true
 }
 
-// approvalFixture is a core on a real SQLite store with one user who has
-// an active phone with a push subscription.
+// approvalFixture is a core on a real SQLite store, whose writes are
+// counted, with one user who has an active phone with a push
+// subscription.
 type approvalFixture struct {
-	c      *Core
-	st     store.Store
-	sender *recordingSender
-	user   *model.User
-	device *model.Device
+	c       *Core
+	st      store.Store
+	counted *countingstore.Store
+	sender  *recordingSender
+	user    *model.User
+	device  *model.Device
 }
 
 func newApprovalFixture(t *testing.T) *approvalFixture {
 	t.Helper()
 	ctx := context.Background()
-	st := teststore.Open(t)
+	counted := countingstore.New(teststore.Open(t))
+	st := store.Store(counted)
 	h, err := password.NewHasher(password.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +83,7 @@ func newApprovalFixture(t *testing.T) *approvalFixture {
 	if err := c.Phones.SetPush(ctx, d, sub); err != nil {
 		t.Fatal(err)
 	}
-	return &approvalFixture{c: c, st: st, sender: sender, user: u, device: d}
+	return &approvalFixture{c: c, st: st, counted: counted, sender: sender, user: u, device: d}
 }
 
 func (f *approvalFixture) request(t *testing.T, session string) *model.Approval {

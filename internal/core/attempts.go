@@ -54,6 +54,11 @@ type Guess struct {
 	// account) whether failures count against its basic-auth-only
 	// counter instead of the account's (see bruteforce.BasicAuthOnly).
 	BasicAuthOnly func(u *model.User) bool
+	// Upgrade, when set, is asked once the secret passed for an
+	// unblocked account (outside any transaction) for the upgrade of the
+	// account's password hash to store with the slots' release, in the
+	// same transaction (Accounts.PrepareHashUpgrade); nil: none.
+	Upgrade func(ctx context.Context, u *model.User) *HashUpgrade
 }
 
 // GuessAccountPassword is Guess.As for the account password checked as
@@ -87,6 +92,9 @@ type Outcome struct {
 	// BasicAuthOnly is set when the attempt counted against the
 	// basic-auth-only counter (see Guess.BasicAuthOnly).
 	BasicAuthOnly bool
+	// UpgradedHash is the account's new password hash when Guess.Upgrade
+	// stored one ("" when none).
+	UpgradedHash string
 }
 
 // ByName judges secret g sent with a typed username.
@@ -173,12 +181,25 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		}
 		return out, nil
 	}
-	if err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, true) }); err != nil {
+	var up *HashUpgrade
+	if g.Upgrade != nil && user.BlockedAt.IsZero() {
+		up = g.Upgrade(ctx, user)
+	}
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := at.settle(ctx, tx, true); err != nil || up == nil {
+			return err
+		}
+		return up.applyIn(ctx, tx)
+	})
+	if err != nil {
 		return Outcome{}, err
 	}
 	if !user.BlockedAt.IsZero() {
 		out.Reason, out.Blocked, out.BlockedReason = ReasonBlocked, true, user.BlockedReason
 		return out, nil
+	}
+	if up != nil {
+		out.UpgradedHash = up.done(ctx)
 	}
 	out.User = user
 	return out, nil

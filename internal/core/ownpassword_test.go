@@ -68,7 +68,7 @@ func newPasswordFixture(t *testing.T) *passwordFixture {
 	}
 	for i := range 2 {
 		ap := &model.AppPassword{UserID: f.user.ID, Name: fmt.Sprint("device ", i), Hash: "x", LookupTag: []byte(fmt.Sprintf("tag-%d-of-alice-0123456789abcdef", i))}
-		if err := st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+		if err := teststore.AddAppPassword(ctx, st, ap); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/safetext"
+	"github.com/mfagate/mfagate/internal/store"
 )
 
 // MaxMethodName bounds the name a user gives an authenticator app or a
@@ -33,12 +34,11 @@ func (m *Methods) RenameAuthenticator(ctx context.Context, u *model.User, id int
 	if err != nil {
 		return err
 	}
-	if err := m.store.RenameTOTP(ctx, u.ID, id, n); err != nil {
-		return fmt.Errorf("core: rename authenticator: %w", err)
-	}
-	m.Audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPRenamed, RemoteIP: ip,
-		Detail: strconv.FormatInt(id, 10) + ": " + n})
-	return nil
+	ev := model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.TOTPRenamed, RemoteIP: ip,
+		Detail: strconv.FormatInt(id, 10) + ": " + n}
+	return renameIn(ctx, m.store, m.Audit, ev, "authenticator", func(ctx context.Context, tx store.Tx) error {
+		return tx.RenameTOTP(ctx, u.ID, id, n)
+	})
 }
 
 // Rename names phone id of u; the same rules as RenameAuthenticator.
@@ -47,10 +47,29 @@ func (p *Phones) Rename(ctx context.Context, u *model.User, id int64, name, ip s
 	if err != nil {
 		return err
 	}
-	if err := p.store.RenameDevice(ctx, u.ID, id, n); err != nil {
-		return fmt.Errorf("core: rename device: %w", err)
+	ev := model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DeviceRenamed, RemoteIP: ip,
+		Detail: strconv.FormatInt(id, 10) + ": " + n}
+	return renameIn(ctx, p.store, p.audit, ev, "device", func(ctx context.Context, tx store.Tx) error {
+		return tx.RenameDevice(ctx, u.ID, id, n)
+	})
+}
+
+// renameIn renames a method (rename, a row operation) and writes its
+// audit row ev in one transaction, then logs ev. A name changes no
+// sign-in: nothing is announced to other nodes.
+func renameIn(ctx context.Context, st store.Store, log *audit.Log, ev model.AuditEvent, what string, rename func(ctx context.Context, tx store.Tx) error) error {
+	var stored model.AuditEvent
+	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := rename(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		stored, err = auditIn(ctx, tx, ev)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("core: rename %s: %w", what, err)
 	}
-	p.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.DeviceRenamed, RemoteIP: ip,
-		Detail: strconv.FormatInt(id, 10) + ": " + n})
+	log.Logged(stored)
 	return nil
 }

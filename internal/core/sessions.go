@@ -76,8 +76,30 @@ func (s *Sessions) Touch(ctx context.Context, idHash []byte, at time.Time) error
 // error), and tells the other nodes to forget it; userID 0 (an expired
 // session, which every node refuses anyway) tells nobody.
 func (s *Sessions) End(ctx context.Context, idHash []byte, userID int64) error {
-	if err := s.store.DeleteSession(ctx, idHash); err != nil {
+	return s.endAudited(ctx, idHash, userID, nil)
+}
+
+// endAudited ends session idHash of user userID as End does, writing ev
+// (cleaned; nil: none) in the same transaction and to the server log
+// after the commit.
+func (s *Sessions) endAudited(ctx context.Context, idHash []byte, userID int64, ev *model.AuditEvent) error {
+	var stored model.AuditEvent
+	err := s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.DeleteSession(ctx, idHash); err != nil {
+			return err
+		}
+		if ev == nil {
+			return nil
+		}
+		var err error
+		stored, err = auditIn(ctx, tx, *ev)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("core: end session: %w", err)
+	}
+	if ev != nil {
+		s.audit.Logged(stored)
 	}
 	if userID != 0 {
 		s.events.Publish(ctx, Event{Kind: EventUser, UserID: userID})
@@ -87,7 +109,11 @@ func (s *Sessions) End(ctx context.Context, idHash []byte, userID int64) error {
 
 // EndAllForUser deletes every session of a user and says how many.
 func (s *Sessions) EndAllForUser(ctx context.Context, userID int64) (int64, error) {
-	n, err := s.store.DeleteUserSessions(ctx, userID)
+	var n int64
+	err := s.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		n, err = tx.DeleteSessions(ctx, userID, nil)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("core: end sessions of user %d: %w", userID, err)
 	}
@@ -96,15 +122,24 @@ func (s *Sessions) EndAllForUser(ctx context.Context, userID int64) (int64, erro
 }
 
 // EndAllBut ends every session of u except keepHash (the caller's own:
-// "sign out everywhere else") in one statement, audits it with ip, tells
-// the other nodes, and says how many ended.
+// "sign out everywhere else"; nil keeps none) and writes its audit row
+// with ip, in one transaction, then tells the other nodes and says how
+// many ended.
 func (s *Sessions) EndAllBut(ctx context.Context, u *model.User, keepHash []byte, ip string) (int64, error) {
-	n, err := s.store.DeleteOtherSessions(ctx, u.ID, keepHash)
+	var n int64
+	var ev model.AuditEvent
+	err := s.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		if n, err = tx.DeleteSessions(ctx, u.ID, keepHash); err != nil {
+			return err
+		}
+		ev, err = auditIn(ctx, tx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.SessionsEnded, RemoteIP: ip,
+			Detail: fmt.Sprintf("signed out everywhere else by the user: %d ended", n)})
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("core: end other sessions of %q: %w", u.Username, err)
 	}
-	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.SessionsEnded, RemoteIP: ip,
-		Detail: fmt.Sprintf("signed out everywhere else by the user: %d ended", n)})
+	s.audit.Logged(ev)
 	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	return n, nil
 }

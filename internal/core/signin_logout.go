@@ -7,18 +7,12 @@ import (
 )
 
 // SignOut ends the browser's session (idHash; a missing one is fine) and,
-// when it belonged to a user (p non-nil), audits it and tells the other
-// nodes to forget it.
+// when it belonged to a user (p non-nil), writes its audit row in the
+// same transaction and tells the other nodes to forget it.
 func (s *SignIn) SignOut(ctx context.Context, idHash []byte, p *Pending, c Client) error {
-	var userID int64
-	if p != nil {
-		userID = p.User.ID
+	if p == nil {
+		return s.sessions.End(ctx, idHash, 0)
 	}
-	if err := s.sessions.End(ctx, idHash, userID); err != nil {
-		return err
-	}
-	if p != nil {
-		s.audit.Record(ctx, c.auditRow(&p.User, audit.SignOut, ""))
-	}
-	return nil
+	ev := c.auditRow(&p.User, audit.SignOut, "")
+	return s.sessions.endAudited(ctx, idHash, p.User.ID, &ev)
 }

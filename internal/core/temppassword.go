@@ -8,6 +8,7 @@ import (
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
 )
 
 // TemporaryPasswordTTL is how long a password an admin set works.
@@ -33,7 +34,8 @@ func (s *Accounts) ResetPassword(ctx context.Context, username string) (string, 
 
 // ChooseNewPassword replaces u's temporary password by one u chose, right
 // after signing in with it (both factors passed in the session
-// keepSessionHash, which stays; other sessions end).
+// keepSessionHash, which stays; other sessions end), with its audit row
+// in the same transaction.
 func (s *Accounts) ChooseNewPassword(ctx context.Context, u *model.User, newPW string, keepSessionHash []byte, ip string) error {
 	if !u.TemporaryPassword() {
 		return ErrNotTemporary
@@ -50,14 +52,21 @@ func (s *Accounts) ChooseNewPassword(ctx context.Context, u *model.User, newPW s
 	if err != nil {
 		return err
 	}
-	_, err = s.store.ChangePassword(ctx, u.ID, u.PasswordHash, hash, keepSessionHash, false)
+	var row model.AuditEvent
+	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		if _, err := changeOwnPasswordIn(ctx, tx, u, hash, keepSessionHash, false); err != nil {
+			return err
+		}
+		row, err = auditIn(ctx, tx, ownRow(u, audit.PasswordChanged, "temporary password replaced by the user", ip))
+		return err
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return ErrPasswordChanged
 	}
 	if err != nil {
 		return fmt.Errorf("core: choose password of %q: %w", u.Username, err)
 	}
-	s.ownRecord(ctx, u, audit.PasswordChanged, "temporary password replaced by the user", ip)
+	s.audit.Logged(row)
 	s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	return nil
 }

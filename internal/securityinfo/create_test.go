@@ -12,6 +12,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // countingHasher counts the bcrypt hashes asked for; busy makes it answer
@@ -37,7 +38,7 @@ func TestAppPasswordRefusalsCostNoHash(t *testing.T) {
 	ctx := context.Background()
 	for i := range model.MaxAppPasswords {
 		ap := &model.AppPassword{UserID: f.user.ID, Name: "device " + itoa(int64(i)), Hash: "x", LookupTag: []byte("tag " + itoa(int64(i)))}
-		if err := f.st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+		if err := teststore.AddAppPassword(ctx, f.st, ap); err != nil {
 			t.Fatal(err)
 		}
 	}

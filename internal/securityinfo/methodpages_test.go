@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // addAppPassword gives the fixture's user an app password, straight in
@@ -16,7 +17,7 @@ import (
 func (f *fixture) addAppPassword(t *testing.T, name string) *model.AppPassword {
 	t.Helper()
 	ap := &model.AppPassword{UserID: f.user.ID, Name: name, Hash: "x", LookupTag: []byte("tag-" + name + "-0123456789abcdef0123")}
-	if err := f.st.CreateAppPassword(context.Background(), ap, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(context.Background(), f.st, ap); err != nil {
 		t.Fatal(err)
 	}
 	return ap

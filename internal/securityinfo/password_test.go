@@ -15,6 +15,8 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 const (
@@ -43,9 +45,13 @@ func newAccountFixture(t *testing.T, mfaAgo time.Duration) *accountFixture {
 		t.Fatal(err)
 	}
 	// Set the password keeping this browser's session.
-	if _, err := f.st.ChangePassword(ctx, f.user.ID, f.user.PasswordHash, hash, f.thisSession(t), false); err != nil {
-		t.Fatal(err)
-	}
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.SetPassword(ctx, f.user.ID, hash, time.Time{}); err != nil {
+			return err
+		}
+		_, err := tx.DeleteSessions(ctx, f.user.ID, f.thisSession(t))
+		return err
+	})
 	for i := range 2 {
 		h := []byte(fmt.Sprintf("other-session-%d-of-ann-0123456789abc", i))
 		if err := f.st.CreateSession(ctx, &model.Session{IDHash: h, UserID: f.user.ID, Stage: model.StageComplete}); err != nil {
@@ -54,7 +60,7 @@ func newAccountFixture(t *testing.T, mfaAgo time.Duration) *accountFixture {
 		f.others = append(f.others, h)
 	}
 	ap := &model.AppPassword{UserID: f.user.ID, Name: "mail", Hash: "x", LookupTag: []byte("tag-of-ann-0123456789abcdef01234")}
-	if err := f.st.CreateAppPassword(ctx, ap, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(ctx, f.st, ap); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -134,7 +134,7 @@ func TestPortalAppliesTheGatewaysSessionRule(t *testing.T) {
 	} {
 		f := newSiteFixture(t, c)
 		ctx := context.Background()
-		if err := f.st.CreateAppPassword(ctx, &model.AppPassword{UserID: f.user.ID, Name: "Secret device name", Hash: "x", LookupTag: []byte("tag")}, model.MaxAppPasswords); err != nil {
+		if err := teststore.AddAppPassword(ctx, f.st, &model.AppPassword{UserID: f.user.ID, Name: "Secret device name", Hash: "x", LookupTag: []byte("tag")}); err != nil {
 			t.Fatal(err)
 		}
 		for path, wantRD := range map[string]string{

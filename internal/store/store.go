@@ -42,29 +42,9 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (*model.User, error)
 	// ListUsers returns all users ordered by username.
 	ListUsers(ctx context.Context) ([]model.User, error)
-	// ChangePassword is the user's own change: when the stored hash is
-	// still currentHash (the one the caller checked the current password
-	// against; model.ErrConflict otherwise, and nothing changes) it
-	// replaces it by newHash and, in the same transaction, ends the user's
-	// sessions except keepSession (the one making the change; nil ends
-	// them all) and, with dropAppPasswords, deletes their app passwords,
-	// returning how many. model.ErrNotFound for unknown IDs.
-	ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error)
-	// UpgradePasswordHash replaces the password hash by newHash (the same
-	// password, hashed anew) when it is still oldHash (model.ErrConflict
-	// otherwise, and nothing changes). Sessions, app passwords and a
-	// temporary password's expiry are left as they are.
-	// model.ErrNotFound for unknown IDs.
-	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.
 	SetMFAState(ctx context.Context, userID int64, state model.MFAState) error
 
-	// CreateAppPassword inserts a and sets a.ID and a.CreatedAt, unless the
-	// user already has `limit` app passwords: then model.ErrLimit, atomically (two
-	// nodes creating at once never exceed the limit). model.ErrConflict when the
-	// user already has an app password with the same LookupTag; model.ErrNotFound
-	// for an unknown user.
-	CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error
 	// AppPasswords lists a user's app passwords, oldest first.
 	AppPasswords(ctx context.Context, userID int64) ([]model.AppPassword, error)
 	// AppPasswordByTag finds a user's app password by lookup tag;
@@ -73,16 +53,9 @@ type Store interface {
 	// TouchAppPassword records a use (time and client IP); model.ErrNotFound if
 	// it was deleted.
 	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error
-	// DeleteAppPassword removes one app password of the user; model.ErrNotFound
-	// if the user has no such app password.
-	DeleteAppPassword(ctx context.Context, userID, id int64) error
 
 	// TOTPAuthenticators lists a user's authenticators, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
-	// RenameTOTP sets the name of authenticator id of the user (validated
-	// by the caller); model.ErrNotFound when the user has no such
-	// authenticator.
-	RenameTOTP(ctx context.Context, userID, id int64, name string) error
 	// ClaimTOTPStep atomically records that the user has used time step
 	// `step`. It returns false (and changes nothing) when a step >= step was
 	// already claimed: each step is accepted once per user (RFC 6238 §5.2).
@@ -100,13 +73,6 @@ type Store interface {
 	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
 	// TouchSession sets LastSeenAt; model.ErrNotFound if the session is gone.
 	TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error
-	// DeleteSession removes one session; deleting a missing one is not an error.
-	DeleteSession(ctx context.Context, idHash []byte) error
-	// DeleteUserSessions removes all sessions of a user and returns how many.
-	DeleteUserSessions(ctx context.Context, userID int64) (int64, error)
-	// DeleteOtherSessions removes all sessions of a user but keep (the
-	// caller's own; nil keeps none) and returns how many.
-	DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// DeleteStaleSessions removes sessions created before createdBefore or
 	// last seen before seenBefore, and returns how many.
 	DeleteStaleSessions(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error)
@@ -190,9 +156,6 @@ type Store interface {
 	MarkPushDead(ctx context.Context, id int64) error
 	// TouchDevice records a use; model.ErrNotFound for unknown devices.
 	TouchDevice(ctx context.Context, id int64, at time.Time) error
-	// RenameDevice sets the name of device id of the user (validated by
-	// the caller); model.ErrNotFound when the user has no such device.
-	RenameDevice(ctx context.Context, userID, id int64, name string) error
 
 	// UseNonce records that a device's signed call used a nonce (its
 	// hash), until expires, first dropping the device's records that have
@@ -202,12 +165,6 @@ type Store interface {
 	// uses of one nonce, one fails.
 	UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error
 
-	// CreateApproval stores a (all fields but Status, set Pending, and
-	// AnsweredAt, DeviceID), unless the user created limit or more since
-	// `since` (model.ErrLimit); in the same transaction the user's other
-	// pending requests become Cancelled: one pending request per user.
-	// model.ErrNotFound for unknown users.
-	CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error
 	// ApprovalByID returns a request; model.ErrNotFound otherwise.
 	ApprovalByID(ctx context.Context, id string) (*model.Approval, error)
 	// ApprovalForSession returns the newest request made for session

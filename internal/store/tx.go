@@ -67,7 +67,11 @@ type Tx interface {
 	// SetBlocked blocks (at non-zero, with reason) or unblocks (zero) the
 	// user's sign-in; sessions are not touched (see DeleteSessions).
 	SetBlocked(ctx context.Context, userID int64, at time.Time, reason string) error
-	// UpgradePasswordHash: see Store.UpgradePasswordHash.
+	// UpgradePasswordHash replaces the password hash by newHash (the same
+	// password, hashed anew) when it is still oldHash (model.ErrConflict
+	// otherwise, and nothing changes). Sessions, app passwords and a
+	// temporary password's expiry are left as they are.
+	// model.ErrNotFound for unknown IDs.
 	UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
 	// ClaimTOTPStep: see Store.ClaimTOTPStep.
 	ClaimTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
@@ -84,6 +88,10 @@ type Tx interface {
 	// AddTOTP inserts an authenticator and sets a.ID and a.CreatedAt
 	// (nothing else: promotion is the core's rule).
 	AddTOTP(ctx context.Context, a *model.TOTPAuthenticator) error
+	// RenameTOTP sets the name of authenticator id of the user
+	// (validated by the caller); model.ErrNotFound when the user has no
+	// such authenticator.
+	RenameTOTP(ctx context.Context, userID, id int64, name string) error
 	// DeleteTOTP deletes authenticator id of the user; model.ErrNotFound
 	// when the user has no such authenticator.
 	DeleteTOTP(ctx context.Context, userID, id int64) error
@@ -92,10 +100,22 @@ type Tx interface {
 	CreateSession(ctx context.Context, s *model.Session) error
 	// ReplaceSession: see Store.ReplaceSession.
 	ReplaceSession(ctx context.Context, oldHash []byte, s *model.Session) error
+	// DeleteSession deletes one session (a missing one is fine).
+	DeleteSession(ctx context.Context, idHash []byte) error
 	// DeleteSessions deletes the user's sessions except keep (nil: all)
 	// and says how many went: the one statement that ends a user's
 	// sessions.
 	DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
+	// CountApprovalsSince counts the user's sign-in requests created at
+	// or after since, as of now in the transaction (under LockUser, a
+	// limit checked on it holds until commit on every node).
+	CountApprovalsSince(ctx context.Context, userID int64, since time.Time) (int, error)
+	// AddApproval stores a (all fields but Status, set Pending, and
+	// AnsweredAt, DeviceID; CreatedAt is set, after the user's previous
+	// request) and makes the user's other pending requests Cancelled: one
+	// pending request per user. No limit: that is the core's rule.
+	// model.ErrNotFound for unknown users.
+	AddApproval(ctx context.Context, a *model.Approval) error
 	// ConsumeApproval: see Store.ConsumeApproval.
 	ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error
 
@@ -110,12 +130,28 @@ type Tx interface {
 	// TOTPAuthenticators lists the user's authenticators as of now in
 	// the transaction, oldest first.
 	TOTPAuthenticators(ctx context.Context, userID int64) ([]model.TOTPAuthenticator, error)
+	// RenameDevice sets the name of device id of the user (validated by
+	// the caller; the same name again is no error); model.ErrNotFound
+	// when the user has no such device.
+	RenameDevice(ctx context.Context, userID, id int64, name string) error
 	// DeleteDevice deletes device id of the user (active or waiting on a
 	// link); model.ErrNotFound when the user has no such device.
 	DeleteDevice(ctx context.Context, userID, id int64) error
 	// DeleteMethods deletes every authenticator, device, pairing link and
 	// passkey of the user.
 	DeleteMethods(ctx context.Context, userID int64) error
+	// CountAppPasswords counts the user's app passwords as of now in the
+	// transaction (under LockUser, a limit checked on it holds until
+	// commit on every node).
+	CountAppPasswords(ctx context.Context, userID int64) (int, error)
+	// AddAppPassword inserts a and sets a.ID and a.CreatedAt (no limit:
+	// that is the core's rule). model.ErrConflict when the user has an
+	// app password with the same LookupTag; model.ErrNotFound for an
+	// unknown user.
+	AddAppPassword(ctx context.Context, a *model.AppPassword) error
+	// DeleteAppPassword deletes app password id of the user;
+	// model.ErrNotFound when the user has no such app password.
+	DeleteAppPassword(ctx context.Context, userID, id int64) error
 	// DeleteAppPasswords deletes every app password of the user and says
 	// how many went.
 	DeleteAppPasswords(ctx context.Context, userID int64) (int64, error)

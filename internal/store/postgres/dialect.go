@@ -23,8 +23,7 @@ const migrateLockKey int64 = 0x6d66616761746501
 // newDialect is PostgreSQL for the shared SQL layer: READ COMMITTED write
 // transactions, where each statement sees what committed before it
 // started, including whatever the lock holder it waited for wrote; row
-// locks (CreateAppPassword and the core's transactions lock the user row
-// before counting, ReleaseFailure the counter row), a table lock in
+// locks (the core's transactions lock the user row before counting, ReleaseFailure the counter row), a table lock in
 // CreateFirstUser, a single-statement upsert for ClaimFailure and a
 // transaction-level advisory lock for migrations. Times are
 // timestamptz.

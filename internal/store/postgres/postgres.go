@@ -6,10 +6,11 @@
 // Every method runs under Options.QueryTimeout. Operations that must be
 // atomic across nodes rely on PostgreSQL itself, never on Go locks:
 // single-statement conditional updates (ClaimTOTPStep), upserts
-// (ClaimFailure, Secret), row locks (CreateAppPassword locks the user row
-// before counting) and a table lock (CreateFirstUser). Transactions run at
-// READ COMMITTED, where each statement sees what committed before it
-// started, including whatever the lock holder it waited for wrote.
+// (ClaimFailure, Secret), row locks (the core's transactions lock the user
+// row before counting, e.g. a user's app passwords against their limit)
+// and a table lock (CreateFirstUser). Transactions run at READ COMMITTED,
+// where each statement sees what committed before it started, including
+// whatever the lock holder it waited for wrote.
 //
 // Times are timestamptz columns written at millisecond precision and
 // returned in UTC; nullable time columns store the zero time as NULL.

@@ -21,6 +21,7 @@ import (
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/store/postgres"
 	"github.com/mfagate/mfagate/internal/store/storetest"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // adminDSN returns MFAGATE_TEST_POSTGRES_DSN, a database whose role may
@@ -235,7 +236,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	if u.DefaultMethod != model.MethodNone {
 		t.Errorf("DefaultMethod of a pre-0002 user = %q, want none", u.DefaultMethod)
 	}
-	if err := s.CreateAppPassword(ctx, &model.AppPassword{UserID: u.ID, Name: "n", Hash: "h", LookupTag: []byte("t")}, 1); err != nil {
+	if err := teststore.AddAppPassword(ctx, s, &model.AppPassword{UserID: u.ID, Name: "n", Hash: "h", LookupTag: []byte("t")}); err != nil {
 		t.Errorf("CreateAppPassword after upgrade: %v", err)
 	}
 	want, _ := postgres.MigrationVersions()

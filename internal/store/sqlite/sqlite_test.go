@@ -17,6 +17,7 @@ import (
 	"github.com/mfagate/mfagate/internal/store/schema"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 	"github.com/mfagate/mfagate/internal/store/storetest"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 func openTemp(t *testing.T) (*sqlite.Store, string) {
@@ -341,7 +342,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 
 	a := &model.AppPassword{UserID: u.ID, Name: "mail", Hash: "h", LookupTag: []byte("tag")}
-	if err := s.CreateAppPassword(ctx, a, model.MaxAppPasswords); err != nil {
+	if err := teststore.AddAppPassword(ctx, s, a); err != nil {
 		t.Fatalf("CreateAppPassword after upgrade: %v", err)
 	}
 	if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -393,7 +394,7 @@ func TestAppPasswordEmptyTagRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tag := range [][]byte{nil, {}} {
-		if err := s.CreateAppPassword(ctx, &model.AppPassword{UserID: u.ID, Name: "x", Hash: "h", LookupTag: tag}, model.MaxAppPasswords); err == nil {
+		if err := teststore.AddAppPassword(ctx, s, &model.AppPassword{UserID: u.ID, Name: "x", Hash: "h", LookupTag: tag}); err == nil {
 			t.Errorf("CreateAppPassword(tag %v) succeeded", tag)
 		}
 	}

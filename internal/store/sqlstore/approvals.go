@@ -25,51 +25,6 @@ func scanApproval(r scanner) (*model.Approval, error) {
 	return &a, nil
 }
 
-// CreateApproval stores a pending request unless the user made limit
-// since `since`, cancelling the user's other pending ones, in one
-// transaction under the user's row lock.
-func (s *Store) CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	t := Now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := s.lockUserRow(ctx, tx, a.UserID); err != nil {
-			return err
-		}
-		if err := s.row(ctx, tx, "SELECT count(*) FROM approvals WHERE user_id = ? AND created_at >= ?",
-			a.UserID, s.tm(since)).Scan(&n); err != nil {
-			return err
-		}
-		if n >= limit {
-			return fmt.Errorf("%w: %d sign-in requests since %s", model.ErrLimit, n, since.Format(time.RFC3339))
-		}
-		// created_at orders a session's requests (ApprovalForSession), at
-		// millisecond precision: a request made in the same millisecond as
-		// the user's previous one goes one millisecond after it.
-		var last dbTime
-		if err := s.row(ctx, tx, "SELECT max(created_at) FROM approvals WHERE user_id = ?", a.UserID).Scan(&last); err != nil {
-			return err
-		}
-		if !t.After(last.t) {
-			t = last.t.Add(time.Millisecond)
-		}
-		if _, err := s.exec(ctx, tx, "UPDATE approvals SET status = ? WHERE user_id = ? AND status = ?",
-			string(model.ApprovalCancelled), a.UserID, string(model.ApprovalPending)); err != nil {
-			return err
-		}
-		_, err := s.exec(ctx, tx, `INSERT INTO approvals (id, user_id, session_hash, number, status, created_at, expires_at, site, remote_ip, user_agent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.UserID, nonNilBlob(a.SessionHash), a.Number, string(model.ApprovalPending),
-			s.tm(t), s.tm(a.ExpiresAt), a.Site, a.RemoteIP, a.UserAgent)
-		return err
-	})
-	if err != nil {
-		return s.wrap(ctx, "create approval", err)
-	}
-	a.Status, a.CreatedAt, a.AnsweredAt, a.DeviceID = model.ApprovalPending, t, time.Time{}, 0
-	return nil
-}
-
 // ApprovalByID returns a request.
 func (s *Store) ApprovalByID(ctx context.Context, id string) (*model.Approval, error) {
 	return s.approvalWhere(ctx, "approval by id", "id = ?", id)
@@ -209,4 +164,40 @@ func (t *tx) AnswerApproval(ctx context.Context, id string, userID, deviceID int
 		return nil, t.wrap(ctx, "answer approval", err)
 	}
 	return a, nil
+}
+
+// CountApprovalsSince counts the user's requests created at or after
+// since.
+func (t *tx) CountApprovalsSince(ctx context.Context, userID int64, since time.Time) (int, error) {
+	var n int
+	err := t.s.row(ctx, t.tx, "SELECT count(*) FROM approvals WHERE user_id = ? AND created_at >= ?", userID, t.s.tm(since)).Scan(&n)
+	return n, t.wrap(ctx, "count approvals", err)
+}
+
+// AddApproval cancels the user's pending requests and inserts a, pending.
+func (t *tx) AddApproval(ctx context.Context, a *model.Approval) error {
+	s := t.s
+	at := Now()
+	// created_at orders a session's requests (ApprovalForSession), at
+	// millisecond precision: a request made in the same millisecond as
+	// the user's previous one goes one millisecond after it.
+	var last dbTime
+	if err := s.row(ctx, t.tx, "SELECT max(created_at) FROM approvals WHERE user_id = ?", a.UserID).Scan(&last); err != nil {
+		return t.wrap(ctx, "add approval", err)
+	}
+	if !at.After(last.t) {
+		at = last.t.Add(time.Millisecond)
+	}
+	if _, err := s.exec(ctx, t.tx, "UPDATE approvals SET status = ? WHERE user_id = ? AND status = ?",
+		string(model.ApprovalCancelled), a.UserID, string(model.ApprovalPending)); err != nil {
+		return t.wrap(ctx, "add approval", err)
+	}
+	_, err := s.exec(ctx, t.tx, `INSERT INTO approvals (id, user_id, session_hash, number, status, created_at, expires_at, site, remote_ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.UserID, nonNilBlob(a.SessionHash), a.Number, string(model.ApprovalPending),
+		s.tm(at), s.tm(a.ExpiresAt), a.Site, a.RemoteIP, a.UserAgent)
+	if err != nil {
+		return t.wrap(ctx, "add approval", err)
+	}
+	a.Status, a.CreatedAt, a.AnsweredAt, a.DeviceID = model.ApprovalPending, at, time.Time{}, 0
+	return nil
 }

@@ -69,12 +69,10 @@ func (s *Store) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 	return s.wrap(ctx, "touch device", err)
 }
 
-// RenameDevice names device id of the user, in one statement.
-func (s *Store) RenameDevice(ctx context.Context, userID, id int64, name string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.execOne(ctx, s.w, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
-	return s.wrap(ctx, "rename device", err)
+// RenameDevice names device id of the user.
+func (t *tx) RenameDevice(ctx context.Context, userID, id int64, name string) error {
+	err := t.s.execOne(ctx, t.tx, "UPDATE devices SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
+	return t.wrap(ctx, "rename device", err)
 }
 
 // DeleteDevice deletes one device of the user.

@@ -93,31 +93,6 @@ func (s *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.T
 	return s.wrap(ctx, "touch session", err)
 }
 
-// DeleteSession removes one session; a missing one is not an error.
-func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	_, err := s.exec(ctx, s.w, deleteSessionSQL, nonNilBlob(idHash))
-	return s.wrap(ctx, "delete session", err)
-}
-
-// DeleteUserSessions removes all sessions of a user and returns how many.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.deleteSessionsBut(ctx, s.w, userID, nil)
-	return n, s.wrap(ctx, "delete user sessions", err)
-}
-
-// DeleteOtherSessions removes all sessions of a user but keep (nil: none
-// kept) and returns how many.
-func (s *Store) DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.deleteSessionsBut(ctx, s.w, userID, keep)
-	return n, s.wrap(ctx, "delete other sessions", err)
-}
-
 // deleteSessionSQL deletes session ?.
 const deleteSessionSQL = "DELETE FROM sessions WHERE id_hash = ?"
 
@@ -155,4 +130,10 @@ func (t *tx) ReplaceSession(ctx context.Context, oldHash []byte, sess *model.Ses
 func (t *tx) DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
 	n, err := t.s.deleteSessionsBut(ctx, t.tx, userID, keep)
 	return n, t.wrap(ctx, "delete sessions", err)
+}
+
+// DeleteSession ends one session; a missing one is fine.
+func (t *tx) DeleteSession(ctx context.Context, idHash []byte) error {
+	_, err := t.s.exec(ctx, t.tx, deleteSessionSQL, nonNilBlob(idHash))
+	return t.wrap(ctx, "delete session", err)
 }

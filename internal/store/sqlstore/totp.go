@@ -29,12 +29,10 @@ func (s *Store) totpAuthenticators(ctx context.Context, x db, userID int64) ([]m
 	})
 }
 
-// RenameTOTP names authenticator id of the user, in one statement.
-func (s *Store) RenameTOTP(ctx context.Context, userID, id int64, name string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.execOne(ctx, s.w, "UPDATE totp_authenticators SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
-	return s.wrap(ctx, "rename totp", err)
+// RenameTOTP names authenticator id of the user.
+func (t *tx) RenameTOTP(ctx context.Context, userID, id int64, name string) error {
+	err := t.s.execOne(ctx, t.tx, "UPDATE totp_authenticators SET name = ? WHERE id = ? AND user_id = ?", name, id, userID)
+	return t.wrap(ctx, "rename totp", err)
 }
 
 // AddTOTP inserts an authenticator.

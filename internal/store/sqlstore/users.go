@@ -214,38 +214,6 @@ func (s *Store) setProfile(ctx context.Context, tx *sql.Tx, userID int64, displa
 // user ?.
 const setPasswordSQL = "UPDATE users SET password_hash = ?, password_expires_at = ?, updated_at = ? WHERE id = ?"
 
-// ChangePassword replaces the password hash when it is still currentHash
-// (the row is locked by the update, so of two changes checked against the
-// same hash one wins), ends the user's other sessions and optionally
-// deletes their app passwords, in one transaction; see
-// store.Store.ChangePassword.
-func (s *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (int64, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	var dropped int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		n, err := s.count(ctx, tx, setPasswordSQL+" AND password_hash = ?", newHash, s.nullTm(time.Time{}), s.tm(Now()), userID, currentHash)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return s.missingOrChanged(ctx, tx, userID)
-		}
-		if _, err := s.deleteSessionsBut(ctx, tx, userID, keepSession); err != nil {
-			return err
-		}
-		if !dropAppPasswords {
-			return nil
-		}
-		dropped, err = s.count(ctx, tx, deleteAppPasswordsSQL, userID)
-		return err
-	})
-	if err != nil {
-		return 0, s.wrap(ctx, "change password", err)
-	}
-	return dropped, nil
-}
-
 // missingOrChanged tells why a conditional update of user userID changed
 // no row: model.ErrNotFound when there is no such user, else
 // model.ErrConflict (the condition no longer holds).
@@ -326,18 +294,9 @@ func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx, group string) error 
 	return errors.Join(rows.Err(), rows.Close())
 }
 
-// UpgradePasswordHash replaces the password hash when it is still
+// upgradePasswordHash replaces the password hash when it is still
 // oldHash, in one conditional UPDATE (of two upgrades from the same hash,
-// one applies); see store.Store.UpgradePasswordHash.
-func (s *Store) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return s.upgradePasswordHash(ctx, tx, userID, oldHash, newHash)
-	})
-	return s.wrap(ctx, "upgrade password hash", err)
-}
-
+// one applies); see store.Tx.UpgradePasswordHash.
 func (s *Store) upgradePasswordHash(ctx context.Context, tx *sql.Tx, userID int64, oldHash, newHash string) error {
 	n, err := s.count(ctx, tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
 		newHash, s.tm(Now()), userID, oldHash)

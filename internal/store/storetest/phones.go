@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -142,12 +143,32 @@ func newApproval(id string, userID int64, sessionHash []byte, expires time.Time)
 	}
 }
 
+// createApproval stores a unless its user created limit or more requests
+// since since (model.ErrLimit), in one transaction as the core makes it:
+// the user's lock, the count, the insert (Tx.LockUser,
+// CountApprovalsSince, AddApproval).
+func createApproval(ctx context.Context, s store.Store, a *model.Approval, since time.Time, limit int) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.LockUser(ctx, a.UserID); err != nil {
+			return err
+		}
+		n, err := tx.CountApprovalsSince(ctx, a.UserID, since)
+		if err != nil {
+			return err
+		}
+		if n >= limit {
+			return fmt.Errorf("%w: %d sign-in requests since %s", model.ErrLimit, n, since.Format(time.RFC3339))
+		}
+		return tx.AddApproval(ctx, a)
+	})
+}
+
 // mustCreateApproval creates request id for the user and session, expiring
 // in a minute, with no effective limit.
 func mustCreateApproval(t *testing.T, s store.Store, id string, userID int64, sessionHash []byte) *model.Approval {
 	t.Helper()
 	a := newApproval(id, userID, sessionHash, time.Now().Add(time.Minute))
-	noErr(t, "CreateApproval("+id+")", s.CreateApproval(t.Context(), a, time.Now().Add(-time.Hour), 1000))
+	noErr(t, "CreateApproval("+id+")", createApproval(t.Context(), s, a, time.Now().Add(-time.Hour), 1000))
 	return a
 }
 
@@ -1010,7 +1031,7 @@ func testApprovalCreate(t *testing.T, s store.Store) {
 	a := newApproval("req-1", u.ID, hash(1), expires)
 	a.Status, a.AnsweredAt, a.DeviceID = model.ApprovalApproved, base(), 7 // ignored
 	before := time.Now()
-	noErr(t, "CreateApproval", s.CreateApproval(ctx, a, before.Add(-time.Hour), 10))
+	noErr(t, "CreateApproval", createApproval(ctx, s, a, before.Add(-time.Hour), 10))
 	if a.Status != model.ApprovalPending || !a.AnsweredAt.IsZero() || a.DeviceID != 0 {
 		t.Errorf("created request = %+v, want pending, unanswered", a)
 	}
@@ -1019,7 +1040,7 @@ func testApprovalCreate(t *testing.T, s store.Store) {
 	_, err := s.ApprovalByID(ctx, "req-9")
 	wantErr(t, "ApprovalByID(unknown)", err, model.ErrNotFound)
 	wantErr(t, "CreateApproval(unknown user)",
-		s.CreateApproval(ctx, newApproval("req-x", u.ID+v.ID+1000, hash(9), expires), before.Add(-time.Hour), 10), model.ErrNotFound)
+		createApproval(ctx, s, newApproval("req-x", u.ID+v.ID+1000, hash(9), expires), before.Add(-time.Hour), 10), model.ErrNotFound)
 	_, err = s.ApprovalByID(ctx, "req-x")
 	wantErr(t, "ApprovalByID(refused)", err, model.ErrNotFound)
 
@@ -1058,11 +1079,11 @@ func testApprovalLimit(t *testing.T, s store.Store) {
 			msLater()
 		}
 		a := newApproval(fmt.Sprintf("r%d", i), u.ID, hash(1), time.Now().Add(time.Minute))
-		noErr(t, "CreateApproval", s.CreateApproval(ctx, a, longAgo, 3))
+		noErr(t, "CreateApproval", createApproval(ctx, s, a, longAgo, 3))
 		made = append(made, a)
 	}
 	try := func(id string, since time.Time, limit int) error {
-		return s.CreateApproval(ctx, newApproval(id, u.ID, hash(1), time.Now().Add(time.Minute)), since, limit)
+		return createApproval(ctx, s, newApproval(id, u.ID, hash(1), time.Now().Add(time.Minute)), since, limit)
 	}
 	wantErr(t, "CreateApproval(at the limit)", try("over", longAgo, 3), model.ErrLimit)
 	_, err := s.ApprovalByID(ctx, "over")
@@ -1075,7 +1096,7 @@ func testApprovalLimit(t *testing.T, s store.Store) {
 	wantStatus(t, s, "r2", model.ApprovalCancelled)
 	noErr(t, "CreateApproval(none since, limit 1)", try("r4", time.Now().Add(time.Hour), 1))
 	// Per user.
-	noErr(t, "CreateApproval(other user, limit 1)", s.CreateApproval(ctx, newApproval("b0", v.ID, hash(2), time.Now().Add(time.Minute)), longAgo, 1))
+	noErr(t, "CreateApproval(other user, limit 1)", createApproval(ctx, s, newApproval("b0", v.ID, hash(2), time.Now().Add(time.Minute)), longAgo, 1))
 }
 
 // testApprovalForSession: the newest request of the session, whatever its
@@ -1109,7 +1130,7 @@ func testPendingApproval(t *testing.T, s store.Store) {
 	_, err := s.PendingApproval(ctx, u.ID, now)
 	wantErr(t, "PendingApproval(none)", err, model.ErrNotFound)
 	a := newApproval("a", u.ID, hash(1), now.Add(time.Minute))
-	noErr(t, "CreateApproval", s.CreateApproval(ctx, a, now.Add(-time.Hour), 10))
+	noErr(t, "CreateApproval", createApproval(ctx, s, a, now.Add(-time.Hour), 10))
 	got, err := s.PendingApproval(ctx, u.ID, a.ExpiresAt.Add(-time.Millisecond))
 	noErr(t, "PendingApproval", err)
 	checkApproval(t, got, a)
@@ -1319,7 +1340,7 @@ func testConsumeApprovalSessionGone(t *testing.T, s store.Store) {
 	mustCreateApproval(t, s, "a", u.ID, hash(1))
 	_, err := answerApproval(s, ctx, "a", u.ID, d.ID, model.ApprovalApproved, time.Now())
 	noErr(t, "AnswerApproval", err)
-	noErr(t, "DeleteSession", s.DeleteSession(ctx, hash(1)))
+	noErr(t, "DeleteSession", deleteSession(ctx, s, hash(1)))
 	wantErr(t, "ConsumeApproval(session gone)", s.ConsumeApproval(ctx, "a", hash(1), newSession(5, u.ID, base())), model.ErrNotFound)
 	sessionGone(t, s, "next", hash(5))
 	wantStatus(t, s, "a", model.ApprovalApproved)
@@ -1481,7 +1502,7 @@ func testMethodRemovalEndsOtherSessions(t *testing.T, s store.Store) {
 	d2 := mustPairDevice(t, s, u.ID, 2)
 	sessions := func() {
 		for i := byte(80); i < 83; i++ {
-			_ = s.DeleteSession(ctx, hash(i))
+			_ = deleteSession(ctx, s, hash(i))
 			mustCreateSession(t, s, newSession(i, u.ID, base()))
 		}
 	}

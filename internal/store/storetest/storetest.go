@@ -180,7 +180,7 @@ func newAppPassword(userID int64, i int) *model.AppPassword {
 func mustCreateAppPassword(t *testing.T, s store.Store, userID int64, i int) *model.AppPassword {
 	t.Helper()
 	a := newAppPassword(userID, i)
-	if err := s.CreateAppPassword(t.Context(), a, model.MaxAppPasswords); err != nil {
+	if err := createAppPassword(t.Context(), s, a, model.MaxAppPasswords); err != nil {
 		t.Fatalf("CreateAppPassword(user %d, #%d): %v", userID, i, err)
 	}
 	return a
@@ -229,6 +229,48 @@ func mustCreateSession(t *testing.T, s store.Store, sess *model.Session) {
 	if err := s.CreateSession(t.Context(), sess); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
+}
+
+// createAppPassword stores a unless its user has limit app passwords
+// (model.ErrLimit), in one transaction as the core makes it: the user's
+// lock, the count, the insert (Tx.LockUser, CountAppPasswords,
+// AddAppPassword), so that concurrent creations on any node never
+// exceed the limit.
+func createAppPassword(ctx context.Context, s store.Store, a *model.AppPassword, limit int) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.LockUser(ctx, a.UserID); err != nil {
+			return err
+		}
+		n, err := tx.CountAppPasswords(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		if n >= limit {
+			return fmt.Errorf("%w (%d of %d)", model.ErrLimit, n, limit)
+		}
+		return tx.AddAppPassword(ctx, a)
+	})
+}
+
+// deleteAppPassword runs Tx.DeleteAppPassword in a transaction of its own.
+func deleteAppPassword(ctx context.Context, s store.Store, userID, id int64) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.DeleteAppPassword(ctx, userID, id) })
+}
+
+// deleteSession ends session idHash in a transaction of its own
+// (Tx.DeleteSession).
+func deleteSession(ctx context.Context, s store.Store, idHash []byte) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.DeleteSession(ctx, idHash) })
+}
+
+// deleteSessions ends the user's sessions but keep (nil: all) in a
+// transaction of its own (Tx.DeleteSessions) and says how many went.
+func deleteSessions(ctx context.Context, s store.Store, userID int64, keep []byte) (n int64, err error) {
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		n, err = tx.DeleteSessions(ctx, userID, keep)
+		return err
+	})
+	return n, err
 }
 
 // ms is t as a store returns it: UTC, truncated to milliseconds.
@@ -655,7 +697,7 @@ func testAppPasswords(t *testing.T, s store.Store) {
 	wantErr(t, "AppPasswordByTag(tag prefix)", err, model.ErrNotFound)
 
 	missing := newAppPassword(u.ID+v.ID+1000, 5)
-	wantErr(t, "CreateAppPassword(unknown user)", s.CreateAppPassword(ctx, missing, model.MaxAppPasswords), model.ErrNotFound)
+	wantErr(t, "CreateAppPassword(unknown user)", createAppPassword(ctx, s, missing, model.MaxAppPasswords), model.ErrNotFound)
 	if missing.ID != 0 {
 		t.Errorf("failed CreateAppPassword set ID %d", missing.ID)
 	}
@@ -670,7 +712,7 @@ func testAppPasswordLimit(t *testing.T, s store.Store) {
 		created = append(created, mustCreateAppPassword(t, s, u.ID, i))
 	}
 	over := newAppPassword(u.ID, model.MaxAppPasswords)
-	wantErr(t, "CreateAppPassword(over limit)", s.CreateAppPassword(ctx, over, model.MaxAppPasswords), model.ErrLimit)
+	wantErr(t, "CreateAppPassword(over limit)", createAppPassword(ctx, s, over, model.MaxAppPasswords), model.ErrLimit)
 	if over.ID != 0 {
 		t.Errorf("CreateAppPassword over the limit set ID %d", over.ID)
 	}
@@ -681,18 +723,18 @@ func testAppPasswordLimit(t *testing.T, s store.Store) {
 	mustCreateAppPassword(t, s, v.ID, 0)
 
 	// After one delete, exactly one more fits.
-	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, created[7].ID))
-	noErr(t, "CreateAppPassword(after delete)", s.CreateAppPassword(ctx, over, model.MaxAppPasswords))
+	noErr(t, "DeleteAppPassword", deleteAppPassword(ctx, s, u.ID, created[7].ID))
+	noErr(t, "CreateAppPassword(after delete)", createAppPassword(ctx, s, over, model.MaxAppPasswords))
 	wantErr(t, "CreateAppPassword(over limit again)",
-		s.CreateAppPassword(ctx, newAppPassword(u.ID, model.MaxAppPasswords+1), model.MaxAppPasswords), model.ErrLimit)
+		createAppPassword(ctx, s, newAppPassword(u.ID, model.MaxAppPasswords+1), model.MaxAppPasswords), model.ErrLimit)
 	if n := countAppPasswords(t, s, u.ID); n != model.MaxAppPasswords {
 		t.Errorf("%d app passwords, want %d", n, model.MaxAppPasswords)
 	}
 
 	// The limit is the caller's: a smaller one counts existing rows too.
 	wantErr(t, "CreateAppPassword(limit 1, bob has 1)",
-		s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 1), model.ErrLimit)
-	noErr(t, "CreateAppPassword(limit 2, bob has 1)", s.CreateAppPassword(ctx, newAppPassword(v.ID, 1), 2))
+		createAppPassword(ctx, s, newAppPassword(v.ID, 1), 1), model.ErrLimit)
+	noErr(t, "CreateAppPassword(limit 2, bob has 1)", createAppPassword(ctx, s, newAppPassword(v.ID, 1), 2))
 }
 
 func testAppPasswordLimitConcurrent(t *testing.T, s store.Store) {
@@ -711,7 +753,7 @@ func CheckAppPasswordLimitAcross(t *testing.T, nodes []store.Store, userID int64
 	const n = model.MaxAppPasswords + 20
 	var errs [n]error
 	parallel(n, func(i int) {
-		errs[i] = nodes[i%len(nodes)].CreateAppPassword(ctx, newAppPassword(userID, i), model.MaxAppPasswords)
+		errs[i] = createAppPassword(ctx, nodes[i%len(nodes)], newAppPassword(userID, i), model.MaxAppPasswords)
 	})
 	ok, limited := 0, 0
 	for i, err := range errs {
@@ -741,7 +783,7 @@ func testAppPasswordTagUnique(t *testing.T, s store.Store) {
 	first := mustCreateAppPassword(t, s, u.ID, 1)
 	dup := newAppPassword(u.ID, 1)
 	dup.Name, dup.Hash = "other name", "$2a$10$other"
-	wantErr(t, "CreateAppPassword(same tag)", s.CreateAppPassword(ctx, dup, model.MaxAppPasswords), model.ErrConflict)
+	wantErr(t, "CreateAppPassword(same tag)", createAppPassword(ctx, s, dup, model.MaxAppPasswords), model.ErrConflict)
 	if dup.ID != 0 {
 		t.Errorf("conflicting CreateAppPassword set ID %d", dup.ID)
 	}
@@ -772,14 +814,14 @@ func testAppPasswordDelete(t *testing.T, s store.Store) {
 	b1 := mustCreateAppPassword(t, s, v.ID, 1)
 
 	// Nobody deletes another user's app password.
-	wantErr(t, "DeleteAppPassword(other user)", s.DeleteAppPassword(ctx, v.ID, a1.ID), model.ErrNotFound)
+	wantErr(t, "DeleteAppPassword(other user)", deleteAppPassword(ctx, s, v.ID, a1.ID), model.ErrNotFound)
 	if _, err := s.AppPasswordByTag(ctx, u.ID, appTag(1)); err != nil {
 		t.Errorf("app password deleted by another user: %v", err)
 	}
-	wantErr(t, "DeleteAppPassword(unknown)", s.DeleteAppPassword(ctx, u.ID, a3.ID+b1.ID+1000), model.ErrNotFound)
+	wantErr(t, "DeleteAppPassword(unknown)", deleteAppPassword(ctx, s, u.ID, a3.ID+b1.ID+1000), model.ErrNotFound)
 
-	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a1.ID))
-	wantErr(t, "DeleteAppPassword(again)", s.DeleteAppPassword(ctx, u.ID, a1.ID), model.ErrNotFound)
+	noErr(t, "DeleteAppPassword", deleteAppPassword(ctx, s, u.ID, a1.ID))
+	wantErr(t, "DeleteAppPassword(again)", deleteAppPassword(ctx, s, u.ID, a1.ID), model.ErrNotFound)
 	_, err := s.AppPasswordByTag(ctx, u.ID, appTag(1))
 	wantErr(t, "AppPasswordByTag(deleted)", err, model.ErrNotFound)
 	list, err := s.AppPasswords(ctx, u.ID)
@@ -842,7 +884,7 @@ func testAppPasswordTouch(t *testing.T, s store.Store) {
 	checkAppPassword(t, &list[0], a)
 	checkAppPassword(t, &list[1], other) // untouched
 
-	noErr(t, "DeleteAppPassword", s.DeleteAppPassword(ctx, u.ID, a.ID))
+	noErr(t, "DeleteAppPassword", deleteAppPassword(ctx, s, u.ID, a.ID))
 	wantErr(t, "TouchAppPassword(deleted)", s.TouchAppPassword(ctx, a.ID, later, "192.0.2.7"), model.ErrNotFound)
 	wantErr(t, "TouchAppPassword(unknown)", s.TouchAppPassword(ctx, other.ID+1000, later, "192.0.2.7"), model.ErrNotFound)
 }
@@ -1103,10 +1145,10 @@ func testSessionDelete(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, "alice")
 	mustCreateSession(t, s, newSession(1, u.ID, base()))
 	mustCreateSession(t, s, newSession(2, u.ID, base()))
-	noErr(t, "DeleteSession", s.DeleteSession(ctx, hash(1)))
+	noErr(t, "DeleteSession", deleteSession(ctx, s, hash(1)))
 	_, err := s.SessionByHash(ctx, hash(1))
 	wantErr(t, "SessionByHash(deleted)", err, model.ErrNotFound)
-	noErr(t, "DeleteSession(missing)", s.DeleteSession(ctx, hash(1)))
+	noErr(t, "DeleteSession(missing)", deleteSession(ctx, s, hash(1)))
 	if _, err := s.SessionByHash(ctx, hash(2)); err != nil {
 		t.Errorf("unrelated session: %v", err)
 	}
@@ -1120,7 +1162,7 @@ func testDeleteUserSessions(t *testing.T, s store.Store) {
 		mustCreateSession(t, s, newSession(i, u.ID, base()))
 	}
 	mustCreateSession(t, s, newSession(9, v.ID, base()))
-	n, err := s.DeleteUserSessions(ctx, u.ID)
+	n, err := deleteSessions(ctx, s, u.ID, nil)
 	noErr(t, "DeleteUserSessions", err)
 	if n != 3 {
 		t.Errorf("DeleteUserSessions = %d, want 3", n)
@@ -1132,7 +1174,7 @@ func testDeleteUserSessions(t *testing.T, s store.Store) {
 	if _, err := s.SessionByHash(ctx, hash(9)); err != nil {
 		t.Errorf("bob's session: %v", err)
 	}
-	n, err = s.DeleteUserSessions(ctx, u.ID)
+	n, err = deleteSessions(ctx, s, u.ID, nil)
 	noErr(t, "DeleteUserSessions(again)", err)
 	if n != 0 {
 		t.Errorf("DeleteUserSessions(again) = %d, want 0", n)
@@ -1624,7 +1666,7 @@ func testCanceled(t *testing.T, s store.Store) {
 		}(),
 		"RememberWrongSecret": s.RememberWrongSecret(ctx, "k", []byte{1}, time.Now(), 5, time.Now()),
 		"AppendAudit":         s.AppendAudit(ctx, &model.AuditEvent{Event: "x"}),
-		"CreateAppPassword":   s.CreateAppPassword(ctx, newAppPassword(u.ID, 1), model.MaxAppPasswords),
+		"CreateAppPassword":   createAppPassword(ctx, s, newAppPassword(u.ID, 1), model.MaxAppPasswords),
 		"AppPasswords": func() error {
 			_, err := s.AppPasswords(ctx, u.ID)
 			return err
@@ -1686,7 +1728,7 @@ func testPasswordReset(t *testing.T, s store.Store) {
 	other := mustCreateUser(t, s, "bob")
 	for i, id := range []int64{u.ID, u.ID, other.ID} {
 		noErr(t, "CreateSession", s.CreateSession(ctx, newSession(byte(40+i), id, base())))
-		noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(id, 40+i), model.MaxAppPasswords))
+		noErr(t, "CreateAppPassword", createAppPassword(ctx, s, newAppPassword(id, 40+i), model.MaxAppPasswords))
 	}
 	n, err := setPassword(s, ctx, u.ID, "$2a$10$kept", false)
 	noErr(t, "SetPassword(keep app passwords)", err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -20,9 +21,9 @@ func testUpgradePasswordHash(t *testing.T, s store.Store) {
 	other := mustCreateUser(t, s, "bob")
 	mustCreateSession(t, s, newSession(80, u.ID, base()))
 	mustCreateSession(t, s, newSession(81, u.ID, base()))
-	noErr(t, "CreateAppPassword", s.CreateAppPassword(ctx, newAppPassword(u.ID, 80), model.MaxAppPasswords))
+	noErr(t, "CreateAppPassword", createAppPassword(ctx, s, newAppPassword(u.ID, 80), model.MaxAppPasswords))
 
-	noErr(t, "UpgradePasswordHash", s.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, "$2a$12$upgraded"))
+	noErr(t, "UpgradePasswordHash", upgradePasswordHash(ctx, s, u.ID, u.PasswordHash, "$2a$12$upgraded"))
 	got, err := s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
 	if got.PasswordHash != "$2a$12$upgraded" || got.UpdatedAt.Before(u.UpdatedAt) {
@@ -40,19 +41,19 @@ func testUpgradePasswordHash(t *testing.T, s store.Store) {
 
 	// The guard: from a hash no longer stored (another node upgraded, or
 	// the password was changed meanwhile), nothing changes.
-	err = s.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, "$2a$12$second")
+	err = upgradePasswordHash(ctx, s, u.ID, u.PasswordHash, "$2a$12$second")
 	wantErr(t, "UpgradePasswordHash(stale)", err, model.ErrConflict)
 	if got, _ := s.UserByID(ctx, u.ID); got.PasswordHash != "$2a$12$upgraded" {
 		t.Errorf("a stale upgrade applied: %q", got.PasswordHash)
 	}
-	err = s.UpgradePasswordHash(ctx, u.ID+1000, "x", "y")
+	err = upgradePasswordHash(ctx, s, u.ID+1000, "x", "y")
 	wantErr(t, "UpgradePasswordHash(unknown user)", err, model.ErrNotFound)
 
 	// A temporary password's expiry is left as it is.
 	exp := base().Add(24 * 3600e9)
 	_, err = setTemporaryPassword(s, ctx, other.ID, "$2a$10$temporary", exp)
 	noErr(t, "SetTemporaryPassword", err)
-	noErr(t, "UpgradePasswordHash(temporary)", s.UpgradePasswordHash(ctx, other.ID, "$2a$10$temporary", "$2a$12$temporary"))
+	noErr(t, "UpgradePasswordHash(temporary)", upgradePasswordHash(ctx, s, other.ID, "$2a$10$temporary", "$2a$12$temporary"))
 	if b, _ := s.UserByID(ctx, other.ID); !b.PasswordExpiresAt.Equal(ms(exp)) {
 		t.Errorf("expiry after an upgrade: %v, want %v", b.PasswordExpiresAt, ms(exp))
 	}
@@ -66,7 +67,7 @@ func testUpgradePasswordHashConcurrent(t *testing.T, s store.Store) {
 	const n = 8
 	var errs [n]error
 	parallel(n, func(i int) {
-		errs[i] = s.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, fmt.Sprintf("$2a$12$upgraded-%d", i))
+		errs[i] = upgradePasswordHash(ctx, s, u.ID, u.PasswordHash, fmt.Sprintf("$2a$12$upgraded-%d", i))
 	})
 	wins, winner := 0, -1
 	for i, err := range errs {
@@ -83,4 +84,12 @@ func testUpgradePasswordHashConcurrent(t *testing.T, s store.Store) {
 	if got, _ := s.UserByID(ctx, u.ID); got.PasswordHash != fmt.Sprintf("$2a$12$upgraded-%d", winner) {
 		t.Errorf("hash = %q, want the winner's", got.PasswordHash)
 	}
+}
+
+// upgradePasswordHash runs Tx.UpgradePasswordHash in a transaction of its
+// own.
+func upgradePasswordHash(ctx context.Context, s store.Store, userID int64, oldHash, newHash string) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.UpgradePasswordHash(ctx, userID, oldHash, newHash)
+	})
 }

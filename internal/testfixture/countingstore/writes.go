@@ -30,46 +30,16 @@ func (c *Store) CreateFirstUser(ctx context.Context, u *model.User) (bool, error
 	return c.Store.CreateFirstUser(ctx, u)
 }
 
-// ChangePassword counts one write.
-func (c *Store) ChangePassword(ctx context.Context, userID int64, currentHash, newHash string, keepSession []byte, dropAppPasswords bool) (appPasswordsDeleted int64, err error) {
-	c.count("ChangePassword")
-	return c.Store.ChangePassword(ctx, userID, currentHash, newHash, keepSession, dropAppPasswords)
-}
-
-// UpgradePasswordHash counts one write.
-func (c *Store) UpgradePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	c.count("UpgradePasswordHash")
-	return c.Store.UpgradePasswordHash(ctx, userID, oldHash, newHash)
-}
-
 // SetMFAState counts one write.
 func (c *Store) SetMFAState(ctx context.Context, userID int64, state model.MFAState) error {
 	c.count("SetMFAState")
 	return c.Store.SetMFAState(ctx, userID, state)
 }
 
-// CreateAppPassword counts one write.
-func (c *Store) CreateAppPassword(ctx context.Context, a *model.AppPassword, limit int) error {
-	c.count("CreateAppPassword")
-	return c.Store.CreateAppPassword(ctx, a, limit)
-}
-
 // TouchAppPassword counts one write.
 func (c *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time, ip string) error {
 	c.count("TouchAppPassword")
 	return c.Store.TouchAppPassword(ctx, id, at, ip)
-}
-
-// DeleteAppPassword counts one write.
-func (c *Store) DeleteAppPassword(ctx context.Context, userID, id int64) error {
-	c.count("DeleteAppPassword")
-	return c.Store.DeleteAppPassword(ctx, userID, id)
-}
-
-// RenameTOTP counts one write.
-func (c *Store) RenameTOTP(ctx context.Context, userID, id int64, name string) error {
-	c.count("RenameTOTP")
-	return c.Store.RenameTOTP(ctx, userID, id, name)
 }
 
 // ClaimTOTPStep counts one write.
@@ -94,24 +64,6 @@ func (c *Store) ReplaceSession(ctx context.Context, oldHash []byte, s *model.Ses
 func (c *Store) TouchSession(ctx context.Context, idHash []byte, lastSeen time.Time) error {
 	c.count("TouchSession")
 	return c.Store.TouchSession(ctx, idHash, lastSeen)
-}
-
-// DeleteSession counts one write.
-func (c *Store) DeleteSession(ctx context.Context, idHash []byte) error {
-	c.count("DeleteSession")
-	return c.Store.DeleteSession(ctx, idHash)
-}
-
-// DeleteUserSessions counts one write.
-func (c *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
-	c.count("DeleteUserSessions")
-	return c.Store.DeleteUserSessions(ctx, userID)
-}
-
-// DeleteOtherSessions counts one write.
-func (c *Store) DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
-	c.count("DeleteOtherSessions")
-	return c.Store.DeleteOtherSessions(ctx, userID, keep)
 }
 
 // DeleteStaleSessions counts one write.
@@ -180,22 +132,10 @@ func (c *Store) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 	return c.Store.TouchDevice(ctx, id, at)
 }
 
-// RenameDevice counts one write.
-func (c *Store) RenameDevice(ctx context.Context, userID, id int64, name string) error {
-	c.count("RenameDevice")
-	return c.Store.RenameDevice(ctx, userID, id, name)
-}
-
 // UseNonce counts one write.
 func (c *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, now, expires time.Time, max int) error {
 	c.count("UseNonce")
 	return c.Store.UseNonce(ctx, deviceID, nonceHash, now, expires, max)
-}
-
-// CreateApproval counts one write.
-func (c *Store) CreateApproval(ctx context.Context, a *model.Approval, since time.Time, limit int) error {
-	c.count("CreateApproval")
-	return c.Store.CreateApproval(ctx, a, since, limit)
 }
 
 // ExpireApproval counts one write.

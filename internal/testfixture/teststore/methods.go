@@ -112,3 +112,15 @@ func Register(t testing.TB, st store.Store, a *model.TOTPAuthenticator) {
 		return tx.SetMFAState(ctx, u.ID, model.MFAEnforced)
 	})
 }
+
+// AddAppPassword stores a (Tx.AddAppPassword, no limit) in a transaction
+// of its own, for tests that need app passwords to exist.
+func AddAppPassword(ctx context.Context, st store.Store, a *model.AppPassword) error {
+	return st.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.AddAppPassword(ctx, a) })
+}
+
+// DeleteAppPassword deletes app password id of the user
+// (Tx.DeleteAppPassword) in a transaction of its own.
+func DeleteAppPassword(ctx context.Context, st store.Store, userID, id int64) error {
+	return st.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.DeleteAppPassword(ctx, userID, id) })
+}
