@@ -203,17 +203,25 @@ func (s *Accounts) Add(ctx context.Context, nu NewUser) (*model.User, error) {
 }
 
 // create stores the new user u, made by actor (the CLI's add, the admin
-// center's Add user), and audits it with detail. ErrUserExists when the
-// name is taken.
+// center's Add user), and its audit row with detail, in one transaction.
+// ErrUserExists when the name is taken (and nothing is stored).
 func (s *Accounts) create(ctx context.Context, actor Actor, u *model.User, detail string) error {
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, model.ErrConflict) {
-			return fmt.Errorf("%w: a user named %q exists", ErrUserExists, u.Username)
+	var event model.AuditEvent
+	err := s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
 		}
+		event = audit.Clean(model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.UserCreated,
+			RemoteIP: actor.IP, Detail: detail + "; by " + actor.Name})
+		return tx.AppendAudit(ctx, &event)
+	})
+	if errors.Is(err, model.ErrConflict) {
+		return fmt.Errorf("%w: a user named %q exists", ErrUserExists, u.Username)
+	}
+	if err != nil {
 		return fmt.Errorf("core: add user: %w", err)
 	}
-	s.audit.Record(ctx, model.AuditEvent{UserID: u.ID, Username: u.Username, Event: audit.UserCreated, RemoteIP: actor.IP,
-		Detail: detail + "; by " + actor.Name})
+	s.audit.Logged(event)
 	return nil
 }
 

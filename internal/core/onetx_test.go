@@ -398,3 +398,35 @@ func TestPushRequestIsOneTransaction(t *testing.T) {
 		t.Errorf("sign-in log after the refusal: %+v, %v", log, err)
 	}
 }
+
+// TestAddUserIsOneTransaction: a new user and its audit row commit in one
+// transaction, and a taken name stores neither.
+func TestAddUserIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	accounts := f.c.Accounts.WithActor("cli (os user tester)")
+	nu := NewUser{Username: "bob", Password: "correct horse battery staple 42", MFAState: model.MFAEnabled}
+	var bob *model.User
+	f.oneWrite(t, "add user", func() (err error) {
+		bob, err = accounts.Add(ctx, nu)
+		return err
+	})
+	rows, err := f.st.AuditEvents(ctx, bob.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Event != audit.UserCreated || !strings.Contains(rows[0].Detail, "cli (os user tester)") {
+		t.Errorf("audit rows of the new user: %+v", rows)
+	}
+	f.st.Reset()
+	if _, err := accounts.Add(ctx, nu); !errors.Is(err, ErrUserExists) && (err == nil || !strings.Contains(err.Error(), "already exists")) {
+		t.Errorf("adding bob again: %v, want already exists", err)
+	}
+	again, err := f.st.AuditEvents(ctx, bob.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 1 {
+		t.Errorf("bob's audit rows after a refused duplicate: %+v, want the one creation", again)
+	}
+}

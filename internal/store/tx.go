@@ -190,6 +190,10 @@ type Tx interface {
 	// that it counts. The user is not touched (promotion is the core's
 	// rule).
 	ConfirmPairing(ctx context.Context, userID int64, sessionHash, codeHash []byte, now time.Time, maxAttempts int) (*model.Device, error)
+	// CreateUser: see Store.CreateUser. A taken name is
+	// model.ErrConflict, after which the transaction is unusable: return
+	// it.
+	CreateUser(ctx context.Context, u *model.User) error
 }
 
 // WebAuthnTx are the row operations of passkeys and security keys inside

@@ -60,6 +60,19 @@ func (s *Store) CreateFirstUser(ctx context.Context, u *model.User) (bool, error
 // insertUser inserts u and its groups in one transaction; with onlyFirst the
 // row is inserted only when no user exists.
 func (s *Store) insertUser(ctx context.Context, u *model.User, onlyFirst bool) (bool, error) {
+	var inserted bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		inserted, err = s.insertUserIn(ctx, tx, u, onlyFirst)
+		return err
+	})
+	return inserted && err == nil, err
+}
+
+// insertUserIn inserts u and its groups in tx (with onlyFirst, only into
+// an empty table) and reports whether it did; it sets u.ID, CreatedAt,
+// UpdatedAt and the normalised Groups.
+func (s *Store) insertUserIn(ctx context.Context, tx *sql.Tx, u *model.User, onlyFirst bool) (bool, error) {
 	if !u.MFAState.Valid() {
 		return false, fmt.Errorf("invalid MFA state %q", u.MFAState)
 	}
@@ -71,32 +84,35 @@ func (s *Store) insertUser(ctx context.Context, u *model.User, onlyFirst bool) (
 		q = orDefault(s.d.InsertFirstUserSQL, insertFirstUserSQL)
 	}
 	t, groups := Now(), normGroups(u.Groups)
+	if onlyFirst && s.d.LockUsersForFirst != "" {
+		if _, err := tx.ExecContext(ctx, s.d.LockUsersForFirst); err != nil {
+			return false, err
+		}
+	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if onlyFirst && s.d.LockUsersForFirst != "" {
-			if _, err := tx.ExecContext(ctx, s.d.LockUsersForFirst); err != nil {
-				return err
-			}
-		}
-		err := s.row(ctx, tx, q, u.Username, u.DisplayName, u.Email, u.PasswordHash,
-			string(u.MFAState), string(u.DefaultMethod), s.tm(t), s.tm(t)).Scan(&id)
-		if err == nil && !u.PasswordExpiresAt.IsZero() {
-			// A temporary password an admin chose (Add user).
-			err = s.execOne(ctx, tx, "UPDATE users SET password_expires_at = ? WHERE id = ?", s.tm(u.PasswordExpiresAt), id)
-		}
-		if onlyFirst && errors.Is(err, sql.ErrNoRows) {
-			return nil // not the first user
-		}
-		if err != nil {
-			return err
-		}
-		return s.insertGroups(ctx, tx, id, groups)
-	})
-	if err != nil || id == 0 {
+	err := s.row(ctx, tx, q, u.Username, u.DisplayName, u.Email, u.PasswordHash,
+		string(u.MFAState), string(u.DefaultMethod), s.tm(t), s.tm(t)).Scan(&id)
+	if err == nil && !u.PasswordExpiresAt.IsZero() {
+		// A temporary password an admin chose (Add user).
+		err = s.execOne(ctx, tx, "UPDATE users SET password_expires_at = ? WHERE id = ?", s.tm(u.PasswordExpiresAt), id)
+	}
+	if onlyFirst && errors.Is(err, sql.ErrNoRows) {
+		return false, nil // not the first user
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := s.insertGroups(ctx, tx, id, groups); err != nil {
 		return false, err
 	}
 	u.ID, u.CreatedAt, u.UpdatedAt, u.Groups = id, t, t, groups
 	return true, nil
+}
+
+// CreateUser inserts u and its groups in the transaction.
+func (t *tx) CreateUser(ctx context.Context, u *model.User) error {
+	_, err := t.s.insertUserIn(ctx, t.tx, u, false)
+	return t.wrap(ctx, "create user", err)
 }
 
 // orDefault returns a unless it is empty, else b.

@@ -122,6 +122,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Update/LockUserConcurrent", testUpdateLockUserConcurrent},
 		{"Update/GroupMembersConcurrent", testUpdateGroupMembersConcurrent},
 		{"Update/SignInApply", testUpdateSignInApply},
+		{"Update/CreateUser", testUpdateCreateUser},
 		{"Update/AccountRows", testUpdateAccountRows},
 		{"Users/CreateUsersAllOrNothing", testCreateUsersAllOrNothing},
 		{"Users/UpgradePasswordHash", testUpgradePasswordHash},

@@ -330,3 +330,35 @@ func testUpdateAccountRows(t *testing.T, s store.Store) {
 		t.Errorf("bob's rows changed: %d methods, %d app passwords", methods(t, s, v.ID), countAppPasswords(t, s, v.ID))
 	}
 }
+
+// CreateUser inside a transaction: the user and its groups are stored
+// with it, a rollback stores neither, a taken name is model.ErrConflict.
+func testUpdateCreateUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	bob := newUser("bob", "staff", "admins")
+	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateUser(ctx, bob); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &model.AuditEvent{UserID: bob.ID, Username: bob.Username, Event: "user.created"})
+	})
+	noErr(t, "Update (create user)", err)
+	got, err := s.UserByName(ctx, "bob")
+	noErr(t, "UserByName", err)
+	checkUser(t, got, bob)
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateUser(ctx, newUser("carol")); err != nil {
+			return err
+		}
+		return errRefused
+	})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("Update (rolled back) = %v", err)
+	}
+	_, err = s.UserByName(ctx, "carol")
+	wantErr(t, "rolled-back user", err, model.ErrNotFound)
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateUser(ctx, newUser("bob"))
+	})
+	wantErr(t, "CreateUser (taken)", err, model.ErrConflict)
+}
