@@ -412,18 +412,25 @@ func (a *Approvals) Expire(ctx context.Context, ap *model.Approval) error {
 	if !ap.Expired(a.now()) {
 		return nil
 	}
-	done, err := a.store.ExpireApproval(ctx, ap.ID, a.now())
+	u, err := a.store.UserByID(ctx, ap.UserID)
+	if err != nil {
+		u = &model.User{ID: ap.UserID} // gone: the row keeps the ID
+	}
+	row := a.signins.clean(model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
+		UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
+		Result: model.SignInFailure, Reason: ReasonExpired.Log()})
+	// The expiry and its one sign-in log row commit together: of two pages
+	// that see it at once, one records both.
+	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		done, err := tx.ExpireApproval(ctx, ap.ID, a.now())
+		if err != nil || !done {
+			return err
+		}
+		e := row
+		return tx.AppendSignIn(ctx, &e)
+	})
 	if err != nil {
 		return fmt.Errorf("core: expire request: %w", err)
-	}
-	if done {
-		u, err := a.store.UserByID(ctx, ap.UserID)
-		if err != nil {
-			u = &model.User{ID: ap.UserID}
-		}
-		a.signins.Record(ctx, model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
-			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
-			Result: model.SignInFailure, Reason: ReasonExpired.Log()})
 	}
 	return nil
 }

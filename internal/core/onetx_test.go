@@ -430,3 +430,30 @@ func TestAddUserIsOneTransaction(t *testing.T) {
 		t.Errorf("bob's audit rows after a refused duplicate: %+v, want the one creation", again)
 	}
 }
+
+// TestPushExpiryIsOneTransaction: a request's expiry and its one
+// sign-in log row commit together; a second look writes nothing more.
+func TestPushExpiryIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newApprovalFixture(t)
+	ap := f.request(t, "browser")
+	later := ap.ExpiresAt.Add(time.Second)
+	f.c.Approvals.now = func() time.Time { return later }
+	for i := range 2 {
+		f.counted.Reset()
+		if err := f.c.Approvals.Expire(ctx, ap); err != nil {
+			t.Fatalf("Expire #%d: %v", i+1, err)
+		}
+		if got := f.counted.Writes(); !slices.Equal(got, []string{"Update"}) {
+			t.Errorf("Expire #%d: writes %v, want one Update", i+1, got)
+		}
+	}
+	got, err := f.st.ApprovalByID(ctx, ap.ID)
+	if err != nil || got.Status != model.ApprovalExpired {
+		t.Errorf("request after expiry: %+v, %v", got, err)
+	}
+	log, err := f.st.SignIns(ctx, model.SignInFilter{})
+	if err != nil || len(log) != 1 || log[0].Reason != ReasonExpired.Log() {
+		t.Errorf("sign-in log after two looks at an expired request: %+v, %v; want one expired row", log, err)
+	}
+}

@@ -173,10 +173,6 @@ type Store interface {
 	// PendingApproval returns the user's pending request unexpired at now;
 	// model.ErrNotFound when there is none.
 	PendingApproval(ctx context.Context, userID int64, now time.Time) (*model.Approval, error)
-	// ExpireApproval records that request id, still pending, has expired
-	// at now, and reports whether this call did (so its expiry is logged
-	// once).
-	ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error)
 	// ConsumeApproval completes the sign-in request id approved for
 	// session oldHash: in one transaction the request becomes Consumed and
 	// session oldHash is replaced by next (see ReplaceSession).

@@ -194,6 +194,10 @@ type Tx interface {
 	// model.ErrConflict, after which the transaction is unusable: return
 	// it.
 	CreateUser(ctx context.Context, u *model.User) error
+	// ExpireApproval records that request id, still pending, has expired
+	// at now, and reports whether this call did (so its expiry is logged
+	// once).
+	ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error)
 }
 
 // WebAuthnTx are the row operations of passkeys and security keys inside

@@ -141,13 +141,11 @@ func (s *Store) DeleteStaleApprovals(ctx context.Context, before, now time.Time)
 
 // ExpireApproval marks a pending request expired once its time is up, in
 // one conditional statement (of two callers, one does it).
-func (s *Store) ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error) {
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	n, err := s.count(ctx, s.w, "UPDATE approvals SET status = ? WHERE id = ? AND status = ? AND expires_at <= ?",
-		string(model.ApprovalExpired), id, string(model.ApprovalPending), s.tm(now))
+func (t *tx) ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error) {
+	n, err := t.s.count(ctx, t.tx, "UPDATE approvals SET status = ? WHERE id = ? AND status = ? AND expires_at <= ?",
+		string(model.ApprovalExpired), id, string(model.ApprovalPending), t.s.tm(now))
 	if err != nil {
-		return false, s.wrap(ctx, "expire approval", err)
+		return false, t.wrap(ctx, "expire approval", err)
 	}
 	return n == 1, nil
 }

@@ -227,3 +227,14 @@ func enrol(s store.Store, ctx context.Context, userID int64, secret []byte, only
 	}
 	return c.Methods.AddAuthenticator(ctx, &model.User{ID: userID}, sealed, "", onlyFirst)
 }
+
+// expireApproval marks request id expired in a transaction of its own.
+func expireApproval(s store.Store, ctx context.Context, id string, now time.Time) (bool, error) {
+	var done bool
+	err := inTx(s, ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		done, err = tx.ExpireApproval(ctx, id, now)
+		return err
+	})
+	return done, err
+}

@@ -1460,14 +1460,14 @@ func testExpireApproval(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice")
 	a := mustCreateApproval(t, s, "a", u.ID, hash(1))
-	done, err := s.ExpireApproval(ctx, "a", time.Now())
+	done, err := expireApproval(s, ctx, "a", time.Now())
 	noErr(t, "ExpireApproval(before its time)", err)
 	if done {
 		t.Fatal("a request was expired before its time")
 	}
 	later := a.ExpiresAt.Add(time.Millisecond)
 	for i, want := range []bool{true, false} {
-		done, err := s.ExpireApproval(ctx, "a", later)
+		done, err := expireApproval(s, ctx, "a", later)
 		noErr(t, "ExpireApproval", err)
 		if done != want {
 			t.Errorf("call %d: ExpireApproval = %v, want %v", i+1, done, want)
@@ -1481,10 +1481,10 @@ func testExpireApproval(t *testing.T, s store.Store) {
 	if _, err := answerApproval(s, ctx, "b", u.ID, d.ID, model.ApprovalDenied, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if done, _ := s.ExpireApproval(ctx, "b", later); done {
+	if done, _ := expireApproval(s, ctx, "b", later); done {
 		t.Error("an answered request was expired")
 	}
-	if done, _ := s.ExpireApproval(ctx, "missing", later); done {
+	if done, _ := expireApproval(s, ctx, "missing", later); done {
 		t.Error("a missing request was expired")
 	}
 }

@@ -138,12 +138,6 @@ func (c *Store) UseNonce(ctx context.Context, deviceID int64, nonceHash []byte, 
 	return c.Store.UseNonce(ctx, deviceID, nonceHash, now, expires, max)
 }
 
-// ExpireApproval counts one write.
-func (c *Store) ExpireApproval(ctx context.Context, id string, now time.Time) (bool, error) {
-	c.count("ExpireApproval")
-	return c.Store.ExpireApproval(ctx, id, now)
-}
-
 // ConsumeApproval counts one write.
 func (c *Store) ConsumeApproval(ctx context.Context, id string, oldHash []byte, next *model.Session) error {
 	c.count("ConsumeApproval")
