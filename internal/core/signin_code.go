@@ -83,8 +83,7 @@ func (s *SignIn) Code(ctx context.Context, in CodeInput) (Progress, error) {
 	if err != nil {
 		return Progress{}, err
 	}
-	rec := in.Rotation.record(in.Pending.Session)
-	rec.Stage, rec.MFAAt, rec.PendingTOTP = model.StageComplete, in.Rotation.At, nil
+	rec := in.completed()
 	var why Reason
 	var events []model.AuditEvent
 	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -93,9 +92,8 @@ func (s *SignIn) Code(ctx context.Context, in CodeInput) (Progress, error) {
 			return err
 		}
 		if why != ReasonNone {
-			events = []model.AuditEvent{in.Client.auditRow(u, audit.SignInCodeFail, why.Audit())}
-			row := in.Client.signInRow(u, factorCode, model.SignInFailure, why)
-			return s.appendRows(ctx, tx, events, &row)
+			events, err = s.codeRefused(ctx, tx, in.Client, u, why, "")
+			return err
 		}
 		if err := replaceSession(ctx, tx, in.Rotation.OldHash, &rec); err != nil {
 			return err
@@ -115,6 +113,23 @@ func (s *SignIn) Code(ctx context.Context, in CodeInput) (Progress, error) {
 		return Progress{State: StateCode, Refused: why, User: u}, nil
 	}
 	return s.progressTo(StateComplete, u, rec.RedirectTo), nil
+}
+
+// completed is the pending session completed by a second factor just
+// now, under the rotation's new identity.
+func (in CodeInput) completed() model.Session {
+	rec := in.Rotation.record(in.Pending.Session)
+	rec.Stage, rec.MFAAt, rec.PendingTOTP = model.StageComplete, in.Rotation.At, nil
+	return rec
+}
+
+// codeRefused writes a refused code's audit row (its detail after what
+// the code was for, "" at sign-in) and sign-in log row in tx, and returns
+// the audit rows to log once committed.
+func (s *SignIn) codeRefused(ctx context.Context, tx store.Tx, c Client, u *model.User, why Reason, what string) ([]model.AuditEvent, error) {
+	events := []model.AuditEvent{c.auditRow(u, audit.SignInCodeFail, what+why.Audit())}
+	row := c.signInRow(u, factorCode, model.SignInFailure, why)
+	return events, s.appendRows(ctx, tx, events, &row)
 }
 
 // The audit's words for how a sign-in completed.

@@ -90,8 +90,7 @@ func (s *SignIn) Enrol(ctx context.Context, in CodeInput) (Progress, error) {
 	if err != nil {
 		return Progress{}, err
 	}
-	rec := in.Rotation.record(in.Pending.Session)
-	rec.Stage, rec.MFAAt, rec.PendingTOTP = model.StageComplete, in.Rotation.At, nil
+	rec := in.completed()
 	var why Reason
 	var events []model.AuditEvent
 	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -100,9 +99,8 @@ func (s *SignIn) Enrol(ctx context.Context, in CodeInput) (Progress, error) {
 			return err
 		}
 		if why != ReasonNone {
-			events = []model.AuditEvent{in.Client.auditRow(u, audit.SignInCodeFail, "enrolment: "+why.Audit())}
-			row := in.Client.signInRow(u, factorCode, model.SignInFailure, why)
-			return s.appendRows(ctx, tx, events, &row)
+			events, err = s.codeRefused(ctx, tx, in.Client, u, why, "enrolment: ")
+			return err
 		}
 		events, err = s.enrolIn(ctx, tx, u.ID, sealed, in.Client)
 		if errors.Is(err, errAlreadyEnrolled) {
