@@ -56,14 +56,15 @@ var (
 	ErrApprovalGone     = errors.New("this sign-in request was already answered, or has expired")
 )
 
-// NumberLengthError refuses an approval whose typed number does not have
-// the request's Digits: the request stays pending and nothing counts, as
-// the phone's own form would have stopped it (a number of the right
-// length that differs is a wrong number, and counts).
-type NumberLengthError struct{ Digits int }
+// NumberFormatError refuses an approval whose typed number is not one of
+// the request's Digits digits (perhaps grouped by spaces): the phone's own
+// form stops such input, so it is a malformed call, not a guess; the
+// request stays pending and nothing counts. A number of the right length
+// that differs is a wrong number, and counts.
+type NumberFormatError struct{ Digits int }
 
-func (e *NumberLengthError) Error() string {
-	return fmt.Sprintf("enter the %d-digit number shown on the sign-in screen", e.Digits)
+func (e *NumberFormatError) Error() string {
+	return fmt.Sprintf("core: the number must have %d digits", e.Digits)
 }
 
 // Decisions a phone can send.
@@ -277,7 +278,8 @@ func (a *Approvals) Pending(ctx context.Context, d *model.Device) (*model.Approv
 // Answer records device d's decision on request id. An approval counts
 // only with the number the sign-in screen shows; a wrong number voids the
 // request and counts as a failed attempt against the account and the
-// sign-in's address (not the phone's). Report blocks the account.
+// sign-in's address (not the phone's); a number of another length is
+// refused (*NumberFormatError). Report blocks the account.
 func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, number string) (model.ApprovalStatus, error) {
 	ap, err := a.store.ApprovalByID(ctx, id)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && ap.UserID != d.UserID) {
@@ -387,13 +389,14 @@ var answerEvents = map[model.ApprovalStatus]string{
 
 // decide maps a phone's decision to a status. The typed number is
 // compared as text without the spaces that group its digits ("123 456");
-// one of another length is refused (*NumberLengthError) before it counts.
+// one that is not the request's Digits digits is refused
+// (*NumberFormatError) before anything counts.
 func decide(ap *model.Approval, decision, number string) (model.ApprovalStatus, error) {
 	switch decision {
 	case DecisionApprove:
 		number = UngroupNumber(number)
-		if len(number) != ap.Digits() {
-			return "", &NumberLengthError{Digits: ap.Digits()}
+		if len(number) != ap.Digits() || strings.Trim(number, "0123456789") != "" {
+			return "", &NumberFormatError{Digits: ap.Digits()}
 		}
 		if number == strconv.Itoa(ap.Number) {
 			return model.ApprovalApproved, nil

@@ -514,10 +514,10 @@ func (h *Handler) apiAnswer(ctx context.Context, c *call) (any, *apiError) {
 		return nil, e
 	}
 	status, err := h.core.Approvals.Answer(ctx, d, in.RequestID, in.Decision, in.Number)
-	var length *core.NumberLengthError
+	var format *core.NumberFormatError
 	switch {
-	case errors.As(err, &length):
-		return nil, errorf(http.StatusBadRequest, "Enter the %s number shown on the sign-in screen.", web.DigitsWord(length.Digits))
+	case errors.As(err, &format):
+		return nil, errorf(http.StatusBadRequest, "Enter the %s number shown on the sign-in screen.", web.DigitsWord(format.Digits))
 	case errors.Is(err, core.ErrApprovalGone):
 		return nil, &apiError{status: http.StatusConflict, msg: "This sign-in request was already answered, or has expired.", gone: true}
 	case err != nil:
