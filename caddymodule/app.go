@@ -82,6 +82,13 @@ type App struct {
 	// 60s; at most 5m.
 	PushTimeout caddy.Duration `json:"push_timeout,omitempty"`
 
+	// Digits of the number a sign-in request shows and the phone's user
+	// types (number matching), 2 to 8. With 6 or more, approving on the
+	// phone meets NIST SP 800-63B-4's out-of-band rule (the user
+	// transfers a secret of at least six digits from the sign-in screen
+	// to the phone). Default: 2, as Microsoft Entra's.
+	PushNumberDigits int `json:"push_number_digits,omitempty"`
+
 	// Push services the phones' subscriptions may point to: host names,
 	// "*.example.com" for every subdomain. The gateway sends only there,
 	// so a client cannot make it post to internal hosts. Default: the
@@ -223,6 +230,9 @@ func (a *App) setDefaults() {
 	if a.WebAuthn == nil {
 		a.WebAuthn = new(WebAuthnConfig)
 	}
+	if a.PushNumberDigits == 0 {
+		a.PushNumberDigits = core.DefaultNumberDigits
+	}
 }
 
 // validate checks every option of the app (the storage module checks its
@@ -297,6 +307,7 @@ func (a *App) Start() error {
 		a.logger.Warn(msgSecurityInfoOnSites)
 	}
 	a.logRPID()
+	a.logNumberDigits()
 	sctx, stop := context.WithCancel(a.ctx)
 	a.stopSweep, a.swept = stop, make(chan struct{})
 	go func(done chan<- struct{}) {

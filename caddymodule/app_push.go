@@ -7,13 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/wiring"
 )
 
 // pushOptions checks the phone-approval options of the app (portal,
-// push_timeout, push_hosts, push_contact, keys vapid_*) and returns them
+// push_timeout, push_number_digits, push_hosts, push_contact, keys
+// vapid_*) and returns them
 // for the wiring, naming each option as the config spells it.
 func (a *App) pushOptions() (wiring.PushOptions, error) {
 	var o wiring.PushOptions
@@ -31,6 +34,11 @@ func (a *App) pushOptions() (wiring.PushOptions, error) {
 		return o, fmt.Errorf("push_timeout must be between 0 (default %s) and %s, got %s",
 			core.DefaultApprovalTimeout, core.MaxApprovalTimeout, o.Timeout)
 	}
+	if a.PushNumberDigits < core.MinNumberDigits || a.PushNumberDigits > core.MaxNumberDigits {
+		return o, fmt.Errorf("push_number_digits must be between %d and %d (%d or more meets NIST SP 800-63B-4's out-of-band rule), got %d",
+			core.MinNumberDigits, core.MaxNumberDigits, core.OutOfBandNumberDigits, a.PushNumberDigits)
+	}
+	o.NumberDigits = a.PushNumberDigits
 	// Wildcards take DNS names only; an exact entry may name an address
 	// or a private host (warned about at load, see wiring).
 	if err := push.CheckHosts(a.PushHosts); err != nil {
@@ -98,4 +106,16 @@ func (k *KeysConfig) vapid() (private, public string, err error) {
 		}
 	}
 	return private, public, nil
+}
+
+// logNumberDigits says at start how long the numbers of sign-in requests
+// are, and whether that meets NIST SP 800-63B-4's out-of-band rule.
+func (a *App) logNumberDigits() {
+	if a.PushNumberDigits >= core.OutOfBandNumberDigits {
+		a.logger.Info("sign-in approval: numbers meet NIST SP 800-63B-4's out-of-band rule (at least six digits)",
+			zap.Int("push_number_digits", a.PushNumberDigits))
+		return
+	}
+	a.logger.Info("sign-in approval: numbers are shorter than the six digits NIST SP 800-63B-4 asks of an out-of-band secret; set push_number_digits 6 to meet it",
+		zap.Int("push_number_digits", a.PushNumberDigits))
 }

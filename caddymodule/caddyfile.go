@@ -52,6 +52,7 @@ func init() {
 //	    }
 //	    portal <origin>
 //	    push_timeout <duration>
+//	    push_number_digits <2-8>
 //	    push_hosts <host>...
 //	    push_contact <mailto: or https: URL>
 //	    admin_group <group>
@@ -103,6 +104,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &a.Portal)
 		case "push_timeout":
 			a.PushTimeout, err = durationArg(d)
+		case "push_number_digits":
+			a.PushNumberDigits, err = intArg(d)
 		case "push_hosts":
 			a.PushHosts = d.RemainingArgs()
 			if len(a.PushHosts) == 0 {

@@ -47,6 +47,7 @@ var caddyfileOptionJSON = map[string]string{
 	"mfa/lockout/duration":        "lockout.duration",
 	"mfa/portal":                  "portal",
 	"mfa/push_timeout":            "push_timeout",
+	"mfa/push_number_digits":      "push_number_digits",
 	"mfa/push_hosts":              "push_hosts",
 	"mfa/push_contact":            "push_contact",
 	"mfa/admin_group":             "admin_group",

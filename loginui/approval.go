@@ -1,6 +1,9 @@
 package loginui
 
-import "html/template"
+import (
+	"html/template"
+	"strconv"
+)
 
 // ApprovalWaitPage asks the user to approve the sign-in on their phone by
 // typing the number shown, and waits for the answer: app.js long-polls
@@ -32,6 +35,21 @@ type ApprovalWaitPage struct {
 }
 
 func (ApprovalWaitPage) pageName() string { return "approval-wait" }
+
+// groupFrom is the length from which the number is shown in two groups.
+const groupFrom = 6
+
+// ShownNumber is Number as the page shows it: numbers of six or more
+// digits in two groups ("123 456", "1234 5678") for reading; the phone
+// takes them with or without the space.
+func (p ApprovalWaitPage) ShownNumber() string {
+	s := strconv.Itoa(p.Number)
+	if len(s) < groupFrom {
+		return s
+	}
+	cut := (len(s) + 1) / 2
+	return s[:cut] + " " + s[cut:]
+}
 
 // ApprovalReverify makes an [ApprovalWaitPage] the wait of a
 // re-verification (Security info, the admin center) instead of a

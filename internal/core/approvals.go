@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
@@ -32,12 +34,38 @@ const (
 	approvalsKept = 24 * time.Hour
 )
 
+// Digits of the number a sign-in request shows (push_number_digits).
+const (
+	// DefaultNumberDigits is the seed's two-digit number (as Entra's).
+	DefaultNumberDigits = 2
+	// MinNumberDigits and MaxNumberDigits bound push_number_digits; the
+	// store's number column takes up to eight digits.
+	MinNumberDigits = 2
+	MaxNumberDigits = 8
+	// OutOfBandNumberDigits is the shortest number with which an approval
+	// meets NIST SP 800-63B-4's out-of-band rule: the secret the user
+	// transfers from the sign-in screen to the phone has at least six
+	// digits.
+	OutOfBandNumberDigits = 6
+)
+
 // Errors of sign-in approval, worded for the person concerned.
 var (
 	ErrNoPhone          = errors.New("you have no paired phone")
 	ErrTooManyApprovals = errors.New("too many sign-in requests: use a verification code instead, or try again in 15 minutes")
 	ErrApprovalGone     = errors.New("this sign-in request was already answered, or has expired")
 )
+
+// NumberFormatError refuses an approval whose typed number is not one of
+// the request's Digits digits (perhaps grouped by spaces): the phone's own
+// form stops such input, so it is a malformed call, not a guess; the
+// request stays pending and nothing counts. A number of the right length
+// that differs is a wrong number, and counts.
+type NumberFormatError struct{ Digits int }
+
+func (e *NumberFormatError) Error() string {
+	return fmt.Sprintf("core: the number must have %d digits", e.Digits)
+}
 
 // Decisions a phone can send.
 const (
@@ -52,8 +80,9 @@ type Sender interface {
 }
 
 // Approvals runs sign-in approval on a paired phone with number matching:
-// the browser shows a two-digit number, the phone's user types it, and
-// the approval only marks the request; the waiting browser consumes it.
+// the browser shows a number of digits digits (two by default), the
+// phone's user types it, and the approval only marks the request; the
+// waiting browser consumes it.
 type Approvals struct {
 	store    store.Store
 	phones   *Phones
@@ -63,6 +92,7 @@ type Approvals struct {
 	signins  *SignInLog
 	sender   Sender // nil: phones see requests only while their app is open
 	timeout  time.Duration
+	digits   int // of the numbers shown, MinNumberDigits..MaxNumberDigits
 	now      func() time.Time
 }
 
@@ -103,7 +133,7 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 	if err != nil {
 		return nil, err
 	}
-	number, err := rand.Int(rand.Reader, big.NewInt(90))
+	number, err := drawNumber(a.digits)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +144,7 @@ func (a *Approvals) Request(ctx context.Context, u *model.User, sessionHash []by
 	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return nil, fmt.Errorf("core: pending request: %w", err)
 	}
-	ap := &model.Approval{ID: id, UserID: u.ID, SessionHash: sessionHash, Number: 10 + int(number.Int64()),
+	ap := &model.Approval{ID: id, UserID: u.ID, SessionHash: sessionHash, Number: number,
 		ExpiresAt: now.Add(a.timeout), Site: c.Site, RemoteIP: c.RemoteIP, UserAgent: c.UserAgent}
 	var row model.AuditEvent
 	limited := false
@@ -144,6 +174,23 @@ func activeDevices(ds []model.Device) []model.Device {
 		}
 	}
 	return out
+}
+
+// drawNumber draws a number of exactly digits digits, uniformly from
+// [10^(digits-1), 10^digits), so none starts with a zero.
+func drawNumber(digits int) (int, error) {
+	if digits < MinNumberDigits || digits > MaxNumberDigits {
+		return 0, fmt.Errorf("core: %d-digit numbers: want %d to %d digits", digits, MinNumberDigits, MaxNumberDigits)
+	}
+	low := int64(1)
+	for range digits - 1 {
+		low *= 10
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(9*low))
+	if err != nil {
+		return 0, fmt.Errorf("core: draw a number: %w", err)
+	}
+	return int(low + n.Int64()), nil
 }
 
 func newApprovalID() (string, error) {
@@ -231,7 +278,8 @@ func (a *Approvals) Pending(ctx context.Context, d *model.Device) (*model.Approv
 // Answer records device d's decision on request id. An approval counts
 // only with the number the sign-in screen shows; a wrong number voids the
 // request and counts as a failed attempt against the account and the
-// sign-in's address (not the phone's). Report blocks the account.
+// sign-in's address (not the phone's); a number of another length is
+// refused (*NumberFormatError). Report blocks the account.
 func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, number string) (model.ApprovalStatus, error) {
 	ap, err := a.store.ApprovalByID(ctx, id)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && ap.UserID != d.UserID) {
@@ -339,10 +387,17 @@ var answerEvents = map[model.ApprovalStatus]string{
 	model.ApprovalReported:    audit.PushReported,
 }
 
-// decide maps a phone's decision to a status.
+// decide maps a phone's decision to a status. The typed number is
+// compared as text without the spaces that group its digits ("123 456");
+// one that is not the request's Digits digits is refused
+// (*NumberFormatError) before anything counts.
 func decide(ap *model.Approval, decision, number string) (model.ApprovalStatus, error) {
 	switch decision {
 	case DecisionApprove:
+		number = UngroupNumber(number)
+		if len(number) != ap.Digits() || strings.Trim(number, "0123456789") != "" {
+			return "", &NumberFormatError{Digits: ap.Digits()}
+		}
 		if number == strconv.Itoa(ap.Number) {
 			return model.ApprovalApproved, nil
 		}
@@ -353,6 +408,17 @@ func decide(ap *model.Approval, decision, number string) (model.ApprovalStatus, 
 		return model.ApprovalReported, nil
 	}
 	return "", fmt.Errorf("%w: unknown decision", ErrBadDeviceCall)
+}
+
+// UngroupNumber removes the spaces a typed number may keep from the
+// grouping the sign-in screen shows ("123 456" → "123456").
+func UngroupNumber(typed string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, typed)
 }
 
 // afterAnswer logs an answer's audit row, stored with it, and wakes the

@@ -46,6 +46,13 @@ type approvalFixture struct {
 
 func newApprovalFixture(t *testing.T) *approvalFixture {
 	t.Helper()
+	return newApprovalFixtureDigits(t, 0)
+}
+
+// newApprovalFixtureDigits is newApprovalFixture whose requests show
+// numbers of digits digits (0: the default).
+func newApprovalFixtureDigits(t *testing.T, digits int) *approvalFixture {
+	t.Helper()
 	ctx := context.Background()
 	counted := countingstore.New(teststore.Open(t))
 	st := store.Store(counted)
@@ -56,7 +63,7 @@ func newApprovalFixture(t *testing.T) *approvalFixture {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	sender := &recordingSender{}
 	c, err := New(st, Config{Hasher: h, Keys: &secrets.Keys{Factor: key, AppPasswordTag: key}, Sender: sender,
-		PushHosts: []string{"push.example"}})
+		PushHosts: []string{"push.example"}, ApprovalNumberDigits: digits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,14 +225,17 @@ func TestPhoneAnswersAreLogged(t *testing.T) {
 	answer := func(decision, number string) {
 		t.Helper()
 		ap := f.request(t, "browser-a")
-		if number == "right" {
+		switch number {
+		case "right":
 			number = strconv.Itoa(ap.Number)
+		case "wrong":
+			number = strconv.Itoa(10 + (ap.Number-10+1)%90)
 		}
 		if _, err := f.c.Approvals.Answer(ctx, f.device, ap.ID, decision, number); err != nil {
 			t.Fatal(err)
 		}
 	}
-	answer(DecisionApprove, "0")
+	answer(DecisionApprove, "wrong")
 	answer(DecisionDeny, "")
 	answer(DecisionApprove, "right") // not a failure: the page logs the completed sign-in
 	answer(DecisionReport, "")

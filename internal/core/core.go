@@ -61,6 +61,9 @@ type Config struct {
 	PushResolver push.Resolver
 	// ApprovalTimeout is how long a sign-in request waits; 0: the default.
 	ApprovalTimeout time.Duration
+	// ApprovalNumberDigits is how many digits the number a sign-in request
+	// shows has, MinNumberDigits to MaxNumberDigits; 0: DefaultNumberDigits.
+	ApprovalNumberDigits int
 	// SignInLogRetention is how long sign-in log rows are kept; 0: the
 	// default.
 	SignInLogRetention time.Duration
@@ -105,6 +108,13 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 	if timeout <= 0 {
 		timeout = DefaultApprovalTimeout
 	}
+	digits := cfg.ApprovalNumberDigits
+	if digits == 0 {
+		digits = DefaultNumberDigits
+	}
+	if digits < MinNumberDigits || digits > MaxNumberDigits {
+		return nil, fmt.Errorf("core: push_number_digits must be between %d and %d, got %d", MinNumberDigits, MaxNumberDigits, digits)
+	}
 	phones := &Phones{store: st, box: box, codeKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-code"),
 		nonceKey:    secrets.Derive(cfg.Keys.Factor, "mfagate/device-nonce"),
 		manifestKey: secrets.Derive(cfg.Keys.Factor, "mfagate/pairing-manifest"),
@@ -126,7 +136,7 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		Sessions: &Sessions{store: st, events: events, audit: auditLog},
 		Phones:   phones,
 		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
-			signins: signins, sender: cfg.Sender, timeout: timeout, now: time.Now},
+			signins: signins, sender: cfg.Sender, timeout: timeout, digits: digits, now: time.Now},
 		Events:    events,
 		SignInLog: signins,
 		Audit:     auditLog,

@@ -96,8 +96,9 @@ type Answer struct {
 	RequestID string
 	// Decision is DecisionApprove, DecisionDeny or DecisionReport.
 	Decision string
-	// Number is the two digits the user typed to approve; empty for
-	// deny and report.
+	// Number is the digits the user typed to approve (2 to 8, as
+	// push_number_digits sets, without grouping spaces); empty for deny
+	// and report.
 	Number string
 	// DeviceID is the id the gateway gave the phone at pairing.
 	DeviceID string
@@ -214,19 +215,35 @@ func checkID(field, s string) error {
 	return nil
 }
 
+// allDigits reports whether s is ASCII digits only.
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // isIDChar reports whether c is URL-unreserved.
 func isIDChar(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
-// checkDecision allows approve with exactly two digits, and deny or report
+// Lengths of an approval's Number (push_number_digits).
+const (
+	minNumberLen = 2
+	maxNumberLen = 8
+)
+
+// checkDecision allows approve with 2 to 8 digits, and deny or report
 // with no number.
 func checkDecision(decision, number string) error {
 	switch decision {
 	case DecisionApprove:
-		if len(number) != 2 || !isDigit(number[0]) || !isDigit(number[1]) {
-			return fmt.Errorf("%w: approve needs a Number of two digits", ErrBadField)
+		if !allDigits(number) || len(number) < minNumberLen || len(number) > maxNumberLen {
+			return fmt.Errorf("%w: approve needs a Number of 2 to 8 digits", ErrBadField)
 		}
 	case DecisionDeny, DecisionReport:
 		if number != "" {

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // BlockedByReport is the block reason a fraud report from the user's
 // phone records.
@@ -91,6 +94,13 @@ type Approval struct {
 	Site      string
 	RemoteIP  string
 	UserAgent string
+}
+
+// Digits is how many digits Number has: every number drawn for a
+// request has exactly push_number_digits digits (none starts with a
+// zero), so this says how long the number is without saying what it is.
+func (a *Approval) Digits() int {
+	return len(strconv.Itoa(a.Number))
 }
 
 // Expired reports whether a pending request can no longer be answered.

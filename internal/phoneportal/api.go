@@ -443,9 +443,10 @@ func (h *Handler) apiStatus(ctx context.Context, c *call) (any, *apiError) {
 }
 
 // pendingRequest is a sign-in request as the phone sees it: never the
-// number.
+// number, only how many digits it has (for the phone's input).
 type pendingRequest struct {
 	ID      string `json:"id"`
+	Digits  int    `json:"digits"`
 	Issuer  string `json:"issuer"`
 	Site    string `json:"site"`
 	IP      string `json:"ip"`
@@ -473,7 +474,7 @@ func (h *Handler) apiPending(ctx context.Context, c *call) (any, *apiError) {
 	}{}
 	if ap != nil {
 		out.Request = &pendingRequest{
-			ID: ap.ID, Issuer: h.cfg.Issuer, Site: ap.Site, IP: ap.RemoteIP, Agent: web.AgentName(ap.UserAgent),
+			ID: ap.ID, Digits: ap.Digits(), Issuer: h.cfg.Issuer, Site: ap.Site, IP: ap.RemoteIP, Agent: web.AgentName(ap.UserAgent),
 			Created: ap.CreatedAt.UTC().Format(time.RFC3339), Expires: ap.ExpiresAt.UTC().Format(time.RFC3339),
 		}
 	}
@@ -496,8 +497,10 @@ func (h *Handler) apiAnswer(ctx context.Context, c *call) (any, *apiError) {
 	}
 	switch in.Decision {
 	case core.DecisionApprove:
-		if len(in.Number) != 2 || !isDigit(in.Number[0]) || !isDigit(in.Number[1]) {
-			return nil, errorf(http.StatusBadRequest, "Enter the two-digit number shown on the sign-in screen.")
+		// The digits may come grouped as the sign-in screen shows them
+		// ("123 456"); the core compares them without the spaces.
+		if !typedNumber(in.Number) {
+			return nil, errorf(http.StatusBadRequest, "Enter the number shown on the sign-in screen.")
 		}
 	case core.DecisionDeny, core.DecisionReport:
 		if in.Number != "" {
@@ -511,7 +514,10 @@ func (h *Handler) apiAnswer(ctx context.Context, c *call) (any, *apiError) {
 		return nil, e
 	}
 	status, err := h.core.Approvals.Answer(ctx, d, in.RequestID, in.Decision, in.Number)
+	var format *core.NumberFormatError
 	switch {
+	case errors.As(err, &format):
+		return nil, errorf(http.StatusBadRequest, "Enter the %s number shown on the sign-in screen.", web.DigitsWord(format.Digits))
 	case errors.Is(err, core.ErrApprovalGone):
 		return nil, &apiError{status: http.StatusConflict, msg: "This sign-in request was already answered, or has expired.", gone: true}
 	case err != nil:
@@ -521,6 +527,25 @@ func (h *Handler) apiAnswer(ctx context.Context, c *call) (any, *apiError) {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// typedNumber reports whether s is a number as a phone may send it:
+// core.MinNumberDigits to core.MaxNumberDigits digits, perhaps grouped
+// by spaces.
+func typedNumber(s string) bool {
+	if len(s) > 2*core.MaxNumberDigits {
+		return false
+	}
+	digits := core.UngroupNumber(s)
+	if len(digits) < core.MinNumberDigits || len(digits) > core.MaxNumberDigits {
+		return false
+	}
+	for i := range len(digits) {
+		if !isDigit(digits[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // POST /phone/api/subscription (signed) {subscription} → {ok: true}
 func (h *Handler) apiSubscription(ctx context.Context, c *call) (any, *apiError) {

@@ -46,7 +46,18 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	svc := testfixture.Services(t)
+	return newEnvWith(t, testfixture.Services(t))
+}
+
+// newEnvDigits is newEnv whose sign-in requests show numbers of digits
+// digits (push_number_digits).
+func newEnvDigits(t *testing.T, digits int) *env {
+	t.Helper()
+	return newEnvWith(t, testfixture.ServicesWith(t, wiring.Options{Push: wiring.PushOptions{NumberDigits: digits}}))
+}
+
+func newEnvWith(t *testing.T, svc *wiring.Services) *env {
+	t.Helper()
 	h := New(Deps{Core: svc.Core, UI: svc.UI, Logger: zaptest.NewLogger(t)},
 		Config{Issuer: "Example Corp", VAPIDPublicKey: testVAPID})
 	srv := httptest.NewServer(h)
@@ -312,7 +323,12 @@ func TestPairAndApprove(t *testing.T) {
 			t.Errorf("request.%s = %q is far from now", k, s)
 		}
 	}
-	if len(req) != 7 {
+	// How many digits the number has (for the phone's input), never the
+	// number.
+	if req["digits"] != float64(2) {
+		t.Errorf("request.digits = %v, want 2", req["digits"])
+	}
+	if len(req) != 8 {
 		t.Errorf("request has fields %v", req)
 	}
 	if containsValue(r.body, strconv.Itoa(ap.Number)) {

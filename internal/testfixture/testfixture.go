@@ -24,6 +24,18 @@ func Services(t testing.TB) *wiring.Services {
 	return svc
 }
 
+// ServicesWith wires the services with options o (at the lowest bcrypt
+// cost) on a fresh store.
+func ServicesWith(t testing.TB, o wiring.Options) *wiring.Services {
+	t.Helper()
+	o.BcryptCost = password.MinCost
+	svc, err := wiring.New(context.Background(), teststore.Open(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 // CountingServices wires the services on a fresh store that counts its
 // write transactions (see countingstore).
 func CountingServices(t testing.TB) (*wiring.Services, *countingstore.Store) {

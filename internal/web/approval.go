@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/mfagate/mfagate/internal/model"
@@ -45,4 +46,15 @@ func ApprovalWait(page loginui.ApprovalWaitPage, ap *model.Approval, now time.Ti
 		page.Denied = ap.Status == model.ApprovalDenied
 	}
 	return page
+}
+
+// digitsWords spell the lengths a sign-in request's number may have.
+var digitsWords = map[int]string{2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+// DigitsWord is "six-digit" for 6, as the phone's prompt says it.
+func DigitsWord(digits int) string {
+	if w, ok := digitsWords[digits]; ok {
+		return w + "-digit"
+	}
+	return strconv.Itoa(digits) + "-digit"
 }

@@ -28,6 +28,9 @@ type PushOptions struct {
 	VAPIDPrivate, VAPIDPublic string
 	// Timeout is how long a sign-in request waits for an answer.
 	Timeout time.Duration
+	// NumberDigits is how many digits a sign-in request's number has
+	// (0: core.DefaultNumberDigits).
+	NumberDigits int
 }
 
 // vapidSecret names the sealed VAPID key pair in the store.

@@ -85,7 +85,7 @@ func New(ctx context.Context, st store.Store, o Options) (*Services, error) {
 	}
 	var phones atomic.Pointer[core.Phones]
 	cc := core.Config{Hasher: hasher, Keys: keys, Lockout: o.Lockout, Logger: o.Logger, Events: o.Events,
-		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer,
+		PushHosts: o.Push.Hosts, ApprovalTimeout: o.Push.Timeout, ApprovalNumberDigits: o.Push.NumberDigits, PasswordPolicy: o.PasswordPolicy, Issuer: o.Issuer,
 		AdminGroup: o.AdminGroup, SignInLogRetention: o.SignInLogRetention, RPID: o.RPID}
 	var sender *push.Sender
 	var vapidPublic string

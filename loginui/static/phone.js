@@ -552,12 +552,39 @@
       ]);
     }
 
+    // digitsOf is how many digits the request's number has (the server
+    // says how many, never which): push_number_digits, 2 to 8.
+    function digitsOf(req) {
+      const n = Number(req && req.digits);
+      return Number.isInteger(n) && n >= 2 && n <= 8 ? n : 2;
+    }
+
+    // numberPrompt is "Enter the six-digit number shown on the sign-in
+    // screen".
+    function numberPrompt(digits) {
+      const words = { 2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', 8: 'eight' };
+      return 'Enter the ' + words[digits] + '-digit number shown on the sign-in screen';
+    }
+
+    // fitNumber makes the input take the request's number: that many
+    // digits, with the one space the sign-in screen shows in numbers of
+    // six or more ("123 456") allowed but not needed.
+    function fitNumber(input, digits) {
+      const grouped = digits >= 6;
+      input.maxLength = grouped ? digits + 1 : digits;
+      input.minLength = digits;
+      input.pattern = grouped ? '[0-9]{' + Math.ceil(digits / 2) + '} ?[0-9]{' + Math.floor(digits / 2) + '}' : '[0-9]{' + digits + '}';
+      input.dataset.digits = String(digits);
+      document.querySelector('label[for="number"]').textContent = numberPrompt(digits);
+    }
+
     function showRequest(req) {
       mode = 'request';
       current = req;
       reportable = null;
       describe(req);
       const number = $('number');
+      fitNumber(number, digitsOf(req));
       number.value = '';
       number.removeAttribute('aria-invalid');
       setError('');
@@ -661,10 +688,11 @@
     $('request').addEventListener('submit', function (ev) {
       ev.preventDefault();
       const input = $('number');
+      const digits = digitsOf(current);
       const n = input.value.replace(/\s+/g, '');
-      if (!/^[0-9]{2}$/.test(n)) {
+      if (n.length !== digits || !/^[0-9]+$/.test(n)) {
         input.setAttribute('aria-invalid', 'true');
-        setError('Enter the two-digit number shown on the sign-in screen');
+        setError(numberPrompt(digits));
         input.focus();
         return;
       }

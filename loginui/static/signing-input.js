@@ -73,12 +73,13 @@ async function mfagateRequestSigningInput({method, host, path, deviceId, nonce, 
 //   "mfagate-answer-v1\n" + requestId + "\n" + decision + "\n" + number + "\n" +
 //   deviceId + "\n" + nonce
 //
-// decision is "approve" (number: the two digits typed), "deny" or "report"
+// decision is "approve" (number: the 2 to 8 digits typed, without
+// grouping spaces), "deny" or "report"
 // (number: "").
 function mfagateAnswerSigningInput({requestId, decision, number, deviceId, nonce}) {
   mfagateCheck("requestId", requestId, MFAGATE_ID);
   if (decision === "approve") {
-    mfagateCheck("number", number, /^[0-9]{2}$/);
+    mfagateCheck("number", number, /^[0-9]{2,8}$/);
   } else if (decision === "deny" || decision === "report") {
     if (number !== "") throw new Error("mfagate: " + decision + " takes no number");
   } else {

@@ -459,3 +459,49 @@ func TestMigratePairingRegistrations(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMigrateApprovalNumberDigits upgrades a database from migration 0009,
+// whose requests took two-digit numbers only: a pending request keeps its
+// number and answers, and eight-digit numbers (push_number_digits 8) are
+// taken after the upgrade.
+func TestMigrateApprovalNumberDigits(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := sqlite.MigrateTo(ctx, path, 9); err != nil {
+		t.Fatalf("MigrateTo(9): %v", err)
+	}
+	db := rawDB(t, path)
+	for _, q := range []string{
+		`INSERT INTO users (username, display_name, email, password_hash, mfa_state, created_at, updated_at)
+			VALUES ('alice', 'Alice', '', '$2a$10$x', 'enforced', 1700000000000, 1700000000000)`,
+		`INSERT INTO approvals (id, user_id, session_hash, number, status, created_at, expires_at, site, remote_ip, user_agent)
+			VALUES ('old', 1, x'aa', 42, 'pending', 1700000000000, 4100000000000, 'app.example.com', '192.0.2.9', 'Firefox')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO approvals (id, user_id, session_hash, number, status, created_at, expires_at)
+		VALUES ('long', 1, x'bb', 123456, 'pending', 1700000000000, 4100000000000)`); err == nil {
+		t.Fatal("migration 0009 took a six-digit number: this test no longer shows the upgrade")
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(old database): %v", err)
+	}
+	defer s.Close()
+	old, err := s.ApprovalByID(ctx, "old")
+	if err != nil || old.Number != 42 || old.Status != model.ApprovalPending || old.Site != "app.example.com" || old.UserID != 1 {
+		t.Fatalf("request after the upgrade = %+v, %v", old, err)
+	}
+	a := &model.Approval{ID: "long", UserID: 1, SessionHash: []byte("s"), Number: 12345678, ExpiresAt: time.Now().Add(time.Minute)}
+	if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.AddApproval(ctx, a) }); err != nil {
+		t.Fatalf("eight-digit request after the upgrade: %v", err)
+	}
+	if got, err := s.ApprovalByID(ctx, "long"); err != nil || got.Number != 12345678 {
+		t.Fatalf("eight-digit request read back = %+v, %v", got, err)
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}

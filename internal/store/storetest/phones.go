@@ -1066,6 +1066,21 @@ func testApprovalCreate(t *testing.T, s store.Store) {
 	wantStatus(t, s, "req-1", model.ApprovalCancelled)
 }
 
+// testApprovalNumberDigits: a request's number has 2 to 8 digits
+// (push_number_digits): the shortest and longest are kept as given.
+func testApprovalNumberDigits(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice")
+	for i, n := range []int{10, 99, 100000, 999999, 10000000, 99999999} {
+		a := newApproval(fmt.Sprintf("req-%d", i), u.ID, hash(byte(i)), time.Now().Add(time.Minute))
+		a.Number = n
+		noErr(t, fmt.Sprintf("CreateApproval(number %d)", n), createApproval(ctx, s, a, time.Now().Add(-time.Hour), 1000))
+		if got := mustApproval(t, s, a.ID); got.Number != n {
+			t.Errorf("request with number %d read back as %d", n, got.Number)
+		}
+	}
+}
+
 // testApprovalLimit: at most limit requests per user since `since`
 // (inclusive); a refused request changes nothing.
 func testApprovalLimit(t *testing.T, s store.Store) {

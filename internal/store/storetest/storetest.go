@@ -100,6 +100,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Nonces/Limit", testNonceLimit},
 		{"Nonces/UseConcurrent", testNonceConcurrent},
 		{"Approvals/Create", testApprovalCreate},
+		{"Approvals/NumberDigits", testApprovalNumberDigits},
 		{"Approvals/Expire", testExpireApproval},
 		{"Approvals/Limit", testApprovalLimit},
 		{"Approvals/ForSession", testApprovalForSession},
