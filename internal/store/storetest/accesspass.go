@@ -135,4 +135,3 @@ func testAccessPassOnceConcurrent(t *testing.T, s store.Store) {
 		t.Errorf("after the race: %+v, want used once", got)
 	}
 }
-
