@@ -101,6 +101,8 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("POST "+pre+"enrol", p.submitEnrol)
 	mux.HandleFunc("GET "+pre+"logout", p.showLogout)
 	mux.HandleFunc("POST "+pre+"logout", p.submitLogout)
+	mux.HandleFunc("GET "+pre+"access-pass", p.showAccessPass)
+	mux.HandleFunc("POST "+pre+"access-pass", p.submitAccessPass)
 	for pattern, h := range p.cfg.Extra {
 		mux.Handle(pattern, h)
 	}
