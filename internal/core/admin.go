@@ -104,6 +104,8 @@ type UserDetail struct {
 	Phones         []model.Device // active ones
 	AppPasswords   []model.AppPassword
 	SignIns        []model.SignIn // the most recent, newest first
+	// AccessPass is the user's Temporary Access Pass (nil: none).
+	AccessPass *model.AccessPass
 }
 
 // User returns one user's details with their recent sign-ins (at most
@@ -134,6 +136,11 @@ func (a *Admin) User(ctx context.Context, id int64, signIns int) (*UserDetail, e
 	}
 	if d.SignIns, err = a.store.SignIns(ctx, model.SignInFilter{UserID: id, Limit: signIns}); err != nil {
 		return nil, fmt.Errorf("core: sign-ins: %w", err)
+	}
+	if d.AccessPass, err = a.store.AccessPass(ctx, id); errors.Is(err, model.ErrNotFound) {
+		d.AccessPass = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("core: access pass: %w", err)
 	}
 	return d, nil
 }
