@@ -78,6 +78,9 @@ type LoginPage struct {
 	// (a blocked account, a busy server): focus then goes to the password
 	// when the username is known.
 	ErrorField string
+	// AccessPass is the "Use a Temporary Access Pass" link ("" :
+	// Prefix+"access-pass").
+	AccessPass string
 }
 
 // FocusField is the id of the field that gets the focus.

@@ -25,9 +25,21 @@ const msgBadAccessPass = "Your account or Temporary Access Pass is incorrect, or
 // Messages that ask for one field of the access-pass form.
 const msgEnterAccessPass = "Enter the Temporary Access Pass your administrator gave you."
 
-func (p *Portal) accessPassPath() string { return p.cfg.Prefix + "access-pass" }
+// accessPassHref is where the login form's "Use a Temporary Access
+// Pass" leads: this origin's page, or the portal's when Security info
+// lives there (a pass session made here could not reach it).
+func (p *Portal) accessPassHref() string {
+	if p.cfg.AccessPassAt != "" {
+		return p.cfg.AccessPassAt
+	}
+	return p.cfg.Prefix + "access-pass"
+}
 
 func (p *Portal) showAccessPass(w http.ResponseWriter, r *http.Request) {
+	if p.cfg.AccessPassAt != "" {
+		http.Redirect(w, r, p.cfg.AccessPassAt, http.StatusFound)
+		return
+	}
 	p.renderAccessPass(w, http.StatusOK, "", "", "")
 }
 
@@ -37,6 +49,12 @@ func (p *Portal) renderAccessPass(w http.ResponseWriter, status int, username, m
 }
 
 func (p *Portal) submitAccessPass(w http.ResponseWriter, r *http.Request) {
+	if p.cfg.AccessPassAt != "" {
+		p.UI.Render(w, http.StatusForbidden, loginui.MessagePage{Common: p.common("Use the pass on the portal", nil),
+			Heading: "Use the pass on the portal", Message: "Temporary Access Passes are used where Security info is. Nothing was checked here.",
+			LinkText: "Use a Temporary Access Pass", LinkHref: p.cfg.AccessPassAt})
+		return
+	}
 	if !p.page.ReadForm(w, r) {
 		return
 	}
