@@ -40,7 +40,7 @@ type Config struct {
 	SiteName string
 	// Extra serves further pages under Prefix (e.g. Security info),
 	// registered on the portal's mux by pattern.
-	Extra map[string]http.Handler	// AccessPassAt is where a Temporary Access Pass is used when
+	Extra map[string]http.Handler // AccessPassAt is where a Temporary Access Pass is used when
 	// Security info (the only place a pass session reaches) lives on
 	// another origin, the portal's: that origin's access-pass page. ""
 	// (Security info is under Prefix): Prefix+"access-pass".
