@@ -88,7 +88,8 @@ func TestAccessPassReachesSecurityInfoOnly(t *testing.T) {
 	}
 	cookie = w.Result().Cookies()[0]
 
-	if w := do("GET", "/.mfa/security", nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="access-pass-notice"`) {
+	if w := do("GET", "/.mfa/security", nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="access-pass-notice"`) ||
+		strings.Contains(w.Body.String(), "security/sign-out-everywhere") {
 		t.Fatalf("Security info in a pass session: %d\n%s", w.Code, w.Body)
 	}
 	if w := do("GET", "/app", nil); w.Code != http.StatusFound || !strings.HasPrefix(w.Header().Get("Location"), "/.mfa/login?") {
