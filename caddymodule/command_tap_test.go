@@ -35,7 +35,7 @@ func TestCLITapIssuesAPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Once || p.ExpiresAt.Sub(time.Now()) > 2*time.Hour || p.ExpiresAt.Sub(time.Now()) < 2*time.Hour-time.Minute ||
+	if !p.Once || time.Until(p.ExpiresAt) > 2*time.Hour || time.Until(p.ExpiresAt) < 2*time.Hour-time.Minute ||
 		!strings.HasPrefix(p.IssuedBy, "cli") || strings.Contains(p.Hash, m[1]) {
 		t.Errorf("stored pass %+v", p)
 	}
