@@ -27,7 +27,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "mfa",
-		Usage: "user <add|import|passwd|reset-password|mfa|block|unblock|reset-methods|list|remove> ... | app-passwords <list|delete-all> <username> | sessions revoke <username> | log",
+		Usage: "user <add|import|passwd|reset-password|tap|mfa|block|unblock|reset-methods|list|remove> ... | app-passwords <list|delete-all> <username> | sessions revoke <username> | log",
 		Short: "Manages mfagate users and app passwords in the store of a Caddy config",
 		Long: `
 Manages the users of mfagate directly in its store. The store is found in the
@@ -48,6 +48,7 @@ plain line each).
   echo 'violet tractor 7 umbrella' | caddy mfa user add alice --config Caddyfile --password-stdin
   caddy mfa user passwd alice [--keep-app-passwords]
   caddy mfa user reset-password alice
+  caddy mfa user tap alice [--lifetime 1h] [--once]
   caddy mfa user mfa alice enforced
   caddy mfa user block alice
   caddy mfa user unblock alice
@@ -78,7 +79,7 @@ func buildMFACommand(cmd *cobra.Command) {
 	user := &cobra.Command{Use: "user", Short: "Add, change, list and remove users"}
 	user.AddCommand(userAddCommand(opts), userPasswdCommand(opts), userListCommand(opts),
 		userRemoveCommand(opts), userMFACommand(opts), userUnblockCommand(opts), userResetMethodsCommand(opts), userBlockCommand(opts),
-		userResetPasswordCommand(opts), userImportCommand(opts))
+		userResetPasswordCommand(opts), userImportCommand(opts), userTapCommand(opts))
 	aps := &cobra.Command{Use: "app-passwords", Short: "List or delete users' app passwords"}
 	aps.AddCommand(appPasswordsListCommand(opts), appPasswordsDeleteAllCommand(opts))
 	cmd.AddCommand(user, aps, logCommand(opts), sessionsCommand(opts))

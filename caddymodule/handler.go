@@ -99,11 +99,15 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	// With a portal, Security info lives there only: never on this
 	// origin, where the upstream's scripts run.
 	security := (&securityOnPortal{prefix: g.PortalPrefix, portal: svc.Portal, ui: svc.UI, issuer: app.Issuer}).routes()
+	// A Temporary Access Pass reaches Security info only: it is used
+	// where Security info is.
+	accessPassAt := svc.Portal + signin.DefaultPrefix + "access-pass"
 	if svc.Portal == "" {
 		security = securityinfo.New(svc.securityDeps(ctx.Logger()), securityinfo.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site}).Routes()
+		accessPassAt = ""
 	}
 	portal := signin.New(svc.portalDeps(ctx.Logger()), signin.Config{Prefix: g.PortalPrefix, Issuer: app.Issuer, Policy: site,
-		RedirectDomains: g.RedirectDomains, SiteName: g.SiteName, Extra: security})
+		RedirectDomains: g.RedirectDomains, SiteName: g.SiteName, Extra: security, AccessPassAt: accessPassAt})
 	g.portal = portal
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders, SignInLog: svc.Core.SignInLog, SiteName: g.SiteName})

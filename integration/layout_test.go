@@ -61,6 +61,9 @@ func TestBrowserLayout(t *testing.T) {
 	// the phone pages.
 	chromeStep(t, ctx, "open the sign-in page", chromedp.Navigate(gateway+"/.mfa/login?rd=%2F"))
 	l.check(ctx, "sign-in")
+	// "Use a Temporary Access Pass" (on the portal, where Security info is).
+	chromeStep(t, ctx, "open the access-pass page", chromedp.Navigate(gateway+"/.mfa/access-pass"))
+	l.check(ctx, "access-pass")
 	layoutAdminPages(t, ctx, l, portal, adminPW)
 	layoutSignInPages(t, ctx, l, gateway, dana)
 	link := layoutSecurityPages(t, ctx, l, layoutSecurityURL(gateway, portal), dana)

@@ -99,6 +99,9 @@ type AdminUserPage struct {
 	GroupsInput string
 	Notice      string
 	Error       string
+	// AccessPass describes the user's Temporary Access Pass ("" when
+	// none).
+	AccessPass string
 }
 
 // AdminMethodRow is one authenticator app, phone or app password.
@@ -188,6 +191,8 @@ type AdminResultRow struct {
 	Detail   string
 	// Secret is a temporary password, shown on this page only.
 	Secret string
+	// SecretLabel names the secret ("" : "Temporary password").
+	SecretLabel string
 }
 
 // AdminSignInsPage is the sign-in log: a GET filter form (user, result,

@@ -78,6 +78,9 @@ type LoginPage struct {
 	// (a blocked account, a busy server): focus then goes to the password
 	// when the username is known.
 	ErrorField string
+	// AccessPass is the "Use a Temporary Access Pass" link ("" :
+	// Prefix+"access-pass").
+	AccessPass string
 }
 
 // FocusField is the id of the field that gets the focus.
@@ -150,6 +153,9 @@ type SecurityPage struct {
 	// AppHref is the "Back to the app" link ("" = none: on the portal
 	// origin there is no app to go back to).
 	AppHref string
+	// AccessPass: the session signed in with a Temporary Access Pass,
+	// which only adds a sign-in method (a banner says so).
+	AccessPass bool
 }
 
 // AddMethodPage is "Add a sign-in method", the seed's chooser behind
@@ -312,6 +318,7 @@ var pageNames = []string{
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
+	"access-pass",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

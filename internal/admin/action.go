@@ -49,6 +49,7 @@ var opTexts = map[core.ActionKind]opText{
 	core.ActionEdit: {heading: "Save the profile?", confirm: "Save profile", done: "Profile saved", label: "Profile"},
 	core.ActionResetPassword: {heading: "Reset the password?", confirm: "Reset password", done: "Passwords reset", label: "Password", danger: true,
 		what: "The user gets a random temporary password, shown once on the next page: it works for " + humanize.Duration(core.TemporaryPasswordTTL) + ", never in basic auth, and after signing in with it (and their second factor) the user must choose their own. Their sessions end and their app passwords are deleted."},
+	core.ActionAccessPass: {heading: "Issue a Temporary Access Pass?", confirm: "Issue the pass", done: "Temporary Access Pass issued", label: "Access pass"},
 	core.ActionRemove: {heading: "Remove the user?", confirm: "Remove", done: "Users removed", label: "Remove", danger: true,
 		what: "The user is removed with their methods, app passwords and sessions. This cannot be undone; the sign-in log keeps their rows."},
 }
@@ -94,6 +95,16 @@ func (p *Pages) readAction(r *http.Request) (form, string) {
 		}
 		if len(f.actions) == 0 {
 			return f, "Tick at least one of the settings to change, then Save."
+		}
+	case kind == core.ActionAccessPass:
+		act, problem := readAccessPass(r, len(f.ids))
+		if problem != "" {
+			return f, problem
+		}
+		f.actions = []core.Action{act}
+		f.fields = append(f.fields, loginui.AdminField{Name: "lifetime", Value: r.PostForm.Get("lifetime")})
+		if act.Once {
+			f.fields = append(f.fields, loginui.AdminField{Name: "once", Value: "yes"})
 		}
 	case kind == core.ActionEdit:
 		if len(f.ids) != 1 {
@@ -161,8 +172,11 @@ func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, req *request, f 
 		t := opTexts[act.Kind]
 		pg.Danger = pg.Danger || t.danger
 		what := t.what
-		if act.Kind == core.ActionEdit {
+		switch act.Kind {
+		case core.ActionEdit:
 			what = profileWhat(act)
+		case core.ActionAccessPass:
+			what = accessPassWhat(act)
 		}
 		pg.What = append(pg.What, what)
 	}
@@ -221,6 +235,9 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request, req *request, f fo
 			counts[x.Kind]++
 			row := loginui.AdminResultRow{Username: x.Username, Outcome: outcomeLabel(x.Kind), Class: outcomeClass(x.Kind), Detail: x.Detail,
 				Secret: x.Secret}
+			if act.Kind == core.ActionAccessPass {
+				accessPassRow(&row, x)
+			}
 			if x.Kind != core.ResultGone && act.Kind != core.ActionRemove {
 				row.Href = p.userHref(x.UserID)
 			}

@@ -250,6 +250,7 @@ func (p *Pages) user(w http.ResponseWriter, r *http.Request) {
 	for _, e := range d.SignIns {
 		pg.SignIns = append(pg.SignIns, p.signInRow(&e))
 	}
+	pg.AccessPass = describePass(d.AccessPass, now)
 	p.UI.Render(w, http.StatusOK, pg)
 }
 

@@ -26,7 +26,8 @@ import (
 type changeInput struct {
 	act Action
 	at  time.Time
-	// hash and expires are ActionResetPassword's temporary password.
+	// hash and expires are ActionResetPassword's temporary password
+	// (or ActionAccessPass's pass).
 	hash    string
 	expires time.Time
 }
@@ -48,6 +49,13 @@ func (a *Admin) applyOne(ctx context.Context, actor Actor, act Action, id int64)
 			return Result{}, err
 		}
 		in.expires = in.at.Add(TemporaryPasswordTTL)
+	}
+	if act.Kind == ActionAccessPass {
+		var err error
+		if in, err = a.prepareAccessPass(in, &res); err != nil {
+			return Result{}, err
+		}
+		act = in.act // with its lifetime's default
 	}
 	var ev model.AuditEvent
 	var target *model.User // as locked: a refusal names them
@@ -167,6 +175,8 @@ func applyChange(ctx context.Context, tx store.Tx, actor Actor, in changeInput, 
 		}
 		// A user added again under this name starts clean.
 		return 0, tx.DeleteFailures(ctx, failureKeys(u.Username)...)
+	case ActionAccessPass:
+		return putAccessPass(ctx, tx, actor, in, u)
 	case ActionResetPassword:
 		if in.hash == "" || in.expires.IsZero() {
 			return 0, errors.New("core: a temporary password needs a hash and an expiry")

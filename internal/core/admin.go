@@ -104,6 +104,8 @@ type UserDetail struct {
 	Phones         []model.Device // active ones
 	AppPasswords   []model.AppPassword
 	SignIns        []model.SignIn // the most recent, newest first
+	// AccessPass is the user's Temporary Access Pass (nil: none).
+	AccessPass *model.AccessPass
 }
 
 // User returns one user's details with their recent sign-ins (at most
@@ -135,6 +137,11 @@ func (a *Admin) User(ctx context.Context, id int64, signIns int) (*UserDetail, e
 	if d.SignIns, err = a.store.SignIns(ctx, model.SignInFilter{UserID: id, Limit: signIns}); err != nil {
 		return nil, fmt.Errorf("core: sign-ins: %w", err)
 	}
+	if d.AccessPass, err = a.store.AccessPass(ctx, id); errors.Is(err, model.ErrNotFound) {
+		d.AccessPass = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("core: access pass: %w", err)
+	}
 	return d, nil
 }
 
@@ -155,13 +162,16 @@ const (
 	ActionRemove             ActionKind = "remove"
 	// ActionResetPassword gives a temporary password, shown once.
 	ActionResetPassword ActionKind = "reset-password"
+	// ActionAccessPass issues a Temporary Access Pass, shown once
+	// (accesspass.go).
+	ActionAccessPass ActionKind = "access-pass"
 )
 
 // Valid reports whether k is a known action.
 func (k ActionKind) Valid() bool {
 	switch k {
 	case ActionEnable, ActionEnforce, ActionDisable, ActionDeleteAppPasswords, ActionResetMethods,
-		ActionSignOut, ActionBlock, ActionUnblock, ActionEdit, ActionRemove, ActionResetPassword:
+		ActionSignOut, ActionBlock, ActionUnblock, ActionEdit, ActionRemove, ActionResetPassword, ActionAccessPass:
 		return true
 	}
 	return false
@@ -190,6 +200,9 @@ type Action struct {
 	// DisplayName, Email and Groups are ActionEdit's new values.
 	DisplayName, Email string
 	Groups             []string
+	// Lifetime and Once are ActionAccessPass's pass (CheckAccessPass).
+	Lifetime time.Duration
+	Once     bool
 }
 
 // ErrInvalidProfile wraps a refused display name or email.
@@ -248,9 +261,12 @@ type Result struct {
 	Username string
 	Kind     ResultKind
 	Detail   string
-	// Secret is the temporary password of ActionResetPassword, to be
-	// shown to the admin once and never again.
+	// Secret is the temporary password of ActionResetPassword (or the
+	// pass of ActionAccessPass), to be shown to the admin once and never
+	// again.
 	Secret string
+	// Expires is when ActionAccessPass's pass stops working.
+	Expires time.Time
 	// Count is how many app passwords, sign-in methods or sessions the
 	// change removed.
 	Count int64
@@ -275,6 +291,11 @@ func (a *Admin) Apply(ctx context.Context, actor Actor, act Action, ids []int64)
 		var err error
 		if act, err = act.CheckEdit(); err != nil {
 			return nil, err
+		}
+	}
+	if act.Kind == ActionAccessPass {
+		if len(uniqueIDs(ids)) != 1 {
+			return nil, errors.New("a Temporary Access Pass is issued to one user at a time")
 		}
 	}
 	ids = uniqueIDs(ids)
@@ -348,6 +369,8 @@ func (a *Admin) describe(act Action, before *model.User, n int64) (ResultKind, s
 		return ResultChanged, strings.Join(parts, "; ")
 	case ActionRemove:
 		return ResultChanged, "user removed"
+	case ActionAccessPass:
+		return ResultChanged, describeAccessPass(act, n)
 	case ActionResetPassword:
 		return ResultChanged, fmt.Sprintf("temporary password set, valid %s (shown below, once); sessions ended; app passwords deleted: %d",
 			humanize.Duration(TemporaryPasswordTTL), n)
@@ -393,6 +416,8 @@ func auditEvent(k ActionKind) string {
 		return audit.UserRemoved
 	case ActionResetPassword:
 		return audit.PasswordChanged
+	case ActionAccessPass:
+		return audit.AccessPassIssued
 	}
 	return string(k)
 }

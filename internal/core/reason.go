@@ -52,6 +52,17 @@ const (
 	// ReasonNoSecondFactor: re-verification with a factor the user does
 	// not have.
 	ReasonNoSecondFactor
+	// ReasonNoAccessPass: a Temporary Access Pass typed for an account
+	// that has none.
+	ReasonNoAccessPass
+	ReasonWrongAccessPass
+	ReasonAccessPassExpired
+	// ReasonAccessPassUsed: a one-time pass used already.
+	ReasonAccessPassUsed
+	// ReasonTemporaryPasswordPending: the account has an admin's
+	// temporary password, which is the way in (ways other than the
+	// password are refused until the user chose their own).
+	ReasonTemporaryPasswordPending
 	numReasons
 )
 
@@ -82,6 +93,11 @@ var reasonWords = [numReasons]struct{ audit, log string }{
 	ReasonApprovalGone:                 {"sign-in request already used or expired", "request gone"},
 	ReasonSessionGone:                  {"session ended meanwhile", "session ended"},
 	ReasonNoSecondFactor:               {"no such second factor", "no second factor"},
+	ReasonNoAccessPass:                 {"no access pass", "no access pass"},
+	ReasonWrongAccessPass:              {"wrong access pass", "wrong access pass"},
+	ReasonAccessPassExpired:            {"access pass expired", "access pass expired"},
+	ReasonAccessPassUsed:               {"one-time access pass already used", "access pass used"},
+	ReasonTemporaryPasswordPending:     {"refused: a temporary password is pending", "temporary password pending"},
 }
 
 // DetailAppPasswordUnknown is why basic auth refused a secret where only

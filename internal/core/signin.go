@@ -26,6 +26,7 @@ import (
 //	complete ──► re-verified: code or phone (signin_reverify.go)
 //	complete ──► another authenticator app added (AddAuthenticator, signin_enrol.go)
 //	any ───────► signed out (signin_logout.go)
+//	password ──► access pass: Security info only (signin_accesspass.go)
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is
@@ -75,6 +76,10 @@ const (
 	StateComplete State = "complete"
 	// StateSignedOut: the session has ended.
 	StateSignedOut State = "signed out"
+	// StateAccessPass: signed in with a Temporary Access Pass, to
+	// Security info only, to register a new method (never the upstream
+	// or the admin center: model.StageAccessPass).
+	StateAccessPass State = "access pass"
 )
 
 // Client is who sent a transition: the client's address as the server

@@ -110,6 +110,10 @@ const (
 	StagePassword Stage = "password"
 	// StageComplete: fully signed in.
 	StageComplete Stage = "complete"
+	// StageAccessPass: signed in with a Temporary Access Pass, which
+	// reaches Security info only (to register a new method), never a
+	// protected site or the admin center.
+	StageAccessPass Stage = "access pass"
 )
 
 // Session is the server-side record of a browser session. The cookie carries

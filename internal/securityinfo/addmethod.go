@@ -3,6 +3,7 @@ package securityinfo
 import (
 	"net/http"
 
+	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -57,9 +58,12 @@ func (p *Pages) showChooser(w http.ResponseWriter, r *http.Request) {
 	} else {
 		page.Missing = append(page.Missing, msgNoPortal)
 	}
-	if p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0) {
+	switch {
+	case cur.Session.Stage == model.StageAccessPass:
+		// A pass session registers a sign-in method, nothing else.
+	case p.cfg.Policy.CanCreateAppPasswords(u, len(auths) > 0):
 		page.Options = append(page.Options, loginui.AddMethodOption{Method: methodAppPassword, Label: "App password", Description: aboutAppPassword})
-	} else {
+	default:
 		page.Missing = append(page.Missing, p.cfg.Policy.WhyNoAppPasswords())
 	}
 	p.UI.Render(w, http.StatusOK, page)

@@ -79,6 +79,9 @@ func (p *Pages) addAuthenticator(w http.ResponseWriter, r *http.Request) {
 		p.renderEnrol(w, r, u, secret, sealed, msgBadCode)
 		return
 	}
+	if p.passAdded(w, r, cur, "Authenticator app") {
+		return
+	}
 	p.done(w, r, "authenticator-added")
 }
 

@@ -36,6 +36,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Notice = notices[r.URL.Query().Get("done")]
+	page.AccessPass = cur.Session.Stage == model.StageAccessPass
 	p.UI.Render(w, http.StatusOK, page)
 }
 

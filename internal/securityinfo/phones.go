@@ -64,6 +64,9 @@ func (p *Pages) confirmPairing(w http.ResponseWriter, r *http.Request) {
 		p.page.InternalError(w, r, "confirming pairing", err)
 		return
 	}
+	if p.passAdded(w, r, cur, "Phone") {
+		return
+	}
 	p.done(w, r, "phone-added")
 }
 

@@ -96,7 +96,7 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 		p.page.InternalError(w, r, "loading session", err)
 		return nil, nil
 	}
-	if cur == nil || cur.Session.Stage != model.StageComplete {
+	if cur == nil || (cur.Session.Stage != model.StageComplete && cur.Session.Stage != model.StageAccessPass) {
 		p.toSignIn(w, r)
 		return nil, nil
 	}
@@ -109,6 +109,12 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*session.Curre
 	if u.TemporaryPassword() {
 		http.Redirect(w, r, p.cfg.Prefix+"password/new", http.StatusSeeOther)
 		return nil, nil
+	}
+	if cur.Session.Stage == model.StageAccessPass {
+		if !p.passSessionMay(w, r, cur) {
+			return nil, nil
+		}
+		return cur, u
 	}
 	// The fresh user, not the session's cached copy: a state the admin
 	// just raised applies here at once.

@@ -54,6 +54,7 @@ func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, ms
 		RD:         rd,
 		Error:      msg,
 		ErrorField: loginErrorFields[msg],
+		AccessPass: p.accessPassHref(),
 	})
 }
 

@@ -40,7 +40,11 @@ type Config struct {
 	SiteName string
 	// Extra serves further pages under Prefix (e.g. Security info),
 	// registered on the portal's mux by pattern.
-	Extra map[string]http.Handler
+	Extra map[string]http.Handler // AccessPassAt is where a Temporary Access Pass is used when
+	// Security info (the only place a pass session reaches) lives on
+	// another origin, the portal's: that origin's access-pass page. ""
+	// (Security info is under Prefix): Prefix+"access-pass".
+	AccessPassAt string
 }
 
 // Portal is an http.Handler for every path under Config.Prefix.
@@ -101,6 +105,8 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("POST "+pre+"enrol", p.submitEnrol)
 	mux.HandleFunc("GET "+pre+"logout", p.showLogout)
 	mux.HandleFunc("POST "+pre+"logout", p.submitLogout)
+	mux.HandleFunc("GET "+pre+"access-pass", p.showAccessPass)
+	mux.HandleFunc("POST "+pre+"access-pass", p.submitAccessPass)
 	for pattern, h := range p.cfg.Extra {
 		mux.Handle(pattern, h)
 	}

@@ -37,6 +37,8 @@ func (p *Portal) pageFor(s core.State, rd string) string {
 		return p.cfg.Prefix + "password/new"
 	case core.StateComplete:
 		return orRoot(rd)
+	case core.StateAccessPass:
+		return p.cfg.Prefix + "security"
 	}
 	return p.cfg.Prefix + "login"
 }

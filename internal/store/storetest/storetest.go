@@ -130,6 +130,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users/UpgradePasswordHashConcurrent", testUpgradePasswordHashConcurrent},
 	}
 	tests = append(tests, webAuthnTests...)
+	tests = append(tests, accessPassTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
