@@ -24,6 +24,8 @@ type Store interface {
 	Updater
 	// Passkeys and security keys: see WebAuthnReader.
 	WebAuthnReader
+	// Recovery codes and notices: see RecoveryReader.
+	RecoveryReader
 
 	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
 	// CreatedAt and UpdatedAt. model.ErrConflict when the username exists.

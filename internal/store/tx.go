@@ -42,6 +42,8 @@ type Updater interface {
 type Tx interface {
 	// Passkeys and security keys: see WebAuthnTx.
 	WebAuthnTx
+	// Recovery codes and notices: see RecoveryTx.
+	RecoveryTx
 
 	// LockUser locks the user's row for the rest of the transaction and
 	// returns it as committed now; model.ErrNotFound when there is none.

@@ -129,6 +129,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users/UpgradePasswordHashConcurrent", testUpgradePasswordHashConcurrent},
 	}
 	tests = append(tests, webAuthnTests...)
+	tests = append(tests, recoveryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
