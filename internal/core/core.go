@@ -36,6 +36,10 @@ type Core struct {
 	Audit        *audit.Log
 	Admin        *Admin
 	Passkeys     *Passkeys
+	// RecoveryCodes are users' saved recovery codes; RecoveryNotices
+	// announce every recovery to its user.
+	RecoveryCodes   *RecoveryCodes
+	RecoveryNotices *RecoveryNotices
 	// SignIn is the browser sign-in's state machine.
 	SignIn *SignIn
 }
@@ -127,11 +131,14 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		Phones:   phones,
 		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
 			signins: signins, sender: cfg.Sender, timeout: timeout, now: time.Now},
-		Events:    events,
-		SignInLog: signins,
-		Audit:     auditLog,
-		Admin:     accounts.admin,
-		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
+		Events:        events,
+		SignInLog:     signins,
+		Audit:         auditLog,
+		Admin:         accounts.admin,
+		Passkeys:      newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
+		RecoveryCodes: newRecoveryCodes(st, recoveryHasherOf(cfg.Hasher), cfg.Keys.AppPasswordTag, auditLog),
+		RecoveryNotices: &RecoveryNotices{store: st, phones: phones, sender: cfg.Sender, audit: auditLog,
+			logger: cfg.Logger.Named("recovery"), now: time.Now},
 	}, nil
 }
 

@@ -26,6 +26,7 @@ import (
 //	complete ──► re-verified: code or phone (signin_reverify.go)
 //	complete ──► another authenticator app added (AddAuthenticator, signin_enrol.go)
 //	any ───────► signed out (signin_logout.go)
+//	code, phone ► recovery code ► complete (signin_recovery.go; announced: recovery_notice.go)
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is
@@ -46,6 +47,8 @@ type SignIn struct {
 	signins  *SignInLog
 	sessions *Sessions
 	accounts *Accounts
+	recovery *RecoveryCodes
+	notices  *RecoveryNotices
 	issuer   string
 	logger   *zap.Logger
 	now      func() time.Time
@@ -75,6 +78,9 @@ const (
 	StateComplete State = "complete"
 	// StateSignedOut: the session has ended.
 	StateSignedOut State = "signed out"
+	// StateRecoveryCode: the password passed; one of the user's saved
+	// recovery codes instead of their second factor.
+	StateRecoveryCode State = "recovery code"
 )
 
 // Client is who sent a transition: the client's address as the server
@@ -138,6 +144,7 @@ type Progress struct {
 func newSignIn(c *Core, st store.Store, hasher *password.Hasher, issuer string, logger *zap.Logger) *SignIn {
 	return &SignIn{store: st, attempts: c.Attempts, codes: c.Codes, hasher: hasher, phones: c.Phones, events: c.Events,
 		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, issuer: issuer,
+		recovery: c.RecoveryCodes, notices: c.RecoveryNotices,
 		logger: logger.Named("signin"), now: time.Now, matchCode: matchAny}
 }
 
