@@ -99,6 +99,7 @@ type VerifyCodePage struct {
 	// CanUsePhone offers "Approve a request on my phone instead" (POST
 	// Prefix+"push/new").
 	CanUsePhone bool
+	OtherWays
 }
 
 // EnrolTOTPPage walks the user through registering an authenticator app and
@@ -312,6 +313,7 @@ var pageNames = []string{
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
+	"recovery-code", "recovery-used", "recovery-notice", "recovery-codes", "recovery-codes-created",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

@@ -99,6 +99,11 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("GET "+pre+"push/wait", p.waitApproval)
 	mux.HandleFunc("GET "+pre+"enrol", p.showEnrol)
 	mux.HandleFunc("POST "+pre+"enrol", p.submitEnrol)
+	mux.HandleFunc("GET "+pre+"recovery", p.showRecovery)
+	mux.HandleFunc("POST "+pre+"recovery", p.submitRecovery)
+	mux.HandleFunc("GET "+pre+"recovery/used", p.showRecoveryUsed)
+	mux.HandleFunc("GET "+pre+"recovery/notice", p.showRecoveryNotice)
+	mux.HandleFunc("POST "+pre+"recovery/notice", p.ackRecoveryNotice)
 	mux.HandleFunc("GET "+pre+"logout", p.showLogout)
 	mux.HandleFunc("POST "+pre+"logout", p.submitLogout)
 	for pattern, h := range p.cfg.Extra {
