@@ -151,6 +151,8 @@ type SecurityPage struct {
 	// AppHref is the "Back to the app" link ("" = none: on the portal
 	// origin there is no app to go back to).
 	AppHref string
+	// Recovery is the "Recovery codes" row and the notices of recoveries.
+	Recovery RecoveryInfo
 }
 
 // AddMethodPage is "Add a sign-in method", the seed's chooser behind

@@ -10,6 +10,19 @@ type OtherWays struct {
 	CanUseRecoveryCode bool
 }
 
+// RecoveryInfo is what Security info shows of recovery: the notices of
+// recoveries not dismissed yet (with Dismiss, POST
+// Prefix+"security/recovery-codes/notice/dismiss"), and the "Recovery
+// codes" row (Prefix+"security/recovery-codes") with how many are left
+// and, when few are, a reminder to generate new ones.
+type RecoveryInfo struct {
+	Notices []string
+	Have    bool // the user has a set of codes (used up or not)
+	Left    int
+	Total   int
+	Remind  bool
+}
+
 // RecoveryCodePage asks for one of the user's saved recovery codes at
 // sign-in, posted to Prefix+"recovery" as field code ("Sign in another
 // way" → "Use a recovery code").

@@ -88,7 +88,7 @@ func (r *RecoveryCodes) Generate(ctx context.Context, u *model.User, ip string) 
 
 // Left counts the user's unused recovery codes.
 func (r *RecoveryCodes) Left(ctx context.Context, userID int64) (int, error) {
-	n, err := r.store.RecoveryCodesLeft(ctx, userID)
+	n, _, err := r.store.RecoveryCodeCounts(ctx, userID)
 	if err != nil {
 		return 0, fmt.Errorf("core: recovery codes: %w", err)
 	}
@@ -155,4 +155,14 @@ func recoveryHasherOf(h *password.Hasher) recoveryHasher {
 		return nil
 	}
 	return h
+}
+
+// Have reports whether the user has a set of recovery codes, used up or
+// not.
+func (r *RecoveryCodes) Have(ctx context.Context, userID int64) (bool, error) {
+	_, n, err := r.store.RecoveryCodeCounts(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("core: recovery codes: %w", err)
+	}
+	return n > 0, nil
 }

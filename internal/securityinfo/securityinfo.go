@@ -63,24 +63,27 @@ func New(d Deps, cfg Config) *Pages {
 func (p *Pages) Routes() map[string]http.Handler {
 	pre := p.cfg.Prefix + "security"
 	return map[string]http.Handler{
-		"GET " + pre:                            http.HandlerFunc(p.show),
-		"GET " + pre + "/add":                   http.HandlerFunc(p.showAdd),
-		"POST " + pre + "/default":              http.HandlerFunc(p.setDefault),
-		"GET " + pre + "/rename":                http.HandlerFunc(p.showRename),
-		"POST " + pre + "/rename":               http.HandlerFunc(p.rename),
-		"GET " + pre + "/delete":                http.HandlerFunc(p.confirmDelete),
-		"POST " + pre + "/authenticator":        http.HandlerFunc(p.addAuthenticator),
-		"POST " + pre + "/authenticator/delete": http.HandlerFunc(p.deleteAuthenticator),
-		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
-		"POST " + pre + "/app-password/delete":  http.HandlerFunc(p.deleteAppPassword),
-		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
-		"POST " + pre + "/reverify/push":        http.HandlerFunc(p.requestReverifyPhone),
-		"GET " + pre + "/reverify/push":         http.HandlerFunc(p.checkReverifyPhone),
-		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
-		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
-		"GET " + pre + "/password":              http.HandlerFunc(p.showChangePassword),
-		"POST " + pre + "/password":             http.HandlerFunc(p.changePassword),
-		"POST " + pre + "/sign-out-everywhere":  http.HandlerFunc(p.signOutEverywhere),
+		"GET " + pre:                                     http.HandlerFunc(p.show),
+		"GET " + pre + "/add":                            http.HandlerFunc(p.showAdd),
+		"POST " + pre + "/default":                       http.HandlerFunc(p.setDefault),
+		"GET " + pre + "/rename":                         http.HandlerFunc(p.showRename),
+		"POST " + pre + "/rename":                        http.HandlerFunc(p.rename),
+		"GET " + pre + "/delete":                         http.HandlerFunc(p.confirmDelete),
+		"POST " + pre + "/authenticator":                 http.HandlerFunc(p.addAuthenticator),
+		"POST " + pre + "/authenticator/delete":          http.HandlerFunc(p.deleteAuthenticator),
+		"POST " + pre + "/app-password":                  http.HandlerFunc(p.createAppPassword),
+		"POST " + pre + "/app-password/delete":           http.HandlerFunc(p.deleteAppPassword),
+		"POST " + pre + "/reverify":                      http.HandlerFunc(p.reverify),
+		"POST " + pre + "/reverify/push":                 http.HandlerFunc(p.requestReverifyPhone),
+		"GET " + pre + "/reverify/push":                  http.HandlerFunc(p.checkReverifyPhone),
+		"POST " + pre + "/phone":                         http.HandlerFunc(p.confirmPairing),
+		"POST " + pre + "/phone/delete":                  http.HandlerFunc(p.deletePhone),
+		"GET " + pre + "/password":                       http.HandlerFunc(p.showChangePassword),
+		"POST " + pre + "/password":                      http.HandlerFunc(p.changePassword),
+		"POST " + pre + "/sign-out-everywhere":           http.HandlerFunc(p.signOutEverywhere),
+		"GET " + pre + "/recovery-codes":                 http.HandlerFunc(p.showRecoveryCodes),
+		"POST " + pre + "/recovery-codes":                http.HandlerFunc(p.generateRecoveryCodes),
+		"POST " + pre + "/recovery-codes/notice/dismiss": http.HandlerFunc(p.dismissRecoveryNotices),
 	}
 }
 
@@ -178,7 +181,8 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
 	switch next {
-	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath():
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath(),
+		p.recoveryCodesPath():
 		return next
 	}
 	if ref, ok := p.methodPagePath(next); ok {

@@ -14,8 +14,9 @@ type RecoveryReader interface {
 	// tag tag; model.ErrNotFound when there is none (no such code, or it
 	// was used).
 	RecoveryCodeByTag(ctx context.Context, userID int64, tag []byte) (*model.RecoveryCode, error)
-	// RecoveryCodesLeft counts the user's unused recovery codes.
-	RecoveryCodesLeft(ctx context.Context, userID int64) (int, error)
+	// RecoveryCodeCounts counts the user's unused recovery codes and all
+	// of their set, used or not.
+	RecoveryCodeCounts(ctx context.Context, userID int64) (left, total int, err error)
 	// RecoveryNotices lists the user's recovery notices not dismissed
 	// yet, newest first.
 	RecoveryNotices(ctx context.Context, userID int64) ([]model.RecoveryNotice, error)
@@ -34,8 +35,8 @@ type RecoveryTx interface {
 	// ip, when it is still unused: model.ErrNotFound otherwise (used
 	// meanwhile, on any node, or gone), so a code is used once.
 	UseRecoveryCode(ctx context.Context, userID, id int64, at time.Time, ip string) error
-	// RecoveryCodesLeft: see Store.RecoveryCodesLeft (as of now in the
-	// transaction).
+	// RecoveryCodesLeft counts the user's unused recovery codes as of now
+	// in the transaction.
 	RecoveryCodesLeft(ctx context.Context, userID int64) (int, error)
 	// DeleteRecoveryCodes deletes every recovery code of the user and
 	// says how many unused ones went.

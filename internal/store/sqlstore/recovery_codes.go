@@ -37,15 +37,16 @@ func (s *Store) RecoveryCodeByTag(ctx context.Context, userID int64, tag []byte)
 // countUnusedSQL counts the unused codes of user ?.
 const countUnusedSQL = "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL"
 
-// RecoveryCodesLeft counts the user's unused codes.
-func (s *Store) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
+// RecoveryCodeCounts counts the user's unused codes and all their codes.
+func (s *Store) RecoveryCodeCounts(ctx context.Context, userID int64) (int, int, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	var n int
-	if err := s.row(ctx, s.r, countUnusedSQL, userID).Scan(&n); err != nil {
-		return 0, s.wrap(ctx, "count recovery codes", err)
+	var left, total int
+	err := s.row(ctx, s.r, "SELECT count(*) - count(used_at), count(*) FROM recovery_codes WHERE user_id = ?", userID).Scan(&left, &total)
+	if err != nil {
+		return 0, 0, s.wrap(ctx, "count recovery codes", err)
 	}
-	return n, nil
+	return left, total, nil
 }
 
 // RecoveryCodesLeft counts the user's unused codes in the transaction.

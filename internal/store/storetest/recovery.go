@@ -45,8 +45,8 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	if voided != 0 || first[0].ID == 0 || first[2].UserID != alice.ID || first[1].CreatedAt.IsZero() {
 		t.Fatalf("first set: voided %d, codes %+v", voided, first)
 	}
-	if n, err := s.RecoveryCodesLeft(ctx, alice.ID); err != nil || n != 3 {
-		t.Fatalf("RecoveryCodesLeft = %d, %v; want 3", n, err)
+	if n, total, err := s.RecoveryCodeCounts(ctx, alice.ID); err != nil || n != 3 || total != 3 {
+		t.Fatalf("RecoveryCodeCounts = %d, %d, %v; want 3 of 3", n, total, err)
 	}
 	got, err := s.RecoveryCodeByTag(ctx, alice.ID, []byte("one-b"))
 	noErr(t, "RecoveryCodeByTag", err)
@@ -72,6 +72,9 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	if left != 2 {
 		t.Errorf("left in the transaction = %d, want 2", left)
 	}
+	if n, total, _ := s.RecoveryCodeCounts(ctx, alice.ID); n != 2 || total != 3 {
+		t.Errorf("after a use: %d of %d left, want 2 of 3", n, total)
+	}
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.UseRecoveryCode(ctx, alice.ID, first[1].ID, at, "192.0.2.1")
 	})
@@ -89,8 +92,8 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	}
 	_, err = s.RecoveryCodeByTag(ctx, alice.ID, []byte("one-a"))
 	wantErr(t, "RecoveryCodeByTag (voided set)", err, model.ErrNotFound)
-	if n, _ := s.RecoveryCodesLeft(ctx, alice.ID); n != 2 {
-		t.Errorf("left after regenerating = %d, want 2", n)
+	if n, total, _ := s.RecoveryCodeCounts(ctx, alice.ID); n != 2 || total != 2 {
+		t.Errorf("after regenerating: %d of %d left, want 2 of 2", n, total)
 	}
 	update(t, s, "bob's codes", func(ctx context.Context, tx store.Tx) error {
 		_, err := tx.ReplaceRecoveryCodes(ctx, bob.ID, newRecoveryCodes("bob-", 1))
@@ -100,10 +103,10 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 		voided, err = tx.DeleteRecoveryCodes(ctx, alice.ID)
 		return err
 	})
-	if n, _ := s.RecoveryCodesLeft(ctx, alice.ID); n != 0 || voided != 2 {
+	if n, total, _ := s.RecoveryCodeCounts(ctx, alice.ID); n != 0 || total != 0 || voided != 2 {
 		t.Errorf("after delete: %d left, %d deleted; want 0 and 2", n, voided)
 	}
-	if n, _ := s.RecoveryCodesLeft(ctx, bob.ID); n != 1 {
+	if n, _, _ := s.RecoveryCodeCounts(ctx, bob.ID); n != 1 {
 		t.Errorf("bob's codes after alice's delete = %d, want 1", n)
 	}
 }
@@ -202,7 +205,7 @@ func testRecoveryDeleteUserCascades(t *testing.T, s store.Store) {
 		return tx.AddRecoveryNotice(ctx, &model.RecoveryNotice{UserID: alice.ID, Kind: model.RecoveryByCode})
 	})
 	update(t, s, "delete user", func(ctx context.Context, tx store.Tx) error { return tx.DeleteUser(ctx, alice.ID) })
-	if n, err := s.RecoveryCodesLeft(ctx, alice.ID); err != nil || n != 0 {
+	if n, _, err := s.RecoveryCodeCounts(ctx, alice.ID); err != nil || n != 0 {
 		t.Errorf("codes after removal = %d, %v", n, err)
 	}
 	if got, err := s.RecoveryNotices(ctx, alice.ID); err != nil || len(got) != 0 {
