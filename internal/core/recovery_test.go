@@ -16,6 +16,7 @@ import (
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/testfixture/pushservice"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
@@ -390,5 +391,46 @@ func TestRecoveryIsAnnounced(t *testing.T) {
 	}
 	if ns, _ := f.c.RecoveryNotices.Pending(ctx, f.alice.ID); len(ns) != 0 {
 		t.Errorf("notices after dismissing: %+v", ns)
+	}
+}
+
+// TestRecoveryNoticeReachesThePairedPhone: the announcement goes through
+// the real Web Push sender to the paired phone's push service, which
+// decrypts it as the phone would: a notification-only notice.
+func TestRecoveryNoticeReachesThePairedPhone(t *testing.T) {
+	ctx := context.Background()
+	f := newRecoveryFixture(t)
+	svc := pushservice.New(t)
+	keys, err := push.GenerateVAPIDKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := push.NewSender(push.Config{Keys: keys, Subscriber: "mailto:ops@example.com", AllowedHosts: []string{svc.Host()},
+		RootCAs: svc.RootCAs(), RetryDelay: 5 * time.Millisecond})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		sender.Close(ctx)
+	})
+	f.c.RecoveryNotices.sender = sender
+	f.c.Phones.pushHosts = []string{svc.Host()}
+	pairPhoneForTest(t, f.signInFixture)
+	devices, _ := f.c.Phones.Devices(ctx, f.alice.ID)
+	sub := svc.NewSubscription()
+	if err := f.c.Phones.SetPush(ctx, &devices[0], &sub); err != nil {
+		t.Fatal(err)
+	}
+	if pr := f.use(t, f.codes[5]); pr.Refused != ReasonNone {
+		t.Fatalf("recovery: %+v", pr)
+	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msgs, err := svc.Wait(wait, sub, 1)
+	if err != nil {
+		t.Fatalf("no push reached the phone: %v", err)
+	}
+	var p NoticePayload
+	if err := json.Unmarshal(msgs[0].Payload, &p); err != nil || !p.Notice || !strings.Contains(p.Text, "you signed in with a recovery code") {
+		t.Errorf("the phone received %s (%v), want the recovery notice", msgs[0].Payload, err)
 	}
 }
