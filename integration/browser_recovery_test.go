@@ -101,6 +101,14 @@ func TestBrowserRecoveryCode(t *testing.T) {
 			t.Fatalf("code %q is not XXXX-XXXX-XXXX-XXXX", c)
 		}
 	}
+	// Each code readable: no two overlap (at this width or a phone's).
+	overlapJS := `(() => { const r = Array.from(document.querySelectorAll('#recovery-codes code')).map(c => c.getBoundingClientRect());
+		for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++)
+			if (r[i].left < r[j].right && r[j].left < r[i].right && r[i].top < r[j].bottom && r[j].top < r[i].bottom) return i + ' and ' + j;
+		return ''; })()`
+	if o := chromeValue(t, ctx, "codes overlap", chromedp.Evaluate[string](overlapJS)); o != "" {
+		t.Errorf("codes %s overlap", o)
+	}
 	chromeStep(t, ctx, "Copy button shown", chromedp.WaitVisible(chromedp.CSS(`button[data-copy-what="codes"]`)))
 	download := chromeValue(t, ctx, "read download", chromedp.Evaluate[string](
 		`(() => { const a = document.getElementById('download-recovery-codes'); return a.getAttribute('download') + ' ' + decodeURIComponent(a.href.slice(a.href.indexOf(',') + 1)); })()`))
