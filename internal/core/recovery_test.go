@@ -434,3 +434,22 @@ func TestRecoveryNoticeReachesThePairedPhone(t *testing.T) {
 		t.Errorf("the phone received %s (%v), want the recovery notice", msgs[0].Payload, err)
 	}
 }
+
+// TestRecoveryCodeWithTemporaryPassword: a user signed in with an
+// admin's temporary password goes on to choose their own after a
+// recovery code, as after any second step.
+func TestRecoveryCodeWithTemporaryPassword(t *testing.T) {
+	ctx := context.Background()
+	f := newRecoveryFixture(t)
+	if _, _, err := f.c.Accounts.As(CLIActor("tester")).ResetPassword(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.c.Accounts.ByID(ctx, f.alice.ID)
+	if err != nil || !u.TemporaryPassword() {
+		t.Fatalf("alice after the reset: %+v, %v", u, err)
+	}
+	f.alice = u
+	if pr := f.use(t, f.codes[0]); pr.Refused != ReasonNone || pr.State != StateNewPassword {
+		t.Errorf("recovery code with a temporary password: %+v, want the new password step", pr)
+	}
+}
