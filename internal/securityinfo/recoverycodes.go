@@ -19,6 +19,15 @@ import (
 
 func (p *Pages) recoveryCodesPath() string { return p.securityPath() + "/recovery-codes" }
 
+// recoveryRoutes are the recovery codes' handlers under pre (Routes).
+func (p *Pages) recoveryRoutes(pre string) map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET " + pre + "/recovery-codes":                 http.HandlerFunc(p.showRecoveryCodes),
+		"POST " + pre + "/recovery-codes":                http.HandlerFunc(p.generateRecoveryCodes),
+		"POST " + pre + "/recovery-codes/notice/dismiss": http.HandlerFunc(p.dismissRecoveryNotices),
+	}
+}
+
 // recoveryInfo is Security info's recovery row and notices for u.
 func (p *Pages) recoveryInfo(r *http.Request, u *model.User) (loginui.RecoveryInfo, error) {
 	ctx := r.Context()

@@ -7,6 +7,7 @@
 package securityinfo
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"time"
@@ -62,29 +63,28 @@ func New(d Deps, cfg Config) *Pages {
 // (which applies the cross-origin check to every POST).
 func (p *Pages) Routes() map[string]http.Handler {
 	pre := p.cfg.Prefix + "security"
-	return map[string]http.Handler{
-		"GET " + pre:                                     http.HandlerFunc(p.show),
-		"GET " + pre + "/add":                            http.HandlerFunc(p.showAdd),
-		"POST " + pre + "/default":                       http.HandlerFunc(p.setDefault),
-		"GET " + pre + "/rename":                         http.HandlerFunc(p.showRename),
-		"POST " + pre + "/rename":                        http.HandlerFunc(p.rename),
-		"GET " + pre + "/delete":                         http.HandlerFunc(p.confirmDelete),
-		"POST " + pre + "/authenticator":                 http.HandlerFunc(p.addAuthenticator),
-		"POST " + pre + "/authenticator/delete":          http.HandlerFunc(p.deleteAuthenticator),
-		"POST " + pre + "/app-password":                  http.HandlerFunc(p.createAppPassword),
-		"POST " + pre + "/app-password/delete":           http.HandlerFunc(p.deleteAppPassword),
-		"POST " + pre + "/reverify":                      http.HandlerFunc(p.reverify),
-		"POST " + pre + "/reverify/push":                 http.HandlerFunc(p.requestReverifyPhone),
-		"GET " + pre + "/reverify/push":                  http.HandlerFunc(p.checkReverifyPhone),
-		"POST " + pre + "/phone":                         http.HandlerFunc(p.confirmPairing),
-		"POST " + pre + "/phone/delete":                  http.HandlerFunc(p.deletePhone),
-		"GET " + pre + "/password":                       http.HandlerFunc(p.showChangePassword),
-		"POST " + pre + "/password":                      http.HandlerFunc(p.changePassword),
-		"POST " + pre + "/sign-out-everywhere":           http.HandlerFunc(p.signOutEverywhere),
-		"GET " + pre + "/recovery-codes":                 http.HandlerFunc(p.showRecoveryCodes),
-		"POST " + pre + "/recovery-codes":                http.HandlerFunc(p.generateRecoveryCodes),
-		"POST " + pre + "/recovery-codes/notice/dismiss": http.HandlerFunc(p.dismissRecoveryNotices),
+	routes := map[string]http.Handler{
+		"GET " + pre:                            http.HandlerFunc(p.show),
+		"GET " + pre + "/add":                   http.HandlerFunc(p.showAdd),
+		"POST " + pre + "/default":              http.HandlerFunc(p.setDefault),
+		"GET " + pre + "/rename":                http.HandlerFunc(p.showRename),
+		"POST " + pre + "/rename":               http.HandlerFunc(p.rename),
+		"GET " + pre + "/delete":                http.HandlerFunc(p.confirmDelete),
+		"POST " + pre + "/authenticator":        http.HandlerFunc(p.addAuthenticator),
+		"POST " + pre + "/authenticator/delete": http.HandlerFunc(p.deleteAuthenticator),
+		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
+		"POST " + pre + "/app-password/delete":  http.HandlerFunc(p.deleteAppPassword),
+		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
+		"POST " + pre + "/reverify/push":        http.HandlerFunc(p.requestReverifyPhone),
+		"GET " + pre + "/reverify/push":         http.HandlerFunc(p.checkReverifyPhone),
+		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
+		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
+		"GET " + pre + "/password":              http.HandlerFunc(p.showChangePassword),
+		"POST " + pre + "/password":             http.HandlerFunc(p.changePassword),
+		"POST " + pre + "/sign-out-everywhere":  http.HandlerFunc(p.signOutEverywhere),
 	}
+	maps.Copy(routes, p.recoveryRoutes(pre))
+	return routes
 }
 
 func (p *Pages) securityPath() string { return p.cfg.Prefix + "security" }
