@@ -120,7 +120,7 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	codes := &Codes{store: st, Box: box, Attempts: attempts}
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
-	return &Core{
+	c := &Core{
 		Attempts: attempts,
 		Codes:    codes,
 		Methods:  &Methods{store: st, Audit: auditLog, events: events, open: codes.Open},
@@ -131,15 +131,16 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		Phones:   phones,
 		Approvals: &Approvals{store: st, phones: phones, attempts: attempts, audit: auditLog, events: events,
 			signins: signins, sender: cfg.Sender, timeout: timeout, now: time.Now},
-		Events:        events,
-		SignInLog:     signins,
-		Audit:         auditLog,
-		Admin:         accounts.admin,
-		Passkeys:      newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
-		RecoveryCodes: newRecoveryCodes(st, recoveryHasherOf(cfg.Hasher), cfg.Keys.AppPasswordTag, auditLog),
-		RecoveryNotices: &RecoveryNotices{store: st, phones: phones, sender: cfg.Sender, audit: auditLog,
-			logger: cfg.Logger.Named("recovery"), now: time.Now},
-	}, nil
+		Events:    events,
+		SignInLog: signins,
+		Audit:     auditLog,
+		Admin:     accounts.admin,
+		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
+	}
+	c.RecoveryCodes = newRecoveryCodes(st, recoveryHasherOf(cfg.Hasher), cfg.Keys.AppPasswordTag, auditLog)
+	c.RecoveryNotices = &RecoveryNotices{store: st, phones: phones, sender: cfg.Sender, audit: auditLog,
+		logger: cfg.Logger.Named("recovery"), now: time.Now}
+	return c, nil
 }
 
 // newAccounts builds the account changes of a core on st, with the
