@@ -273,8 +273,8 @@ func userUnblockCommand(opts *cliOptions) *cobra.Command {
 func userResetMethodsCommand(opts *cliOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "reset-methods <username>",
-		Short: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them, and ends their sessions",
-		Long: "Removes all sign-in methods (authenticator apps and phones) of a user who lost them, and ends their sessions, as the admin center's reset. " +
+		Short: "Removes all sign-in methods (authenticator apps and phones) and recovery codes of a user who lost them, and ends their sessions",
+		Long: "Removes all sign-in methods (authenticator apps and phones) and recovery codes of a user who lost them, and ends their sessions, as the admin center's reset. " +
 			"At their next sign-in the user registers a method again, with their password, unless multi-factor sign-in is disabled for them.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -68,6 +68,7 @@ func TestBrowserLayout(t *testing.T) {
 	layoutSignInPages(t, ctx, l, gateway, dana)
 	link := layoutSecurityPages(t, ctx, l, layoutSecurityURL(gateway, portal), dana)
 	layoutPhonePages(t, ctx, l, link, dana)
+	layoutRecoveryPages(t, ctx, l, gateway, layoutSecurityURL(gateway, portal), dana)
 	chromeStep(t, ctx, "open the sign-out page", chromedp.Navigate(gateway+"/.mfa/logout"))
 	l.check(ctx, "sign-out")
 	chromeSubmit(t, ctx, "click Sign out", `form[action$="/logout"] button[type="submit"]`)

@@ -32,6 +32,7 @@ type ApprovalWaitPage struct {
 	// and, when a report blocks the sign-in, says so and takes the ways on
 	// away.
 	Denied bool
+	OtherWays
 }
 
 func (ApprovalWaitPage) pageName() string { return "approval-wait" }

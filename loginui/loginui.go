@@ -102,6 +102,7 @@ type VerifyCodePage struct {
 	// CanUsePhone offers "Approve a request on my phone instead" (POST
 	// Prefix+"push/new").
 	CanUsePhone bool
+	OtherWays
 }
 
 // EnrolTOTPPage walks the user through registering an authenticator app and
@@ -156,6 +157,8 @@ type SecurityPage struct {
 	// AccessPass: the session signed in with a Temporary Access Pass,
 	// which only adds a sign-in method (a banner says so).
 	AccessPass bool
+	// Recovery is the "Recovery codes" row and the notices of recoveries.
+	Recovery RecoveryInfo
 }
 
 // AddMethodPage is "Add a sign-in method", the seed's chooser behind
@@ -319,6 +322,7 @@ var pageNames = []string{
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
 	"access-pass",
+	"recovery-code", "recovery-used", "recovery-notice", "recovery-codes", "recovery-codes-created",
 }
 
 // Renderer renders portal pages. Parsed once; safe for concurrent use.

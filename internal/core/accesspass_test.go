@@ -12,6 +12,7 @@ import (
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/push"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
@@ -291,5 +292,51 @@ func TestAccessPassAccountChecks(t *testing.T) {
 	}
 	if pr := f.signIn(t, "alice", pass); pr.Refused != ReasonUnknownUser {
 		t.Fatalf("removed account: %+v, want unknown", pr)
+	}
+}
+
+// TestAccessPassIsAnnounced: a sign-in with a pass is a recovery, and
+// every recovery is announced like a recovery code's: a notice on
+// Security info naming the pass, due once at the next sign-in, and a push
+// to the user's paired phone after the commit.
+func TestAccessPassIsAnnounced(t *testing.T) {
+	ctx := context.Background()
+	f := newPassFixture(t)
+	pairPhoneForTest(t, f.signInFixture)
+	devices, _ := f.c.Phones.Devices(ctx, f.alice.ID)
+	sub := &push.Subscription{Endpoint: "https://push.example/sub/1",
+		P256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+		Auth:   "tBHItJI5svbpez7KI4CCXg"}
+	if err := f.c.Phones.SetPush(ctx, &devices[0], sub); err != nil {
+		t.Fatal(err)
+	}
+	sender := &recordingSender{}
+	f.c.RecoveryNotices.sender = sender
+
+	if pr := f.signIn(t, "alice", f.issue(t, 0, true)); pr.Refused != ReasonNone || pr.State != StateAccessPass {
+		t.Fatalf("pass sign-in: %+v", pr)
+	}
+	notices, err := f.c.RecoveryNotices.Pending(ctx, f.alice.ID)
+	if err != nil || len(notices) != 1 || notices[0].Kind != model.RecoveryByPass || notices[0].RemoteIP != "192.0.2.9" {
+		t.Fatalf("notices %+v, %v; want one naming the pass", notices, err)
+	}
+	if text := NoticeText(notices[0]); !strings.Contains(text, "Temporary Access Pass") {
+		t.Errorf("notice text %q does not name the pass", text)
+	}
+	if due, _ := f.c.RecoveryNotices.DueAtSignIn(ctx, f.alice.ID, f.now.Add(time.Minute)); len(due) != 1 {
+		t.Errorf("due at the next sign-in: %+v, want the notice", due)
+	}
+	sender.mu.Lock()
+	defer sender.mu.Unlock()
+	if len(sender.msgs) != 1 || sender.msgs[0].Subscription.Endpoint != sub.Endpoint {
+		t.Fatalf("pushed %+v, want one message to the phone", sender.msgs)
+	}
+
+	// A refused pass announces nothing.
+	if pr := f.signIn(t, "alice", "AAAA-AAAA-AAAA-AAAA"); pr.Refused == ReasonNone {
+		t.Fatalf("a wrong pass passed: %+v", pr)
+	}
+	if ns, _ := f.c.RecoveryNotices.Pending(ctx, f.alice.ID); len(ns) != 1 {
+		t.Errorf("notices after a refused pass: %d, want still 1", len(ns))
 	}
 }

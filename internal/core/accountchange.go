@@ -193,9 +193,11 @@ func applyChange(ctx context.Context, tx store.Tx, actor Actor, in changeInput, 
 }
 
 // resetMethods removes every sign-in method of the user (authenticators,
-// phones and pairing links) and, as every removed method does, ends their
-// sessions. It counts what the user could sign in with: authenticators
-// and active phones (a phone still waiting for its code is none), the
+// phones and pairing links, passkeys) and their recovery codes (a lost
+// phone's owner starts over: new codes come with a new method) and, as
+// every removed method does, ends their sessions. It counts what the user
+// could sign in with: authenticators, active phones and passkeys (a phone
+// still waiting for its code is none; recovery codes are no method), the
 // same count wherever the reset is made.
 func resetMethods(ctx context.Context, tx store.Tx, userID int64) (int64, error) {
 	c, err := tx.Methods(ctx, userID)
@@ -203,6 +205,9 @@ func resetMethods(ctx context.Context, tx store.Tx, userID int64) (int64, error)
 		return 0, err
 	}
 	if err := tx.DeleteMethods(ctx, userID); err != nil {
+		return 0, err
+	}
+	if _, err := tx.DeleteRecoveryCodes(ctx, userID); err != nil {
 		return 0, err
 	}
 	if _, err := tx.DeleteSessions(ctx, userID, nil); err != nil {

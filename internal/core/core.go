@@ -36,6 +36,10 @@ type Core struct {
 	Audit        *audit.Log
 	Admin        *Admin
 	Passkeys     *Passkeys
+	// RecoveryCodes are users' saved recovery codes; RecoveryNotices
+	// announce every recovery to its user.
+	RecoveryCodes   *RecoveryCodes
+	RecoveryNotices *RecoveryNotices
 	// SignIn is the browser sign-in's state machine.
 	SignIn *SignIn
 }
@@ -126,7 +130,7 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	codes := &Codes{store: st, Box: box, Attempts: attempts}
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
-	return &Core{
+	c := &Core{
 		Attempts: attempts,
 		Codes:    codes,
 		Methods:  &Methods{store: st, Audit: auditLog, events: events, open: codes.Open},
@@ -142,7 +146,11 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		Audit:     auditLog,
 		Admin:     accounts.admin,
 		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
-	}, nil
+	}
+	c.RecoveryCodes = newRecoveryCodes(st, recoveryHasherOf(cfg.Hasher), cfg.Keys.AppPasswordTag, auditLog)
+	c.RecoveryNotices = &RecoveryNotices{store: st, phones: phones, sender: cfg.Sender, audit: auditLog,
+		logger: cfg.Logger.Named("recovery"), now: time.Now}
+	return c, nil
 }
 
 // newAccounts builds the account changes of a core on st, with the

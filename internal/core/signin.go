@@ -27,6 +27,7 @@ import (
 //	complete ──► another authenticator app added (AddAuthenticator, signin_enrol.go)
 //	any ───────► signed out (signin_logout.go)
 //	password ──► access pass: Security info only (signin_accesspass.go)
+//	code, phone ► recovery code ► complete (signin_recovery.go; announced: recovery_notice.go)
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is
@@ -47,6 +48,8 @@ type SignIn struct {
 	signins  *SignInLog
 	sessions *Sessions
 	accounts *Accounts
+	recovery *RecoveryCodes
+	notices  *RecoveryNotices
 	issuer   string
 	logger   *zap.Logger
 	now      func() time.Time
@@ -80,6 +83,9 @@ const (
 	// Security info only, to register a new method (never the upstream
 	// or the admin center: model.StageAccessPass).
 	StateAccessPass State = "access pass"
+	// StateRecoveryCode: the password passed; one of the user's saved
+	// recovery codes instead of their second factor.
+	StateRecoveryCode State = "recovery code"
 )
 
 // Client is who sent a transition: the client's address as the server
@@ -143,6 +149,7 @@ type Progress struct {
 func newSignIn(c *Core, st store.Store, hasher *password.Hasher, issuer string, logger *zap.Logger) *SignIn {
 	return &SignIn{store: st, attempts: c.Attempts, codes: c.Codes, hasher: hasher, phones: c.Phones, events: c.Events,
 		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, issuer: issuer,
+		recovery: c.RecoveryCodes, notices: c.RecoveryNotices,
 		logger: logger.Named("signin"), now: time.Now, matchCode: matchAny}
 }
 

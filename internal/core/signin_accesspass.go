@@ -214,8 +214,9 @@ func (s *SignIn) accessPassPassed(ctx context.Context, at *attempt, u *model.Use
 		RemoteIP: in.Client.IP, UserAgent: safetext.Clean(in.Client.UserAgent, 256), MFAAt: in.Rotation.At})
 	var why Reason
 	var events []model.AuditEvent
+	var ann *Announcement
 	err := s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		why, events = ReasonNone, nil
+		why, events, ann = ReasonNone, nil, nil
 		err := tx.UseAccessPass(ctx, u.ID, p.ID, in.Rotation.At)
 		if errors.Is(err, model.ErrNotFound) {
 			// A one-time pass used (or the pass replaced) meanwhile.
@@ -244,8 +245,10 @@ func (s *SignIn) accessPassPassed(ctx context.Context, at *attempt, u *model.Use
 		if err := s.appendRows(ctx, tx, events, &row); err != nil {
 			return err
 		}
-		// announce recovery (recovery helper's announceRecovery)
-		return nil
+		// Every recovery is announced: the notice now, the push after
+		// the commit.
+		ann, err = s.notices.announceRecovery(ctx, tx, u, model.RecoveryByPass, in.Client, in.Rotation.At)
+		return err
 	})
 	if err != nil {
 		return Progress{}, fmt.Errorf("core: access pass of %q: %w", u.Username, err)
@@ -254,5 +257,6 @@ func (s *SignIn) accessPassPassed(ctx context.Context, at *attempt, u *model.Use
 	if why != ReasonNone {
 		return Progress{State: StatePassword, Refused: why, User: u}, nil
 	}
+	ann.Push(ctx)
 	return Progress{State: StateAccessPass, User: u, RedirectTo: rec.RedirectTo, Rotated: true}, nil
 }

@@ -21,6 +21,7 @@ var notices = map[string]string{
 	"password-changed":               "Password changed. Your other sessions were signed out.",
 	"password-changed-app-passwords": "Password changed. Your other sessions were signed out and your app passwords deleted.",
 	"signed-out-everywhere":          "Your other sessions were signed out. This one stays signed in.",
+	"recovery-notice-dismissed":      "Notice dismissed.",
 }
 
 const dateFormat = "2006-01-02"
@@ -82,6 +83,9 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 	}
 	page.Activity, err = p.activity(r, u)
 	if err != nil {
+		return loginui.SecurityPage{}, err
+	}
+	if page.Recovery, err = p.recoveryInfo(r, u); err != nil {
 		return loginui.SecurityPage{}, err
 	}
 	return page, nil

@@ -7,6 +7,7 @@
 package securityinfo
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"time"
@@ -62,7 +63,7 @@ func New(d Deps, cfg Config) *Pages {
 // (which applies the cross-origin check to every POST).
 func (p *Pages) Routes() map[string]http.Handler {
 	pre := p.cfg.Prefix + "security"
-	return map[string]http.Handler{
+	routes := map[string]http.Handler{
 		"GET " + pre:                            http.HandlerFunc(p.show),
 		"GET " + pre + "/add":                   http.HandlerFunc(p.showAdd),
 		"POST " + pre + "/default":              http.HandlerFunc(p.setDefault),
@@ -82,6 +83,8 @@ func (p *Pages) Routes() map[string]http.Handler {
 		"POST " + pre + "/password":             http.HandlerFunc(p.changePassword),
 		"POST " + pre + "/sign-out-everywhere":  http.HandlerFunc(p.signOutEverywhere),
 	}
+	maps.Copy(routes, p.recoveryRoutes(pre))
+	return routes
 }
 
 func (p *Pages) securityPath() string { return p.cfg.Prefix + "security" }
@@ -184,7 +187,8 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
 	switch next {
-	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath():
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath(),
+		p.recoveryCodesPath():
 		return next
 	}
 	if ref, ok := p.methodPagePath(next); ok {

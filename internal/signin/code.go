@@ -58,7 +58,12 @@ func (p *Portal) renderVerify(w http.ResponseWriter, r *http.Request, cur *sessi
 		p.page.InternalError(w, r, "listing phones", err)
 		return
 	}
-	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg, CanUsePhone: phone})
+	ways, err := p.otherWays(r, cur)
+	if err != nil {
+		p.page.InternalError(w, r, "listing recovery codes", err)
+		return
+	}
+	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg, CanUsePhone: phone, OtherWays: ways})
 }
 
 func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {

@@ -97,6 +97,12 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 	}
 	// A reported request blocked the account: no other way on.
 	page.CanUseCode = len(auths) > 0 && (ap == nil || ap.Status != model.ApprovalReported)
+	if ap == nil || ap.Status != model.ApprovalReported {
+		if page.OtherWays, err = p.otherWays(r, cur); err != nil {
+			p.page.InternalError(w, r, "listing recovery codes", err)
+			return
+		}
+	}
 	p.UI.Render(w, http.StatusOK, page)
 }
 

@@ -35,6 +35,8 @@ func (p *Portal) pageFor(s core.State, rd string) string {
 		return p.cfg.Prefix + "push"
 	case core.StateNewPassword:
 		return p.cfg.Prefix + "password/new"
+	case core.StateRecoveryCode:
+		return p.cfg.Prefix + "recovery"
 	case core.StateComplete:
 		return orRoot(rd)
 	case core.StateAccessPass:
@@ -51,6 +53,10 @@ func (p *Portal) advance(w http.ResponseWriter, r *http.Request, pr core.Progres
 			p.page.InternalError(w, r, "setting the session cookie", err)
 			return
 		}
+	}
+	if pr.State == core.StateComplete {
+		p.redirect(w, r, p.completeTarget(r, pr))
+		return
 	}
 	p.redirect(w, r, p.pageFor(pr.State, pr.RedirectTo))
 }

@@ -26,6 +26,8 @@ type Store interface {
 	WebAuthnReader
 	// Temporary Access Passes: see AccessPassReader.
 	AccessPassReader
+	// Recovery codes and notices: see RecoveryReader.
+	RecoveryReader
 
 	// CreateUser inserts u (Username lower-cased by the caller), sets u.ID,
 	// CreatedAt and UpdatedAt. model.ErrConflict when the username exists.

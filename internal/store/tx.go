@@ -44,6 +44,8 @@ type Tx interface {
 	WebAuthnTx
 	// Temporary Access Passes: see AccessPassTx.
 	AccessPassTx
+	// Recovery codes and notices: see RecoveryTx.
+	RecoveryTx
 
 	// LockUser locks the user's row for the rest of the transaction and
 	// returns it as committed now; model.ErrNotFound when there is none.

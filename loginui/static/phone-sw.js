@@ -4,6 +4,9 @@
 // shows a notification for each sign-in request pushed to the phone (the
 // payload is {request, text}: the request id and a short text, never the
 // number to type) and tells open phone pages to look for the request now.
+// A notice (payload {notice: true, text}: the account was recovered with a
+// recovery code or a Temporary Access Pass) is shown as a notification
+// only: there is nothing to answer.
 'use strict';
 
 var MFAGATE_TITLE = self.MFAGATE_ISSUER || 'Sign-in request';
@@ -33,6 +36,16 @@ self.addEventListener('push', function (event) {
     data = {};
   }
   if (!data || typeof data !== 'object') data = {};
+  if (data.notice === true) {
+    var notice = typeof data.text === 'string' && data.text ? data.text : 'Your account was recovered.';
+    event.waitUntil(self.registration.showNotification(MFAGATE_TITLE, {
+      body: notice,
+      tag: 'recovery-notice',
+      icon: '/phone/icon-192.png',
+      data: { notice: true }
+    }));
+    return;
+  }
   var request = typeof data.request === 'string' ? data.request : '';
   var text = typeof data.text === 'string' && data.text ? data.text : 'Sign-in request: open to answer it';
   // Every push must show a notification (Safari revokes the subscription

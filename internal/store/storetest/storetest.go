@@ -131,6 +131,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	tests = append(tests, webAuthnTests...)
 	tests = append(tests, accessPassTests...)
+	tests = append(tests, recoveryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
