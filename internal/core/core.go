@@ -116,6 +116,8 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	codes := &Codes{store: st, Box: box, Attempts: attempts}
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
+	passkeys := newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger)
+	passkeys.challengeKey = secrets.Derive(cfg.Keys.Factor, "mfagate/passkey-challenge")
 	return &Core{
 		Attempts: attempts,
 		Codes:    codes,
@@ -131,7 +133,7 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     accounts.admin,
-		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
+		Passkeys:  passkeys,
 	}, nil
 }
 

@@ -52,6 +52,20 @@ const (
 	// ReasonNoSecondFactor: re-verification with a factor the user does
 	// not have.
 	ReasonNoSecondFactor
+	// ReasonPasskeyChallenge: a passwordless sign-in's challenge cookie
+	// was missing, forged, made for another site, or expired.
+	ReasonPasskeyChallenge
+	// ReasonPasskeyRefused: the passkey's answer did not verify (origin,
+	// RP ID, challenge, signature, no user verification, an unknown or
+	// deleted credential or user handle).
+	ReasonPasskeyRefused
+	// ReasonPasskeyReplayed: the challenge was answered before.
+	ReasonPasskeyReplayed
+	// ReasonPasskeyCloned: the credential's sign count went backwards.
+	ReasonPasskeyCloned
+	// ReasonTemporaryPassword: an admin's temporary password is to be
+	// typed (and replaced) before a passkey alone signs the user in.
+	ReasonTemporaryPassword
 	numReasons
 )
 
@@ -82,6 +96,11 @@ var reasonWords = [numReasons]struct{ audit, log string }{
 	ReasonApprovalGone:                 {"sign-in request already used or expired", "request gone"},
 	ReasonSessionGone:                  {"session ended meanwhile", "session ended"},
 	ReasonNoSecondFactor:               {"no such second factor", "no second factor"},
+	ReasonPasskeyChallenge:             {"passkey challenge missing, invalid or expired", "challenge invalid or expired"},
+	ReasonPasskeyRefused:               {"passkey refused", "passkey refused"},
+	ReasonPasskeyReplayed:              {"passkey challenge used already", "replayed"},
+	ReasonPasskeyCloned:                {"passkey sign count went backwards", "cloned passkey"},
+	ReasonTemporaryPassword:            {"temporary password to be replaced first", "temporary password"},
 }
 
 // DetailAppPasswordUnknown is why basic auth refused a secret where only

@@ -46,6 +46,7 @@ type SignIn struct {
 	signins  *SignInLog
 	sessions *Sessions
 	accounts *Accounts
+	passkeys *Passkeys
 	issuer   string
 	logger   *zap.Logger
 	now      func() time.Time
@@ -137,7 +138,7 @@ type Progress struct {
 
 func newSignIn(c *Core, st store.Store, hasher *password.Hasher, issuer string, logger *zap.Logger) *SignIn {
 	return &SignIn{store: st, attempts: c.Attempts, codes: c.Codes, hasher: hasher, phones: c.Phones, events: c.Events,
-		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, issuer: issuer,
+		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, passkeys: c.Passkeys, issuer: issuer,
 		logger: logger.Named("signin"), now: time.Now, matchCode: matchAny}
 }
 
