@@ -107,7 +107,7 @@ func TestBrowserPasswordlessPasskey(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.Call(ctx, cdppage.RemoveScriptToEvaluateOnNewDocument,
-		cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: hide.Identifier}); err != nil {
+		cdppage.RemoveScriptToEvaluateOnNewDocumentParams(hide)); err != nil {
 		t.Fatal(err)
 	}
 	chromeStep(t, ctx, "open another protected page", chromedp.Navigate(base+"/other"))
