@@ -26,6 +26,8 @@ import (
 //	complete ──► re-verified: code or phone (signin_reverify.go)
 //	complete ──► another authenticator app added (AddAuthenticator, signin_enrol.go)
 //	any ───────► signed out (signin_logout.go)
+//	password ──► complete (a discoverable passkey alone, with user
+//	             verification: signin_passwordless.go)
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is

@@ -248,7 +248,7 @@ const (
 // Passwordless).
 func (s *SignIn) applyPasswordless(ctx context.Context, at *attempt, judged passwordlessVerdict, u *model.User, in PasswordlessInput) (Progress, error) {
 	now := s.passkeys.now()
-	rec := in.Rotation.record(model.Session{UserID: 0, Stage: model.StageComplete, RedirectTo: in.RedirectTo,
+	rec := in.Rotation.record(model.Session{Stage: model.StageComplete, RedirectTo: in.RedirectTo,
 		RemoteIP: in.Client.IP, UserAgent: safetext.Clean(in.Client.UserAgent, 256)})
 	rec.MFAAt = in.Rotation.At
 	var v passwordlessVerdict
