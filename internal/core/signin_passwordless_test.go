@@ -36,7 +36,13 @@ type passwordlessFixture struct {
 
 func newPasswordlessFixture(t *testing.T) *passwordlessFixture {
 	t.Helper()
-	counting := countingstore.New(teststore.Open(t))
+	return newPasswordlessFixtureOn(t, teststore.Open(t))
+}
+
+// newPasswordlessFixtureOn is newPasswordlessFixture on st.
+func newPasswordlessFixtureOn(t *testing.T, st store.Store) *passwordlessFixture {
+	t.Helper()
+	counting := countingstore.New(st)
 	h, err := password.NewHasher(password.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -474,5 +480,47 @@ func TestPasswordlessOff(t *testing.T) {
 	}
 	if creds, _ := f.c.Passkeys.Credentials(t.Context(), f.user.ID); !creds[0].LastUsedAt.IsZero() {
 		t.Errorf("the passkey was used on a site that turned passwordless off")
+	}
+}
+
+// TestPasswordlessOnPostgres: on PostgreSQL too a passkey signs in once
+// and its replay, or concurrent answers to one challenge, pass once (the
+// used challenge's row; a conflict leaves the apply transaction usable
+// for its refusal's rows).
+func TestPasswordlessOnPostgres(t *testing.T) {
+	f := newPasswordlessFixtureOn(t, teststore.OpenPostgres(t))
+	opts, token := f.begin(t)
+	f.cred.Counter = 1
+	answer := f.answer(f.rp, opts)
+	if pr, _ := f.signIn(t, token, answer); pr.State != StateComplete {
+		t.Fatalf("first use: %+v", pr)
+	}
+	pr, rot := f.signIn(t, token, answer)
+	f.refused(t, "replay", pr, rot, ReasonPasskeyReplayed)
+
+	opts, token = f.begin(t)
+	f.cred.Counter = 2
+	answer = f.answer(f.rp, opts)
+	const n = 4
+	done := make(chan Progress, n)
+	for range n {
+		go func() {
+			rot := f.newRotation()
+			pr, err := f.c.SignIn.Passwordless(context.Background(), PasswordlessInput{Token: token, Response: answer,
+				Where: f.site, Client: Client{IP: "192.0.2.1"}, Rotation: rot})
+			if err != nil {
+				t.Error(err)
+			}
+			done <- pr
+		}()
+	}
+	passed := 0
+	for range n {
+		if pr := <-done; pr.State == StateComplete {
+			passed++
+		}
+	}
+	if passed != 1 {
+		t.Errorf("%d of %d concurrent uses of one answer passed, want 1", passed, n)
 	}
 }
