@@ -357,10 +357,17 @@ func orUser(locked, u *model.User) *model.User {
 	return u
 }
 
+// unknownPasskey names, in the logs, the account of a passkey whose user
+// handle names none (never a username: those have no spaces).
+const unknownPasskey = "unknown: passkey"
+
 // passwordlessRefused writes a refused passwordless answer's audit row
 // (a sign count that went back has its own event) and sign-in log row in
 // tx, and returns the audit rows to log once committed.
 func (s *SignIn) passwordlessRefused(ctx context.Context, tx store.Tx, c Client, u *model.User, v passwordlessVerdict) ([]model.AuditEvent, error) {
+	if u == nil { // nothing typed to name it by (see bruteforce.Subject)
+		u = &model.User{Username: unknownPasskey}
+	}
 	event := audit.SignInPasskeyFail
 	if v.why == ReasonPasskeyCloned {
 		event = audit.SignInPasskeyCloned

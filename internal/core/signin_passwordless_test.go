@@ -457,6 +457,10 @@ func TestPasswordlessAccountChecks(t *testing.T) {
 		if fl, _ := f.st.FailuresFor(t.Context(), "ip:192.0.2.1"); fl.Count != 1 {
 			t.Errorf("ip counter = %d after an unknown passkey, want 1", fl.Count)
 		}
+		rows, err := f.st.SignIns(t.Context(), model.SignInFilter{Result: model.SignInFailure})
+		if err != nil || len(rows) != 1 || rows[0].Username != unknownPasskey || rows[0].UserID != 0 || rows[0].Factors() != "passkey" {
+			t.Errorf("sign-in log = %+v, %v; want one failure of an unknown passkey", rows, err)
+		}
 	})
 }
 
