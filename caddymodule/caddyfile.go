@@ -217,6 +217,7 @@ func parseLockout(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 //	    public_paths <path>...
 //	    redirect_domains <domain>...
 //	    strip_headers <header>...
+//	    passkeys_passwordless on|off
 //	}]
 func parseGatewayDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	g := new(Gateway)
@@ -269,6 +270,12 @@ func (g *Gateway) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			g.AppPasswordsOnly = true
+		case "passkeys_passwordless":
+			on, err := onOffArg(d)
+			if err != nil {
+				return err
+			}
+			g.PasskeysPasswordless = &on
 		default:
 			return d.Errf("unknown mfa_gateway option %q", d.Val())
 		}
@@ -286,6 +293,22 @@ func oneArg(d *caddyfile.Dispenser, dst *string) error {
 		return d.Errf("%s: takes one value", name)
 	}
 	return nil
+}
+
+// onOffArg reads one value, on or off.
+func onOffArg(d *caddyfile.Dispenser) (bool, error) {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return false, err
+	}
+	switch s {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, d.Errf("%s: %q must be on or off", name, s)
 }
 
 func intArg(d *caddyfile.Dispenser) (int, error) {

@@ -55,14 +55,15 @@ var caddyfileOptionJSON = map[string]string{
 	"mfa/webauthn":                "webauthn",
 	"mfa/webauthn/rp_id":          "webauthn.rp_id",
 
-	"mfa_gateway/portal_prefix":      "portal_prefix",
-	"mfa_gateway/require_mfa":        "require_mfa",
-	"mfa_gateway/app_passwords_only": "app_passwords_only",
-	"mfa_gateway/realm":              "realm",
-	"mfa_gateway/site_name":          "site_name",
-	"mfa_gateway/public_paths":       "public_paths",
-	"mfa_gateway/redirect_domains":   "redirect_domains",
-	"mfa_gateway/strip_headers":      "strip_headers",
+	"mfa_gateway/portal_prefix":         "portal_prefix",
+	"mfa_gateway/require_mfa":           "require_mfa",
+	"mfa_gateway/app_passwords_only":    "app_passwords_only",
+	"mfa_gateway/realm":                 "realm",
+	"mfa_gateway/site_name":             "site_name",
+	"mfa_gateway/public_paths":          "public_paths",
+	"mfa_gateway/redirect_domains":      "redirect_domains",
+	"mfa_gateway/strip_headers":         "strip_headers",
+	"mfa_gateway/passkeys_passwordless": "passkeys_passwordless",
 }
 
 // parserScopes names where the options of each parsing function sit.

@@ -62,6 +62,16 @@ type Gateway struct {
 	// always allowed; anything else lands on "/".
 	RedirectDomains []string `json:"redirect_domains,omitempty"`
 
+	// Passwordless sign-in with a passkey: on by default, when passkeys
+	// are offered on the site (its host is at or under the RP ID). The
+	// login page then offers "Sign in with a passkey" (and suggests
+	// passkeys in the username field), and a discoverable passkey
+	// verified with user verification (a PIN or biometric) signs in with
+	// both factors at once. false (Caddyfile `passkeys_passwordless off`)
+	// requires the password too: the page offers no passkey there and
+	// such an answer is refused.
+	PasskeysPasswordless *bool `json:"passkeys_passwordless,omitempty"`
+
 	// Further request headers to remove from every client request, besides
 	// Remote-User, Remote-Name, Remote-Email and Remote-Groups (for
 	// upstreams that trust other names, e.g. X-Forwarded-User).
@@ -95,7 +105,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	}
 	app := appIface.(*App)
 	svc := app.services
-	site := policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths}
+	site := g.site()
 	// With a portal, Security info lives there only: never on this
 	// origin, where the upstream's scripts run.
 	security := (&securityOnPortal{prefix: g.PortalPrefix, portal: svc.Portal, ui: svc.UI, issuer: app.Issuer}).routes()
@@ -112,6 +122,12 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	g.gw = gateway.New(portal, svc.Sessions, svc.Verifier, svc.Core.Audit, gateway.Config{
 		Policy: site, Realm: g.Realm, ClientIP: clientIP, StripHeaders: g.StripHeaders, SignInLog: svc.Core.SignInLog, SiteName: g.SiteName})
 	return nil
+}
+
+// site is the site's policy as the options set it.
+func (g *Gateway) site() policy.Site {
+	return policy.Site{RequireMFA: g.RequireMFA, RefuseAccountPassword: g.AppPasswordsOnly, PublicPaths: g.PublicPaths,
+		PasskeyNeedsPassword: g.PasskeysPasswordless != nil && !*g.PasskeysPasswordless}
 }
 
 // Cleanup ends the sign-in pages' long-polls when the config unloads:

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,37 @@ func TestSiteNameCaddyfile(t *testing.T) {
 	for _, text := range []string{
 		":8080 {\n\tmfa_gateway {\n\t\tsite_name\n\t}\n}\n",
 		":8080 {\n\tmfa_gateway {\n\t\tsite_name a b\n\t}\n}\n",
+	} {
+		if _, err := adapt(t, text); err == nil || !strings.Contains(err.Error(), "Caddyfile:") {
+			t.Errorf("%q: error %v, want one naming the line", text, err)
+		}
+	}
+}
+
+// passkeys_passwordless on|off is read from the Caddyfile and carried on
+// the site's policy; left out, passwordless sign-in is on.
+func TestPasskeysPasswordlessCaddyfile(t *testing.T) {
+	for value, want := range map[string]bool{"off": false, "on": true} {
+		text := ":8080 {\n\tmfa_gateway {\n\t\tpasskeys_passwordless " + value + "\n\t}\n}\n"
+		out, err := adapt(t, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, `"passkeys_passwordless":`+strconv.FormatBool(want)) {
+			t.Fatalf("passkeys_passwordless %s not in the config:\n%s", value, out)
+		}
+		g := Gateway{PasskeysPasswordless: &want}
+		if g.site().PasswordlessPasskeys() != want {
+			t.Errorf("passkeys_passwordless %s: policy allows passwordless = %v", value, !want)
+		}
+	}
+	if !(&Gateway{}).site().PasswordlessPasskeys() {
+		t.Errorf("without the option passwordless sign-in is off; want on")
+	}
+	for _, text := range []string{
+		":8080 {\n\tmfa_gateway {\n\t\tpasskeys_passwordless\n\t}\n}\n",
+		":8080 {\n\tmfa_gateway {\n\t\tpasskeys_passwordless no\n\t}\n}\n",
+		":8080 {\n\tmfa_gateway {\n\t\tpasskeys_passwordless on off\n\t}\n}\n",
 	} {
 		if _, err := adapt(t, text); err == nil || !strings.Contains(err.Error(), "Caddyfile:") {
 			t.Errorf("%q: error %v, want one naming the line", text, err)

@@ -81,6 +81,23 @@ type LoginPage struct {
 	// AccessPass is the "Use a Temporary Access Pass" link ("" :
 	// Prefix+"access-pass").
 	AccessPass string
+	// Passkey offers passwordless sign-in with a passkey (the site allows
+	// it and its host is under the RP ID): the username field gets
+	// autocomplete="username webauthn", so the browser may suggest the
+	// passkeys it holds there (conditional mediation), and a "Sign in with
+	// a passkey" button appears once passkey-login.js finds WebAuthn. The
+	// script posts to Prefix+"login/passkey/options" for the options (its
+	// challenge comes back in a cookie, nothing is stored) and submits the
+	// answer as field credential (with rd) to Prefix+"login/passkey".
+	Passkey bool
+}
+
+// extraCSP lets passkey-login.js fetch the options from the portal.
+func (p LoginPage) extraCSP() string {
+	if p.Passkey {
+		return "connect-src 'self'"
+	}
+	return ""
 }
 
 // FocusField is the id of the field that gets the focus.
@@ -376,8 +393,8 @@ func New(logger *zap.Logger) (*Renderer, error) {
 func (r *Renderer) Render(w http.ResponseWriter, status int, page Page) {
 	h := w.Header()
 	SecurityHeaders(h)
-	if x, ok := page.(cspExtender); ok {
-		h.Set("Content-Security-Policy", ContentSecurityPolicy+"; "+x.extraCSP())
+	if extra := extraCSPOf(page); extra != "" {
+		h.Set("Content-Security-Policy", ContentSecurityPolicy+"; "+extra)
 	}
 	h.Set("Cache-Control", "no-store")
 	if status == 0 {
@@ -418,6 +435,21 @@ func (r *Renderer) execute(buf *bytes.Buffer, page Page) (err error) {
 		}
 	}()
 	return t.ExecuteTemplate(buf, "layout", page)
+}
+
+// extraCSPOf is what page adds to the policy ("" when nothing), guarded
+// against typed nil pointers as safePageName is.
+func extraCSPOf(page Page) (extra string) {
+	x, ok := page.(cspExtender)
+	if !ok {
+		return ""
+	}
+	defer func() {
+		if recover() != nil {
+			extra = ""
+		}
+	}()
+	return x.extraCSP()
 }
 
 // safePageName guards against nil pages and typed nil pointers.

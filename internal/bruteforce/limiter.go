@@ -167,6 +167,23 @@ func (l *Limiter) ClaimIn(ctx context.Context, w Writer, counter Counter, ip str
 	return nil, "ip locked", nil
 }
 
+// ClaimAddressIn reserves one failure slot in the IP's counter alone, for
+// an attempt that names no account before it is judged (a passkey whose
+// user handle names nobody); nil and "ip locked" when the counter is full
+// or locked.
+func (l *Limiter) ClaimAddressIn(ctx context.Context, w Writer, ip string) (*Claim, string, error) {
+	c := &Claim{ip: ipKey(ip)}
+	ok, f, err := w.ClaimFailure(ctx, c.ip, l.now(), l.cfg.Window, l.cfg.IPLimit, l.cfg.Lockout)
+	if err != nil {
+		return nil, "", fmt.Errorf("bruteforce: ip counter: %w", err)
+	}
+	if !ok {
+		return nil, "ip locked", nil
+	}
+	c.ipWindow = f.WindowStart
+	return c, "", nil
+}
+
 // Release gives a claim's slots back: the secret was right (a success must
 // never count as a failure) or was never checked (shed under load). A nil
 // claim is ignored.
@@ -179,8 +196,10 @@ func (l *Limiter) ReleaseIn(ctx context.Context, w Writer, c *Claim) error {
 	if c == nil {
 		return nil
 	}
-	if err := w.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); err != nil {
-		return fmt.Errorf("bruteforce: release account slot: %w", err)
+	if c.account != "" { // "": an address-only claim (ClaimAddressIn)
+		if err := w.ReleaseFailure(ctx, c.account, c.accountWindow, l.cfg.AccountLimit); err != nil {
+			return fmt.Errorf("bruteforce: release account slot: %w", err)
+		}
 	}
 	if err := w.ReleaseFailure(ctx, c.ip, c.ipWindow, l.cfg.IPLimit); err != nil {
 		return fmt.Errorf("bruteforce: release ip slot: %w", err)

@@ -137,3 +137,34 @@ func TestExpiredLockStartsAfreshWindow(t *testing.T) {
 		t.Fatal("third claim after the lock accepted (limit 2)")
 	}
 }
+
+// TestAddressOnlyClaims: a claim naming no account takes a slot in the
+// IP's counter alone, locks at the IP limit, and its release gives that
+// slot back without touching any account counter.
+func TestAddressOnlyClaims(t *testing.T) {
+	l, st := newLimiter(t, Config{IPLimit: 3})
+	for range 3 {
+		c, why, err := l.ClaimAddressIn(t.Context(), st, "192.0.2.9")
+		if err != nil || c == nil {
+			t.Fatalf("claim refused (%q) or failed: %v", why, err)
+		}
+	}
+	if c, why, err := l.ClaimAddressIn(t.Context(), st, "192.0.2.9"); err != nil || c != nil || why != "ip locked" {
+		t.Fatalf("fourth claim = %v, %q, %v; want refused as ip locked", c, why, err)
+	}
+	f, err := st.FailuresFor(t.Context(), ipKey("192.0.2.9"))
+	if err != nil || f.Count != 3 {
+		t.Fatalf("ip counter = %+v, %v; want 3", f, err)
+	}
+	l2, st2 := newLimiter(t, Config{})
+	c, _, err := l2.ClaimAddressIn(t.Context(), st2, "192.0.2.10")
+	if err != nil || c == nil {
+		t.Fatal(err)
+	}
+	if err := l2.ReleaseIn(t.Context(), st2, c); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := st2.FailuresFor(t.Context(), ipKey("192.0.2.10")); err != nil || f.Count != 0 {
+		t.Fatalf("ip counter after release = %+v, %v; want 0", f, err)
+	}
+}

@@ -284,7 +284,7 @@ func TestAccessPassAccountChecks(t *testing.T) {
 	if _, _, err := f.c.Accounts.ResetPassword(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if pr := f.signIn(t, "alice", pass); pr.Refused != ReasonTemporaryPasswordPending || pr.State != StatePassword {
+	if pr := f.signIn(t, "alice", pass); pr.Refused != ReasonTemporaryPassword || pr.State != StatePassword {
 		t.Fatalf("temporary-password account: %+v, want refused", pr)
 	}
 	if err := f.c.Accounts.Remove(ctx, "alice"); err != nil {

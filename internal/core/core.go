@@ -130,6 +130,8 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 	accounts.attempts = attempts
 	codes := &Codes{store: st, Box: box, Attempts: attempts}
 	signins := newSignInLog(st, cfg.Logger, cfg.SignInLogRetention)
+	passkeys := newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger)
+	passkeys.challengeKey = secrets.Derive(cfg.Keys.Factor, "mfagate/passkey-challenge")
 	c := &Core{
 		Attempts: attempts,
 		Codes:    codes,
@@ -145,7 +147,7 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 		SignInLog: signins,
 		Audit:     auditLog,
 		Admin:     accounts.admin,
-		Passkeys:  newPasskeys(st, cfg.RPID, cfg.Issuer, auditLog, events, cfg.Logger),
+		Passkeys:  passkeys,
 	}
 	c.RecoveryCodes = newRecoveryCodes(st, recoveryHasherOf(cfg.Hasher), cfg.Keys.AppPasswordTag, auditLog)
 	c.RecoveryNotices = &RecoveryNotices{store: st, phones: phones, sender: cfg.Sender, audit: auditLog,

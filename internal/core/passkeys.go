@@ -74,6 +74,10 @@ type Passkeys struct {
 	logger *zap.Logger
 	now    func() time.Time
 
+	// challengeKey keys the MAC of passwordless challenges
+	// (passkey_challenge.go).
+	challengeKey []byte
+
 	mu     sync.Mutex
 	warned map[string]bool
 }
@@ -544,6 +548,13 @@ func (p *Passkeys) loadUser(ctx context.Context, tx store.Tx, u *model.User, fre
 	if err != nil {
 		return nil, err
 	}
+	return newPasskeyUser(u, handle, all, rpID), nil
+}
+
+// newPasskeyUser is u, whose handle is handle, as the library sees them
+// with those of credentials all made for rpID (those made for another RP
+// ID cannot be used here).
+func newPasskeyUser(u *model.User, handle []byte, all []model.WebAuthnCredential, rpID string) *passkeyUser {
 	user := &passkeyUser{handle: handle, name: u.Username, display: u.DisplayName}
 	if user.display == "" {
 		user.display = u.Username
@@ -554,7 +565,7 @@ func (p *Passkeys) loadUser(ctx context.Context, tx store.Tx, u *model.User, fre
 			user.creds = append(user.creds, libraryCredential(c))
 		}
 	}
-	return user, nil
+	return user
 }
 
 // verifyRegistration judges a registration answer: the origin must equal

@@ -59,10 +59,20 @@ const (
 	ReasonAccessPassExpired
 	// ReasonAccessPassUsed: a one-time pass used already.
 	ReasonAccessPassUsed
-	// ReasonTemporaryPasswordPending: the account has an admin's
-	// temporary password, which is the way in (ways other than the
-	// password are refused until the user chose their own).
-	ReasonTemporaryPasswordPending
+	// ReasonPasskeyChallenge: a passwordless sign-in's challenge cookie
+	// was missing, forged, made for another site, or expired.
+	ReasonPasskeyChallenge
+	// ReasonPasskeyRefused: the passkey's answer did not verify (origin,
+	// RP ID, challenge, signature, no user verification, an unknown or
+	// deleted credential or user handle).
+	ReasonPasskeyRefused
+	// ReasonPasskeyReplayed: the challenge was answered before.
+	ReasonPasskeyReplayed
+	// ReasonPasskeyCloned: the credential's sign count went backwards.
+	ReasonPasskeyCloned
+	// ReasonTemporaryPassword: an admin's temporary password is to be
+	// typed (and replaced) before a passkey alone signs the user in.
+	ReasonTemporaryPassword
 	numReasons
 )
 
@@ -97,7 +107,11 @@ var reasonWords = [numReasons]struct{ audit, log string }{
 	ReasonWrongAccessPass:              {"wrong access pass", "wrong access pass"},
 	ReasonAccessPassExpired:            {"access pass expired", "access pass expired"},
 	ReasonAccessPassUsed:               {"one-time access pass already used", "access pass used"},
-	ReasonTemporaryPasswordPending:     {"refused: a temporary password is pending", "temporary password pending"},
+	ReasonPasskeyChallenge:             {"passkey challenge missing, invalid or expired", "challenge invalid or expired"},
+	ReasonPasskeyRefused:               {"passkey refused", "passkey refused"},
+	ReasonPasskeyReplayed:              {"passkey challenge used already", "replayed"},
+	ReasonPasskeyCloned:                {"passkey sign count went backwards", "cloned passkey"},
+	ReasonTemporaryPassword:            {"temporary password to be replaced first", "temporary password"},
 }
 
 // DetailAppPasswordUnknown is why basic auth refused a secret where only

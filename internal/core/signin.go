@@ -28,6 +28,8 @@ import (
 //	any ───────► signed out (signin_logout.go)
 //	password ──► access pass: Security info only (signin_accesspass.go)
 //	code, phone ► recovery code ► complete (signin_recovery.go; announced: recovery_notice.go)
+//	password ──► complete (a discoverable passkey alone, with user
+//	             verification: signin_passwordless.go)
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is
@@ -50,6 +52,7 @@ type SignIn struct {
 	accounts *Accounts
 	recovery *RecoveryCodes
 	notices  *RecoveryNotices
+	passkeys *Passkeys
 	issuer   string
 	logger   *zap.Logger
 	now      func() time.Time
@@ -149,7 +152,7 @@ type Progress struct {
 func newSignIn(c *Core, st store.Store, hasher *password.Hasher, issuer string, logger *zap.Logger) *SignIn {
 	return &SignIn{store: st, attempts: c.Attempts, codes: c.Codes, hasher: hasher, phones: c.Phones, events: c.Events,
 		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, issuer: issuer,
-		recovery: c.RecoveryCodes, notices: c.RecoveryNotices,
+		passkeys: c.Passkeys, recovery: c.RecoveryCodes, notices: c.RecoveryNotices,
 		logger: logger.Named("signin"), now: time.Now, matchCode: matchAny}
 }
 

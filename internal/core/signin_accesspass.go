@@ -83,7 +83,7 @@ func (s *SignIn) AccessPass(ctx context.Context, in AccessPassInput) (Progress, 
 		}
 	}
 	if passed {
-		why = accountRefusal(user)
+		why = accountBar(user, false)
 	}
 	if !passed || why != ReasonNone {
 		var expired *model.AccessPass
@@ -147,22 +147,6 @@ func (s *SignIn) judgeAccessPass(ctx context.Context, u *model.User, p *model.Ac
 		return false, ReasonAccessPassUsed, nil
 	}
 	return true, ReasonNone, nil
-}
-
-// accountRefusal is why account u, whose secret was right, may still not
-// come in by a way other than its own password, as the password step
-// refuses it: blocked (by a report or an admin); or holding an admin's
-// temporary password, which is the way in until the user chose their
-// own. (A locked account is refused by the claim, a removed one is
-// unknown.)
-func accountRefusal(u *model.User) Reason {
-	switch {
-	case !u.BlockedAt.IsZero():
-		return ReasonBlocked
-	case u.TemporaryPassword():
-		return ReasonTemporaryPasswordPending
-	}
-	return ReasonNone
 }
 
 // accessPassRefused applies a refused pass in one transaction: the slots

@@ -59,6 +59,37 @@ func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter,
 	return at, nil
 }
 
+// claimProof starts an attempt whose proof is no typed secret (a
+// passkey's answer, different every time: nothing to recognise as a
+// repeat). In one transaction, committed before the proof is judged, it
+// claims ip's failure slot and, when the proof names an account (u; nil:
+// none), that account's too.
+func (a *Attempts) claimProof(ctx context.Context, u *model.User, ip string) (*attempt, error) {
+	at := &attempt{limiter: a.Limiter}
+	if u != nil {
+		at.counter = bruteforce.Account(u.Username)
+	}
+	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var claim *bruteforce.Claim
+		var why string
+		var err error
+		if u != nil {
+			claim, why, err = a.Limiter.ClaimIn(ctx, tx, at.counter, ip)
+		} else {
+			claim, why, err = a.Limiter.ClaimAddressIn(ctx, tx, ip)
+		}
+		at.claim, at.refused = claim, ReasonNone
+		if err == nil && claim == nil {
+			at.refused = lockReason(why)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return at, nil
+}
+
 // judged reports whether the secret is to be judged against the real
 // account: a refused claim (or a repeat) judges nothing real.
 func (at *attempt) judged() bool { return at.claim != nil }
@@ -72,6 +103,9 @@ func (at *attempt) settle(ctx context.Context, tx store.Tx, passed bool) error {
 	}
 	if passed {
 		return at.limiter.ReleaseIn(ctx, tx, at.claim)
+	}
+	if at.fingerprint == nil { // a proof, not a secret (claimProof)
+		return nil
 	}
 	return at.limiter.WrongIn(ctx, tx, at.counter, at.fingerprint)
 }

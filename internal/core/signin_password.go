@@ -76,10 +76,30 @@ func (s *SignIn) Password(ctx context.Context, in PasswordInput) (Progress, erro
 	if !passed {
 		return s.passwordRefused(ctx, at, who, why, in)
 	}
-	if !user.BlockedAt.IsZero() {
+	if accountBar(user, true) != ReasonNone {
 		return s.passwordBlocked(ctx, at, user, in)
 	}
 	return s.passwordPassed(ctx, at, user, in)
+}
+
+// accountBar is why an account whose proof passed may still not sign in
+// (ReasonNone: nothing bars it): the one account check every way in
+// applies once its proof passed (the password here, a passkey alone in
+// Passwordless). A blocked account is refused, and, the proof being
+// right, may be told so. An admin's temporary password is typed, and
+// replaced, before anything else signs the user in: a proof without the
+// password (typed says whether it was) is refused while one is set (the
+// password step judges its expiry: JudgeAccountPassword). Locked
+// accounts never get here: their claim is refused before any proof is
+// judged, and answered as a wrong proof; removed ones are no account.
+func accountBar(u *model.User, typed bool) Reason {
+	switch {
+	case !u.BlockedAt.IsZero():
+		return ReasonBlocked
+	case u.TemporaryPassword() && !typed:
+		return ReasonTemporaryPassword
+	}
+	return ReasonNone
 }
 
 // judgePassword judges pw for u (nil: no such account) at the login form

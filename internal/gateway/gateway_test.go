@@ -66,6 +66,8 @@ func TestSignedInRequestCarriesIdentityOnly(t *testing.T) {
 	r := httptest.NewRequest("GET", "/x", nil)
 	r.AddCookie(w.Result().Cookies()[0])
 	r.AddCookie(&http.Cookie{Name: "app", Value: "1"})
+	// A passwordless sign-in's challenge cookie stays with mfagate too.
+	r.AddCookie(&http.Cookie{Name: session.ChallengeCookieName, Value: "challenge"})
 	r.Header.Set("Remote-User", "admin")
 	r.Header.Set("Connection", "Remote-User")
 	res, _ := serve(g, r)

@@ -17,7 +17,17 @@ type Site struct {
 	// PublicPaths are path prefixes (e.g. "/public/") served without
 	// sign-in; see IsPublic for the strict matching.
 	PublicPaths []string
+	// PasskeyNeedsPassword turns passwordless sign-in with a passkey off
+	// (Caddyfile `passkeys_passwordless off`): the login page offers no
+	// passkey and a passkey never stands in for the password here.
+	PasskeyNeedsPassword bool
 }
+
+// PasswordlessPasskeys: a discoverable passkey verified with user
+// verification (something the user has, unlocked by something they know
+// or are) satisfies both factors, unless the site requires the password
+// too.
+func (s Site) PasswordlessPasskeys() bool { return !s.PasskeyNeedsPassword }
 
 // EffectiveState is the user's state after the site's options.
 func (s Site) EffectiveState(u *model.User) model.MFAState {

@@ -34,9 +34,11 @@ const (
 	PortalTLSCookieName = "__Host-mfagate-portal"
 )
 
-// CookieNames lists every name, e.g. to keep them from the upstream.
+// CookieNames lists every name, e.g. to keep them from the upstream
+// (the passwordless sign-in's challenge cookie's too: challenge.go).
 func CookieNames() []string {
-	return []string{CookieName, TLSCookieName, PortalCookieName, PortalTLSCookieName}
+	return []string{CookieName, TLSCookieName, PortalCookieName, PortalTLSCookieName,
+		ChallengeCookieName, TLSChallengeCookieName}
 }
 
 // Defaults (NIST SP 800-63B AAL2 limits).

@@ -38,7 +38,7 @@ func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request) {
 		p.redirect(w, r, rd)
 		return
 	}
-	p.renderLogin(w, http.StatusOK, "", rd, "")
+	p.renderLogin(w, r, http.StatusOK, "", rd, "")
 }
 
 // safeRedirect keeps rd only if it stays on this host or an allow-listed
@@ -47,7 +47,7 @@ func (p *Portal) safeRedirect(r *http.Request, rd string) string {
 	return redirect.SafeWithDomains(rd, r.Host, p.cfg.RedirectDomains)
 }
 
-func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, msg string) {
+func (p *Portal) renderLogin(w http.ResponseWriter, r *http.Request, status int, username, rd, msg string) {
 	p.UI.Render(w, status, loginui.LoginPage{
 		Common:     p.common("Sign in", nil),
 		Username:   username,
@@ -55,6 +55,7 @@ func (p *Portal) renderLogin(w http.ResponseWriter, status int, username, rd, ms
 		Error:      msg,
 		ErrorField: loginErrorFields[msg],
 		AccessPass: p.accessPassHref(),
+		Passkey:    p.passwordlessOffered(r),
 	})
 }
 
@@ -85,10 +86,10 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	// nothing about the account.
 	switch {
 	case typed == "":
-		p.renderLogin(w, http.StatusOK, typed, rd, msgEnterUsername)
+		p.renderLogin(w, r, http.StatusOK, typed, rd, msgEnterUsername)
 		return
 	case pw == "":
-		p.renderLogin(w, http.StatusOK, typed, rd, msgEnterPassword)
+		p.renderLogin(w, r, http.StatusOK, typed, rd, msgEnterPassword)
 		return
 	}
 
@@ -105,7 +106,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		Site: p.cfg.Policy, Issuer: p.cfg.Issuer, Client: p.client(r), Rotation: rot.Rotation})
 	if errors.Is(err, password.ErrBusy) {
 		w.Header().Set("Retry-After", "1")
-		p.renderLogin(w, http.StatusServiceUnavailable, typed, rd, msgBusy)
+		p.renderLogin(w, r, http.StatusServiceUnavailable, typed, rd, msgBusy)
 		return
 	}
 	if err != nil {
@@ -114,11 +115,11 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case pr.Refused == core.ReasonBlocked && pr.BlockedReason == model.BlockedByReport:
-		p.renderLogin(w, http.StatusOK, typed, rd, msgBlocked)
+		p.renderLogin(w, r, http.StatusOK, typed, rd, msgBlocked)
 	case pr.Refused == core.ReasonBlocked:
-		p.renderLogin(w, http.StatusOK, typed, rd, msgBlockedByAdmin)
+		p.renderLogin(w, r, http.StatusOK, typed, rd, msgBlockedByAdmin)
 	case pr.Refused != core.ReasonNone:
-		p.renderLogin(w, http.StatusOK, typed, rd, msgBadLogin)
+		p.renderLogin(w, r, http.StatusOK, typed, rd, msgBadLogin)
 	default:
 		p.advance(w, r, pr, rot)
 	}

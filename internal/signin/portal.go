@@ -94,6 +94,8 @@ func (p *Portal) routes() http.Handler {
 	mux.Handle("GET "+pre+"static/", http.StripPrefix(pre+"static/", loginui.Static()))
 	mux.HandleFunc("GET "+pre+"login", p.showLogin)
 	mux.HandleFunc("POST "+pre+"login", p.submitLogin)
+	mux.HandleFunc("POST "+pre+"login/passkey/options", p.passkeyOptions)
+	mux.HandleFunc("POST "+pre+"login/passkey", p.submitPasskeyLogin)
 	mux.HandleFunc("GET "+pre+"verify", p.showVerify)
 	mux.HandleFunc("POST "+pre+"verify", p.submitVerify)
 	mux.HandleFunc("GET "+pre+"password/new", p.showNewPassword)

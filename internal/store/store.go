@@ -213,4 +213,8 @@ type WebAuthnReader interface {
 	// WebAuthnCredentials lists a user's passkeys and security keys,
 	// oldest first.
 	WebAuthnCredentials(ctx context.Context, userID int64) ([]model.WebAuthnCredential, error)
+	// WebAuthnUserByHandle returns the ID of the user whose WebAuthn user
+	// handle is handle (a discoverable credential names its user so);
+	// model.ErrNotFound when no user has it.
+	WebAuthnUserByHandle(ctx context.Context, handle []byte) (int64, error)
 }

@@ -242,4 +242,10 @@ type WebAuthnTx interface {
 	// not (the caller judges expiry); model.ErrNotFound when there is
 	// none. Of two concurrent takes, on any node, one gets it.
 	TakeWebAuthnChallenge(ctx context.Context, sessionHash []byte, ceremony model.WebAuthnCeremony) (*model.WebAuthnChallenge, error)
+	// UsePasskeyChallenge records the challenge of a passwordless sign-in
+	// (its SHA-256, challengeHash) as used until expiresAt, first deleting
+	// every record that expired before now; model.ErrConflict when it is
+	// recorded already (the transaction stays usable). Of two concurrent
+	// records of one challenge, on any node, one succeeds.
+	UsePasskeyChallenge(ctx context.Context, challengeHash []byte, expiresAt, now time.Time) error
 }

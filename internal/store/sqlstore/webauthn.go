@@ -187,3 +187,47 @@ func (t *tx) TakeWebAuthnChallenge(ctx context.Context, sessionHash []byte, cere
 	c.CreatedAt, c.ExpiresAt = created.t, expires.t
 	return &c, nil
 }
+
+// WebAuthnUserByHandle returns the ID of the user whose WebAuthn user
+// handle is handle.
+func (s *Store) WebAuthnUserByHandle(ctx context.Context, handle []byte) (int64, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var id int64
+	err := s.row(ctx, s.r, "SELECT user_id FROM webauthn_user_handles WHERE handle = ?", nonNilBlob(handle)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = model.ErrNotFound
+	}
+	if err != nil {
+		return 0, s.wrap(ctx, "webauthn user by handle", err)
+	}
+	return id, nil
+}
+
+// UsePasskeyChallenge records a passwordless challenge as used, after
+// deleting the rows whose challenge has expired. Of two records of one
+// challenge, on any node, the second inserts nothing (ON CONFLICT DO
+// NOTHING: it waits for the first's row lock on PostgreSQL, the write
+// lock on SQLite) and gets model.ErrConflict.
+func (t *tx) UsePasskeyChallenge(ctx context.Context, challengeHash []byte, expiresAt, now time.Time) error {
+	s := t.s
+	if len(challengeHash) != 32 {
+		return fmt.Errorf("%s: use passkey challenge: want a 32-byte hash, got %d bytes", s.d.Name, len(challengeHash))
+	}
+	if _, err := s.exec(ctx, t.tx, "DELETE FROM passkey_used_challenges WHERE expires_at < ?", s.tm(normTime(now))); err != nil {
+		return t.wrap(ctx, "use passkey challenge", err)
+	}
+	res, err := s.exec(ctx, t.tx, `INSERT INTO passkey_used_challenges (challenge_hash, expires_at) VALUES (?, ?)
+		ON CONFLICT (challenge_hash) DO NOTHING`, challengeHash, s.tm(normTime(expiresAt)))
+	if err != nil {
+		return t.wrap(ctx, "use passkey challenge", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.wrap(ctx, "use passkey challenge", err)
+	}
+	if n == 0 {
+		return t.wrap(ctx, "use passkey challenge", fmt.Errorf("%w: the challenge was used already", model.ErrConflict))
+	}
+	return nil
+}

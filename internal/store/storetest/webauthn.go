@@ -26,6 +26,9 @@ var webAuthnTests = []struct {
 	{"WebAuthn/ChallengeTakeOnce", testWebAuthnChallenge},
 	{"WebAuthn/ChallengeTakeConcurrent", testWebAuthnChallengeConcurrent},
 	{"WebAuthn/DeleteUserCascades", testWebAuthnDeleteUserCascades},
+	{"WebAuthn/UserByHandle", testWebAuthnUserByHandle},
+	{"WebAuthn/PasskeyChallengeUsedOnce", testPasskeyChallengeUsedOnce},
+	{"WebAuthn/PasskeyChallengeUsedConcurrent", testPasskeyChallengeUsedConcurrent},
 }
 
 // update runs fn in one Update and fails the test on an error.
@@ -332,4 +335,102 @@ func testWebAuthnDeleteUserCascades(t *testing.T, s store.Store) {
 		return err
 	})
 	wantErr(t, "the deleted user's challenge", err, model.ErrNotFound)
+}
+
+// A user handle names its user; an unknown handle (or a deleted user's)
+// names none.
+func testWebAuthnUserByHandle(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice, bob := mustCreateUser(t, s, "alice"), mustCreateUser(t, s, "bob")
+	ha, hb := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	update(t, s, "handles", func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.WebAuthnUserHandle(ctx, alice.ID, ha); err != nil {
+			return err
+		}
+		_, err := tx.WebAuthnUserHandle(ctx, bob.ID, hb)
+		return err
+	})
+	for handle, want := range map[string]int64{string(ha): alice.ID, string(hb): bob.ID} {
+		got, err := s.WebAuthnUserByHandle(ctx, []byte(handle))
+		if err != nil || got != want {
+			t.Errorf("user by handle %x = %d, %v; want %d", handle, got, err, want)
+		}
+	}
+	_, err := s.WebAuthnUserByHandle(ctx, bytes.Repeat([]byte{3}, 32))
+	wantErr(t, "unknown handle", err, model.ErrNotFound)
+	_, err = s.WebAuthnUserByHandle(ctx, nil)
+	wantErr(t, "empty handle", err, model.ErrNotFound)
+	noErr(t, "DeleteUser", deleteUser(s, ctx, alice.ID))
+	_, err = s.WebAuthnUserByHandle(ctx, ha)
+	wantErr(t, "deleted user's handle", err, model.ErrNotFound)
+}
+
+// A passwordless challenge is recorded once: the second record is a
+// conflict that leaves the transaction usable (the caller still commits
+// its refusal's rows); a record deletes those past their expiry, so an
+// expired challenge could be recorded again (the core refuses it as
+// expired before it gets here).
+func testPasskeyChallengeUsedOnce(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	a, b := bytes.Repeat([]byte{0xa}, 32), bytes.Repeat([]byte{0xb}, 32)
+	use := func(h []byte, expires, at time.Time) error {
+		return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			return tx.UsePasskeyChallenge(ctx, h, expires, at)
+		})
+	}
+	noErr(t, "first use", use(a, now.Add(5*time.Minute), now))
+	wantErr(t, "second use", use(a, now.Add(5*time.Minute), now), model.ErrConflict)
+	noErr(t, "another challenge", use(b, now.Add(time.Minute), now))
+	// The conflict leaves the transaction usable: its other writes commit.
+	var u *model.User
+	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.UsePasskeyChallenge(ctx, a, now.Add(5*time.Minute), now); !errors.Is(err, model.ErrConflict) {
+			t.Errorf("replay in a transaction: err = %v, want model.ErrConflict", err)
+		}
+		u = &model.User{Username: "after-conflict", MFAState: model.MFADisabled}
+		return tx.CreateUser(ctx, u)
+	})
+	noErr(t, "write after a conflict", err)
+	if _, err := s.UserByName(ctx, "after-conflict"); err != nil {
+		t.Errorf("the transaction's other write was lost after the conflict: %v", err)
+	}
+	// Past b's expiry (not a's), recording another sweeps b only.
+	later := now.Add(2 * time.Minute)
+	noErr(t, "a third challenge", use(bytes.Repeat([]byte{0xc}, 32), later.Add(5*time.Minute), later))
+	noErr(t, "expired b swept, recorded again", use(b, later.Add(time.Minute), later))
+	wantErr(t, "a still recorded", use(a, now.Add(5*time.Minute), later), model.ErrConflict)
+	if err := use([]byte("short"), now, now); err == nil {
+		t.Errorf("a hash that is not 32 bytes was recorded")
+	}
+}
+
+// Of concurrent records of one challenge (one per node), exactly one
+// succeeds.
+func testPasskeyChallengeUsedConcurrent(t *testing.T, s store.Store) {
+	h := bytes.Repeat([]byte{0xd}, 32)
+	now := time.Now()
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(t.Context(), func(ctx context.Context, tx store.Tx) error {
+				return tx.UsePasskeyChallenge(ctx, h, now.Add(time.Minute), now)
+			})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, model.ErrConflict):
+			t.Errorf("use: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d records of one challenge succeeded, want 1", won)
+	}
 }
