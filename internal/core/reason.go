@@ -52,6 +52,12 @@ const (
 	// ReasonNoSecondFactor: re-verification with a factor the user does
 	// not have.
 	ReasonNoSecondFactor
+	// ReasonPasskeyRefused: the passkey's answer did not verify (origin,
+	// RP ID, challenge, signature, unknown or deleted credential), or no
+	// passkey request of this sign-in was pending.
+	ReasonPasskeyRefused
+	// ReasonPasskeyCloned: the passkey's sign count went backwards.
+	ReasonPasskeyCloned
 	numReasons
 )
 
@@ -82,6 +88,8 @@ var reasonWords = [numReasons]struct{ audit, log string }{
 	ReasonApprovalGone:                 {"sign-in request already used or expired", "request gone"},
 	ReasonSessionGone:                  {"session ended meanwhile", "session ended"},
 	ReasonNoSecondFactor:               {"no such second factor", "no second factor"},
+	ReasonPasskeyRefused:               {"passkey refused", "passkey refused"},
+	ReasonPasskeyCloned:                {"passkey sign count went backwards", "passkey cloned?"},
 }
 
 // DetailAppPasswordUnknown is why basic auth refused a secret where only

@@ -26,6 +26,7 @@ import (
 //	complete ──► re-verified: code or phone (signin_reverify.go)
 //	complete ──► another authenticator app added (AddAuthenticator, signin_enrol.go)
 //	any ───────► signed out (signin_logout.go)
+//	password ──► passkey ─────────► complete (signin_passkey.go; code, phone: "Sign in another way")
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is
@@ -46,6 +47,7 @@ type SignIn struct {
 	signins  *SignInLog
 	sessions *Sessions
 	accounts *Accounts
+	passkeys *Passkeys
 	issuer   string
 	logger   *zap.Logger
 	now      func() time.Time
@@ -75,6 +77,9 @@ const (
 	StateComplete State = "complete"
 	// StateSignedOut: the session has ended.
 	StateSignedOut State = "signed out"
+	// StatePasskey: the password passed; an assertion of one of the
+	// user's passkeys or security keys usable on this site.
+	StatePasskey State = "passkey"
 )
 
 // Client is who sent a transition: the client's address as the server
@@ -137,7 +142,7 @@ type Progress struct {
 
 func newSignIn(c *Core, st store.Store, hasher *password.Hasher, issuer string, logger *zap.Logger) *SignIn {
 	return &SignIn{store: st, attempts: c.Attempts, codes: c.Codes, hasher: hasher, phones: c.Phones, events: c.Events,
-		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, issuer: issuer,
+		audit: c.Audit, signins: c.SignInLog, sessions: c.Sessions, accounts: c.Accounts, passkeys: c.Passkeys, issuer: issuer,
 		logger: logger.Named("signin"), now: time.Now, matchCode: matchAny}
 }
 
@@ -165,6 +170,7 @@ const (
 	factorCode         = "code"
 	factorNotification = "notification"
 	factorNotRequired  = "not required"
+	factorPasskey      = "passkey"
 )
 
 // appendRows writes a transition's audit and sign-in log rows in tx
