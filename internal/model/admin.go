@@ -106,7 +106,7 @@ func (c MethodCount) Reverifiable() int { return c.Authenticators + c.Phones }
 type Member struct {
 	ID        int64
 	BlockedAt time.Time
-	// Methods counts the member's authenticators and active phones
-	// (Passkeys is left 0: see MethodCount.Reverifiable).
+	// Methods counts the member's authenticators, active phones and
+	// passkeys.
 	Methods MethodCount
 }
