@@ -22,6 +22,9 @@ type ApprovalWaitPage struct {
 	// CanUseCode offers "Use a verification code instead" (the user has an
 	// authenticator app, and the sign-in is not blocked).
 	CanUseCode bool
+	// CanUsePasskey offers "Use a passkey or security key instead"
+	// (Prefix+"passkey").
+	CanUsePasskey bool
 	// Reverify, when set, makes this a re-verification's wait.
 	Reverify *ApprovalReverify
 	// Denied is true when the phone denied the request: it may still report

@@ -99,6 +99,9 @@ type VerifyCodePage struct {
 	// CanUsePhone offers "Approve a request on my phone instead" (POST
 	// Prefix+"push/new").
 	CanUsePhone bool
+	// CanUsePasskey offers "Use a passkey or security key instead"
+	// (Prefix+"passkey").
+	CanUsePasskey bool
 }
 
 // EnrolTOTPPage walks the user through registering an authenticator app and
@@ -144,6 +147,7 @@ type SecurityPage struct {
 	Authenticators []AuthenticatorRow
 	AppPasswords   []AppPasswordRow
 	Devices        []DeviceRow
+	Passkeys       []PasskeyRow
 	// Activity is the user's recent sign-ins, newest first.
 	Activity []ActivityRow
 	MFAState string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
@@ -188,7 +192,7 @@ const (
 // MethodRef names one of the user's sign-in methods on the pages that
 // rename or delete it.
 type MethodRef struct {
-	Kind string // KindAuthenticator, KindPhone or KindAppPassword
+	Kind string // KindAuthenticator, KindPhone, KindPasskey or KindAppPassword
 	ID   int64
 	Type string // what it is, e.g. "Authenticator app"
 	Name string // what the user called it
@@ -308,7 +312,7 @@ func (DeleteMethodPage) pageName() string       { return "security-delete" }
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
 	"security", "security-add", "security-rename", "security-delete", "app-password-new", "app-password-created", "reverify", "enrol-another",
-	"approval-wait", "pair-phone", "change-password",
+	"approval-wait", "pair-phone", "change-password", "passkey", "security-passkey",
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
@@ -470,6 +474,8 @@ func methodLabel(choices []MethodChoice, value string) string {
 		return "Authenticator app – code"
 	case "push":
 		return PhoneMethod
+	case "passkey":
+		return PasskeyMethod
 	}
 	return value
 }

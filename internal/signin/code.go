@@ -6,6 +6,7 @@ import (
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -58,7 +59,13 @@ func (p *Portal) renderVerify(w http.ResponseWriter, r *http.Request, cur *sessi
 		p.page.InternalError(w, r, "listing phones", err)
 		return
 	}
-	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg, CanUsePhone: phone})
+	passkey, err := p.Core.Passkeys.Usable(r.Context(), &cur.User, web.PasskeySite(r))
+	if err != nil {
+		p.page.InternalError(w, r, "listing passkeys", err)
+		return
+	}
+	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg, CanUsePhone: phone,
+		CanUsePasskey: passkey})
 }
 
 func (p *Portal) submitVerify(w http.ResponseWriter, r *http.Request) {

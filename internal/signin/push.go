@@ -97,6 +97,13 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 	}
 	// A reported request blocked the account: no other way on.
 	page.CanUseCode = len(auths) > 0 && (ap == nil || ap.Status != model.ApprovalReported)
+	if ap == nil || ap.Status != model.ApprovalReported {
+		page.CanUsePasskey, err = p.Core.Passkeys.Usable(r.Context(), &cur.User, web.PasskeySite(r))
+		if err != nil {
+			p.page.InternalError(w, r, "listing passkeys", err)
+			return
+		}
+	}
 	p.UI.Render(w, http.StatusOK, page)
 }
 
