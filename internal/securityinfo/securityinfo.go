@@ -78,6 +78,9 @@ func (p *Pages) Routes() map[string]http.Handler {
 		"GET " + pre + "/reverify/push":         http.HandlerFunc(p.checkReverifyPhone),
 		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
 		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
+		"POST " + pre + "/passkey":              http.HandlerFunc(p.addPasskey),
+		"POST " + pre + "/passkey/options":      http.HandlerFunc(p.passkeyOptions),
+		"POST " + pre + "/passkey/delete":       http.HandlerFunc(p.deletePasskey),
 		"GET " + pre + "/password":              http.HandlerFunc(p.showChangePassword),
 		"POST " + pre + "/password":             http.HandlerFunc(p.changePassword),
 		"POST " + pre + "/sign-out-everywhere":  http.HandlerFunc(p.signOutEverywhere),
@@ -178,7 +181,7 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
 	switch next {
-	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath():
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.addPath(methodPasskey), p.passwordPath():
 		return next
 	}
 	if ref, ok := p.methodPagePath(next); ok {
