@@ -176,3 +176,30 @@ func TestSecurityInfoPasskeyNeedsRecentMFA(t *testing.T) {
 		t.Errorf("stale page: %d", w.Code)
 	}
 }
+
+// TestDefaultMethodPasskey: a user with a passkey may make it their
+// default sign-in method ("Passkey or security key", offered first:
+// the system-preferred order); without one it is refused.
+func TestDefaultMethodPasskey(t *testing.T) {
+	f := newFixture(t, time.Minute).at(t, passkeySite, time.Minute)
+	if w := f.post(passkeySite+"/.mfa/security/default", url.Values{"method": {"passkey"}}); w.Code != http.StatusConflict {
+		t.Errorf("passkey default without a passkey: %d", w.Code)
+	}
+	if r := f.createPasskey(t, virtualwebauthn.NewAuthenticator(), newKey(), "Laptop"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.StatusCode)
+	}
+	body := f.get(passkeySite + "/.mfa/security").Body.String()
+	if !regexp.MustCompile(`Default sign-in method: <strong>Passkey or security key</strong>`).MatchString(body) ||
+		!strings.Contains(body, `<option value="passkey" selected>`) {
+		t.Errorf("without a chosen default the passkey applies first:\n%s", body)
+	}
+	if w := f.post(passkeySite+"/.mfa/security/default", url.Values{"method": {"code"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("code default: %d", w.Code)
+	}
+	if w := f.post(passkeySite+"/.mfa/security/default", url.Values{"method": {"passkey"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("passkey default: %d %s", w.Code, w.Body)
+	}
+	if u, _ := f.st.UserByID(context.Background(), f.user.ID); u.DefaultMethod != model.MethodPasskey {
+		t.Errorf("default method = %q, want passkey", u.DefaultMethod)
+	}
+}

@@ -257,7 +257,7 @@ func (s *Store) SetMFAState(ctx context.Context, userID int64, state model.MFASt
 // validMethod reports whether m is a known default method (or none).
 func validMethod(m model.Method) bool {
 	switch m {
-	case model.MethodNone, model.MethodCode, model.MethodPush:
+	case model.MethodNone, model.MethodCode, model.MethodPush, model.MethodPasskey:
 		return true
 	}
 	return false
