@@ -6,47 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
 
-// passkeyViewports are the widths the passkey pages are shown at: a
-// desktop and a phone.
-var passkeyViewports = []struct {
-	name          string
-	width, height int64
-	mobile        bool
-}{
-	{"desktop", 1280, 800, false},
-	{"phone", 390, 844, true},
-}
-
-// passkeyScreenshots saves the page at each of passkeyViewports (name-desktop,
-// name-phone) and checks that nothing is wider than the phone; the
-// desktop's metrics stay afterwards.
-func passkeyScreenshots(t *testing.T, ctx context.Context, name string) {
+// passkeyScreenshots checks the page the tab shows as TestBrowserLayout
+// checks every page (1280x800 and a 390x844 phone, light and dark: no
+// sideways scroll, no overlap, axe-core when installed) and saves its
+// screenshots (name-desktop-light.png …); the desktop stays afterwards.
+func passkeyScreenshots(t *testing.T, ctx context.Context, l *layoutRun, name string) {
 	t.Helper()
-	for _, v := range passkeyViewports {
-		chromeStep(t, ctx, v.name+" viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-				Width: v.width, Height: v.height, DeviceScaleFactor: 1, Mobile: v.mobile})
-			return err
-		}))
-		chromeScreenshot(t, ctx, name+"-"+v.name)
-		if v.mobile {
-			w := chromeValue(t, ctx, "page width", chromedp.Poll[int](`(() => { const w = document.documentElement.scrollWidth; return w > 0 && w; })()`))
-			if w > int(v.width) {
-				t.Errorf("%s is %d px wide on a %d px phone", name, w, v.width)
-			}
-		}
-	}
-	chromeStep(t, ctx, "desktop viewport", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-			Width: 1280, Height: 800, DeviceScaleFactor: 1})
-		return err
-	}))
+	l.check(ctx, name)
+	l.variant(ctx, layoutVariants[0])
 }
 
 // waitForPath waits until the tab shows path (a script's form submit
@@ -71,9 +43,12 @@ func waitForPath(t *testing.T, ctx context.Context, path string) {
 // a passkey on Security info (naming it), sees it listed with its make,
 // signs out, and signs in with the password then the passkey: the
 // system-preferred method, offered first. The site is http://localhost
-// (its own RP ID, as in the demo). Screenshots at 1280x800 and 390x844.
+// (its own RP ID, as in the demo). The three passkey pages are checked
+// like every page's layout, with screenshots at 1280x800 and 390x844.
 func TestBrowserPasskeySecondFactor(t *testing.T) {
 	ctx := newChromium(t)
+	axe, _ := layoutAxeSource(t)
+	l := &layoutRun{t: t, axe: axe, shots: layoutShotDir(t)}
 	up := newUpstream(t)
 	g := startGateway(t, up)
 	g.addUser("alice", "alice password 1", "--name", "Alice Liddell")
@@ -120,7 +95,7 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	if h := chromeHeading(t, ctx); h != "Add a passkey or security key" {
 		t.Fatalf("add passkey heading %q", h)
 	}
-	passkeyScreenshots(t, ctx, "passkey-add")
+	passkeyScreenshots(t, ctx, l, "passkey-add")
 	chromeStep(t, ctx, "name the passkey", chromedp.SendKeys(chromedp.ID("name"), "Work laptop"))
 	chromeStep(t, ctx, "create passkey", chromedp.Click(chromedp.CSS(`button[data-passkey-start]`)))
 	waitForPath(t, ctx, "/.mfa/security?done=passkey-added")
@@ -131,7 +106,7 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	if len(rows) != 1 || rows[0].Name != "Work laptop" || !strings.Contains(strings.Join(rows[0].Meta, " "), "AAGUID") {
 		t.Fatalf("passkey rows %+v", rows)
 	}
-	passkeyScreenshots(t, ctx, "passkey-security-info")
+	passkeyScreenshots(t, ctx, l, "passkey-security-info")
 
 	// Sign out, then password and the passkey.
 	chromeStep(t, ctx, "open logout page", chromedp.Navigate(site("/.mfa/logout")))
@@ -148,7 +123,7 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	if other := chromeValue(t, ctx, "other ways", chromedp.Evaluate[bool](`!!document.querySelector('a[href$="/verify"]')`)); !other {
 		t.Errorf("the passkey page offers no code")
 	}
-	passkeyScreenshots(t, ctx, "passkey-sign-in")
+	passkeyScreenshots(t, ctx, l, "passkey-sign-in")
 	chromeStep(t, ctx, "use the passkey", chromedp.Click(chromedp.CSS(`button[data-passkey-start]`)))
 	waitForPath(t, ctx, "/hello")
 	body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body")))
