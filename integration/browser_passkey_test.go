@@ -54,16 +54,25 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	g.addUser("alice", "alice password 1", "--name", "Alice Liddell")
 	site := func(path string) string { return strings.Replace(g.url(path), "127.0.0.1", "localhost", 1) }
 
+	var authenticator webauthn.AuthenticatorID
 	chromeStep(t, ctx, "virtual authenticator", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 			return err
 		}
-		_, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
 			Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
 				Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
 				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+		authenticator = res.AuthenticatorID
 		return err
 	}))
+	userVerifies := func(ok bool) {
+		t.Helper()
+		chromeStep(t, ctx, "user verification", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, webauthn.SetUserVerified, webauthn.SetUserVerifiedParams{AuthenticatorID: authenticator, IsUserVerified: ok})
+			return err
+		}))
+	}
 
 	// Password, then an authenticator app's code (enrolled now).
 	chromeStep(t, ctx, "open protected page", chromedp.Navigate(site("/hello")))
@@ -124,6 +133,18 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 		t.Errorf("the passkey page offers no code")
 	}
 	passkeyScreenshots(t, ctx, l, "passkey-sign-in")
+	// The user fails verification (or cancels): the page says so in words
+	// and the button works again.
+	userVerifies(false)
+	chromeStep(t, ctx, "use the passkey, unverified", chromedp.Click(chromedp.CSS(`button[data-passkey-start]`)))
+	chromeStep(t, ctx, "refusal shown", chromedp.WaitVisible(chromedp.CSS(`[data-passkey-status]`)))
+	if msg := chromeValue(t, ctx, "read refusal", chromedp.Text(chromedp.CSS(`[data-passkey-status]`))); !strings.Contains(msg, "cancelled or timed out") {
+		t.Errorf("refusal text %q", msg)
+	}
+	if got := chromeLocation(t, ctx); got != "/.mfa/passkey" {
+		t.Fatalf("after a refusal: at %q", got)
+	}
+	userVerifies(true)
 	chromeStep(t, ctx, "use the passkey", chromedp.Click(chromedp.CSS(`button[data-passkey-start]`)))
 	waitForPath(t, ctx, "/hello")
 	body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body")))
