@@ -89,7 +89,7 @@ var reasonWords = [numReasons]struct{ audit, log string }{
 	ReasonSessionGone:                  {"session ended meanwhile", "session ended"},
 	ReasonNoSecondFactor:               {"no such second factor", "no second factor"},
 	ReasonPasskeyRefused:               {"passkey refused", "passkey refused"},
-	ReasonPasskeyCloned:                {"passkey sign count went backwards", "passkey cloned?"},
+	ReasonPasskeyCloned:                {"passkey sign count went backwards", "passkey sign count went backwards"},
 }
 
 // DetailAppPasswordUnknown is why basic auth refused a secret where only
