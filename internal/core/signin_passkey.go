@@ -46,15 +46,84 @@ func (s *SignIn) Passkey(ctx context.Context, in PasskeyInput) (Progress, error)
 	if in.Pending.Session.Stage != model.StagePassword {
 		return Progress{State: StatePassword, Refused: ReasonSessionGone}, nil
 	}
+	rec := CodeInput{Pending: in.Pending, Rotation: in.Rotation}.completed()
+	why, err := s.passkeyStep(ctx, in, &rec, passkeyRows{
+		passed: func() ([]model.AuditEvent, *model.SignIn) {
+			row := in.Client.signInRow(u, factorPasskey, model.SignInSuccess, ReasonNone)
+			return []model.AuditEvent{in.Client.auditRow(u, audit.SignInComplete, methodPasskey)}, &row
+		},
+		refused: func(why Reason) (model.AuditEvent, *model.SignIn) {
+			row := in.Client.signInRow(u, factorPasskey, model.SignInFailure, why)
+			return in.Client.auditRow(u, audit.SignInPasskeyFail, why.Audit()), &row
+		},
+	})
+	switch {
+	case errors.Is(err, errSessionGone):
+		return Progress{State: StatePassword, Refused: ReasonSessionGone}, nil
+	case err != nil:
+		return Progress{}, fmt.Errorf("core: passkey step of %q: %w", u.Username, err)
+	case why != ReasonNone:
+		return Progress{State: StatePasskey, Refused: why, User: u}, nil
+	}
+	return s.progressTo(StateComplete, u, rec.RedirectTo), nil
+}
+
+// ReverifyPasskey re-verifies a complete session with one of the user's
+// passkeys (where: ReverifySecurityInfo or ReverifyAdminCenter), the
+// challenge begun for this session (Passkeys.BeginAssertion): the claim,
+// then one transaction consuming the challenge, judging the answer,
+// settling the slots and storing the session under a new identifier with
+// its second factor's time now (or the refusal's audit row).
+func (s *SignIn) ReverifyPasskey(ctx context.Context, in PasskeyInput, where string) (Progress, error) {
+	u := &in.Pending.User
+	if in.Pending.Session.Stage != model.StageComplete {
+		return Progress{State: StatePassword, Refused: ReasonSessionGone}, nil
+	}
+	rec := in.Rotation.record(in.Pending.Session)
+	rec.MFAAt = in.Rotation.At
+	why, err := s.passkeyStep(ctx, in, &rec, passkeyRows{
+		passed: func() ([]model.AuditEvent, *model.SignIn) { return nil, nil },
+		refused: func(why Reason) (model.AuditEvent, *model.SignIn) {
+			return in.Client.auditRow(u, audit.SignInPasskeyFail, where+": "+why.Audit()), nil
+		},
+	})
+	switch {
+	case errors.Is(err, errSessionGone):
+		return Progress{State: StatePassword, Refused: ReasonSessionGone}, nil
+	case err != nil:
+		return Progress{}, fmt.Errorf("core: re-verification of %q: %w", u.Username, err)
+	case why != ReasonNone:
+		return Progress{State: StateComplete, Refused: why, User: u}, nil
+	}
+	return Progress{State: StateComplete, User: u, RedirectTo: rec.RedirectTo, Rotated: true}, nil
+}
+
+// passkeyRows are the rows a passkey step writes besides the ceremony's
+// own audit rows: on success, and on a refusal (its audit row is written
+// only when the ceremony wrote none, say a claim refused by the limits).
+type passkeyRows struct {
+	passed  func() ([]model.AuditEvent, *model.SignIn)
+	refused func(Reason) (model.AuditEvent, *model.SignIn)
+}
+
+// passkeyStep is a passkey step of the pending session in.Pending: its
+// failure slots claimed (committed) first, the answer parsed outside any
+// transaction, then ONE transaction consuming the session's challenge,
+// judging the answer, recording the credential's use, settling the slots
+// and, when it passed, storing rec in place of the session, with rows'
+// audit and sign-in log rows. It says why the step was refused
+// (ReasonNone: it passed); errSessionGone when the session was ended
+// meanwhile.
+func (s *SignIn) passkeyStep(ctx context.Context, in PasskeyInput, rec *model.Session, rows passkeyRows) (Reason, error) {
+	u := &in.Pending.User
 	a, err := s.passkeys.prepareAssertion(in.Site, in.Response)
 	if err != nil {
-		return Progress{}, err
+		return ReasonNone, err
 	}
 	at, err := s.attempts.claimAttempt(ctx, bruteforce.Account(u.Username), u, in.Client.IP, passkeyGuess(in.Pending.Session.IDHash, in.Response))
 	if err != nil {
-		return Progress{}, err
+		return ReasonNone, err
 	}
-	rec := CodeInput{Pending: in.Pending, Rotation: in.Rotation}.completed()
 	var why Reason
 	var out ceremonyOutcome
 	var events []model.AuditEvent
@@ -72,31 +141,25 @@ func (s *SignIn) Passkey(ctx context.Context, in PasskeyInput) (Progress, error)
 			return err
 		}
 		if why != ReasonNone {
-			if len(out.rows) == 0 { // assertIn audited none: say why here
-				events = []model.AuditEvent{in.Client.auditRow(u, audit.SignInPasskeyFail, why.Audit())}
+			ev, row := rows.refused(why)
+			if len(out.rows) == 0 { // the ceremony audited none: say why here
+				events = []model.AuditEvent{ev}
 			}
-			row := in.Client.signInRow(u, factorPasskey, model.SignInFailure, why)
-			return s.appendRows(ctx, tx, events, &row)
+			return s.appendRows(ctx, tx, events, row)
 		}
-		if err := replaceSession(ctx, tx, in.Rotation.OldHash, &rec); err != nil {
+		if err := replaceSession(ctx, tx, in.Rotation.OldHash, rec); err != nil {
 			return err
 		}
-		events = []model.AuditEvent{in.Client.auditRow(u, audit.SignInComplete, methodPasskey)}
-		row := in.Client.signInRow(u, factorPasskey, model.SignInSuccess, ReasonNone)
-		return s.appendRows(ctx, tx, events, &row)
+		var row *model.SignIn
+		events, row = rows.passed()
+		return s.appendRows(ctx, tx, events, row)
 	})
-	if errors.Is(err, errSessionGone) {
-		return Progress{State: StatePassword, Refused: ReasonSessionGone}, nil
-	}
 	if err != nil {
-		return Progress{}, fmt.Errorf("core: passkey step of %q: %w", u.Username, err)
+		return ReasonNone, err
 	}
 	out.logged(s.audit)
 	s.logged(events...)
-	if why != ReasonNone {
-		return Progress{State: StatePasskey, Refused: why, User: u}, nil
-	}
-	return s.progressTo(StateComplete, u, rec.RedirectTo), nil
+	return why, nil
 }
 
 // passkeyReason is the sign-in's reason for a passkey refusal (nil: it

@@ -328,3 +328,55 @@ func TestPasswordLeadsToSystemPreferredMethod(t *testing.T) {
 		t.Errorf("default code: %q, want code", state)
 	}
 }
+
+// TestReverifyPasskey: a complete session re-verifies with a passkey:
+// the challenge bound to it, the claim and one transaction, the session
+// under a new identifier with its second factor's time now; an answer
+// from another origin is refused and audited, the session unchanged.
+func TestReverifyPasskey(t *testing.T) {
+	f := newPasskeySignIn(t)
+	pending, _ := f.password(t)
+	f.cred.Counter = 1
+	if pr := f.step(t, pending, f.answer(f.rp, f.beginAssertion(t, pending.Session.IDHash))); pr.State != StateComplete {
+		t.Fatalf("sign-in: %+v", pr)
+	}
+	done, err := f.st.SessionByHash(t.Context(), hashOf(string(pending.Session.IDHash)+"next"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := Pending{Session: *done, User: pending.User}
+	reverify := func(answer []byte, next string) Progress {
+		t.Helper()
+		pr, err := f.c.SignIn.ReverifyPasskey(t.Context(), PasskeyInput{Site: f.site, Response: answer, Pending: complete,
+			Client:   Client{IP: "192.0.2.9"},
+			Rotation: Rotation{OldHash: done.IDHash, IDHash: hashOf(next), Origin: done.Origin, At: time.Now().Add(time.Minute)}},
+			ReverifySecurityInfo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr
+	}
+	evil := f.rp
+	evil.Origin = "https://evil.example.org"
+	f.cred.Counter = 2
+	if pr := reverify(f.answer(evil, f.beginAssertion(t, done.IDHash)), "bad"); pr.Refused != ReasonPasskeyRefused || pr.Rotated {
+		t.Errorf("wrong origin: %+v", pr)
+	}
+	if f.stage(t, done.IDHash) != model.StageComplete {
+		t.Errorf("the session changed on a refusal")
+	}
+	f.cred.Counter = 3
+	answer := f.answer(f.rp, f.beginAssertion(t, done.IDHash))
+	f.counted.Reset()
+	pr := reverify(answer, "reverified")
+	if w := f.counted.Writes(); !slices.Equal(w, []string{"Update", "Update"}) {
+		t.Errorf("re-verification writes %v, want the claim then one apply transaction", w)
+	}
+	if pr.Refused != ReasonNone || !pr.Rotated {
+		t.Fatalf("re-verification: %+v", pr)
+	}
+	s, err := f.st.SessionByHash(t.Context(), hashOf("reverified"))
+	if err != nil || !s.MFAAt.After(done.MFAAt) || s.Stage != model.StageComplete {
+		t.Errorf("re-verified session = %+v, %v", s, err)
+	}
+}
