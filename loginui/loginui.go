@@ -55,7 +55,8 @@ func SecurityHeaders(h http.Header) {
 type Page interface{ pageName() string }
 
 // cspExtender is a page that needs more than [ContentSecurityPolicy]
-// allows (say, fetch to its own origin); what it adds is all it gets.
+// allows (say, fetch to its own origin); what it adds is all it gets
+// ("": nothing this time).
 type cspExtender interface{ extraCSP() string }
 
 // Common is embedded in every page.
@@ -279,6 +280,19 @@ type ReverifyPage struct {
 	// CanPhone offers a request to the paired phone instead, posted to
 	// Prefix+"security/reverify/push" with Next.
 	CanPhone bool
+	// CanPasskey offers a passkey (passkey.js: the options by POST to
+	// Prefix+"security/reverify/passkey/options", the answer posted to
+	// Prefix+"security/reverify/passkey" as field response, with Next).
+	CanPasskey bool
+}
+
+// extraCSP lets passkey.js fetch a passkey's options from the portal
+// (only when a passkey is offered).
+func (p ReverifyPage) extraCSP() string {
+	if !p.CanPasskey {
+		return ""
+	}
+	return "connect-src 'self'"
 }
 
 // EnrolAnotherTOTPPage adds an authenticator app from the Security info page:
@@ -369,7 +383,7 @@ func New(logger *zap.Logger) (*Renderer, error) {
 func (r *Renderer) Render(w http.ResponseWriter, status int, page Page) {
 	h := w.Header()
 	SecurityHeaders(h)
-	if x, ok := page.(cspExtender); ok {
+	if x, ok := page.(cspExtender); ok && x.extraCSP() != "" {
 		h.Set("Content-Security-Policy", ContentSecurityPolicy+"; "+x.extraCSP())
 	}
 	h.Set("Cache-Control", "no-store")

@@ -77,12 +77,12 @@ func (p *Pages) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), u)
+	m, err := p.reverifyMethods(r, u)
 	if err != nil {
 		p.page.InternalError(w, r, "listing sign-in methods", err)
 		return
 	}
-	if !p.recentlyVerified(cur, code || phone) {
+	if !p.recentlyVerified(cur, m.any()) {
 		writeJSONError(w, http.StatusForbidden, msgPasskeyReverify)
 		return
 	}

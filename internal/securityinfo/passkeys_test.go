@@ -14,7 +14,10 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/store"
+	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
 
 // The passkey pages run on https://mfa.example.com, its own RP ID.
@@ -201,5 +204,57 @@ func TestDefaultMethodPasskey(t *testing.T) {
 	}
 	if u, _ := f.st.UserByID(context.Background(), f.user.ID); u.DefaultMethod != model.MethodPasskey {
 		t.Errorf("default method = %q, want passkey", u.DefaultMethod)
+	}
+}
+
+// TestReverifyWithPasskey: a user whose only method is a passkey, with a
+// stale second factor, is asked to re-verify with it (not to sign in
+// again): the options are bound to the session, a wrong answer is
+// refused on the page, the right one returns to the page that asked,
+// which then opens.
+func TestReverifyWithPasskey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 11*time.Minute).at(t, passkeySite, 11*time.Minute)
+	auth, cred := virtualwebauthn.NewAuthenticator(), newKey()
+	site := core.PasskeySite{Scheme: "https", Host: "mfa.example.com"}
+	sess := []byte("another-session-hash-0123456789a")
+	raw, err := f.svc.Core.Passkeys.BeginRegistration(ctx, f.user, sess, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := virtualwebauthn.ParseAttestationOptions(string(raw))
+	if _, err := f.svc.Core.Passkeys.FinishRegistration(ctx, f.user, sess, site, "", []byte(virtualwebauthn.CreateAttestationResponse(passkeyRP, auth, cred, *opts)), ""); err != nil {
+		t.Fatal(err)
+	}
+	auths, _ := f.st.TOTPAuthenticators(ctx, f.user.ID)
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error { return tx.DeleteTOTP(ctx, f.user.ID, auths[0].ID) })
+
+	const next = "/.mfa/security/add?method=passkey"
+	page := f.get(passkeySite + next).Body.String()
+	if !strings.Contains(page, `action="/.mfa/security/reverify/passkey"`) || strings.Contains(page, `name="code"`) {
+		t.Fatalf("re-verification page for a passkey-only user:\n%s", page)
+	}
+	answer := func(rp virtualwebauthn.RelyingParty) string {
+		t.Helper()
+		w := f.post(passkeySite+"/.mfa/security/reverify/passkey/options", url.Values{"next": {next}})
+		o, err := virtualwebauthn.ParseAssertionOptions(w.Body.String())
+		if w.Code != http.StatusOK || err != nil {
+			t.Fatalf("options: %d %s %v", w.Code, w.Body, err)
+		}
+		return virtualwebauthn.CreateAssertionResponse(rp, auth, cred, *o)
+	}
+	evil := passkeyRP
+	evil.Origin = "https://evil.example.org"
+	if w := f.post(passkeySite+"/.mfa/security/reverify/passkey", url.Values{"next": {next}, "response": {answer(evil)}}); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), html.EscapeString(msgBadPasskey)) {
+		t.Errorf("wrong origin: %d\n%s", w.Code, w.Body)
+	}
+	w := f.post(passkeySite+"/.mfa/security/reverify/passkey", url.Values{"next": {next}, "response": {answer(passkeyRP)}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != next {
+		t.Fatalf("right answer: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	f.cookie = w.Result().Cookies()[0]
+	if body := f.get(passkeySite + next).Body.String(); !strings.Contains(body, `data-passkey="create"`) {
+		t.Errorf("after re-verifying, the page does not open:\n%s", body)
 	}
 }
