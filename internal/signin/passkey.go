@@ -37,10 +37,26 @@ func (p *Portal) showPasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		p.redirect(w, r, p.cfg.Prefix+"verify")
+		p.otherWay(w, r, cur)
 		return
 	}
 	p.renderPasskey(w, r, cur, "")
+}
+
+// otherWay sends a sign-in that cannot use a passkey here to its other
+// second step: the phone when the user has no authenticator app, else the
+// code.
+func (p *Portal) otherWay(w http.ResponseWriter, r *http.Request, cur *session.Current) {
+	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), &cur.User)
+	if err != nil {
+		p.page.InternalError(w, r, "listing sign-in methods", err)
+		return
+	}
+	if phone && !code {
+		p.redirect(w, r, p.cfg.Prefix+"push")
+		return
+	}
+	p.redirect(w, r, p.cfg.Prefix+"verify")
 }
 
 func (p *Portal) renderPasskey(w http.ResponseWriter, r *http.Request, cur *session.Current, msg string) {
@@ -93,7 +109,7 @@ func (p *Portal) submitPasskey(w http.ResponseWriter, r *http.Request) {
 	pr, err := p.Core.SignIn.Passkey(r.Context(), core.PasskeyInput{Site: web.PasskeySite(r),
 		Response: []byte(r.PostForm.Get("response")), Pending: pending(cur), Client: p.client(r), Rotation: rot.Rotation})
 	if errors.Is(err, core.ErrPasskeyNotOffered) {
-		p.redirect(w, r, p.cfg.Prefix+"verify")
+		p.otherWay(w, r, cur)
 		return
 	}
 	if err != nil {

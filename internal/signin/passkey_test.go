@@ -199,3 +199,27 @@ func TestPasskeyNotOfferedOffSite(t *testing.T) {
 		}
 	}
 }
+
+// TestPasskeyOffSiteGoesToThePhone: a user with a passkey and a phone
+// (no authenticator app) on a site that does not offer passkeys goes to
+// the phone, from the login and from the passkey page alike.
+func TestPasskeyOffSiteGoesToThePhone(t *testing.T) {
+	ctx := context.Background()
+	svc := testfixture.Services(t)
+	pat, err := svc.Core.Accounts.Add(ctx, core.NewUser{Username: "pat", Password: "right password", MFAState: model.MFAEnforced})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairPhone(t, svc.Store, pat.ID)
+	registerPasskey(t, svc, pat, newSoftwareKey())
+	p := New(Deps{Deps: svc.Web(nil, nil), Hasher: svc.Hasher}, Config{Issuer: "Test"})
+	t.Cleanup(p.Close)
+	b := newBrowser(p)
+	const site = "http://mfa.example.com"
+	if w := b.do("POST", site+"/.mfa/login", url.Values{"username": {"pat"}, "password": {"right password"}}); w.Header().Get("Location") != "/.mfa/push" {
+		t.Errorf("after the password %d %q, want the phone", w.Code, w.Header().Get("Location"))
+	}
+	if w := b.do("GET", site+"/.mfa/passkey", nil); w.Header().Get("Location") != "/.mfa/push" {
+		t.Errorf("passkey page %d %q, want the phone", w.Code, w.Header().Get("Location"))
+	}
+}
