@@ -55,7 +55,8 @@ func SecurityHeaders(h http.Header) {
 type Page interface{ pageName() string }
 
 // cspExtender is a page that needs more than [ContentSecurityPolicy]
-// allows (say, fetch to its own origin); what it adds is all it gets.
+// allows (say, fetch to its own origin); what it adds is all it gets
+// ("": nothing this time).
 type cspExtender interface{ extraCSP() string }
 
 // Common is embedded in every page.
@@ -165,6 +166,7 @@ type SecurityPage struct {
 	Authenticators []AuthenticatorRow
 	AppPasswords   []AppPasswordRow
 	Devices        []DeviceRow
+	Passkeys       []PasskeyRow
 	// Activity is the user's recent sign-ins, newest first.
 	Activity []ActivityRow
 	MFAState string // "disabled", "enabled" or "enforced"; shown as a badge ("" = none)
@@ -214,7 +216,7 @@ const (
 // MethodRef names one of the user's sign-in methods on the pages that
 // rename or delete it.
 type MethodRef struct {
-	Kind string // KindAuthenticator, KindPhone or KindAppPassword
+	Kind string // KindAuthenticator, KindPhone, KindPasskey or KindAppPassword
 	ID   int64
 	Type string // what it is, e.g. "Authenticator app"
 	Name string // what the user called it
@@ -301,6 +303,19 @@ type ReverifyPage struct {
 	// CanPhone offers a request to the paired phone instead, posted to
 	// Prefix+"security/reverify/push" with Next.
 	CanPhone bool
+	// CanPasskey offers a passkey (passkey.js: the options by POST to
+	// Prefix+"security/reverify/passkey/options", the answer posted to
+	// Prefix+"security/reverify/passkey" as field response, with Next).
+	CanPasskey bool
+}
+
+// extraCSP lets passkey.js fetch a passkey's options from the portal
+// (only when a passkey is offered).
+func (p ReverifyPage) extraCSP() string {
+	if !p.CanPasskey {
+		return ""
+	}
+	return "connect-src 'self'"
 }
 
 // EnrolAnotherTOTPPage adds an authenticator app from the Security info page:
@@ -334,7 +349,7 @@ func (DeleteMethodPage) pageName() string       { return "security-delete" }
 var pageNames = []string{
 	"login", "verify", "enrol", "logout", "message",
 	"security", "security-add", "security-rename", "security-delete", "app-password-new", "app-password-created", "reverify", "enrol-another",
-	"approval-wait", "pair-phone", "change-password",
+	"approval-wait", "pair-phone", "change-password", "passkey", "security-passkey",
 	"choose-password",
 	"admin-users", "admin-user", "admin-confirm", "admin-result", "admin-signins",
 	"admin-add-user",
@@ -513,6 +528,8 @@ func methodLabel(choices []MethodChoice, value string) string {
 		return "Authenticator app – code"
 	case "push":
 		return PhoneMethod
+	case "passkey":
+		return PasskeyMethod
 	}
 	return value
 }

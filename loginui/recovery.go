@@ -5,6 +5,9 @@ import "html/template"
 // OtherWays are the "Sign in another way" choices the second-step pages
 // (VerifyCodePage, ApprovalWaitPage) list below their own.
 type OtherWays struct {
+	// CanUsePasskey offers "Use a passkey or security key" (GET
+	// Prefix+"passkey"): the user has a passkey usable on this site.
+	CanUsePasskey bool
 	// CanUseRecoveryCode offers "Use a recovery code" (GET
 	// Prefix+"recovery"): the user has unused recovery codes.
 	CanUseRecoveryCode bool

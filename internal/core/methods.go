@@ -244,6 +244,8 @@ func hasMethod(c model.MethodCount, method model.Method) bool {
 		return c.Authenticators > 0
 	case model.MethodPush:
 		return c.Phones > 0
+	case model.MethodPasskey:
+		return c.Passkeys > 0
 	}
 	return false
 }

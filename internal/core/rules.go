@@ -67,11 +67,12 @@ func blockOnReport(ctx context.Context, tx store.Tx, ap *model.Approval) error {
 }
 
 // usableAdmins counts the members who can administer: not blocked, with
-// a second factor to re-verify with.
+// a second factor to sign in with (an authenticator app, an active phone
+// or a passkey: a passkey's sign-in is a fresh second factor).
 func usableAdmins(members []model.Member) int {
 	n := 0
 	for _, m := range members {
-		if m.BlockedAt.IsZero() && m.Methods.Reverifiable() > 0 {
+		if m.BlockedAt.IsZero() && m.Methods.Total() > 0 {
 			n++
 		}
 	}

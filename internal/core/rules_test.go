@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -58,5 +59,24 @@ func TestConfirmingAPhonePromotesEnabled(t *testing.T) {
 		if promoted != (c.state == model.MFAEnabled) {
 			t.Errorf("%s user: promotion audited %v: %+v", c.state, promoted, events)
 		}
+	}
+}
+
+// TestLastAdminCountsPasskeys: an admin whose one second factor is a
+// passkey is a usable admin: removing the other admin's last method
+// leaves one, and removing the passkey-only admin's passkey, when it is
+// the last usable admin, is refused.
+func TestLastAdminCountsPasskeys(t *testing.T) {
+	passkeyOnly := model.Member{ID: 1, Methods: model.MethodCount{Passkeys: 1}}
+	withCode := model.Member{ID: 2, Methods: model.MethodCount{Authenticators: 1}}
+	noMethod := model.Member{ID: 2}
+	if n := usableAdmins([]model.Member{passkeyOnly}); n != 1 {
+		t.Errorf("usableAdmins(passkey only) = %d, want 1", n)
+	}
+	if err := keepAnAdmin([]model.Member{passkeyOnly, withCode}, []model.Member{passkeyOnly, noMethod}); err != nil {
+		t.Errorf("a passkey-only admin is left: %v", err)
+	}
+	if err := keepAnAdmin([]model.Member{passkeyOnly, noMethod}, []model.Member{{ID: 1}, noMethod}); !errors.Is(err, model.ErrLastAdmin) {
+		t.Errorf("removing the last admin's passkey: %v, want ErrLastAdmin", err)
 	}
 }

@@ -30,6 +30,7 @@ import (
 //	code, phone ► recovery code ► complete (signin_recovery.go; announced: recovery_notice.go)
 //	password ──► complete (a discoverable passkey alone, with user
 //	             verification: signin_passwordless.go)
+//	password ──► passkey ─────────► complete (signin_passkey.go; code, phone: "Sign in another way")
 //
 // A transition runs at most two store transactions: the failure-slot
 // claim (account and client address, committed before the secret is
@@ -89,6 +90,9 @@ const (
 	// StateRecoveryCode: the password passed; one of the user's saved
 	// recovery codes instead of their second factor.
 	StateRecoveryCode State = "recovery code"
+	// StatePasskey: the password passed; an assertion of one of the
+	// user's passkeys or security keys usable on this site.
+	StatePasskey State = "passkey"
 )
 
 // Client is who sent a transition: the client's address as the server
@@ -180,6 +184,7 @@ const (
 	factorCode         = "code"
 	factorNotification = "notification"
 	factorNotRequired  = "not required"
+	factorPasskey      = "passkey"
 )
 
 // appendRows writes a transition's audit and sign-in log rows in tx

@@ -27,7 +27,10 @@ type PasswordInput struct {
 	Site policy.Site
 	// Issuer names the organisation in authenticator apps (an
 	// enrolment's secret); "": the core's.
-	Issuer   string
+	Issuer string
+	// Passkey is where the sign-in runs, for the passkey step (zero:
+	// passkeys are not offered).
+	Passkey  PasskeySite
 	Client   Client
 	Rotation Rotation
 }
@@ -185,7 +188,7 @@ func (s *SignIn) passwordBlocked(ctx context.Context, at *attempt, u *model.User
 // (hashed before it), the browser's session is replaced by a new one at
 // the next state, audited; a password-only sign-in is also logged.
 func (s *SignIn) passwordPassed(ctx context.Context, at *attempt, u *model.User, in PasswordInput) (Progress, error) {
-	next, pending, err := s.nextAfterPassword(ctx, u, in.Site, in.Issuer)
+	next, pending, err := s.nextAfterPassword(ctx, u, in.Site, in.Passkey, in.Issuer)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -240,10 +243,11 @@ func (s *SignIn) passwordPassed(ctx context.Context, at *attempt, u *model.User,
 const methodPasswordOnly = "password only (MFA disabled)"
 
 // nextAfterPassword chooses the step after the password: complete when
-// the site requires no second factor of u; else the phone when u has one
-// and prefers it (or has no authenticator), else a code; enrolment of an
-// authenticator, with its new secret sealed, when u has neither.
-func (s *SignIn) nextAfterPassword(ctx context.Context, u *model.User, site policy.Site, issuer string) (State, []byte, error) {
+// the site requires no second factor of u; else u's own default method
+// when u has it here (passkey, phone, code), else the strongest u has
+// (firstMethod); enrolment of an authenticator, with its new secret
+// sealed, when u has none usable here.
+func (s *SignIn) nextAfterPassword(ctx context.Context, u *model.User, site policy.Site, where PasskeySite, issuer string) (State, []byte, error) {
 	if !site.BrowserNeedsSecondFactor(u) {
 		return StateComplete, nil, nil
 	}
@@ -255,11 +259,12 @@ func (s *SignIn) nextAfterPassword(ctx context.Context, u *model.User, site poli
 	if err != nil {
 		return "", nil, err
 	}
-	switch {
-	case phone && (len(secrets) == 0 || u.DefaultMethod == model.MethodPush):
-		return StatePhone, nil, nil
-	case len(secrets) > 0:
-		return StateCode, nil, nil
+	passkey, err := s.passkeys.Usable(ctx, u, where)
+	if err != nil {
+		return "", nil, fmt.Errorf("core: passkeys: %w", err)
+	}
+	if next := firstMethod(u.DefaultMethod, passkey, phone, len(secrets) > 0); next != "" {
+		return next, nil, nil
 	}
 	if issuer == "" {
 		issuer = s.issuer
@@ -273,6 +278,28 @@ func (s *SignIn) nextAfterPassword(ctx context.Context, u *model.User, site poli
 		return "", nil, fmt.Errorf("core: sealing a new secret: %w", err)
 	}
 	return StateEnrol, sealed, nil
+}
+
+// firstMethod is the second step a sign-in starts with: the user's own
+// default when they have it here, else the system-preferred order, the
+// strongest first: passkey (phishing-resistant), phone approval, code.
+// "" when the user has none of them.
+func firstMethod(chosen model.Method, passkey, phone, code bool) State {
+	switch {
+	case chosen == model.MethodPasskey && passkey:
+		return StatePasskey
+	case chosen == model.MethodPush && phone:
+		return StatePhone
+	case chosen == model.MethodCode && code:
+		return StateCode
+	case passkey:
+		return StatePasskey
+	case phone:
+		return StatePhone
+	case code:
+		return StateCode
+	}
+	return ""
 }
 
 // hasPhone reports whether the user has an active paired phone.

@@ -238,8 +238,8 @@ func signCountWentBack(stored, got uint32) bool {
 
 // Sign-in log and audit words of a passwordless sign-in: the passkey is
 // the first factor and stands in for the second, as an app password does.
+// (factorPasskey is the second factors' word, in signin.go.)
 const (
-	factorPasskey           = "passkey"
 	factorPasskeyStandsIn   = "not required: " + factorPasskey
 	methodPasskeyNoPassword = "passkey without password"
 )

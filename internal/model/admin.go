@@ -97,16 +97,16 @@ type MethodCount struct {
 // Total is every sign-in method the user has.
 func (c MethodCount) Total() int { return c.Authenticators + c.Phones + c.Passkeys }
 
-// Reverifiable counts the methods a user can answer a sign-in's or a
-// re-verification's second step with today: codes and phone approvals
-// (passkeys have no such step yet).
+// Reverifiable counts the methods the admin center's re-verification
+// takes: codes and phone approvals (a passkey-only admin signs in again;
+// Security info re-verifies with passkeys too).
 func (c MethodCount) Reverifiable() int { return c.Authenticators + c.Phones }
 
 // Member is a group member as an admin rule sees it.
 type Member struct {
 	ID        int64
 	BlockedAt time.Time
-	// Methods counts the member's authenticators and active phones
-	// (Passkeys is left 0: see MethodCount.Reverifiable).
+	// Methods counts the member's authenticators, active phones and
+	// passkeys.
 	Methods MethodCount
 }

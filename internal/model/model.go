@@ -31,6 +31,9 @@ const (
 	MethodNone Method = ""     // not chosen: the first available is used
 	MethodCode Method = "code" // authenticator app code
 	MethodPush Method = "push" // approval on a paired phone (later)
+	// MethodPasskey: a passkey or security key (on sites that offer
+	// passkeys; elsewhere the next method in the system-preferred order).
+	MethodPasskey Method = "passkey"
 )
 
 // MFAState is an admin-controlled per-user multi-factor state, modelled on

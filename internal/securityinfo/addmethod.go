@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -33,6 +34,8 @@ func (p *Pages) showAdd(w http.ResponseWriter, r *http.Request) {
 		p.showNewAppPassword(w, r)
 	case methodPhone:
 		p.startPairing(w, r)
+	case methodPasskey:
+		p.startPasskey(w, r)
 	default:
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose a sign-in method from the list.")
 	}
@@ -53,6 +56,11 @@ func (p *Pages) showChooser(w http.ResponseWriter, r *http.Request) {
 	}
 	page := loginui.AddMethodPage{Common: p.page.Common("Add a sign-in method", u)}
 	page.Options = append(page.Options, loginui.AddMethodOption{Method: methodAuthenticator, Label: "Authenticator app", Description: aboutAuthenticator})
+	if p.Core.Passkeys.Offered(web.PasskeySite(r)) {
+		page.Options = append(page.Options, loginui.AddMethodOption{Method: methodPasskey, Label: loginui.PasskeyMethod, Description: aboutPasskey})
+	} else {
+		page.Missing = append(page.Missing, msgPasskeyNotOffered)
+	}
 	if p.cfg.Portal != "" {
 		page.Options = append(page.Options, loginui.AddMethodOption{Method: methodPhone, Label: loginui.PhoneMethod, Description: aboutPhone})
 	} else {

@@ -130,7 +130,7 @@ func TestAddMethodChooserSaysWhyAMethodIsMissing(t *testing.T) {
 	for _, m := range regexp.MustCompile(`<p class="hint add-missing">([^<]*)</p>`).FindAllStringSubmatch(body, -1) {
 		missing = append(missing, html.UnescapeString(m[1]))
 	}
-	if want := []string{msgNoPortal, policy.Site{}.WhyNoAppPasswords()}; !slices.Equal(missing, want) {
+	if want := []string{msgPasskeyNotOffered, msgNoPortal, policy.Site{}.WhyNoAppPasswords()}; !slices.Equal(missing, want) {
 		t.Errorf("missing lines %q, want %q", missing, want)
 	}
 }

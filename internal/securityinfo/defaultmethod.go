@@ -15,15 +15,18 @@ func (p *Pages) setDefault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := model.Method(r.PostForm.Get("method"))
-	if m != model.MethodCode && m != model.MethodPush {
+	if m != model.MethodCode && m != model.MethodPush && m != model.MethodPasskey {
 		p.page.Message(w, http.StatusBadRequest, "Unknown method", "Choose one of the methods offered.")
 		return
 	}
 	err := p.Core.Methods.SetDefaultMethod(r.Context(), u, m, p.ClientIP(r))
 	if errors.Is(err, core.ErrNoSuchMethod) {
 		what := "Add an authenticator app first"
-		if m == model.MethodPush {
+		switch m {
+		case model.MethodPush:
 			what = "Pair a phone first"
+		case model.MethodPasskey:
+			what = "Add a passkey or security key first"
 		}
 		p.page.Message(w, http.StatusConflict, "No such method", what+"; then it can be your default sign-in method.")
 		return

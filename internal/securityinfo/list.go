@@ -18,6 +18,8 @@ var notices = map[string]string{
 	"app-password-deleted":           "App password deleted. Apps using it can no longer sign in.",
 	"phone-added":                    "Phone paired. Sign-in requests will be sent to it.",
 	"phone-removed":                  "Phone removed. It can no longer approve sign-ins.",
+	"passkey-added":                  "Passkey added. You can sign in with it on this organisation's sites.",
+	"passkey-deleted":                "Passkey deleted. Your other sessions were signed out.",
 	"password-changed":               "Password changed. Your other sessions were signed out.",
 	"password-changed-app-passwords": "Password changed. Your other sessions were signed out and your app passwords deleted.",
 	"signed-out-everywhere":          "Your other sessions were signed out. This one stays signed in.",
@@ -57,6 +59,10 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 		return loginui.SecurityPage{}, err
 	}
 	phones := activeCount(devices)
+	passkeys, err := p.Core.Passkeys.Credentials(ctx, u.ID)
+	if err != nil {
+		return loginui.SecurityPage{}, err
+	}
 	page := loginui.SecurityPage{
 		Common:        p.page.Common("Security info", u),
 		DefaultMethod: string(u.DefaultMethod),
@@ -65,9 +71,10 @@ func (p *Pages) securityPage(r *http.Request, u *model.User) (loginui.SecurityPa
 	if !p.cfg.OnPortal {
 		page.AppHref = "/"
 	}
-	page.DefaultChoices, page.DefaultMethod = defaultChoices(len(auths) > 0, phones > 0, u.DefaultMethod)
-	lastOfEnforced := p.lastMethod(u, len(auths), phones)
+	page.DefaultChoices, page.DefaultMethod = defaultChoices(len(auths) > 0, phones > 0, len(passkeys) > 0, u.DefaultMethod)
+	lastOfEnforced := p.lastMethod(u, len(auths)+phones+len(passkeys))
 	page.Devices = deviceRows(devices, lastOfEnforced)
+	page.Passkeys = passkeyRows(passkeys, lastOfEnforced)
 	for _, a := range auths {
 		row := loginui.AuthenticatorRow{ID: a.ID, Name: a.Name, Added: a.CreatedAt.UTC().Format(dateFormat), CanDelete: !lastOfEnforced}
 		if lastOfEnforced {
@@ -112,11 +119,15 @@ func (p *Pages) activity(r *http.Request, u *model.User) ([]loginui.ActivityRow,
 	return out, nil
 }
 
-// defaultChoices offers the seed's two choices, each only when the user has
-// such a method, and the default as it applies: the chosen one if the user
-// still has it, else the first available.
-func defaultChoices(hasCode, hasPhone bool, chosen model.Method) ([]loginui.MethodChoice, string) {
+// defaultChoices offers the methods the user has (passkey, phone, code,
+// the system-preferred order), and the default as it applies: the chosen
+// one if the user still has it, else the first available in that order
+// (what a sign-in starts with where passkeys are offered).
+func defaultChoices(hasCode, hasPhone, hasPasskey bool, chosen model.Method) ([]loginui.MethodChoice, string) {
 	var choices []loginui.MethodChoice
+	if hasPasskey {
+		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodPasskey), Label: loginui.PasskeyMethod})
+	}
 	if hasPhone {
 		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodPush), Label: loginui.PhoneMethod})
 	}
@@ -124,12 +135,10 @@ func defaultChoices(hasCode, hasPhone bool, chosen model.Method) ([]loginui.Meth
 		choices = append(choices, loginui.MethodChoice{Value: string(model.MethodCode), Label: "Authenticator app or hardware token – code"})
 	}
 	switch {
-	case chosen == model.MethodPush && hasPhone, chosen == model.MethodCode && hasCode:
+	case chosen == model.MethodPasskey && hasPasskey, chosen == model.MethodPush && hasPhone, chosen == model.MethodCode && hasCode:
 		return choices, string(chosen)
-	case hasCode:
-		return choices, string(model.MethodCode)
-	case hasPhone:
-		return choices, string(model.MethodPush)
+	case len(choices) > 0:
+		return choices, choices[0].Value
 	}
 	return choices, string(chosen)
 }

@@ -17,6 +17,7 @@ var methodTypes = map[string]string{
 	loginui.KindAuthenticator: "authenticator app",
 	loginui.KindPhone:         "phone",
 	loginui.KindAppPassword:   "app password",
+	loginui.KindPasskey:       "passkey",
 }
 
 // Pages about one method: rename it, or confirm its deletion.
@@ -70,10 +71,11 @@ func methodRefOf(v url.Values) (kind string, id int64, ok bool) {
 	return kind, id, true
 }
 
-// lastMethod: u must keep a method here and has only one left (n
-// authenticators plus active phones), which therefore cannot be deleted.
-func (p *Pages) lastMethod(u *model.User, auths, phones int) bool {
-	return p.cfg.Policy.MustKeepOneMethod(u) && auths+phones == 1
+// lastMethod: u must keep a method here and has only one left (n:
+// authenticators, active phones and passkeys), which therefore cannot be
+// deleted.
+func (p *Pages) lastMethod(u *model.User, n int) bool {
+	return p.cfg.Policy.MustKeepOneMethod(u) && n == 1
 }
 
 // findMethod looks up method kind/id of u; found is false when u has no
@@ -87,8 +89,12 @@ func (p *Pages) findMethod(ctx context.Context, u *model.User, kind string, id i
 	if err != nil {
 		return ref, false, false, err
 	}
+	passkeys, err := p.Core.Passkeys.Credentials(ctx, u.ID)
+	if err != nil {
+		return ref, false, false, err
+	}
 	ref = loginui.MethodRef{Kind: kind, ID: id, Type: methodTypes[kind]}
-	last = p.lastMethod(u, len(auths), activeCount(devices))
+	last = p.lastMethod(u, len(auths)+activeCount(devices)+len(passkeys))
 	switch kind {
 	case loginui.KindAuthenticator:
 		for _, a := range auths {
@@ -101,6 +107,13 @@ func (p *Pages) findMethod(ctx context.Context, u *model.User, kind string, id i
 		for _, d := range devices {
 			if d.ID == id && d.Active {
 				ref.Name = d.Name
+				return ref, last, true, nil
+			}
+		}
+	case loginui.KindPasskey:
+		for _, c := range passkeys {
+			if c.ID == id {
+				ref.Name = c.Name
 				return ref, last, true, nil
 			}
 		}
@@ -166,9 +179,12 @@ func (p *Pages) rename(w http.ResponseWriter, r *http.Request) {
 	}
 	name, ip := r.PostForm.Get("name"), p.ClientIP(r)
 	var err error
-	if kind == loginui.KindPhone {
+	switch kind {
+	case loginui.KindPhone:
 		err = p.Core.Phones.Rename(r.Context(), u, id, name, ip)
-	} else {
+	case loginui.KindPasskey:
+		err = p.Core.Passkeys.Rename(r.Context(), u, id, name, ip)
+	default:
 		err = p.Core.Methods.RenameAuthenticator(r.Context(), u, id, name, ip)
 	}
 	switch {

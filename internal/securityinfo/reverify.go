@@ -147,17 +147,88 @@ func (p *Pages) client(r *http.Request) core.Client {
 // renderReverifyFor asks u for a second factor before a change, with
 // whichever u has.
 func (p *Pages) renderReverifyFor(w http.ResponseWriter, r *http.Request, u *model.User, next, msg string) {
-	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), u)
+	m, err := p.reverifyMethods(r, u)
 	if err != nil {
 		p.page.InternalError(w, r, "listing sign-in methods", err)
 		return
 	}
-	p.renderReverify(w, u, next, !code, phone, msg)
+	p.renderReverify(w, u, next, m, msg)
 }
 
-// renderReverify asks for a second factor: a code unless noCode, the
-// phone with phone.
-func (p *Pages) renderReverify(w http.ResponseWriter, u *model.User, next string, noCode, phone bool, msg string) {
+// reverifiers are the second factors a user can re-verify with here.
+type reverifiers struct{ code, phone, passkey bool }
+
+func (m reverifiers) any() bool { return m.code || m.phone || m.passkey }
+
+// reverifyMethods says which second factors u can re-verify with on
+// this site: a code, the phone, a passkey usable here.
+func (p *Pages) reverifyMethods(r *http.Request, u *model.User) (reverifiers, error) {
+	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), u)
+	if err != nil {
+		return reverifiers{}, err
+	}
+	passkey, err := p.Core.Passkeys.Usable(r.Context(), u, web.PasskeySite(r))
+	return reverifiers{code: code, phone: phone, passkey: passkey}, err
+}
+
+// renderReverify asks for a second factor among m.
+func (p *Pages) renderReverify(w http.ResponseWriter, u *model.User, next string, m reverifiers, msg string) {
 	p.UI.Render(w, http.StatusOK, loginui.ReverifyPage{Common: p.page.Common("Verify your identity", u), Next: next,
-		Error: msg, NoCode: noCode, CanPhone: phone})
+		Error: msg, NoCode: !m.code, CanPhone: m.phone, CanPasskey: m.passkey})
+}
+
+// msgBadPasskey is the only answer to a refused passkey.
+const msgBadPasskey = "That passkey didn't work. Try again, or verify another way."
+
+// reverifyPasskeyOptions begins a passkey re-verification bound to this
+// session (JSON for passkey.js).
+func (p *Pages) reverifyPasskeyOptions(w http.ResponseWriter, r *http.Request) {
+	cur, u := p.signedIn(w, r)
+	if cur == nil {
+		return
+	}
+	options, err := p.Core.Passkeys.BeginAssertion(r.Context(), u, cur.IDHash(), web.PasskeySite(r))
+	switch {
+	case errors.Is(err, core.ErrNoPasskey), errors.Is(err, core.ErrPasskeyNotOffered):
+		writeJSONError(w, http.StatusConflict, "You have no passkey that works on this site. Verify another way.")
+		return
+	case err != nil:
+		p.page.InternalError(w, r, "beginning a passkey re-verification", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(options)
+}
+
+// reverifyPasskey checks the passkey's answer, then returns to the page
+// that asked.
+func (p *Pages) reverifyPasskey(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxPasskeyAnswer)
+	cur, u := p.signedIn(w, r)
+	if cur == nil || !p.page.ReadForm(w, r) {
+		return
+	}
+	next := p.safeNext(r.PostForm.Get("next"))
+	rot, err := p.Sessions.Prepare(r, cur)
+	if err != nil {
+		p.page.InternalError(w, r, "preparing the session", err)
+		return
+	}
+	pr, err := p.Core.SignIn.ReverifyPasskey(r.Context(), core.PasskeyInput{Site: web.PasskeySite(r),
+		Response: []byte(r.PostForm.Get("response")), Pending: core.Pending{Session: cur.Session, User: *u},
+		Client: p.client(r), Rotation: rot.Rotation}, core.ReverifySecurityInfo)
+	if errors.Is(err, core.ErrPasskeyNotOffered) {
+		p.renderReverifyFor(w, r, u, next, "")
+		return
+	}
+	if err != nil {
+		p.page.InternalError(w, r, "checking passkey", err)
+		return
+	}
+	if pr.Refused != core.ReasonNone {
+		p.renderReverifyFor(w, r, u, next, msgBadPasskey)
+		return
+	}
+	p.verified(w, r, rot, next)
 }

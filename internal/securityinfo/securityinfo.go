@@ -64,24 +64,29 @@ func New(d Deps, cfg Config) *Pages {
 func (p *Pages) Routes() map[string]http.Handler {
 	pre := p.cfg.Prefix + "security"
 	routes := map[string]http.Handler{
-		"GET " + pre:                            http.HandlerFunc(p.show),
-		"GET " + pre + "/add":                   http.HandlerFunc(p.showAdd),
-		"POST " + pre + "/default":              http.HandlerFunc(p.setDefault),
-		"GET " + pre + "/rename":                http.HandlerFunc(p.showRename),
-		"POST " + pre + "/rename":               http.HandlerFunc(p.rename),
-		"GET " + pre + "/delete":                http.HandlerFunc(p.confirmDelete),
-		"POST " + pre + "/authenticator":        http.HandlerFunc(p.addAuthenticator),
-		"POST " + pre + "/authenticator/delete": http.HandlerFunc(p.deleteAuthenticator),
-		"POST " + pre + "/app-password":         http.HandlerFunc(p.createAppPassword),
-		"POST " + pre + "/app-password/delete":  http.HandlerFunc(p.deleteAppPassword),
-		"POST " + pre + "/reverify":             http.HandlerFunc(p.reverify),
-		"POST " + pre + "/reverify/push":        http.HandlerFunc(p.requestReverifyPhone),
-		"GET " + pre + "/reverify/push":         http.HandlerFunc(p.checkReverifyPhone),
-		"POST " + pre + "/phone":                http.HandlerFunc(p.confirmPairing),
-		"POST " + pre + "/phone/delete":         http.HandlerFunc(p.deletePhone),
-		"GET " + pre + "/password":              http.HandlerFunc(p.showChangePassword),
-		"POST " + pre + "/password":             http.HandlerFunc(p.changePassword),
-		"POST " + pre + "/sign-out-everywhere":  http.HandlerFunc(p.signOutEverywhere),
+		"GET " + pre:                                http.HandlerFunc(p.show),
+		"GET " + pre + "/add":                       http.HandlerFunc(p.showAdd),
+		"POST " + pre + "/default":                  http.HandlerFunc(p.setDefault),
+		"GET " + pre + "/rename":                    http.HandlerFunc(p.showRename),
+		"POST " + pre + "/rename":                   http.HandlerFunc(p.rename),
+		"GET " + pre + "/delete":                    http.HandlerFunc(p.confirmDelete),
+		"POST " + pre + "/authenticator":            http.HandlerFunc(p.addAuthenticator),
+		"POST " + pre + "/authenticator/delete":     http.HandlerFunc(p.deleteAuthenticator),
+		"POST " + pre + "/app-password":             http.HandlerFunc(p.createAppPassword),
+		"POST " + pre + "/app-password/delete":      http.HandlerFunc(p.deleteAppPassword),
+		"POST " + pre + "/reverify":                 http.HandlerFunc(p.reverify),
+		"POST " + pre + "/reverify/push":            http.HandlerFunc(p.requestReverifyPhone),
+		"POST " + pre + "/reverify/passkey":         http.HandlerFunc(p.reverifyPasskey),
+		"POST " + pre + "/reverify/passkey/options": http.HandlerFunc(p.reverifyPasskeyOptions),
+		"GET " + pre + "/reverify/push":             http.HandlerFunc(p.checkReverifyPhone),
+		"POST " + pre + "/phone":                    http.HandlerFunc(p.confirmPairing),
+		"POST " + pre + "/phone/delete":             http.HandlerFunc(p.deletePhone),
+		"POST " + pre + "/passkey":                  http.HandlerFunc(p.addPasskey),
+		"POST " + pre + "/passkey/options":          http.HandlerFunc(p.passkeyOptions),
+		"POST " + pre + "/passkey/delete":           http.HandlerFunc(p.deletePasskey),
+		"GET " + pre + "/password":                  http.HandlerFunc(p.showChangePassword),
+		"POST " + pre + "/password":                 http.HandlerFunc(p.changePassword),
+		"POST " + pre + "/sign-out-everywhere":      http.HandlerFunc(p.signOutEverywhere),
 	}
 	maps.Copy(routes, p.recoveryRoutes(pre))
 	return routes
@@ -160,20 +165,20 @@ func (p *Pages) forChange(w http.ResponseWriter, r *http.Request, next string) (
 	if r.Method == http.MethodPost && !p.page.ReadForm(w, r) {
 		return nil, nil
 	}
-	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), u)
+	m, err := p.reverifyMethods(r, u)
 	if err != nil {
 		p.page.InternalError(w, r, "listing sign-in methods", err)
 		return nil, nil
 	}
-	if p.recentlyVerified(cur, code || phone) {
+	if p.recentlyVerified(cur, m.any()) {
 		return cur, u
 	}
-	if !code && !phone {
+	if !m.any() {
 		// Nothing to re-verify with: a fresh sign-in is the way.
 		p.page.Message(w, http.StatusForbidden, "Sign in again", "For your security, sign out and sign in again before changing your sign-in methods.")
 		return nil, nil
 	}
-	p.renderReverify(w, u, next, !code, phone, "")
+	p.renderReverify(w, u, next, m, "")
 	return nil, nil
 }
 
@@ -187,7 +192,7 @@ func (p *Pages) done(w http.ResponseWriter, r *http.Request, notice string) {
 // to after re-verification.
 func (p *Pages) safeNext(next string) string {
 	switch next {
-	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.passwordPath(),
+	case p.addPath(methodAuthenticator), p.addPath(methodAppPassword), p.addPath(methodPhone), p.addPath(methodPasskey), p.passwordPath(),
 		p.recoveryCodesPath():
 		return next
 	}

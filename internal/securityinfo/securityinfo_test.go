@@ -16,6 +16,7 @@ import (
 	"github.com/mfagate/mfagate/internal/store"
 	"github.com/mfagate/mfagate/internal/testfixture"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
+	"github.com/mfagate/mfagate/internal/wiring"
 )
 
 type fixture struct {
@@ -24,6 +25,7 @@ type fixture struct {
 	user   *model.User
 	cookie *http.Cookie
 	mux    *http.ServeMux
+	svc    *wiring.Services
 }
 
 // newFixture signs in an Enforced user with one authenticator; their
@@ -54,7 +56,7 @@ func newFixture(t *testing.T, mfaAgo time.Duration) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{pages: pages, st: st, user: u, cookie: w.Result().Cookies()[0], mux: mux}
+	return &fixture{pages: pages, st: st, user: u, cookie: w.Result().Cookies()[0], mux: mux, svc: svc}
 }
 
 func (f *fixture) post(path string, form url.Values) *httptest.ResponseRecorder {

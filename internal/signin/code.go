@@ -60,7 +60,7 @@ func (p *Portal) renderVerify(w http.ResponseWriter, r *http.Request, cur *sessi
 	}
 	ways, err := p.otherWays(r, cur)
 	if err != nil {
-		p.page.InternalError(w, r, "listing recovery codes", err)
+		p.page.InternalError(w, r, "listing the other ways to sign in", err)
 		return
 	}
 	p.UI.Render(w, status, loginui.VerifyCodePage{Common: p.common("Enter code", cur), Error: msg, CanUsePhone: phone, OtherWays: ways})

@@ -9,6 +9,7 @@ import (
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/redirect"
+	"github.com/mfagate/mfagate/internal/web"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -103,7 +104,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, err := p.Core.SignIn.Password(r.Context(), core.PasswordInput{Username: typed, Password: pw, RedirectTo: rd,
-		Site: p.cfg.Policy, Issuer: p.cfg.Issuer, Client: p.client(r), Rotation: rot.Rotation})
+		Site: p.cfg.Policy, Issuer: p.cfg.Issuer, Passkey: web.PasskeySite(r), Client: p.client(r), Rotation: rot.Rotation})
 	if errors.Is(err, password.ErrBusy) {
 		w.Header().Set("Retry-After", "1")
 		p.renderLogin(w, r, http.StatusServiceUnavailable, typed, rd, msgBusy)

@@ -39,9 +39,9 @@ func (p *Portal) passwordlessOffered(r *http.Request) bool {
 	return p.cfg.Policy.PasswordlessPasskeys() && p.Core.Passkeys.Offered(passkeySite(r))
 }
 
-// passkeyOptions answers POST login/passkey/options: the options for
+// passwordlessOptions answers POST login/passkey/options: the options for
 // navigator.credentials.get as JSON, their challenge in the cookie.
-func (p *Portal) passkeyOptions(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) passwordlessOptions(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	opts, token, err := p.Core.SignIn.PasswordlessOptions(p.cfg.Policy, passkeySite(r))

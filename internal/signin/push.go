@@ -99,7 +99,7 @@ func (p *Portal) renderApproval(w http.ResponseWriter, r *http.Request, cur *ses
 	page.CanUseCode = len(auths) > 0 && (ap == nil || ap.Status != model.ApprovalReported)
 	if ap == nil || ap.Status != model.ApprovalReported {
 		if page.OtherWays, err = p.otherWays(r, cur); err != nil {
-			p.page.InternalError(w, r, "listing recovery codes", err)
+			p.page.InternalError(w, r, "listing the other ways to sign in", err)
 			return
 		}
 	}

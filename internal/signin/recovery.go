@@ -13,12 +13,6 @@ import (
 // locked.
 const msgBadRecoveryCode = "That recovery code didn't work. Check it and try again; each code works only once."
 
-// otherWays are the "Sign in another way" choices of cur's second step.
-func (p *Portal) otherWays(r *http.Request, cur *session.Current) (loginui.OtherWays, error) {
-	has, err := p.Core.SignIn.HasRecoveryCodes(r.Context(), &cur.User)
-	return loginui.OtherWays{CanUseRecoveryCode: has}, err
-}
-
 func (p *Portal) showRecovery(w http.ResponseWriter, r *http.Request) {
 	cur := p.halfSignedIn(w, r)
 	if cur == nil {

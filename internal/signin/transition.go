@@ -33,6 +33,8 @@ func (p *Portal) pageFor(s core.State, rd string) string {
 		return p.cfg.Prefix + "verify"
 	case core.StatePhone:
 		return p.cfg.Prefix + "push"
+	case core.StatePasskey:
+		return p.cfg.Prefix + "passkey"
 	case core.StateNewPassword:
 		return p.cfg.Prefix + "password/new"
 	case core.StateRecoveryCode:

@@ -62,8 +62,8 @@ type Tx interface {
 	// transaction: authenticators, active phones and passkeys.
 	Methods(ctx context.Context, userID int64) (model.MethodCount, error)
 	// GroupMembers lists group's members as of now in the transaction,
-	// with their authenticators and active phones (MethodCount's
-	// Reverifiable), ordered by ID.
+	// with their authenticators, active phones and passkeys, ordered by
+	// ID.
 	GroupMembers(ctx context.Context, group string) ([]model.Member, error)
 
 	// SetMFAState changes the MFA state; model.ErrNotFound for unknown IDs.

@@ -505,3 +505,42 @@ func TestMigrateApprovalNumberDigits(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMigrateDefaultMethodPasskey: migration 0014 replaces the default
+// method's column to allow 'passkey': a user's chosen method and the rows
+// referring to the user (their authenticators) stay; 'passkey' is
+// accepted, anything else still refused by the database itself.
+func TestMigrateDefaultMethodPasskey(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := sqlite.MigrateTo(ctx, path, 9); err != nil {
+		t.Fatalf("MigrateTo(9): %v", err)
+	}
+	db := rawDB(t, path)
+	if _, err := db.ExecContext(ctx, `INSERT INTO users
+		(username, display_name, email, password_hash, mfa_state, default_method, created_at, updated_at)
+		VALUES ('alice', 'Alice', '', '$2a$10$x', 'enforced', 'push', 1700000000000, 1700000000123)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO totp_authenticators (user_id, name, sealed_secret, created_at)
+		VALUES (1, 'app', x'01', 1700000000000)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.MigrateTo(ctx, path, 14); err != nil {
+		t.Fatalf("MigrateTo(14): %v", err)
+	}
+	var method string
+	var auths int
+	if err := db.QueryRowContext(ctx, `SELECT default_method, (SELECT count(*) FROM totp_authenticators) FROM users`).Scan(&method, &auths); err != nil {
+		t.Fatal(err)
+	}
+	if method != "push" || auths != 1 {
+		t.Errorf("after 0014: default method %q, %d authenticators; want push and 1", method, auths)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE users SET default_method = 'passkey'`); err != nil {
+		t.Errorf("'passkey' refused: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE users SET default_method = 'sms'`); err == nil {
+		t.Errorf("'sms' accepted")
+	}
+}

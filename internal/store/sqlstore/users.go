@@ -257,7 +257,7 @@ func (s *Store) SetMFAState(ctx context.Context, userID int64, state model.MFASt
 // validMethod reports whether m is a known default method (or none).
 func validMethod(m model.Method) bool {
 	switch m {
-	case model.MethodNone, model.MethodCode, model.MethodPush:
+	case model.MethodNone, model.MethodCode, model.MethodPush, model.MethodPasskey:
 		return true
 	}
 	return false
@@ -366,11 +366,11 @@ func (t *tx) Methods(ctx context.Context, userID int64) (model.MethodCount, erro
 
 // GroupMembers lists the group's members with their method counts.
 func (t *tx) GroupMembers(ctx context.Context, group string) ([]model.Member, error) {
-	rows, err := t.s.query(ctx, t.tx, "SELECT u.id, u.blocked_at, "+userMethodsSQL+" FROM users u WHERE "+groupMembersSQL+" ORDER BY u.id", group)
+	rows, err := t.s.query(ctx, t.tx, "SELECT u.id, u.blocked_at, "+userMethodsSQL+", "+userPasskeysSQL+" FROM users u WHERE "+groupMembersSQL+" ORDER BY u.id", group)
 	out, err := scanAll(rows, err, func(r scanner) (*model.Member, error) {
 		var m model.Member
 		var blocked dbTime
-		err := r.Scan(&m.ID, &blocked, &m.Methods.Authenticators, &m.Methods.Phones)
+		err := r.Scan(&m.ID, &blocked, &m.Methods.Authenticators, &m.Methods.Phones, &m.Methods.Passkeys)
 		m.BlockedAt = blocked.t
 		return &m, err
 	})

@@ -624,7 +624,7 @@ func testDefaultMethod(t *testing.T, s store.Store) {
 	noErr(t, "UserByName", err)
 	checkUser(t, got, v)
 
-	for _, m := range []model.Method{model.MethodCode, model.MethodPush, model.MethodNone, model.MethodCode} {
+	for _, m := range []model.Method{model.MethodCode, model.MethodPush, model.MethodPasskey, model.MethodNone, model.MethodCode} {
 		noErr(t, "SetDefaultMethod", setDefaultMethod(s, ctx, u.ID, m))
 		got, err = s.UserByID(ctx, u.ID)
 		noErr(t, "UserByID", err)

@@ -20,6 +20,7 @@ var webAuthnTests = []struct {
 	fn   func(*testing.T, store.Store)
 }{
 	{"WebAuthn/CredentialsAddListUseDelete", testWebAuthnCredentials},
+	{"WebAuthn/GroupMembersCountPasskeys", testWebAuthnGroupMembers},
 	{"WebAuthn/CredentialIDUniqueAcrossUsers", testWebAuthnCredentialIDUnique},
 	{"WebAuthn/UserHandleOnce", testWebAuthnUserHandle},
 	{"WebAuthn/UserHandleConcurrent", testWebAuthnUserHandleConcurrent},
@@ -433,4 +434,23 @@ func testPasskeyChallengeUsedConcurrent(t *testing.T, s store.Store) {
 	if won != 1 {
 		t.Errorf("%d records of one challenge succeeded, want 1", won)
 	}
+}
+
+// GroupMembers counts each member's passkeys with their other methods:
+// the last-admin rule counts a passkey as a second factor.
+func testWebAuthnGroupMembers(t *testing.T, s store.Store) {
+	alice := mustCreateUser(t, s, "alice", "admins")
+	update(t, s, "add a credential", func(ctx context.Context, tx store.Tx) error {
+		return tx.AddWebAuthnCredential(ctx, newCredential(alice.ID, "admin-key"))
+	})
+	update(t, s, "group members", func(ctx context.Context, tx store.Tx) error {
+		members, err := tx.GroupMembers(ctx, "admins")
+		if err != nil {
+			return err
+		}
+		if len(members) != 1 || members[0].Methods.Passkeys != 1 || members[0].Methods.Total() != 1 {
+			t.Errorf("GroupMembers = %+v, want alice with one passkey", members)
+		}
+		return nil
+	})
 }
