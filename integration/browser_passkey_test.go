@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
@@ -41,8 +42,10 @@ func waitForPath(t *testing.T, ctx context.Context, path string) {
 // virtual authenticator (CTAP2, internal, resident keys, user
 // verification), a user who signed in with password and code registers
 // a passkey on Security info (naming it), sees it listed with its make,
-// signs out, and signs in with the password then the passkey: the
-// system-preferred method, offered first. The site is http://localhost
+// signs out, and signs in with the password then the passkey (the
+// system-preferred method, offered first); signed out again, the same
+// passkey signs in without the password, by the login page's button and
+// by the browser's suggestion in the username field. The site is http://localhost
 // (its own RP ID, as in the demo). The three passkey pages are checked
 // like every page's layout, with screenshots at 1280x800 and 390x844.
 func TestBrowserPasskeySecondFactor(t *testing.T) {
@@ -117,9 +120,16 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	}
 	passkeyScreenshots(t, ctx, l, "passkey-security-info")
 
-	// Sign out, then password and the passkey.
+	// Sign out, then password and the passkey, as a browser without
+	// conditional mediation (with it, the login page's username field
+	// offers the passkey at once, which the end of this test takes).
 	chromeStep(t, ctx, "open logout page", chromedp.Navigate(site("/.mfa/logout")))
 	chromeSubmit(t, ctx, "click Sign out", `form[action$="/logout"] button[type="submit"]`)
+	hide, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);`})
+	if err != nil {
+		t.Fatalf("Page.addScriptToEvaluateOnNewDocument: %v", err)
+	}
 	chromeStep(t, ctx, "open protected page again", chromedp.Navigate(site("/hello")))
 	chromeStep(t, ctx, "type password again",
 		chromedp.SendKeys(chromedp.ID("username"), "alice"),
@@ -150,5 +160,31 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body")))
 	if !strings.Contains(body, `upstream says hello to "alice"`) {
 		t.Fatalf("upstream page: %q", body)
+	}
+
+	// Signed out again: the passkey registered on Security info signs in
+	// alone, without the password: first with the login page's "Sign in
+	// with a passkey" button, then offered in the username field
+	// (conditional mediation), which the virtual authenticator, the only
+	// one there, answers at once.
+	chromeStep(t, ctx, "open logout page again", chromedp.Navigate(site("/.mfa/logout")))
+	chromeSubmit(t, ctx, "click Sign out again", `form[action$="/logout"] button[type="submit"]`)
+	chromeStep(t, ctx, "open protected page, passwordless", chromedp.Navigate(site("/hello")))
+	chromeStep(t, ctx, "the passkey button appears", chromedp.WaitVisible(chromedp.ID("passkey-button")))
+	chromeStep(t, ctx, "sign in with a passkey", chromedp.Click(chromedp.ID("passkey-button")))
+	waitForPath(t, ctx, "/hello")
+	if body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, `upstream says hello to "alice"`) {
+		t.Fatalf("upstream page after the passkey alone: %q", body)
+	}
+	chromeStep(t, ctx, "open logout page a third time", chromedp.Navigate(site("/.mfa/logout")))
+	chromeSubmit(t, ctx, "click Sign out a third time", `form[action$="/logout"] button[type="submit"]`)
+	if _, err := chromedp.Call(ctx, cdppage.RemoveScriptToEvaluateOnNewDocument,
+		cdppage.RemoveScriptToEvaluateOnNewDocumentParams(hide)); err != nil {
+		t.Fatal(err)
+	}
+	chromeStep(t, ctx, "open another protected page", chromedp.Navigate(site("/other")))
+	waitForPath(t, ctx, "/other")
+	if body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body"))); !strings.Contains(body, `upstream says hello to "alice"`) {
+		t.Fatalf("upstream page after conditional mediation: %q", body)
 	}
 }
