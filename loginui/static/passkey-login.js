@@ -12,7 +12,8 @@
   'use strict';
 
   var form = document.getElementById('passkey-form');
-  if (!form || !window.PublicKeyCredential || !navigator.credentials || !window.fetch) {
+  var wa = window.mfagateWebAuthn; // webauthn.js, loaded before this
+  if (!form || !wa || !wa.supported() || !window.fetch) {
     return;
   }
   var button = document.getElementById('passkey-button');
@@ -24,30 +25,6 @@
   var options = null;
   var fetchedAt = 0;
   var waiting = null; // the AbortController of the conditional request
-
-  // Base64url <-> ArrayBuffer (as webauthn.js has them; folded there at
-  // merge).
-  function toBuffer(s) {
-    var b64 = s.replace(/-/g, '+').replace(/_/g, '/');
-    while (b64.length % 4) {
-      b64 += '=';
-    }
-    var bin = atob(b64);
-    var out = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) {
-      out[i] = bin.charCodeAt(i);
-    }
-    return out.buffer;
-  }
-
-  function toBase64url(buf) {
-    var bytes = new Uint8Array(buf);
-    var bin = '';
-    for (var i = 0; i < bytes.length; i++) {
-      bin += String.fromCharCode(bytes[i]);
-    }
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
 
   function getOptions() {
     if (options && Date.now() - fetchedAt < freshFor) {
@@ -61,7 +38,7 @@
       if (!res.ok) {
         throw new Error('options: ' + res.status);
       }
-      return res.json();
+      return res.text();
     }).then(function (o) {
       options = o;
       fetchedAt = Date.now();
@@ -69,40 +46,11 @@
     });
   }
 
-  // publicKey is the server's options with their binary fields decoded.
-  function publicKey(o) {
-    var pk = Object.assign({}, o.publicKey);
-    pk.challenge = toBuffer(pk.challenge);
-    if (pk.allowCredentials) {
-      pk.allowCredentials = pk.allowCredentials.map(function (c) {
-        return Object.assign({}, c, { id: toBuffer(c.id) });
-      });
-    }
-    return pk;
-  }
-
-  function encode(cred) {
-    var r = cred.response;
-    return JSON.stringify({
-      id: cred.id,
-      rawId: toBase64url(cred.rawId),
-      type: cred.type,
-      authenticatorAttachment: cred.authenticatorAttachment || undefined,
-      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      response: {
-        authenticatorData: toBase64url(r.authenticatorData),
-        clientDataJSON: toBase64url(r.clientDataJSON),
-        signature: toBase64url(r.signature),
-        userHandle: r.userHandle ? toBase64url(r.userHandle) : undefined
-      }
-    });
-  }
-
   function submit(cred) {
     if (!cred) {
       return;
     }
-    form.elements.credential.value = encode(cred);
+    form.elements.credential.value = JSON.stringify(wa.toJSONGet(cred));
     status.textContent = 'Signing in…';
     form.submit();
   }
@@ -118,7 +66,7 @@
   // (conditional), or at once.
   function ask(conditional) {
     return getOptions().then(function (o) {
-      var req = { publicKey: publicKey(o) };
+      var req = { publicKey: wa.decodeGetOptions(o) }; // o: the JSON text, decoded afresh each time
       if (conditional) {
         waiting = new AbortController();
         req.mediation = 'conditional';
