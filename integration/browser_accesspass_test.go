@@ -160,6 +160,15 @@ func TestBrowserAccessPass(t *testing.T) {
 	}
 	chromeStep(t, ctx, "type the next code", chromedp.SendKeys(chromedp.ID("code"), code))
 	chromeSubmit(t, ctx, "submit the code", `form[action$="/verify"] button[type="submit"]`)
+	// The first normal sign-in after the pass tells gail her account was
+	// recovered (every recovery is announced), then goes on to the site.
+	if h := chromeHeading(t, ctx); h != "Your account was recovered" {
+		t.Fatalf("after the first normal sign-in: heading %q, want the recovery notice", h)
+	}
+	if n := chromeValue(t, ctx, "read the notice", chromedp.Text(chromedp.CSS(".recovery-notice"))); !strings.Contains(n, "Temporary Access Pass") {
+		t.Errorf("recovery notice %q does not name the pass", n)
+	}
+	chromeSubmit(t, ctx, "continue", `form[action$="/recovery/notice"] button[type="submit"]`)
 	body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body")))
 	if !strings.Contains(body, `upstream says hello to "gail"`) {
 		t.Fatalf("the site after a normal sign-in: %q", body)
