@@ -27,7 +27,7 @@ func TestCLITapIssuesAPass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tap: %v\n%s", err, stdout)
 	}
-	m := regexp.MustCompile(`Temporary Access Pass of alice \(one-time, shown once\): ([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})\nexpires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 2 hours\)\n`).FindStringSubmatch(stdout)
+	m := regexp.MustCompile(`Temporary Access Pass of alice \(one-time, shown once\): ([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})\nexpires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 2 hours\)\n`).FindStringSubmatch(stdout)
 	if m == nil {
 		t.Fatalf("tap printed:\n%s", stdout)
 	}

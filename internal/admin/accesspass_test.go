@@ -53,7 +53,7 @@ func TestAdminIssuesAccessPassAfterReverifying(t *testing.T) {
 	w = f.act(fresh, "access-pass", true, []*model.User{amy}, more...)
 	wantPage(t, "issued", w, http.StatusOK, "Temporary Access Pass issued", "Temporary Access Pass of <strong>amy</strong>",
 		`data-copy-what="pass"`, "one-time, valid 24 hours")
-	m := regexp.MustCompile(`data-copy="([A-Z2-9]{16})"`).FindStringSubmatch(w.Body.String())
+	m := regexp.MustCompile(`data-copy="([0-9A-Z]{16})"`).FindStringSubmatch(w.Body.String())
 	if m == nil {
 		t.Fatalf("no pass to copy on the result page:\n%s", w.Body)
 	}

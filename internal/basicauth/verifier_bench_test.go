@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/internal/factor/password"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/policy"
+	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store/sqlite"
 	"github.com/mfagate/mfagate/internal/testfixture/teststore"
 )
@@ -40,7 +41,7 @@ func benchVerifier(b *testing.B) (*Verifier, *model.User, string) {
 	}
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
-	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
+	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: secrets.UserTag(key, u.ID, pw)}
 	if err := teststore.AddAppPassword(ctx, st, ap); err != nil {
 		b.Fatal(err)
 	}

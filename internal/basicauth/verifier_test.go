@@ -54,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 	v, _ := newVerifier(t, st, h, key)
 	pw, _ := apppassword.Generate()
 	hash, _ := h.Hash(pw)
-	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: apppassword.Tag(key, u.ID, pw)}
+	ap := &model.AppPassword{UserID: u.ID, Name: "dav", Hash: hash, LookupTag: secrets.UserTag(key, u.ID, pw)}
 	if err := teststore.AddAppPassword(ctx, st, ap); err != nil {
 		t.Fatal(err)
 	}

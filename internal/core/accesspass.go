@@ -72,7 +72,10 @@ func (a *Admin) prepareAccessPass(in changeInput, res *Result) (changeInput, err
 	if err != nil {
 		return in, err
 	}
-	pass := accesspass.New()
+	pass, err := accesspass.New()
+	if err != nil {
+		return in, fmt.Errorf("core: making a Temporary Access Pass: %w", err)
+	}
 	hash, err := a.hasher.Hash(pass)
 	if err != nil {
 		return in, fmt.Errorf("core: hashing a Temporary Access Pass: %w", err)

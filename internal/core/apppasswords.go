@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/factor/apppassword"
 	"github.com/mfagate/mfagate/internal/model"
+	"github.com/mfagate/mfagate/internal/secrets"
 	"github.com/mfagate/mfagate/internal/store"
 )
 
@@ -57,7 +58,7 @@ func (a *AppPasswords) Create(ctx context.Context, u *model.User, name, ip strin
 	}
 	var ev model.AuditEvent
 	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
-		ap := &model.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: apppassword.Tag(a.TagKey, u.ID, pw)}
+		ap := &model.AppPassword{UserID: u.ID, Name: name, Hash: hash, LookupTag: secrets.UserTag(a.TagKey, u.ID, pw)}
 		if err := addAppPasswordIn(ctx, tx, ap, model.MaxAppPasswords); err != nil {
 			return err
 		}
@@ -114,7 +115,7 @@ func (a *AppPasswords) Delete(ctx context.Context, u *model.User, id int64, ip s
 // normalised) gives; model.ErrNotFound when there is none. The caller still
 // compares the secret with the hash.
 func (a *AppPasswords) Find(ctx context.Context, userID int64, normalized string) (*model.AppPassword, error) {
-	return a.ByTag(ctx, userID, apppassword.Tag(a.TagKey, userID, normalized))
+	return a.ByTag(ctx, userID, secrets.UserTag(a.TagKey, userID, normalized))
 }
 
 // ByTag returns u's app password with lookup tag tag as stored now;

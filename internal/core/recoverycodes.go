@@ -64,7 +64,7 @@ func (r *RecoveryCodes) Generate(ctx context.Context, u *model.User, ip string) 
 		if err != nil {
 			return nil, fmt.Errorf("core: hashing a recovery code: %w", err)
 		}
-		rows[i] = model.RecoveryCode{LookupTag: recoverycode.Tag(r.tagKey, u.ID, c), Hash: hash}
+		rows[i] = model.RecoveryCode{LookupTag: secrets.UserTag(r.tagKey, u.ID, c), Hash: hash}
 	}
 	var ev model.AuditEvent
 	err = r.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -108,7 +108,7 @@ func (r *RecoveryCodes) judge(ctx context.Context, userID int64, typed string) (
 	var found *model.RecoveryCode
 	normalized, ok := recoverycode.Normalize(typed)
 	if ok {
-		c, err := r.store.RecoveryCodeByTag(ctx, userID, recoverycode.Tag(r.tagKey, userID, normalized))
+		c, err := r.store.RecoveryCodeByTag(ctx, userID, secrets.UserTag(r.tagKey, userID, normalized))
 		switch {
 		case errors.Is(err, model.ErrNotFound):
 		case err != nil:

@@ -1,54 +1,29 @@
-// Package accesspass makes and reads Temporary Access Passes: 16
-// characters from an unambiguous 32-character alphabet (80 bits), shown
-// in groups of four ("ABCD-EFGH-JKLM-NPQR"). Typed passes are read
-// leniently: case, spaces and dashes do not matter.
+// Package accesspass makes and reads Temporary Access Passes in the
+// recovery codes' format (package recoverycode): 16 characters of
+// Crockford's base32 (80 bits, at least the 64 NIST SP 800-63B-4 asks of
+// recovery secrets), shown in groups of four ("ABCD-EFGH-JKMN-PQRS").
+// Typed passes are read leniently: case, spaces and dashes do not
+// matter, and O, I and L read as 0, 1 and 1.
 package accesspass
 
 import (
-	"crypto/rand"
 	"strings"
+
+	"github.com/mfagate/mfagate/internal/factor/recoverycode"
 )
 
-// Alphabet has no 0/O or 1/I (people copy passes from a screen or a
-// phone call): 32 symbols, 5 bits each.
-const Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-// Length is a pass's characters: 16 × 5 = 80 bits (at least 64, as
-// NIST SP 800-63B-4 asks of recovery secrets).
-const Length = 16
-
 // New makes a pass (without separators).
-func New() string {
-	b := make([]byte, Length)
-	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	for i := range b {
-		b[i] = Alphabet[b[i]&31] // 256 is a multiple of 32: no bias
-	}
-	return string(b)
-}
+func New() (string, error) { return recoverycode.Generate() }
 
 // Format groups a pass in fours with dashes, as people read it.
-func Format(p string) string {
-	var sb strings.Builder
-	for i, r := range p {
-		if i > 0 && i%4 == 0 {
-			sb.WriteByte('-')
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
+func Format(p string) string { return recoverycode.Group(p) }
 
-// Normalize is a typed pass as stored: without blanks and dashes, in
-// upper case. Anything else stays (and then matches no pass).
+// Normalize is a typed pass as stored. A typing that cannot be a pass
+// comes back upper-cased without blanks, and then matches no pass (it is
+// still judged, at the same cost as a right one).
 func Normalize(typed string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == ' ' || r == '-' || r == '\t':
-			return -1
-		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
-		}
-		return r
-	}, typed)
+	if s, ok := recoverycode.Normalize(typed); ok {
+		return s
+	}
+	return strings.ToUpper(strings.Join(strings.Fields(typed), ""))
 }

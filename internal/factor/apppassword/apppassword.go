@@ -5,10 +5,7 @@
 package apppassword
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -60,16 +57,4 @@ func Group(pw string) string {
 		pw = pw[4:]
 	}
 	return strings.Join(append(parts, pw), " ")
-}
-
-// Tag is the lookup tag of a normalized app password for one user: an
-// HMAC-SHA256 under a server key, so a database copy alone cannot be used to
-// test guesses faster than bcrypt allows.
-func Tag(key []byte, userID int64, normalized string) []byte {
-	m := hmac.New(sha256.New, key)
-	var id [8]byte
-	binary.BigEndian.PutUint64(id[:], uint64(userID))
-	m.Write(id[:])
-	m.Write([]byte(normalized))
-	return m.Sum(nil)
 }

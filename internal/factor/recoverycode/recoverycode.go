@@ -8,10 +8,7 @@
 package recoverycode
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -81,16 +78,4 @@ func Group(code string) string {
 		code = code[4:]
 	}
 	return strings.Join(append(parts, code), "-")
-}
-
-// Tag is the lookup tag of a normalized code of one user: an HMAC-SHA256
-// under a server key, so a database copy alone cannot test guesses faster
-// than bcrypt allows.
-func Tag(key []byte, userID int64, normalized string) []byte {
-	m := hmac.New(sha256.New, key)
-	var id [8]byte
-	binary.BigEndian.PutUint64(id[:], uint64(userID))
-	m.Write(id[:])
-	m.Write([]byte(normalized))
-	return m.Sum(nil)
 }
