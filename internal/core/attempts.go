@@ -99,20 +99,40 @@ type Outcome struct {
 
 // ByName judges secret g sent with a typed username.
 func (a *Attempts) ByName(ctx context.Context, typed, ip string, g Guess, judge Judge) (Outcome, error) {
-	name, err := NormalizeUsername(typed)
+	t, err := a.typedAccount(ctx, typed)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Who: *t.who}
+	return a.run(ctx, a.counter(t.subject.Counter, t.user, g, &out), t.user, ip, g, judge, out)
+}
+
+// typed is the account a typed username names: the user (nil: none),
+// the failure subject its attempts count against (an unknown name's own,
+// so unknown and known names are throttled alike), and who the logs name.
+type typed struct {
+	user    *model.User
+	subject bruteforce.Subject
+	who     *model.User
+}
+
+// typedAccount looks up the account a typed username names (a name that
+// cannot be one names none).
+func (a *Attempts) typedAccount(ctx context.Context, username string) (typed, error) {
+	name, err := NormalizeUsername(username)
 	if err != nil {
 		name = "" // cannot be an account
 	}
 	user, err := a.find(ctx, name)
 	if err != nil {
-		return Outcome{}, err
+		return typed{}, err
 	}
-	subject := a.Limiter.SubjectFor(typed, name)
-	out := Outcome{Who: model.User{Username: subject.Unknown}}
+	t := typed{user: user, subject: a.Limiter.SubjectFor(username, name)}
+	t.who = &model.User{Username: t.subject.Unknown}
 	if user != nil {
-		out.Who = model.User{ID: user.ID, Username: user.Username}
+		t.who = &model.User{ID: user.ID, Username: user.Username}
 	}
-	return a.run(ctx, a.counter(subject.Counter, user, g, &out), user, ip, g, judge, out)
+	return t, nil
 }
 
 // ForUser judges secret g of a known account (a code after the password).

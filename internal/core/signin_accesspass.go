@@ -45,22 +45,14 @@ const (
 // admin's temporary password is refused (that password is its way in).
 func (s *SignIn) AccessPass(ctx context.Context, in AccessPassInput) (Progress, error) {
 	a := s.attempts
-	name, err := NormalizeUsername(in.Username)
-	if err != nil {
-		name = "" // cannot be an account
-	}
-	user, err := a.find(ctx, name)
+	t, err := a.typedAccount(ctx, in.Username)
 	if err != nil {
 		return Progress{}, err
 	}
+	user, subject, who := t.user, t.subject, t.who
 	pass, err := s.accessPassOf(ctx, user)
 	if err != nil {
 		return Progress{}, err
-	}
-	subject := a.Limiter.SubjectFor(in.Username, name)
-	who := &model.User{Username: subject.Unknown}
-	if user != nil {
-		who = &model.User{ID: user.ID, Username: user.Username}
 	}
 	typed := accesspass.Normalize(in.Pass)
 	at, err := a.claimAttempt(ctx, bruteforce.Account(subject.Counter), user, in.Client.IP,

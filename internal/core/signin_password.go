@@ -44,19 +44,11 @@ type PasswordInput struct {
 // shed under load, nothing judged.
 func (s *SignIn) Password(ctx context.Context, in PasswordInput) (Progress, error) {
 	a := s.attempts
-	name, err := NormalizeUsername(in.Username)
-	if err != nil {
-		name = "" // cannot be an account
-	}
-	user, err := a.find(ctx, name)
+	t, err := a.typedAccount(ctx, in.Username)
 	if err != nil {
 		return Progress{}, err
 	}
-	subject := a.Limiter.SubjectFor(in.Username, name)
-	who := &model.User{Username: subject.Unknown}
-	if user != nil {
-		who = &model.User{ID: user.ID, Username: user.Username}
-	}
+	user, subject, who := t.user, t.subject, t.who
 	at, err := a.claimAttempt(ctx, bruteforce.Account(subject.Counter), user, in.Client.IP,
 		Guess{Secret: in.Password, As: GuessAccountPassword})
 	if err != nil {
