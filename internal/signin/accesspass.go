@@ -69,12 +69,7 @@ func (p *Portal) submitAccessPass(w http.ResponseWriter, r *http.Request) {
 		p.renderAccessPass(w, http.StatusOK, typed, msgEnterAccessPass, "pass")
 		return
 	}
-	cur, err := p.Sessions.Load(r)
-	if err != nil {
-		p.page.InternalError(w, r, "loading session", err)
-		return
-	}
-	rot := p.prepare(w, r, cur)
+	rot := p.startOver(w, r)
 	if rot == nil {
 		return
 	}

@@ -94,12 +94,7 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	cur, err := p.Sessions.Load(r)
-	if err != nil {
-		p.page.InternalError(w, r, "loading session", err)
-		return
-	}
-	rot := p.prepare(w, r, cur)
+	rot := p.startOver(w, r)
 	if rot == nil {
 		return
 	}

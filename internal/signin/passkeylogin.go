@@ -74,12 +74,7 @@ func (p *Portal) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	token := session.Challenge(r)
 	session.ClearChallenge(w, r)
-	cur, err := p.Sessions.Load(r)
-	if err != nil {
-		p.page.InternalError(w, r, "loading session", err)
-		return
-	}
-	rot := p.prepare(w, r, cur)
+	rot := p.startOver(w, r)
 	if rot == nil {
 		return
 	}

@@ -63,6 +63,18 @@ func (p *Portal) advance(w http.ResponseWriter, r *http.Request, pr core.Progres
 	p.redirect(w, r, p.pageFor(pr.State, pr.RedirectTo))
 }
 
+// startOver makes the new session identity of a sign-in that starts
+// from the login form (the password, a passkey alone, an access pass),
+// replacing whatever session the browser has.
+func (p *Portal) startOver(w http.ResponseWriter, r *http.Request) *session.Rotation {
+	cur, err := p.Sessions.Load(r)
+	if err != nil {
+		p.page.InternalError(w, r, "loading session", err)
+		return nil
+	}
+	return p.prepare(w, r, cur)
+}
+
 // prepare makes the new session identity a transition of cur stores.
 func (p *Portal) prepare(w http.ResponseWriter, r *http.Request, cur *session.Current) *session.Rotation {
 	rot, err := p.Sessions.Prepare(r, cur)
