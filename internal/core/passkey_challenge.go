@@ -62,7 +62,9 @@ func (p *Passkeys) openChallenge(token, rpID, origin string, now time.Time) (pas
 	if token == "" {
 		return passwordlessChallenge{}, fmt.Errorf("%w: the browser sent none", errChallengeToken)
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: one token, one spelling (no variants in the unused bits of
+	// the last character).
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != challengeTokenLen || raw[0] != passwordlessChallengeVersion {
 		return passwordlessChallenge{}, fmt.Errorf("%w: malformed", errChallengeToken)
 	}
