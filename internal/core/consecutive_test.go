@@ -387,3 +387,70 @@ func TestUnblockClearsTheCap(t *testing.T) {
 		t.Fatalf("right password after unblock: %+v", pr)
 	}
 }
+
+// TestWrongNumberReachesTheCap: a wrong number typed on the phone is a
+// consecutive failure; the one that reaches the cap blocks the account in
+// the answer's transaction, ends its sessions, is audited, and tells
+// every node to drop the user's cached sessions.
+func TestWrongNumberReachesTheCap(t *testing.T) {
+	f := newApprovalFixture(t)
+	ctx := context.Background()
+	var dropped []int64
+	f.c.Events.Subscribe(func(ev Event) {
+		if ev.Kind == EventUser {
+			dropped = append(dropped, ev.UserID)
+		}
+	})
+	signedIn := model.Session{IDHash: hashOf("signed in"), UserID: f.user.ID, Stage: model.StageComplete,
+		CreatedAt: time.Now(), LastSeenAt: time.Now()}
+	if err := f.st.CreateSession(ctx, &signedIn); err != nil {
+		t.Fatal(err)
+	}
+	teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+		for range bruteforce.DefaultConsecutiveLimit - 2 {
+			if _, err := tx.AddFailedSignIn(ctx, f.user.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i := range 2 {
+		ap := f.request(t, fmt.Sprintf("browser-%d", i))
+		wrong := (ap.Number + 1) % 100
+		f.counted.Reset()
+		if status, err := f.c.Approvals.Answer(ctx, f.device, ap.ID, DecisionApprove, fmt.Sprintf("%02d", wrong)); err != nil ||
+			status != model.ApprovalWrongNumber {
+			t.Fatalf("wrong number: %s, %v", status, err)
+		}
+		if got := f.counted.Writes(); !slices.Equal(got, []string{"Update"}) {
+			t.Errorf("wrong number %d: writes %v, want one transaction", i, got)
+		}
+		u, err := f.st.UserByID(ctx, f.user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blocked := u.BlockedReason == model.BlockedByFailedSignIns; blocked != (i == 1) {
+			t.Fatalf("after wrong number %d (%d failures in a row): blocked %q", i, bruteforce.DefaultConsecutiveLimit-1+i,
+				u.BlockedReason)
+		}
+	}
+	if _, err := f.st.SessionByHash(ctx, signedIn.IDHash); err == nil {
+		t.Error("the block left the user's session")
+	}
+	if !slices.Contains(dropped, f.user.ID) {
+		t.Error("the block was not announced: cached sessions would outlive it")
+	}
+	rows, err := f.st.AuditEvents(ctx, f.user.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rows {
+		if r.Event == audit.UserBlockedFailedSignIns {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d block audit rows, want 1", n)
+	}
+}
