@@ -11,6 +11,10 @@
 // password and waits for the user to sign in) a fresh set of slots. Wrong
 // guesses age out with their window, or an admin unblocks the account.
 //
+// Beyond the windows, the core counts an account's consecutive failed
+// sign-ins and blocks the account at ConsecutiveLimit (NIST SP 800-63B-4:
+// no more than 100); the limiter only holds that limit.
+//
 // Basic auth where only app passwords pass counts against a counter of its
 // own (BasicAuthOnly), and a repeat of a recent wrong secret is not counted
 // again (repeats.go): a forgotten device must not lock its owner out.
