@@ -182,8 +182,10 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		return out, nil
 	case !passed || user == nil:
 		out.Reason = why
-		// Its slots stay counted; remembered, a repeat counts no more.
-		// Not remembering it costs only that, so the verdict stands.
+		// Its slots stay counted (claimed before); settling adds it to
+		// the account's consecutive failures (which may block it) and
+		// remembers it, so a repeat counts no more. A failed settle
+		// loses only that one count and memory, so the verdict stands.
 		err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, false) })
 		if err != nil && a.Logger != nil {
 			a.Logger.Warn("counting a wrong secret", zap.Error(err))

@@ -72,9 +72,9 @@ func blockOnReport(ctx context.Context, tx store.Tx, ap *model.Approval) error {
 // more failed sign-in of the user, and when that makes limit in a row (a
 // successful sign-in or an admin's unblock starts the count anew) an
 // account not blocked yet is blocked, its sessions end, and the block is
-// audited (with ip, the address of the last failure). It returns the audit row of the block it applied (nil: none),
-// for the server log after commit. A user removed meanwhile counts
-// nothing.
+// audited (with ip, the address of the last failure). It returns the
+// audit row of the block it applied (nil: none), for the server log after
+// commit. A user removed meanwhile counts nothing.
 func capFailedSignIns(ctx context.Context, tx store.Tx, userID int64, ip string, limit int, now time.Time) (*model.AuditEvent, error) {
 	n, err := tx.AddFailedSignIn(ctx, userID)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && n < limit) {
