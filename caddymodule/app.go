@@ -157,6 +157,14 @@ type LockoutConfig struct {
 	Window caddy.Duration `json:"window,omitempty"`
 	// How long a lock lasts. Default: 15m.
 	Duration caddy.Duration `json:"duration,omitempty"`
+	// Failed sign-ins in a row, across any number of windows and locks,
+	// after which the account is blocked until an admin unblocks it (NIST
+	// SP 800-63B-4: no more than 100 consecutive failures per account).
+	// Every way in counts (password, code, phone number, passkey,
+	// recovery code, access pass, basic auth); only a successful sign-in
+	// of the account starts the count anew. 10 to 100; it cannot be
+	// turned off. Default: 100.
+	ConsecutiveLimit int `json:"consecutive_limit,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -224,6 +232,9 @@ func (a *App) setDefaults() {
 	if a.Lockout == nil {
 		a.Lockout = new(LockoutConfig)
 	}
+	if a.Lockout.ConsecutiveLimit == 0 {
+		a.Lockout.ConsecutiveLimit = bruteforce.DefaultConsecutiveLimit
+	}
 	if a.AdminGroup == "" {
 		a.AdminGroup = core.AdminGroup
 	}
@@ -262,6 +273,10 @@ func (a *App) validate() error {
 	}
 	if a.SignInLogRetention < 0 || (a.SignInLogRetention > 0 && time.Duration(a.SignInLogRetention) < time.Hour) {
 		return fmt.Errorf("sign_in_log_retention must be at least 1h, got %s", time.Duration(a.SignInLogRetention))
+	}
+	if n := a.Lockout.ConsecutiveLimit; n < bruteforce.MinConsecutiveLimit || n > bruteforce.MaxConsecutiveLimit {
+		return fmt.Errorf("lockout consecutive_limit must be between %d and %d (NIST SP 800-63B-4 allows no more than %d failed sign-ins in a row, and the cap cannot be turned off), got %d",
+			bruteforce.MinConsecutiveLimit, bruteforce.MaxConsecutiveLimit, bruteforce.MaxConsecutiveLimit, n)
 	}
 	if g, err := core.NormalizeGroups([]string{a.AdminGroup}); err != nil || len(g) != 1 || g[0] != a.AdminGroup {
 		return fmt.Errorf("admin_group %q must be a group name without commas, control or formatting characters, or surrounding spaces", a.AdminGroup)
@@ -439,6 +454,8 @@ func (l *LockoutConfig) config() bruteforce.Config {
 		IPLimit:      l.IPLimit,
 		Window:       time.Duration(l.Window),
 		Lockout:      time.Duration(l.Duration),
+
+		ConsecutiveLimit: l.ConsecutiveLimit,
 	}
 }
 

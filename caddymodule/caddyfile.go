@@ -49,6 +49,7 @@ func init() {
 //	        ip_limit      <n>
 //	        window        <duration>
 //	        duration      <duration>
+//	        consecutive_limit <10-100>
 //	    }
 //	    portal <origin>
 //	    push_timeout <duration>
@@ -196,6 +197,8 @@ func parseLockout(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 			l.Window, err = durationArg(d)
 		case "duration":
 			l.Duration, err = durationArg(d)
+		case "consecutive_limit":
+			l.ConsecutiveLimit, err = intArg(d)
 		default:
 			return nil, d.Errf("unknown lockout option %q", d.Val())
 		}

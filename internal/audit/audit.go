@@ -42,8 +42,11 @@ const (
 	PushWrongNumber    = "push.wrong_number"
 	PushReported       = "push.reported"
 	UserBlocked        = "user.blocked"
-	UserUnblocked      = "user.unblocked"
-	MethodsReset       = "user.methods_reset"
+	// UserBlockedFailedSignIns: the account reached the cap on
+	// consecutive failed sign-ins and was blocked.
+	UserBlockedFailedSignIns = "user.blocked.failed_sign_ins"
+	UserUnblocked            = "user.unblocked"
+	MethodsReset             = "user.methods_reset"
 )
 
 // Log writes events. A failure to write is logged, never shown to the user:

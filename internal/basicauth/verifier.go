@@ -235,7 +235,7 @@ func (v *Verifier) stillValid(ctx context.Context, site policy.Site, old *Result
 // client with the right app password claims nothing.
 func (v *Verifier) verifyUncached(ctx context.Context, site policy.Site, username, secret, ip string) (*Result, error) {
 	var res *Result
-	guess := core.Guess{Secret: secret, BasicAuthOnly: appPasswordsOnly(site),
+	guess := core.Guess{Secret: secret, BasicAuthOnly: appPasswordsOnly(site), SignsIn: true,
 		As: fmt.Sprintf("basic auth (require_mfa %t, app passwords only %t)", site.RequireMFA, site.RefuseAccountPassword)}
 	guess.Upgrade = func(ctx context.Context, u *model.User) *core.HashUpgrade {
 		return v.upgradeHash(ctx, res, u, secret, ip)

@@ -11,6 +11,10 @@
 // password and waits for the user to sign in) a fresh set of slots. Wrong
 // guesses age out with their window, or an admin unblocks the account.
 //
+// Beyond the windows, the core counts an account's consecutive failed
+// sign-ins and blocks the account at ConsecutiveLimit (NIST SP 800-63B-4:
+// no more than 100); the limiter only holds that limit.
+//
 // Basic auth where only app passwords pass counts against a counter of its
 // own (BasicAuthOnly), and a repeat of a recent wrong secret is not counted
 // again (repeats.go): a forgotten device must not lock its owner out.
@@ -32,12 +36,31 @@ const (
 	DefaultLockout      = 15 * time.Minute
 )
 
+// The cap on an account's consecutive failed sign-ins (Config.
+// ConsecutiveLimit). NIST SP 800-63B-4 says a verifier SHALL limit them
+// to no more than 100, so the cap can be lowered but never lifted or
+// turned off; below 10 a user's own typos would block them too easily.
+const (
+	DefaultConsecutiveLimit = 100
+	MinConsecutiveLimit     = 10
+	MaxConsecutiveLimit     = 100
+)
+
 // Config sets the limits; zero values take the defaults.
 type Config struct {
 	AccountLimit int
 	IPLimit      int
 	Window       time.Duration
 	Lockout      time.Duration
+	// ConsecutiveLimit blocks an account (until an admin unblocks it)
+	// after this many failed sign-ins in a row, however many windows and
+	// lockouts apart; only a successful sign-in starts the count anew.
+	// MinConsecutiveLimit..MaxConsecutiveLimit (the configuration
+	// validates it); zero, or anything above the maximum, takes
+	// DefaultConsecutiveLimit.
+	ConsecutiveLimit int
+	// Now is the clock; nil: time.Now (tests set a fake one).
+	Now func() time.Time
 }
 
 // Counters is the part of store.Store the limiter uses.
@@ -74,9 +97,23 @@ func New(c Counters, cfg Config, nameKey []byte) *Limiter {
 	if cfg.Lockout <= 0 {
 		cfg.Lockout = DefaultLockout
 	}
+	if cfg.ConsecutiveLimit <= 0 || cfg.ConsecutiveLimit > MaxConsecutiveLimit {
+		cfg.ConsecutiveLimit = DefaultConsecutiveLimit // never above NIST's cap
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Limiter{counters: c, cfg: cfg, nameKey: nameKey, secretKey: deriveKey(nameKey, "mfagate/wrong-secrets"),
-		now: time.Now}
+		now: now}
 }
+
+// ConsecutiveLimit is how many failed sign-ins in a row block an account
+// (see Config.ConsecutiveLimit).
+func (l *Limiter) ConsecutiveLimit() int { return l.cfg.ConsecutiveLimit }
+
+// Now is the limiter's clock: the time its claims are counted at.
+func (l *Limiter) Now() time.Time { return l.now() }
 
 // AccountKey is the store key of an account's failure counter (for code
 // that removes or unblocks accounts; everything else goes through the

@@ -168,3 +168,19 @@ func TestAddressOnlyClaims(t *testing.T) {
 		t.Fatalf("ip counter after release = %+v, %v; want 0", f, err)
 	}
 }
+
+// TestConsecutiveLimitNeverAboveNIST: the cap on consecutive failures
+// defaults to NIST SP 800-63B-4's 100 and is never above it, whatever the
+// configuration says; lower values stand. The clock is the configured one.
+func TestConsecutiveLimitNeverAboveNIST(t *testing.T) {
+	for set, want := range map[int]int{0: 100, -3: 100, 101: 100, 5000: 100, 100: 100, 50: 50, 10: 10} {
+		l, _ := newLimiter(t, Config{ConsecutiveLimit: set})
+		if got := l.ConsecutiveLimit(); got != want {
+			t.Errorf("ConsecutiveLimit %d: %d, want %d", set, got, want)
+		}
+	}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	if l, _ := newLimiter(t, Config{Now: func() time.Time { return at }}); !l.Now().Equal(at) {
+		t.Errorf("Now() = %v, want the configured clock's %v", l.Now(), at)
+	}
+}

@@ -202,6 +202,15 @@ func TestAdminActionsAuditedWithActorAndIP(t *testing.T) {
 			if c, _ := f.st.FailuresFor(f.ctx, key); c.Count != 0 {
 				t.Errorf("unblock left the lockout: %+v", c)
 			}
+			if n, err := f.st.FailedSignIns(f.ctx, amy.ID); err != nil || n != 0 {
+				t.Errorf("unblock left %d consecutive failed sign-ins (%v)", n, err)
+			}
+		}
+		if s.act.Kind == ActionBlock { // failures counted while blocked, cleared by the unblock
+			teststore.Update(t, f.st, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.AddFailedSignIn(ctx, amy.ID)
+				return err
+			})
 		}
 	}
 	// Gone users and bad input.

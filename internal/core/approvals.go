@@ -292,14 +292,14 @@ func (a *Approvals) Answer(ctx context.Context, d *model.Device, id, decision, n
 	if err != nil {
 		return "", err
 	}
-	answered, row, err := a.answer(ctx, id, d, status)
+	answered, rows, err := a.answer(ctx, id, d, status)
 	if errors.Is(err, model.ErrConflict) || errors.Is(err, model.ErrNotFound) {
 		return "", ErrApprovalGone
 	}
 	if err != nil {
 		return "", fmt.Errorf("core: answer: %w", err)
 	}
-	a.afterAnswer(ctx, answered, row)
+	a.afterAnswer(ctx, answered, rows)
 	return status, nil
 }
 
@@ -334,9 +334,9 @@ func (a *Approvals) requestIn(ctx context.Context, tx store.Tx, u *model.User, a
 // answer's audit row and, for an answer that ends the sign-in, its
 // sign-in log row. It returns the request as answered and its audit row
 // as stored.
-func (a *Approvals) answer(ctx context.Context, id string, d *model.Device, status model.ApprovalStatus) (*model.Approval, model.AuditEvent, error) {
+func (a *Approvals) answer(ctx context.Context, id string, d *model.Device, status model.ApprovalStatus) (*model.Approval, []model.AuditEvent, error) {
 	var answered *model.Approval
-	var row model.AuditEvent
+	var rows []model.AuditEvent
 	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if answered, err = tx.AnswerApproval(ctx, id, d.UserID, d.ID, status, a.now()); err != nil {
@@ -345,38 +345,52 @@ func (a *Approvals) answer(ctx context.Context, id string, d *model.Device, stat
 		if err := blockOnReport(ctx, tx, answered); err != nil {
 			return err
 		}
-		row, err = a.answerRowsIn(ctx, tx, answered, d)
+		rows, err = a.answerRowsIn(ctx, tx, answered, d)
 		return err
 	})
-	return answered, row, err
+	return answered, rows, err
 }
 
 // answerRowsIn counts a wrong number as a failure of the account and the
-// sign-in's address and writes the answer's rows, in tx.
-func (a *Approvals) answerRowsIn(ctx context.Context, tx store.Tx, ap *model.Approval, d *model.Device) (model.AuditEvent, error) {
+// sign-in's address, and as one of the account's consecutive failed
+// sign-ins (blocking it at the cap: capFailedSignIns), and writes the
+// answer's rows, in tx. It returns the audit rows as stored: the
+// answer's, then the block's if it applied one.
+func (a *Approvals) answerRowsIn(ctx context.Context, tx store.Tx, ap *model.Approval, d *model.Device) ([]model.AuditEvent, error) {
 	u, err := tx.LockUser(ctx, ap.UserID)
 	if err != nil {
-		return model.AuditEvent{}, err
+		return nil, err
 	}
 	detail := fmt.Sprintf("device %q; sign-in from %s, %s", d.Name, ap.RemoteIP, ap.UserAgent)
 	ev := model.AuditEvent{UserID: u.ID, Username: u.Username, RemoteIP: ap.RemoteIP, Detail: detail, Event: answerEvents[ap.Status]}
+	var blocked *model.AuditEvent
 	if ap.Status == model.ApprovalWrongNumber {
-		if _, _, err := a.attempts.Limiter.ClaimIn(ctx, tx, bruteforce.Account(u.Username), ap.RemoteIP); err != nil {
-			return model.AuditEvent{}, err
+		l := a.attempts.Limiter
+		if _, _, err := l.ClaimIn(ctx, tx, bruteforce.Account(u.Username), ap.RemoteIP); err != nil {
+			return nil, err
 		}
 	}
 	if ev, err = auditIn(ctx, tx, ev); err != nil {
-		return model.AuditEvent{}, err
+		return nil, err
+	}
+	if ap.Status == model.ApprovalWrongNumber {
+		l := a.attempts.Limiter
+		if blocked, err = capFailedSignIns(ctx, tx, u.ID, ap.RemoteIP, l.ConsecutiveLimit(), l.Now()); err != nil {
+			return nil, err
+		}
 	}
 	if reason, failed := failedAnswers[ap.Status]; failed {
 		row := a.signins.clean(model.SignIn{UserID: u.ID, Username: u.Username, Site: ap.Site, RemoteIP: ap.RemoteIP,
 			UserAgent: ap.UserAgent, Client: model.ClientBrowser, FirstFactor: "password", SecondFactor: factorNotification,
 			Result: model.SignInFailure, Reason: reason.Log()})
 		if err := tx.AppendSignIn(ctx, &row); err != nil {
-			return model.AuditEvent{}, err
+			return nil, err
 		}
 	}
-	return ev, nil
+	if blocked != nil {
+		return []model.AuditEvent{ev, *blocked}, nil
+	}
+	return []model.AuditEvent{ev}, nil
 }
 
 // answerEvents are the audit events of the answers.
@@ -421,12 +435,15 @@ func UngroupNumber(typed string) string {
 	}, typed)
 }
 
-// afterAnswer logs an answer's audit row, stored with it, and wakes the
-// waiting browser (on any node); a report's block drops the user's
-// cached sessions everywhere.
-func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, row model.AuditEvent) {
-	a.audit.Logged(row)
-	if ap.Status == model.ApprovalReported {
+// afterAnswer logs an answer's audit rows, stored with it, and wakes the
+// waiting browser (on any node); a block (a report's, or a wrong number's
+// at the cap on consecutive failures) drops the user's cached sessions
+// everywhere.
+func (a *Approvals) afterAnswer(ctx context.Context, ap *model.Approval, rows []model.AuditEvent) {
+	for _, row := range rows {
+		a.audit.Logged(row)
+	}
+	if ap.Status == model.ApprovalReported || len(rows) > 1 { // blocked: by the report, or at the cap
 		a.events.Publish(ctx, Event{Kind: EventUser, UserID: ap.UserID})
 	}
 	a.events.Publish(ctx, Event{Kind: EventApproval, ID: ap.ID})

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
@@ -27,6 +28,10 @@ type Attempts struct {
 	// failure stays counted; a repeat is then merely counted again); nil:
 	// none.
 	Logger *zap.Logger
+	// audit logs the blocks failures apply (see capFailedSignIns) to the
+	// server log, and events announces them; nil: none.
+	audit  *audit.Log
+	events *Events
 }
 
 // Judge decides one secret for account u. u is nil when there is no such
@@ -59,6 +64,10 @@ type Guess struct {
 	// account's password hash to store with the slots' release, in the
 	// same transaction (Accounts.PrepareHashUpgrade); nil: none.
 	Upgrade func(ctx context.Context, u *model.User) *HashUpgrade
+	// SignsIn says a pass is a whole sign-in (basic auth): it starts
+	// the account's consecutive failed sign-ins anew, in the transaction
+	// that gives its slots back. Else only a completed sign-in does.
+	SignsIn bool
 }
 
 // GuessAccountPassword is Guess.As for the account password checked as
@@ -193,11 +202,16 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		return out, nil
 	case !passed || user == nil:
 		out.Reason = why
-		// Its slots stay counted; remembered, a repeat counts no more.
-		// Not remembering it costs only that, so the verdict stands.
+		// Its slots stay counted (claimed before); settling adds it to
+		// the account's consecutive failures (which may block it) and
+		// remembers it, so a repeat counts no more. A failed settle
+		// loses only that one count and memory, so the verdict stands.
 		err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error { return at.settle(ctx, tx, false) })
 		if err != nil && a.Logger != nil {
-			a.Logger.Warn("remembering a wrong secret", zap.Error(err))
+			a.Logger.Warn("counting a wrong secret", zap.Error(err))
+		}
+		if err == nil {
+			at.logged(ctx)
 		}
 		return out, nil
 	}
@@ -206,8 +220,16 @@ func (a *Attempts) run(ctx context.Context, counter bruteforce.Counter, user *mo
 		up = g.Upgrade(ctx, user)
 	}
 	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := at.settle(ctx, tx, true); err != nil || up == nil {
+		if err := at.settle(ctx, tx, true); err != nil {
 			return err
+		}
+		if g.SignsIn && user.BlockedAt.IsZero() {
+			if err := tx.ResetFailedSignIns(ctx, user.ID); err != nil {
+				return err
+			}
+		}
+		if up == nil {
+			return nil
 		}
 		return up.applyIn(ctx, tx)
 	})

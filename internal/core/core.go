@@ -99,11 +99,12 @@ func newServices(st store.Store, cfg Config) (*Core, error) {
 	// Typed names that are no account are counted and logged as hashes
 	// under a key every node derives alike from a shared one.
 	limiter := bruteforce.New(st, cfg.Lockout, secrets.Derive(cfg.Keys.AppPasswordTag, "mfagate/unknown-usernames"))
-	attempts := &Attempts{store: st, Limiter: limiter, Logger: cfg.Logger.Named("attempts")}
+	attempts := &Attempts{store: st, Limiter: limiter, Logger: cfg.Logger.Named("attempts"), audit: auditLog}
 	events := cfg.Events
 	if events == nil {
 		events = NewEvents(nil)
 	}
+	attempts.events = events
 	hosts := cfg.PushHosts
 	if len(hosts) == 0 {
 		hosts = push.DefaultHosts()

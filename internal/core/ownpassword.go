@@ -148,6 +148,7 @@ func (s *Accounts) refuseOwnChange(ctx context.Context, at *attempt, u *model.Us
 		return errors.Join(ErrWrongPassword, fmt.Errorf("core: refused password change of %q: %w", u.Username, err))
 	}
 	s.audit.Logged(row)
+	at.logged(ctx)
 	return ErrWrongPassword
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
 )
@@ -64,6 +65,40 @@ func blockOnReport(ctx context.Context, tx store.Tx, ap *model.Approval) error {
 		return nil
 	}
 	return blockUser(ctx, tx, ap.UserID, ap.AnsweredAt, model.BlockedByReport)
+}
+
+// capFailedSignIns is NIST SP 800-63B-4's cap on consecutive failed
+// authentication attempts, applied in the failure's own transaction: one
+// more failed sign-in of the user, and when that makes limit in a row (a
+// successful sign-in or an admin's unblock starts the count anew) an
+// account not blocked yet is blocked, its sessions end, and the block is
+// audited (with ip, the address of the last failure). It returns the
+// audit row of the block it applied (nil: none), for the server log after
+// commit. A user removed meanwhile counts nothing.
+func capFailedSignIns(ctx context.Context, tx store.Tx, userID int64, ip string, limit int, now time.Time) (*model.AuditEvent, error) {
+	n, err := tx.AddFailedSignIn(ctx, userID)
+	if errors.Is(err, model.ErrNotFound) || (err == nil && n < limit) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: count a failed sign-in: %w", err)
+	}
+	u, err := tx.LockUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("core: count a failed sign-in: %w", err)
+	}
+	if !u.BlockedAt.IsZero() {
+		return nil, nil // blocked already (by a report, an admin, or this cap)
+	}
+	if err := blockUser(ctx, tx, userID, now, model.BlockedByFailedSignIns); err != nil {
+		return nil, err
+	}
+	ev := audit.Clean(model.AuditEvent{At: now, UserID: u.ID, Username: u.Username, Event: audit.UserBlockedFailedSignIns,
+		RemoteIP: ip, Detail: fmt.Sprintf("sign-in blocked after %d failed sign-ins in a row (limit %d); sessions ended", n, limit)})
+	if err := tx.AppendAudit(ctx, &ev); err != nil {
+		return nil, fmt.Errorf("core: audit a block: %w", err)
+	}
+	return &ev, nil
 }
 
 // usableAdmins counts the members who can administer: not blocked, with

@@ -172,6 +172,7 @@ func (s *SignIn) accessPassRefused(ctx context.Context, at *attempt, who *model.
 		return Progress{}, fmt.Errorf("core: refusing an access pass: %w", err)
 	}
 	s.logged(events...)
+	at.logged(ctx)
 	p := Progress{State: StatePassword, Refused: why}
 	if who.ID != 0 {
 		p.User = who
@@ -230,6 +231,7 @@ func (s *SignIn) accessPassPassed(ctx context.Context, at *attempt, u *model.Use
 		return Progress{}, fmt.Errorf("core: access pass of %q: %w", u.Username, err)
 	}
 	s.logged(events...)
+	at.logged(ctx)
 	if why != ReasonNone {
 		return Progress{State: StatePassword, Refused: why, User: u}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/mfagate/mfagate/internal/audit"
 	"github.com/mfagate/mfagate/internal/bruteforce"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/store"
@@ -25,6 +26,20 @@ type attempt struct {
 	// when it holds its slots.
 	refused Reason
 	repeat  bool
+	// userID is the account a failure counts against beyond the windowed
+	// counters: its consecutive failed sign-ins (0: no account, an
+	// unknown name counts nothing there).
+	userID int64
+	ip     string
+	// audit logs blocked after the outcome's transaction committed, and
+	// events announces it (the user's sessions and cached credentials are
+	// gone).
+	audit  *audit.Log
+	events *Events
+	// blocked is the audit row of the block the failure's settle applied
+	// (the account reached the cap on consecutive failed sign-ins); nil:
+	// none.
+	blocked *model.AuditEvent
 }
 
 // claimAttempt starts an attempt of u (nil: no such account; counter
@@ -36,7 +51,11 @@ func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter,
 		// password or MFA state makes every secret a new guess.
 		state += "\x00" + u.PasswordHash + "\x00" + string(u.MFAState) + "\x00" + u.PasswordExpiresAt.String()
 	}
-	at := &attempt{limiter: a.Limiter, counter: counter, fingerprint: a.Limiter.Fingerprint(counter, state, g.Secret)}
+	at := &attempt{limiter: a.Limiter, counter: counter, fingerprint: a.Limiter.Fingerprint(counter, state, g.Secret),
+		audit: a.audit, events: a.events, ip: ip}
+	if u != nil {
+		at.userID = u.ID
+	}
 	repeat, err := a.Limiter.Repeated(ctx, counter, at.fingerprint)
 	if err != nil {
 		return nil, err
@@ -65,9 +84,9 @@ func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter,
 // claims ip's failure slot and, when the proof names an account (u; nil:
 // none), that account's too.
 func (a *Attempts) claimProof(ctx context.Context, u *model.User, ip string) (*attempt, error) {
-	at := &attempt{limiter: a.Limiter}
+	at := &attempt{limiter: a.Limiter, audit: a.audit, events: a.events, ip: ip}
 	if u != nil {
-		at.counter = bruteforce.Account(u.Username)
+		at.counter, at.userID = bruteforce.Account(u.Username), u.ID
 	}
 	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var claim *bruteforce.Claim
@@ -95,19 +114,45 @@ func (a *Attempts) claimProof(ctx context.Context, u *model.User, ip string) (*a
 func (at *attempt) judged() bool { return at.claim != nil }
 
 // settle applies the verdict in the outcome's transaction: passed gives
-// the slots back, a failure keeps them and remembers the secret. A
-// refused or repeated attempt holds nothing.
+// the slots back, a failure keeps them, adds one to the account's
+// consecutive failed sign-ins (blocking it at the cap: capFailedSignIns)
+// and remembers the secret. A refused or repeated attempt holds nothing
+// and counts nothing. A pass does not reset the consecutive count: only
+// a completed sign-in does (a success row of the sign-in log).
 func (at *attempt) settle(ctx context.Context, tx store.Tx, passed bool) error {
+	at.blocked = nil // fn may run again
 	if at.claim == nil {
 		return nil
 	}
 	if passed {
 		return at.limiter.ReleaseIn(ctx, tx, at.claim)
 	}
+	if at.userID != 0 {
+		blocked, err := capFailedSignIns(ctx, tx, at.userID, at.ip, at.limiter.ConsecutiveLimit(), at.limiter.Now())
+		if err != nil {
+			return err
+		}
+		at.blocked = blocked
+	}
 	if at.fingerprint == nil { // a proof, not a secret (claimProof)
 		return nil
 	}
 	return at.limiter.WrongIn(ctx, tx, at.counter, at.fingerprint)
+}
+
+// logged writes the block a committed failure applied (if any) to the
+// server log (its audit row was stored with it) and announces it, so
+// every node drops the user's cached sessions and credentials.
+func (at *attempt) logged(ctx context.Context) {
+	if at == nil || at.blocked == nil {
+		return
+	}
+	if at.audit != nil {
+		at.audit.Logged(*at.blocked)
+	}
+	if at.events != nil {
+		at.events.Publish(ctx, Event{Kind: EventUser, UserID: at.blocked.UserID})
+	}
 }
 
 // abandon gives the slots back of an attempt whose secret was not judged

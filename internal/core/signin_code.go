@@ -109,6 +109,7 @@ func (s *SignIn) Code(ctx context.Context, in CodeInput) (Progress, error) {
 		return Progress{}, fmt.Errorf("core: code step of %q: %w", u.Username, err)
 	}
 	s.logged(events...)
+	c.at.logged(ctx)
 	if why != ReasonNone {
 		return Progress{State: StateCode, Refused: why, User: u}, nil
 	}

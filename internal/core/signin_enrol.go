@@ -130,6 +130,7 @@ func (s *SignIn) Enrol(ctx context.Context, in CodeInput) (Progress, error) {
 		return Progress{}, fmt.Errorf("core: enrolment of %q: %w", u.Username, err)
 	}
 	s.logged(events...)
+	c.at.logged(ctx)
 	switch why {
 	case ReasonNone:
 	case ReasonAlreadyEnrolled:
@@ -236,6 +237,7 @@ func (s *SignIn) AddAuthenticator(ctx context.Context, in AnotherInput) (Reason,
 		return ReasonNone, fmt.Errorf("core: adding an authenticator of %q: %w", u.Username, err)
 	}
 	s.logged(events...)
+	c.at.logged(ctx)
 	if why == ReasonNone && promoted {
 		s.events.Publish(ctx, Event{Kind: EventUser, UserID: u.ID})
 	}

@@ -159,6 +159,7 @@ func (s *SignIn) passkeyStep(ctx context.Context, in PasskeyInput, rec *model.Se
 	}
 	out.logged(s.audit)
 	s.logged(events...)
+	at.logged(ctx)
 	return why, nil
 }
 

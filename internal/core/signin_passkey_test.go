@@ -265,6 +265,10 @@ func TestPasskeySignInRefusalsCount(t *testing.T) {
 			t.Fatalf("refusal %d: %+v", i, pr)
 		}
 	}
+	// Each refusal is one more consecutive failed sign-in too.
+	if n, err := f.st.FailedSignIns(t.Context(), f.user.ID); err != nil || n != 3 {
+		t.Errorf("consecutive failed sign-ins after 3 refused assertions: %d, %v", n, err)
+	}
 	pr := f.step(t, pending, f.answer(f.rp, f.beginAssertion(t, pending.Session.IDHash)))
 	f.refused(t, "right answer over the limit", pending, pr, ReasonAccountLocked)
 }

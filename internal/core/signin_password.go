@@ -150,6 +150,7 @@ func (s *SignIn) passwordRefused(ctx context.Context, at *attempt, who *model.Us
 		return Progress{}, fmt.Errorf("core: refusing a password: %w", err)
 	}
 	s.logged(ev)
+	at.logged(ctx)
 	var u *model.User
 	if who.ID != 0 {
 		u = who

@@ -317,6 +317,7 @@ func (s *SignIn) applyPasswordless(ctx context.Context, at *attempt, judged pass
 		return Progress{}, fmt.Errorf("core: passwordless sign-in: %w", err)
 	}
 	s.logged(events...)
+	at.logged(ctx)
 	if v.why != ReasonNone {
 		pr := Progress{State: StatePassword, Refused: v.why}
 		if v.why == ReasonBlocked {

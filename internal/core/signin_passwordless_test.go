@@ -236,6 +236,9 @@ func TestPasswordlessWrongOriginRefused(t *testing.T) {
 	if fl, _ := f.st.FailuresFor(t.Context(), bruteforce.AccountKey("alice")); fl.Count == 0 {
 		t.Errorf("refused answers gave their failure slots back")
 	}
+	if n, err := f.st.FailedSignIns(t.Context(), f.user.ID); err != nil || n != 4 {
+		t.Errorf("consecutive failed sign-ins after 4 refused answers: %d, %v; want 4", n, err)
+	}
 }
 
 // TestPasswordlessWrongRPIDRefused: an authenticator answering for

@@ -107,6 +107,7 @@ func (s *SignIn) RecoveryCode(ctx context.Context, in RecoveryCodeInput) (Progre
 		return Progress{}, fmt.Errorf("core: recovery code step of %q: %w", u.Username, err)
 	}
 	s.logged(events...)
+	at.logged(ctx)
 	switch {
 	case blocked != nil:
 		return Progress{State: StatePassword, Refused: ReasonBlocked, BlockedReason: blocked.BlockedReason, User: u}, nil

@@ -65,6 +65,7 @@ func (s *SignIn) ReverifyCode(ctx context.Context, in CodeInput, where string) (
 		return Progress{}, fmt.Errorf("core: re-verification of %q: %w", u.Username, err)
 	}
 	s.logged(events...)
+	c.at.logged(ctx)
 	if why != ReasonNone {
 		return Progress{State: StateComplete, Refused: why, User: u}, nil
 	}

@@ -9,6 +9,11 @@ import (
 // phone records.
 const BlockedByReport = "reported by the user"
 
+// BlockedByFailedSignIns is the block reason of an account that reached
+// the cap on consecutive failed sign-ins (NIST SP 800-63B-4: no more than
+// 100 in a row).
+const BlockedByFailedSignIns = "too many failed sign-ins"
+
 // MaxDevices is how many phones one user may pair.
 const MaxDevices = 5
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/mfagate/mfagate/internal/core"
 	"github.com/mfagate/mfagate/internal/factor/password"
-	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
 
@@ -85,10 +84,8 @@ func (p *Portal) submitAccessPass(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case pr.Refused == core.ReasonBlocked && pr.BlockedReason == model.BlockedByReport:
-		p.renderAccessPass(w, http.StatusOK, typed, msgBlocked, "")
 	case pr.Refused == core.ReasonBlocked:
-		p.renderAccessPass(w, http.StatusOK, typed, msgBlockedByAdmin, "")
+		p.renderAccessPass(w, http.StatusOK, typed, blockedMessage(pr.BlockedReason), "")
 	case pr.Refused != core.ReasonNone:
 		p.renderAccessPass(w, http.StatusOK, typed, msgBadAccessPass, "pass")
 	default:

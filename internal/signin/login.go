@@ -25,6 +25,22 @@ const msgBlocked = "Sign-in to this account is blocked because a sign-in request
 // blocked.
 const msgBlockedByAdmin = "Sign-in to this account is blocked by an administrator. Ask your administrator to unblock it."
 
+// msgBlockedFailedSignIns answers the right password of an account
+// blocked at the cap on consecutive failed sign-ins.
+const msgBlockedFailedSignIns = "Sign-in to this account is blocked after too many failed sign-ins. Ask your administrator to unblock it."
+
+// blockedMessage is the answer to a right proof of an account blocked for
+// reason (only someone who knows the proof sees it).
+func blockedMessage(reason string) string {
+	switch reason {
+	case model.BlockedByReport:
+		return msgBlocked
+	case model.BlockedByFailedSignIns:
+		return msgBlockedFailedSignIns
+	}
+	return msgBlockedByAdmin
+}
+
 // msgBusy answers an attempt shed under load (nothing was checked).
 const msgBusy = "Too many sign-in attempts are being processed right now. Please try again in a few seconds."
 
@@ -110,10 +126,8 @@ func (p *Portal) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case pr.Refused == core.ReasonBlocked && pr.BlockedReason == model.BlockedByReport:
-		p.renderLogin(w, r, http.StatusOK, typed, rd, msgBlocked)
 	case pr.Refused == core.ReasonBlocked:
-		p.renderLogin(w, r, http.StatusOK, typed, rd, msgBlockedByAdmin)
+		p.renderLogin(w, r, http.StatusOK, typed, rd, blockedMessage(pr.BlockedReason))
 	case pr.Refused != core.ReasonNone:
 		p.renderLogin(w, r, http.StatusOK, typed, rd, msgBadLogin)
 	default:

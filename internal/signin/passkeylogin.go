@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/core"
-	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/internal/session"
 )
 
@@ -90,10 +89,8 @@ func (p *Portal) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case pr.Refused == core.ReasonBlocked && pr.BlockedReason == model.BlockedByReport:
-		p.renderLogin(w, r, http.StatusOK, "", rd, msgBlocked)
 	case pr.Refused == core.ReasonBlocked:
-		p.renderLogin(w, r, http.StatusOK, "", rd, msgBlockedByAdmin)
+		p.renderLogin(w, r, http.StatusOK, "", rd, blockedMessage(pr.BlockedReason))
 	case pr.Refused == core.ReasonTemporaryPassword:
 		p.renderLogin(w, r, http.StatusOK, "", rd, msgPasskeyTemporaryPassword)
 	case pr.Refused != core.ReasonNone:

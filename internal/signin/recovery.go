@@ -40,7 +40,7 @@ func (p *Portal) submitRecovery(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case pr.Refused == core.ReasonBlocked:
-		p.page.Message(w, http.StatusForbidden, "Sign-in blocked", msgBlockedByAdmin)
+		p.page.Message(w, http.StatusForbidden, "Sign-in blocked", blockedMessage(pr.BlockedReason))
 		return
 	case pr.Refused != core.ReasonNone && pr.State == core.StateRecoveryCode:
 		p.UI.Render(w, http.StatusOK, loginui.RecoveryCodePage{Common: p.common("Use a recovery code", cur), Error: msgBadRecoveryCode})

@@ -102,6 +102,12 @@ type Store interface {
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	// FailuresFor returns the counter for key (zero value when none).
 	FailuresFor(ctx context.Context, key string) (model.Failures, error)
+	// FailedSignIns returns the user's consecutive failed sign-in
+	// attempts: every failure since the account's last successful sign-in
+	// (a success row of AppendSignIn, or ResetFailedSignIns) or unblock,
+	// however many windows and locks ago; model.ErrNotFound for unknown
+	// IDs.
+	FailedSignIns(ctx context.Context, userID int64) (int, error)
 	// WrongSecretSeen reports whether digest (a keyed hash of a secret
 	// judged wrong) is among those remembered for counter key at or after
 	// since.
@@ -188,7 +194,8 @@ type Store interface {
 	DeleteStaleApprovals(ctx context.Context, before, now time.Time) (int64, error)
 
 	// AppendSignIn stores a sign-in log row and sets e.ID (and e.At when
-	// zero).
+	// zero). A success row, in the same transaction, becomes its user's
+	// last sign-in and sets their consecutive failed sign-ins back to 0.
 	AppendSignIn(ctx context.Context, e *model.SignIn) error
 	// SignIns returns the sign-in log rows f selects, newest first, at
 	// most f.Limit (all when <= 0).

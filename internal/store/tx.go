@@ -86,6 +86,14 @@ type Tx interface {
 	ReleaseFailure(ctx context.Context, key string, window time.Time, limit int) error
 	// DeleteFailures deletes the named counters (missing ones are fine).
 	DeleteFailures(ctx context.Context, keys ...string) error
+	// AddFailedSignIn adds one to the user's consecutive failed sign-in
+	// attempts (see Store.FailedSignIns) and returns the new count;
+	// model.ErrNotFound for unknown IDs. Blocking at a limit is the
+	// core's rule.
+	AddFailedSignIn(ctx context.Context, userID int64) (int, error)
+	// ResetFailedSignIns sets the user's consecutive failed sign-in
+	// attempts back to 0 (an unknown ID is fine).
+	ResetFailedSignIns(ctx context.Context, userID int64) error
 	// RememberWrongSecret: see Store.RememberWrongSecret.
 	RememberWrongSecret(ctx context.Context, key string, digest []byte, at time.Time, keep int, before time.Time) error
 

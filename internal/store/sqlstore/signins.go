@@ -14,7 +14,9 @@ const signInColumns = `id, at, user_id, username, site, remote_ip, user_agent, c
 // AppendSignIn stores a sign-in log row and sets e.ID (and e.At when
 // zero). UserID 0 is stored as NULL. A success also becomes its user's
 // last sign-in (users.last_sign_in_at), in the same transaction, so the
-// admin center's sort by last sign-in reads one column.
+// admin center's sort by last sign-in reads one column, and sets the
+// user's consecutive failed sign-ins back to 0 (a successful sign-in
+// ends a run of failures).
 func (s *Store) AppendSignIn(ctx context.Context, e *model.SignIn) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
@@ -42,7 +44,7 @@ func (s *Store) appendSignIn(ctx context.Context, tx *sql.Tx, e *model.SignIn) e
 		return nil
 	}
 	// The user may be gone (the log outlives users): no row, no error.
-	_, err = s.exec(ctx, tx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, s.tm(at), userID)
+	_, err = s.exec(ctx, tx, `UPDATE users SET last_sign_in_at = ?, failed_sign_ins = 0 WHERE id = ?`, s.tm(at), userID)
 	return err
 }
 

@@ -70,6 +70,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Failures/Clear", testFailuresClear},
 		{"Failures/WrongSecrets", testWrongSecrets},
 		{"Failures/WrongSecretsConcurrent", testWrongSecretsConcurrent},
+		{"Failures/ConsecutiveFailedSignIns", testFailedSignIns},
+		{"Failures/ConsecutiveFailedSignInsConcurrent", testFailedSignInsConcurrent},
 		{"Secret/Basic", testSecret},
 		{"Secret/Concurrent", testSecretConcurrent},
 		{"Audit/AppendList", testAudit},
