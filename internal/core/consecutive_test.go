@@ -231,15 +231,18 @@ func TestHundredConsecutiveWrongPasswordsBlock(t *testing.T) {
 				t.Errorf("block audit rows: %+v", ev)
 			}
 
-			// Past the lockout: a wrong password is still just wrong; the
-			// right one is told of the block; neither signs in.
+			// Past the lockout: no password is judged any more, right or
+			// wrong (at most the cap's failures are ever judged); both
+			// look like a locked account and neither signs in nor counts.
 			f.now = f.now.Add(time.Hour)
-			if pr := f.password(t, "alice", "yet another wrong one"); pr.Refused != ReasonWrongPassword || pr.BlockedReason != "" {
-				t.Errorf("wrong password of the blocked account: %+v", pr)
+			f.st.Reset()
+			for _, pw := range []string{"yet another wrong one", "right password"} {
+				if pr := f.password(t, "alice", pw); pr.Refused != ReasonAccountLocked || pr.BlockedReason != "" || pr.Rotated {
+					t.Errorf("%q for the blocked account: %+v, want refused as locked, unjudged", pw, pr)
+				}
 			}
-			pr := f.password(t, "alice", "right password")
-			if pr.Refused != ReasonBlocked || pr.BlockedReason != model.BlockedByFailedSignIns {
-				t.Errorf("right password of the blocked account: %+v", pr)
+			if got := len(f.st.Writes()); got != 2 {
+				t.Errorf("unjudged attempts wrote %d transactions, want 2 (their refusals' rows only)", got)
 			}
 			if ev := f.audited(t, audit.UserBlockedFailedSignIns); len(ev) != 1 {
 				t.Errorf("more failures of the blocked account blocked it again: %d rows", len(ev))

@@ -64,6 +64,10 @@ func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter,
 		at.repeat, at.refused = true, ReasonRepeat
 		return at, nil
 	}
+	if reachedTheCap(u) {
+		at.refused = ReasonAccountLocked
+		return at, nil
+	}
 	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		claim, why, err := a.Limiter.ClaimIn(ctx, tx, counter, ip)
 		at.claim, at.refused = claim, ReasonNone
@@ -88,6 +92,10 @@ func (a *Attempts) claimProof(ctx context.Context, u *model.User, ip string) (*a
 	if u != nil {
 		at.counter, at.userID = bruteforce.Account(u.Username), u.ID
 	}
+	if reachedTheCap(u) {
+		at.refused = ReasonAccountLocked
+		return at, nil
+	}
 	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var claim *bruteforce.Claim
 		var why string
@@ -107,6 +115,16 @@ func (a *Attempts) claimProof(ctx context.Context, u *model.User, ip string) (*a
 		return nil, err
 	}
 	return at, nil
+}
+
+// reachedTheCap reports whether u (nil: no account) is blocked for
+// reaching the cap on consecutive failed sign-ins. Its secrets are no
+// longer judged at all, right or wrong (a dummy bcrypt keeps the time),
+// so at most the cap's failures are ever judged between two successes,
+// as NIST SP 800-63B-4 asks; the answer is the locked account's, which
+// looks like a wrong password. Only an admin's unblock ends it.
+func reachedTheCap(u *model.User) bool {
+	return u != nil && !u.BlockedAt.IsZero() && u.BlockedReason == model.BlockedByFailedSignIns
 }
 
 // judged reports whether the secret is to be judged against the real

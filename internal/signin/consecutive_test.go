@@ -15,10 +15,11 @@ import (
 	"github.com/mfagate/mfagate/internal/wiring"
 )
 
-// An account blocked at the cap on consecutive failed sign-ins says so on
-// the login page, and only to someone who typed the right password: a
-// wrong one (or an unknown name) gets the one answer of every failure.
-func TestConsecutiveFailuresBlockShownOnlyWithTheRightPassword(t *testing.T) {
+// An account blocked at the cap on consecutive failed sign-ins has no
+// password judged any more: the right one gets the one answer of every
+// failure, as a wrong one and an unknown name do, and names no block
+// (which would tell a guesser they found the password).
+func TestCappedAccountJudgesNoMorePasswords(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	now := time.Now()
@@ -52,9 +53,10 @@ func TestConsecutiveFailuresBlockShownOnlyWithTheRightPassword(t *testing.T) {
 			t.Errorf("%s with a wrong password: the block shows, or not the usual answer:\n%s", c.user, body)
 		}
 	}
+	// Not even the right password is judged: the same answer, no block
+	// named, no session.
 	w := postLogin(p, "alice", "right password", "192.0.2.9")
-	const want = "Sign-in to this account is blocked after too many failed sign-ins. Ask your administrator to unblock it."
-	if body := w.Body.String(); !strings.Contains(body, want) || w.Header().Get("Location") != "" {
+	if body := w.Body.String(); !strings.Contains(body, msgBadLogin) || strings.Contains(body, "blocked") || w.Header().Get("Location") != "" {
 		t.Errorf("right password of the blocked account: %d %q\n%s", w.Code, w.Header().Get("Location"), body)
 	}
 }

@@ -25,18 +25,13 @@ const msgBlocked = "Sign-in to this account is blocked because a sign-in request
 // blocked.
 const msgBlockedByAdmin = "Sign-in to this account is blocked by an administrator. Ask your administrator to unblock it."
 
-// msgBlockedFailedSignIns answers the right password of an account
-// blocked at the cap on consecutive failed sign-ins.
-const msgBlockedFailedSignIns = "Sign-in to this account is blocked after too many failed sign-ins. Ask your administrator to unblock it."
-
 // blockedMessage is the answer to a right proof of an account blocked for
-// reason (only someone who knows the proof sees it).
+// reason (only someone who knows the proof sees it). An account blocked
+// at the cap on consecutive failed sign-ins gets none: its proofs are no
+// longer judged (core.reachedTheCap), so it looks locked.
 func blockedMessage(reason string) string {
-	switch reason {
-	case model.BlockedByReport:
+	if reason == model.BlockedByReport {
 		return msgBlocked
-	case model.BlockedByFailedSignIns:
-		return msgBlockedFailedSignIns
 	}
 	return msgBlockedByAdmin
 }
