@@ -130,12 +130,16 @@ type AdminConfirmPage struct {
 }
 
 // AdminVerify is the re-verification step of an action: the admin's
-// second factor is older than Fresh, so a code is asked for before the
-// action can be confirmed. Its form posts the action's Fields again,
-// with code and then, to Base+"reverify"; nothing is applied there.
+// second factor is older than Fresh, so one is asked for before the
+// action can be confirmed. Its forms post the action's Fields again,
+// with then and the second factor, to Base+"reverify"; nothing is
+// applied there. An admin with none of the three signs in again instead.
 type AdminVerify struct {
-	// CanCode is false for an admin without an authenticator app (a
-	// phone only), who signs in again instead.
+	// CanPasskey offers the admin's passkey (Security info's passkey
+	// form: the options by POST to Base+"reverify/passkey/options", the
+	// answer posted with the Fields and method=passkey).
+	CanPasskey bool
+	// CanCode offers a code from the admin's authenticator app.
 	CanCode bool
 	// CanPhone offers a request to the admin's paired phone: the form
 	// posts the Fields with method=phone to Base+"reverify".
@@ -146,6 +150,29 @@ type AdminVerify struct {
 	Cancel   string
 	Error    string
 }
+
+// PasskeyForm is the step's passkey form (when CanPasskey); base is the
+// admin center's, prefix the portal's.
+func (v AdminVerify) PasskeyForm(base, prefix string) PasskeyForm {
+	fields := []HiddenField{{Name: "then", Value: v.Then}, {Name: "method", Value: "passkey"}}
+	for _, f := range v.Fields {
+		fields = append(fields, HiddenField(f))
+	}
+	return PasskeyForm{ID: "verify-passkey-form", Action: base + "reverify", Options: base + "reverify/passkey/options",
+		Fields: fields, Cancel: v.Cancel, Others: v.CanCode || v.CanPhone, Prefix: prefix}
+}
+
+// verifyCSP lets passkey.js fetch a passkey's options (only when the
+// step offers a passkey).
+func verifyCSP(v *AdminVerify) string {
+	if v == nil || !v.CanPasskey {
+		return ""
+	}
+	return "connect-src 'self'"
+}
+
+func (p AdminConfirmPage) extraCSP() string { return verifyCSP(p.Verify) }
+func (p AdminAddUserPage) extraCSP() string { return verifyCSP(p.Verify) }
 
 // AdminConfirmUser is one user the action applies to (Note says why it
 // will not, e.g. for the admin's own account).

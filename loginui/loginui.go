@@ -309,6 +309,28 @@ type ReverifyPage struct {
 	CanPasskey bool
 }
 
+// PasskeyForm is the page's passkey form (when CanPasskey).
+func (p ReverifyPage) PasskeyForm() PasskeyForm {
+	return PasskeyForm{ID: "reverify-passkey", Action: p.Prefix + "security/reverify/passkey",
+		Options: p.Prefix + "security/reverify/passkey/options", Fields: []HiddenField{{Name: "next", Value: p.Next}},
+		Cancel: p.Prefix + "security", Others: !p.NoCode || p.CanPhone, Prefix: p.Prefix}
+}
+
+// PasskeyForm is a re-verification with a passkey, the same form on
+// Security info ([ReverifyPage]) and in the admin center ([AdminVerify]):
+// passkey.js fetches the options by POST to Options (with the form's
+// fields) and posts the answer to Action as field response, with Fields.
+type PasskeyForm struct {
+	ID      string // the form's id
+	Action  string
+	Options string
+	Fields  []HiddenField
+	Cancel  string // where Cancel leads ("": no Cancel)
+	// Others: other ways to verify follow the form.
+	Others bool
+	Prefix string // the portal prefix, for the scripts
+}
+
 // extraCSP lets passkey.js fetch a passkey's options from the portal
 // (only when a passkey is offered).
 func (p ReverifyPage) extraCSP() string {

@@ -192,8 +192,8 @@ func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, req *request, f 
 		pg.Users = append(pg.Users, cu)
 	}
 	if !fresh {
-		if pg.Verify, err = p.verifyStep(r.Context(), req.admin, thenAction, f.fields, f.back, codeProblem); err != nil {
-			p.page.InternalError(w, r, "listing authenticators", err)
+		if pg.Verify, err = p.verifyStep(r, req.admin, thenAction, f.fields, f.back, codeProblem); err != nil {
+			p.page.InternalError(w, r, "listing sign-in methods", err)
 			return
 		}
 	}

@@ -97,11 +97,6 @@ type MethodCount struct {
 // Total is every sign-in method the user has.
 func (c MethodCount) Total() int { return c.Authenticators + c.Phones + c.Passkeys }
 
-// Reverifiable counts the methods the admin center's re-verification
-// takes: codes and phone approvals (a passkey-only admin signs in again;
-// Security info re-verifies with passkeys too).
-func (c MethodCount) Reverifiable() int { return c.Authenticators + c.Phones }
-
 // Member is a group member as an admin rule sees it.
 type Member struct {
 	ID        int64
