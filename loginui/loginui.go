@@ -174,7 +174,8 @@ type SecurityPage struct {
 	// origin there is no app to go back to).
 	AppHref string
 	// AccessPass: the session signed in with a Temporary Access Pass,
-	// which only adds a sign-in method (a banner says so).
+	// which only adds a sign-in method (a banner says so, and the page
+	// shows no control the session could not use).
 	AccessPass bool
 	// Recovery is the "Recovery codes" row and the notices of recoveries.
 	Recovery RecoveryInfo

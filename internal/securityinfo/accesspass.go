@@ -12,8 +12,9 @@ import (
 
 // A session signed in with a Temporary Access Pass (model.StageAccessPass)
 // reaches Security info only, and there only what registers a new
-// method: the list, the chooser, and adding an authenticator app or a
-// phone. The pass stands for both factors, so it is also the recent
+// method: the list, the chooser, and adding an authenticator app, a phone
+// or a passkey (the list shows no other control: security.html). The
+// pass stands for both factors, so it is also the recent
 // second factor adding asks for (its MFAAt is the pass's sign-in), and
 // the session works for RecentMFA only. Once a method is added the
 // session ends (passAdded): the user signs in normally with it, so
@@ -24,11 +25,12 @@ import (
 func (p *Pages) passAllowed(r *http.Request) bool {
 	pre := p.securityPath()
 	switch r.Method + " " + r.URL.Path {
-	case "GET " + pre, "HEAD " + pre, "POST " + pre + "/authenticator", "POST " + pre + "/phone":
+	case "GET " + pre, "HEAD " + pre, "POST " + pre + "/authenticator", "POST " + pre + "/phone",
+		"POST " + pre + "/passkey/options", "POST " + pre + "/passkey":
 		return true
 	case "GET " + pre + "/add":
 		switch r.URL.Query().Get("method") {
-		case "", methodAuthenticator, methodPhone:
+		case "", methodAuthenticator, methodPhone, methodPasskey:
 			return true
 		}
 	}
@@ -36,7 +38,7 @@ func (p *Pages) passAllowed(r *http.Request) bool {
 }
 
 // msgPassOnly says what a pass session cannot do.
-const msgPassOnly = "You signed in with a Temporary Access Pass: add a sign-in method (an authenticator app or a phone), then sign in with it to do anything else."
+const msgPassOnly = "You signed in with a Temporary Access Pass: add a sign-in method (an authenticator app, a phone or a passkey), then sign in with it to do anything else."
 
 // passSessionMay reports whether the pass session cur may make request
 // r now; when not, it has answered (sign in again once the session is

@@ -127,6 +127,7 @@ func (p *Pages) addPasskey(w http.ResponseWriter, r *http.Request) {
 		p.renderAddPasskey(w, u, typed, nameRefusal(err, core.MaxMethodName))
 	case err != nil:
 		p.page.InternalError(w, r, "adding passkey", err)
+	case p.passAdded(w, r, cur, "Passkey"):
 	default:
 		p.done(w, r, "passkey-added")
 	}
