@@ -65,16 +65,19 @@ type AdminUserRow struct {
 	Href        string // the user's page
 	Groups      string // joined with ", "
 	MFAState    string // "Disabled", "Enabled" or "Enforced"
-	// Methods, e.g. "2 authenticator apps, 1 phone, 3 app passwords", or
-	// "none".
+	// Methods, e.g. "2 authenticator apps, 1 phone, 1 passkey, 3 app
+	// passwords", or "none".
 	Authenticators int
 	Phones         int
+	Passkeys       int
 	AppPasswords   int
 	LastSignIn     string // "Never" when none
-	State          string // "Active", "Blocked (reported by the user)", "Locked until 12:00 UTC"
-	StateClass     string // "ok", "blocked" or "locked"
-	Self           bool   // the signed-in admin
-	Admin          bool   // in the admin group
+	// State: "Active", "Blocked: reported by the user", "Locked until
+	// 12:00 UTC", "Basic auth locked until 12:00 UTC".
+	State      string
+	StateClass string // "ok", "blocked" or "locked"
+	Self       bool   // the signed-in admin
+	Admin      bool   // in the admin group
 }
 
 // AdminUserPage is one user: details, methods, recent sign-ins, and forms
@@ -89,12 +92,16 @@ type AdminUserPage struct {
 	Created        string
 	Authenticators []AdminMethodRow
 	Phones         []AdminMethodRow
+	Passkeys       []AdminMethodRow // with Make
 	AppPasswords   []AdminMethodRow
-	SignIns        []AdminSignInRow
-	SignInsHref    string // the sign-in log of this user
-	Back           string // the list this page came from
-	Here           string // this page, where its actions come back to
-	Blocked        bool
+	// RecoveryCodes is how many recovery codes are left: "7 of 10 left",
+	// or "None".
+	RecoveryCodes string
+	SignIns       []AdminSignInRow
+	SignInsHref   string // the sign-in log of this user
+	Back          string // the list this page came from
+	Here          string // this page, where its actions come back to
+	Blocked       bool
 	// GroupsInput is the groups as the edit form shows them.
 	GroupsInput string
 	Notice      string
@@ -104,11 +111,15 @@ type AdminUserPage struct {
 	AccessPass string
 }
 
-// AdminMethodRow is one authenticator app, phone or app password.
+// AdminMethodRow is one authenticator app, phone, passkey or app
+// password.
 type AdminMethodRow struct {
 	Name     string
 	Added    string
 	LastUsed string
+	// Make is a passkey's authenticator as its AAGUID names it
+	// ("Unknown" when hidden).
+	Make string
 }
 
 // AdminConfirmPage says what an action will do and to whom, and posts it

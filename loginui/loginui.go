@@ -393,14 +393,15 @@ type Renderer struct {
 // rendering errors.
 func New(logger *zap.Logger) (*Renderer, error) {
 	funcs := template.FuncMap{
-		"group4":       group4,
-		"compact":      compact,
-		"methodLabel":  methodLabel,
-		"stateLabel":   stateLabel,
-		"phoneMethod":  func() string { return PhoneMethod },
-		"assetVersion": func() string { return assetVersion },
-		"chunks4":      chunks4,
-		"duration":     humanize.Duration,
+		"group4":        group4,
+		"compact":       compact,
+		"methodLabel":   methodLabel,
+		"stateLabel":    stateLabel,
+		"phoneMethod":   func() string { return PhoneMethod },
+		"passkeyMethod": func() string { return PasskeyMethod },
+		"assetVersion":  func() string { return assetVersion },
+		"chunks4":       chunks4,
+		"duration":      humanize.Duration,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
 	if err != nil {
