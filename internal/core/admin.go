@@ -104,12 +104,12 @@ type UserDetail struct {
 	Phones         []model.Device // active ones
 	Passkeys       []model.WebAuthnCredential
 	AppPasswords   []model.AppPassword
+	SignIns        []model.SignIn // the most recent, newest first
+	// AccessPass is the user's Temporary Access Pass (nil: none).
+	AccessPass *model.AccessPass
 	// RecoveryCodesLeft of RecoveryCodes are unused (0 of 0: the user
 	// has none).
 	RecoveryCodesLeft, RecoveryCodes int
-	SignIns                          []model.SignIn // the most recent, newest first
-	// AccessPass is the user's Temporary Access Pass (nil: none).
-	AccessPass *model.AccessPass
 }
 
 // User returns one user's details with their recent sign-ins (at most
