@@ -160,6 +160,11 @@ func TestBrowserAccessPass(t *testing.T) {
 	}
 	chromeStep(t, ctx, "type the next code", chromedp.SendKeys(chromedp.ID("code"), code))
 	chromeSubmit(t, ctx, "submit the code", `form[action$="/verify"] button[type="submit"]`)
+	// The next sign-in announces the pass's recovery once, then goes on.
+	if notice := chromeValue(t, ctx, "read the recovery notice", chromedp.Text(chromedp.CSS(".recovery-notice"))); !strings.Contains(notice, "Temporary Access Pass") {
+		t.Fatalf("the next sign-in's notice %q", notice)
+	}
+	chromeSubmit(t, ctx, "continue after the notice", `form[action$="/recovery/notice"] button[type="submit"]`)
 	body := chromeValue(t, ctx, "read upstream page", chromedp.Text(chromedp.CSS("body")))
 	if !strings.Contains(body, `upstream says hello to "gail"`) {
 		t.Fatalf("the site after a normal sign-in: %q", body)
