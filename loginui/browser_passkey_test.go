@@ -106,6 +106,7 @@ func TestBrowserAdminVerifyWithPasskey(t *testing.T) {
 	}))
 	browserStep(t, ctx, "open the step", chromedp.Navigate(site+"/admin/step"),
 		chromedp.WaitVisible(chromedp.CSS(`#verify-passkey-form [data-passkey-start]`)))
+	saveScreenshot(t, ctx, "admin-verify-passkey")
 	browserStep(t, ctx, "use the passkey", chromedp.Click(chromedp.CSS(`#verify-passkey-form [data-passkey-start]`)))
 
 	select {
@@ -148,5 +149,4 @@ func TestBrowserAdminVerifyWithPasskey(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the step did not post the passkey's answer")
 	}
-	saveScreenshot(t, ctx, "admin-verify-passkey")
 }
