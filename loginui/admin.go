@@ -65,16 +65,19 @@ type AdminUserRow struct {
 	Href        string // the user's page
 	Groups      string // joined with ", "
 	MFAState    string // "Disabled", "Enabled" or "Enforced"
-	// Methods, e.g. "2 authenticator apps, 1 phone, 3 app passwords", or
-	// "none".
+	// Methods, e.g. "2 authenticator apps, 1 phone, 1 passkey, 3 app
+	// passwords", or "none".
 	Authenticators int
 	Phones         int
+	Passkeys       int
 	AppPasswords   int
 	LastSignIn     string // "Never" when none
-	State          string // "Active", "Blocked (reported by the user)", "Locked until 12:00 UTC"
-	StateClass     string // "ok", "blocked" or "locked"
-	Self           bool   // the signed-in admin
-	Admin          bool   // in the admin group
+	// State: "Active", "Blocked: reported by the user", "Locked until
+	// 12:00 UTC", "Basic auth locked until 12:00 UTC".
+	State      string
+	StateClass string // "ok", "blocked" or "locked"
+	Self       bool   // the signed-in admin
+	Admin      bool   // in the admin group
 }
 
 // AdminUserPage is one user: details, methods, recent sign-ins, and forms
@@ -89,12 +92,16 @@ type AdminUserPage struct {
 	Created        string
 	Authenticators []AdminMethodRow
 	Phones         []AdminMethodRow
+	Passkeys       []AdminMethodRow // with Make
 	AppPasswords   []AdminMethodRow
-	SignIns        []AdminSignInRow
-	SignInsHref    string // the sign-in log of this user
-	Back           string // the list this page came from
-	Here           string // this page, where its actions come back to
-	Blocked        bool
+	// RecoveryCodes is how many recovery codes are left: "7 of 10 left",
+	// or "None".
+	RecoveryCodes string
+	SignIns       []AdminSignInRow
+	SignInsHref   string // the sign-in log of this user
+	Back          string // the list this page came from
+	Here          string // this page, where its actions come back to
+	Blocked       bool
 	// GroupsInput is the groups as the edit form shows them.
 	GroupsInput string
 	Notice      string
@@ -104,11 +111,15 @@ type AdminUserPage struct {
 	AccessPass string
 }
 
-// AdminMethodRow is one authenticator app, phone or app password.
+// AdminMethodRow is one authenticator app, phone, passkey or app
+// password.
 type AdminMethodRow struct {
 	Name     string
 	Added    string
 	LastUsed string
+	// Make is a passkey's authenticator as its AAGUID names it
+	// ("Unknown" when hidden).
+	Make string
 }
 
 // AdminConfirmPage says what an action will do and to whom, and posts it
@@ -130,12 +141,16 @@ type AdminConfirmPage struct {
 }
 
 // AdminVerify is the re-verification step of an action: the admin's
-// second factor is older than Fresh, so a code is asked for before the
-// action can be confirmed. Its form posts the action's Fields again,
-// with code and then, to Base+"reverify"; nothing is applied there.
+// second factor is older than Fresh, so one is asked for before the
+// action can be confirmed. Its forms post the action's Fields again,
+// with then and the second factor, to Base+"reverify"; nothing is
+// applied there. An admin with none of the three signs in again instead.
 type AdminVerify struct {
-	// CanCode is false for an admin without an authenticator app (a
-	// phone only), who signs in again instead.
+	// CanPasskey offers the admin's passkey (Security info's passkey
+	// form: the options by POST to Base+"reverify/passkey/options", the
+	// answer posted with the Fields and method=passkey).
+	CanPasskey bool
+	// CanCode offers a code from the admin's authenticator app.
 	CanCode bool
 	// CanPhone offers a request to the admin's paired phone: the form
 	// posts the Fields with method=phone to Base+"reverify".
@@ -146,6 +161,29 @@ type AdminVerify struct {
 	Cancel   string
 	Error    string
 }
+
+// PasskeyForm is the step's passkey form (when CanPasskey); base is the
+// admin center's, prefix the portal's.
+func (v AdminVerify) PasskeyForm(base, prefix string) PasskeyForm {
+	fields := []HiddenField{{Name: "then", Value: v.Then}, {Name: "method", Value: "passkey"}}
+	for _, f := range v.Fields {
+		fields = append(fields, HiddenField(f))
+	}
+	return PasskeyForm{ID: "verify-passkey-form", Action: base + "reverify", Options: base + "reverify/passkey/options",
+		Fields: fields, Cancel: v.Cancel, Others: v.CanCode || v.CanPhone, Prefix: prefix}
+}
+
+// verifyCSP lets passkey.js fetch a passkey's options (only when the
+// step offers a passkey).
+func verifyCSP(v *AdminVerify) string {
+	if v == nil || !v.CanPasskey {
+		return ""
+	}
+	return "connect-src 'self'"
+}
+
+func (p AdminConfirmPage) extraCSP() string { return verifyCSP(p.Verify) }
+func (p AdminAddUserPage) extraCSP() string { return verifyCSP(p.Verify) }
 
 // AdminConfirmUser is one user the action applies to (Note says why it
 // will not, e.g. for the admin's own account).

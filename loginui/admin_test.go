@@ -143,7 +143,7 @@ func TestAdminPagesContent(t *testing.T) {
 		"signins-empty": {"No sign-ins match.", "No user named bob."},
 		"confirm-verify": {`<form method="post" action="/admin/reverify" class="code-form" id="verify-form">`, `<input type="hidden" name="then" value="action">`,
 			`<input type="hidden" name="op" value="block">`, `That code didn&#39;t work.`, `aria-invalid="true"`, "second factor from the last 10 minutes"},
-		"confirm-phone-only": {`id="verify-phone-only"`, `id="verify-sign-in-again"`},
+		"confirm-phone-only": {`id="verify-sign-in"`, `id="verify-sign-in-again"`},
 		"result-unchanged":   {`<div class="notice notice-neutral" role="status" id="result-summary">1 no change</div>`},
 		"result-passwords": {`<code class="temp-password" id="temp-password-0"><span>ABCD</span><wbr><span>EFGH</span>`, `<wbr><span>YZ</span></code>`,
 			`data-copy="ABCDEFGHIJKLMNOPQRSTUVWXYZ" data-copy-what="password" aria-describedby="copy-status-0"`,

@@ -174,7 +174,8 @@ type SecurityPage struct {
 	// origin there is no app to go back to).
 	AppHref string
 	// AccessPass: the session signed in with a Temporary Access Pass,
-	// which only adds a sign-in method (a banner says so).
+	// which only adds a sign-in method (a banner says so, and the page
+	// shows no control the session could not use).
 	AccessPass bool
 	// Recovery is the "Recovery codes" row and the notices of recoveries.
 	Recovery RecoveryInfo
@@ -309,6 +310,28 @@ type ReverifyPage struct {
 	CanPasskey bool
 }
 
+// PasskeyForm is the page's passkey form (when CanPasskey).
+func (p ReverifyPage) PasskeyForm() PasskeyForm {
+	return PasskeyForm{ID: "reverify-passkey", Action: p.Prefix + "security/reverify/passkey",
+		Options: p.Prefix + "security/reverify/passkey/options", Fields: []HiddenField{{Name: "next", Value: p.Next}},
+		Cancel: p.Prefix + "security", Others: !p.NoCode || p.CanPhone, Prefix: p.Prefix}
+}
+
+// PasskeyForm is a re-verification with a passkey, the same form on
+// Security info ([ReverifyPage]) and in the admin center ([AdminVerify]):
+// passkey.js fetches the options by POST to Options (with the form's
+// fields) and posts the answer to Action as field response, with Fields.
+type PasskeyForm struct {
+	ID      string // the form's id
+	Action  string
+	Options string
+	Fields  []HiddenField
+	Cancel  string // where Cancel leads ("": no Cancel)
+	// Others: other ways to verify follow the form.
+	Others bool
+	Prefix string // the portal prefix, for the scripts
+}
+
 // extraCSP lets passkey.js fetch a passkey's options from the portal
 // (only when a passkey is offered).
 func (p ReverifyPage) extraCSP() string {
@@ -370,14 +393,15 @@ type Renderer struct {
 // rendering errors.
 func New(logger *zap.Logger) (*Renderer, error) {
 	funcs := template.FuncMap{
-		"group4":       group4,
-		"compact":      compact,
-		"methodLabel":  methodLabel,
-		"stateLabel":   stateLabel,
-		"phoneMethod":  func() string { return PhoneMethod },
-		"assetVersion": func() string { return assetVersion },
-		"chunks4":      chunks4,
-		"duration":     humanize.Duration,
+		"group4":        group4,
+		"compact":       compact,
+		"methodLabel":   methodLabel,
+		"stateLabel":    stateLabel,
+		"phoneMethod":   func() string { return PhoneMethod },
+		"passkeyMethod": func() string { return PasskeyMethod },
+		"assetVersion":  func() string { return assetVersion },
+		"chunks4":       chunks4,
+		"duration":      humanize.Duration,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/totp-parts.html", "templates/admin-parts.html")
 	if err != nil {

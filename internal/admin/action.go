@@ -39,7 +39,7 @@ var opTexts = map[core.ActionKind]opText{
 	core.ActionDeleteAppPasswords: {heading: "Delete all app passwords?", confirm: "Delete all app passwords", done: "App passwords deleted", label: "App passwords", danger: true,
 		what: "Every app password of the user is deleted: apps that sign in with one (mail, calendars, WebDAV, git) are refused until given a new one."},
 	core.ActionResetMethods: {heading: "Reset sign-in methods?", confirm: "Reset methods", done: "Sign-in methods reset", label: "Methods", danger: true,
-		what: "Every authenticator app, paired phone and recovery code of the user is removed: they register a method again at their next sign-in. Their sessions are not ended (add Sign out everywhere for that)."},
+		what: "Every authenticator app, paired phone, passkey and security key of the user is removed, with their recovery codes, and their sessions end: they register a method again at their next sign-in."},
 	core.ActionSignOut: {heading: "Sign out everywhere?", confirm: "Sign out everywhere", done: "Signed out everywhere", label: "Sessions",
 		what: "Every session of the user ends, in every browser: they sign in again."},
 	core.ActionBlock: {heading: "Block sign-in?", confirm: "Block sign-in", done: "Sign-in blocked", label: "Block", danger: true,
@@ -192,8 +192,8 @@ func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, req *request, f 
 		pg.Users = append(pg.Users, cu)
 	}
 	if !fresh {
-		if pg.Verify, err = p.verifyStep(r.Context(), req.admin, thenAction, f.fields, f.back, codeProblem); err != nil {
-			p.page.InternalError(w, r, "listing authenticators", err)
+		if pg.Verify, err = p.verifyStep(r, req.admin, thenAction, f.fields, f.back, codeProblem); err != nil {
+			p.page.InternalError(w, r, "listing sign-in methods", err)
 			return
 		}
 	}

@@ -44,8 +44,8 @@ func (p *Pages) addUserStep(w http.ResponseWriter, r *http.Request, req *request
 	pg := p.addUserPage(req, nf)
 	if !fresh {
 		var err error
-		if pg.Verify, err = p.verifyStep(r.Context(), req.admin, thenAddUser, nf.fields(), p.cfg.Base, codeProblem); err != nil {
-			p.page.InternalError(w, r, "listing authenticators", err)
+		if pg.Verify, err = p.verifyStep(r, req.admin, thenAddUser, nf.fields(), p.cfg.Base, codeProblem); err != nil {
+			p.page.InternalError(w, r, "listing sign-in methods", err)
 			return
 		}
 	}

@@ -7,7 +7,8 @@
 // Only members of the admin group with a complete multi-factor session
 // get in; everyone else gets 403 and nothing is applied. Reading pages
 // needs nothing more; a change also needs a second factor from the last
-// ten minutes, asked for on its confirmation step (reverify.go). Sessions
+// ten minutes (a passkey, a code or the phone), asked for on its
+// confirmation step (reverify.go). Sessions
 // come from the portal's own sign-in (cookie only: basic auth and app
 // passwords never reach these pages). Every POST
 // passes the cross-origin check, and no GET changes anything.
@@ -95,6 +96,7 @@ func (p *Pages) routes() http.Handler {
 	mux.HandleFunc("POST "+b+"action", p.action)
 	mux.HandleFunc("GET "+b+"sign-ins", p.signIns)
 	mux.HandleFunc("POST "+b+"reverify", p.reverify)
+	mux.HandleFunc("POST "+b+"reverify/passkey/options", p.reverifyPasskeyOptions)
 	mux.HandleFunc(b, p.notFound)
 	return mux
 }

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -15,10 +14,11 @@ import (
 // Re-verification: reading the admin center needs only an admin's
 // complete session, but a change also needs a second factor from the last
 // RecentMFA. When it is older, the change's confirmation step (or the
-// filled-in Add user form) asks for a fresh code in place of its button;
-// the code posts the change's fields again to reverify, which shows the
-// same step once more, now with its button. Nothing is ever applied
-// without that second click.
+// filled-in Add user form) asks for one in place of its button: the
+// admin's passkey (Security info's passkey form and script), a fresh code
+// or the phone's approval. Each posts the change's fields again to
+// reverify, which shows the same step once more, now with its button.
+// Nothing is ever applied without that second click.
 
 // The steps reverify shows again (field "then").
 const (
@@ -26,11 +26,18 @@ const (
 	thenAddUser = "add-user"
 )
 
-// methodPhone is the verify step's field method for the phone.
-const methodPhone = "phone"
+// The verify step's field method for the phone and for a passkey (a
+// code has none).
+const (
+	methodPhone   = "phone"
+	methodPasskey = "passkey"
+)
 
 // msgBadCode is the only answer to a failed code.
 const msgBadCode = "That code didn't work. Wait for a new code in your authenticator app and try again."
+
+// msgBadPasskey is the only answer to a refused passkey.
+const msgBadPasskey = "That passkey didn't work. Try again, or verify another way."
 
 // recent reports whether the session's second factor is fresh enough for
 // a change.
@@ -39,16 +46,22 @@ func (p *Pages) recent(s *model.Session) bool {
 }
 
 // verifyStep is the re-verification asked for on a step (then) whose
-// fields are posted again; problem is the last code's error. An admin
-// without an authenticator app (a phone only) is told to sign in again.
-func (p *Pages) verifyStep(ctx context.Context, admin *model.User, then string, fields []loginui.AdminField,
+// fields are posted again; problem is the last attempt's error. It offers
+// every second factor the admin can use here: a passkey made for this
+// site's RP ID, a code, the phone. An admin with none of them is told to
+// sign in again.
+func (p *Pages) verifyStep(r *http.Request, admin *model.User, then string, fields []loginui.AdminField,
 	cancel, problem string) (*loginui.AdminVerify, error) {
-	code, phone, err := p.Core.SignIn.SecondFactors(ctx, admin)
+	code, phone, err := p.Core.SignIn.SecondFactors(r.Context(), admin)
 	if err != nil {
 		return nil, err
 	}
-	return &loginui.AdminVerify{CanCode: code, CanPhone: phone, Fresh: humanize.Duration(RecentMFA), Then: then,
-		Fields: fields, Cancel: cancel, Error: problem}, nil
+	passkey, err := p.Core.Passkeys.Usable(r.Context(), admin, web.PasskeySite(r))
+	if err != nil {
+		return nil, err
+	}
+	return &loginui.AdminVerify{CanPasskey: passkey, CanCode: code, CanPhone: phone, Fresh: humanize.Duration(RecentMFA),
+		Then: then, Fields: fields, Cancel: cancel, Error: problem}, nil
 }
 
 // reverify checks a fresh code posted from a verify step and, when it
@@ -68,7 +81,8 @@ func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
 	var ok bool
 	var problem string
 	var err error
-	if r.PostForm.Get("method") == methodPhone {
+	switch r.PostForm.Get("method") {
+	case methodPhone:
 		ok, problem, err = p.reverifyPhone(w, r, req, then)
 		if err != nil || (!ok && problem == "") {
 			if err != nil {
@@ -76,7 +90,13 @@ func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
 			}
 			return // the waiting page was shown
 		}
-	} else {
+	case methodPasskey:
+		ok, problem, err = p.reverifyPasskey(w, r, req)
+		if err != nil {
+			p.page.InternalError(w, r, "checking passkey", err)
+			return
+		}
+	default:
 		ok, err = p.reverifyCode(w, r, req)
 		if err != nil {
 			p.page.InternalError(w, r, "checking code", err)
@@ -113,6 +133,49 @@ func (p *Pages) reverifyCode(w http.ResponseWriter, r *http.Request, req *reques
 		return false, err
 	}
 	return true, p.Sessions.Commit(w, r, rot)
+}
+
+// reverifyPasskeyOptions begins a passkey re-verification bound to this
+// session (JSON for passkey.js, as on Security info).
+func (p *Pages) reverifyPasskeyOptions(w http.ResponseWriter, r *http.Request) {
+	req := p.signedInAdmin(w, r)
+	if req == nil {
+		return
+	}
+	options, err := p.Core.Passkeys.BeginAssertion(r.Context(), req.admin, req.cur.IDHash(), web.PasskeySite(r))
+	switch {
+	case errors.Is(err, core.ErrNoPasskey), errors.Is(err, core.ErrPasskeyNotOffered):
+		web.WriteJSONError(w, http.StatusConflict, "You have no passkey that works on this site. Verify another way.")
+		return
+	case err != nil:
+		p.page.InternalError(w, r, "beginning a passkey re-verification", err)
+		return
+	}
+	web.WriteJSON(w, options)
+}
+
+// reverifyPasskey re-verifies the admin with the passkey's answer to the
+// challenge begun for this session (see core.SignIn.ReverifyPasskey)
+// and, when it passed, hands the browser its re-verified session; a
+// refusal is said as problem ("" when this site offers no passkey: the
+// step, shown again, no longer offers one).
+func (p *Pages) reverifyPasskey(w http.ResponseWriter, r *http.Request, req *request) (bool, string, error) {
+	rot, err := p.Sessions.Prepare(r, req.cur)
+	if err != nil {
+		return false, "", err
+	}
+	pr, err := p.Core.SignIn.ReverifyPasskey(r.Context(), core.PasskeyInput{Site: web.PasskeySite(r),
+		Response: []byte(r.PostForm.Get("response")), Pending: core.Pending{Session: req.cur.Session, User: *req.admin},
+		Client: p.client(r), Rotation: rot.Rotation}, core.ReverifyAdminCenter)
+	switch {
+	case errors.Is(err, core.ErrPasskeyNotOffered):
+		return false, "", nil
+	case err != nil:
+		return false, "", err
+	case pr.Refused != core.ReasonNone:
+		return false, msgBadPasskey, nil
+	}
+	return true, "", p.Sessions.Commit(w, r, rot)
 }
 
 // client is the request's sender as the core records it.

@@ -132,7 +132,7 @@ func TestPhoneOnlyAdminReadsPages(t *testing.T) {
 	wantPage(t, "user", f.get("/admin/users/2", cookie), http.StatusOK, "<h1>amy</h1>")
 	wantPage(t, "log", f.get("/admin/sign-ins", cookie), http.StatusOK, "<h1>Sign-in log</h1>")
 	w := f.act(cookie, "block", false, []*model.User{amy})
-	wantPage(t, "confirmation", w, http.StatusOK, "Block sign-in?", `id="verify-phone-only"`, `action="/.mfa/logout"`)
+	wantPage(t, "confirmation", w, http.StatusOK, "Block sign-in?", `id="verify-sign-in"`, `action="/.mfa/logout"`)
 	if strings.Contains(w.Body.String(), `id="verify-form"`) || strings.Contains(w.Body.String(), `name="confirmed"`) {
 		t.Error("a phone-only admin is offered a code or the Confirm button")
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/internal/core"
+	"github.com/mfagate/mfagate/internal/factor/passkey"
 	"github.com/mfagate/mfagate/internal/model"
 	"github.com/mfagate/mfagate/loginui"
 )
@@ -166,7 +167,7 @@ func (p *Pages) users(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) row(u *model.UserSummary, self *model.User, now time.Time) loginui.AdminUserRow {
 	row := loginui.AdminUserRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
 		Href: p.userHref(u.ID), Groups: strings.Join(u.Groups, ", "), MFAState: stateLabel(u.MFAState),
-		Authenticators: u.Authenticators, Phones: u.Phones, AppPasswords: u.AppPasswords,
+		Authenticators: u.Authenticators, Phones: u.Phones, Passkeys: u.Passkeys, AppPasswords: u.AppPasswords,
 		LastSignIn: "Never", State: "Active", StateClass: "ok",
 		Self: u.ID == self.ID, Admin: slices.Contains(u.Groups, p.Core.Admin.Group())}
 	if !u.LastSignIn.IsZero() {
@@ -180,6 +181,10 @@ func (p *Pages) row(u *model.UserSummary, self *model.User, now time.Time) login
 		}
 	case u.LockedUntil.After(now):
 		row.State, row.StateClass = "Locked until "+lockedUntil(u.LockedUntil, now), "locked"
+	case u.BasicAuthLockedUntil.After(now):
+		// Too many wrong app passwords: basic auth refuses the account
+		// (the browser sign-in does not); Unblock clears it too.
+		row.State, row.StateClass = "Basic auth locked until "+lockedUntil(u.BasicAuthLockedUntil, now), "locked"
 	}
 	return row
 }
@@ -240,6 +245,11 @@ func (p *Pages) user(w http.ResponseWriter, r *http.Request) {
 	for _, ph := range d.Phones {
 		pg.Phones = append(pg.Phones, loginui.AdminMethodRow{Name: ph.Name, Added: ph.CreatedAt.UTC().Format(dateLayout), LastUsed: orNever(ph.LastUsedAt)})
 	}
+	for _, c := range d.Passkeys {
+		pg.Passkeys = append(pg.Passkeys, loginui.AdminMethodRow{Name: c.Name, Make: passkey.Make(c.AAGUID),
+			Added: c.CreatedAt.UTC().Format(dateLayout), LastUsed: orNever(c.LastUsedAt)})
+	}
+	pg.RecoveryCodes = recoveryCodesLeft(d.RecoveryCodesLeft, d.RecoveryCodes)
 	for _, ap := range d.AppPasswords {
 		last := orNever(ap.LastUsedAt)
 		if !ap.LastUsedAt.IsZero() && ap.LastUsedIP != "" {
@@ -252,6 +262,15 @@ func (p *Pages) user(w http.ResponseWriter, r *http.Request) {
 	}
 	pg.AccessPass = describePass(d.AccessPass, now)
 	p.UI.Render(w, http.StatusOK, pg)
+}
+
+// recoveryCodesLeft says how many of the user's recovery codes are left
+// ("" when they have none).
+func recoveryCodesLeft(left, total int) string {
+	if total == 0 {
+		return ""
+	}
+	return strconv.Itoa(left) + " of " + strconv.Itoa(total) + " left"
 }
 
 func orNever(t time.Time) string {

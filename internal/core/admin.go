@@ -59,9 +59,9 @@ func (a *Admin) IsAdmin(u *model.User) bool {
 	return u != nil && u.BlockedAt.IsZero() && slices.Contains(u.Groups, a.group)
 }
 
-// Users returns one page of users; q's lock key and time are filled in.
+// Users returns one page of users; q's lock keys and time are filled in.
 func (a *Admin) Users(ctx context.Context, q model.UserQuery) (model.UserPage, error) {
-	q.LockKeyPrefix, q.Now = bruteforce.AccountKey(""), a.now()
+	q.LockKeyPrefix, q.BasicLockKeyPrefix, q.Now = bruteforce.AccountKey(""), bruteforce.BasicAuthOnlyKey(""), a.now()
 	page, err := a.store.SearchUsers(ctx, q)
 	if err != nil {
 		return model.UserPage{}, fmt.Errorf("core: users: %w", err)
@@ -102,10 +102,14 @@ type UserDetail struct {
 	Summary        model.UserSummary
 	Authenticators []model.TOTPAuthenticator
 	Phones         []model.Device // active ones
+	Passkeys       []model.WebAuthnCredential
 	AppPasswords   []model.AppPassword
 	SignIns        []model.SignIn // the most recent, newest first
 	// AccessPass is the user's Temporary Access Pass (nil: none).
 	AccessPass *model.AccessPass
+	// RecoveryCodesLeft of RecoveryCodes are unused (0 of 0: the user
+	// has none).
+	RecoveryCodesLeft, RecoveryCodes int
 }
 
 // User returns one user's details with their recent sign-ins (at most
@@ -131,8 +135,14 @@ func (a *Admin) User(ctx context.Context, id int64, signIns int) (*UserDetail, e
 			d.Phones = append(d.Phones, dev)
 		}
 	}
+	if d.Passkeys, err = a.store.WebAuthnCredentials(ctx, id); err != nil {
+		return nil, fmt.Errorf("core: passkeys: %w", err)
+	}
 	if d.AppPasswords, err = a.store.AppPasswords(ctx, id); err != nil {
 		return nil, fmt.Errorf("core: app passwords: %w", err)
+	}
+	if d.RecoveryCodesLeft, d.RecoveryCodes, err = a.store.RecoveryCodeCounts(ctx, id); err != nil {
+		return nil, fmt.Errorf("core: recovery codes: %w", err)
 	}
 	if d.SignIns, err = a.store.SignIns(ctx, model.SignInFilter{UserID: id, Limit: signIns}); err != nil {
 		return nil, fmt.Errorf("core: sign-ins: %w", err)
@@ -154,7 +164,7 @@ const (
 	ActionEnforce            ActionKind = "enforce" // MFA state Enforced
 	ActionDisable            ActionKind = "disable" // MFA state Disabled
 	ActionDeleteAppPasswords ActionKind = "delete-app-passwords"
-	ActionResetMethods       ActionKind = "reset-methods" // authenticators and phones
+	ActionResetMethods       ActionKind = "reset-methods" // authenticators, phones, passkeys and recovery codes
 	ActionSignOut            ActionKind = "sign-out"      // every session
 	ActionBlock              ActionKind = "block"
 	ActionUnblock            ActionKind = "unblock" // also clears the account's lockout

@@ -23,7 +23,7 @@ const (
 	StatusAny     UserStatus = ""
 	StatusActive  UserStatus = "active"  // neither blocked nor locked
 	StatusBlocked UserStatus = "blocked" // blocked by an admin or by the user's report
-	StatusLocked  UserStatus = "locked"  // too many failures: the account counter is locked
+	StatusLocked  UserStatus = "locked"  // too many failures: the account counter or the basic-auth-only one is locked
 )
 
 // UserSort orders the admin's list of users.
@@ -61,9 +61,12 @@ type UserQuery struct {
 	// Offset and Limit page the result (Limit <= 0: all).
 	Offset, Limit int
 	// LockKeyPrefix is prepended to the username to name the account's
-	// failure counter ("acct:"); Now decides whether it is locked.
-	LockKeyPrefix string
-	Now           time.Time
+	// failure counter ("acct:"), BasicLockKeyPrefix its basic-auth-only
+	// counter's ("basic:"; "": not read); Now decides whether they are
+	// locked.
+	LockKeyPrefix      string
+	BasicLockKeyPrefix string
+	Now                time.Time
 }
 
 // UserSummary is one row of the admin's list: the user and what the list
@@ -72,6 +75,7 @@ type UserSummary struct {
 	User
 	Authenticators int // TOTP authenticator apps
 	Phones         int // active paired phones
+	Passkeys       int // passkeys and security keys
 	AppPasswords   int
 	// LastSignIn is the user's last successful sign-in (zero: none in the
 	// log).
@@ -79,6 +83,10 @@ type UserSummary struct {
 	// LockedUntil is when the account's failure counter unlocks (zero or
 	// past: not locked).
 	LockedUntil time.Time
+	// BasicAuthLockedUntil is when the basic-auth-only counter unlocks
+	// (zero or past: not locked): until then basic auth refuses the
+	// account, though the browser sign-in does not.
+	BasicAuthLockedUntil time.Time
 }
 
 // UserPage is one page of users and how many match in all.
@@ -96,11 +104,6 @@ type MethodCount struct {
 
 // Total is every sign-in method the user has.
 func (c MethodCount) Total() int { return c.Authenticators + c.Phones + c.Passkeys }
-
-// Reverifiable counts the methods the admin center's re-verification
-// takes: codes and phone approvals (a passkey-only admin signs in again;
-// Security info re-verifies with passkeys too).
-func (c MethodCount) Reverifiable() int { return c.Authenticators + c.Phones }
 
 // Member is a group member as an admin rule sees it.
 type Member struct {

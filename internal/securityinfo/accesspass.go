@@ -12,8 +12,9 @@ import (
 
 // A session signed in with a Temporary Access Pass (model.StageAccessPass)
 // reaches Security info only, and there only what registers a new
-// method: the list, the chooser, and adding an authenticator app, a
-// phone or a passkey. The pass stands for both factors, so it is also the recent
+// method: the list, the chooser, and adding an authenticator app, a phone
+// or a passkey (the list shows no other control: security.html). The
+// pass stands for both factors, so it is also the recent
 // second factor adding asks for (its MFAAt is the pass's sign-in), and
 // the session works for RecentMFA only. Once a method is added the
 // session ends (passAdded): the user signs in normally with it, so

@@ -1,7 +1,6 @@
 package securityinfo
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -83,22 +82,20 @@ func (p *Pages) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.recentlyVerified(cur, m.any()) {
-		writeJSONError(w, http.StatusForbidden, msgPasskeyReverify)
+		web.WriteJSONError(w, http.StatusForbidden, msgPasskeyReverify)
 		return
 	}
 	options, err := p.Core.Passkeys.BeginRegistration(r.Context(), u, cur.IDHash(), web.PasskeySite(r))
 	switch {
 	case errors.Is(err, core.ErrPasskeyNotOffered):
-		writeJSONError(w, http.StatusConflict, msgPasskeyNotOffered)
+		web.WriteJSONError(w, http.StatusConflict, msgPasskeyNotOffered)
 		return
 	case err != nil:
 		p.Logger.Warn("beginning a passkey registration", zap.Error(err))
-		writeJSONError(w, http.StatusServiceUnavailable, "Your change could not be made. Please try again in a moment.")
+		web.WriteJSONError(w, http.StatusServiceUnavailable, "Your change could not be made. Please try again in a moment.")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(options)
+	web.WriteJSON(w, options)
 }
 
 // addPasskey stores the passkey the browser created (field response),
@@ -160,12 +157,4 @@ func (p *Pages) deletePasskey(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.done(w, r, "passkey-deleted")
 	}
-}
-
-// writeJSONError answers passkey.js with words for its page.
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

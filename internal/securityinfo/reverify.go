@@ -190,15 +190,13 @@ func (p *Pages) reverifyPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 	options, err := p.Core.Passkeys.BeginAssertion(r.Context(), u, cur.IDHash(), web.PasskeySite(r))
 	switch {
 	case errors.Is(err, core.ErrNoPasskey), errors.Is(err, core.ErrPasskeyNotOffered):
-		writeJSONError(w, http.StatusConflict, "You have no passkey that works on this site. Verify another way.")
+		web.WriteJSONError(w, http.StatusConflict, "You have no passkey that works on this site. Verify another way.")
 		return
 	case err != nil:
 		p.page.InternalError(w, r, "beginning a passkey re-verification", err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(options)
+	web.WriteJSON(w, options)
 }
 
 // reverifyPasskey checks the passkey's answer, then returns to the page

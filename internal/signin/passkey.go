@@ -1,7 +1,6 @@
 package signin
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -85,20 +84,20 @@ func (p *Portal) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cur == nil || cur.Session.Stage != model.StagePassword {
-		writeJSONError(w, http.StatusConflict, "Your sign-in has ended. Reload the page to sign in again.")
+		web.WriteJSONError(w, http.StatusConflict, "Your sign-in has ended. Reload the page to sign in again.")
 		return
 	}
 	options, err := p.Core.Passkeys.BeginAssertion(r.Context(), &cur.User, cur.IDHash(), web.PasskeySite(r))
 	switch {
 	case errors.Is(err, core.ErrNoPasskey), errors.Is(err, core.ErrPasskeyNotOffered):
-		writeJSONError(w, http.StatusConflict, msgNoPasskeyHere)
+		web.WriteJSONError(w, http.StatusConflict, msgNoPasskeyHere)
 		return
 	case err != nil:
 		p.Logger.Warn("beginning a passkey sign-in", zapErr(err))
-		writeJSONError(w, http.StatusServiceUnavailable, "Sign-in is temporarily unavailable. Please try again in a moment.")
+		web.WriteJSONError(w, http.StatusServiceUnavailable, "Sign-in is temporarily unavailable. Please try again in a moment.")
 		return
 	}
-	writeJSON(w, options)
+	web.WriteJSON(w, options)
 }
 
 // submitPasskey completes the passkey step with the browser's answer.
@@ -127,19 +126,4 @@ func (p *Portal) submitPasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.advance(w, r, pr, rot)
-}
-
-// writeJSON answers a script with body (JSON already).
-func writeJSON(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(body)
-}
-
-// writeJSONError answers a script with words for its page.
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

@@ -206,7 +206,8 @@ type Store interface {
 
 	// SearchUsers returns the page of users q selects, in q's order (ties
 	// by ID), with their method counts, last successful sign-in and
-	// account lock, and how many users match in all. Only the page's rows
+	// locks (the account's and basic auth's), and how many users match
+	// in all. Only the page's rows
 	// are read into memory.
 	SearchUsers(ctx context.Context, q model.UserQuery) (model.UserPage, error)
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/mfagate/mfagate/internal/core"
@@ -21,3 +22,20 @@ func PasskeySite(r *http.Request) core.PasskeySite {
 // MaxPasskeyAnswer bounds a passkey answer (the PublicKeyCredential as
 // JSON) a page reads: far above any authenticator's.
 const MaxPasskeyAnswer = 64 << 10
+
+// WriteJSON answers a page's script (passkey.js) with body, JSON
+// already, such as a ceremony's options; never cached.
+func WriteJSON(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(body)
+}
+
+// WriteJSONError answers a page's script (passkey.js) with words for its
+// page, as {"error": msg}.
+func WriteJSONError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

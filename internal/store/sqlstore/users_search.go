@@ -15,12 +15,12 @@ const lastSignInSQL = `u.last_sign_in_at`
 
 // userSummaryCountsSQL are the method and app password counts of the
 // user aliased u.
-const userSummaryCountsSQL = userMethodsSQL + `,
+const userSummaryCountsSQL = userMethodsSQL + ", " + userPasskeysSQL + `,
 	(SELECT count(*) FROM app_passwords a WHERE a.user_id = u.id)`
 
 // SearchUsers returns one page of the users q selects, in two statements:
 // the page (the filter, order and LIMIT/OFFSET run on the users and their
-// failure counters only; groups, counts and the last sign-in are read for
+// two failure counters only; groups, counts and the last sign-in are read for
 // the page's rows alone) and the count of every match.
 func (s *Store) SearchUsers(ctx context.Context, q model.UserQuery) (model.UserPage, error) {
 	ctx, cancel := s.timeout(ctx)
@@ -54,8 +54,8 @@ func (s *Store) SearchUsers(ctx context.Context, q model.UserQuery) (model.UserP
 	if q.Limit > 0 {
 		limit = int64(q.Limit)
 	}
-	page := "SELECT " + userColumns + ", " + s.d.GroupsJSON + ", " + userSummaryCountsSQL + ", " + lastSignInSQL + ", p.locked_until" +
-		" FROM (SELECT u.id AS id, f.locked_until AS locked_until, " + key + " AS k " + from +
+	page := "SELECT " + userColumns + ", " + s.d.GroupsJSON + ", " + userSummaryCountsSQL + ", " + lastSignInSQL + ", p.locked_until, p.basic_locked_until" +
+		" FROM (SELECT u.id AS id, f.locked_until AS locked_until, b.locked_until AS basic_locked_until, " + key + " AS k " + from +
 		" ORDER BY " + order(key, "u.id") + " LIMIT ? OFFSET ?) p JOIN users u ON u.id = p.id ORDER BY " + order("p.k", "p.id")
 	pageArgs := append(append([]any{}, args...), limit, int64(max(q.Offset, 0)))
 	rows, err := s.query(ctx, s.r, page, pageArgs...)
@@ -87,10 +87,15 @@ func sortKey(sort model.UserSort) (string, bool) {
 }
 
 // userFilter returns the FROM and WHERE clauses of q (users u with their
-// account counter f) and their arguments.
+// account counter f and basic-auth-only counter b) and their arguments.
 func (s *Store) userFilter(q model.UserQuery) (string, []any, error) {
 	var cond []string
 	args := []any{q.LockKeyPrefix}
+	basic := "1 = 0" // no basic-auth-only counter asked for: none joined
+	if q.BasicLockKeyPrefix != "" {
+		basic = "b.key = CAST(? AS TEXT) || u.username"
+		args = append(args, q.BasicLockKeyPrefix)
+	}
 	if q.Search != "" {
 		pat := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
 		cond = append(cond, `(lower(u.username) LIKE ? ESCAPE '\' OR lower(u.display_name) LIKE ? ESCAPE '\' OR lower(u.email) LIKE ? ESCAPE '\')`)
@@ -109,11 +114,11 @@ func (s *Store) userFilter(q model.UserQuery) (string, []any, error) {
 	case model.StatusBlocked:
 		cond = append(cond, "u.blocked_at IS NOT NULL")
 	case model.StatusLocked:
-		cond = append(cond, "f.locked_until > ?")
-		args = append(args, now)
+		cond = append(cond, "(f.locked_until > ? OR b.locked_until > ?)")
+		args = append(args, now, now)
 	case model.StatusActive:
-		cond = append(cond, "u.blocked_at IS NULL AND (f.locked_until IS NULL OR f.locked_until <= ?)")
-		args = append(args, now)
+		cond = append(cond, "u.blocked_at IS NULL AND (f.locked_until IS NULL OR f.locked_until <= ?) AND (b.locked_until IS NULL OR b.locked_until <= ?)")
+		args = append(args, now, now)
 	default:
 		return "", nil, fmt.Errorf("unknown status %q", q.Status)
 	}
@@ -123,7 +128,7 @@ func (s *Store) userFilter(q model.UserQuery) (string, []any, error) {
 			args = append(args, id)
 		}
 	}
-	from := "FROM users u LEFT JOIN failures f ON f.key = CAST(? AS TEXT) || u.username"
+	from := "FROM users u LEFT JOIN failures f ON f.key = CAST(? AS TEXT) || u.username LEFT JOIN failures b ON " + basic
 	if len(cond) > 0 {
 		from += " WHERE " + strings.Join(cond, " AND ")
 	}
@@ -138,14 +143,14 @@ func escapeLike(s string) string {
 func scanUserSummary(r scanner) (*model.UserSummary, error) {
 	var su model.UserSummary
 	var c userCols
-	var last, locked dbTime
-	if err := r.Scan(append(c.targets(), &su.Authenticators, &su.Phones, &su.AppPasswords, &last, &locked)...); err != nil {
+	var last, locked, basicLocked dbTime
+	if err := r.Scan(append(c.targets(), &su.Authenticators, &su.Phones, &su.Passkeys, &su.AppPasswords, &last, &locked, &basicLocked)...); err != nil {
 		return nil, err
 	}
 	u, err := c.user()
 	if err != nil {
 		return nil, err
 	}
-	su.User, su.LastSignIn, su.LockedUntil = u, last.t, locked.t
+	su.User, su.LastSignIn, su.LockedUntil, su.BasicAuthLockedUntil = u, last.t, locked.t, basicLocked.t
 	return &su, nil
 }

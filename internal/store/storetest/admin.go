@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,6 +45,56 @@ func wantNames(t *testing.T, what string, s store.Store, q model.UserQuery, want
 	if !slices.Equal(got, want) || n != total {
 		t.Errorf("%s: got %v (total %d), want %v (total %d)", what, got, n, want, total)
 	}
+}
+
+// basicLockPrefix names the basic-auth-only counters as the limiter does.
+const basicLockPrefix = "basic:"
+
+// The list counts passkeys among the methods, and an account whose
+// basic-auth-only counter is locked (basic auth refuses it) is locked
+// too, with that counter's time; without that counter's prefix it is not
+// read.
+func testSearchUsersPasskeysAndBasicAuthLock(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now()
+	ann := mustCreateUser(t, s, "ann")
+	update(t, s, "add passkeys", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.AddWebAuthnCredential(ctx, newCredential(ann.ID, "cred-1")); err != nil {
+			return err
+		}
+		return tx.AddWebAuthnCredential(ctx, newCredential(ann.ID, "cred-2"))
+	})
+	mustCreateUser(t, s, "bea")
+	_, _, err := s.ClaimFailure(ctx, basicLockPrefix+"bea", now, time.Hour, 1, time.Hour)
+	noErr(t, "ClaimFailure", err)
+	mustCreateUser(t, s, "cy")
+	_, _, err = s.ClaimFailure(ctx, lockPrefix+"cy", now, time.Hour, 1, time.Hour)
+	noErr(t, "ClaimFailure", err)
+
+	q := model.UserQuery{LockKeyPrefix: lockPrefix, BasicLockKeyPrefix: basicLockPrefix, Now: now}
+	page, err := s.SearchUsers(ctx, q)
+	noErr(t, "SearchUsers", err)
+	if len(page.Users) != 3 {
+		t.Fatalf("users: %+v", page.Users)
+	}
+	a, b, c := page.Users[0], page.Users[1], page.Users[2]
+	if a.Passkeys != 2 || a.Authenticators+a.Phones+a.AppPasswords != 0 || !a.LockedUntil.IsZero() || !a.BasicAuthLockedUntil.IsZero() {
+		t.Errorf("ann's row: %+v", a)
+	}
+	if !b.LockedUntil.IsZero() || !b.BasicAuthLockedUntil.After(now) {
+		t.Errorf("bea's row: locked until %v, basic auth until %v", b.LockedUntil, b.BasicAuthLockedUntil)
+	}
+	if !c.LockedUntil.After(now) || !c.BasicAuthLockedUntil.IsZero() {
+		t.Errorf("cy's row: locked until %v, basic auth until %v", c.LockedUntil, c.BasicAuthLockedUntil)
+	}
+	q.Status = model.StatusLocked
+	wantNames(t, "locked", s, q, []string{"bea", "cy"}, 2)
+	q.Status = model.StatusActive
+	wantNames(t, "active", s, q, []string{"ann"}, 1)
+	q.Status, q.Now = model.StatusLocked, now.Add(2*time.Hour)
+	wantNames(t, "locked later", s, q, nil, 0)
+	// Without the basic-auth prefix only the account counter is read.
+	wantNames(t, "locked, account counter only", s, model.UserQuery{LockKeyPrefix: lockPrefix, Status: model.StatusLocked, Now: now}, []string{"cy"}, 1)
 }
 
 func testSearchUsers(t *testing.T, s store.Store) {

@@ -116,6 +116,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Phones/KeepOneConfirmConcurrent", testKeepOneConfirmConcurrent},
 		{"Phones/PairingLocksConcurrent", testPairingLocksConcurrent},
 		{"Admin/SearchUsers", testSearchUsers},
+		{"Admin/SearchUsersPasskeysAndBasicAuthLock", testSearchUsersPasskeysAndBasicAuthLock},
 		{"Admin/Changes", testAdminChanges},
 		{"Admin/LastAdmin", testAdminLastAdmin},
 		{"Admin/LastAdminConcurrent", testAdminLastAdminConcurrent},
