@@ -101,7 +101,6 @@ func (p *Pages) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 // addPasskey stores the passkey the browser created (field response),
 // named as the user typed (field name; empty: its make, or "Passkey").
 func (p *Pages) addPasskey(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, web.MaxPasskeyAnswer)
 	cur, u := p.forChange(w, r, p.securityPath())
 	if cur == nil {
 		return

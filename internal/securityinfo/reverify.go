@@ -202,7 +202,6 @@ func (p *Pages) reverifyPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 // reverifyPasskey checks the passkey's answer, then returns to the page
 // that asked.
 func (p *Pages) reverifyPasskey(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, web.MaxPasskeyAnswer)
 	cur, u := p.signedIn(w, r)
 	if cur == nil || !p.page.ReadForm(w, r) {
 		return

@@ -102,7 +102,6 @@ func (p *Portal) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 
 // submitPasskey completes the passkey step with the browser's answer.
 func (p *Portal) submitPasskey(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, web.MaxPasskeyAnswer)
 	cur := p.halfSignedIn(w, r)
 	if cur == nil || !p.page.ReadForm(w, r) {
 		return

@@ -19,10 +19,6 @@ func PasskeySite(r *http.Request) core.PasskeySite {
 	return core.PasskeySite{Scheme: scheme, Host: r.Host}
 }
 
-// MaxPasskeyAnswer bounds a passkey answer (the PublicKeyCredential as
-// JSON) a page reads: far above any authenticator's.
-const MaxPasskeyAnswer = 64 << 10
-
 // WriteJSON answers a page's script (passkey.js) with body, JSON
 // already, such as a ceremony's options; never cached.
 func WriteJSON(w http.ResponseWriter, body []byte) {
