@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/mfagate/mfagate/internal/caddyproc"
 	"github.com/mfagate/mfagate/internal/testfixture/chromium"
@@ -34,8 +37,10 @@ const quickStartTimeout = 2 * time.Minute
 // there), on its real ports, then real Chromium at http://localhost:8080:
 // sign in as the bootstrapped admin with the password from the log, enrol
 // an authenticator app, and reach the demo upstream's page, which greets
-// the admin and lists the identity headers the gateway sent. It does not
-// run in parallel: the ports are fixed.
+// the admin and lists the identity headers the gateway sent; then, as the
+// quick start goes on, add a passkey on the portal's Security info and
+// sign in to the site with it alone. It does not run in parallel: the
+// ports are fixed.
 func TestQuickStartAsWritten(t *testing.T) {
 	chromium.Path(t) // skip (fail under CI) before taking any port
 	for _, port := range quickStartPorts {
@@ -118,6 +123,65 @@ func TestQuickStartAsWritten(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("demo page lacks %q; page text:\n%s", want, body)
 		}
+	}
+	quickStartPasskey(t, ctx, password, secret)
+}
+
+// quickStartPasskey follows the quick start's next step: on the portal
+// (http://localhost:8081, its own sign-in: the password and the next
+// code), Security info → Add sign-in method → Passkey or security key,
+// made by the DevTools virtual authenticator; then, signed out of the
+// site on port 8080, "Sign in with a passkey" signs in there without the
+// password: the demo's RP ID, localhost, covers both origins.
+func quickStartPasskey(t *testing.T, ctx context.Context, password, secret string) {
+	t.Helper()
+	chromeStep(t, ctx, "virtual authenticator", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
+				Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
+				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+		return err
+	}))
+	// The demo page's Security info link leads to the portal's sign-in.
+	chromeStep(t, ctx, "open Security info", chromedp.Navigate("http://localhost:8080/.mfa/security"))
+	if loc := chromeValue(t, ctx, "location", chromedp.Location()); !strings.HasPrefix(loc, "http://localhost:8081/.mfa/login") {
+		t.Fatalf("Security info from the site: at %q, want the portal's sign-in", loc)
+	}
+	chromeStep(t, ctx, "type the admin's password on the portal",
+		chromedp.SendKeys(chromedp.ID("username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), password))
+	chromeSubmit(t, ctx, "submit the password on the portal", `form[action$="/login"] button[type="submit"]`)
+	// The enrolment used this time step's code: the next step's signs in.
+	code, err := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chromeStep(t, ctx, "type the next code", chromedp.SendKeys(chromedp.ID("code"), code))
+	chromeSubmit(t, ctx, "submit the code on the portal", `form[action$="/verify"] button[type="submit"]`)
+	if got := chromeLocation(t, ctx); got != "/.mfa/security" {
+		t.Fatalf("the portal's sign-in: at %q, want Security info", got)
+	}
+	securityAddMethod(t, ctx, "passkey")
+	chromeStep(t, ctx, "create passkey", chromedp.Click(chromedp.CSS(`button[data-passkey-start]`)))
+	waitForPath(t, ctx, "/.mfa/security?done=passkey-added")
+
+	// Signed out of the site, as a browser without conditional mediation
+	// (with it, the username field would offer the passkey at once).
+	chromeStep(t, ctx, "open the site's sign-out", chromedp.Navigate("http://localhost:8080/.mfa/logout"))
+	chromeSubmit(t, ctx, "sign out of the site", `form[action$="/logout"] button[type="submit"]`)
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);`}); err != nil {
+		t.Fatalf("Page.addScriptToEvaluateOnNewDocument: %v", err)
+	}
+	chromeStep(t, ctx, "open the site again", chromedp.Navigate("http://localhost:8080/"))
+	chromeStep(t, ctx, "the passkey button appears", chromedp.WaitVisible(chromedp.ID("passkey-button")))
+	chromeStep(t, ctx, "sign in with a passkey", chromedp.Click(chromedp.ID("passkey-button")))
+	waitForPath(t, ctx, "/")
+	if h := chromeValue(t, ctx, "read h1", chromedp.Evaluate[string](`(document.querySelector("h1") || {}).textContent || ""`)); strings.TrimSpace(h) != "Hello, Administrator!" {
+		t.Errorf("after the passkey alone: heading %q, want the demo page", h)
 	}
 }
 
