@@ -147,6 +147,9 @@ func (s *SignIn) passkeyStep(ctx context.Context, in PasskeyInput, rec *model.Se
 			}
 			return s.appendRows(ctx, tx, events, row)
 		}
+		if err := reverified(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		if err := replaceSession(ctx, tx, in.Rotation.OldHash, rec); err != nil {
 			return err
 		}

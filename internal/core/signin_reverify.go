@@ -56,6 +56,9 @@ func (s *SignIn) ReverifyCode(ctx context.Context, in CodeInput, where string) (
 			events = []model.AuditEvent{in.Client.auditRow(u, audit.SignInCodeFail, where+": "+why.Audit())}
 			return s.appendRows(ctx, tx, events, nil)
 		}
+		if err := reverified(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		return replaceSession(ctx, tx, in.Rotation.OldHash, &rec)
 	})
 	if errors.Is(err, errSessionGone) {
@@ -82,7 +85,7 @@ func (s *SignIn) ReverifyPhone(ctx context.Context, in PhoneInput) (Progress, er
 	}
 	rec := in.Rotation.record(in.Pending.Session)
 	rec.MFAAt = in.Rotation.At
-	why, err := s.consume(ctx, in, &rec, func(context.Context, store.Tx) error { return nil })
+	why, err := s.consume(ctx, in, &rec, func(ctx context.Context, tx store.Tx) error { return reverified(ctx, tx, u.ID) })
 	if err != nil {
 		return Progress{}, fmt.Errorf("core: re-verification of %q: %w", u.Username, err)
 	}
@@ -90,6 +93,14 @@ func (s *SignIn) ReverifyPhone(ctx context.Context, in PhoneInput) (Progress, er
 		return Progress{State: StateComplete, Refused: why, User: u}, nil
 	}
 	return Progress{State: StateComplete, User: u, RedirectTo: rec.RedirectTo, Rotated: true}, nil
+}
+
+// reverified applies, in a re-verification's transaction, what a
+// successful authentication of the user resets: their consecutive failed
+// sign-ins (NIST SP 800-63B-4: earlier failures are disregarded after a
+// success). A completed sign-in does the same with its success row.
+func reverified(ctx context.Context, tx store.Tx, userID int64) error {
+	return tx.ResetFailedSignIns(ctx, userID)
 }
 
 // SecondFactors says which second factors u can re-verify with.

@@ -249,3 +249,26 @@ func TestAddAuthenticatorTakesTwoTransactions(t *testing.T) {
 		t.Fatalf("authenticators %+v", auths)
 	}
 }
+
+// TestReverifyStartsConsecutiveFailuresAnew: a re-verification is a
+// successful authentication, so the user's consecutive failed sign-ins
+// start anew (a wrong code first counts one), as after a completed
+// sign-in.
+func TestReverifyStartsConsecutiveFailuresAnew(t *testing.T) {
+	ctx := context.Background()
+	f := newSignInFixture(t, teststore.Open(t), model.StageComplete)
+	pending := Pending{Session: f.sess, User: *f.alice}
+	client := Client{IP: "192.0.2.1", Site: "portal.example"}
+	if pr, err := f.c.SignIn.ReverifyCode(ctx, CodeInput{Code: "000000", Pending: pending, Client: client, Rotation: f.rotation("x")}, ReverifySecurityInfo); err != nil || pr.Refused == ReasonNone {
+		t.Fatalf("wrong code: %+v %v", pr, err)
+	}
+	if n, err := f.st.FailedSignIns(ctx, f.alice.ID); err != nil || n != 1 {
+		t.Fatalf("after a wrong code: %d consecutive failures, %v; want 1", n, err)
+	}
+	if pr, err := f.c.SignIn.ReverifyCode(ctx, CodeInput{Code: f.code(t), Pending: pending, Client: client, Rotation: f.rotation("y")}, ReverifySecurityInfo); err != nil || pr.Refused != ReasonNone {
+		t.Fatalf("right code: %+v %v", pr, err)
+	}
+	if n, err := f.st.FailedSignIns(ctx, f.alice.ID); err != nil || n != 0 {
+		t.Errorf("after re-verifying: %d consecutive failures, %v; want 0", n, err)
+	}
+}
