@@ -546,7 +546,11 @@ type waitResult struct {
 func phoneWaitAsync(t *testing.T, b *browser, id string) <-chan waitResult {
 	ch := make(chan waitResult, 1)
 	go func() {
-		c := &http.Client{Jar: b.client.Jar, Timeout: 40 * time.Second}
+		// A connection of its own: a kept-alive one from the shared pool
+		// may be one a reloading server is closing, which a browser
+		// retries on a fresh connection but Go's client reports as
+		// "connection reset by peer".
+		c := &http.Client{Jar: b.client.Jar, Timeout: 40 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		start := time.Now()
 		res, err := c.Get(b.g.url("/.mfa/push/wait?id=" + url.QueryEscape(id)))
 		r := waitResult{took: time.Since(start), ended: time.Now()}
