@@ -64,22 +64,9 @@ func (a *Attempts) claimAttempt(ctx context.Context, counter bruteforce.Counter,
 		at.repeat, at.refused = true, ReasonRepeat
 		return at, nil
 	}
-	if reachedTheCap(u) {
-		at.refused = ReasonAccountLocked
-		return at, nil
-	}
-	err = a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		claim, why, err := a.Limiter.ClaimIn(ctx, tx, counter, ip)
-		at.claim, at.refused = claim, ReasonNone
-		if err == nil && claim == nil {
-			at.refused = lockReason(why)
-		}
-		return err
+	return a.claim(ctx, at, u, func(ctx context.Context, tx store.Tx) (*bruteforce.Claim, string, error) {
+		return a.Limiter.ClaimIn(ctx, tx, counter, ip)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return at, nil
 }
 
 // claimProof starts an attempt whose proof is no typed secret (a
@@ -92,19 +79,25 @@ func (a *Attempts) claimProof(ctx context.Context, u *model.User, ip string) (*a
 	if u != nil {
 		at.counter, at.userID = bruteforce.Account(u.Username), u.ID
 	}
+	return a.claim(ctx, at, u, func(ctx context.Context, tx store.Tx) (*bruteforce.Claim, string, error) {
+		if u == nil {
+			return a.Limiter.ClaimAddressIn(ctx, tx, ip)
+		}
+		return a.Limiter.ClaimIn(ctx, tx, at.counter, ip)
+	})
+}
+
+// claim commits at's failure slots (claimIn, in one transaction) before
+// anything is judged; an account at the cap on consecutive failed
+// sign-ins claims nothing and is refused as locked (reachedTheCap).
+func (a *Attempts) claim(ctx context.Context, at *attempt, u *model.User,
+	claimIn func(context.Context, store.Tx) (*bruteforce.Claim, string, error)) (*attempt, error) {
 	if reachedTheCap(u) {
 		at.refused = ReasonAccountLocked
 		return at, nil
 	}
 	err := a.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		var claim *bruteforce.Claim
-		var why string
-		var err error
-		if u != nil {
-			claim, why, err = a.Limiter.ClaimIn(ctx, tx, at.counter, ip)
-		} else {
-			claim, why, err = a.Limiter.ClaimAddressIn(ctx, tx, ip)
-		}
+		claim, why, err := claimIn(ctx, tx)
 		at.claim, at.refused = claim, ReasonNone
 		if err == nil && claim == nil {
 			at.refused = lockReason(why)

@@ -23,18 +23,37 @@ import (
 // msgBadCode is the only answer to a failed code.
 const msgBadCode = "That code didn't work. Wait for a new code in your authenticator app and try again."
 
-// reverify checks a fresh code, then returns to the page that asked.
-func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
+// reverifyPost is a posted re-verification: the session it continues,
+// its user, the page to return to and the session's next identity.
+type reverifyPost struct {
+	cur  *session.Current
+	u    *model.User
+	next string
+	rot  *session.Rotation
+}
+
+// readReverify reads a posted re-verification of a signed-in session
+// (nil: answered already).
+func (p *Pages) readReverify(w http.ResponseWriter, r *http.Request) *reverifyPost {
 	cur, u := p.signedIn(w, r)
 	if cur == nil || !p.page.ReadForm(w, r) {
-		return
+		return nil
 	}
-	next := p.safeNext(r.PostForm.Get("next"))
 	rot, err := p.Sessions.Prepare(r, cur)
 	if err != nil {
 		p.page.InternalError(w, r, "preparing the session", err)
+		return nil
+	}
+	return &reverifyPost{cur: cur, u: u, next: p.safeNext(r.PostForm.Get("next")), rot: rot}
+}
+
+// reverify checks a fresh code, then returns to the page that asked.
+func (p *Pages) reverify(w http.ResponseWriter, r *http.Request) {
+	f := p.readReverify(w, r)
+	if f == nil {
 		return
 	}
+	cur, u, next, rot := f.cur, f.u, f.next, f.rot
 	pr, err := p.Core.SignIn.ReverifyCode(r.Context(), core.CodeInput{Code: r.PostForm.Get("code"),
 		Pending: core.Pending{Session: cur.Session, User: *u}, Client: p.client(r), Rotation: rot.Rotation}, core.ReverifySecurityInfo)
 	if err != nil {
@@ -202,16 +221,11 @@ func (p *Pages) reverifyPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 // reverifyPasskey checks the passkey's answer, then returns to the page
 // that asked.
 func (p *Pages) reverifyPasskey(w http.ResponseWriter, r *http.Request) {
-	cur, u := p.signedIn(w, r)
-	if cur == nil || !p.page.ReadForm(w, r) {
+	f := p.readReverify(w, r)
+	if f == nil {
 		return
 	}
-	next := p.safeNext(r.PostForm.Get("next"))
-	rot, err := p.Sessions.Prepare(r, cur)
-	if err != nil {
-		p.page.InternalError(w, r, "preparing the session", err)
-		return
-	}
+	cur, u, next, rot := f.cur, f.u, f.next, f.rot
 	pr, err := p.Core.SignIn.ReverifyPasskey(r.Context(), core.PasskeyInput{Site: web.PasskeySite(r),
 		Response: []byte(r.PostForm.Get("response")), Pending: core.Pending{Session: cur.Session, User: *u},
 		Client: p.client(r), Rotation: rot.Rotation}, core.ReverifySecurityInfo)
